@@ -1,0 +1,174 @@
+//! Process-wide caches with byte budgets: file contents and parsed symbol tables, keyed by
+//! content (git blob id or a content hash), so that many snapshots of one repository share
+//! what they have in common and parse each distinct file once.
+
+use crate::lang::Lang;
+use crate::symbols::SymbolDef;
+use lru::LruCache;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Identity of a file's bytes: a git blob id when read from git, else a 128-bit content hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ContentKey {
+    GitBlob([u8; 20]),
+    Hash(u128),
+}
+
+impl ContentKey {
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        ContentKey::Hash(xxhash_rust::xxh3::xxh3_128(bytes))
+    }
+}
+
+/// An LRU map whose capacity is a number of bytes rather than entries.
+pub struct ByteLru<K: Hash + Eq, V> {
+    map: LruCache<K, (V, usize)>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl<K: Hash + Eq, V: Clone> ByteLru<K, V> {
+    pub fn new(budget: usize) -> Self {
+        Self { map: LruCache::unbounded(), bytes: 0, budget }
+    }
+
+    pub fn get(&mut self, key: &K) -> Option<V> {
+        self.map.get(key).map(|(v, _)| v.clone())
+    }
+
+    pub fn insert(&mut self, key: K, value: V, size: usize) {
+        if let Some((_, old)) = self.map.put(key, (value, size)) {
+            self.bytes -= old;
+        }
+        self.bytes += size;
+        self.shrink_to(self.budget);
+    }
+
+    pub fn set_budget(&mut self, budget: usize) {
+        self.budget = budget;
+        self.shrink_to(budget);
+    }
+
+    fn shrink_to(&mut self, budget: usize) {
+        while self.bytes > budget {
+            match self.map.pop_lru() {
+                Some((_, (_, size))) => self.bytes -= size,
+                None => break,
+            }
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+pub type Symbols = Arc<[SymbolDef]>;
+
+/// The shared caches. Snapshots hold `Arc`s to what they use, so eviction only stops
+/// sharing with future snapshots; it never invalidates a live one.
+pub struct Store {
+    contents: Mutex<ByteLru<ContentKey, Arc<[u8]>>>,
+    symbols: Mutex<ByteLru<(ContentKey, Lang), Symbols>>,
+}
+
+/// Default budgets: generous for one large repository at many commits, small next to 24 GiB.
+pub const DEFAULT_CONTENT_BUDGET: usize = 1 << 30;
+pub const DEFAULT_SYMBOL_BUDGET: usize = 256 << 20;
+
+impl Store {
+    pub fn new(content_budget: usize, symbol_budget: usize) -> Self {
+        Self {
+            contents: Mutex::new(ByteLru::new(content_budget)),
+            symbols: Mutex::new(ByteLru::new(symbol_budget)),
+        }
+    }
+
+    /// The process-wide store used by default.
+    pub fn global() -> &'static Store {
+        static STORE: OnceLock<Store> = OnceLock::new();
+        STORE.get_or_init(|| Store::new(DEFAULT_CONTENT_BUDGET, DEFAULT_SYMBOL_BUDGET))
+    }
+
+    pub fn set_budgets(&self, content_bytes: usize, symbol_bytes: usize) {
+        lock(&self.contents).set_budget(content_bytes);
+        lock(&self.symbols).set_budget(symbol_bytes);
+    }
+
+    pub fn content(&self, key: &ContentKey) -> Option<Arc<[u8]>> {
+        lock(&self.contents).get(key)
+    }
+
+    /// Insert `bytes` unless an equal blob is cached; returns the shared copy.
+    pub fn intern_content(&self, key: ContentKey, bytes: Vec<u8>) -> Arc<[u8]> {
+        let mut cache = lock(&self.contents);
+        if let Some(existing) = cache.get(&key) {
+            return existing;
+        }
+        let size = bytes.len() + 64;
+        let shared: Arc<[u8]> = Arc::from(bytes);
+        cache.insert(key, shared.clone(), size);
+        shared
+    }
+
+    pub fn symbols(&self, key: &(ContentKey, Lang)) -> Option<Symbols> {
+        lock(&self.symbols).get(key)
+    }
+
+    pub fn insert_symbols(&self, key: (ContentKey, Lang), symbols: Symbols) {
+        let size = symbols
+            .iter()
+            .map(|s| std::mem::size_of::<SymbolDef>() + s.name.len() + s.qualified_name.len())
+            .sum::<usize>()
+            + 64;
+        lock(&self.symbols).insert(key, symbols, size);
+    }
+
+    /// (entries, bytes) of the content and symbol caches, for stats and tests.
+    pub fn usage(&self) -> ((usize, usize), (usize, usize)) {
+        let c = lock(&self.contents);
+        let s = lock(&self.symbols);
+        ((c.len(), c.bytes()), (s.len(), s.bytes()))
+    }
+}
+
+/// A poisoned cache mutex only means another thread panicked mid-update of an LRU whose
+/// invariants hold between statements; keep using it rather than cascading the panic.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_recently_used_entries_leave_first_when_over_budget() {
+        let mut lru = ByteLru::new(100);
+        lru.insert("a", 1, 40);
+        lru.insert("b", 2, 40);
+        assert_eq!(lru.get(&"a"), Some(1)); // a is now the most recent
+        lru.insert("c", 3, 40);
+        assert_eq!(lru.get(&"b"), None);
+        assert_eq!(lru.get(&"a"), Some(1));
+        assert_eq!(lru.bytes(), 80);
+    }
+
+    #[test]
+    fn identical_content_is_shared() {
+        let store = Store::new(1 << 20, 1 << 20);
+        let key = ContentKey::of_bytes(b"x = 1\n");
+        let a = store.intern_content(key, b"x = 1\n".to_vec());
+        let b = store.intern_content(key, b"x = 1\n".to_vec());
+        assert!(Arc::ptr_eq(&a, &b));
+    }
+}

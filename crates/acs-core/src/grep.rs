@@ -1,0 +1,364 @@
+//! `grep`: many patterns in one pass over a snapshot, each match attributed to its pattern.
+//!
+//! Several requests (say the eight greps of a plan that became ready together) fuse into one
+//! pass: a single alternation of every pattern finds candidate lines with ripgrep's searcher,
+//! then each pattern's own matcher, compiled with that pattern's flags, confirms and
+//! attributes the line. Per pattern the result is exactly what `rg` would report.
+
+use crate::error::{Error, Result};
+use crate::glob::PathFilter;
+use crate::repo::Repo;
+use crate::text::{clip_line, context_lines};
+use grep_matcher::Matcher;
+use grep_regex::{RegexMatcher, RegexMatcherBuilder};
+use grep_searcher::{BinaryDetection, Searcher, SearcherBuilder, Sink, SinkMatch};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// How letter case is matched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseMode {
+    #[default]
+    Sensitive,
+    Insensitive,
+    /// Insensitive unless the pattern has an upper-case letter (ripgrep's `-S`).
+    Smart,
+}
+
+/// A grep request. `pattern` is shorthand for a one-element `patterns`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrepRequest {
+    pub patterns: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Treat patterns as literal strings.
+    pub fixed_strings: bool,
+    pub case: CaseMode,
+    /// Only whole-word matches (ripgrep's `-w`).
+    pub word: bool,
+    /// Globs a file must match (any of); `!glob` excludes.
+    pub include: Vec<String>,
+    /// Globs that exclude a file.
+    pub exclude: Vec<String>,
+    /// Restrict the search to these files or folders.
+    pub paths: Vec<String>,
+    /// Lines of context before and after each match.
+    pub context: usize,
+    /// At most this many matches per pattern; the result says when it was cut.
+    pub max_results: usize,
+    /// Longer lines are clipped around the match.
+    pub max_line_chars: usize,
+}
+
+impl Default for GrepRequest {
+    fn default() -> Self {
+        Self {
+            patterns: Vec::new(),
+            pattern: None,
+            fixed_strings: false,
+            case: CaseMode::Sensitive,
+            word: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            paths: Vec::new(),
+            context: 0,
+            max_results: 200,
+            max_line_chars: 300,
+        }
+    }
+}
+
+impl GrepRequest {
+    pub fn new(pattern: impl Into<String>) -> Self {
+        Self { patterns: vec![pattern.into()], ..Self::default() }
+    }
+
+    /// `patterns` plus `pattern`, in that order.
+    pub fn all_patterns(&self) -> Vec<String> {
+        let mut all = self.patterns.clone();
+        all.extend(self.pattern.clone());
+        all
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct GrepMatch {
+    /// Index into the request's patterns.
+    pub pattern: usize,
+    pub path: Arc<str>,
+    /// 1-based line number.
+    pub line: u64,
+    /// 1-based byte column of the first match on the line.
+    pub column: usize,
+    pub text: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FileHits {
+    pub path: Arc<str>,
+    pub count: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct GrepResult {
+    /// Matches in path order, then line order, then pattern order.
+    pub matches: Vec<GrepMatch>,
+    /// Files with at least one match, in path order, with their match counts.
+    pub files: Vec<FileHits>,
+    /// Matches returned per pattern.
+    pub counts: Vec<usize>,
+    /// True when some pattern had more than `max_results` matches.
+    pub truncated: bool,
+    pub files_searched: usize,
+}
+
+/// Run one request.
+pub fn grep(repo: &Repo, request: &GrepRequest) -> Result<GrepResult> {
+    grep_fused(repo, &[request]).pop().unwrap_or_else(|| Err(Error::Internal("no grep result".into())))
+}
+
+/// A pattern compiled with its own flags.
+struct Compiled {
+    request: usize,
+    pattern: usize,
+    matcher: RegexMatcher,
+}
+
+struct Prepared<'a> {
+    request: &'a GrepRequest,
+    filter: PathFilter,
+    only: Option<HashSet<usize>>,
+    n_patterns: usize,
+}
+
+/// Run several requests in one pass over the files. Results come back in request order;
+/// a request with a bad pattern or path fails alone.
+pub fn grep_fused(repo: &Repo, requests: &[&GrepRequest]) -> Vec<Result<GrepResult>> {
+    let mut outcomes: Vec<Option<Result<GrepResult>>> = requests.iter().map(|_| None).collect();
+    let mut prepared: Vec<Option<Prepared>> = Vec::with_capacity(requests.len());
+    let mut compiled: Vec<Compiled> = Vec::new();
+    let mut alternatives: Vec<String> = Vec::new();
+    for (ri, request) in requests.iter().enumerate() {
+        match prepare(repo, request, ri) {
+            Ok((p, mut c, alts)) => {
+                prepared.push(Some(p));
+                compiled.append(&mut c);
+                alternatives.extend(alts);
+            }
+            Err(e) => {
+                prepared.push(None);
+                outcomes[ri] = Some(Err(e));
+            }
+        }
+    }
+    if !compiled.is_empty() {
+        match search(repo, &prepared, &compiled, &alternatives) {
+            Ok(mut results) => {
+                for (ri, slot) in outcomes.iter_mut().enumerate() {
+                    if slot.is_none() {
+                        *slot = Some(Ok(std::mem::take(&mut results[ri])));
+                    }
+                }
+            }
+            Err(e) => {
+                for slot in outcomes.iter_mut().filter(|s| s.is_none()) {
+                    *slot = Some(Err(e.clone()));
+                }
+            }
+        }
+    }
+    outcomes
+        .into_iter()
+        .zip(prepared)
+        .map(|(o, p)| {
+            o.unwrap_or_else(|| {
+                // A request with no patterns matches nothing.
+                let n = p.map(|p| p.n_patterns).unwrap_or(0);
+                Ok(GrepResult { counts: vec![0; n], ..GrepResult::default() })
+            })
+        })
+        .collect()
+}
+
+fn prepare<'a>(
+    repo: &Repo,
+    request: &'a GrepRequest,
+    ri: usize,
+) -> Result<(Prepared<'a>, Vec<Compiled>, Vec<String>)> {
+    let patterns = request.all_patterns();
+    let filter = PathFilter::new(&request.include, &request.exclude)?;
+    let only = repo.restrict(&request.paths)?;
+    let mut compiled = Vec::with_capacity(patterns.len());
+    let mut alternatives = Vec::with_capacity(patterns.len());
+    for (pi, pattern) in patterns.iter().enumerate() {
+        let mut builder = RegexMatcherBuilder::new();
+        builder.line_terminator(Some(b'\n')).fixed_strings(request.fixed_strings).word(request.word);
+        match request.case {
+            CaseMode::Sensitive => builder.case_insensitive(false),
+            CaseMode::Insensitive => builder.case_insensitive(true),
+            CaseMode::Smart => builder.case_smart(true),
+        };
+        let matcher = builder
+            .build(pattern)
+            .map_err(|e| Error::InvalidPattern { pattern: pattern.clone(), message: e.to_string() })?;
+        compiled.push(Compiled { request: ri, pattern: pi, matcher });
+        // The prefilter alternative may match more lines than the pattern (no word
+        // boundaries, case folded for smart case); confirmation happens per line.
+        let body = if request.fixed_strings { regex::escape(pattern) } else { pattern.clone() };
+        let folded = request.case != CaseMode::Sensitive;
+        alternatives.push(if folded { format!("(?i:{body})") } else { format!("(?:{body})") });
+    }
+    let prepared = Prepared { request, filter, only, n_patterns: patterns.len() };
+    Ok((prepared, compiled, alternatives))
+}
+
+/// A candidate line confirmed for one pattern, located by byte offsets into the file.
+struct Hit {
+    compiled: usize,
+    line: u64,
+    column: usize,
+    start: usize,
+    end: usize,
+}
+
+/// Files per step: big enough to keep two cores busy, small enough to stop soon after every
+/// pattern has hit its cap.
+const CHUNK: usize = 512;
+
+fn search(
+    repo: &Repo,
+    prepared: &[Option<Prepared>],
+    compiled: &[Compiled],
+    alternatives: &[String],
+) -> Result<Vec<GrepResult>> {
+    let mut builder = RegexMatcherBuilder::new();
+    builder.line_terminator(Some(b'\n'));
+    let prefilter = builder
+        .build_many(alternatives)
+        .map_err(|e| Error::InvalidPattern { pattern: alternatives.join("|"), message: e.to_string() })?;
+
+    let files = repo.files();
+    let mut results: Vec<GrepResult> = prepared
+        .iter()
+        .map(|p| GrepResult { counts: vec![0; p.as_ref().map_or(0, |p| p.n_patterns)], ..Default::default() })
+        .collect();
+    // Which compiled patterns may look at file i.
+    let applicable = |i: usize| -> Vec<usize> {
+        let path = &*files[i].path;
+        compiled
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                let p = prepared[c.request].as_ref().expect("compiled implies prepared");
+                p.only.as_ref().is_none_or(|s| s.contains(&i)) && p.filter.matches(path)
+            })
+            .map(|(ci, _)| ci)
+            .collect()
+    };
+
+    for start in (0..files.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(files.len());
+        let per_file: Vec<(usize, usize, Vec<Hit>)> = (start..end)
+            .into_par_iter()
+            .map_init(
+                || SearcherBuilder::new().line_number(true).binary_detection(BinaryDetection::none()).build(),
+                |searcher, i| {
+                    let which = applicable(i);
+                    if which.is_empty() {
+                        return (i, 0, Vec::new());
+                    }
+                    (i, 1, search_file(searcher, &prefilter, compiled, &which, &files[i].content))
+                },
+            )
+            .collect();
+        let mut all_full = true;
+        for (i, searched, hits) in per_file {
+            let entry = &files[i];
+            for r in results.iter_mut() {
+                r.files_searched += searched;
+            }
+            for hit in hits {
+                let c = &compiled[hit.compiled];
+                let result = &mut results[c.request];
+                let request = prepared[c.request].as_ref().expect("compiled implies prepared").request;
+                if result.counts[c.pattern] >= request.max_results {
+                    result.truncated = true;
+                    continue;
+                }
+                result.counts[c.pattern] += 1;
+                let content = &entry.content;
+                let (before, after) = context_lines(content, hit.start, hit.end, request.context, request.max_line_chars);
+                result.matches.push(GrepMatch {
+                    pattern: c.pattern,
+                    path: entry.path.clone(),
+                    line: hit.line,
+                    column: hit.column,
+                    text: clip_line(&content[hit.start..hit.end], hit.column - 1, request.max_line_chars),
+                    before,
+                    after,
+                });
+                match result.files.last_mut() {
+                    Some(f) if f.path == entry.path => f.count += 1,
+                    _ => result.files.push(FileHits { path: entry.path.clone(), count: 1 }),
+                }
+            }
+        }
+        for (ri, r) in results.iter().enumerate() {
+            if let Some(p) = &prepared[ri] {
+                if r.counts.iter().any(|&n| n < p.request.max_results) {
+                    all_full = false;
+                }
+            }
+        }
+        if all_full {
+            for r in results.iter_mut() {
+                r.truncated |= end < files.len();
+            }
+            break;
+        }
+    }
+    Ok(results)
+}
+
+struct Collect<'a> {
+    compiled: &'a [Compiled],
+    which: &'a [usize],
+    hits: Vec<Hit>,
+}
+
+impl Sink for Collect<'_> {
+    type Error = std::io::Error;
+
+    fn matched(&mut self, _s: &Searcher, mat: &SinkMatch<'_>) -> Result<bool, Self::Error> {
+        let mut line_no = mat.line_number().unwrap_or(0);
+        // Offsets into the file, so context and clipping can look around the line later.
+        let mut start = mat.absolute_byte_offset() as usize;
+        for line in mat.lines() {
+            // Only the `\n` goes: like ripgrep without --crlf, a `\r` is part of the line.
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            for &ci in self.which {
+                if let Ok(Some(m)) = self.compiled[ci].matcher.find(body) {
+                    self.hits.push(Hit { compiled: ci, line: line_no, column: m.start() + 1, start, end: start + body.len() });
+                }
+            }
+            line_no += 1;
+            start += line.len();
+        }
+        Ok(true)
+    }
+}
+
+fn search_file(searcher: &mut Searcher, prefilter: &RegexMatcher, compiled: &[Compiled], which: &[usize], content: &[u8]) -> Vec<Hit> {
+    let mut sink = Collect { compiled, which, hits: Vec::new() };
+    // Searching an in-memory slice cannot fail with an I/O error; a matcher error would be a bug.
+    let _ = searcher.search_slice(prefilter, content, &mut sink);
+    sink.hits
+}

@@ -1,0 +1,77 @@
+//! The search engine of acs (agentic code search).
+//!
+//! A [`Repo`] is an immutable in-memory snapshot of a repository's text files, opened from
+//! a directory ([`Repo::open_dir`], gitignore-aware) or from a commit of a git repository
+//! ([`Repo::open_git`], read from the object database with no checkout). Contents and parsed
+//! symbol tables are cached process-wide by content ([`cache::Store`]), so snapshots of many
+//! commits share what they have in common.
+//!
+//! The tools read a `Repo`; each takes a typed request and returns a typed, serialisable
+//! result:
+//!
+//! | tool | request | what it does |
+//! |---|---|---|
+//! | [`grep()`] | [`GrepRequest`] | regex/literal search, many patterns in one pass ([`grep_fused`]) |
+//! | [`find_files`] | [`FindFilesRequest`] | files by glob, path fragment or fuzzy name |
+//! | [`symbols()`] | [`SymbolRequest`] | definitions by exact name, prefix or regex (tree-sitter) |
+//! | [`outline()`] | [`OutlineRequest`] | a file's definitions, nested |
+//! | [`read()`] | [`ReadRequest`] | a line range, or a definition's body |
+//! | [`references()`] | [`ReferencesRequest`] | whole-word uses, grouped by enclosing definition |
+//!
+//! A [`Plan`] is a DAG of such calls whose arguments may reference earlier results
+//! (`$1.files[0].path`); [`PlanRun`] executes it concurrently on rayon's shared pool and
+//! accepts tasks while it runs.
+//!
+//! ```
+//! use acs_core::{execute, grep, GrepRequest, Plan, Repo};
+//! use std::sync::Arc;
+//!
+//! let repo = Repo::from_files([
+//!     ("app/config.py", "def load_config(path):\n    return parse(path)\n"),
+//!     ("app/main.py", "from app.config import load_config\nload_config('x')\n"),
+//! ])
+//! .unwrap();
+//!
+//! let hits = grep(&repo, &GrepRequest::new("load_config")).unwrap();
+//! assert_eq!(hits.files.len(), 2);
+//!
+//! let plan = Plan::from_str(r#"{"tasks": [
+//!     {"id": 1, "tool": "symbols", "args": {"name": "load_config"}},
+//!     {"id": 2, "tool": "read", "args": {"path": "$1.symbols[0].path", "start": 1, "end": 1}}
+//! ]}"#)
+//! .unwrap();
+//! let report = execute(Arc::new(repo), &plan);
+//! assert!(report.complete);
+//! assert_eq!(report.tasks.len(), 2);
+//! ```
+
+pub mod cache;
+pub mod error;
+pub mod files;
+pub mod glob;
+pub mod grep;
+pub mod lang;
+pub mod outline;
+pub mod pathsafe;
+pub mod plan;
+pub mod read;
+pub mod references;
+pub mod repo;
+mod source;
+pub mod symbols;
+pub mod text;
+pub mod tools;
+
+pub use cache::{ContentKey, Store};
+pub use error::{Error, Result};
+pub use files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
+pub use grep::{grep, grep_fused, CaseMode, GrepMatch, GrepRequest, GrepResult};
+pub use lang::Lang;
+pub use outline::{outline, OutlineNode, OutlineRequest, OutlineResult};
+pub use plan::executor::{execute, PlanRun, RunReport, Status, TaskOutcome};
+pub use plan::{Plan, TaskSpec};
+pub use read::{read, ReadRequest, ReadResult};
+pub use references::{references, ReferencesRequest, ReferencesResult};
+pub use repo::{FileEntry, OpenStats, Origin, Repo, SourceOptions};
+pub use symbols::{symbols, MatchMode, Symbol, SymbolKind, SymbolRequest, SymbolResult};
+pub use tools::Tool;

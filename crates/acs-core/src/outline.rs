@@ -1,0 +1,76 @@
+//! `outline`: a file's definitions as a tree, with line ranges.
+
+use crate::error::Result;
+use crate::repo::Repo;
+use crate::symbols::SymbolKind;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutlineRequest {
+    pub path: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct OutlineNode {
+    pub name: String,
+    pub qualified_name: String,
+    pub kind: SymbolKind,
+    pub start_line: u32,
+    pub end_line: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<OutlineNode>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OutlineResult {
+    pub path: Arc<str>,
+    /// None when the file's language has no symbol support.
+    pub language: Option<crate::lang::Lang>,
+    pub line_count: usize,
+    pub symbols: Vec<OutlineNode>,
+}
+
+pub fn outline(repo: &Repo, req: &OutlineRequest) -> Result<OutlineResult> {
+    let file = repo.file(&req.path)?;
+    let index = repo.files().partition_point(|f| f.path < file.path);
+    let defs = repo.symbol_index().file_symbols(index);
+    // Definitions come in pre-order with parents first, so children can be attached by
+    // walking backwards: each node is complete when its parent is reached.
+    let mut nodes: Vec<Option<OutlineNode>> = defs
+        .iter()
+        .map(|d| {
+            Some(OutlineNode {
+                name: d.name.clone(),
+                qualified_name: d.qualified_name.clone(),
+                kind: d.kind,
+                start_line: d.start_line,
+                end_line: d.end_line,
+                children: Vec::new(),
+            })
+        })
+        .collect();
+    let mut roots = Vec::new();
+    for i in (0..defs.len()).rev() {
+        let node = nodes[i].take().expect("each node is taken once");
+        match defs[i].parent.map(|p| p as usize).filter(|&p| p < i) {
+            Some(p) => nodes[p].as_mut().expect("parents precede children").children.push(node),
+            None => roots.push(node),
+        }
+    }
+    roots.reverse();
+    fn order(nodes: &mut [OutlineNode]) {
+        nodes.sort_by_key(|n| n.start_line);
+        for n in nodes {
+            order(&mut n.children);
+        }
+    }
+    order(&mut roots);
+    Ok(OutlineResult {
+        path: file.path.clone(),
+        language: file.lang,
+        line_count: crate::text::line_count(&file.content),
+        symbols: roots,
+    })
+}

@@ -1,0 +1,214 @@
+//! [`Repo`]: an immutable, in-memory snapshot of a repository's searchable files.
+//!
+//! Every tool reads from a `Repo` and nothing else, so once a snapshot is open no tool
+//! touches the filesystem or the git object database again.
+
+use crate::cache::{ContentKey, Store};
+use crate::error::{Error, Result};
+use crate::lang::Lang;
+use crate::pathsafe;
+use crate::symbols::SymbolIndex;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+/// What to load when opening a repository.
+#[derive(Clone, Debug)]
+pub struct SourceOptions {
+    /// Files larger than this are skipped (and counted in [`OpenStats::skipped_large`]).
+    pub max_file_size: u64,
+    /// Also load hidden files and folders (`.git` is never loaded).
+    pub hidden: bool,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        Self { max_file_size: 4 << 20, hidden: false }
+    }
+}
+
+/// One searchable text file of a snapshot.
+#[derive(Clone, Debug)]
+pub struct FileEntry {
+    /// Repository-relative, `/`-separated.
+    pub path: Arc<str>,
+    pub content: Arc<[u8]>,
+    pub key: ContentKey,
+    pub lang: Option<Lang>,
+}
+
+/// Where a snapshot came from.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Origin {
+    Directory { root: PathBuf },
+    Git { git_dir: PathBuf, rev: String, commit: String },
+}
+
+/// What opening a repository found, for users and for the benchmarks.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OpenStats {
+    pub files: usize,
+    pub bytes: u64,
+    pub skipped_binary: usize,
+    pub skipped_large: usize,
+    pub skipped_links: usize,
+    pub skipped_unreadable: usize,
+    pub elapsed_ms: f64,
+}
+
+/// An immutable snapshot of a repository's text files, sorted by path.
+pub struct Repo {
+    files: Vec<FileEntry>,
+    by_path: HashMap<Arc<str>, usize>,
+    /// Symlinks that were not loaded, with whether their target lies outside the root.
+    links: HashMap<String, bool>,
+    origin: Origin,
+    stats: OpenStats,
+    symbols: OnceLock<Arc<SymbolIndex>>,
+}
+
+/// The raw material a source hands over to build a [`Repo`].
+pub(crate) struct Loaded {
+    pub files: Vec<FileEntry>,
+    pub links: HashMap<String, bool>,
+    pub stats: OpenStats,
+}
+
+impl Repo {
+    /// Open a directory (walked with gitignore rules, no git needed).
+    pub fn open_dir(root: impl Into<PathBuf>, opts: &SourceOptions) -> Result<Repo> {
+        Self::open_dir_in(root, opts, Store::global())
+    }
+
+    pub fn open_dir_in(root: impl Into<PathBuf>, opts: &SourceOptions, store: &Store) -> Result<Repo> {
+        let start = std::time::Instant::now();
+        let root = root.into();
+        let loaded = crate::source::dir::load(&root, opts, store)?;
+        let root = root.canonicalize().unwrap_or(root);
+        Ok(Self::build(loaded, Origin::Directory { root }, start))
+    }
+
+    /// Open `rev` (a commit id, branch, tag or any rev-parse expression) of the git
+    /// repository at `git_dir` (a work tree, a `.git` folder or a bare mirror), reading the
+    /// object database directly: no checkout.
+    pub fn open_git(git_dir: impl Into<PathBuf>, rev: &str, opts: &SourceOptions) -> Result<Repo> {
+        Self::open_git_in(git_dir, rev, opts, Store::global())
+    }
+
+    pub fn open_git_in(
+        git_dir: impl Into<PathBuf>,
+        rev: &str,
+        opts: &SourceOptions,
+        store: &Store,
+    ) -> Result<Repo> {
+        let start = std::time::Instant::now();
+        let git_dir = git_dir.into();
+        let (loaded, commit) = crate::source::git::load(&git_dir, rev, opts, store)?;
+        let origin = Origin::Git { git_dir, rev: rev.to_string(), commit };
+        Ok(Self::build(loaded, origin, start))
+    }
+
+    /// Build a snapshot from in-memory files (tests, and callers with their own source).
+    pub fn from_files<P: AsRef<str>, C: AsRef<[u8]>>(files: impl IntoIterator<Item = (P, C)>) -> Result<Repo> {
+        let start = std::time::Instant::now();
+        let mut entries = Vec::new();
+        let mut stats = OpenStats::default();
+        for (path, content) in files {
+            let path = pathsafe::normalize(path.as_ref(), None)?;
+            let bytes = content.as_ref();
+            if crate::source::is_binary(bytes) {
+                stats.skipped_binary += 1;
+                continue;
+            }
+            entries.push(crate::source::entry(path, bytes.to_vec(), None, Store::global()));
+        }
+        let loaded = Loaded { files: entries, links: HashMap::new(), stats };
+        Ok(Self::build(loaded, Origin::Directory { root: PathBuf::new() }, start))
+    }
+
+    fn build(mut loaded: Loaded, origin: Origin, start: std::time::Instant) -> Repo {
+        loaded.files.sort_by(|a, b| a.path.cmp(&b.path));
+        loaded.files.dedup_by(|a, b| a.path == b.path);
+        let by_path = loaded.files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+        let mut stats = loaded.stats;
+        stats.files = loaded.files.len();
+        stats.bytes = loaded.files.iter().map(|f| f.content.len() as u64).sum();
+        stats.elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+        Repo { files: loaded.files, by_path, links: loaded.links, origin, stats, symbols: OnceLock::new() }
+    }
+
+    pub fn files(&self) -> &[FileEntry] {
+        &self.files
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    pub fn stats(&self) -> &OpenStats {
+        &self.stats
+    }
+
+    fn root(&self) -> Option<&std::path::Path> {
+        match &self.origin {
+            Origin::Directory { root } if !root.as_os_str().is_empty() => Some(root),
+            _ => None,
+        }
+    }
+
+    /// Normalise a user path against this repository (see [`pathsafe::normalize`]).
+    pub fn normalize(&self, raw: &str) -> Result<String> {
+        pathsafe::normalize(raw, self.root())
+    }
+
+    /// The file at `raw`, or a precise error: outside the repository, a symlink that was
+    /// not followed, or simply absent.
+    pub fn file(&self, raw: &str) -> Result<&FileEntry> {
+        let path = self.normalize(raw)?;
+        if let Some(&i) = self.by_path.get(path.as_str()) {
+            return Ok(&self.files[i]);
+        }
+        match self.links.get(&path) {
+            Some(true) => Err(Error::PathOutsideRepo { path: raw.to_string() }),
+            _ => Err(Error::FileNotFound { path: raw.to_string() }),
+        }
+    }
+
+    /// Files under `raw` when it names a folder, or the one file it names.
+    pub fn files_under(&self, raw: &str) -> Result<Vec<usize>> {
+        let path = self.normalize(raw)?;
+        if let Some(&i) = self.by_path.get(path.as_str()) {
+            return Ok(vec![i]);
+        }
+        if path.is_empty() {
+            return Ok((0..self.files.len()).collect());
+        }
+        let prefix = format!("{path}/");
+        let lo = self.files.partition_point(|f| *f.path < *prefix.as_str());
+        let hits: Vec<usize> =
+            (lo..self.files.len()).take_while(|&i| self.files[i].path.starts_with(&prefix)).collect();
+        if hits.is_empty() {
+            self.file(raw)?;
+        }
+        Ok(hits)
+    }
+
+    /// Resolve a list of path restrictions to a set of file indexes (None = every file).
+    pub fn restrict(&self, paths: &[String]) -> Result<Option<HashSet<usize>>> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let mut set = HashSet::new();
+        for p in paths {
+            set.extend(self.files_under(p)?);
+        }
+        Ok(Some(set))
+    }
+
+    /// The symbol index, built on first use (in parallel, reusing cached parses).
+    pub fn symbol_index(&self) -> &Arc<SymbolIndex> {
+        self.symbols.get_or_init(|| Arc::new(SymbolIndex::build(self, Store::global())))
+    }
+}

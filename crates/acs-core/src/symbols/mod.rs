@@ -1,0 +1,226 @@
+//! Definitions: tree-sitter extraction per file ([`extract`]) and a per-snapshot index for
+//! lookups by exact name, prefix or regex.
+
+pub mod extract;
+
+pub use extract::{extract_symbols, SymbolDef, SymbolKind};
+
+use crate::cache::{Store, Symbols};
+use crate::error::{Error, Result};
+use crate::glob::PathFilter;
+use crate::lang::Lang;
+use crate::repo::Repo;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One definition as tools report it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Symbol {
+    pub name: String,
+    pub qualified_name: String,
+    pub kind: SymbolKind,
+    pub path: Arc<str>,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub language: Lang,
+}
+
+/// Where a definition lives: (file index, index into that file's definitions).
+type Loc = (u32, u32);
+
+/// Every definition of a snapshot, with maps for fast lookup.
+pub struct SymbolIndex {
+    per_file: Vec<Option<Symbols>>,
+    /// Exact bare names and exact qualified names.
+    exact: HashMap<Box<str>, Vec<Loc>>,
+    /// Lower-cased bare names, sorted, for prefix and case-insensitive lookups.
+    folded: Vec<(Box<str>, Loc)>,
+    count: usize,
+}
+
+impl SymbolIndex {
+    /// Parse every file of a known language in parallel, reusing cached parses by content.
+    pub fn build(repo: &Repo, store: &Store) -> SymbolIndex {
+        let per_file: Vec<Option<Symbols>> = repo
+            .files()
+            .par_iter()
+            .map(|f| {
+                let lang = f.lang?;
+                let key = (f.key, lang);
+                if let Some(hit) = store.symbols(&key) {
+                    return Some(hit);
+                }
+                let parsed: Symbols = extract_symbols(lang, &f.content).into();
+                store.insert_symbols(key, parsed.clone());
+                Some(parsed)
+            })
+            .collect();
+        let mut exact: HashMap<Box<str>, Vec<Loc>> = HashMap::new();
+        let mut folded = Vec::new();
+        let mut count = 0;
+        for (fi, defs) in per_file.iter().enumerate() {
+            let Some(defs) = defs else { continue };
+            for (di, d) in defs.iter().enumerate() {
+                let loc = (fi as u32, di as u32);
+                exact.entry(d.name.as_str().into()).or_default().push(loc);
+                if d.qualified_name != d.name {
+                    exact.entry(d.qualified_name.as_str().into()).or_default().push(loc);
+                }
+                folded.push((d.name.to_lowercase().into_boxed_str(), loc));
+                count += 1;
+            }
+        }
+        folded.sort_unstable();
+        SymbolIndex { per_file, exact, folded, count }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The definitions of file `index` (empty for files in no supported language).
+    pub fn file_symbols(&self, index: usize) -> &[SymbolDef] {
+        self.per_file.get(index).and_then(|s| s.as_deref()).unwrap_or(&[])
+    }
+
+    fn def(&self, (fi, di): Loc) -> &SymbolDef {
+        &self.file_symbols(fi as usize)[di as usize]
+    }
+
+    /// Run a lookup against this index.
+    pub fn lookup(&self, repo: &Repo, req: &SymbolRequest) -> Result<SymbolResult> {
+        let filter = PathFilter::new(&req.include, &req.exclude)?;
+        let only = repo.restrict(&req.paths)?;
+        let query = req.name.as_str();
+        // (rank, loc): lower rank is a better match.
+        let mut hits: Vec<(u8, Loc)> = match req.mode {
+            MatchMode::Exact if req.ignore_case => {
+                let q = query.to_lowercase();
+                let lo = self.folded.partition_point(|(n, _)| **n < *q);
+                self.folded[lo..].iter().take_while(|(n, _)| **n == *q).map(|&(_, l)| (0, l)).collect()
+            }
+            MatchMode::Exact => self.exact.get(query).into_iter().flatten().map(|&l| (0, l)).collect(),
+            MatchMode::Prefix => {
+                let q = query.to_lowercase();
+                let lo = self.folded.partition_point(|(n, _)| **n < *q);
+                self.folded[lo..]
+                    .iter()
+                    .take_while(|(n, _)| n.starts_with(q.as_str()))
+                    .filter(|&&(_, l)| req.ignore_case || self.def(l).name.starts_with(query))
+                    .map(|&(ref n, l)| (u8::from(n.len() != q.len()), l))
+                    .collect()
+            }
+            MatchMode::Regex => {
+                let re = regex::RegexBuilder::new(query)
+                    .case_insensitive(req.ignore_case)
+                    .size_limit(1 << 22)
+                    .build()
+                    .map_err(|e| Error::InvalidPattern { pattern: query.to_string(), message: e.to_string() })?;
+                let mut out = Vec::new();
+                for (fi, defs) in self.per_file.iter().enumerate() {
+                    for (di, d) in defs.iter().flat_map(|d| d.iter().enumerate()) {
+                        if re.is_match(&d.name) || re.is_match(&d.qualified_name) {
+                            out.push((0, (fi as u32, di as u32)));
+                        }
+                    }
+                }
+                out
+            }
+        };
+        let files = repo.files();
+        hits.retain(|&(_, (fi, di))| {
+            let f = &files[fi as usize];
+            let d = self.def((fi, di));
+            req.kinds.as_ref().is_none_or(|k| k.contains(&d.kind))
+                && only.as_ref().is_none_or(|s| s.contains(&(fi as usize)))
+                && filter.matches(&f.path)
+        });
+        hits.sort_unstable();
+        hits.dedup();
+        let total = hits.len();
+        let symbols = hits.into_iter().take(req.limit).map(|(_, loc)| self.symbol(repo, loc)).collect();
+        Ok(SymbolResult { symbols, total })
+    }
+
+    fn symbol(&self, repo: &Repo, loc: Loc) -> Symbol {
+        let f = &repo.files()[loc.0 as usize];
+        let d = self.def(loc);
+        Symbol {
+            name: d.name.clone(),
+            qualified_name: d.qualified_name.clone(),
+            kind: d.kind,
+            path: f.path.clone(),
+            start_line: d.start_line,
+            end_line: d.end_line,
+            language: f.lang.unwrap_or(Lang::Python),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchMode {
+    /// The bare name or the qualified name equals the query.
+    #[default]
+    Exact,
+    /// The bare name starts with the query (case-insensitive; shortest first).
+    Prefix,
+    /// The bare or qualified name matches the regular expression.
+    Regex,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SymbolRequest {
+    pub name: String,
+    pub mode: MatchMode,
+    pub ignore_case: bool,
+    /// Only these kinds (None: all).
+    pub kinds: Option<Vec<SymbolKind>>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub paths: Vec<String>,
+    pub limit: usize,
+}
+
+impl Default for SymbolRequest {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            mode: MatchMode::Exact,
+            ignore_case: false,
+            kinds: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            paths: Vec::new(),
+            limit: 100,
+        }
+    }
+}
+
+impl SymbolRequest {
+    pub fn exact(name: impl Into<String>) -> Self {
+        Self { name: name.into(), ..Self::default() }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct SymbolResult {
+    pub symbols: Vec<Symbol>,
+    /// Matches before `limit` was applied.
+    pub total: usize,
+}
+
+/// Look up definitions in `repo` (building its index on first use).
+pub fn symbols(repo: &Repo, req: &SymbolRequest) -> Result<SymbolResult> {
+    if req.name.is_empty() {
+        return Err(Error::InvalidArgument("symbols: `name` must not be empty".into()));
+    }
+    repo.symbol_index().lookup(repo, req)
+}

@@ -1,0 +1,132 @@
+//! The tool table: names, argument parsing and dispatch, shared by the plan executor and
+//! the bindings so that a tool behaves the same whichever way it is called.
+
+use crate::error::{Error, Result};
+use crate::files::{find_files, FindFilesRequest};
+use crate::grep::{grep, GrepRequest};
+use crate::outline::{outline, OutlineRequest};
+use crate::read::{read, ReadRequest};
+use crate::references::{references, ReferencesRequest};
+use crate::repo::Repo;
+use crate::symbols::{symbols, SymbolRequest};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tool {
+    Grep,
+    FindFiles,
+    Symbols,
+    Outline,
+    Read,
+    References,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 6] = [Tool::Grep, Tool::FindFiles, Tool::Symbols, Tool::Outline, Tool::Read, Tool::References];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Grep => "grep",
+            Tool::FindFiles => "find_files",
+            Tool::Symbols => "symbols",
+            Tool::Outline => "outline",
+            Tool::Read => "read",
+            Tool::References => "references",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Tool> {
+        Tool::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Check the shape of `args` without running anything. References (`$N...`) cannot be
+    /// typed before they resolve, so for those only the argument names are checked.
+    pub fn validate(self, args: &Value, has_references: bool) -> Result<()> {
+        let Value::Object(map) = args else {
+            return Err(Error::InvalidArgument(format!("{}: arguments must be an object", self.name())));
+        };
+        if has_references {
+            let allowed = self.argument_names();
+            return match map.keys().find(|k| !allowed.contains(&k.as_str())) {
+                Some(k) => Err(Error::InvalidArgument(format!(
+                    "{}: unknown argument `{k}` (expected one of: {})",
+                    self.name(),
+                    allowed.join(", ")
+                ))),
+                None => Ok(()),
+            };
+        }
+        match self {
+            Tool::Grep => parse::<GrepRequest>(self, args).map(drop),
+            Tool::FindFiles => parse::<FindFilesRequest>(self, args).map(drop),
+            Tool::Symbols => parse::<SymbolRequest>(self, args).map(drop),
+            Tool::Outline => parse::<OutlineRequest>(self, args).map(drop),
+            Tool::Read => parse::<ReadRequest>(self, args).map(drop),
+            Tool::References => parse::<ReferencesRequest>(self, args).map(drop),
+        }
+    }
+
+    pub fn argument_names(self) -> Vec<&'static str> {
+        match self {
+            Tool::Grep => vec![
+                "patterns", "pattern", "fixed_strings", "case", "word", "include", "exclude", "paths", "context",
+                "max_results", "max_line_chars",
+            ],
+            Tool::FindFiles => vec!["glob", "query", "exclude", "limit"],
+            Tool::Symbols => vec!["name", "mode", "ignore_case", "kinds", "include", "exclude", "paths", "limit"],
+            Tool::Outline => vec!["path"],
+            Tool::Read => vec!["path", "start", "end", "symbol", "max_lines", "max_line_chars"],
+            Tool::References => vec!["name", "include", "exclude", "paths", "max_results"],
+        }
+    }
+
+    /// Run this tool on `repo` with JSON arguments, returning a JSON result.
+    pub fn run(self, repo: &Repo, args: &Value) -> Result<Value> {
+        match self {
+            Tool::Grep => to_value(grep(repo, &parse(self, args)?)?),
+            Tool::FindFiles => to_value(find_files(repo, &parse(self, args)?)?),
+            Tool::Symbols => to_value(symbols(repo, &parse(self, args)?)?),
+            Tool::Outline => to_value(outline(repo, &parse(self, args)?)?),
+            Tool::Read => to_value(read(repo, &parse(self, args)?)?),
+            Tool::References => to_value(references(repo, &parse(self, args)?)?),
+        }
+    }
+}
+
+/// Parse a tool's JSON arguments into its typed request, naming the tool in the error.
+pub fn parse<T: DeserializeOwned>(tool: Tool, args: &Value) -> Result<T> {
+    T::deserialize(args).map_err(|e| Error::InvalidArgument(format!("{}: {e}", tool.name())))
+}
+
+pub fn to_value<T: Serialize>(v: T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| Error::Internal(format!("serialising a result: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn argument_name_lists_match_the_request_types() {
+        // Every listed name must be accepted by the typed parser, so the two cannot drift.
+        for tool in Tool::ALL {
+            for name in tool.argument_names() {
+                let err = tool.validate(&json!({ name: Value::Null }), false).err();
+                let msg = err.map(|e| e.to_string()).unwrap_or_default();
+                assert!(!msg.contains("unknown field"), "{}: {name}: {msg}", tool.name());
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_arguments_are_named() {
+        let err = Tool::Grep.validate(&json!({"patern": "x"}), false).unwrap_err();
+        assert!(err.to_string().contains("patern"), "{err}");
+        let err = Tool::Grep.validate(&json!({"patern": "$1"}), true).unwrap_err();
+        assert!(err.to_string().contains("patern"), "{err}");
+    }
+}

@@ -1,0 +1,241 @@
+//! `acs._core`: the thin pyo3 layer over `acs-core`.
+//!
+//! Requests go in and results come out as JSON bytes (parsed with orjson on the Python
+//! side): one allocation crossing the boundary instead of thousands of small objects.
+//! Every call releases the GIL for its whole duration and turns engine errors, and panics,
+//! into the exception classes of `acs.errors`.
+
+use acs_core::plan::executor::guarded;
+use acs_core::{Error, Plan, PlanRun, Repo, SourceOptions, Store, TaskSpec, Tool};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use serde::Serialize;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Map an engine error to its `acs.errors` class (imported lazily: the Python package
+/// defines the hierarchy, so `except acs.AcsError` catches everything).
+fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
+    let class = match &e {
+        Error::InvalidPattern { .. } => "InvalidPatternError",
+        Error::PathOutsideRepo { .. } => "PathOutsideRepoError",
+        Error::FileNotFound { .. } => "PathNotFoundError",
+        Error::SymbolNotFound { .. } => "SymbolNotFoundError",
+        Error::UnknownCommit { .. } => "UnknownCommitError",
+        Error::Repository { .. } => "RepositoryError",
+        Error::InvalidArgument(_) => "InvalidArgumentError",
+        Error::InvalidPlan { .. } => "PlanError",
+        Error::Skipped(_) => "AcsError",
+        Error::Internal(_) => "InternalError",
+    };
+    let message = e.to_string();
+    let made = py
+        .import("acs.errors")
+        .and_then(|m| m.getattr(class))
+        .and_then(|cls| cls.call1((message.clone(),)))
+        .map(PyErr::from_value);
+    made.unwrap_or_else(|_| PyRuntimeError::new_err(message))
+}
+
+/// Run `f` without the GIL, catching panics, and raise its error in Python.
+fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> acs_core::Result<T> + Send) -> PyResult<T> {
+    py.detach(|| guarded(f)).map_err(|e| to_py_err(py, e))
+}
+
+fn json_bytes<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyBytes>> {
+    let bytes = serde_json::to_vec(value).map_err(|e| to_py_err(py, Error::Internal(e.to_string())))?;
+    Ok(PyBytes::new(py, &bytes).unbind())
+}
+
+fn parse_json(bytes: &[u8], what: &str) -> acs_core::Result<Value> {
+    serde_json::from_slice(bytes).map_err(|e| Error::InvalidArgument(format!("{what} is not valid JSON: {e}")))
+}
+
+fn options(max_file_size: Option<u64>, hidden: bool) -> SourceOptions {
+    let mut opts = SourceOptions { hidden, ..SourceOptions::default() };
+    if let Some(m) = max_file_size {
+        opts.max_file_size = m;
+    }
+    opts
+}
+
+/// An immutable snapshot of a repository.
+#[pyclass(frozen, module = "acs._core", name = "Repo")]
+struct PyRepo {
+    inner: Arc<Repo>,
+}
+
+#[pymethods]
+impl PyRepo {
+    #[staticmethod]
+    #[pyo3(signature = (path, *, max_file_size=None, hidden=false))]
+    fn open_dir(py: Python<'_>, path: PathBuf, max_file_size: Option<u64>, hidden: bool) -> PyResult<Self> {
+        let opts = options(max_file_size, hidden);
+        let repo = detached(py, || Repo::open_dir(path, &opts))?;
+        Ok(PyRepo { inner: Arc::new(repo) })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (git_dir, rev, *, max_file_size=None, hidden=false))]
+    fn open_git(py: Python<'_>, git_dir: PathBuf, rev: String, max_file_size: Option<u64>, hidden: bool) -> PyResult<Self> {
+        let opts = options(max_file_size, hidden);
+        let repo = detached(py, || Repo::open_git(git_dir, &rev, &opts))?;
+        Ok(PyRepo { inner: Arc::new(repo) })
+    }
+
+    #[staticmethod]
+    fn from_files(py: Python<'_>, files: Vec<(String, Vec<u8>)>) -> PyResult<Self> {
+        let repo = detached(py, || Repo::from_files(files))?;
+        Ok(PyRepo { inner: Arc::new(repo) })
+    }
+
+    /// Run one tool: `call("grep", b'{"pattern": "x"}')` -> JSON bytes.
+    fn call(&self, py: Python<'_>, tool: &str, args: &[u8]) -> PyResult<Py<PyBytes>> {
+        let repo = self.inner.clone();
+        let result = detached(py, || {
+            let tool = Tool::from_name(tool).ok_or_else(|| Error::InvalidArgument(format!("unknown tool `{tool}`")))?;
+            let args = parse_json(args, "arguments")?;
+            tool.run(&repo, &args)
+        })?;
+        json_bytes(py, &result)
+    }
+
+    /// Several grep requests in one fused pass: JSON list in, JSON list of
+    /// `{"ok": result}` / `{"error": {"kind", "message"}}` out.
+    fn grep_many(&self, py: Python<'_>, requests: &[u8]) -> PyResult<Py<PyBytes>> {
+        let repo = self.inner.clone();
+        let out = detached(py, || {
+            let list: Vec<acs_core::GrepRequest> = serde_json::from_slice(requests)
+                .map_err(|e| Error::InvalidArgument(format!("grep requests: {e}")))?;
+            let refs: Vec<&acs_core::GrepRequest> = list.iter().collect();
+            Ok(acs_core::grep_fused(&repo, &refs)
+                .into_iter()
+                .map(|r| match r {
+                    Ok(v) => serde_json::json!({ "ok": v }),
+                    Err(e) => serde_json::json!({ "error": { "kind": e.kind(), "message": e.to_string() } }),
+                })
+                .collect::<Vec<_>>())
+        })?;
+        json_bytes(py, &out)
+    }
+
+    /// Validate and run a whole plan; returns the run report as JSON bytes.
+    fn run_plan(&self, py: Python<'_>, plan: &[u8]) -> PyResult<Py<PyBytes>> {
+        let repo = self.inner.clone();
+        let report = detached(py, || {
+            let plan = Plan::from_json(&parse_json(plan, "plan")?)?;
+            Ok(acs_core::execute(repo, &plan))
+        })?;
+        json_bytes(py, &report)
+    }
+
+    /// Start an empty run that accepts tasks while it executes.
+    fn start(&self) -> PyPlanRun {
+        PyPlanRun { inner: PlanRun::new(self.inner.clone()) }
+    }
+
+    /// Origin and open statistics as JSON bytes.
+    fn info(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
+        json_bytes(py, &serde_json::json!({ "origin": self.inner.origin(), "stats": self.inner.stats() }))
+    }
+
+    fn paths(&self) -> Vec<String> {
+        self.inner.files().iter().map(|f| f.path.to_string()).collect()
+    }
+
+    /// Build the symbol index now (otherwise built by the first symbol lookup); returns
+    /// the number of definitions.
+    fn index_symbols(&self, py: Python<'_>) -> PyResult<usize> {
+        let repo = self.inner.clone();
+        detached(py, || Ok(repo.symbol_index().len()))
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.files().len()
+    }
+}
+
+/// A plan run that accepts tasks while earlier ones execute.
+#[pyclass(frozen, module = "acs._core", name = "PlanRun")]
+struct PyPlanRun {
+    inner: PlanRun,
+}
+
+fn parse_tasks(bytes: &[u8]) -> acs_core::Result<Vec<TaskSpec>> {
+    match parse_json(bytes, "tasks")? {
+        Value::Array(items) => items.iter().map(TaskSpec::from_json).collect(),
+        one @ Value::Object(_) => Ok(vec![TaskSpec::from_json(&one)?]),
+        _ => Err(Error::plan_message("expected a task object or a list of tasks")),
+    }
+}
+
+fn timeout(seconds: Option<f64>) -> acs_core::Result<Option<Duration>> {
+    seconds
+        .map(|s| Duration::try_from_secs_f64(s).map_err(|_| Error::InvalidArgument(format!("bad timeout {s}"))))
+        .transpose()
+}
+
+#[pymethods]
+impl PyPlanRun {
+    /// Submit one task or a list of tasks (JSON bytes). Ready tasks start at once.
+    fn submit(&self, py: Python<'_>, tasks: &[u8]) -> PyResult<()> {
+        let run = self.inner.clone();
+        detached(py, || run.submit_many(parse_tasks(tasks)?))
+    }
+
+    /// Wait for task `id`; JSON bytes of its outcome, or None on timeout.
+    #[pyo3(signature = (id, timeout_s=None))]
+    fn wait(&self, py: Python<'_>, id: u64, timeout_s: Option<f64>) -> PyResult<Option<Py<PyBytes>>> {
+        let run = self.inner.clone();
+        let outcome = detached(py, || run.wait(id, timeout(timeout_s)?))?;
+        outcome.map(|o| json_bytes(py, &*o)).transpose()
+    }
+
+    /// Wait for every submitted task; JSON bytes of the run report.
+    #[pyo3(signature = (timeout_s=None))]
+    fn wait_all(&self, py: Python<'_>, timeout_s: Option<f64>) -> PyResult<Py<PyBytes>> {
+        let run = self.inner.clone();
+        let report = detached(py, || Ok(run.wait_all(timeout(timeout_s)?)))?;
+        json_bytes(py, &report)
+    }
+
+    /// The outcomes so far, without waiting.
+    fn snapshot(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
+        json_bytes(py, &self.inner.snapshot())
+    }
+}
+
+/// Set the byte budgets of the process-wide content and symbol caches.
+#[pyfunction]
+fn set_cache_budgets(content_bytes: usize, symbol_bytes: usize) {
+    Store::global().set_budgets(content_bytes, symbol_bytes);
+}
+
+/// ((entries, bytes) of the content cache, (entries, bytes) of the symbol cache).
+#[pyfunction]
+fn cache_usage() -> ((usize, usize), (usize, usize)) {
+    Store::global().usage()
+}
+
+/// The tool names and their argument names, for planners and documentation.
+#[pyfunction]
+fn tool_arguments() -> Vec<(String, Vec<String>)> {
+    Tool::ALL
+        .iter()
+        .map(|t| (t.name().to_string(), t.argument_names().iter().map(|s| s.to_string()).collect()))
+        .collect()
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyRepo>()?;
+    m.add_class::<PyPlanRun>()?;
+    m.add_function(wrap_pyfunction!(set_cache_budgets, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_usage, m)?)?;
+    m.add_function(wrap_pyfunction!(tool_arguments, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,44 @@
+"""acs: agentic code search.
+
+    >>> import acs
+    >>> repo = acs.Repo.from_files({"a.py": "def f():\\n    return 1\\n"})
+    >>> repo.grep("return")["matches"][0]["line"]
+    2
+"""
+
+from __future__ import annotations
+
+from ._core import __version__, cache_usage, set_cache_budgets, tool_arguments
+from .errors import (
+    AcsError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidPatternError,
+    PathNotFoundError,
+    PathOutsideRepoError,
+    PlanError,
+    RepositoryError,
+    SymbolNotFoundError,
+    UnknownCommitError,
+)
+from .plan import PlanRun
+from .repo import Repo
+
+__all__ = [
+    "AcsError",
+    "InternalError",
+    "InvalidArgumentError",
+    "InvalidPatternError",
+    "PathNotFoundError",
+    "PathOutsideRepoError",
+    "PlanError",
+    "PlanRun",
+    "Repo",
+    "RepositoryError",
+    "SymbolNotFoundError",
+    "UnknownCommitError",
+    "__version__",
+    "cache_usage",
+    "set_cache_budgets",
+    "tool_arguments",
+]

@@ -1,0 +1,173 @@
+"""The `acs` command line.
+
+Exit status: 0 on success, 2 for bad usage, 1 for a runtime failure; errors are one line
+on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import sysconfig
+import time
+from typing import Any, NoReturn
+
+import orjson
+
+from .errors import AcsError
+from .repo import Repo
+from .types import RunReport, TaskOutcome
+
+
+class UsageError(Exception):
+    pass
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    print(f"acs: {message}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+def _read_json(source: str) -> Any:
+    try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+    except OSError as e:
+        raise UsageError(f"cannot read {source}: {e.strerror}") from e
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        raise UsageError(f"{source} is not valid JSON: {e}") from e
+
+
+def _open(args: argparse.Namespace) -> Repo:
+    return Repo.open(args.repo, commit=args.commit)
+
+
+def demo_plan() -> list[dict[str, Any]]:
+    """Eight searches an agent might issue for a JSON-decoding bug report."""
+    return [
+        {"id": 1, "tool": "symbols", "args": {"name": "JSONDecoder", "kinds": ["class"]}},
+        {"id": 2, "tool": "grep", "args": {"pattern": "Expecting value", "include": ["*.py"]}},
+        {"id": 3, "tool": "grep", "args": {"pattern": "def raw_decode", "include": ["*.py"]}},
+        {"id": 4, "tool": "grep", "args": {"pattern": r"class \w+Error\(ValueError\)"}},
+        {"id": 5, "tool": "find_files", "args": {"query": "json/decoder"}},
+        {"id": 6, "tool": "outline", "args": {"path": "$5.files[0].path"}},
+        {
+            "id": 7,
+            "tool": "read",
+            "args": {"path": "$1.symbols[0].path", "symbol": "JSONDecoder.raw_decode"},
+        },
+        {"id": 8, "tool": "references", "args": {"name": "JSONDecodeError", "include": ["json/*"]}},
+    ]
+
+
+def _summary(task: TaskOutcome) -> str:
+    if task["status"] != "ok":
+        return task["error"]["message"]
+    r = task["result"]
+    match task["tool"]:
+        case "grep":
+            first = r["matches"][0] if r["matches"] else None
+            where = f" first {first['path']}:{first['line']}" if first else ""
+            return f"{len(r['matches'])} matches in {len(r['files'])} files{where}"
+        case "symbols":
+            locs = [f"{s['path']}:{s['start_line']} {s['qualified_name']}" for s in r["symbols"]]
+            return f"{r['total']} definitions: " + ", ".join(locs[:3])
+        case "find_files":
+            return ", ".join(f["path"] for f in r["files"][:3])
+        case "outline":
+            return f"{r['path']}: " + ", ".join(n["name"] for n in r["symbols"][:6])
+        case "read":
+            return f"{r['path']}:{r['start_line']}-{r['end_line']} | {r['lines'][0].strip()}"
+        case "references":
+            return f"{r['total']} uses in {len(r['files'])} files"
+    return ""
+
+
+def print_report(report: RunReport) -> None:
+    for t in report["tasks"]:
+        fused = f" (fused x{t['fused']})" if t["fused"] > 1 else ""
+        print(
+            f"  [{t['id']}] {t['tool']:<10} {t['status']:<7} {t['elapsed_ms']:7.2f} ms"
+            f"{fused}  {_summary(t)}"
+        )
+    print(f"  plan finished in {report['elapsed_ms']:.2f} ms")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    path = args.repo or sysconfig.get_paths()["stdlib"]
+    t0 = time.perf_counter()
+    repo = Repo.open(path, commit=args.commit)
+    opened = (time.perf_counter() - t0) * 1000
+    s = repo.stats
+    print(f"opened {path}: {s['files']} files, {s['bytes'] / 1e6:.1f} MB in {opened:.0f} ms")
+    t0 = time.perf_counter()
+    n = repo.index_symbols()
+    print(f"indexed {n} definitions in {(time.perf_counter() - t0) * 1000:.0f} ms")
+    print("plan: 8 tasks (3 greps fused into one pass; 6 and 7 wait for 5 and 1)")
+    print_report(repo.run_plan(demo_plan()))
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    plan = _read_json(args.plan)
+    report = _open(args).run_plan(plan)
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(report).decode() + "\n")
+    else:
+        print_report(report)
+    return 0
+
+
+def cmd_tool(args: argparse.Namespace) -> int:
+    try:
+        tool_args = orjson.loads(args.args)
+    except orjson.JSONDecodeError as e:
+        raise UsageError(f"arguments are not valid JSON: {e}") from e
+    result = _open(args).call(args.tool, tool_args)
+    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acs", description="Agentic code search.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def repo_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+        p.add_argument("--repo", required=required, help="repository directory or git dir")
+        p.add_argument("--commit", help="read this commit from git instead of the work tree")
+
+    demo = sub.add_parser("demo", help="open a repository and run an 8-task plan")
+    repo_args(demo, required=False)
+    demo.set_defaults(func=cmd_demo)
+
+    plan = sub.add_parser("plan", help="run a plan (JSON file, or - for stdin)")
+    repo_args(plan)
+    plan.add_argument("plan", help="plan file ({'tasks': [...]} or a list), or -")
+    plan.add_argument("--format", choices=["json", "text"], default="json")
+    plan.set_defaults(func=cmd_plan)
+
+    tool = sub.add_parser("tool", help="run one tool with JSON arguments")
+    repo_args(tool)
+    tool.add_argument(
+        "tool", choices=["grep", "find_files", "symbols", "outline", "read", "references"]
+    )
+    tool.add_argument("args", help='JSON arguments, e.g. \'{"pattern": "TODO"}\'')
+    tool.set_defaults(func=cmd_tool)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        _fail(str(e), 2)
+    except AcsError as e:
+        _fail(str(e), 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""The exceptions acs raises. Every one is an `AcsError`; catch that to catch them all.
+
+The Rust engine raises these classes directly (see `crates/acs-py`), so the same class
+reaches you whether a call failed in Python or in Rust.
+"""
+
+from __future__ import annotations
+
+
+class AcsError(Exception):
+    """Base class of every acs error."""
+
+
+class InvalidPatternError(AcsError, ValueError):
+    """A regular expression or glob that does not compile."""
+
+
+class PathOutsideRepoError(AcsError, ValueError):
+    """A path that escapes the repository (`..`, absolute, or a symlink pointing out)."""
+
+
+class PathNotFoundError(AcsError, LookupError):
+    """A path inside the repository that is not one of its searchable files."""
+
+
+class SymbolNotFoundError(AcsError, LookupError):
+    """A definition that does not exist in the given file."""
+
+
+class UnknownCommitError(AcsError, LookupError):
+    """A revision that does not resolve to a commit."""
+
+
+class RepositoryError(AcsError, OSError):
+    """A repository that cannot be opened (missing directory, not a git repository)."""
+
+
+class InvalidArgumentError(AcsError, ValueError):
+    """Malformed tool arguments: a wrong type, a missing field, a bad line range."""
+
+
+class PlanError(AcsError, ValueError):
+    """A plan that fails validation; the message names the offending task."""
+
+
+class InternalError(AcsError, RuntimeError):
+    """A bug in acs (a caught panic). Please report it with the input that caused it."""
+
+
+_BY_KIND: dict[str, type[AcsError]] = {
+    "invalid_pattern": InvalidPatternError,
+    "path_outside_repo": PathOutsideRepoError,
+    "file_not_found": PathNotFoundError,
+    "symbol_not_found": SymbolNotFoundError,
+    "unknown_commit": UnknownCommitError,
+    "repository": RepositoryError,
+    "invalid_argument": InvalidArgumentError,
+    "invalid_plan": PlanError,
+    "internal": InternalError,
+}
+
+
+def error_for(kind: str, message: str) -> AcsError:
+    """The exception for an error reported as data (a plan task's `error` field)."""
+    return _BY_KIND.get(kind, AcsError)(message)

@@ -1,0 +1,239 @@
+"""`acs.Repo`: a repository snapshot and the search tools over it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import _core
+from .errors import AcsError, error_for
+from .plan import PlanLike, PlanRun, plan_bytes
+from .types import (
+    CaseMode,
+    FindFilesResult,
+    GrepResult,
+    MatchMode,
+    OpenStats,
+    OutlineResult,
+    ReadResult,
+    ReferencesResult,
+    RunReport,
+    SymbolKind,
+    SymbolResult,
+    ToolName,
+)
+
+StrPath = str | os.PathLike[str]
+
+
+class Repo:
+    """An immutable, in-memory snapshot of a repository's text files.
+
+    Open a directory (gitignore-aware; no git needed) or a commit of a git repository (read
+    from the object database, no checkout). Every method releases the GIL while it runs, so
+    threads calling into one `Repo` run in parallel.
+    """
+
+    def __init__(self, native: _core.Repo) -> None:
+        self._native = native
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: StrPath,
+        *,
+        commit: str | None = None,
+        max_file_size: int | None = None,
+        hidden: bool = False,
+    ) -> Repo:
+        """Open `path`: its files as they are on disk, or, with `commit`, that commit of the
+        git repository at `path` (a work tree, a `.git` folder or a bare mirror)."""
+        if commit is None:
+            native = _core.Repo.open_dir(path, max_file_size=max_file_size, hidden=hidden)
+        else:
+            native = _core.Repo.open_git(path, commit, max_file_size=max_file_size, hidden=hidden)
+        return cls(native)
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, str | bytes]) -> Repo:
+        """A snapshot of in-memory files (path -> content)."""
+        items = [(p, c.encode() if isinstance(c, str) else bytes(c)) for p, c in files.items()]
+        return cls(_core.Repo.from_files(items))
+
+    # -- tools ---------------------------------------------------------------------------
+
+    def call(self, tool: ToolName, args: Mapping[str, Any]) -> Any:
+        """Run any tool by name with plan-style arguments."""
+        return orjson.loads(self._native.call(tool, orjson.dumps(args)))
+
+    def grep(
+        self,
+        pattern: str | Sequence[str],
+        *,
+        fixed_strings: bool = False,
+        case: CaseMode = "sensitive",
+        word: bool = False,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        paths: Sequence[str] = (),
+        context: int = 0,
+        max_results: int = 200,
+        max_line_chars: int = 300,
+    ) -> GrepResult:
+        """Search file contents. Several patterns run in one pass over the files; each match
+        says which pattern (by index) it belongs to. Globs follow ripgrep's `-g`."""
+        patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+        return self.call(
+            "grep",
+            {
+                "patterns": patterns,
+                "fixed_strings": fixed_strings,
+                "case": case,
+                "word": word,
+                "include": list(include),
+                "exclude": list(exclude),
+                "paths": list(paths),
+                "context": context,
+                "max_results": max_results,
+                "max_line_chars": max_line_chars,
+            },
+        )
+
+    def grep_many(self, requests: Sequence[Mapping[str, Any]]) -> list[GrepResult | AcsError]:
+        """Run several grep requests (grep's keyword arguments as dicts) in one fused pass.
+        A request that fails (bad regex, say) yields its exception in place of a result."""
+        raw = orjson.loads(self._native.grep_many(orjson.dumps(list(requests))))
+        return [
+            r["ok"] if "ok" in r else error_for(r["error"]["kind"], r["error"]["message"])
+            for r in raw
+        ]
+
+    def find_files(
+        self,
+        query: str | None = None,
+        *,
+        glob: str | None = None,
+        exclude: Sequence[str] = (),
+        limit: int = 50,
+    ) -> FindFilesResult:
+        """Files by path fragment or fuzzy name (`query`, ranked) and/or by `glob`."""
+        return self.call(
+            "find_files", {"query": query, "glob": glob, "exclude": list(exclude), "limit": limit}
+        )
+
+    def symbols(
+        self,
+        name: str,
+        *,
+        mode: MatchMode = "exact",
+        ignore_case: bool = False,
+        kinds: Sequence[SymbolKind] | None = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        paths: Sequence[str] = (),
+        limit: int = 100,
+    ) -> SymbolResult:
+        """Definitions by exact bare or qualified name (`Class.method`), prefix or regex."""
+        return self.call(
+            "symbols",
+            {
+                "name": name,
+                "mode": mode,
+                "ignore_case": ignore_case,
+                "kinds": None if kinds is None else list(kinds),
+                "include": list(include),
+                "exclude": list(exclude),
+                "paths": list(paths),
+                "limit": limit,
+            },
+        )
+
+    def outline(self, path: str) -> OutlineResult:
+        """A file's definitions, nested, with line ranges."""
+        return self.call("outline", {"path": path})
+
+    def read(
+        self,
+        path: str,
+        start: int | None = None,
+        end: int | None = None,
+        *,
+        symbol: str | None = None,
+        max_lines: int = 400,
+        max_line_chars: int = 500,
+    ) -> ReadResult:
+        """Lines `start..=end` (1-based) of a file, or the body of definition `symbol`."""
+        return self.call(
+            "read",
+            {
+                "path": path,
+                "start": start,
+                "end": end,
+                "symbol": symbol,
+                "max_lines": max_lines,
+                "max_line_chars": max_line_chars,
+            },
+        )
+
+    def references(
+        self,
+        name: str,
+        *,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        paths: Sequence[str] = (),
+        max_results: int = 500,
+    ) -> ReferencesResult:
+        """Whole-word uses of an identifier, grouped by file and enclosing definition."""
+        return self.call(
+            "references",
+            {
+                "name": name,
+                "include": list(include),
+                "exclude": list(exclude),
+                "paths": list(paths),
+                "max_results": max_results,
+            },
+        )
+
+    # -- plans ---------------------------------------------------------------------------
+
+    def run_plan(self, plan: PlanLike) -> RunReport:
+        """Validate and run a whole plan (`{"tasks": [...]}` or a list of tasks)."""
+        return orjson.loads(self._native.run_plan(plan_bytes(plan)))
+
+    def start_plan(self) -> PlanRun:
+        """An empty run to submit tasks to while it executes."""
+        return PlanRun(self._native.start())
+
+    # -- facts ---------------------------------------------------------------------------
+
+    @property
+    def stats(self) -> OpenStats:
+        return orjson.loads(self._native.info())["stats"]
+
+    @property
+    def origin(self) -> dict[str, Any]:
+        return orjson.loads(self._native.info())["origin"]
+
+    def paths(self) -> list[str]:
+        """Every loaded file, sorted."""
+        return self._native.paths()
+
+    def index_symbols(self) -> int:
+        """Build the symbol index now; returns the number of definitions."""
+        return self._native.index_symbols()
+
+    def __len__(self) -> int:
+        return len(self._native)
+
+    def __repr__(self) -> str:
+        origin = self.origin
+        where = origin.get("root") or f"{origin.get('git_dir')}@{origin.get('rev')}"
+        return f"<acs.Repo {Path(str(where))} files={len(self)}>"

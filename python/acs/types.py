@@ -1,0 +1,153 @@
+"""Typed shapes of the engine's results. They are plain dicts at run time (parsed from the
+engine's JSON by orjson), typed here for editors and type checkers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+CaseMode = Literal["sensitive", "insensitive", "smart"]
+MatchMode = Literal["exact", "prefix", "regex"]
+SymbolKind = Literal[
+    "class", "interface", "struct", "enum", "trait", "impl", "function", "method", "module"
+]
+ToolName = Literal["grep", "find_files", "symbols", "outline", "read", "references"]
+
+
+class GrepMatch(TypedDict):
+    pattern: int
+    path: str
+    line: int
+    column: int
+    text: str
+    before: NotRequired[list[str]]
+    after: NotRequired[list[str]]
+
+
+class FileHits(TypedDict):
+    path: str
+    count: int
+
+
+class GrepResult(TypedDict):
+    matches: list[GrepMatch]
+    files: list[FileHits]
+    counts: list[int]
+    truncated: bool
+    files_searched: int
+
+
+class FoundFile(TypedDict):
+    path: str
+    score: float
+
+
+class FindFilesResult(TypedDict):
+    files: list[FoundFile]
+    total: int
+
+
+class Symbol(TypedDict):
+    name: str
+    qualified_name: str
+    kind: SymbolKind
+    path: str
+    start_line: int
+    end_line: int
+    language: str
+
+
+class SymbolResult(TypedDict):
+    symbols: list[Symbol]
+    total: int
+
+
+class OutlineNode(TypedDict):
+    name: str
+    qualified_name: str
+    kind: SymbolKind
+    start_line: int
+    end_line: int
+    children: NotRequired[list[OutlineNode]]
+
+
+class OutlineResult(TypedDict):
+    path: str
+    language: str | None
+    line_count: int
+    symbols: list[OutlineNode]
+
+
+class ReadResult(TypedDict):
+    path: str
+    start_line: int
+    end_line: int
+    total_lines: int
+    lines: list[str]
+    truncated: bool
+    symbol: NotRequired[str]
+
+
+class ReferenceLine(TypedDict):
+    line: int
+    text: str
+
+
+class ReferenceGroup(TypedDict):
+    symbol: str | None
+    lines: list[ReferenceLine]
+
+
+class ReferenceFile(TypedDict):
+    path: str
+    count: int
+    groups: list[ReferenceGroup]
+
+
+class ReferencesResult(TypedDict):
+    name: str
+    total: int
+    truncated: bool
+    files: list[ReferenceFile]
+
+
+class Task(TypedDict):
+    """One step of a plan. String arguments may reference earlier results: `$1`,
+    `$1.files[0].path`, `$2.symbols[*].path` (see ARCHITECTURE.md)."""
+
+    id: int
+    tool: ToolName
+    args: dict[str, Any]
+
+
+class TaskError(TypedDict):
+    kind: str
+    message: str
+
+
+class TaskOutcome(TypedDict):
+    id: int
+    tool: ToolName
+    status: Literal["ok", "error", "skipped"]
+    result: NotRequired[Any]
+    error: NotRequired[TaskError]
+    deps: list[int]
+    submitted_ms: float
+    started_ms: float
+    elapsed_ms: float
+    fused: int
+
+
+class RunReport(TypedDict):
+    tasks: list[TaskOutcome]
+    complete: bool
+    elapsed_ms: float
+
+
+class OpenStats(TypedDict):
+    files: int
+    bytes: int
+    skipped_binary: int
+    skipped_large: int
+    skipped_links: int
+    skipped_unreadable: int
+    elapsed_ms: float
