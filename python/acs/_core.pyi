@@ -7,7 +7,11 @@ __version__: str
 class Repo:
     @staticmethod
     def open_dir(
-        path: str | PathLike[str], *, max_file_size: int | None = None, hidden: bool = False
+        path: str | PathLike[str],
+        *,
+        max_file_size: int | None = None,
+        hidden: bool = False,
+        exclude: list[str] = ...,
     ) -> Repo: ...
     @staticmethod
     def open_git(
@@ -16,6 +20,7 @@ class Repo:
         *,
         max_file_size: int | None = None,
         hidden: bool = False,
+        exclude: list[str] = ...,
     ) -> Repo: ...
     @staticmethod
     def from_files(files: list[tuple[str, bytes]]) -> Repo: ...

@@ -51,14 +51,22 @@ class Repo:
         commit: str | None = None,
         max_file_size: int | None = None,
         hidden: bool = False,
+        exclude: Sequence[str] = (),
     ) -> Repo:
         """Open `path`: its files as they are on disk, or, with `commit`, that commit of the
-        git repository at `path` (a work tree, a `.git` folder or a bare mirror)."""
+        git repository at `path` (a work tree, a `.git` folder or a bare mirror).
+
+        `.gitignore`/`.ignore` rules apply, hidden files, binary files and files over
+        `max_file_size` bytes (default 4 MiB) are skipped, and so is whatever matches an
+        `exclude` glob (ripgrep `-g` conventions, e.g. `site-packages`)."""
+        opts: dict[str, Any] = {
+            "max_file_size": max_file_size,
+            "hidden": hidden,
+            "exclude": list(exclude),
+        }
         if commit is None:
-            native = _core.Repo.open_dir(path, max_file_size=max_file_size, hidden=hidden)
-        else:
-            native = _core.Repo.open_git(path, commit, max_file_size=max_file_size, hidden=hidden)
-        return cls(native)
+            return cls(_core.Repo.open_dir(path, **opts))
+        return cls(_core.Repo.open_git(path, commit, **opts))
 
     @classmethod
     def from_files(cls, files: Mapping[str, str | bytes]) -> Repo:

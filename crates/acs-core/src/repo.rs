@@ -20,11 +20,22 @@ pub struct SourceOptions {
     pub max_file_size: u64,
     /// Also load hidden files and folders (`.git` is never loaded).
     pub hidden: bool,
+    /// Globs (ripgrep `-g` conventions) of files and folders not to load, e.g. `site-packages`.
+    pub exclude: Vec<String>,
 }
 
 impl Default for SourceOptions {
     fn default() -> Self {
-        Self { max_file_size: 4 << 20, hidden: false }
+        Self { max_file_size: 4 << 20, hidden: false, exclude: Vec::new() }
+    }
+}
+
+impl SourceOptions {
+    pub(crate) fn exclusion(&self) -> Result<Option<crate::glob::PathFilter>> {
+        if self.exclude.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(crate::glob::PathFilter::new(&[], &self.exclude)?))
     }
 }
 

@@ -54,8 +54,8 @@ fn parse_json(bytes: &[u8], what: &str) -> acs_core::Result<Value> {
     serde_json::from_slice(bytes).map_err(|e| Error::InvalidArgument(format!("{what} is not valid JSON: {e}")))
 }
 
-fn options(max_file_size: Option<u64>, hidden: bool) -> SourceOptions {
-    let mut opts = SourceOptions { hidden, ..SourceOptions::default() };
+fn options(max_file_size: Option<u64>, hidden: bool, exclude: Vec<String>) -> SourceOptions {
+    let mut opts = SourceOptions { hidden, exclude, ..SourceOptions::default() };
     if let Some(m) = max_file_size {
         opts.max_file_size = m;
     }
@@ -71,17 +71,24 @@ struct PyRepo {
 #[pymethods]
 impl PyRepo {
     #[staticmethod]
-    #[pyo3(signature = (path, *, max_file_size=None, hidden=false))]
-    fn open_dir(py: Python<'_>, path: PathBuf, max_file_size: Option<u64>, hidden: bool) -> PyResult<Self> {
-        let opts = options(max_file_size, hidden);
+    #[pyo3(signature = (path, *, max_file_size=None, hidden=false, exclude=Vec::new()))]
+    fn open_dir(py: Python<'_>, path: PathBuf, max_file_size: Option<u64>, hidden: bool, exclude: Vec<String>) -> PyResult<Self> {
+        let opts = options(max_file_size, hidden, exclude);
         let repo = detached(py, || Repo::open_dir(path, &opts))?;
         Ok(PyRepo { inner: Arc::new(repo) })
     }
 
     #[staticmethod]
-    #[pyo3(signature = (git_dir, rev, *, max_file_size=None, hidden=false))]
-    fn open_git(py: Python<'_>, git_dir: PathBuf, rev: String, max_file_size: Option<u64>, hidden: bool) -> PyResult<Self> {
-        let opts = options(max_file_size, hidden);
+    #[pyo3(signature = (git_dir, rev, *, max_file_size=None, hidden=false, exclude=Vec::new()))]
+    fn open_git(
+        py: Python<'_>,
+        git_dir: PathBuf,
+        rev: String,
+        max_file_size: Option<u64>,
+        hidden: bool,
+        exclude: Vec<String>,
+    ) -> PyResult<Self> {
+        let opts = options(max_file_size, hidden, exclude);
         let repo = detached(py, || Repo::open_git(git_dir, &rev, &opts))?;
         Ok(PyRepo { inner: Arc::new(repo) })
     }

@@ -23,7 +23,7 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
         return Err(Error::Repository { path: root.display().to_string(), message: "not a directory".into() });
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let walked = walk(root, &canonical_root, opts);
+    let walked = walk(root, &canonical_root, opts)?;
 
     let mut stats = OpenStats::default();
     let mut links = HashMap::new();
@@ -58,7 +58,9 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
     Ok(Loaded { files, links, stats })
 }
 
-fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Vec<Walked> {
+fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Result<Vec<Walked>> {
+    let excluded = opts.exclusion()?;
+    let root_owned = root.to_path_buf();
     let mut builder = ignore::WalkBuilder::new(root);
     builder
         .hidden(!opts.hidden)
@@ -69,7 +71,16 @@ fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Vec<Walked>
         .ignore(true)
         .parents(true)
         .follow_links(false)
-        .filter_entry(|e| e.file_name() != ".git");
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            // Prune excluded folders here so the walk never descends into them.
+            match (&excluded, e.path().strip_prefix(&root_owned)) {
+                (Some(x), Ok(rel)) if !rel.as_os_str().is_empty() => x.matches(&rel.to_string_lossy().replace('\\', "/")),
+                _ => true,
+            }
+        });
     let mut out = Vec::new();
     for dent in builder.build().flatten() {
         let Some(file_type) = dent.file_type() else { continue };
@@ -89,5 +100,5 @@ fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Vec<Walked>
             out.push(if too_large { Walked::Large } else { Walked::File(dent.path().to_path_buf(), rel) });
         }
     }
-    out
+    Ok(out)
 }

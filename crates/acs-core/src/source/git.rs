@@ -48,6 +48,7 @@ pub(crate) fn load(git_dir: &Path, rev: &str, opts: &SourceOptions, store: &Stor
         .and_then(|c| c.tree())
         .map_err(|e| Error::UnknownCommit { rev: rev.to_string(), message: e.message().to_string() })?;
 
+    let excluded = opts.exclusion()?;
     let mut stats = OpenStats::default();
     let mut links = HashMap::new();
     let mut blobs: Vec<(String, Oid)> = Vec::new();
@@ -55,6 +56,9 @@ pub(crate) fn load(git_dir: &Path, rev: &str, opts: &SourceOptions, store: &Stor
         let Some(name) = e.name() else { return TreeWalkResult::Skip };
         let hidden = name.starts_with('.');
         let path = format!("{dir}{name}");
+        if excluded.as_ref().is_some_and(|x| !x.matches(&path)) {
+            return TreeWalkResult::Skip;
+        }
         match e.kind() {
             Some(ObjectType::Tree) if hidden && !opts.hidden => TreeWalkResult::Skip,
             Some(ObjectType::Blob) if hidden && !opts.hidden => TreeWalkResult::Ok,
