@@ -30,7 +30,11 @@ pub struct ByteLru<K: Hash + Eq, V> {
 
 impl<K: Hash + Eq, V: Clone> ByteLru<K, V> {
     pub fn new(budget: usize) -> Self {
-        Self { map: LruCache::unbounded(), bytes: 0, budget }
+        Self {
+            map: LruCache::unbounded(),
+            bytes: 0,
+            budget,
+        }
     }
 
     pub fn get(&mut self, key: &K) -> Option<V> {

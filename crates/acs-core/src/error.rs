@@ -69,11 +69,17 @@ impl Error {
 
     /// A plan error not tied to one task.
     pub fn plan_message(message: impl Into<String>) -> Self {
-        Error::InvalidPlan { task: None, message: message.into() }
+        Error::InvalidPlan {
+            task: None,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn plan(task: Option<u64>, message: impl Into<String>) -> Self {
-        Error::InvalidPlan { task, message: message.into() }
+        Error::InvalidPlan {
+            task,
+            message: message.into(),
+        }
     }
 }
 

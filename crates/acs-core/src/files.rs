@@ -19,7 +19,12 @@ pub struct FindFilesRequest {
 
 impl Default for FindFilesRequest {
     fn default() -> Self {
-        Self { glob: None, query: None, exclude: Vec::new(), limit: 50 }
+        Self {
+            glob: None,
+            query: None,
+            exclude: Vec::new(),
+            limit: 50,
+        }
     }
 }
 
@@ -38,11 +43,16 @@ pub struct FindFilesResult {
 
 pub fn find_files(repo: &Repo, req: &FindFilesRequest) -> Result<FindFilesResult> {
     if req.glob.is_none() && req.query.as_deref().is_none_or(|q| q.trim().is_empty()) {
-        return Err(Error::InvalidArgument("find_files: give a `glob`, a `query`, or both".into()));
+        return Err(Error::InvalidArgument(
+            "find_files: give a `glob`, a `query`, or both".into(),
+        ));
     }
     let include: Vec<String> = req.glob.iter().cloned().collect();
     let filter = PathFilter::new(&include, &req.exclude)?;
-    let query = req.query.as_deref().map(|q| q.trim().replace('\\', "/").to_lowercase());
+    let query = req
+        .query
+        .as_deref()
+        .map(|q| q.trim().replace('\\', "/").to_lowercase());
     let mut found: Vec<FoundFile> = repo
         .files()
         .iter()
@@ -52,14 +62,25 @@ pub fn find_files(repo: &Repo, req: &FindFilesRequest) -> Result<FindFilesResult
                 Some(q) => path_score(&f.path, q)?,
                 None => 0.0,
             };
-            Some(FoundFile { path: f.path.clone(), score })
+            Some(FoundFile {
+                path: f.path.clone(),
+                score,
+            })
         })
         .collect();
     // Best score first; among equals, shorter paths (closer to the root) first.
-    found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.path.len().cmp(&b.path.len())).then(a.path.cmp(&b.path)));
+    found.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.path.len().cmp(&b.path.len()))
+            .then(a.path.cmp(&b.path))
+    });
     let total = found.len();
     found.truncate(req.limit);
-    Ok(FindFilesResult { files: found, total })
+    Ok(FindFilesResult {
+        files: found,
+        total,
+    })
 }
 
 /// How well `path` answers `query` (lower-cased), or None when it does not at all.
@@ -74,11 +95,17 @@ pub fn path_score(path: &str, query: &str) -> Option<f64> {
     if name == query || stem == query {
         return Some(100.0);
     }
-    if lower.ends_with(query) && (lower.len() == query.len() || query.starts_with('/') || lower.as_bytes()[lower.len() - query.len() - 1] == b'/') {
+    if lower.ends_with(query)
+        && (lower.len() == query.len()
+            || query.starts_with('/')
+            || lower.as_bytes()[lower.len() - query.len() - 1] == b'/')
+    {
         return Some(90.0);
     }
     if let Some(module) = dotted_module_path(query) {
-        if lower.ends_with(&format!("{module}.py")) || lower.ends_with(&format!("{module}/__init__.py")) {
+        if lower.ends_with(&format!("{module}.py"))
+            || lower.ends_with(&format!("{module}/__init__.py"))
+        {
             return Some(85.0);
         }
     }
@@ -131,7 +158,10 @@ mod tests {
         let exact = path_score("moto/s3/models.py", "models.py").unwrap();
         let fragment = path_score("moto/s3/models_old.py", "models").unwrap();
         let fuzzy = path_score("moto/s3/my_odd_els.py", "models").unwrap();
-        assert!(exact > fragment && fragment > fuzzy, "{exact} {fragment} {fuzzy}");
+        assert!(
+            exact > fragment && fragment > fuzzy,
+            "{exact} {fragment} {fuzzy}"
+        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ impl PathFilter {
                 None => inc.push(g.as_str()),
             }
         }
-        Ok(Self { include: build(&inc)?, exclude: build(&exc)? })
+        Ok(Self {
+            include: build(&inc)?,
+            exclude: build(&exc)?,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -52,7 +55,10 @@ pub fn compile(glob: &str) -> Result<globset::Glob> {
         .literal_separator(true)
         .backslash_escape(true)
         .build()
-        .map_err(|e| Error::InvalidPattern { pattern: glob.to_string(), message: e.kind().to_string() })
+        .map_err(|e| Error::InvalidPattern {
+            pattern: glob.to_string(),
+            message: e.kind().to_string(),
+        })
 }
 
 fn build(globs: &[&str]) -> Result<Option<GlobSet>> {
@@ -67,9 +73,10 @@ fn build(globs: &[&str]) -> Result<Option<GlobSet>> {
             set.add(compile(&format!("{}/**", g.trim_end_matches('/')))?);
         }
     }
-    set.build()
-        .map(Some)
-        .map_err(|e| Error::InvalidPattern { pattern: globs.join(","), message: e.to_string() })
+    set.build().map(Some).map_err(|e| Error::InvalidPattern {
+        pattern: globs.join(","),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -105,6 +112,9 @@ mod tests {
 
     #[test]
     fn a_broken_glob_is_an_invalid_pattern() {
-        assert!(matches!(PathFilter::new(&["a[".into()], &[]), Err(Error::InvalidPattern { .. })));
+        assert!(matches!(
+            PathFilter::new(&["a[".into()], &[]),
+            Err(Error::InvalidPattern { .. })
+        ));
     }
 }

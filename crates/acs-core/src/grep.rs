@@ -74,7 +74,10 @@ impl Default for GrepRequest {
 
 impl GrepRequest {
     pub fn new(pattern: impl Into<String>) -> Self {
-        Self { patterns: vec![pattern.into()], ..Self::default() }
+        Self {
+            patterns: vec![pattern.into()],
+            ..Self::default()
+        }
     }
 
     /// `patterns` plus `pattern`, in that order.
@@ -122,7 +125,9 @@ pub struct GrepResult {
 
 /// Run one request.
 pub fn grep(repo: &Repo, request: &GrepRequest) -> Result<GrepResult> {
-    grep_fused(repo, &[request]).pop().unwrap_or_else(|| Err(Error::Internal("no grep result".into())))
+    grep_fused(repo, &[request])
+        .pop()
+        .unwrap_or_else(|| Err(Error::Internal("no grep result".into())))
 }
 
 /// A pattern compiled with its own flags.
@@ -182,7 +187,10 @@ pub fn grep_fused(repo: &Repo, requests: &[&GrepRequest]) -> Vec<Result<GrepResu
             o.unwrap_or_else(|| {
                 // A request with no patterns matches nothing.
                 let n = p.map(|p| p.n_patterns).unwrap_or(0);
-                Ok(GrepResult { counts: vec![0; n], ..GrepResult::default() })
+                Ok(GrepResult {
+                    counts: vec![0; n],
+                    ..GrepResult::default()
+                })
             })
         })
         .collect()
@@ -200,23 +208,44 @@ fn prepare<'a>(
     let mut alternatives = Vec::with_capacity(patterns.len());
     for (pi, pattern) in patterns.iter().enumerate() {
         let mut builder = RegexMatcherBuilder::new();
-        builder.line_terminator(Some(b'\n')).fixed_strings(request.fixed_strings).word(request.word);
+        builder
+            .line_terminator(Some(b'\n'))
+            .fixed_strings(request.fixed_strings)
+            .word(request.word);
         match request.case {
             CaseMode::Sensitive => builder.case_insensitive(false),
             CaseMode::Insensitive => builder.case_insensitive(true),
             CaseMode::Smart => builder.case_smart(true),
         };
-        let matcher = builder
-            .build(pattern)
-            .map_err(|e| Error::InvalidPattern { pattern: pattern.clone(), message: e.to_string() })?;
-        compiled.push(Compiled { request: ri, pattern: pi, matcher });
+        let matcher = builder.build(pattern).map_err(|e| Error::InvalidPattern {
+            pattern: pattern.clone(),
+            message: e.to_string(),
+        })?;
+        compiled.push(Compiled {
+            request: ri,
+            pattern: pi,
+            matcher,
+        });
         // The prefilter alternative may match more lines than the pattern (no word
         // boundaries, case folded for smart case); confirmation happens per line.
-        let body = if request.fixed_strings { regex::escape(pattern) } else { pattern.clone() };
+        let body = if request.fixed_strings {
+            regex::escape(pattern)
+        } else {
+            pattern.clone()
+        };
         let folded = request.case != CaseMode::Sensitive;
-        alternatives.push(if folded { format!("(?i:{body})") } else { format!("(?:{body})") });
+        alternatives.push(if folded {
+            format!("(?i:{body})")
+        } else {
+            format!("(?:{body})")
+        });
     }
-    let prepared = Prepared { request, filter, only, n_patterns: patterns.len() };
+    let prepared = Prepared {
+        request,
+        filter,
+        only,
+        n_patterns: patterns.len(),
+    };
     Ok((prepared, compiled, alternatives))
 }
 
@@ -243,12 +272,18 @@ fn search(
     builder.line_terminator(Some(b'\n'));
     let prefilter = builder
         .build_many(alternatives)
-        .map_err(|e| Error::InvalidPattern { pattern: alternatives.join("|"), message: e.to_string() })?;
+        .map_err(|e| Error::InvalidPattern {
+            pattern: alternatives.join("|"),
+            message: e.to_string(),
+        })?;
 
     let files = repo.files();
     let mut results: Vec<GrepResult> = prepared
         .iter()
-        .map(|p| GrepResult { counts: vec![0; p.as_ref().map_or(0, |p| p.n_patterns)], ..Default::default() })
+        .map(|p| GrepResult {
+            counts: vec![0; p.as_ref().map_or(0, |p| p.n_patterns)],
+            ..Default::default()
+        })
         .collect();
     // Which compiled patterns may look at file i.
     let applicable = |i: usize| -> Vec<usize> {
@@ -257,7 +292,9 @@ fn search(
             .iter()
             .enumerate()
             .filter(|(_, c)| {
-                let p = prepared[c.request].as_ref().expect("compiled implies prepared");
+                let p = prepared[c.request]
+                    .as_ref()
+                    .expect("compiled implies prepared");
                 p.only.as_ref().is_none_or(|s| s.contains(&i)) && p.filter.matches(path)
             })
             .map(|(ci, _)| ci)
@@ -269,13 +306,22 @@ fn search(
         let per_file: Vec<(usize, usize, Vec<Hit>)> = (start..end)
             .into_par_iter()
             .map_init(
-                || SearcherBuilder::new().line_number(true).binary_detection(BinaryDetection::none()).build(),
+                || {
+                    SearcherBuilder::new()
+                        .line_number(true)
+                        .binary_detection(BinaryDetection::none())
+                        .build()
+                },
                 |searcher, i| {
                     let which = applicable(i);
                     if which.is_empty() {
                         return (i, 0, Vec::new());
                     }
-                    (i, 1, search_file(searcher, &prefilter, compiled, &which, &files[i].content))
+                    (
+                        i,
+                        1,
+                        search_file(searcher, &prefilter, compiled, &which, &files[i].content),
+                    )
                 },
             )
             .collect();
@@ -288,26 +334,42 @@ fn search(
             for hit in hits {
                 let c = &compiled[hit.compiled];
                 let result = &mut results[c.request];
-                let request = prepared[c.request].as_ref().expect("compiled implies prepared").request;
+                let request = prepared[c.request]
+                    .as_ref()
+                    .expect("compiled implies prepared")
+                    .request;
                 if result.counts[c.pattern] >= request.max_results {
                     result.truncated = true;
                     continue;
                 }
                 result.counts[c.pattern] += 1;
                 let content = &entry.content;
-                let (before, after) = context_lines(content, hit.start, hit.end, request.context, request.max_line_chars);
+                let (before, after) = context_lines(
+                    content,
+                    hit.start,
+                    hit.end,
+                    request.context,
+                    request.max_line_chars,
+                );
                 result.matches.push(GrepMatch {
                     pattern: c.pattern,
                     path: entry.path.clone(),
                     line: hit.line,
                     column: hit.column,
-                    text: clip_line(&content[hit.start..hit.end], hit.column - 1, request.max_line_chars),
+                    text: clip_line(
+                        &content[hit.start..hit.end],
+                        hit.column - 1,
+                        request.max_line_chars,
+                    ),
                     before,
                     after,
                 });
                 match result.files.last_mut() {
                     Some(f) if f.path == entry.path => f.count += 1,
-                    _ => result.files.push(FileHits { path: entry.path.clone(), count: 1 }),
+                    _ => result.files.push(FileHits {
+                        path: entry.path.clone(),
+                        count: 1,
+                    }),
                 }
             }
         }
@@ -338,26 +400,40 @@ impl Sink for Collect<'_> {
     type Error = std::io::Error;
 
     fn matched(&mut self, _s: &Searcher, mat: &SinkMatch<'_>) -> Result<bool, Self::Error> {
-        let mut line_no = mat.line_number().unwrap_or(0);
         // Offsets into the file, so context and clipping can look around the line later.
         let mut start = mat.absolute_byte_offset() as usize;
-        for line in mat.lines() {
+        for (line_no, line) in (mat.line_number().unwrap_or(0)..).zip(mat.lines()) {
             // Only the `\n` goes: like ripgrep without --crlf, a `\r` is part of the line.
             let body = line.strip_suffix(b"\n").unwrap_or(line);
             for &ci in self.which {
                 if let Ok(Some(m)) = self.compiled[ci].matcher.find(body) {
-                    self.hits.push(Hit { compiled: ci, line: line_no, column: m.start() + 1, start, end: start + body.len() });
+                    self.hits.push(Hit {
+                        compiled: ci,
+                        line: line_no,
+                        column: m.start() + 1,
+                        start,
+                        end: start + body.len(),
+                    });
                 }
             }
-            line_no += 1;
             start += line.len();
         }
         Ok(true)
     }
 }
 
-fn search_file(searcher: &mut Searcher, prefilter: &RegexMatcher, compiled: &[Compiled], which: &[usize], content: &[u8]) -> Vec<Hit> {
-    let mut sink = Collect { compiled, which, hits: Vec::new() };
+fn search_file(
+    searcher: &mut Searcher,
+    prefilter: &RegexMatcher,
+    compiled: &[Compiled],
+    which: &[usize],
+    content: &[u8],
+) -> Vec<Hit> {
+    let mut sink = Collect {
+        compiled,
+        which,
+        hits: Vec::new(),
+    };
     // Searching an in-memory slice cannot fail with an I/O error; a matcher error would be a bug.
     let _ = searcher.search_slice(prefilter, content, &mut sink);
     sink.hits

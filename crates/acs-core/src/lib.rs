@@ -35,7 +35,7 @@
 //! let hits = grep(&repo, &GrepRequest::new("load_config")).unwrap();
 //! assert_eq!(hits.files.len(), 2);
 //!
-//! let plan = Plan::from_str(r#"{"tasks": [
+//! let plan = Plan::parse(r#"{"tasks": [
 //!     {"id": 1, "tool": "symbols", "args": {"name": "load_config"}},
 //!     {"id": 2, "tool": "read", "args": {"path": "$1.symbols[0].path", "start": 1, "end": 1}}
 //! ]}"#)

@@ -55,7 +55,11 @@ pub fn outline(repo: &Repo, req: &OutlineRequest) -> Result<OutlineResult> {
     for i in (0..defs.len()).rev() {
         let node = nodes[i].take().expect("each node is taken once");
         match defs[i].parent.map(|p| p as usize).filter(|&p| p < i) {
-            Some(p) => nodes[p].as_mut().expect("parents precede children").children.push(node),
+            Some(p) => nodes[p]
+                .as_mut()
+                .expect("parents precede children")
+                .children
+                .push(node),
             None => roots.push(node),
         }
     }

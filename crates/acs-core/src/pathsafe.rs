@@ -10,7 +10,9 @@ use std::path::Path;
 /// (a directory source); anything that climbs above the root is [`Error::PathOutsideRepo`].
 /// The empty path (or `.`) means the repository root and normalises to `""`.
 pub fn normalize(raw: &str, root: Option<&Path>) -> Result<String> {
-    let outside = || Error::PathOutsideRepo { path: raw.to_string() };
+    let outside = || Error::PathOutsideRepo {
+        path: raw.to_string(),
+    };
     let unified = raw.replace('\\', "/");
     let relative: &str = if unified.starts_with('/') || has_drive_prefix(&unified) {
         let root = root.ok_or_else(outside)?;
@@ -57,7 +59,10 @@ mod tests {
     #[test]
     fn climbing_above_the_root_is_refused() {
         for bad in ["..", "../etc/passwd", "a/../../b"] {
-            assert!(matches!(normalize(bad, None), Err(Error::PathOutsideRepo { .. })), "{bad}");
+            assert!(
+                matches!(normalize(bad, None), Err(Error::PathOutsideRepo { .. })),
+                "{bad}"
+            );
         }
     }
 

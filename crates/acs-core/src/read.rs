@@ -23,7 +23,14 @@ pub struct ReadRequest {
 
 impl Default for ReadRequest {
     fn default() -> Self {
-        Self { path: String::new(), start: None, end: None, symbol: None, max_lines: 400, max_line_chars: 500 }
+        Self {
+            path: String::new(),
+            start: None,
+            end: None,
+            symbol: None,
+            max_lines: 400,
+            max_line_chars: 500,
+        }
     }
 }
 
@@ -59,17 +66,30 @@ pub fn read(repo: &Repo, req: &ReadRequest) -> Result<ReadResult> {
                         _ => None,
                     }
                 })
-                .ok_or_else(|| Error::SymbolNotFound { path: file.path.to_string(), name: name.clone() })?;
-            (def.start_line as u64, def.end_line as u64, Some(def.qualified_name.clone()))
+                .ok_or_else(|| Error::SymbolNotFound {
+                    path: file.path.to_string(),
+                    name: name.clone(),
+                })?;
+            (
+                def.start_line as u64,
+                def.end_line as u64,
+                Some(def.qualified_name.clone()),
+            )
         }
         None => {
             let start = req.start.unwrap_or(1);
             if start == 0 {
-                return Err(Error::InvalidArgument("read: line numbers start at 1".into()));
+                return Err(Error::InvalidArgument(
+                    "read: line numbers start at 1".into(),
+                ));
             }
-            let end = req.end.unwrap_or(start.saturating_add(req.max_lines as u64).saturating_sub(1));
+            let end = req
+                .end
+                .unwrap_or(start.saturating_add(req.max_lines as u64).saturating_sub(1));
             if end < start {
-                return Err(Error::InvalidArgument(format!("read: end {end} is before start {start}")));
+                return Err(Error::InvalidArgument(format!(
+                    "read: end {end} is before start {start}"
+                )));
             }
             (start, end, None)
         }
@@ -82,7 +102,11 @@ pub fn read(repo: &Repo, req: &ReadRequest) -> Result<ReadResult> {
         let lo = starts[(n - 1) as usize];
         let hi = starts.get(n as usize).map_or(file.content.len(), |&s| s);
         let line = &file.content[lo..hi];
-        lines.push(clip_line(line.strip_suffix(b"\n").unwrap_or(line), 0, req.max_line_chars));
+        lines.push(clip_line(
+            line.strip_suffix(b"\n").unwrap_or(line),
+            0,
+            req.max_line_chars,
+        ));
         n += 1;
     }
     Ok(ReadResult {

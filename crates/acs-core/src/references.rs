@@ -20,7 +20,13 @@ pub struct ReferencesRequest {
 
 impl Default for ReferencesRequest {
     fn default() -> Self {
-        Self { name: String::new(), include: Vec::new(), exclude: Vec::new(), paths: Vec::new(), max_results: 500 }
+        Self {
+            name: String::new(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            paths: Vec::new(),
+            max_results: 500,
+        }
     }
 }
 
@@ -55,7 +61,9 @@ pub struct ReferencesResult {
 pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResult> {
     let name = req.name.trim();
     if name.is_empty() {
-        return Err(Error::InvalidArgument("references: `name` must not be empty".into()));
+        return Err(Error::InvalidArgument(
+            "references: `name` must not be empty".into(),
+        ));
     }
     let found = grep(
         repo,
@@ -75,19 +83,35 @@ pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResu
     let mut files: Vec<ReferenceFile> = Vec::new();
     for m in &found.matches {
         if files.last().is_none_or(|f| f.path != m.path) {
-            files.push(ReferenceFile { path: m.path.clone(), count: 0, groups: Vec::new() });
+            files.push(ReferenceFile {
+                path: m.path.clone(),
+                count: 0,
+                groups: Vec::new(),
+            });
         }
         let file = files.last_mut().expect("just pushed");
         let fi = repo.files().partition_point(|f| f.path < m.path);
-        let symbol = innermost(index.file_symbols(fi), m.line as u32).map(|d| d.qualified_name.clone());
+        let symbol =
+            innermost(index.file_symbols(fi), m.line as u32).map(|d| d.qualified_name.clone());
         file.count += 1;
-        let line = ReferenceLine { line: m.line, text: m.text.clone() };
+        let line = ReferenceLine {
+            line: m.line,
+            text: m.text.clone(),
+        };
         match file.groups.iter_mut().find(|g| g.symbol == symbol) {
             Some(g) => g.lines.push(line),
-            None => file.groups.push(ReferenceGroup { symbol, lines: vec![line] }),
+            None => file.groups.push(ReferenceGroup {
+                symbol,
+                lines: vec![line],
+            }),
         }
     }
-    Ok(ReferencesResult { name: name.to_string(), total: found.matches.len(), truncated: found.truncated, files })
+    Ok(ReferencesResult {
+        name: name.to_string(),
+        total: found.matches.len(),
+        truncated: found.truncated,
+        files,
+    })
 }
 
 /// The smallest definition whose range holds `line`.

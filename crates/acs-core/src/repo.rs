@@ -26,7 +26,11 @@ pub struct SourceOptions {
 
 impl Default for SourceOptions {
     fn default() -> Self {
-        Self { max_file_size: 4 << 20, hidden: false, exclude: Vec::new() }
+        Self {
+            max_file_size: 4 << 20,
+            hidden: false,
+            exclude: Vec::new(),
+        }
     }
 }
 
@@ -53,8 +57,14 @@ pub struct FileEntry {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Origin {
-    Directory { root: PathBuf },
-    Git { git_dir: PathBuf, rev: String, commit: String },
+    Directory {
+        root: PathBuf,
+    },
+    Git {
+        git_dir: PathBuf,
+        rev: String,
+        commit: String,
+    },
 }
 
 /// What opening a repository found, for users and for the benchmarks.
@@ -93,7 +103,11 @@ impl Repo {
         Self::open_dir_in(root, opts, Store::global())
     }
 
-    pub fn open_dir_in(root: impl Into<PathBuf>, opts: &SourceOptions, store: &Store) -> Result<Repo> {
+    pub fn open_dir_in(
+        root: impl Into<PathBuf>,
+        opts: &SourceOptions,
+        store: &Store,
+    ) -> Result<Repo> {
         let start = std::time::Instant::now();
         let root = root.into();
         let loaded = crate::source::dir::load(&root, opts, store)?;
@@ -117,12 +131,18 @@ impl Repo {
         let start = std::time::Instant::now();
         let git_dir = git_dir.into();
         let (loaded, commit) = crate::source::git::load(&git_dir, rev, opts, store)?;
-        let origin = Origin::Git { git_dir, rev: rev.to_string(), commit };
+        let origin = Origin::Git {
+            git_dir,
+            rev: rev.to_string(),
+            commit,
+        };
         Ok(Self::build(loaded, origin, start))
     }
 
     /// Build a snapshot from in-memory files (tests, and callers with their own source).
-    pub fn from_files<P: AsRef<str>, C: AsRef<[u8]>>(files: impl IntoIterator<Item = (P, C)>) -> Result<Repo> {
+    pub fn from_files<P: AsRef<str>, C: AsRef<[u8]>>(
+        files: impl IntoIterator<Item = (P, C)>,
+    ) -> Result<Repo> {
         let start = std::time::Instant::now();
         let mut entries = Vec::new();
         let mut stats = OpenStats::default();
@@ -133,21 +153,48 @@ impl Repo {
                 stats.skipped_binary += 1;
                 continue;
             }
-            entries.push(crate::source::entry(path, bytes.to_vec(), None, Store::global()));
+            entries.push(crate::source::entry(
+                path,
+                bytes.to_vec(),
+                None,
+                Store::global(),
+            ));
         }
-        let loaded = Loaded { files: entries, links: HashMap::new(), stats };
-        Ok(Self::build(loaded, Origin::Directory { root: PathBuf::new() }, start))
+        let loaded = Loaded {
+            files: entries,
+            links: HashMap::new(),
+            stats,
+        };
+        Ok(Self::build(
+            loaded,
+            Origin::Directory {
+                root: PathBuf::new(),
+            },
+            start,
+        ))
     }
 
     fn build(mut loaded: Loaded, origin: Origin, start: std::time::Instant) -> Repo {
         loaded.files.sort_by(|a, b| a.path.cmp(&b.path));
         loaded.files.dedup_by(|a, b| a.path == b.path);
-        let by_path = loaded.files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+        let by_path = loaded
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
         let mut stats = loaded.stats;
         stats.files = loaded.files.len();
         stats.bytes = loaded.files.iter().map(|f| f.content.len() as u64).sum();
         stats.elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
-        Repo { files: loaded.files, by_path, links: loaded.links, origin, stats, symbols: OnceLock::new() }
+        Repo {
+            files: loaded.files,
+            by_path,
+            links: loaded.links,
+            origin,
+            stats,
+            symbols: OnceLock::new(),
+        }
     }
 
     pub fn files(&self) -> &[FileEntry] {
@@ -182,8 +229,12 @@ impl Repo {
             return Ok(&self.files[i]);
         }
         match self.links.get(&path) {
-            Some(true) => Err(Error::PathOutsideRepo { path: raw.to_string() }),
-            _ => Err(Error::FileNotFound { path: raw.to_string() }),
+            Some(true) => Err(Error::PathOutsideRepo {
+                path: raw.to_string(),
+            }),
+            _ => Err(Error::FileNotFound {
+                path: raw.to_string(),
+            }),
         }
     }
 
@@ -198,8 +249,9 @@ impl Repo {
         }
         let prefix = format!("{path}/");
         let lo = self.files.partition_point(|f| *f.path < *prefix.as_str());
-        let hits: Vec<usize> =
-            (lo..self.files.len()).take_while(|&i| self.files[i].path.starts_with(&prefix)).collect();
+        let hits: Vec<usize> = (lo..self.files.len())
+            .take_while(|&i| self.files[i].path.starts_with(&prefix))
+            .collect();
         if hits.is_empty() {
             self.file(raw)?;
         }
@@ -220,6 +272,7 @@ impl Repo {
 
     /// The symbol index, built on first use (in parallel, reusing cached parses).
     pub fn symbol_index(&self) -> &Arc<SymbolIndex> {
-        self.symbols.get_or_init(|| Arc::new(SymbolIndex::build(self, Store::global())))
+        self.symbols
+            .get_or_init(|| Arc::new(SymbolIndex::build(self, Store::global())))
     }
 }

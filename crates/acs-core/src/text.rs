@@ -19,8 +19,12 @@ pub fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
         return text.into_owned();
     }
     // Keep the focus roughly centred in what we return.
-    let focus_chars = String::from_utf8_lossy(&line[lo..focus.clamp(lo, hi)]).chars().count();
-    let start = focus_chars.saturating_sub(max_chars / 2).min(chars.len().saturating_sub(max_chars));
+    let focus_chars = String::from_utf8_lossy(&line[lo..focus.clamp(lo, hi)])
+        .chars()
+        .count();
+    let start = focus_chars
+        .saturating_sub(max_chars / 2)
+        .min(chars.len().saturating_sub(max_chars));
     let end = (start + max_chars).min(chars.len());
     let mut out = String::new();
     if lo > 0 || start > 0 {
@@ -34,7 +38,13 @@ pub fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
 }
 
 /// Up to `n` lines before `[start, end)` (a line's byte span, without its `\n`) and after it.
-pub fn context_lines(content: &[u8], start: usize, end: usize, n: usize, max_chars: usize) -> (Vec<String>, Vec<String>) {
+pub fn context_lines(
+    content: &[u8],
+    start: usize,
+    end: usize,
+    n: usize,
+    max_chars: usize,
+) -> (Vec<String>, Vec<String>) {
     if n == 0 {
         return (Vec::new(), Vec::new());
     }
@@ -50,7 +60,8 @@ pub fn context_lines(content: &[u8], start: usize, end: usize, n: usize, max_cha
     let mut after = Vec::new();
     let mut cursor = end + 1; // skip the '\n'
     while after.len() < n && cursor < content.len() {
-        let line_end = memchr::memchr(b'\n', &content[cursor..]).map_or(content.len(), |p| cursor + p);
+        let line_end =
+            memchr::memchr(b'\n', &content[cursor..]).map_or(content.len(), |p| cursor + p);
         after.push(clip_line(&content[cursor..line_end], 0, max_chars));
         cursor = line_end + 1;
     }
@@ -60,7 +71,11 @@ pub fn context_lines(content: &[u8], start: usize, end: usize, n: usize, max_cha
 /// Byte offsets where each line starts (line 1 starts at 0). A final line without `\n` counts.
 pub fn line_starts(content: &[u8]) -> Vec<usize> {
     let mut starts = vec![0];
-    starts.extend(memchr::memchr_iter(b'\n', content).map(|p| p + 1).filter(|&p| p < content.len()));
+    starts.extend(
+        memchr::memchr_iter(b'\n', content)
+            .map(|p| p + 1)
+            .filter(|&p| p < content.len()),
+    );
     starts
 }
 

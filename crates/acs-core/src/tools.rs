@@ -25,7 +25,14 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 6] = [Tool::Grep, Tool::FindFiles, Tool::Symbols, Tool::Outline, Tool::Read, Tool::References];
+    pub const ALL: [Tool; 6] = [
+        Tool::Grep,
+        Tool::FindFiles,
+        Tool::Symbols,
+        Tool::Outline,
+        Tool::Read,
+        Tool::References,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -46,7 +53,10 @@ impl Tool {
     /// typed before they resolve, so for those only the argument names are checked.
     pub fn validate(self, args: &Value, has_references: bool) -> Result<()> {
         let Value::Object(map) = args else {
-            return Err(Error::InvalidArgument(format!("{}: arguments must be an object", self.name())));
+            return Err(Error::InvalidArgument(format!(
+                "{}: arguments must be an object",
+                self.name()
+            )));
         };
         if has_references {
             let allowed = self.argument_names();
@@ -72,13 +82,38 @@ impl Tool {
     pub fn argument_names(self) -> Vec<&'static str> {
         match self {
             Tool::Grep => vec![
-                "patterns", "pattern", "fixed_strings", "case", "word", "include", "exclude", "paths", "context",
-                "max_results", "max_line_chars",
+                "patterns",
+                "pattern",
+                "fixed_strings",
+                "case",
+                "word",
+                "include",
+                "exclude",
+                "paths",
+                "context",
+                "max_results",
+                "max_line_chars",
             ],
             Tool::FindFiles => vec!["glob", "query", "exclude", "limit"],
-            Tool::Symbols => vec!["name", "mode", "ignore_case", "kinds", "include", "exclude", "paths", "limit"],
+            Tool::Symbols => vec![
+                "name",
+                "mode",
+                "ignore_case",
+                "kinds",
+                "include",
+                "exclude",
+                "paths",
+                "limit",
+            ],
             Tool::Outline => vec!["path"],
-            Tool::Read => vec!["path", "start", "end", "symbol", "max_lines", "max_line_chars"],
+            Tool::Read => vec![
+                "path",
+                "start",
+                "end",
+                "symbol",
+                "max_lines",
+                "max_line_chars",
+            ],
             Tool::References => vec!["name", "include", "exclude", "paths", "max_results"],
         }
     }
@@ -117,16 +152,24 @@ mod tests {
             for name in tool.argument_names() {
                 let err = tool.validate(&json!({ name: Value::Null }), false).err();
                 let msg = err.map(|e| e.to_string()).unwrap_or_default();
-                assert!(!msg.contains("unknown field"), "{}: {name}: {msg}", tool.name());
+                assert!(
+                    !msg.contains("unknown field"),
+                    "{}: {name}: {msg}",
+                    tool.name()
+                );
             }
         }
     }
 
     #[test]
     fn unknown_arguments_are_named() {
-        let err = Tool::Grep.validate(&json!({"patern": "x"}), false).unwrap_err();
+        let err = Tool::Grep
+            .validate(&json!({"patern": "x"}), false)
+            .unwrap_err();
         assert!(err.to_string().contains("patern"), "{err}");
-        let err = Tool::Grep.validate(&json!({"patern": "$1"}), true).unwrap_err();
+        let err = Tool::Grep
+            .validate(&json!({"patern": "$1"}), true)
+            .unwrap_err();
         assert!(err.to_string().contains("patern"), "{err}");
     }
 }

@@ -34,10 +34,19 @@ fn references_carry_results_into_later_tasks() {
     .unwrap();
     let report = execute(repo(), &plan);
     assert!(report.complete);
-    assert_eq!(by_id(&report, 2).result.as_ref().unwrap()["lines"], json!(["class Settings:"]));
-    assert_eq!(by_id(&report, 3).result.as_ref().unwrap()["files"][0]["path"], json!("pkg/config.py"));
+    assert_eq!(
+        by_id(&report, 2).result.as_ref().unwrap()["lines"],
+        json!(["class Settings:"])
+    );
+    assert_eq!(
+        by_id(&report, 3).result.as_ref().unwrap()["files"][0]["path"],
+        json!("pkg/config.py")
+    );
     let (t1, t2) = (by_id(&report, 1), by_id(&report, 2));
-    assert!(t2.started_ms >= t1.started_ms + t1.elapsed_ms, "a dependent starts after its dependency");
+    assert!(
+        t2.started_ms >= t1.started_ms + t1.elapsed_ms,
+        "a dependent starts after its dependency"
+    );
     assert_eq!(t2.deps, [1]);
 }
 
@@ -55,8 +64,14 @@ fn greps_ready_together_share_one_pass() {
         assert_eq!(by_id(&report, id).fused, 3);
     }
     assert_eq!(by_id(&report, 4).fused, 1);
-    assert_eq!(by_id(&report, 1).result.as_ref().unwrap()["counts"], json!([2]));
-    assert_eq!(by_id(&report, 3).result.as_ref().unwrap()["counts"], json!([0]));
+    assert_eq!(
+        by_id(&report, 1).result.as_ref().unwrap()["counts"],
+        json!([2])
+    );
+    assert_eq!(
+        by_id(&report, 3).result.as_ref().unwrap()["counts"],
+        json!([0])
+    );
 }
 
 #[test]
@@ -78,36 +93,73 @@ fn a_failing_task_spares_its_siblings_and_skips_its_dependents() {
     assert_eq!(error(2).kind, "invalid_pattern");
     assert_eq!(status(3), Status::Ok);
     assert_eq!(status(4), Status::Skipped);
-    assert!(error(4).message.contains("dependency 1 failed"), "{}", error(4).message);
+    assert!(
+        error(4).message.contains("dependency 1 failed"),
+        "{}",
+        error(4).message
+    );
     assert_eq!(status(5), Status::Skipped);
     assert!(error(5).message.contains("dependency 4 was skipped"));
     // A reference that does not resolve fails the task that holds it, with the reason.
     assert_eq!(status(6), Status::Error);
-    assert!(error(6).message.contains("index 9 out of range"), "{}", error(6).message);
+    assert!(
+        error(6).message.contains("index 9 out of range"),
+        "{}",
+        error(6).message
+    );
 }
 
 #[test]
 fn tasks_stream_in_while_earlier_ones_run() {
     let run = PlanRun::new(repo());
-    run.submit(task(json!({"id": 1, "tool": "symbols", "args": {"name": "load_settings", "mode": "prefix"}}))).unwrap();
+    run.submit(task(
+        json!({"id": 1, "tool": "symbols", "args": {"name": "load_settings", "mode": "prefix"}}),
+    ))
+    .unwrap();
     let first = run.wait(1, None).unwrap().unwrap();
     assert_eq!(first.status, Status::Ok);
     // Submitted after task 1 finished: it starts at once with 1's result.
-    run.submit(task(json!({"id": 2, "tool": "references", "args": {"name": "load_settings"}}))).unwrap();
-    run.submit(task(json!({"id": 3, "tool": "read", "args": {"path": "$2.files[0].path"}}))).unwrap();
+    run.submit(task(
+        json!({"id": 2, "tool": "references", "args": {"name": "load_settings"}}),
+    ))
+    .unwrap();
+    run.submit(task(
+        json!({"id": 3, "tool": "read", "args": {"path": "$2.files[0].path"}}),
+    ))
+    .unwrap();
     let report = run.wait_all(Some(Duration::from_secs(10)));
     assert!(report.complete);
-    assert_eq!(report.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), [1, 2, 3]);
-    assert!(report.tasks.iter().all(|t| t.status == Status::Ok), "{report:?}");
+    assert_eq!(
+        report.tasks.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(
+        report.tasks.iter().all(|t| t.status == Status::Ok),
+        "{report:?}"
+    );
 }
 
 #[test]
 fn streaming_refuses_references_to_unknown_tasks_and_runs_nothing() {
     let run = PlanRun::new(repo());
-    let err = run.submit(task(json!({"id": 5, "tool": "read", "args": {"path": "$4.path"}}))).unwrap_err();
-    assert!(matches!(err, Error::InvalidPlan { task: Some(5), .. }), "{err}");
-    run.submit(task(json!({"id": 1, "tool": "grep", "args": {"pattern": "x"}}))).unwrap();
-    let dup = run.submit(task(json!({"id": 1, "tool": "grep", "args": {"pattern": "y"}}))).unwrap_err();
+    let err = run
+        .submit(task(
+            json!({"id": 5, "tool": "read", "args": {"path": "$4.path"}}),
+        ))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidPlan { task: Some(5), .. }),
+        "{err}"
+    );
+    run.submit(task(
+        json!({"id": 1, "tool": "grep", "args": {"pattern": "x"}}),
+    ))
+    .unwrap();
+    let dup = run
+        .submit(task(
+            json!({"id": 1, "tool": "grep", "args": {"pattern": "y"}}),
+        ))
+        .unwrap_err();
     assert!(dup.to_string().contains("duplicate"), "{dup}");
     assert_eq!(run.wait_all(None).tasks.len(), 1);
     assert!(run.wait(99, None).is_err());
@@ -116,8 +168,20 @@ fn streaming_refuses_references_to_unknown_tasks_and_runs_nothing() {
 #[test]
 fn a_dependent_of_an_already_failed_task_is_skipped_on_submission() {
     let run = PlanRun::new(repo());
-    run.submit(task(json!({"id": 1, "tool": "read", "args": {"path": "nope"}}))).unwrap();
+    run.submit(task(
+        json!({"id": 1, "tool": "read", "args": {"path": "nope"}}),
+    ))
+    .unwrap();
     run.wait(1, None).unwrap();
-    run.submit(task(json!({"id": 2, "tool": "outline", "args": {"path": "$1.path"}}))).unwrap();
-    assert_eq!(run.wait(2, Some(Duration::from_secs(5))).unwrap().unwrap().status, Status::Skipped);
+    run.submit(task(
+        json!({"id": 2, "tool": "outline", "args": {"path": "$1.path"}}),
+    ))
+    .unwrap();
+    assert_eq!(
+        run.wait(2, Some(Duration::from_secs(5)))
+            .unwrap()
+            .unwrap()
+            .status,
+        Status::Skipped
+    );
 }

@@ -26,9 +26,20 @@ fn gitignore_applies_outside_a_git_work_tree() {
 
 #[test]
 fn hidden_files_and_the_git_folder_are_skipped_unless_asked() {
-    let dir = tree(&[(".env", "A=1\n"), (".github/ci.yml", "on: push\n"), ("a.py", "")]);
+    let dir = tree(&[
+        (".env", "A=1\n"),
+        (".github/ci.yml", "on: push\n"),
+        ("a.py", ""),
+    ]);
     assert_eq!(paths(&open(&dir)), ["a.py"]);
-    let all = Repo::open_dir(dir.path(), &SourceOptions { hidden: true, ..Default::default() }).unwrap();
+    let all = Repo::open_dir(
+        dir.path(),
+        &SourceOptions {
+            hidden: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(paths(&all), [".env", ".github/ci.yml", "a.py"]);
 }
 
@@ -36,7 +47,14 @@ fn hidden_files_and_the_git_folder_are_skipped_unless_asked() {
 fn binary_and_oversized_files_are_skipped_and_counted() {
     let dir = tree(&[("a.py", "ok\n"), ("big.txt", &"x".repeat(5000))]);
     write(dir.path(), "img.png", b"\x89PNG\r\n\x1a\n\0\0\0");
-    let repo = Repo::open_dir(dir.path(), &SourceOptions { max_file_size: 1000, ..Default::default() }).unwrap();
+    let repo = Repo::open_dir(
+        dir.path(),
+        &SourceOptions {
+            max_file_size: 1000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(paths(&repo), ["a.py"]);
     assert_eq!(repo.stats().skipped_binary, 1);
     assert_eq!(repo.stats().skipped_large, 1);
@@ -53,9 +71,19 @@ fn non_utf8_text_is_kept_and_searchable() {
 
 #[test]
 fn excluded_globs_are_not_loaded() {
-    let dir = tree(&[("lib/site-packages/x.py", ""), ("lib/os.py", ""), ("gen/a_pb2.py", "")]);
-    let opts = SourceOptions { exclude: vec!["site-packages".into(), "*_pb2.py".into()], ..Default::default() };
-    assert_eq!(paths(&Repo::open_dir(dir.path(), &opts).unwrap()), ["lib/os.py"]);
+    let dir = tree(&[
+        ("lib/site-packages/x.py", ""),
+        ("lib/os.py", ""),
+        ("gen/a_pb2.py", ""),
+    ]);
+    let opts = SourceOptions {
+        exclude: vec!["site-packages".into(), "*_pb2.py".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        paths(&Repo::open_dir(dir.path(), &opts).unwrap()),
+        ["lib/os.py"]
+    );
 }
 
 #[cfg(unix)]
@@ -63,17 +91,38 @@ fn excluded_globs_are_not_loaded() {
 fn symlinks_are_never_followed_out_of_the_repository() {
     let outside = tree(&[("secret.txt", "password\n")]);
     let dir = tree(&[("a.py", "x\n")]);
-    std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        dir.path().join("leak.txt"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(dir.path().join("a.py"), dir.path().join("alias.py")).unwrap();
     std::os::unix::fs::symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
     let repo = open(&dir);
     assert_eq!(paths(&repo), ["a.py"]);
-    let read = |p: &str| acs_core::read(&repo, &ReadRequest { path: p.into(), ..Default::default() });
-    assert!(matches!(read("leak.txt"), Err(Error::PathOutsideRepo { .. })));
+    let read = |p: &str| {
+        acs_core::read(
+            &repo,
+            &ReadRequest {
+                path: p.into(),
+                ..Default::default()
+            },
+        )
+    };
+    assert!(matches!(
+        read("leak.txt"),
+        Err(Error::PathOutsideRepo { .. })
+    ));
     assert!(matches!(read("alias.py"), Err(Error::FileNotFound { .. })));
-    assert!(matches!(read("../secret.txt"), Err(Error::PathOutsideRepo { .. })));
+    assert!(matches!(
+        read("../secret.txt"),
+        Err(Error::PathOutsideRepo { .. })
+    ));
     let abs = outside.path().join("secret.txt");
-    assert!(matches!(read(abs.to_str().unwrap()), Err(Error::PathOutsideRepo { .. })));
+    assert!(matches!(
+        read(abs.to_str().unwrap()),
+        Err(Error::PathOutsideRepo { .. })
+    ));
 }
 
 #[test]
@@ -81,19 +130,30 @@ fn an_empty_repository_opens_and_finds_nothing() {
     let dir = tree(&[]);
     let repo = open(&dir);
     assert!(repo.files().is_empty());
-    assert!(acs_core::grep(&repo, &acs_core::GrepRequest::new("x")).unwrap().matches.is_empty());
+    assert!(acs_core::grep(&repo, &acs_core::GrepRequest::new("x"))
+        .unwrap()
+        .matches
+        .is_empty());
 }
 
 #[test]
 fn a_missing_directory_is_a_repository_error() {
-    let err = Repo::open_dir("/definitely/not/here", &SourceOptions::default()).err().unwrap();
+    let err = Repo::open_dir("/definitely/not/here", &SourceOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Repository { .. }), "{err}");
 }
 
 fn history() -> (tempfile::TempDir, Vec<String>) {
     git_repo(&[
-        vec![("pkg/core.py", Some("def f():\n    return 1\n")), ("README.md", Some("v1\n"))],
-        vec![("pkg/core.py", Some("def f():\n    return 2\n")), ("pkg/new.py", Some("def g():\n    pass\n"))],
+        vec![
+            ("pkg/core.py", Some("def f():\n    return 1\n")),
+            ("README.md", Some("v1\n")),
+        ],
+        vec![
+            ("pkg/core.py", Some("def f():\n    return 2\n")),
+            ("pkg/new.py", Some("def g():\n    pass\n")),
+        ],
         vec![("README.md", None), (".gitignore", Some("*.tmp\n"))],
     ])
 }
@@ -103,12 +163,24 @@ fn each_commit_is_read_as_it_was_without_a_checkout() {
     let (dir, ids) = history();
     let at = |rev: &str| Repo::open_git(dir.path(), rev, &SourceOptions::default()).unwrap();
     assert_eq!(paths(&at(&ids[0])), ["README.md", "pkg/core.py"]);
-    assert_eq!(paths(&at(&ids[1])), ["README.md", "pkg/core.py", "pkg/new.py"]);
+    assert_eq!(
+        paths(&at(&ids[1])),
+        ["README.md", "pkg/core.py", "pkg/new.py"]
+    );
     assert_eq!(paths(&at("main")), ["pkg/core.py", "pkg/new.py"]);
     let old = at(&ids[0]);
-    let text = acs_core::read(&old, &ReadRequest { path: "pkg/core.py".into(), ..Default::default() }).unwrap();
+    let text = acs_core::read(
+        &old,
+        &ReadRequest {
+            path: "pkg/core.py".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(text.lines, ["def f():", "    return 1"]);
-    assert!(matches!(at("HEAD~1").origin(), acs_core::Origin::Git { commit, .. } if *commit == ids[1]));
+    assert!(
+        matches!(at("HEAD~1").origin(), acs_core::Origin::Git { commit, .. } if *commit == ids[1])
+    );
 }
 
 #[test]
@@ -124,19 +196,38 @@ fn unchanged_files_are_shared_between_commits() {
     let (dir, ids) = history();
     let a = Repo::open_git(dir.path(), &ids[1], &SourceOptions::default()).unwrap();
     let b = Repo::open_git(dir.path(), &ids[2], &SourceOptions::default()).unwrap();
-    let file = |r: &Repo, p: &str| r.files().iter().find(|f| &*f.path == p).unwrap().content.clone();
-    assert!(Arc::ptr_eq(&file(&a, "pkg/new.py"), &file(&b, "pkg/new.py")));
+    let file = |r: &Repo, p: &str| {
+        r.files()
+            .iter()
+            .find(|f| &*f.path == p)
+            .unwrap()
+            .content
+            .clone()
+    };
+    assert!(Arc::ptr_eq(
+        &file(&a, "pkg/new.py"),
+        &file(&b, "pkg/new.py")
+    ));
 }
 
 #[test]
 fn unknown_commits_and_non_repositories_are_precise_errors() {
     let (dir, _) = history();
-    for rev in ["nope", "0123456789abcdef0123456789abcdef01234567", "", "HEAD~10"] {
-        let err = Repo::open_git(dir.path(), rev, &SourceOptions::default()).err().unwrap();
+    for rev in [
+        "nope",
+        "0123456789abcdef0123456789abcdef01234567",
+        "",
+        "HEAD~10",
+    ] {
+        let err = Repo::open_git(dir.path(), rev, &SourceOptions::default())
+            .err()
+            .unwrap();
         assert!(matches!(err, Error::UnknownCommit { .. }), "{rev}: {err}");
     }
     let plain = tree(&[("a.py", "")]);
-    let err = Repo::open_git(plain.path(), "HEAD", &SourceOptions::default()).err().unwrap();
+    let err = Repo::open_git(plain.path(), "HEAD", &SourceOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::Repository { .. }), "{err}");
 }
 
@@ -144,7 +235,9 @@ fn unknown_commits_and_non_repositories_are_precise_errors() {
 fn an_empty_git_repository_has_no_commit_to_open() {
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "-q"]);
-    let err = Repo::open_git(dir.path(), "HEAD", &SourceOptions::default()).err().unwrap();
+    let err = Repo::open_git(dir.path(), "HEAD", &SourceOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::UnknownCommit { .. }), "{err}");
 }
 
@@ -158,7 +251,15 @@ fn committed_symlinks_are_not_loaded() {
     git(dir.path(), &["commit", "-q", "-m", "links"]);
     let repo = Repo::open_git(dir.path(), "HEAD", &SourceOptions::default()).unwrap();
     assert_eq!(paths(&repo), ["a.py"]);
-    let read = |p: &str| acs_core::read(&repo, &ReadRequest { path: p.into(), ..Default::default() });
+    let read = |p: &str| {
+        acs_core::read(
+            &repo,
+            &ReadRequest {
+                path: p.into(),
+                ..Default::default()
+            },
+        )
+    };
     assert!(matches!(read("passwd"), Err(Error::PathOutsideRepo { .. })));
     assert!(matches!(read("b.py"), Err(Error::FileNotFound { .. })));
     assert_eq!(ids.len(), 1);

@@ -41,21 +41,30 @@ fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
 }
 
 /// Run `f` without the GIL, catching panics, and raise its error in Python.
-fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> acs_core::Result<T> + Send) -> PyResult<T> {
+fn detached<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> acs_core::Result<T> + Send,
+) -> PyResult<T> {
     py.detach(|| guarded(f)).map_err(|e| to_py_err(py, e))
 }
 
 fn json_bytes<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyBytes>> {
-    let bytes = serde_json::to_vec(value).map_err(|e| to_py_err(py, Error::Internal(e.to_string())))?;
+    let bytes =
+        serde_json::to_vec(value).map_err(|e| to_py_err(py, Error::Internal(e.to_string())))?;
     Ok(PyBytes::new(py, &bytes).unbind())
 }
 
 fn parse_json(bytes: &[u8], what: &str) -> acs_core::Result<Value> {
-    serde_json::from_slice(bytes).map_err(|e| Error::InvalidArgument(format!("{what} is not valid JSON: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::InvalidArgument(format!("{what} is not valid JSON: {e}")))
 }
 
 fn options(max_file_size: Option<u64>, hidden: bool, exclude: Vec<String>) -> SourceOptions {
-    let mut opts = SourceOptions { hidden, exclude, ..SourceOptions::default() };
+    let mut opts = SourceOptions {
+        hidden,
+        exclude,
+        ..SourceOptions::default()
+    };
     if let Some(m) = max_file_size {
         opts.max_file_size = m;
     }
@@ -72,10 +81,18 @@ struct PyRepo {
 impl PyRepo {
     #[staticmethod]
     #[pyo3(signature = (path, *, max_file_size=None, hidden=false, exclude=Vec::new()))]
-    fn open_dir(py: Python<'_>, path: PathBuf, max_file_size: Option<u64>, hidden: bool, exclude: Vec<String>) -> PyResult<Self> {
+    fn open_dir(
+        py: Python<'_>,
+        path: PathBuf,
+        max_file_size: Option<u64>,
+        hidden: bool,
+        exclude: Vec<String>,
+    ) -> PyResult<Self> {
         let opts = options(max_file_size, hidden, exclude);
         let repo = detached(py, || Repo::open_dir(path, &opts))?;
-        Ok(PyRepo { inner: Arc::new(repo) })
+        Ok(PyRepo {
+            inner: Arc::new(repo),
+        })
     }
 
     #[staticmethod]
@@ -90,20 +107,25 @@ impl PyRepo {
     ) -> PyResult<Self> {
         let opts = options(max_file_size, hidden, exclude);
         let repo = detached(py, || Repo::open_git(git_dir, &rev, &opts))?;
-        Ok(PyRepo { inner: Arc::new(repo) })
+        Ok(PyRepo {
+            inner: Arc::new(repo),
+        })
     }
 
     #[staticmethod]
     fn from_files(py: Python<'_>, files: Vec<(String, Vec<u8>)>) -> PyResult<Self> {
         let repo = detached(py, || Repo::from_files(files))?;
-        Ok(PyRepo { inner: Arc::new(repo) })
+        Ok(PyRepo {
+            inner: Arc::new(repo),
+        })
     }
 
     /// Run one tool: `call("grep", b'{"pattern": "x"}')` -> JSON bytes.
     fn call(&self, py: Python<'_>, tool: &str, args: &[u8]) -> PyResult<Py<PyBytes>> {
         let repo = self.inner.clone();
         let result = detached(py, || {
-            let tool = Tool::from_name(tool).ok_or_else(|| Error::InvalidArgument(format!("unknown tool `{tool}`")))?;
+            let tool = Tool::from_name(tool)
+                .ok_or_else(|| Error::InvalidArgument(format!("unknown tool `{tool}`")))?;
             let args = parse_json(args, "arguments")?;
             tool.run(&repo, &args)
         })?;
@@ -141,16 +163,25 @@ impl PyRepo {
 
     /// Start an empty run that accepts tasks while it executes.
     fn start(&self) -> PyPlanRun {
-        PyPlanRun { inner: PlanRun::new(self.inner.clone()) }
+        PyPlanRun {
+            inner: PlanRun::new(self.inner.clone()),
+        }
     }
 
     /// Origin and open statistics as JSON bytes.
     fn info(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
-        json_bytes(py, &serde_json::json!({ "origin": self.inner.origin(), "stats": self.inner.stats() }))
+        json_bytes(
+            py,
+            &serde_json::json!({ "origin": self.inner.origin(), "stats": self.inner.stats() }),
+        )
     }
 
     fn paths(&self) -> Vec<String> {
-        self.inner.files().iter().map(|f| f.path.to_string()).collect()
+        self.inner
+            .files()
+            .iter()
+            .map(|f| f.path.to_string())
+            .collect()
     }
 
     /// Build the symbol index now (otherwise built by the first symbol lookup); returns
@@ -175,13 +206,18 @@ fn parse_tasks(bytes: &[u8]) -> acs_core::Result<Vec<TaskSpec>> {
     match parse_json(bytes, "tasks")? {
         Value::Array(items) => items.iter().map(TaskSpec::from_json).collect(),
         one @ Value::Object(_) => Ok(vec![TaskSpec::from_json(&one)?]),
-        _ => Err(Error::plan_message("expected a task object or a list of tasks")),
+        _ => Err(Error::plan_message(
+            "expected a task object or a list of tasks",
+        )),
     }
 }
 
 fn timeout(seconds: Option<f64>) -> acs_core::Result<Option<Duration>> {
     seconds
-        .map(|s| Duration::try_from_secs_f64(s).map_err(|_| Error::InvalidArgument(format!("bad timeout {s}"))))
+        .map(|s| {
+            Duration::try_from_secs_f64(s)
+                .map_err(|_| Error::InvalidArgument(format!("bad timeout {s}")))
+        })
         .transpose()
 }
 
@@ -195,7 +231,12 @@ impl PyPlanRun {
 
     /// Wait for task `id`; JSON bytes of its outcome, or None on timeout.
     #[pyo3(signature = (id, timeout_s=None))]
-    fn wait(&self, py: Python<'_>, id: u64, timeout_s: Option<f64>) -> PyResult<Option<Py<PyBytes>>> {
+    fn wait(
+        &self,
+        py: Python<'_>,
+        id: u64,
+        timeout_s: Option<f64>,
+    ) -> PyResult<Option<Py<PyBytes>>> {
         let run = self.inner.clone();
         let outcome = detached(py, || run.wait(id, timeout(timeout_s)?))?;
         outcome.map(|o| json_bytes(py, &*o)).transpose()
@@ -232,7 +273,12 @@ fn cache_usage() -> ((usize, usize), (usize, usize)) {
 fn tool_arguments() -> Vec<(String, Vec<String>)> {
     Tool::ALL
         .iter()
-        .map(|t| (t.name().to_string(), t.argument_names().iter().map(|s| s.to_string()).collect()))
+        .map(|t| {
+            (
+                t.name().to_string(),
+                t.argument_names().iter().map(|s| s.to_string()).collect(),
+            )
+        })
         .collect()
 }
 

@@ -89,7 +89,8 @@ pub struct PlanRun {
 /// Run a whole validated plan and wait for it.
 pub fn execute(repo: Arc<Repo>, plan: &super::Plan) -> RunReport {
     let run = PlanRun::new(repo);
-    run.submit_many(plan.tasks.clone()).expect("a validated plan submits cleanly");
+    run.submit_many(plan.tasks.clone())
+        .expect("a validated plan submits cleanly");
     run.wait_all(None)
 }
 
@@ -109,7 +110,12 @@ impl PlanRun {
             outcomes: HashMap::new(),
         };
         PlanRun {
-            shared: Arc::new(Shared { repo, start: Instant::now(), state: Mutex::new(state), changed: Condvar::new() }),
+            shared: Arc::new(Shared {
+                repo,
+                start: Instant::now(),
+                state: Mutex::new(state),
+                changed: Condvar::new(),
+            }),
         }
     }
 
@@ -169,7 +175,14 @@ impl PlanRun {
             Some(Status::Skipped) => format!("dependency {dep} was skipped"),
             _ => format!("dependency {dep} failed"),
         };
-        outcome(spec, state.submitted_ms[&id], self.now_ms(), 0.0, 0, Err(Error::Skipped(why)))
+        outcome(
+            spec,
+            state.submitted_ms[&id],
+            self.now_ms(),
+            0.0,
+            0,
+            Err(Error::Skipped(why)),
+        )
     }
 
     /// Start `ready` tasks: substitute their references, group the greps, spawn the jobs.
@@ -185,7 +198,14 @@ impl PlanRun {
                 Ok(args) if spec.tool == Tool::Grep => greps.push((spec, args)),
                 Ok(args) => jobs.push(Job::One(spec, args)),
                 Err(e) => {
-                    let failed = outcome(&spec, state.submitted_ms[&id], self.now_ms(), 0.0, 0, Err(e));
+                    let failed = outcome(
+                        &spec,
+                        state.submitted_ms[&id],
+                        self.now_ms(),
+                        0.0,
+                        0,
+                        Err(e),
+                    );
                     ready.extend(finish(&mut state, failed));
                 }
             }
@@ -214,13 +234,19 @@ impl PlanRun {
             Job::Greps(batch) => {
                 let (specs, args): (Vec<TaskSpec>, Vec<Value>) = batch.into_iter().unzip();
                 let results = guarded(|| {
-                    let parsed: Vec<Result<GrepRequest>> = args.iter().map(|a| tools::parse(Tool::Grep, a)).collect();
-                    let valid: Vec<&GrepRequest> = parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
+                    let parsed: Vec<Result<GrepRequest>> =
+                        args.iter().map(|a| tools::parse(Tool::Grep, a)).collect();
+                    let valid: Vec<&GrepRequest> =
+                        parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
                     let mut fused = grep_fused(repo, &valid).into_iter();
                     Ok(parsed
                         .iter()
                         .map(|p| match p {
-                            Ok(_) => fused.next().unwrap_or_else(|| Err(Error::Internal("fused grep lost a result".into())))
+                            Ok(_) => fused
+                                .next()
+                                .unwrap_or_else(|| {
+                                    Err(Error::Internal("fused grep lost a result".into()))
+                                })
                                 .and_then(tools::to_value),
                             Err(e) => Err(e.clone()),
                         })
@@ -238,7 +264,14 @@ impl PlanRun {
         let mut state = lock(&self.shared.state);
         let mut ready = Vec::new();
         for (spec, result) in specs.iter().zip(results) {
-            let o = outcome(spec, state.submitted_ms[&spec.id], started, elapsed, fused, result);
+            let o = outcome(
+                spec,
+                state.submitted_ms[&spec.id],
+                started,
+                elapsed,
+                fused,
+                result,
+            );
             ready.extend(finish(&mut state, o));
         }
         self.dispatch(state, ready);
@@ -249,7 +282,9 @@ impl PlanRun {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut state = lock(&self.shared.state);
         if !state.specs.contains_key(&id) {
-            return Err(Error::InvalidArgument(format!("no task {id} was submitted")));
+            return Err(Error::InvalidArgument(format!(
+                "no task {id} was submitted"
+            )));
         }
         loop {
             if let Some(o) = state.outcomes.get(&id) {
@@ -285,8 +320,16 @@ impl PlanRun {
     }
 
     fn report(&self, state: &State, complete: bool) -> RunReport {
-        let tasks = state.submitted.iter().filter_map(|id| state.outcomes.get(id).cloned()).collect();
-        RunReport { tasks, complete, elapsed_ms: self.now_ms() }
+        let tasks = state
+            .submitted
+            .iter()
+            .filter_map(|id| state.outcomes.get(id).cloned())
+            .collect();
+        RunReport {
+            tasks,
+            complete,
+            elapsed_ms: self.now_ms(),
+        }
     }
 }
 
@@ -308,9 +351,20 @@ fn finish(state: &mut State, done: TaskOutcome) -> Vec<u64> {
             }
             if !ok {
                 let spec = &state.specs[&dep];
-                let why = if matches!(state.outcomes[&id].status, Status::Skipped) { "was skipped" } else { "failed" };
+                let why = if matches!(state.outcomes[&id].status, Status::Skipped) {
+                    "was skipped"
+                } else {
+                    "failed"
+                };
                 let at = state.outcomes[&id].started_ms + state.outcomes[&id].elapsed_ms;
-                queue.push(outcome(spec, state.submitted_ms[&dep], at, 0.0, 0, Err(Error::Skipped(format!("dependency {id} {why}")))));
+                queue.push(outcome(
+                    spec,
+                    state.submitted_ms[&dep],
+                    at,
+                    0.0,
+                    0,
+                    Err(Error::Skipped(format!("dependency {id} {why}"))),
+                ));
             } else if let Some(n) = state.waiting.get_mut(&dep) {
                 *n -= 1;
                 if *n == 0 {
@@ -323,13 +377,45 @@ fn finish(state: &mut State, done: TaskOutcome) -> Vec<u64> {
     ready
 }
 
-fn outcome(spec: &TaskSpec, submitted_ms: f64, started_ms: f64, elapsed_ms: f64, fused: usize, r: Result<Value>) -> TaskOutcome {
+fn outcome(
+    spec: &TaskSpec,
+    submitted_ms: f64,
+    started_ms: f64,
+    elapsed_ms: f64,
+    fused: usize,
+    r: Result<Value>,
+) -> TaskOutcome {
     let (status, result, error) = match r {
         Ok(v) => (Status::Ok, Some(v), None),
-        Err(e @ Error::Skipped(_)) => (Status::Skipped, None, Some(ErrorInfo { kind: e.kind().into(), message: e.to_string() })),
-        Err(e) => (Status::Error, None, Some(ErrorInfo { kind: e.kind().into(), message: e.to_string() })),
+        Err(e @ Error::Skipped(_)) => (
+            Status::Skipped,
+            None,
+            Some(ErrorInfo {
+                kind: e.kind().into(),
+                message: e.to_string(),
+            }),
+        ),
+        Err(e) => (
+            Status::Error,
+            None,
+            Some(ErrorInfo {
+                kind: e.kind().into(),
+                message: e.to_string(),
+            }),
+        ),
     };
-    TaskOutcome { id: spec.id, tool: spec.tool, status, result, error, deps: spec.deps.clone(), submitted_ms, started_ms, elapsed_ms, fused }
+    TaskOutcome {
+        id: spec.id,
+        tool: spec.tool,
+        status,
+        result,
+        error,
+        deps: spec.deps.clone(),
+        submitted_ms,
+        started_ms,
+        elapsed_ms,
+        fused,
+    }
 }
 
 /// Run `f`, turning a panic into an internal error so it cannot take the pool down.
@@ -348,12 +434,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn wait_until<'a, T>(cv: &Condvar, guard: MutexGuard<'a, T>, deadline: Option<Instant>) -> Option<MutexGuard<'a, T>> {
+fn wait_until<'a, T>(
+    cv: &Condvar,
+    guard: MutexGuard<'a, T>,
+    deadline: Option<Instant>,
+) -> Option<MutexGuard<'a, T>> {
     match deadline {
         None => Some(cv.wait(guard).unwrap_or_else(|e| e.into_inner())),
         Some(d) => {
             let left = d.checked_duration_since(Instant::now())?;
-            let (g, _) = cv.wait_timeout(guard, left).unwrap_or_else(|e| e.into_inner());
+            let (g, _) = cv
+                .wait_timeout(guard, left)
+                .unwrap_or_else(|e| e.into_inner());
             Some(g)
         }
     }

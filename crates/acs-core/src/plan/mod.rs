@@ -48,14 +48,24 @@ impl TaskSpec {
         let raw = RawTask::deserialize(value).map_err(|e| Error::plan(id_hint, e.to_string()))?;
         let id = match raw.id.as_u64() {
             Some(id) if id > 0 => id,
-            _ => return Err(Error::plan(None, format!("task id must be a positive integer, got {}", raw.id))),
+            _ => {
+                return Err(Error::plan(
+                    None,
+                    format!("task id must be a positive integer, got {}", raw.id),
+                ))
+            }
         };
         let tool = Tool::from_name(&raw.tool).ok_or_else(|| {
             let known: Vec<&str> = Tool::ALL.iter().map(|t| t.name()).collect();
-            Error::plan(Some(id), format!("unknown tool `{}` (known: {})", raw.tool, known.join(", ")))
+            Error::plan(
+                Some(id),
+                format!("unknown tool `{}` (known: {})", raw.tool, known.join(", ")),
+            )
         })?;
-        let references = refs::collect(&raw.args).map_err(|e| Error::plan(Some(id), e.to_string()))?;
-        tool.validate(&raw.args, !references.is_empty()).map_err(|e| Error::plan(Some(id), e.to_string()))?;
+        let references =
+            refs::collect(&raw.args).map_err(|e| Error::plan(Some(id), e.to_string()))?;
+        tool.validate(&raw.args, !references.is_empty())
+            .map_err(|e| Error::plan(Some(id), e.to_string()))?;
         let mut deps = Vec::new();
         for r in references {
             if r.task == id {
@@ -65,7 +75,12 @@ impl TaskSpec {
                 deps.push(r.task);
             }
         }
-        Ok(TaskSpec { id, tool, args: raw.args, deps })
+        Ok(TaskSpec {
+            id,
+            tool,
+            args: raw.args,
+            deps,
+        })
     }
 }
 
@@ -81,22 +96,38 @@ impl Plan {
             Value::Array(items) => items,
             Value::Object(map) => match map.get("tasks") {
                 Some(Value::Array(items)) if map.len() == 1 => items,
-                _ => return Err(Error::plan(None, "expected {\"tasks\": [...]} or a list of tasks")),
+                _ => {
+                    return Err(Error::plan(
+                        None,
+                        "expected {\"tasks\": [...]} or a list of tasks",
+                    ))
+                }
             },
-            _ => return Err(Error::plan(None, "expected {\"tasks\": [...]} or a list of tasks")),
+            _ => {
+                return Err(Error::plan(
+                    None,
+                    "expected {\"tasks\": [...]} or a list of tasks",
+                ))
+            }
         };
-        let tasks = list.iter().map(TaskSpec::from_json).collect::<Result<Vec<_>>>()?;
+        let tasks = list
+            .iter()
+            .map(TaskSpec::from_json)
+            .collect::<Result<Vec<_>>>()?;
         Self::new(tasks)
     }
 
-    pub fn from_str(text: &str) -> Result<Plan> {
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::plan(None, format!("not JSON: {e}")))?;
+    pub fn parse(text: &str) -> Result<Plan> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| Error::plan(None, format!("not JSON: {e}")))?;
         Self::from_json(&value)
     }
 
     /// Check ids are unique, references point at tasks of the plan, and there is no cycle.
     pub fn new(tasks: Vec<TaskSpec>) -> Result<Plan> {
-        Ok(Plan { tasks: order(tasks, &HashSet::new())? })
+        Ok(Plan {
+            tasks: order(tasks, &HashSet::new())?,
+        })
     }
 }
 
@@ -111,8 +142,15 @@ pub(crate) fn order(tasks: Vec<TaskSpec>, known: &HashSet<u64>) -> Result<Vec<Ta
         }
     }
     for t in &tasks {
-        if let Some(missing) = t.deps.iter().find(|d| !ids.contains(d) && !known.contains(d)) {
-            return Err(Error::plan(Some(t.id), format!("references task {missing}, which is not in the plan")));
+        if let Some(missing) = t
+            .deps
+            .iter()
+            .find(|d| !ids.contains(d) && !known.contains(d))
+        {
+            return Err(Error::plan(
+                Some(t.id),
+                format!("references task {missing}, which is not in the plan"),
+            ));
         }
     }
     let mut pending: Vec<TaskSpec> = tasks;
@@ -124,7 +162,10 @@ pub(crate) fn order(tasks: Vec<TaskSpec>, known: &HashSet<u64>) -> Result<Vec<Ta
         let before = pending.len();
         let mut rest = Vec::with_capacity(pending.len());
         for t in pending {
-            if t.deps.iter().all(|d| known.contains(d) || placed.contains(d)) {
+            if t.deps
+                .iter()
+                .all(|d| known.contains(d) || placed.contains(d))
+            {
                 placed.insert(t.id);
                 sorted.push(t);
             } else {
@@ -133,7 +174,10 @@ pub(crate) fn order(tasks: Vec<TaskSpec>, known: &HashSet<u64>) -> Result<Vec<Ta
         }
         if rest.len() == before {
             let stuck: Vec<u64> = rest.iter().map(|t| t.id).collect();
-            return Err(Error::plan(Some(stuck[0]), format!("dependency cycle among tasks {stuck:?}")));
+            return Err(Error::plan(
+                Some(stuck[0]),
+                format!("dependency cycle among tasks {stuck:?}"),
+            ));
         }
         pending = rest;
     }
@@ -167,18 +211,25 @@ mod tests {
     #[test]
     fn an_unknown_tool_names_the_task() {
         let m = message(plan(json!([{"id": 3, "tool": "grepp", "args": {}}])));
-        assert!(m.contains("task 3") && m.contains("unknown tool `grepp`"), "{m}");
+        assert!(
+            m.contains("task 3") && m.contains("unknown tool `grepp`"),
+            "{m}"
+        );
     }
 
     #[test]
     fn bad_arguments_name_the_task() {
-        let m = message(plan(json!([{"id": 4, "tool": "grep", "args": {"patterns": "not-a-list"}}])));
+        let m = message(plan(
+            json!([{"id": 4, "tool": "grep", "args": {"patterns": "not-a-list"}}]),
+        ));
         assert!(m.contains("task 4") && m.contains("grep"), "{m}");
     }
 
     #[test]
     fn a_reference_to_a_missing_task_is_refused() {
-        let m = message(plan(json!([{"id": 1, "tool": "read", "args": {"path": "$7.files[0].path"}}])));
+        let m = message(plan(
+            json!([{"id": 1, "tool": "read", "args": {"path": "$7.files[0].path"}}]),
+        ));
         assert!(m.contains("task 1") && m.contains("task 7"), "{m}");
     }
 
@@ -199,8 +250,14 @@ mod tests {
             {"id": 1, "tool": "find_files", "args": {"query": "b"}},
         ])))
         .contains("duplicate"));
-        assert!(message(plan(json!([{"id": 0, "tool": "find_files", "args": {}}]))).contains("positive integer"));
-        assert!(message(plan(json!([{"id": "a", "tool": "find_files", "args": {}}]))).contains("positive integer"));
+        assert!(
+            message(plan(json!([{"id": 0, "tool": "find_files", "args": {}}])))
+                .contains("positive integer")
+        );
+        assert!(
+            message(plan(json!([{"id": "a", "tool": "find_files", "args": {}}])))
+                .contains("positive integer")
+        );
         assert!(message(plan(json!({"steps": []}))).contains("expected"));
     }
 }

@@ -25,7 +25,9 @@ pub struct Reference {
 impl Reference {
     /// Parse `text` as a reference; `Ok(None)` when it is an ordinary string.
     pub fn parse(text: &str) -> Result<Option<Reference>> {
-        let Some(rest) = text.strip_prefix('$') else { return Ok(None) };
+        let Some(rest) = text.strip_prefix('$') else {
+            return Ok(None);
+        };
         if rest.starts_with('$') {
             return Ok(None);
         }
@@ -34,12 +36,17 @@ impl Reference {
             return Ok(None); // `$` followed by anything else is plain text (a regex anchor, say)
         }
         let bad = |why: &str| Error::InvalidArgument(format!("bad reference {text:?}: {why}"));
-        let task: u64 = rest[..digits].parse().map_err(|_| bad("task id too large"))?;
+        let task: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| bad("task id too large"))?;
         let mut steps = Vec::new();
         let mut s = &rest[digits..];
         while !s.is_empty() {
             if let Some(after) = s.strip_prefix('.') {
-                let n = after.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'_').count();
+                let n = after
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                    .count();
                 if n == 0 {
                     return Err(bad("expected a field name after `.`"));
                 }
@@ -51,7 +58,11 @@ impl Reference {
                 steps.push(if inner == "*" {
                     Step::Each
                 } else {
-                    Step::Index(inner.parse().map_err(|_| bad("index must be an integer or `*`"))?)
+                    Step::Index(
+                        inner
+                            .parse()
+                            .map_err(|_| bad("index must be an integer or `*`"))?,
+                    )
                 });
                 s = &after[close + 1..];
             } else {
@@ -67,19 +78,24 @@ impl Reference {
 
     /// Follow the steps into `root` (the referenced task's result).
     pub fn resolve(&self, root: &Value) -> Result<Value> {
-        walk(root, &self.steps).map_err(|why| Error::InvalidArgument(format!("reference ${}: {why}", self.task)))
+        walk(root, &self.steps)
+            .map_err(|why| Error::InvalidArgument(format!("reference ${}: {why}", self.task)))
     }
 }
 
 fn walk(value: &Value, steps: &[Step]) -> std::result::Result<Value, String> {
-    let Some((step, rest)) = steps.split_first() else { return Ok(value.clone()) };
+    let Some((step, rest)) = steps.split_first() else {
+        return Ok(value.clone());
+    };
     match step {
         Step::Field(name) => match value.get(name) {
             Some(v) => walk(v, rest),
             None => Err(format!("no field `{name}`")),
         },
         Step::Index(i) => {
-            let items = value.as_array().ok_or("indexing something that is not a list")?;
+            let items = value
+                .as_array()
+                .ok_or("indexing something that is not a list")?;
             let len = items.len() as i64;
             let at = if *i < 0 { len + i } else { *i };
             if at < 0 || at >= len {
@@ -88,8 +104,14 @@ fn walk(value: &Value, steps: &[Step]) -> std::result::Result<Value, String> {
             walk(&items[at as usize], rest)
         }
         Step::Each => {
-            let items = value.as_array().ok_or("`[*]` on something that is not a list")?;
-            items.iter().map(|v| walk(v, rest)).collect::<std::result::Result<Vec<_>, _>>().map(Value::Array)
+            let items = value
+                .as_array()
+                .ok_or("`[*]` on something that is not a list")?;
+            items
+                .iter()
+                .map(|v| walk(v, rest))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map(Value::Array)
         }
     }
 }
@@ -120,10 +142,15 @@ pub fn substitute(args: &Value, results: &dyn Fn(u64) -> Option<Value>) -> Resul
     match args {
         Value::String(s) => match Reference::parse(s)? {
             Some(r) => {
-                let root = results(r.task).ok_or_else(|| Error::Internal(format!("result of task {} missing", r.task)))?;
+                let root = results(r.task)
+                    .ok_or_else(|| Error::Internal(format!("result of task {} missing", r.task)))?;
                 r.resolve(&root)
             }
-            None => Ok(Value::String(s.strip_prefix("$$").map(|t| format!("${t}")).unwrap_or_else(|| s.clone()))),
+            None => Ok(Value::String(
+                s.strip_prefix("$$")
+                    .map(|t| format!("${t}"))
+                    .unwrap_or_else(|| s.clone()),
+            )),
         },
         Value::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
@@ -160,9 +187,19 @@ mod tests {
     fn parses_the_documented_forms() {
         let r = Reference::parse("$12.files[0].path").unwrap().unwrap();
         assert_eq!(r.task, 12);
-        assert_eq!(r.steps, vec![Step::Field("files".into()), Step::Index(0), Step::Field("path".into())]);
+        assert_eq!(
+            r.steps,
+            vec![
+                Step::Field("files".into()),
+                Step::Index(0),
+                Step::Field("path".into())
+            ]
+        );
         assert_eq!(Reference::parse("$3").unwrap().unwrap().steps, vec![]);
-        assert!(Reference::parse("$2.symbols[*].path").unwrap().unwrap().spreads());
+        assert!(Reference::parse("$2.symbols[*].path")
+            .unwrap()
+            .unwrap()
+            .spreads());
     }
 
     #[test]
@@ -183,17 +220,32 @@ mod tests {
     #[test]
     fn resolves_fields_indexes_and_spreads() {
         let result = json!({"files": [{"path": "a.py"}, {"path": "b.py"}]});
-        assert_eq!(resolve("$1.files[0].path", result.clone()).unwrap(), json!("a.py"));
-        assert_eq!(resolve("$1.files[-1].path", result.clone()).unwrap(), json!("b.py"));
-        assert_eq!(resolve("$1.files[*].path", result.clone()).unwrap(), json!(["a.py", "b.py"]));
-        let spliced = substitute(&json!(["x.py", "$1.files[*].path"]), &|_| Some(result.clone())).unwrap();
+        assert_eq!(
+            resolve("$1.files[0].path", result.clone()).unwrap(),
+            json!("a.py")
+        );
+        assert_eq!(
+            resolve("$1.files[-1].path", result.clone()).unwrap(),
+            json!("b.py")
+        );
+        assert_eq!(
+            resolve("$1.files[*].path", result.clone()).unwrap(),
+            json!(["a.py", "b.py"])
+        );
+        let spliced = substitute(&json!(["x.py", "$1.files[*].path"]), &|_| {
+            Some(result.clone())
+        })
+        .unwrap();
         assert_eq!(spliced, json!(["x.py", "a.py", "b.py"]));
     }
 
     #[test]
     fn resolution_failures_explain_themselves() {
         let err = resolve("$1.files[5].path", json!({"files": []})).unwrap_err();
-        assert!(err.to_string().contains("index 5 out of range (length 0)"), "{err}");
+        assert!(
+            err.to_string().contains("index 5 out of range (length 0)"),
+            "{err}"
+        );
         let err = resolve("$1.nope", json!({})).unwrap_err();
         assert!(err.to_string().contains("no field `nope`"), "{err}");
     }

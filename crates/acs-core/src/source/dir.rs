@@ -20,7 +20,10 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
         message: e.to_string(),
     })?;
     if !meta.is_dir() {
-        return Err(Error::Repository { path: root.display().to_string(), message: "not a directory".into() });
+        return Err(Error::Repository {
+            path: root.display().to_string(),
+            message: "not a directory".into(),
+        });
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walked = walk(root, &canonical_root, opts)?;
@@ -54,8 +57,15 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
             Some((rel, bytes)) => files.push((rel, bytes)),
         }
     }
-    let files = files.into_par_iter().map(|(rel, bytes)| entry(rel, bytes, None, store)).collect();
-    Ok(Loaded { files, links, stats })
+    let files = files
+        .into_par_iter()
+        .map(|(rel, bytes)| entry(rel, bytes, None, store))
+        .collect();
+    Ok(Loaded {
+        files,
+        links,
+        stats,
+    })
 }
 
 fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Result<Vec<Walked>> {
@@ -77,14 +87,20 @@ fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Result<Vec<
             }
             // Prune excluded folders here so the walk never descends into them.
             match (&excluded, e.path().strip_prefix(&root_owned)) {
-                (Some(x), Ok(rel)) if !rel.as_os_str().is_empty() => x.matches(&rel.to_string_lossy().replace('\\', "/")),
+                (Some(x), Ok(rel)) if !rel.as_os_str().is_empty() => {
+                    x.matches(&rel.to_string_lossy().replace('\\', "/"))
+                }
                 _ => true,
             }
         });
     let mut out = Vec::new();
     for dent in builder.build().flatten() {
-        let Some(file_type) = dent.file_type() else { continue };
-        let Ok(rel) = dent.path().strip_prefix(root) else { continue };
+        let Some(file_type) = dent.file_type() else {
+            continue;
+        };
+        let Ok(rel) = dent.path().strip_prefix(root) else {
+            continue;
+        };
         let rel = rel.to_string_lossy().replace('\\', "/");
         if rel.is_empty() {
             continue;
@@ -96,8 +112,15 @@ fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Result<Vec<
             };
             out.push(Walked::Link(rel, outside));
         } else if file_type.is_file() {
-            let too_large = dent.metadata().map(|m| m.len() > opts.max_file_size).unwrap_or(false);
-            out.push(if too_large { Walked::Large } else { Walked::File(dent.path().to_path_buf(), rel) });
+            let too_large = dent
+                .metadata()
+                .map(|m| m.len() > opts.max_file_size)
+                .unwrap_or(false);
+            out.push(if too_large {
+                Walked::Large
+            } else {
+                Walked::File(dent.path().to_path_buf(), rel)
+            });
         }
     }
     Ok(out)

@@ -23,37 +23,59 @@ fn open_repository(git_dir: &Path) -> Result<Repository> {
         }
     });
     if !git_dir.exists() {
-        return Err(Error::Repository { path: git_dir.display().to_string(), message: "no such directory".into() });
+        return Err(Error::Repository {
+            path: git_dir.display().to_string(),
+            message: "no such directory".into(),
+        });
     }
-    Repository::open(git_dir)
-        .map_err(|e| Error::Repository { path: git_dir.display().to_string(), message: e.message().to_string() })
+    Repository::open(git_dir).map_err(|e| Error::Repository {
+        path: git_dir.display().to_string(),
+        message: e.message().to_string(),
+    })
 }
 
 /// Resolve `rev` to a commit id (hex), or [`Error::UnknownCommit`].
 pub(crate) fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
-    let unknown = |message: String| Error::UnknownCommit { rev: rev.to_string(), message };
+    let unknown = |message: String| Error::UnknownCommit {
+        rev: rev.to_string(),
+        message,
+    };
     if rev.trim().is_empty() {
         return Err(unknown("empty revision".into()));
     }
-    let object = repo.revparse_single(rev).map_err(|e| unknown(e.message().to_string()))?;
-    let commit = object.peel_to_commit().map_err(|e| unknown(e.message().to_string()))?;
+    let object = repo
+        .revparse_single(rev)
+        .map_err(|e| unknown(e.message().to_string()))?;
+    let commit = object
+        .peel_to_commit()
+        .map_err(|e| unknown(e.message().to_string()))?;
     Ok(commit.id())
 }
 
-pub(crate) fn load(git_dir: &Path, rev: &str, opts: &SourceOptions, store: &Store) -> Result<(Loaded, String)> {
+pub(crate) fn load(
+    git_dir: &Path,
+    rev: &str,
+    opts: &SourceOptions,
+    store: &Store,
+) -> Result<(Loaded, String)> {
     let repo = open_repository(git_dir)?;
     let commit_id = resolve(&repo, rev)?;
     let tree = repo
         .find_commit(commit_id)
         .and_then(|c| c.tree())
-        .map_err(|e| Error::UnknownCommit { rev: rev.to_string(), message: e.message().to_string() })?;
+        .map_err(|e| Error::UnknownCommit {
+            rev: rev.to_string(),
+            message: e.message().to_string(),
+        })?;
 
     let excluded = opts.exclusion()?;
     let mut stats = OpenStats::default();
     let mut links = HashMap::new();
     let mut blobs: Vec<(String, Oid)> = Vec::new();
     tree.walk(TreeWalkMode::PreOrder, |dir, e| {
-        let Some(name) = e.name() else { return TreeWalkResult::Skip };
+        let Some(name) = e.name() else {
+            return TreeWalkResult::Skip;
+        };
         let hidden = name.starts_with('.');
         let path = format!("{dir}{name}");
         if excluded.as_ref().is_some_and(|x| !x.matches(&path)) {
@@ -66,9 +88,14 @@ pub(crate) fn load(git_dir: &Path, rev: &str, opts: &SourceOptions, store: &Stor
                 stats.skipped_links += 1;
                 // A link's target is a path string; we never follow it, but say whether it
                 // would have left the repository so `read` can give the precise error.
-                let target = repo.find_blob(e.id()).map(|b| String::from_utf8_lossy(b.content()).into_owned());
+                let target = repo
+                    .find_blob(e.id())
+                    .map(|b| String::from_utf8_lossy(b.content()).into_owned());
                 let outside = match target {
-                    Ok(t) => t.starts_with('/') || crate::pathsafe::normalize(&format!("{dir}{t}"), None).is_err(),
+                    Ok(t) => {
+                        t.starts_with('/')
+                            || crate::pathsafe::normalize(&format!("{dir}{t}"), None).is_err()
+                    }
                     Err(_) => false,
                 };
                 links.insert(path, outside);
@@ -81,7 +108,10 @@ pub(crate) fn load(git_dir: &Path, rev: &str, opts: &SourceOptions, store: &Stor
             _ => TreeWalkResult::Ok, // submodules (commits) and anything unexpected
         }
     })
-    .map_err(|e| Error::Repository { path: git_dir.display().to_string(), message: e.message().to_string() })?;
+    .map_err(|e| Error::Repository {
+        path: git_dir.display().to_string(),
+        message: e.message().to_string(),
+    })?;
     drop(tree);
     drop(repo);
 
@@ -103,10 +133,19 @@ pub(crate) fn load(git_dir: &Path, rev: &str, opts: &SourceOptions, store: &Stor
                     let key = ContentKey::GitBlob(oid_bytes(oid));
                     if let Some(content) = store.content(&key) {
                         let lang = crate::lang::Lang::from_path(path);
-                        return Read::Cached(crate::repo::FileEntry { path: path.as_str().into(), content, key, lang });
+                        return Read::Cached(crate::repo::FileEntry {
+                            path: path.as_str().into(),
+                            content,
+                            key,
+                            lang,
+                        });
                     }
-                    let Some(repo) = repo.as_ref() else { return Read::Failed };
-                    let Ok(blob) = repo.find_blob(*oid) else { return Read::Failed };
+                    let Some(repo) = repo.as_ref() else {
+                        return Read::Failed;
+                    };
+                    let Ok(blob) = repo.find_blob(*oid) else {
+                        return Read::Failed;
+                    };
                     let bytes = blob.content();
                     if bytes.len() as u64 > opts.max_file_size {
                         Read::Large
@@ -130,7 +169,14 @@ pub(crate) fn load(git_dir: &Path, rev: &str, opts: &SourceOptions, store: &Stor
             Read::Failed => stats.skipped_unreadable += 1,
         }
     }
-    Ok((Loaded { files, links, stats }, commit_id.to_string()))
+    Ok((
+        Loaded {
+            files,
+            links,
+            stats,
+        },
+        commit_id.to_string(),
+    ))
 }
 
 fn oid_bytes(oid: &Oid) -> [u8; 20] {

@@ -14,9 +14,19 @@ pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, bytes).is_some()
 }
 
-pub(crate) fn entry(path: String, bytes: Vec<u8>, key: Option<ContentKey>, store: &Store) -> FileEntry {
+pub(crate) fn entry(
+    path: String,
+    bytes: Vec<u8>,
+    key: Option<ContentKey>,
+    store: &Store,
+) -> FileEntry {
     let key = key.unwrap_or_else(|| ContentKey::of_bytes(&bytes));
     let content = store.intern_content(key, bytes);
     let lang = Lang::from_path(&path);
-    FileEntry { path: Arc::from(path), content, key, lang }
+    FileEntry {
+        path: Arc::from(path),
+        content,
+        key,
+        lang,
+    }
 }

@@ -66,14 +66,22 @@ impl SymbolIndex {
                 let loc = (fi as u32, di as u32);
                 exact.entry(d.name.as_str().into()).or_default().push(loc);
                 if d.qualified_name != d.name {
-                    exact.entry(d.qualified_name.as_str().into()).or_default().push(loc);
+                    exact
+                        .entry(d.qualified_name.as_str().into())
+                        .or_default()
+                        .push(loc);
                 }
                 folded.push((d.name.to_lowercase().into_boxed_str(), loc));
                 count += 1;
             }
         }
         folded.sort_unstable();
-        SymbolIndex { per_file, exact, folded, count }
+        SymbolIndex {
+            per_file,
+            exact,
+            folded,
+            count,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -86,7 +94,10 @@ impl SymbolIndex {
 
     /// The definitions of file `index` (empty for files in no supported language).
     pub fn file_symbols(&self, index: usize) -> &[SymbolDef] {
-        self.per_file.get(index).and_then(|s| s.as_deref()).unwrap_or(&[])
+        self.per_file
+            .get(index)
+            .and_then(|s| s.as_deref())
+            .unwrap_or(&[])
     }
 
     fn def(&self, (fi, di): Loc) -> &SymbolDef {
@@ -103,9 +114,19 @@ impl SymbolIndex {
             MatchMode::Exact if req.ignore_case => {
                 let q = query.to_lowercase();
                 let lo = self.folded.partition_point(|(n, _)| **n < *q);
-                self.folded[lo..].iter().take_while(|(n, _)| **n == *q).map(|&(_, l)| (0, l)).collect()
+                self.folded[lo..]
+                    .iter()
+                    .take_while(|(n, _)| **n == *q)
+                    .map(|&(_, l)| (0, l))
+                    .collect()
             }
-            MatchMode::Exact => self.exact.get(query).into_iter().flatten().map(|&l| (0, l)).collect(),
+            MatchMode::Exact => self
+                .exact
+                .get(query)
+                .into_iter()
+                .flatten()
+                .map(|&l| (0, l))
+                .collect(),
             MatchMode::Prefix => {
                 let q = query.to_lowercase();
                 let lo = self.folded.partition_point(|(n, _)| **n < *q);
@@ -121,7 +142,10 @@ impl SymbolIndex {
                     .case_insensitive(req.ignore_case)
                     .size_limit(1 << 22)
                     .build()
-                    .map_err(|e| Error::InvalidPattern { pattern: query.to_string(), message: e.to_string() })?;
+                    .map_err(|e| Error::InvalidPattern {
+                        pattern: query.to_string(),
+                        message: e.to_string(),
+                    })?;
                 let mut out = Vec::new();
                 for (fi, defs) in self.per_file.iter().enumerate() {
                     for (di, d) in defs.iter().flat_map(|d| d.iter().enumerate()) {
@@ -144,7 +168,11 @@ impl SymbolIndex {
         hits.sort_unstable();
         hits.dedup();
         let total = hits.len();
-        let symbols = hits.into_iter().take(req.limit).map(|(_, loc)| self.symbol(repo, loc)).collect();
+        let symbols = hits
+            .into_iter()
+            .take(req.limit)
+            .map(|(_, loc)| self.symbol(repo, loc))
+            .collect();
         Ok(SymbolResult { symbols, total })
     }
 
@@ -206,7 +234,10 @@ impl Default for SymbolRequest {
 
 impl SymbolRequest {
     pub fn exact(name: impl Into<String>) -> Self {
-        Self { name: name.into(), ..Self::default() }
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -220,7 +251,9 @@ pub struct SymbolResult {
 /// Look up definitions in `repo` (building its index on first use).
 pub fn symbols(repo: &Repo, req: &SymbolRequest) -> Result<SymbolResult> {
     if req.name.is_empty() {
-        return Err(Error::InvalidArgument("symbols: `name` must not be empty".into()));
+        return Err(Error::InvalidArgument(
+            "symbols: `name` must not be empty".into(),
+        ));
     }
     repo.symbol_index().lookup(repo, req)
 }

@@ -32,7 +32,11 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "t@example.com")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -50,7 +54,16 @@ pub fn git_repo(commits: &[Vec<(&str, Option<&str>)>]) -> (tempfile::TempDir, Ve
             }
         }
         git(dir.path(), &["add", "-A"]);
-        git(dir.path(), &["commit", "-q", "--allow-empty", "-m", &format!("commit {i}")]);
+        git(
+            dir.path(),
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("commit {i}"),
+            ],
+        );
         ids.push(git(dir.path(), &["rev-parse", "HEAD"]));
     }
     (dir, ids)
@@ -63,6 +76,15 @@ pub fn paths(repo: &acs_core::Repo) -> Vec<String> {
 pub fn bare_clone(src: &Path) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("mirror.git");
-    git(dir.path(), &["clone", "-q", "--mirror", src.to_str().unwrap(), target.to_str().unwrap()]);
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            src.to_str().unwrap(),
+            target.to_str().unwrap(),
+        ],
+    );
     (dir, target)
 }

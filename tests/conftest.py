@@ -1,0 +1,73 @@
+"""Fixtures: file trees and real git repositories built in temporary folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+GIT_ENV = {
+    **os.environ,
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+}
+
+
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+def git(cwd: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def make_tree(tmp_path: Path) -> Callable[[Mapping[str, str | bytes]], Path]:
+    counter = iter(range(1_000_000))
+
+    def make(files: Mapping[str, str | bytes]) -> Path:
+        return write_tree(tmp_path / f"tree{next(counter)}", files)
+
+    return make
+
+
+@pytest.fixture
+def make_git(tmp_path: Path) -> Callable[..., tuple[Path, list[str]]]:
+    """A git repository whose history is a list of commits, each a mapping of path to
+    content (None deletes). Returns the folder and the commit ids."""
+
+    def make(*commits: Mapping[str, str | None]) -> tuple[Path, list[str]]:
+        root = tmp_path / "gitrepo"
+        root.mkdir()
+        git(root, "init", "-q", "-b", "main")
+        ids = []
+        for i, changes in enumerate(commits):
+            for rel, content in changes.items():
+                if content is None:
+                    (root / rel).unlink()
+                else:
+                    write_tree(root, {rel: content})
+            git(root, "add", "-A")
+            git(root, "commit", "-q", "--allow-empty", "-m", f"commit {i}")
+            ids.append(git(root, "rev-parse", "HEAD"))
+        return root, ids
+
+    return make
