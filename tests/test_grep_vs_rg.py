@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import acs
-
 from conftest import write_tree
 
 RG = shutil.which("rg")
@@ -59,7 +58,12 @@ def rg_lines(root: Path, pattern: str, opts: dict) -> set[tuple[str, int]]:
     args = [RG, "--no-config", "--no-require-git", "-n", "-H", "--no-heading", "--color=never"]
     args += {"sensitive": ["-s"], "insensitive": ["-i"], "smart": ["-S"]}[opts["case"]]
     args += ["-w"] * opts["word"] + ["-F"] * opts["fixed_strings"]
-    env = {**os.environ, "HOME": str(root), "XDG_CONFIG_HOME": str(root), "GIT_CONFIG_NOSYSTEM": "1"}
+    env = {
+        **os.environ,
+        "HOME": str(root),
+        "XDG_CONFIG_HOME": str(root),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
     out = subprocess.run(
         [*args, "-e", pattern, "."], cwd=root, capture_output=True, env=env, check=False
     )

@@ -24,7 +24,11 @@ def test_a_plan_runs_with_references_between_tasks(repo):
         {
             "tasks": [
                 {"id": 1, "tool": "find_files", "args": {"query": "views"}},
-                {"id": 2, "tool": "grep", "args": {"pattern": "User", "paths": ["$1.files[0].path"]}},
+                {
+                    "id": 2,
+                    "tool": "grep",
+                    "args": {"pattern": "User", "paths": ["$1.files[0].path"]},
+                },
                 {"id": 3, "tool": "read", "args": {"path": "$2.matches[-1].path", "start": 3}},
             ]
         }
@@ -78,11 +82,13 @@ def test_streamed_tasks_start_while_the_plan_is_being_written(repo):
     run.submit({"id": 1, "tool": "symbols", "args": {"name": "Use", "mode": "prefix"}})
     first = run.wait(1, timeout=10)
     assert first is not None and first["status"] == "ok"
-    run.submit([
-        {"id": 2, "tool": "references", "args": {"name": "User"}},
-        {"id": 3, "tool": "grep", "args": {"pattern": "save"}},
-        {"id": 4, "tool": "grep", "args": {"pattern": "Group"}},
-    ])
+    run.submit(
+        [
+            {"id": 2, "tool": "references", "args": {"name": "User"}},
+            {"id": 3, "tool": "grep", "args": {"pattern": "save"}},
+            {"id": 4, "tool": "grep", "args": {"pattern": "Group"}},
+        ]
+    )
     report = run.wait_all(timeout=10)
     assert report["complete"] and len(report["tasks"]) == 4
     fused = {t["id"]: t["fused"] for t in report["tasks"]}
@@ -98,10 +104,12 @@ def test_waiting_from_asyncio_under_uvloop(repo):
 
     async def main() -> list[str]:
         run = repo.start_plan()
-        run.submit([
-            {"id": 1, "tool": "grep", "args": {"pattern": "def"}},
-            {"id": 2, "tool": "outline", "args": {"path": "app/models.py"}},
-        ])
+        run.submit(
+            [
+                {"id": 1, "tool": "grep", "args": {"pattern": "def"}},
+                {"id": 2, "tool": "outline", "args": {"path": "app/models.py"}},
+            ]
+        )
         one, two = await asyncio.gather(run.wait_async(1), run.wait_async(2))
         report = await run.wait_all_async()
         return [one["status"], two["status"], str(report["complete"])]

@@ -1,9 +1,9 @@
 """acs: agentic code search.
 
-    >>> import acs
-    >>> repo = acs.Repo.from_files({"a.py": "def f():\\n    return 1\\n"})
-    >>> repo.grep("return")["matches"][0]["line"]
-    2
+>>> import acs
+>>> repo = acs.Repo.from_files({"a.py": "def f():\\n    return 1\\n"})
+>>> repo.grep("return")["matches"][0]["line"]
+2
 """
 
 from __future__ import annotations
