@@ -1,0 +1,127 @@
+"""Scale: a generated tree of ACS_BENCH_SCALE_FILES files (default 100,000): open, grep,
+symbol index, with the peak resident memory of a process that does all three."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import acs
+
+N_FILES = int(os.environ.get("ACS_BENCH_SCALE_FILES", "100000"))
+
+TEMPLATE = '''"""Module {i}."""
+import os
+
+
+class Widget{i}:
+    def __init__(self, size):
+        self.size = size
+
+    def render_{i}(self, canvas):
+        # {word} handling
+        return canvas.draw(self.size * {i})
+
+
+def helper_{i}(value):
+    if value is None:
+        raise ValueError("no value for widget {i}")
+    return value + {i}
+'''
+
+
+@pytest.fixture(scope="module")
+def big_tree(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("scale")
+    rng = random.Random(7)
+    words = ["cache", "retry", "token", "layout", "stream", "socket"]
+    for i in range(N_FILES):
+        d = root / f"pkg{i % 100:02d}" / f"sub{(i // 100) % 10}"
+        if i < 1000:
+            d.mkdir(parents=True, exist_ok=True)
+        (d / f"mod_{i}.py").write_text(TEMPLATE.format(i=i, word=rng.choice(words)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def big_repo(big_tree) -> acs.Repo:
+    return acs.Repo.open(big_tree)
+
+
+def test_scale_open(benchmark, big_tree):
+    repo = benchmark.pedantic(lambda: acs.Repo.open(big_tree), rounds=2, iterations=1)
+    assert len(repo) == N_FILES
+
+
+def test_scale_grep(benchmark, big_repo):
+    patterns = ["raise ValueError", "socket handling", r"def render_99\d\b", "NOPE_NOT_THERE"]
+    result = benchmark(big_repo.grep, patterns, max_results=200)
+    assert result["counts"][3] == 0
+
+
+def test_scale_symbol_index(benchmark, big_tree):
+    def fresh() -> tuple[tuple[acs.Repo], dict]:
+        acs.set_cache_budgets(1 << 30, 0)
+        return (acs.Repo.open(big_tree),), {}
+
+    try:
+        n = benchmark.pedantic(acs.Repo.index_symbols, setup=fresh, rounds=1, iterations=1)
+    finally:
+        acs.set_cache_budgets(1 << 30, 256 << 20)
+    assert n == 4 * N_FILES
+
+
+def test_scale_symbol_lookup(benchmark, big_repo):
+    big_repo.index_symbols()
+    result = benchmark(big_repo.symbols, "helper_4242")
+    assert result["total"] == (1 if N_FILES > 4242 else 0)
+
+
+PROBE = """
+import json, resource, sys, time, acs
+t = time.perf_counter(); repo = acs.Repo.open(sys.argv[1]); t_open = time.perf_counter() - t
+after_open = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+t = time.perf_counter(); repo.grep(["raise ValueError", "socket"], max_results=100)
+t_grep = time.perf_counter() - t
+t = time.perf_counter(); n = repo.index_symbols(); t_index = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"bytes": repo.stats["bytes"], "after_open": after_open, "peak": peak,
+                  "open_s": t_open, "grep_s": t_grep, "index_s": t_index, "defs": n}))
+"""
+
+
+def test_scale_peak_memory(benchmark, big_tree):
+    """Peak RSS of a fresh process that opens, greps and indexes the tree."""
+    baseline = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource, acs; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    base = int(baseline.stdout)
+    out = benchmark.pedantic(
+        lambda: subprocess.run(
+            [sys.executable, "-c", PROBE, str(big_tree)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ),
+        rounds=1,
+        iterations=1,
+    )
+    probe = json.loads(out.stdout)
+    probe["interpreter"] = base
+    probe["open_rss_over_source"] = (probe["after_open"] - base) / probe["bytes"]
+    probe["peak_rss_over_source"] = (probe["peak"] - base) / probe["bytes"]
+    benchmark.extra_info.update(probe)

@@ -1,0 +1,123 @@
+"""Run the benchmarks and print the figures the README quotes, as ratios against the
+baselines measured in the same run.
+
+    python benches/report.py                 # full run (100,000-file scale tree)
+    ACS_BENCH_SCALE_FILES=20000 python benches/report.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run() -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "bench.json"
+        subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", str(HERE), f"--benchmark-json={out}"],
+            check=True,
+        )
+        return json.loads(out.read_text())
+
+
+# (label, benchmark, compared with, how to read the ratio): the ratio is
+# median(compared with) / median(benchmark), so "how many times slower the baseline is".
+ROWS = [
+    ("fused grep, 8 patterns, loaded", "test_fused_grep_loaded", None, ""),
+    (
+        "`rg` x8 sequential",
+        "test_rg_eight_sequential",
+        "test_fused_grep_loaded",
+        "x slower than fused grep (target >= 10)",
+    ),
+    (
+        "Python `re` x8, loaded",
+        "test_python_re_loaded",
+        "test_fused_grep_loaded",
+        "x slower than fused grep",
+    ),
+    ("open + fused grep", "test_open_and_fused_grep", None, ""),
+    (
+        "`rg` once with 8 `-e`",
+        "test_rg_single_run_eight_patterns",
+        "test_open_and_fused_grep",
+        "x: rg time / (open + grep) time (target >= 1)",
+    ),
+    ("symbol index, cold", "test_symbol_index_cold", None, ""),
+    (
+        "Python `ast` parse + walk",
+        "test_python_ast",
+        "test_symbol_index_cold",
+        "x slower than the index (target >= 5)",
+    ),
+    ("warm exact lookup", "test_warm_lookup", None, "target < 1 ms"),
+    ("warm prefix lookup", "test_warm_prefix_lookup", None, ""),
+    ("plan of 8 tasks, concurrent", "test_plan_of_eight_concurrent", None, ""),
+    (
+        "same 8 tasks one by one",
+        "test_eight_tasks_one_by_one",
+        "test_plan_of_eight_concurrent",
+        "x slower than the plan",
+    ),
+    ("open at commit, cold", "test_open_at_commit_cold", None, ""),
+    ("open at commit, warm cache", "test_open_at_commit_warm", None, ""),
+    (
+        "`git worktree add`",
+        "test_git_worktree_add",
+        "test_open_at_commit_cold",
+        "x slower than a cold open",
+    ),
+    ("open directory", "test_open_directory", None, ""),
+]
+
+
+def main() -> None:
+    data = run()
+    medians: dict[tuple[str, str], float] = {}
+    extra: dict[tuple[str, str], dict] = {}
+    for b in data["benchmarks"]:
+        key = (b["name"].split("[")[0], b.get("param") or "scale")
+        medians[key] = b["stats"]["median"]
+        extra[key] = b["extra_info"]
+
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cpus")
+    for corpus in sorted({c for _, c in medians if c != "scale"}):
+        print(f"\n### corpus: {corpus}\n| measurement | median | ratio |\n|---|---:|---|")
+        for label, name, versus, note in ROWS:
+            t = medians.get((name, corpus))
+            if t is None:
+                continue
+            ratio = ""
+            if versus and (name, corpus) in medians and (versus, corpus) in medians:
+                ratio = f"{t / medians[(versus, corpus)]:.1f}{note}"
+            elif note:
+                ratio = note
+            print(f"| {label} | {t * 1000:.2f} ms | {ratio} |")
+
+    if ("test_scale_open", "scale") in medians:
+        print("\n### scale: generated tree\n| measurement | median |\n|---|---:|")
+        for label, name in [
+            ("open", "test_scale_open"),
+            ("grep, 4 patterns", "test_scale_grep"),
+            ("symbol index, cold", "test_scale_symbol_index"),
+            ("symbol lookup, warm", "test_scale_symbol_lookup"),
+        ]:
+            print(f"| {label} | {medians[(name, 'scale')] * 1000:.2f} ms |")
+        mem = extra[("test_scale_peak_memory", "scale")]
+        print(
+            f"\nsource {mem['bytes'] / 1e6:.0f} MB; resident memory over the bare interpreter: "
+            f"{mem['open_rss_over_source']:.2f}x the source after open, "
+            f"{mem['peak_rss_over_source']:.2f}x at peak (after grep and symbol index)"
+        )
+
+
+if __name__ == "__main__":
+    main()
