@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::repo::{Loaded, OpenStats, SourceOptions};
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 enum Walked {
@@ -44,17 +45,17 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
 
     // Read in parallel on the shared pool; a file that vanished or is unreadable is counted,
     // not fatal, because a live work tree changes under us.
-    let read: Vec<Option<(String, Vec<u8>)>> = to_read
+    let read: Vec<(String, Read)> = to_read
         .into_par_iter()
-        .map(|(abs, rel)| std::fs::read(&abs).ok().map(|bytes| (rel, bytes)))
+        .map(|(abs, rel)| (rel, read_text(&abs, opts.max_file_size)))
         .collect();
     let mut files = Vec::with_capacity(read.len());
-    for item in read {
+    for (rel, item) in read {
         match item {
-            None => stats.skipped_unreadable += 1,
-            Some((_, bytes)) if is_binary(&bytes) => stats.skipped_binary += 1,
-            Some((_, bytes)) if bytes.len() as u64 > opts.max_file_size => stats.skipped_large += 1,
-            Some((rel, bytes)) => files.push((rel, bytes)),
+            Read::Unreadable => stats.skipped_unreadable += 1,
+            Read::Binary => stats.skipped_binary += 1,
+            Read::Large => stats.skipped_large += 1,
+            Read::Text(bytes) => files.push((rel, bytes)),
         }
     }
     let files = files
@@ -66,6 +67,47 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
         links,
         stats,
     })
+}
+
+enum Read {
+    Text(Vec<u8>),
+    Binary,
+    Large,
+    Unreadable,
+}
+
+/// Read a file unless it is binary or too large. Like ripgrep, look at the head first, so
+/// that a compiled file (`.pyc`, images) costs one small read, not a whole one.
+fn read_text(path: &Path, max_size: u64) -> Read {
+    const HEAD: usize = 8 * 1024;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Read::Unreadable;
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > max_size {
+        return Read::Large;
+    }
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    if (&mut file)
+        .take(HEAD as u64)
+        .read_to_end(&mut bytes)
+        .is_err()
+    {
+        return Read::Unreadable;
+    }
+    if is_binary(&bytes) {
+        return Read::Binary;
+    }
+    if bytes.len() == HEAD && file.read_to_end(&mut bytes).is_err() {
+        return Read::Unreadable;
+    }
+    if bytes.len() as u64 > max_size {
+        Read::Large // grew since the size check
+    } else if bytes.len() > HEAD && is_binary(&bytes[HEAD..]) {
+        Read::Binary
+    } else {
+        Read::Text(bytes)
+    }
 }
 
 fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Result<Vec<Walked>> {

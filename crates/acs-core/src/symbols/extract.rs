@@ -1,5 +1,28 @@
-// PLACEHOLDER: replaced by the tree-sitter extractor under development.
+//! Symbol (definition) extraction from source files with tree-sitter.
+//!
+//! The syntax tree is walked iteratively with a `TreeCursor` (no recursion,
+//! no tree-sitter queries), so deeply nested input cannot overflow the stack.
+//! Every byte slice taken from the source is decoded lossily; malformed input
+//! yields partial results, never a panic.
+
+use std::cell::RefCell;
+
+use tree_sitter::{Node, Parser, Tree};
+
 use crate::lang::Lang;
+
+/// Names longer than this (in bytes) are cut at a char boundary. Only
+/// pathological input (e.g. a computed JS property name spanning a whole
+/// expression) gets near it.
+const MAX_NAME_BYTES: usize = 256;
+
+/// Qualified names longer than this keep only their tail (which still ends
+/// with the bare name). This bounds memory on adversarial input such as tens
+/// of thousands of nested functions, where full paths would grow
+/// quadratically.
+const MAX_QUALIFIED_BYTES: usize = 1024;
+
+/// What sort of definition a [`SymbolDef`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SymbolKind {
@@ -13,20 +36,1305 @@ pub enum SymbolKind {
     Method,
     Module,
 }
+
 impl SymbolKind {
+    /// Lowercase name; identical to the serde representation.
     pub fn as_str(self) -> &'static str {
-        "function"
+        match self {
+            SymbolKind::Class => "class",
+            SymbolKind::Interface => "interface",
+            SymbolKind::Struct => "struct",
+            SymbolKind::Enum => "enum",
+            SymbolKind::Trait => "trait",
+            SymbolKind::Impl => "impl",
+            SymbolKind::Function => "function",
+            SymbolKind::Method => "method",
+            SymbolKind::Module => "module",
+        }
     }
 }
+
+/// One definition found in a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SymbolDef {
+    /// Bare name, e.g. `get`.
     pub name: String,
+    /// Dotted container path, e.g. `Outer.Inner.get`; top level: same as `name`.
     pub qualified_name: String,
     pub kind: SymbolKind,
+    /// 1-based, inclusive. For Python decorated definitions, the first
+    /// decorator line; for exported JS/TS declarations, the `export` line
+    /// (which also covers decorators written before `export`).
     pub start_line: u32,
+    /// 1-based, inclusive.
     pub end_line: u32,
+    /// Index of the enclosing definition in the same `Vec`.
     pub parent: Option<u32>,
 }
-pub fn extract_symbols(_lang: Lang, _source: &[u8]) -> Vec<SymbolDef> {
-    Vec::new()
+
+/// Extracts definitions in source order (pre-order: a parent always precedes
+/// its children). Returns an empty `Vec` if the source cannot be parsed at all
+/// (sources of 4 GiB or more are not parsed).
+pub fn extract_symbols(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
+    // tree-sitter addresses bytes with u32.
+    if u32::try_from(source.len()).is_err() {
+        return Vec::new();
+    }
+    match parse(lang, source) {
+        Some(tree) => collect(lang, &tree, source),
+        None => Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parsing: one reusable parser per language per thread.
+
+thread_local! {
+    static PARSERS: RefCell<[Option<Parser>; 7]> = RefCell::new(Default::default());
+}
+
+fn slot(lang: Lang) -> usize {
+    match lang {
+        Lang::Python => 0,
+        Lang::JavaScript => 1,
+        Lang::TypeScript => 2,
+        Lang::Tsx => 3,
+        Lang::Go => 4,
+        Lang::Rust => 5,
+        Lang::Java => 6,
+    }
+}
+
+fn new_parser(lang: Lang) -> Option<Parser> {
+    let mut parser = Parser::new();
+    parser.set_language(&lang.ts_language()).ok()?;
+    Some(parser)
+}
+
+fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
+    let fresh = || new_parser(lang).and_then(|mut p| p.parse(source, None));
+    PARSERS
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut parsers) => {
+                let parser = &mut parsers[slot(lang)];
+                if parser.is_none() {
+                    *parser = new_parser(lang);
+                }
+                let tree = parser.as_mut()?.parse(source, None);
+                if tree.is_none() {
+                    // Leave no half-finished state behind for the next call.
+                    *parser = None;
+                }
+                tree
+            }
+            // Unreachable in practice (no re-entrancy), but never panic.
+            Err(_) => fresh(),
+        })
+        .unwrap_or_else(|_| fresh())
+}
+
+// ---------------------------------------------------------------------------
+// Tree walk.
+
+/// A definition recognised at one node, before its position in the container
+/// hierarchy is known.
+struct Found {
+    name: String,
+    kind: SymbolKind,
+    /// 0-based first row.
+    start_row: usize,
+    /// 0-based last row, inclusive.
+    end_row: usize,
+    /// Extra container not visible in the tree (Go method receivers).
+    receiver: Option<String>,
+}
+
+fn collect(lang: Lang, tree: &Tree, src: &[u8]) -> Vec<SymbolDef> {
+    let mut out: Vec<SymbolDef> = Vec::new();
+    // (tree depth of the defining node, index into `out`) for every
+    // definition that encloses the current node.
+    let mut scopes: Vec<(usize, usize)> = Vec::new();
+    // Ancestors of the current node; `path[d]` is at tree depth `d`.
+    let mut path: Vec<Node> = Vec::new();
+    let mut cursor = tree.walk();
+    let mut depth = 0usize;
+    loop {
+        let node = cursor.node();
+        path.truncate(depth);
+        while scopes.last().is_some_and(|&(d, _)| d >= depth) {
+            scopes.pop();
+        }
+        if node.is_named() {
+            let enclosing = scopes.last().map(|&(_, i)| i);
+            let enclosing_kind = enclosing.and_then(|i| out.get(i)).map(|s| s.kind);
+            if let Some(found) = classify(lang, node, &path, enclosing_kind, src) {
+                let prefix = enclosing
+                    .and_then(|i| out.get(i))
+                    .map(|s| s.qualified_name.as_str());
+                let qualified_name = qualify(prefix, found.receiver.as_deref(), &found.name);
+                scopes.push((depth, out.len()));
+                out.push(SymbolDef {
+                    name: found.name,
+                    qualified_name,
+                    kind: found.kind,
+                    start_line: line(found.start_row),
+                    end_line: line(found.end_row),
+                    parent: enclosing.and_then(|i| u32::try_from(i).ok()),
+                });
+            }
+        }
+        path.push(node);
+        if cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+            depth = depth.saturating_sub(1);
+        }
+    }
+}
+
+fn line(row: usize) -> u32 {
+    u32::try_from(row).unwrap_or(u32::MAX - 1).saturating_add(1)
+}
+
+/// 0-based (first row, last row inclusive) spanning `first`'s start to
+/// `last`'s end. An end at column 0 of a later row belongs to the row before.
+fn rows(first: Node, last: Node) -> (usize, usize) {
+    let start = first.start_position().row;
+    let end = last.end_position();
+    let mut end_row = end.row;
+    if end.column == 0 && end_row > start {
+        end_row -= 1;
+    }
+    (start, end_row.max(start))
+}
+
+fn qualify(prefix: Option<&str>, receiver: Option<&str>, name: &str) -> String {
+    let mut q = String::new();
+    for part in [prefix, receiver].into_iter().flatten() {
+        q.push_str(part);
+        q.push('.');
+    }
+    q.push_str(name);
+    if q.len() > MAX_QUALIFIED_BYTES {
+        let mut cut = q.len() - MAX_QUALIFIED_BYTES;
+        while !q.is_char_boundary(cut) {
+            cut += 1;
+        }
+        q.drain(..cut);
+    }
+    q
+}
+
+/// Source text of `node`, decoded lossily, with whitespace runs collapsed to
+/// one space and the length capped. `None` if empty.
+fn text(node: Node, src: &[u8]) -> Option<String> {
+    let bytes = src.get(node.start_byte()..node.end_byte())?;
+    let raw = String::from_utf8_lossy(bytes);
+    let mut s = String::with_capacity(raw.len().min(MAX_NAME_BYTES + 4));
+    for word in raw.split_whitespace() {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(word);
+        if s.len() > MAX_NAME_BYTES {
+            break;
+        }
+    }
+    if s.len() > MAX_NAME_BYTES {
+        let mut cut = MAX_NAME_BYTES;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    (!s.is_empty()).then_some(s)
+}
+
+fn field_text(node: Node, field: &str, src: &[u8]) -> Option<String> {
+    text(node.child_by_field_name(field)?, src)
+}
+
+fn found(name: String, kind: SymbolKind, (start_row, end_row): (usize, usize)) -> Option<Found> {
+    Some(Found {
+        name,
+        kind,
+        start_row,
+        end_row,
+        receiver: None,
+    })
+}
+
+/// Is `node` a definition? `ancestors` are its ancestors (root first);
+/// `enclosing` is the kind of the nearest enclosing definition.
+fn classify(
+    lang: Lang,
+    node: Node,
+    ancestors: &[Node],
+    enclosing: Option<SymbolKind>,
+    src: &[u8],
+) -> Option<Found> {
+    match lang {
+        Lang::Python => python(node, ancestors, enclosing, src),
+        Lang::JavaScript | Lang::TypeScript | Lang::Tsx => js(node, ancestors, src),
+        Lang::Go => go(node, ancestors, src),
+        Lang::Rust => rust(node, enclosing, src),
+        Lang::Java => java(node, src),
+    }
+}
+
+fn parent_of<'t>(ancestors: &[Node<'t>], up: usize) -> Option<Node<'t>> {
+    ancestors
+        .len()
+        .checked_sub(up + 1)
+        .and_then(|i| ancestors.get(i))
+        .copied()
+}
+
+// --- Python ---------------------------------------------------------------
+
+fn python(
+    node: Node,
+    ancestors: &[Node],
+    enclosing: Option<SymbolKind>,
+    src: &[u8],
+) -> Option<Found> {
+    let kind = match node.kind() {
+        "class_definition" => SymbolKind::Class,
+        "function_definition" if enclosing == Some(SymbolKind::Class) => SymbolKind::Method,
+        "function_definition" => SymbolKind::Function,
+        _ => return None,
+    };
+    let name = field_text(node, "name", src)?;
+    // A decorated definition's range starts at its first decorator.
+    let first = match parent_of(ancestors, 0) {
+        Some(p) if p.kind() == "decorated_definition" => p,
+        _ => node,
+    };
+    found(name, kind, rows(first, node))
+}
+
+// --- JavaScript / TypeScript / TSX -----------------------------------------
+
+fn is_function_value(kind: &str) -> bool {
+    matches!(
+        kind,
+        "arrow_function" | "function_expression" | "function" | "generator_function"
+    )
+}
+
+fn js(node: Node, ancestors: &[Node], src: &[u8]) -> Option<Found> {
+    let parent = parent_of(ancestors, 0);
+    let parent_kind = parent.map(|p| p.kind()).unwrap_or("");
+    // `export ...` (and decorators written before `export`) start the range.
+    let first = match parent {
+        Some(p) if parent_kind == "export_statement" => p,
+        _ => node,
+    };
+    // Name of a declaration; anonymous `export default` items are "default".
+    let name_or_default = || {
+        field_text(node, "name", src)
+            .or_else(|| (parent_kind == "export_statement").then(|| "default".to_string()))
+    };
+    match node.kind() {
+        "class_declaration" | "abstract_class_declaration" => {
+            found(name_or_default()?, SymbolKind::Class, rows(first, node))
+        }
+        // Class expression. Assigned to a variable: reported at the
+        // declarator under the variable's name.
+        "class" if parent_kind == "variable_declarator" => None,
+        "class" => found(name_or_default()?, SymbolKind::Class, rows(first, node)),
+        "interface_declaration" => found(
+            field_text(node, "name", src)?,
+            SymbolKind::Interface,
+            rows(first, node),
+        ),
+        "enum_declaration" => found(
+            field_text(node, "name", src)?,
+            SymbolKind::Enum,
+            rows(first, node),
+        ),
+        "function_declaration" | "generator_function_declaration" => {
+            found(name_or_default()?, SymbolKind::Function, rows(first, node))
+        }
+        // `export default function () {}` / `export default () => ...`
+        k if is_function_value(k) && parent_kind == "export_statement" => {
+            found(name_or_default()?, SymbolKind::Function, rows(first, node))
+        }
+        "method_definition" if parent_kind == "class_body" => found(
+            field_text(node, "name", src)?,
+            SymbolKind::Method,
+            rows(node, node),
+        ),
+        // Class fields holding functions: `onClick = () => {...}`.
+        "field_definition" | "public_field_definition" if parent_kind == "class_body" => {
+            let value = node.child_by_field_name("value")?;
+            if !is_function_value(value.kind()) {
+                return None;
+            }
+            let name_node = node
+                .child_by_field_name("property")
+                .or_else(|| node.child_by_field_name("name"))?;
+            found(text(name_node, src)?, SymbolKind::Method, rows(node, node))
+        }
+        "variable_declarator" => {
+            let name_node = node.child_by_field_name("name")?;
+            if name_node.kind() != "identifier" {
+                return None; // destructuring pattern
+            }
+            let value = node.child_by_field_name("value")?;
+            let kind = match value.kind() {
+                "class" => SymbolKind::Class,
+                k if is_function_value(k) => SymbolKind::Function,
+                _ => return None,
+            };
+            // `const f = ...;` with a single declarator spans the whole
+            // statement (including a wrapping `export`).
+            let decl = parent.filter(|d| {
+                matches!(d.kind(), "lexical_declaration" | "variable_declaration")
+                    && d.named_child_count() == 1
+            });
+            let (first, last) = match decl {
+                Some(decl) => match parent_of(ancestors, 1) {
+                    Some(export) if export.kind() == "export_statement" => (export, decl),
+                    _ => (decl, decl),
+                },
+                None => (node, node),
+            };
+            found(text(name_node, src)?, kind, rows(first, last))
+        }
+        // TypeScript `namespace A.B {}` / `module A {}`; not `declare module "x"`.
+        "internal_module" | "module" => {
+            let name_node = node.child_by_field_name("name")?;
+            if !matches!(name_node.kind(), "identifier" | "nested_identifier") {
+                return None;
+            }
+            found(text(name_node, src)?, SymbolKind::Module, rows(first, node))
+        }
+        _ => None,
+    }
+}
+
+// --- Go --------------------------------------------------------------------
+
+fn go(node: Node, ancestors: &[Node], src: &[u8]) -> Option<Found> {
+    match node.kind() {
+        "function_declaration" => found(
+            field_text(node, "name", src)?,
+            SymbolKind::Function,
+            rows(node, node),
+        ),
+        "method_declaration" => {
+            let name = field_text(node, "name", src)?;
+            let receiver = node
+                .child_by_field_name("receiver")
+                .and_then(|r| go_receiver_type(r, src));
+            let mut f = found(name, SymbolKind::Method, rows(node, node))?;
+            f.receiver = receiver;
+            Some(f)
+        }
+        "type_spec" => {
+            let kind = match node.child_by_field_name("type")?.kind() {
+                "struct_type" => SymbolKind::Struct,
+                "interface_type" => SymbolKind::Interface,
+                _ => return None,
+            };
+            // `type Foo struct {...}`: include the `type` keyword, unless the
+            // spec is one of several in a `type ( ... )` group.
+            let first = match parent_of(ancestors, 0) {
+                Some(p) if p.kind() == "type_declaration" && p.named_child_count() == 1 => p,
+                _ => node,
+            };
+            found(field_text(node, "name", src)?, kind, rows(first, node))
+        }
+        _ => None,
+    }
+}
+
+/// `(s *Stack[T])` -> `Stack`.
+fn go_receiver_type(receiver: Node, src: &[u8]) -> Option<String> {
+    let mut cursor = receiver.walk();
+    let param = receiver
+        .named_children(&mut cursor)
+        .find(|c| c.kind() == "parameter_declaration")?;
+    let mut ty = param.child_by_field_name("type")?;
+    // Bounded unwrapping of `*`, `(...)` and type arguments.
+    for _ in 0..16 {
+        ty = match ty.kind() {
+            "pointer_type" | "parenthesized_type" => ty.named_child(0)?,
+            "generic_type" => ty.child_by_field_name("type")?,
+            "qualified_type" => ty.child_by_field_name("name")?,
+            _ => return text(ty, src),
+        };
+    }
+    None
+}
+
+// --- Rust ------------------------------------------------------------------
+
+fn rust(node: Node, enclosing: Option<SymbolKind>, src: &[u8]) -> Option<Found> {
+    let in_impl_or_trait = matches!(enclosing, Some(SymbolKind::Impl | SymbolKind::Trait));
+    let (kind, name) = match node.kind() {
+        // `function_signature_item`: bodiless `fn f();` in traits and
+        // `extern` blocks.
+        "function_item" | "function_signature_item" => (
+            if in_impl_or_trait {
+                SymbolKind::Method
+            } else {
+                SymbolKind::Function
+            },
+            field_text(node, "name", src)?,
+        ),
+        "struct_item" | "union_item" => (SymbolKind::Struct, field_text(node, "name", src)?),
+        "enum_item" => (SymbolKind::Enum, field_text(node, "name", src)?),
+        "trait_item" => (SymbolKind::Trait, field_text(node, "name", src)?),
+        "impl_item" => (
+            SymbolKind::Impl,
+            rust_type_name(node.child_by_field_name("type")?, src)?,
+        ),
+        // Inline modules only; `mod foo;` just points at another file.
+        "mod_item" if node.child_by_field_name("body").is_some() => {
+            (SymbolKind::Module, field_text(node, "name", src)?)
+        }
+        _ => return None,
+    };
+    found(name, kind, rows(node, node))
+}
+
+/// `&'a foo::Bar<T>` -> `Bar`. Types without a path-like name (tuples,
+/// slices, `dyn Trait`, ...) use their whitespace-collapsed source text.
+fn rust_type_name(ty: Node, src: &[u8]) -> Option<String> {
+    let mut ty = ty;
+    for _ in 0..16 {
+        ty = match ty.kind() {
+            "generic_type" | "reference_type" | "pointer_type" => ty.child_by_field_name("type")?,
+            "scoped_type_identifier" => ty.child_by_field_name("name")?,
+            _ => return text(ty, src),
+        };
+    }
+    None
+}
+
+// --- Java ------------------------------------------------------------------
+
+fn java(node: Node, src: &[u8]) -> Option<Found> {
+    let kind = match node.kind() {
+        "class_declaration" | "record_declaration" => SymbolKind::Class,
+        "interface_declaration" | "annotation_type_declaration" => SymbolKind::Interface,
+        "enum_declaration" => SymbolKind::Enum,
+        "method_declaration" | "constructor_declaration" | "compact_constructor_declaration" => {
+            SymbolKind::Method
+        }
+        _ => return None,
+    };
+    found(field_text(node, "name", src)?, kind, rows(node, node))
+}
+
+// ---------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::{extract_symbols, SymbolDef, SymbolKind};
+    use crate::lang::Lang;
+    use SymbolKind::*;
+
+    /// Compact expectation: (name, qualified_name, kind, start, end, parent).
+    type Row<'a> = (&'a str, &'a str, SymbolKind, u32, u32, Option<u32>);
+
+    fn rows(defs: &[SymbolDef]) -> Vec<Row<'_>> {
+        defs.iter()
+            .map(|d| {
+                (
+                    d.name.as_str(),
+                    d.qualified_name.as_str(),
+                    d.kind,
+                    d.start_line,
+                    d.end_line,
+                    d.parent,
+                )
+            })
+            .collect()
+    }
+
+    fn check(lang: Lang, src: &str, want: &[Row]) {
+        let defs = extract_symbols(lang, src.as_bytes());
+        assert_eq!(rows(&defs), want, "\n--- source ---\n{src}");
+        assert_invariants(&defs);
+    }
+
+    /// Parents precede children and enclose their line range.
+    fn assert_invariants(defs: &[SymbolDef]) {
+        for (i, d) in defs.iter().enumerate() {
+            assert!(d.start_line >= 1 && d.start_line <= d.end_line, "{d:?}");
+            assert!(d.qualified_name.ends_with(d.name.as_str()), "{d:?}");
+            if let Some(p) = d.parent {
+                let p = p as usize;
+                assert!(p < i, "parent after child: {d:?}");
+                assert!(defs[p].start_line <= d.start_line, "{d:?}");
+                assert!(defs[p].end_line >= d.end_line, "{d:?}");
+            }
+        }
+    }
+
+    // --- Python -------------------------------------------------------------
+
+    #[test]
+    fn python_functions_classes_and_methods() {
+        let src = "\
+import os
+
+def top(a, b):
+    return a + b
+
+class Repo:
+    \"\"\"Docs.\"\"\"
+
+    def __init__(self, path):
+        self.path = path
+
+    async def fetch(self):
+        pass
+";
+        check(
+            Lang::Python,
+            src,
+            &[
+                ("top", "top", Function, 3, 4, None),
+                ("Repo", "Repo", Class, 6, 13, None),
+                ("__init__", "Repo.__init__", Method, 9, 10, Some(1)),
+                ("fetch", "Repo.fetch", Method, 12, 13, Some(1)),
+            ],
+        );
+    }
+
+    #[test]
+    fn python_decorated_method_range_starts_at_first_decorator() {
+        let src = "\
+@dataclass
+class Point:
+    x: int
+
+    @property
+    @cache
+    def norm(self):
+        return abs(self.x)
+
+    @staticmethod
+    def origin():
+        return Point(0)
+";
+        check(
+            Lang::Python,
+            src,
+            &[
+                ("Point", "Point", Class, 1, 12, None),
+                ("norm", "Point.norm", Method, 5, 8, Some(0)),
+                ("origin", "Point.origin", Method, 10, 12, Some(0)),
+            ],
+        );
+    }
+
+    #[test]
+    fn python_nested_classes_and_nested_functions() {
+        let src = "\
+class Outer:
+    class Inner:
+        def get(self):
+            def helper():
+                return 1
+            return helper()
+
+def factory():
+    def build():
+        pass
+    class Local:
+        def run(self):
+            pass
+    return build
+";
+        check(
+            Lang::Python,
+            src,
+            &[
+                ("Outer", "Outer", Class, 1, 6, None),
+                ("Inner", "Outer.Inner", Class, 2, 6, Some(0)),
+                ("get", "Outer.Inner.get", Method, 3, 6, Some(1)),
+                ("helper", "Outer.Inner.get.helper", Function, 4, 5, Some(2)),
+                ("factory", "factory", Function, 8, 14, None),
+                ("build", "factory.build", Function, 9, 10, Some(4)),
+                ("Local", "factory.Local", Class, 11, 13, Some(4)),
+                ("run", "factory.Local.run", Method, 12, 13, Some(6)),
+            ],
+        );
+    }
+
+    #[test]
+    fn python_definitions_under_if_and_try_still_count() {
+        let src = "\
+if TYPE_CHECKING:
+    def typed(): ...
+try:
+    class Fast: pass
+except ImportError:
+    Fast = None
+";
+        check(
+            Lang::Python,
+            src,
+            &[
+                ("typed", "typed", Function, 2, 2, None),
+                ("Fast", "Fast", Class, 4, 4, None),
+            ],
+        );
+    }
+
+    // --- JavaScript ---------------------------------------------------------
+
+    #[test]
+    fn javascript_declarations_methods_and_function_values() {
+        let src = "\
+function add(a, b) {
+  return a + b;
+}
+
+function* ids() { yield 1; }
+
+class Store extends Base {
+  constructor(x) {
+    super();
+  }
+  get size() { return 0; }
+  static #secret() {}
+  onClick = (e) => {
+    this.x = e;
+  };
+}
+
+const double = (x) => x * 2;
+let legacy = function () {
+  return 1;
+};
+var a = 1, b = () => 2;
+const Named = class Impl {
+  run() {}
+};
+const notAFunction = 42;
+const obj = { method() {} };
+";
+        check(
+            Lang::JavaScript,
+            src,
+            &[
+                ("add", "add", Function, 1, 3, None),
+                ("ids", "ids", Function, 5, 5, None),
+                ("Store", "Store", Class, 7, 16, None),
+                ("constructor", "Store.constructor", Method, 8, 10, Some(2)),
+                ("size", "Store.size", Method, 11, 11, Some(2)),
+                ("#secret", "Store.#secret", Method, 12, 12, Some(2)),
+                ("onClick", "Store.onClick", Method, 13, 15, Some(2)),
+                ("double", "double", Function, 18, 18, None),
+                ("legacy", "legacy", Function, 19, 21, None),
+                ("b", "b", Function, 22, 22, None),
+                ("Named", "Named", Class, 23, 25, None),
+                ("run", "Named.run", Method, 24, 24, Some(10)),
+            ],
+        );
+    }
+
+    #[test]
+    fn javascript_exports_and_nested_functions() {
+        let src = "\
+export function api() {
+  function inner() {}
+  const local = () => {};
+}
+export default class {
+  m() {}
+}
+export const handler = async (req) => {
+  return req;
+};
+";
+        check(
+            Lang::JavaScript,
+            src,
+            &[
+                ("api", "api", Function, 1, 4, None),
+                ("inner", "api.inner", Function, 2, 2, Some(0)),
+                ("local", "api.local", Function, 3, 3, Some(0)),
+                ("default", "default", Class, 5, 7, None),
+                ("m", "default.m", Method, 6, 6, Some(3)),
+                ("handler", "handler", Function, 8, 10, None),
+            ],
+        );
+    }
+
+    #[test]
+    fn javascript_anonymous_default_function_exports() {
+        let src = "export default function () {}\n";
+        check(
+            Lang::JavaScript,
+            src,
+            &[("default", "default", Function, 1, 1, None)],
+        );
+        let src = "export default () => 1;\n";
+        check(
+            Lang::JavaScript,
+            src,
+            &[("default", "default", Function, 1, 1, None)],
+        );
+    }
+
+    // --- TypeScript ---------------------------------------------------------
+
+    #[test]
+    fn typescript_interface_enum_default_class_and_arrow_const() {
+        let src = "\
+export interface Shape {
+  area(): number;
+}
+
+enum Color {
+  Red,
+  Green,
+}
+
+@Injectable()
+export default class Circle implements Shape {
+  constructor(private r: number) {}
+  area(): number {
+    return Math.PI * this.r ** 2;
+  }
+}
+
+export abstract class Base {
+  abstract name(): string;
+  describe() { return this.name(); }
+}
+
+export const area = (s: Shape): number => s.area();
+type Alias = string;
+";
+        check(
+            Lang::TypeScript,
+            src,
+            &[
+                ("Shape", "Shape", Interface, 1, 3, None),
+                ("Color", "Color", Enum, 5, 8, None),
+                ("Circle", "Circle", Class, 10, 16, None),
+                ("constructor", "Circle.constructor", Method, 12, 12, Some(2)),
+                ("area", "Circle.area", Method, 13, 15, Some(2)),
+                ("Base", "Base", Class, 18, 21, None),
+                ("describe", "Base.describe", Method, 20, 20, Some(5)),
+                ("area", "area", Function, 23, 23, None),
+            ],
+        );
+    }
+
+    #[test]
+    fn typescript_namespaces_are_modules() {
+        let src = "\
+namespace Geo.Util {
+  export function clamp(x: number) { return x; }
+}
+declare module \"pkg\" {
+  export class Ext {}
+}
+";
+        check(
+            Lang::TypeScript,
+            src,
+            &[
+                ("Geo.Util", "Geo.Util", Module, 1, 3, None),
+                ("clamp", "Geo.Util.clamp", Function, 2, 2, Some(0)),
+                ("Ext", "Ext", Class, 5, 5, None),
+            ],
+        );
+    }
+
+    #[test]
+    fn tsx_component_arrow_function_and_class_component() {
+        let src = "\
+import React from 'react';
+
+type Props = { label: string };
+
+export const Button = ({ label }: Props) => (
+  <button className=\"btn\">{label}</button>
+);
+
+export function App() {
+  const onClick = () => console.log(<b>hi</b>);
+  return <Button label=\"x\" />;
+}
+
+class Legacy extends React.Component<Props> {
+  render() {
+    return <div>{this.props.label}</div>;
+  }
+}
+";
+        check(
+            Lang::Tsx,
+            src,
+            &[
+                ("Button", "Button", Function, 5, 7, None),
+                ("App", "App", Function, 9, 12, None),
+                ("onClick", "App.onClick", Function, 10, 10, Some(1)),
+                ("Legacy", "Legacy", Class, 14, 18, None),
+                ("render", "Legacy.render", Method, 15, 17, Some(3)),
+            ],
+        );
+    }
+
+    // --- Go -----------------------------------------------------------------
+
+    #[test]
+    fn go_functions_methods_and_types() {
+        let src = "\
+package store
+
+type Store struct {
+	items map[string]int
+}
+
+type Getter interface {
+	Get(key string) int
+}
+
+type ID = string
+type Count int
+
+type (
+	Pair struct{ a, b int }
+	Runner interface{ Run() }
+)
+
+func New() *Store {
+	return &Store{}
+}
+
+func (s *Store) Get(key string) int {
+	return s.items[key]
+}
+
+func (s Store) Len() int { return len(s.items) }
+
+func (l *List[K, V]) Push(k K) {}
+";
+        check(
+            Lang::Go,
+            src,
+            &[
+                ("Store", "Store", Struct, 3, 5, None),
+                ("Getter", "Getter", Interface, 7, 9, None),
+                ("Pair", "Pair", Struct, 15, 15, None),
+                ("Runner", "Runner", Interface, 16, 16, None),
+                ("New", "New", Function, 19, 21, None),
+                ("Get", "Store.Get", Method, 23, 25, None),
+                ("Len", "Store.Len", Method, 27, 27, None),
+                ("Push", "List.Push", Method, 29, 29, None),
+            ],
+        );
+    }
+
+    #[test]
+    fn go_local_type_inside_function() {
+        let src = "\
+package main
+
+func main() {
+	type point struct{ x int }
+	_ = point{}
+}
+";
+        check(
+            Lang::Go,
+            src,
+            &[
+                ("main", "main", Function, 3, 6, None),
+                ("point", "main.point", Struct, 4, 4, Some(0)),
+            ],
+        );
+    }
+
+    // --- Rust ---------------------------------------------------------------
+
+    #[test]
+    fn rust_items_impls_and_methods() {
+        let src = "\
+use std::fmt;
+
+#[derive(Debug)]
+pub struct Foo {
+    x: u32,
+}
+
+pub enum Shape { Circle, Square }
+
+pub trait Named {
+    fn name(&self) -> String;
+    fn shout(&self) -> String {
+        self.name().to_uppercase()
+    }
+}
+
+impl Foo {
+    pub fn new() -> Self {
+        fn helper() -> u32 { 1 }
+        Foo { x: helper() }
+    }
+}
+
+impl fmt::Display for Foo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, \"{}\", self.x)
+    }
+}
+
+impl<'a, T: Clone> Named for &'a std::vec::Vec<T> {
+    fn name(&self) -> String { String::new() }
+}
+
+fn main() {}
+";
+        check(
+            Lang::Rust,
+            src,
+            &[
+                ("Foo", "Foo", Struct, 4, 6, None),
+                ("Shape", "Shape", Enum, 8, 8, None),
+                ("Named", "Named", Trait, 10, 15, None),
+                ("name", "Named.name", Method, 11, 11, Some(2)),
+                ("shout", "Named.shout", Method, 12, 14, Some(2)),
+                ("Foo", "Foo", Impl, 17, 22, None),
+                ("new", "Foo.new", Method, 18, 21, Some(5)),
+                ("helper", "Foo.new.helper", Function, 19, 19, Some(6)),
+                ("Foo", "Foo", Impl, 24, 28, None),
+                ("fmt", "Foo.fmt", Method, 25, 27, Some(8)),
+                ("Vec", "Vec", Impl, 30, 32, None),
+                ("name", "Vec.name", Method, 31, 31, Some(10)),
+                ("main", "main", Function, 34, 34, None),
+            ],
+        );
+    }
+
+    #[test]
+    fn rust_modules_qualify_their_children() {
+        let src = "\
+mod external;
+
+pub mod m {
+    pub fn f() {}
+    pub mod inner {
+        pub struct S;
+        impl S {
+            pub fn go(&self) {}
+        }
+    }
+}
+
+extern \"C\" {
+    fn abs(x: i32) -> i32;
+}
+";
+        check(
+            Lang::Rust,
+            src,
+            &[
+                ("m", "m", Module, 3, 11, None),
+                ("f", "m.f", Function, 4, 4, Some(0)),
+                ("inner", "m.inner", Module, 5, 10, Some(0)),
+                ("S", "m.inner.S", Struct, 6, 6, Some(2)),
+                ("S", "m.inner.S", Impl, 7, 9, Some(2)),
+                ("go", "m.inner.S.go", Method, 8, 8, Some(4)),
+                ("abs", "abs", Function, 14, 14, None),
+            ],
+        );
+    }
+
+    // --- Java ---------------------------------------------------------------
+
+    #[test]
+    fn java_nested_class_constructor_and_methods() {
+        let src = "\
+package com.example;
+
+import java.util.List;
+
+public class Outer {
+    private int x;
+
+    public Outer(int x) {
+        this.x = x;
+    }
+
+    @Override
+    public String toString() {
+        return \"Outer\";
+    }
+
+    static class Inner {
+        void get() {}
+    }
+
+    interface Visitor {
+        void visit(Outer o);
+    }
+
+    enum Mode {
+        ON, OFF;
+        boolean isOn() { return this == ON; }
+    }
+}
+";
+        check(
+            Lang::Java,
+            src,
+            &[
+                ("Outer", "Outer", Class, 5, 29, None),
+                ("Outer", "Outer.Outer", Method, 8, 10, Some(0)),
+                ("toString", "Outer.toString", Method, 12, 15, Some(0)),
+                ("Inner", "Outer.Inner", Class, 17, 19, Some(0)),
+                ("get", "Outer.Inner.get", Method, 18, 18, Some(3)),
+                ("Visitor", "Outer.Visitor", Interface, 21, 23, Some(0)),
+                ("visit", "Outer.Visitor.visit", Method, 22, 22, Some(5)),
+                ("Mode", "Outer.Mode", Enum, 25, 28, Some(0)),
+                ("isOn", "Outer.Mode.isOn", Method, 27, 27, Some(7)),
+            ],
+        );
+    }
+
+    #[test]
+    fn java_records_and_annotation_types() {
+        let src = "\
+public record Point(int x, int y) {
+    public Point {
+        if (x < 0) throw new IllegalArgumentException();
+    }
+    static Point origin() { return new Point(0, 0); }
+}
+
+@interface Marker {
+    String value() default \"\";
+}
+";
+        check(
+            Lang::Java,
+            src,
+            &[
+                ("Point", "Point", Class, 1, 6, None),
+                ("Point", "Point.Point", Method, 2, 4, Some(0)),
+                ("origin", "Point.origin", Method, 5, 5, Some(0)),
+                ("Marker", "Marker", Interface, 8, 10, None),
+            ],
+        );
+    }
+
+    // --- Robustness ---------------------------------------------------------
+
+    const ALL: [Lang; 7] = [
+        Lang::Python,
+        Lang::JavaScript,
+        Lang::TypeScript,
+        Lang::Tsx,
+        Lang::Go,
+        Lang::Rust,
+        Lang::Java,
+    ];
+
+    #[test]
+    fn empty_and_whitespace_input_yield_nothing() {
+        for lang in ALL {
+            assert!(extract_symbols(lang, b"").is_empty(), "{lang:?}");
+            assert!(extract_symbols(lang, b"\n\n  \t\n").is_empty(), "{lang:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_does_not_panic_and_names_are_lossy() {
+        let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+        for lang in ALL {
+            let _ = extract_symbols(lang, &garbage);
+        }
+        let src = b"def caf\xe9(x):\n    pass\n";
+        let defs = extract_symbols(Lang::Python, src);
+        for d in &defs {
+            assert!(d.start_line >= 1);
+        }
+        let src = b"class Ok:\n    def m(self):\n        return b'\xff\xfe'\n";
+        let defs = extract_symbols(Lang::Python, src);
+        assert_eq!(defs.len(), 2);
+        assert_eq!(defs[1].qualified_name, "Ok.m");
+    }
+
+    #[test]
+    fn syntax_errors_give_partial_results() {
+        let src = "\
+def good():
+    pass
+
+def broken(:
+    return ((
+
+class Later:
+    def m(self): pass
+";
+        let defs = extract_symbols(Lang::Python, src.as_bytes());
+        assert!(defs.iter().any(|d| d.name == "good"), "{defs:?}");
+        assert_invariants(&defs);
+
+        let src = "class A { m() { if ( } }\nfunction ok() {}\n";
+        for lang in [Lang::JavaScript, Lang::TypeScript, Lang::Tsx] {
+            let defs = extract_symbols(lang, src.as_bytes());
+            assert_invariants(&defs);
+        }
+        let src = "fn ok() {}\nimpl { fn (\nstruct S {";
+        let defs = extract_symbols(Lang::Rust, src.as_bytes());
+        assert!(defs.iter().any(|d| d.name == "ok"), "{defs:?}");
+        assert_invariants(&defs);
+        let src = "package p\nfunc (*) X() {\nfunc Ok() {}\n";
+        assert_invariants(&extract_symbols(Lang::Go, src.as_bytes()));
+        let src = "class A { void m( { } class B { B() {} }";
+        assert_invariants(&extract_symbols(Lang::Java, src.as_bytes()));
+    }
+
+    #[test]
+    fn million_char_line_is_handled() {
+        let long = "x".repeat(1_000_000);
+        let src = format!("s = \"{long}\"\ndef after():\n    pass\n");
+        let defs = extract_symbols(Lang::Python, src.as_bytes());
+        assert_eq!(
+            rows(&defs),
+            [("after", "after", Function, 2, 3, None)],
+            "definition after the long line"
+        );
+        // A million-character identifier: the name is capped, not the line.
+        let src = format!("function {long}() {{}}\n");
+        let defs = extract_symbols(Lang::JavaScript, src.as_bytes());
+        assert_eq!(defs.len(), 1);
+        assert!(defs[0].name.len() <= super::MAX_NAME_BYTES);
+        for lang in ALL {
+            let _ = extract_symbols(lang, long.as_bytes());
+        }
+    }
+
+    #[test]
+    fn deeply_nested_input_does_not_overflow_the_stack() {
+        const N: usize = 5_000;
+        let parens = format!("x = {}1{}\n", "(".repeat(N), ")".repeat(N));
+        let brackets = format!("x = {}1{}\n", "[".repeat(N), "]".repeat(N));
+        let unclosed = "{[(".repeat(N);
+        for lang in ALL {
+            for src in [&parens, &brackets, &unclosed] {
+                let _ = extract_symbols(lang, src.as_bytes());
+            }
+        }
+        let js = format!("let v = {}0{};\n", "(() => ".repeat(N), ")".repeat(N));
+        let _ = extract_symbols(Lang::JavaScript, js.as_bytes());
+        let rs = format!("fn f() {}{}\n", "{".repeat(N), "}".repeat(N));
+        assert_eq!(extract_symbols(Lang::Rust, rs.as_bytes()).len(), 1);
+    }
+
+    #[test]
+    fn deeply_nested_definitions_keep_qualified_names_bounded() {
+        const N: usize = 5_000;
+        let src = format!("{}{}", "function f() {".repeat(N), "}".repeat(N));
+        let defs = extract_symbols(Lang::JavaScript, src.as_bytes());
+        assert_eq!(defs.len(), N);
+        assert_eq!(defs[2].qualified_name, "f.f.f");
+        assert_eq!(defs[N - 1].parent, Some((N - 2) as u32));
+        assert!(defs
+            .iter()
+            .all(|d| d.qualified_name.len() <= super::MAX_QUALIFIED_BYTES));
+        assert_invariants(&defs);
+    }
+
+    #[test]
+    fn parser_reuse_across_languages_and_calls() {
+        for _ in 0..3 {
+            for lang in ALL {
+                let _ = extract_symbols(lang, b"x");
+            }
+            let defs = extract_symbols(Lang::Go, b"package p\nfunc A() {}\n");
+            assert_eq!(defs.len(), 1);
+        }
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| extract_symbols(Lang::Python, b"def f():\n    pass\n").len())
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().ok(), Some(1));
+        }
+    }
+
+    #[test]
+    fn kind_names_match_serde_representation() {
+        use serde::de::value::{Error, StrDeserializer};
+        use serde::Deserialize;
+        let all = [
+            Class, Interface, Struct, Enum, Trait, Impl, Function, Method, Module,
+        ];
+        for kind in all {
+            let parsed = SymbolKind::deserialize(StrDeserializer::<Error>::new(kind.as_str()));
+            assert_eq!(parsed, Ok(kind));
+        }
+    }
+
+    // --- Speed sanity check (prints, does not assert) -----------------------
+
+    #[test]
+    fn speed_python_10k_lines() {
+        const TEMPLATE: &str = r#"
+@register
+class Service@N(Base):
+    """Service number @N."""
+
+    def __init__(self, cfg: dict[str, int]) -> None:
+        self.cfg = cfg
+        self.items = [x * 2 for x in range(@N) if x % 3]
+
+    async def handle(self, req, *args, **kw):
+        def inner(y):
+            return {'k': y, 'v': f"{y!r}"}
+        try:
+            return await self.run(inner(req), *args)
+        except (ValueError, KeyError) as e:
+            raise RuntimeError('bad') from e
+
+def helper_@N(a, b=1, /, c=2, *, d=3):
+    return lambda z: a + b + c + d + z
+"#;
+        let mut src = String::new();
+        let mut i = 0;
+        while src.lines().count() < 10_000 {
+            src.push_str(&TEMPLATE.replace("@N", &i.to_string()));
+            i += 1;
+        }
+        // Warm up the thread's parser so the timing covers parsing only.
+        let _ = extract_symbols(Lang::Python, b"pass\n");
+        let start = std::time::Instant::now();
+        let defs = extract_symbols(Lang::Python, src.as_bytes());
+        let secs = start.elapsed().as_secs_f64();
+        assert_eq!(defs.len(), i * 5);
+        assert_eq!(defs[2].qualified_name, "Service0.handle");
+        assert_eq!(defs[3].qualified_name, "Service0.handle.inner");
+        assert_eq!((defs[0].start_line, defs[0].end_line), (2, 16));
+        println!(
+            "python: {} lines, {} bytes, {} symbols in {:.1} ms = {:.1} MB/s",
+            src.lines().count(),
+            src.len(),
+            defs.len(),
+            secs * 1e3,
+            src.len() as f64 / secs / 1e6
+        );
+    }
 }

@@ -1,0 +1,245 @@
+//! Symbols, outlines, reads by definition and references, over tree-sitter parses.
+
+mod common;
+
+use acs_core::symbols::SymbolIndex;
+use acs_core::{
+    outline, read, references, symbols, Error, MatchMode, OutlineRequest, ReadRequest,
+    ReferencesRequest, Repo, SourceOptions, Store, SymbolKind, SymbolRequest,
+};
+use common::*;
+
+const MODELS: &str = "\
+import os
+
+
+class User:
+    \"\"\"A user.\"\"\"
+
+    @property
+    def name(self):
+        return self._name
+
+    def save(self, db):
+        def validate():
+            return True
+        db.write(self)
+
+
+def load_user(path):
+    return User()
+";
+
+fn repo() -> Repo {
+    Repo::from_files([
+        ("app/models.py", MODELS),
+        ("app/views.py", "from app.models import User, load_user\n\ndef show(user):\n    user.save(None)\n    return load_user('x')\n"),
+        ("web/client.ts", "export class ApiClient {\n  fetchUser(id: string) {\n    return id;\n  }\n}\n"),
+        ("svc/main.go", "package main\n\ntype Server struct{}\n\nfunc (s *Server) Start() error {\n\treturn nil\n}\n"),
+    ])
+    .unwrap()
+}
+
+fn names(r: &acs_core::SymbolResult) -> Vec<String> {
+    r.symbols
+        .iter()
+        .map(|s| {
+            format!(
+                "{}:{}:{}-{}",
+                s.path, s.qualified_name, s.start_line, s.end_line
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn exact_lookup_by_bare_or_qualified_name() {
+    let repo = repo();
+    assert_eq!(
+        names(&symbols(&repo, &SymbolRequest::exact("save")).unwrap()),
+        ["app/models.py:User.save:11-14"]
+    );
+    assert_eq!(
+        names(&symbols(&repo, &SymbolRequest::exact("User.name")).unwrap()),
+        ["app/models.py:User.name:7-9"]
+    );
+    let go = symbols(&repo, &SymbolRequest::exact("Server.Start")).unwrap();
+    assert_eq!(go.symbols[0].kind, SymbolKind::Method);
+    let ts = symbols(&repo, &SymbolRequest::exact("ApiClient.fetchUser")).unwrap();
+    assert_eq!(names(&ts), ["web/client.ts:ApiClient.fetchUser:2-4"]);
+}
+
+#[test]
+fn prefix_and_regex_lookups_with_filters() {
+    let repo = repo();
+    let prefix = SymbolRequest {
+        name: "LOAD".into(),
+        mode: MatchMode::Prefix,
+        ignore_case: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        names(&symbols(&repo, &prefix).unwrap()),
+        ["app/models.py:load_user:17-18"]
+    );
+    let classes = SymbolRequest {
+        name: "^[A-Z]".into(),
+        mode: MatchMode::Regex,
+        kinds: Some(vec![SymbolKind::Class]),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(&symbols(&repo, &classes).unwrap()),
+        ["app/models.py:User:4-14", "web/client.ts:ApiClient:1-5"]
+    );
+    let only_py = SymbolRequest {
+        include: vec!["*.py".into()],
+        ..SymbolRequest::exact("show")
+    };
+    assert_eq!(symbols(&repo, &only_py).unwrap().total, 1);
+}
+
+#[test]
+fn outline_nests_methods_and_inner_functions() {
+    let o = outline(
+        &repo(),
+        &OutlineRequest {
+            path: "app/models.py".into(),
+        },
+    )
+    .unwrap();
+    let top: Vec<&str> = o.symbols.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(top, ["User", "load_user"]);
+    let methods: Vec<&str> = o.symbols[0]
+        .children
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(methods, ["name", "save"]);
+    assert_eq!(
+        o.symbols[0].children[1].children[0].qualified_name,
+        "User.save.validate"
+    );
+    assert_eq!(o.line_count, 18);
+}
+
+#[test]
+fn read_a_definition_by_name() {
+    let repo = repo();
+    let r = read(
+        &repo,
+        &ReadRequest {
+            path: "app/models.py".into(),
+            symbol: Some("User.save".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!((r.start_line, r.end_line), (11, 14));
+    assert_eq!(r.lines[0], "    def save(self, db):");
+    let unique_bare = ReadRequest {
+        path: "app/models.py".into(),
+        symbol: Some("load_user".into()),
+        ..Default::default()
+    };
+    assert_eq!(read(&repo, &unique_bare).unwrap().start_line, 17);
+    let missing = ReadRequest {
+        path: "app/models.py".into(),
+        symbol: Some("User.delete".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        read(&repo, &missing),
+        Err(Error::SymbolNotFound { .. })
+    ));
+}
+
+/// (enclosing definition, line numbers)
+type Group = (Option<String>, Vec<u64>);
+
+#[test]
+fn references_are_grouped_by_enclosing_definition() {
+    let r = references(
+        &repo(),
+        &ReferencesRequest {
+            name: "User".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let summary: Vec<(String, Vec<Group>)> = r
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path.to_string(),
+                f.groups
+                    .iter()
+                    .map(|g| (g.symbol.clone(), g.lines.iter().map(|l| l.line).collect()))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "app/models.py".to_string(),
+                vec![
+                    (Some("User".to_string()), vec![4]),
+                    (Some("load_user".to_string()), vec![18])
+                ]
+            ),
+            ("app/views.py".to_string(), vec![(None, vec![1])]),
+        ]
+    );
+}
+
+#[test]
+fn a_file_is_parsed_once_across_commits() {
+    let (dir, ids) = git_repo(&[
+        vec![
+            ("a.py", Some("def a():\n    pass\n")),
+            ("b.py", Some("def b():\n    pass\n")),
+        ],
+        vec![("b.py", Some("def b2():\n    pass\n"))],
+    ]);
+    let store = Store::new(1 << 24, 1 << 24);
+    let first = Repo::open_git_in(dir.path(), &ids[0], &SourceOptions::default(), &store).unwrap();
+    SymbolIndex::build(&first, &store);
+    assert_eq!(store.usage().1 .0, 2);
+    let second = Repo::open_git_in(dir.path(), &ids[1], &SourceOptions::default(), &store).unwrap();
+    let index = SymbolIndex::build(&second, &store);
+    assert_eq!(
+        store.usage().1 .0,
+        3,
+        "only the changed b.py is parsed again"
+    );
+    assert_eq!(index.len(), 2);
+}
+
+#[test]
+fn files_in_unsupported_languages_have_no_symbols_but_stay_searchable() {
+    let repo = Repo::from_files([
+        ("notes.md", "# def fake():\n"),
+        ("x.py", "def real():\n    pass\n"),
+    ])
+    .unwrap();
+    assert_eq!(
+        symbols(&repo, &SymbolRequest::exact("fake")).unwrap().total,
+        0
+    );
+    assert!(outline(
+        &repo,
+        &OutlineRequest {
+            path: "notes.md".into()
+        }
+    )
+    .unwrap()
+    .symbols
+    .is_empty());
+    assert_eq!(
+        symbols(&repo, &SymbolRequest::exact("real")).unwrap().total,
+        1
+    );
+}
