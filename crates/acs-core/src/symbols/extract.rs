@@ -184,7 +184,7 @@ fn collect(lang: Lang, tree: &Tree, src: &[u8]) -> Vec<SymbolDef> {
             }
         }
         path.push(node);
-        if cursor.goto_first_child() {
+        if may_hold_definitions(lang, node.kind()) && cursor.goto_first_child() {
             depth += 1;
             continue;
         }
@@ -197,6 +197,37 @@ fn collect(lang: Lang, tree: &Tree, src: &[u8]) -> Vec<SymbolDef> {
             }
             depth = depth.saturating_sub(1);
         }
+    }
+}
+
+/// Whether the walk must look inside a node of this kind. Python definitions only appear at
+/// statement level, so expressions, strings and simple statements (most of a file's nodes)
+/// are skipped; the other languages allow definitions inside expressions (callbacks,
+/// closures), so everything is visited.
+fn may_hold_definitions(lang: Lang, kind: &str) -> bool {
+    match lang {
+        Lang::Python => matches!(
+            kind,
+            "module"
+                | "block"
+                | "class_definition"
+                | "function_definition"
+                | "decorated_definition"
+                | "if_statement"
+                | "elif_clause"
+                | "else_clause"
+                | "for_statement"
+                | "while_statement"
+                | "try_statement"
+                | "except_clause"
+                | "except_group_clause"
+                | "finally_clause"
+                | "with_statement"
+                | "match_statement"
+                | "case_clause"
+                | "ERROR"
+        ),
+        _ => true,
     }
 }
 
