@@ -78,10 +78,14 @@ impl<K: Hash + Eq, V: Clone> ByteLru<K, V> {
 
 pub type Symbols = Arc<[SymbolDef]>;
 
+/// A file's bytes, shared. (`Arc<Vec>` rather than `Arc<[u8]>`: taking a `Vec` read from
+/// disk costs no copy.)
+pub type Content = Arc<Vec<u8>>;
+
 /// The shared caches. Snapshots hold `Arc`s to what they use, so eviction only stops
 /// sharing with future snapshots; it never invalidates a live one.
 pub struct Store {
-    contents: Mutex<ByteLru<ContentKey, Arc<[u8]>>>,
+    contents: Mutex<ByteLru<ContentKey, Content>>,
     symbols: Mutex<ByteLru<(ContentKey, Lang), Symbols>>,
 }
 
@@ -108,18 +112,18 @@ impl Store {
         lock(&self.symbols).set_budget(symbol_bytes);
     }
 
-    pub fn content(&self, key: &ContentKey) -> Option<Arc<[u8]>> {
+    pub fn content(&self, key: &ContentKey) -> Option<Content> {
         lock(&self.contents).get(key)
     }
 
     /// Insert `bytes` unless an equal blob is cached; returns the shared copy.
-    pub fn intern_content(&self, key: ContentKey, bytes: Vec<u8>) -> Arc<[u8]> {
+    pub fn intern_content(&self, key: ContentKey, bytes: Vec<u8>) -> Content {
         let mut cache = lock(&self.contents);
         if let Some(existing) = cache.get(&key) {
             return existing;
         }
         let size = bytes.len() + 64;
-        let shared: Arc<[u8]> = Arc::from(bytes);
+        let shared: Content = Arc::new(bytes);
         cache.insert(key, shared.clone(), size);
         shared
     }

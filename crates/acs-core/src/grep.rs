@@ -135,6 +135,9 @@ struct Compiled {
     request: usize,
     pattern: usize,
     matcher: RegexMatcher,
+    /// For a pattern that is a plain literal: a regex matching a superset of its lines
+    /// (case folded for smart case, no word boundaries), to share one literal scan.
+    literal: Option<String>,
 }
 
 struct Prepared<'a> {
@@ -150,13 +153,11 @@ pub fn grep_fused(repo: &Repo, requests: &[&GrepRequest]) -> Vec<Result<GrepResu
     let mut outcomes: Vec<Option<Result<GrepResult>>> = requests.iter().map(|_| None).collect();
     let mut prepared: Vec<Option<Prepared>> = Vec::with_capacity(requests.len());
     let mut compiled: Vec<Compiled> = Vec::new();
-    let mut alternatives: Vec<String> = Vec::new();
     for (ri, request) in requests.iter().enumerate() {
         match prepare(repo, request, ri) {
-            Ok((p, mut c, alts)) => {
+            Ok((p, mut c)) => {
                 prepared.push(Some(p));
                 compiled.append(&mut c);
-                alternatives.extend(alts);
             }
             Err(e) => {
                 prepared.push(None);
@@ -165,7 +166,7 @@ pub fn grep_fused(repo: &Repo, requests: &[&GrepRequest]) -> Vec<Result<GrepResu
         }
     }
     if !compiled.is_empty() {
-        match search(repo, &prepared, &compiled, &alternatives) {
+        match search(repo, &prepared, &compiled) {
             Ok(mut results) => {
                 for (ri, slot) in outcomes.iter_mut().enumerate() {
                     if slot.is_none() {
@@ -200,12 +201,11 @@ fn prepare<'a>(
     repo: &Repo,
     request: &'a GrepRequest,
     ri: usize,
-) -> Result<(Prepared<'a>, Vec<Compiled>, Vec<String>)> {
+) -> Result<(Prepared<'a>, Vec<Compiled>)> {
     let patterns = request.all_patterns();
     let filter = PathFilter::new(&request.include, &request.exclude)?;
     let only = repo.restrict(&request.paths)?;
     let mut compiled = Vec::with_capacity(patterns.len());
-    let mut alternatives = Vec::with_capacity(patterns.len());
     for (pi, pattern) in patterns.iter().enumerate() {
         let mut builder = RegexMatcherBuilder::new();
         builder
@@ -221,23 +221,21 @@ fn prepare<'a>(
             pattern: pattern.clone(),
             message: e.to_string(),
         })?;
+        // Literals share one multi-literal scan (SIMD, Teddy); a regex keeps its own
+        // matcher, whose literal prefilters an alternation with other regexes would lose.
+        let is_literal = request.fixed_strings || regex::escape(pattern) == *pattern;
+        let literal = is_literal.then(|| {
+            let body = regex::escape(pattern);
+            match request.case {
+                CaseMode::Sensitive => body,
+                _ => format!("(?i:{body})"),
+            }
+        });
         compiled.push(Compiled {
             request: ri,
             pattern: pi,
             matcher,
-        });
-        // The prefilter alternative may match more lines than the pattern (no word
-        // boundaries, case folded for smart case); confirmation happens per line.
-        let body = if request.fixed_strings {
-            regex::escape(pattern)
-        } else {
-            pattern.clone()
-        };
-        let folded = request.case != CaseMode::Sensitive;
-        alternatives.push(if folded {
-            format!("(?i:{body})")
-        } else {
-            format!("(?:{body})")
+            literal,
         });
     }
     let prepared = Prepared {
@@ -246,7 +244,7 @@ fn prepare<'a>(
         only,
         n_patterns: patterns.len(),
     };
-    Ok((prepared, compiled, alternatives))
+    Ok((prepared, compiled))
 }
 
 /// A candidate line confirmed for one pattern, located by byte offsets into the file.
@@ -262,21 +260,53 @@ struct Hit {
 /// pattern has hit its cap.
 const CHUNK: usize = 512;
 
+/// One scan of a file: a matcher, and the patterns whose lines it finds.
+struct Group {
+    matcher: RegexMatcher,
+    members: Vec<usize>,
+}
+
+/// All literal patterns share one scan; every other pattern scans with its own matcher.
+fn groups(compiled: &[Compiled]) -> Result<Vec<Group>> {
+    let literals: Vec<usize> = (0..compiled.len())
+        .filter(|&i| compiled[i].literal.is_some())
+        .collect();
+    let mut out = Vec::new();
+    if literals.len() >= 2 {
+        let alternatives: Vec<&str> = literals
+            .iter()
+            .filter_map(|&i| compiled[i].literal.as_deref())
+            .collect();
+        let mut builder = RegexMatcherBuilder::new();
+        builder.line_terminator(Some(b'\n'));
+        let matcher = builder
+            .build_many(&alternatives)
+            .map_err(|e| Error::InvalidPattern {
+                pattern: alternatives.join("|"),
+                message: e.to_string(),
+            })?;
+        out.push(Group {
+            matcher,
+            members: literals,
+        });
+    }
+    for (i, c) in compiled.iter().enumerate() {
+        if c.literal.is_none() || out.is_empty() {
+            out.push(Group {
+                matcher: c.matcher.clone(),
+                members: vec![i],
+            });
+        }
+    }
+    Ok(out)
+}
+
 fn search(
     repo: &Repo,
     prepared: &[Option<Prepared>],
     compiled: &[Compiled],
-    alternatives: &[String],
 ) -> Result<Vec<GrepResult>> {
-    let mut builder = RegexMatcherBuilder::new();
-    builder.line_terminator(Some(b'\n'));
-    let prefilter = builder
-        .build_many(alternatives)
-        .map_err(|e| Error::InvalidPattern {
-            pattern: alternatives.join("|"),
-            message: e.to_string(),
-        })?;
-
+    let groups = groups(compiled)?;
     let files = repo.files();
     let mut results: Vec<GrepResult> = prepared
         .iter()
@@ -303,7 +333,7 @@ fn search(
 
     for start in (0..files.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(files.len());
-        let per_file: Vec<(usize, usize, Vec<Hit>)> = (start..end)
+        let per_file: Vec<(usize, Vec<usize>, Vec<Hit>)> = (start..end)
             .into_par_iter()
             .map_init(
                 || {
@@ -314,22 +344,23 @@ fn search(
                 },
                 |searcher, i| {
                     let which = applicable(i);
-                    if which.is_empty() {
-                        return (i, 0, Vec::new());
-                    }
-                    (
-                        i,
-                        1,
-                        search_file(searcher, &prefilter, compiled, &which, &files[i].content),
-                    )
+                    let hits = if which.is_empty() {
+                        Vec::new()
+                    } else {
+                        search_file(searcher, &groups, compiled, &which, &files[i].content)
+                    };
+                    (i, which, hits)
                 },
             )
             .collect();
         let mut all_full = true;
-        for (i, searched, hits) in per_file {
+        for (i, which, hits) in per_file {
             let entry = &files[i];
-            for r in results.iter_mut() {
-                r.files_searched += searched;
+            let mut searched_by: Vec<usize> =
+                which.iter().map(|&ci| compiled[ci].request).collect();
+            searched_by.dedup();
+            for r in searched_by {
+                results[r].files_searched += 1;
             }
             for hit in hits {
                 let c = &compiled[hit.compiled];
@@ -392,7 +423,8 @@ fn search(
 
 struct Collect<'a> {
     compiled: &'a [Compiled],
-    which: &'a [usize],
+    /// Patterns to confirm on each line the scan finds.
+    check: &'a [usize],
     hits: Vec<Hit>,
 }
 
@@ -405,7 +437,7 @@ impl Sink for Collect<'_> {
         for (line_no, line) in (mat.line_number().unwrap_or(0)..).zip(mat.lines()) {
             // Only the `\n` goes: like ripgrep without --crlf, a `\r` is part of the line.
             let body = line.strip_suffix(b"\n").unwrap_or(line);
-            for &ci in self.which {
+            for &ci in self.check {
                 if let Ok(Some(m)) = self.compiled[ci].matcher.find(body) {
                     self.hits.push(Hit {
                         compiled: ci,
@@ -422,19 +454,40 @@ impl Sink for Collect<'_> {
     }
 }
 
+/// Scan one file with every group that has an applicable pattern; hits in line order, then
+/// pattern order.
 fn search_file(
     searcher: &mut Searcher,
-    prefilter: &RegexMatcher,
+    groups: &[Group],
     compiled: &[Compiled],
     which: &[usize],
     content: &[u8],
 ) -> Vec<Hit> {
-    let mut sink = Collect {
-        compiled,
-        which,
-        hits: Vec::new(),
-    };
-    // Searching an in-memory slice cannot fail with an I/O error; a matcher error would be a bug.
-    let _ = searcher.search_slice(prefilter, content, &mut sink);
-    sink.hits
+    let mut hits = Vec::new();
+    let mut scans = 0;
+    for group in groups {
+        let check: Vec<usize> = group
+            .members
+            .iter()
+            .copied()
+            .filter(|m| which.contains(m))
+            .collect();
+        if check.is_empty() {
+            continue;
+        }
+        // Each line found is confirmed per pattern, which also locates the match's column.
+        let mut sink = Collect {
+            compiled,
+            check: &check,
+            hits,
+        };
+        // Searching an in-memory slice cannot fail with an I/O error.
+        let _ = searcher.search_slice(&group.matcher, content, &mut sink);
+        hits = sink.hits;
+        scans += 1;
+    }
+    if scans > 1 {
+        hits.sort_by_key(|h| (h.line, h.compiled));
+    }
+    hits
 }

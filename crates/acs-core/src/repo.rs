@@ -48,7 +48,7 @@ impl SourceOptions {
 pub struct FileEntry {
     /// Repository-relative, `/`-separated.
     pub path: Arc<str>,
-    pub content: Arc<[u8]>,
+    pub content: crate::cache::Content,
     pub key: ContentKey,
     pub lang: Option<Lang>,
 }

@@ -118,16 +118,51 @@ impl Tool {
         }
     }
 
-    /// Run this tool on `repo` with JSON arguments, returning a JSON result.
+    /// Run this tool on `repo` with JSON arguments, returning a JSON value (what plans
+    /// need, to resolve references into the result).
     pub fn run(self, repo: &Repo, args: &Value) -> Result<Value> {
+        self.run_as(repo, args, AsValue)
+    }
+
+    /// Run this tool and serialise its result straight to JSON bytes (no intermediate
+    /// `Value`: about half the cost for large results).
+    pub fn run_json(self, repo: &Repo, args: &Value) -> Result<Vec<u8>> {
+        self.run_as(repo, args, AsJson)
+    }
+
+    fn run_as<E: Emit>(self, repo: &Repo, args: &Value, emit: E) -> Result<E::Out> {
         match self {
-            Tool::Grep => to_value(grep(repo, &parse(self, args)?)?),
-            Tool::FindFiles => to_value(find_files(repo, &parse(self, args)?)?),
-            Tool::Symbols => to_value(symbols(repo, &parse(self, args)?)?),
-            Tool::Outline => to_value(outline(repo, &parse(self, args)?)?),
-            Tool::Read => to_value(read(repo, &parse(self, args)?)?),
-            Tool::References => to_value(references(repo, &parse(self, args)?)?),
+            Tool::Grep => emit.emit(grep(repo, &parse(self, args)?)?),
+            Tool::FindFiles => emit.emit(find_files(repo, &parse(self, args)?)?),
+            Tool::Symbols => emit.emit(symbols(repo, &parse(self, args)?)?),
+            Tool::Outline => emit.emit(outline(repo, &parse(self, args)?)?),
+            Tool::Read => emit.emit(read(repo, &parse(self, args)?)?),
+            Tool::References => emit.emit(references(repo, &parse(self, args)?)?),
         }
+    }
+}
+
+/// How a typed result leaves [`Tool::run_as`].
+trait Emit {
+    type Out;
+    fn emit<T: Serialize>(&self, value: T) -> Result<Self::Out>;
+}
+
+struct AsValue;
+struct AsJson;
+
+impl Emit for AsValue {
+    type Out = Value;
+    fn emit<T: Serialize>(&self, value: T) -> Result<Value> {
+        to_value(value)
+    }
+}
+
+impl Emit for AsJson {
+    type Out = Vec<u8>;
+    fn emit<T: Serialize>(&self, value: T) -> Result<Vec<u8>> {
+        serde_json::to_vec(&value)
+            .map_err(|e| Error::Internal(format!("serialising a result: {e}")))
     }
 }
 

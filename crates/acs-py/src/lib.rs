@@ -127,9 +127,9 @@ impl PyRepo {
             let tool = Tool::from_name(tool)
                 .ok_or_else(|| Error::InvalidArgument(format!("unknown tool `{tool}`")))?;
             let args = parse_json(args, "arguments")?;
-            tool.run(&repo, &args)
+            tool.run_json(&repo, &args)
         })?;
-        json_bytes(py, &result)
+        Ok(PyBytes::new(py, &result).unbind())
     }
 
     /// Several grep requests in one fused pass: JSON list in, JSON list of

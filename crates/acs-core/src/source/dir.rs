@@ -3,11 +3,11 @@
 use super::{entry, is_binary};
 use crate::cache::Store;
 use crate::error::{Error, Result};
-use crate::repo::{Loaded, OpenStats, SourceOptions};
-use rayon::prelude::*;
+use crate::repo::{FileEntry, Loaded, OpenStats, SourceOptions};
 use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 enum Walked {
     File(PathBuf, String),
@@ -27,41 +27,46 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
         });
     }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let walked = walk(root, &canonical_root, opts)?;
+    let walker = walker(root, opts)?;
 
     let mut stats = OpenStats::default();
     let mut links = HashMap::new();
-    let mut to_read = Vec::new();
-    for item in walked {
-        match item {
-            Walked::File(abs, rel) => to_read.push((abs, rel)),
-            Walked::Link(rel, outside) => {
-                stats.skipped_links += 1;
-                links.insert(rel, outside);
+    let read: Mutex<Vec<Result<FileEntry, Read>>> = Mutex::new(Vec::new());
+    // The walk runs on this thread while the pool reads (and hashes) what it has found so
+    // far. A file that vanished or is unreadable is counted, not fatal: a live work tree
+    // changes under us.
+    rayon::in_place_scope(|scope| {
+        for dent in walker.flatten() {
+            match classify(dent, root, &canonical_root, opts) {
+                Some(Walked::File(abs, rel)) => {
+                    let read = &read;
+                    let max = opts.max_file_size;
+                    scope.spawn(move |_| {
+                        let item = match read_text(&abs, max) {
+                            Read::Text(bytes) => Ok(entry(rel, bytes, None, store)),
+                            skipped => Err(skipped),
+                        };
+                        read.lock().unwrap_or_else(|e| e.into_inner()).push(item);
+                    });
+                }
+                Some(Walked::Link(rel, outside)) => {
+                    stats.skipped_links += 1;
+                    links.insert(rel, outside);
+                }
+                Some(Walked::Large) => stats.skipped_large += 1,
+                None => {}
             }
-            Walked::Large => stats.skipped_large += 1,
         }
-    }
-
-    // Read in parallel on the shared pool; a file that vanished or is unreadable is counted,
-    // not fatal, because a live work tree changes under us.
-    let read: Vec<(String, Read)> = to_read
-        .into_par_iter()
-        .map(|(abs, rel)| (rel, read_text(&abs, opts.max_file_size)))
-        .collect();
-    let mut files = Vec::with_capacity(read.len());
-    for (rel, item) in read {
+    });
+    let mut files = Vec::new();
+    for item in read.into_inner().unwrap_or_else(|e| e.into_inner()) {
         match item {
-            Read::Unreadable => stats.skipped_unreadable += 1,
-            Read::Binary => stats.skipped_binary += 1,
-            Read::Large => stats.skipped_large += 1,
-            Read::Text(bytes) => files.push((rel, bytes)),
+            Ok(file) => files.push(file),
+            Err(Read::Binary) => stats.skipped_binary += 1,
+            Err(Read::Large) => stats.skipped_large += 1,
+            Err(_) => stats.skipped_unreadable += 1,
         }
     }
-    let files = files
-        .into_par_iter()
-        .map(|(rel, bytes)| entry(rel, bytes, None, store))
-        .collect();
     Ok(Loaded {
         files,
         links,
@@ -110,7 +115,7 @@ fn read_text(path: &Path, max_size: u64) -> Read {
     }
 }
 
-fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Result<Vec<Walked>> {
+fn walker(root: &Path, opts: &SourceOptions) -> Result<ignore::Walk> {
     let excluded = opts.exclusion()?;
     let root_owned = root.to_path_buf();
     let mut builder = ignore::WalkBuilder::new(root);
@@ -135,35 +140,42 @@ fn walk(root: &Path, canonical_root: &Path, opts: &SourceOptions) -> Result<Vec<
                 _ => true,
             }
         });
-    let mut out = Vec::new();
-    for dent in builder.build().flatten() {
-        let Some(file_type) = dent.file_type() else {
-            continue;
-        };
-        let Ok(rel) = dent.path().strip_prefix(root) else {
-            continue;
-        };
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        if rel.is_empty() {
-            continue;
-        }
-        if file_type.is_symlink() {
-            let outside = match dent.path().canonicalize() {
-                Ok(target) => !target.starts_with(canonical_root),
-                Err(_) => false, // dangling or a loop: nothing to read either way
-            };
-            out.push(Walked::Link(rel, outside));
-        } else if file_type.is_file() {
-            let too_large = dent
-                .metadata()
-                .map(|m| m.len() > opts.max_file_size)
-                .unwrap_or(false);
-            out.push(if too_large {
-                Walked::Large
-            } else {
-                Walked::File(dent.path().to_path_buf(), rel)
-            });
-        }
+    Ok(builder.build())
+}
+
+fn classify(
+    dent: ignore::DirEntry,
+    root: &Path,
+    canonical_root: &Path,
+    opts: &SourceOptions,
+) -> Option<Walked> {
+    let file_type = dent.file_type()?;
+    let rel = dent
+        .path()
+        .strip_prefix(root)
+        .ok()?
+        .to_string_lossy()
+        .replace('\\', "/");
+    if rel.is_empty() {
+        return None;
     }
-    Ok(out)
+    if file_type.is_symlink() {
+        let outside = match dent.path().canonicalize() {
+            Ok(target) => !target.starts_with(canonical_root),
+            Err(_) => false, // dangling or a loop: nothing to read either way
+        };
+        Some(Walked::Link(rel, outside))
+    } else if file_type.is_file() {
+        let too_large = dent
+            .metadata()
+            .map(|m| m.len() > opts.max_file_size)
+            .unwrap_or(false);
+        Some(if too_large {
+            Walked::Large
+        } else {
+            Walked::File(dent.into_path(), rel)
+        })
+    } else {
+        None
+    }
 }
