@@ -30,7 +30,7 @@ def run() -> dict:
 
 # (label, benchmark, compared with, how to read the ratio): the ratio is
 # median(compared with) / median(benchmark), so "how many times slower the baseline is".
-ROWS = [
+GREP_ROWS = [
     ("fused grep, 8 patterns, loaded", "test_fused_grep_loaded", None, ""),
     (
         "`rg` x8 sequential",
@@ -51,6 +51,8 @@ ROWS = [
         "test_open_and_fused_grep",
         "x: rg time / (open + grep) time (target >= 1)",
     ),
+]
+ROWS = [
     ("symbol index, cold", "test_symbol_index_cold", None, ""),
     (
         "Python `ast` parse + walk",
@@ -77,6 +79,15 @@ ROWS = [
     ),
     ("open directory", "test_open_directory", None, ""),
 ]
+BOUNDARY_ROWS = [
+    ("result as JSON bytes + orjson", "test_result_as_json_bytes", None, ""),
+    (
+        "result as Python objects (pythonize)",
+        "test_result_as_python_objects",
+        "test_result_as_json_bytes",
+        "x the time of JSON bytes",
+    ),
+]
 
 
 def main() -> None:
@@ -89,18 +100,28 @@ def main() -> None:
         extra[key] = b["extra_info"]
 
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cpus")
-    for corpus in sorted({c for _, c in medians if c != "scale"}):
-        print(f"\n### corpus: {corpus}\n| measurement | median | ratio |\n|---|---:|---|")
-        for label, name, versus, note in ROWS:
-            t = medians.get((name, corpus))
+
+    def table(rows: list, param: str) -> None:
+        for label, name, versus, note in rows:
+            t = medians.get((name, param))
             if t is None:
                 continue
-            ratio = ""
-            if versus and (name, corpus) in medians and (versus, corpus) in medians:
-                ratio = f"{t / medians[(versus, corpus)]:.1f}{note}"
-            elif note:
-                ratio = note
-            print(f"| {label} | {t * 1000:.2f} ms | {ratio} |")
+            ratio = note
+            if versus and (versus, param) in medians:
+                ratio = f"{t / medians[(versus, param)]:.1f}{note}"
+            shown = f"{t * 1e6:.1f} µs" if t < 1e-3 else f"{t * 1000:.1f} ms"
+            print(f"| {label} | {shown} | {ratio} |")
+
+    header = "| measurement | median | ratio |\n|---|---:|---|"
+    for corpus in sorted({c for _, c in medians if c != "scale" and "-" not in c}):
+        for pattern_set in ("issue", "heavy"):
+            print(f"\n### {corpus}, grep, `{pattern_set}` patterns\n{header}")
+            table(GREP_ROWS, f"{corpus}-{pattern_set}")
+        print(f"\n### {corpus}, symbols, plans, opening\n{header}")
+        table(ROWS, corpus)
+        for size in ("small", "large"):
+            print(f"\n### {corpus}, crossing into Python, {size} result\n{header}")
+            table(BOUNDARY_ROWS, f"{corpus}-{size}")
 
     if ("test_scale_open", "scale") in medians:
         print("\n### scale: generated tree\n| measurement | median |\n|---|---:|")
@@ -110,7 +131,8 @@ def main() -> None:
             ("symbol index, cold", "test_scale_symbol_index"),
             ("symbol lookup, warm", "test_scale_symbol_lookup"),
         ]:
-            print(f"| {label} | {medians[(name, 'scale')] * 1000:.2f} ms |")
+            t = medians[(name, "scale")]
+            print(f"| {label} | {f'{t * 1e6:.1f} µs' if t < 1e-3 else f'{t * 1000:.1f} ms'} |")
         mem = extra[("test_scale_peak_memory", "scale")]
         print(
             f"\nsource {mem['bytes'] / 1e6:.0f} MB; resident memory over the bare interpreter: "

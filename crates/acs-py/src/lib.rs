@@ -132,6 +132,19 @@ impl PyRepo {
         Ok(PyBytes::new(py, &result).unbind())
     }
 
+    /// Like `call`, but builds the result as Python objects in Rust (pythonize) instead of
+    /// returning JSON bytes. Kept to measure the two ways of crossing the boundary
+    /// (`benches/bench_boundary.py`); `call` is the one the API uses.
+    fn call_objects<'py>(&self, py: Python<'py>, tool: &str, args: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        let repo = self.inner.clone();
+        let result = detached(py, || {
+            let tool = Tool::from_name(tool)
+                .ok_or_else(|| Error::InvalidArgument(format!("unknown tool `{tool}`")))?;
+            tool.run(&repo, &parse_json(args, "arguments")?)
+        })?;
+        pythonize::pythonize(py, &result).map_err(|e| to_py_err(py, Error::Internal(e.to_string())))
+    }
+
     /// Several grep requests in one fused pass: JSON list in, JSON list of
     /// `{"ok": result}` / `{"error": {"kind", "message"}}` out.
     fn grep_many(&self, py: Python<'_>, requests: &[u8]) -> PyResult<Py<PyBytes>> {
