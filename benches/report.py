@@ -135,9 +135,10 @@ def main() -> None:
             print(f"| {label} | {f'{t * 1e6:.1f} µs' if t < 1e-3 else f'{t * 1000:.1f} ms'} |")
         mem = extra[("test_scale_peak_memory", "scale")]
         print(
-            f"\nsource {mem['bytes'] / 1e6:.0f} MB; resident memory over the bare interpreter: "
-            f"{mem['open_rss_over_source']:.2f}x the source after open, "
-            f"{mem['peak_rss_over_source']:.2f}x at peak (after grep and symbol index)"
+            f"\n{mem['files']} files, {mem['bytes'] / 1e6:.0f} MB of source. Resident memory added "
+            f"by acs: {mem['open_rss_over_source']:.2f}x the source after open, "
+            f"{mem['final_rss_over_source']:.2f}x after grep and the symbol index "
+            f"({mem['defs']} definitions), {mem['peak_rss_over_source']:.2f}x at peak."
         )
 
 

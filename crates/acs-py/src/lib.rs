@@ -135,7 +135,12 @@ impl PyRepo {
     /// Like `call`, but builds the result as Python objects in Rust (pythonize) instead of
     /// returning JSON bytes. Kept to measure the two ways of crossing the boundary
     /// (`benches/bench_boundary.py`); `call` is the one the API uses.
-    fn call_objects<'py>(&self, py: Python<'py>, tool: &str, args: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    fn call_objects<'py>(
+        &self,
+        py: Python<'py>,
+        tool: &str,
+        args: &[u8],
+    ) -> PyResult<Bound<'py, PyAny>> {
         let repo = self.inner.clone();
         let result = detached(py, || {
             let tool = Tool::from_name(tool)

@@ -76,6 +76,7 @@ impl SymbolIndex {
             }
         }
         folded.sort_unstable();
+        release_freed_memory();
         SymbolIndex {
             per_file,
             exact,
@@ -188,6 +189,16 @@ impl SymbolIndex {
             end_line: d.end_line,
             language: f.lang.unwrap_or(Lang::Python),
         }
+    }
+}
+
+/// Parse trees are large and short-lived; glibc keeps their freed pages resident. Hand them
+/// back so an indexed repository does not keep paying for its parses.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory at the allocator's discretion.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
