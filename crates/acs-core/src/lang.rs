@@ -15,6 +15,16 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// Every supported language.
+    pub const ALL: [Lang; 7] = [
+        Lang::Python,
+        Lang::JavaScript,
+        Lang::TypeScript,
+        Lang::Tsx,
+        Lang::Go,
+        Lang::Rust,
+        Lang::Java,
+    ];
     /// Detects the language from the file extension of `path` (ASCII
     /// case-insensitive):
     /// `.py .pyi` -> Python; `.js .mjs .cjs .jsx` -> JavaScript;
@@ -74,15 +84,7 @@ impl Lang {
 mod tests {
     use super::Lang;
 
-    const ALL: [Lang; 7] = [
-        Lang::Python,
-        Lang::JavaScript,
-        Lang::TypeScript,
-        Lang::Tsx,
-        Lang::Go,
-        Lang::Rust,
-        Lang::Java,
-    ];
+    const ALL: [Lang; 7] = Lang::ALL;
 
     #[test]
     fn from_path_maps_every_documented_extension() {

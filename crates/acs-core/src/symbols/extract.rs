@@ -1171,15 +1171,7 @@ public record Point(int x, int y) {
 
     // --- Robustness ---------------------------------------------------------
 
-    const ALL: [Lang; 7] = [
-        Lang::Python,
-        Lang::JavaScript,
-        Lang::TypeScript,
-        Lang::Tsx,
-        Lang::Go,
-        Lang::Rust,
-        Lang::Java,
-    ];
+    const ALL: [Lang; 7] = Lang::ALL;
 
     #[test]
     fn empty_and_whitespace_input_yield_nothing() {
