@@ -264,3 +264,36 @@ fn committed_symlinks_are_not_loaded() {
     assert!(matches!(read("b.py"), Err(Error::FileNotFound { .. })));
     assert_eq!(ids.len(), 1);
 }
+
+#[test]
+fn many_commits_fit_in_a_fixed_cache_budget() {
+    // Each commit rewrites one 2 KiB file; 30 commits hold far more than the budget.
+    let commits: Vec<Vec<(&str, Option<String>)>> = (0..30)
+        .map(|i| vec![("big.py", Some(format!("# v{i}\n{}", "x = 1\n".repeat(350))))])
+        .collect();
+    let borrowed: Vec<Vec<(&str, Option<&str>)>> = commits
+        .iter()
+        .map(|c| c.iter().map(|(p, s)| (*p, s.as_deref())).collect())
+        .collect();
+    let (dir, ids) = git_repo(&borrowed);
+    let budget = 10 * 1024;
+    let store = acs_core::Store::new(budget, budget);
+    for id in &ids {
+        let repo = Repo::open_git_in(dir.path(), id, &SourceOptions::default(), &store).unwrap();
+        acs_core::symbols::SymbolIndex::build(&repo, &store);
+        let ((_, content_bytes), (_, symbol_bytes)) = store.usage();
+        assert!(content_bytes <= budget && symbol_bytes <= budget);
+    }
+    // Recent contents are still shared: a second open of the newest commit reuses its bytes.
+    let open = || {
+        Repo::open_git_in(
+            dir.path(),
+            ids.last().unwrap(),
+            &SourceOptions::default(),
+            &store,
+        )
+        .unwrap()
+    };
+    let (a, b) = (open(), open());
+    assert!(Arc::ptr_eq(&a.files()[0].content, &b.files()[0].content));
+}

@@ -450,3 +450,16 @@ fn wait_until<'a, T>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let r: Result<()> = guarded(|| panic!("boom"));
+        assert_eq!(r.unwrap_err(), Error::Internal("boom".into()));
+        let r: Result<()> = guarded(|| panic!("{} {}", "formatted", 1));
+        assert_eq!(r.unwrap_err(), Error::Internal("formatted 1".into()));
+    }
+}
