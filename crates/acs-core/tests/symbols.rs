@@ -243,3 +243,24 @@ fn files_in_unsupported_languages_have_no_symbols_but_stay_searchable() {
         1
     );
 }
+
+#[test]
+fn prefix_matches_come_shortest_first_and_respect_the_limit() {
+    let repo = Repo::from_files([
+        ("a.py", "def load_everything():\n    pass\n"),
+        ("b.py", "def loader():\n    pass\n"),
+        ("c.py", "def load():\n    pass\n"),
+        ("d.py", "def unload():\n    pass\n"),
+    ])
+    .unwrap();
+    let req = SymbolRequest {
+        name: "load".into(),
+        mode: MatchMode::Prefix,
+        limit: 2,
+        ..Default::default()
+    };
+    let found = symbols(&repo, &req).unwrap();
+    assert_eq!(found.total, 3);
+    let got: Vec<&str> = found.symbols.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(got, ["load", "loader"]);
+}

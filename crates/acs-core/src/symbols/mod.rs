@@ -110,8 +110,8 @@ impl SymbolIndex {
         let filter = PathFilter::new(&req.include, &req.exclude)?;
         let only = repo.restrict(&req.paths)?;
         let query = req.name.as_str();
-        // (rank, loc): lower rank is a better match.
-        let mut hits: Vec<(u8, Loc)> = match req.mode {
+        // (rank, loc): lower rank is a better match (for a prefix, fewer extra characters).
+        let mut hits: Vec<(u32, Loc)> = match req.mode {
             MatchMode::Exact if req.ignore_case => {
                 let q = query.to_lowercase();
                 let lo = self.folded.partition_point(|(n, _)| **n < *q);
@@ -135,7 +135,7 @@ impl SymbolIndex {
                     .iter()
                     .take_while(|(n, _)| n.starts_with(q.as_str()))
                     .filter(|&&(_, l)| req.ignore_case || self.def(l).name.starts_with(query))
-                    .map(|&(ref n, l)| (u8::from(n.len() != q.len()), l))
+                    .map(|(n, l)| ((n.len() - q.len()) as u32, *l))
                     .collect()
             }
             MatchMode::Regex => {
@@ -166,9 +166,14 @@ impl SymbolIndex {
                 && only.as_ref().is_none_or(|s| s.contains(&(fi as usize)))
                 && filter.matches(&f.path)
         });
-        hits.sort_unstable();
-        hits.dedup();
+        // Each definition appears once in a lookup's hits (bare and qualified names of one
+        // definition never both equal the query), so only the best `limit` need ordering.
         let total = hits.len();
+        if hits.len() > req.limit && req.limit > 0 {
+            hits.select_nth_unstable(req.limit);
+            hits.truncate(req.limit);
+        }
+        hits.sort_unstable();
         let symbols = hits
             .into_iter()
             .take(req.limit)
