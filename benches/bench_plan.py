@@ -57,6 +57,7 @@ def git_corpus(loaded, corpus):
         git(root, "init", "-q")
         git(root, "add", "-A", "-f")
         git(root, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "-m", "corpus")
+        git(root, "gc", "-q")  # packed, like a clone or a mirror
         yield root
 
 

@@ -12,7 +12,6 @@ use std::sync::Mutex;
 enum Walked {
     File(PathBuf, String),
     Link(String, bool),
-    Large,
 }
 
 pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<Loaded> {
@@ -37,7 +36,7 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
     // changes under us.
     rayon::in_place_scope(|scope| {
         for dent in walker.flatten() {
-            match classify(dent, root, &canonical_root, opts) {
+            match classify(dent, root, &canonical_root) {
                 Some(Walked::File(abs, rel)) => {
                     let read = &read;
                     let max = opts.max_file_size;
@@ -53,7 +52,6 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
                     stats.skipped_links += 1;
                     links.insert(rel, outside);
                 }
-                Some(Walked::Large) => stats.skipped_large += 1,
                 None => {}
             }
         }
@@ -82,37 +80,53 @@ enum Read {
 }
 
 /// Read a file unless it is binary or too large. Like ripgrep, look at the head first, so
-/// that a compiled file (`.pyc`, images) costs one small read, not a whole one.
+/// that a compiled file (`.pyc`, images) costs one small read, not a whole one. The size from
+/// `fstat` sizes the buffer, which saves the extra read that finds the end of the file.
 fn read_text(path: &Path, max_size: u64) -> Read {
     const HEAD: usize = 8 * 1024;
     let Ok(mut file) = std::fs::File::open(path) else {
         return Read::Unreadable;
     };
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size > max_size {
-        return Read::Large;
-    }
-    let mut bytes = Vec::with_capacity(size as usize + 1);
-    if (&mut file)
-        .take(HEAD as u64)
-        .read_to_end(&mut bytes)
-        .is_err()
-    {
+    let size = match file.metadata() {
+        Ok(m) if m.len() > max_size => return Read::Large,
+        Ok(m) => m.len() as usize,
+        Err(_) => return Read::Unreadable,
+    };
+    let mut bytes = vec![0u8; size];
+    let head = size.min(HEAD);
+    let Ok(got) = read_full(&mut file, &mut bytes[..head]) else {
         return Read::Unreadable;
-    }
-    if is_binary(&bytes) {
+    };
+    if is_binary(&bytes[..got]) {
         return Read::Binary;
     }
-    if bytes.len() == HEAD && file.read_to_end(&mut bytes).is_err() {
-        return Read::Unreadable;
+    if got < head {
+        bytes.truncate(got); // shrank since fstat
+        return Read::Text(bytes);
     }
-    if bytes.len() as u64 > max_size {
-        Read::Large // grew since the size check
-    } else if bytes.len() > HEAD && is_binary(&bytes[HEAD..]) {
+    let Ok(rest) = read_full(&mut file, &mut bytes[head..]) else {
+        return Read::Unreadable;
+    };
+    bytes.truncate(head + rest);
+    if is_binary(&bytes[head..]) {
         Read::Binary
     } else {
         Read::Text(bytes)
     }
+}
+
+/// Fill `buf` or stop at the end of the file; the number of bytes read.
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn walker(root: &Path, opts: &SourceOptions) -> Result<ignore::Walk> {
@@ -143,12 +157,7 @@ fn walker(root: &Path, opts: &SourceOptions) -> Result<ignore::Walk> {
     Ok(builder.build())
 }
 
-fn classify(
-    dent: ignore::DirEntry,
-    root: &Path,
-    canonical_root: &Path,
-    opts: &SourceOptions,
-) -> Option<Walked> {
+fn classify(dent: ignore::DirEntry, root: &Path, canonical_root: &Path) -> Option<Walked> {
     let file_type = dent.file_type()?;
     let rel = dent
         .path()
@@ -166,15 +175,8 @@ fn classify(
         };
         Some(Walked::Link(rel, outside))
     } else if file_type.is_file() {
-        let too_large = dent
-            .metadata()
-            .map(|m| m.len() > opts.max_file_size)
-            .unwrap_or(false);
-        Some(if too_large {
-            Walked::Large
-        } else {
-            Walked::File(dent.into_path(), rel)
-        })
+        // The size is checked when the file is opened: a `stat` here would double the calls.
+        Some(Walked::File(dent.into_path(), rel))
     } else {
         None
     }
