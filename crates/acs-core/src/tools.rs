@@ -11,6 +11,7 @@ use crate::repo::Repo;
 use crate::symbols::{symbols, SymbolRequest};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -130,6 +131,11 @@ impl Tool {
         self.run_as(repo, args, AsJson)
     }
 
+    /// Run this tool and keep its result as JSON text (what plans store).
+    pub fn run_raw(self, repo: &Repo, args: &Value) -> Result<Box<RawValue>> {
+        self.run_as(repo, args, AsRaw)
+    }
+
     fn run_as<E: Emit>(self, repo: &Repo, args: &Value, emit: E) -> Result<E::Out> {
         match self {
             Tool::Grep => emit.emit(grep(repo, &parse(self, args)?)?),
@@ -150,6 +156,14 @@ trait Emit {
 
 struct AsValue;
 struct AsJson;
+struct AsRaw;
+
+impl Emit for AsRaw {
+    type Out = Box<RawValue>;
+    fn emit<T: Serialize>(&self, value: T) -> Result<Box<RawValue>> {
+        to_raw(value)
+    }
+}
 
 impl Emit for AsValue {
     type Out = Value;
@@ -169,6 +183,11 @@ impl Emit for AsJson {
 /// Parse a tool's JSON arguments into its typed request, naming the tool in the error.
 pub fn parse<T: DeserializeOwned>(tool: Tool, args: &Value) -> Result<T> {
     T::deserialize(args).map_err(|e| Error::InvalidArgument(format!("{}: {e}", tool.name())))
+}
+
+pub fn to_raw<T: Serialize>(v: T) -> Result<Box<RawValue>> {
+    serde_json::value::to_raw_value(&v)
+        .map_err(|e| Error::Internal(format!("serialising a result: {e}")))
 }
 
 pub fn to_value<T: Serialize>(v: T) -> Result<Value> {

@@ -13,6 +13,7 @@ use crate::grep::{grep_fused, GrepRequest};
 use crate::repo::Repo;
 use crate::tools::{self, Tool};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -40,8 +41,10 @@ pub struct TaskOutcome {
     pub id: u64,
     pub tool: Tool,
     pub status: Status,
+    /// The tool's result as JSON text: serialised once, embedded as is in reports, and
+    /// parsed only when a later task references it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
+    pub result: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
     pub deps: Vec<u64>,
@@ -192,7 +195,8 @@ impl PlanRun {
         while let Some(id) = ready.pop() {
             let spec = state.specs[&id].clone();
             let resolved = refs::substitute(&spec.args, &|task| {
-                state.outcomes.get(&task).and_then(|o| o.result.clone())
+                let raw = state.outcomes.get(&task)?.result.as_ref()?;
+                serde_json::from_str(raw.get()).ok()
             });
             match resolved {
                 Ok(args) if spec.tool == Tool::Grep => greps.push((spec, args)),
@@ -226,9 +230,9 @@ impl PlanRun {
         let started = self.now_ms();
         let clock = Instant::now();
         let repo = &*self.shared.repo;
-        let (specs, results): (Vec<TaskSpec>, Vec<Result<Value>>) = match job {
+        let (specs, results): (Vec<TaskSpec>, Vec<Result<Box<RawValue>>>) = match job {
             Job::One(spec, args) => {
-                let r = guarded(|| spec.tool.run(repo, &args));
+                let r = guarded(|| spec.tool.run_raw(repo, &args));
                 (vec![spec], vec![r])
             }
             Job::Greps(batch) => {
@@ -247,7 +251,7 @@ impl PlanRun {
                                 .unwrap_or_else(|| {
                                     Err(Error::Internal("fused grep lost a result".into()))
                                 })
-                                .and_then(tools::to_value),
+                                .and_then(tools::to_raw),
                             Err(e) => Err(e.clone()),
                         })
                         .collect::<Vec<_>>())
@@ -383,7 +387,7 @@ fn outcome(
     started_ms: f64,
     elapsed_ms: f64,
     fused: usize,
-    r: Result<Value>,
+    r: Result<Box<RawValue>>,
 ) -> TaskOutcome {
     let (status, result, error) = match r {
         Ok(v) => (Status::Ok, Some(v), None),
