@@ -131,16 +131,15 @@ mod tests {
 
     #[test]
     fn name_matches_serde_representation() {
-        use serde::de::value::{Error, StrDeserializer};
-        use serde::Deserialize;
+        type Str<'a> = serde::de::value::StrDeserializer<'a, serde::de::value::Error>;
         for lang in ALL {
-            let parsed = Lang::deserialize(StrDeserializer::<Error>::new(lang.name()));
+            let parsed = <Lang as serde::Deserialize>::deserialize(Str::new(lang.name()));
             assert_eq!(parsed, Ok(lang), "{}", lang.name());
         }
         assert_eq!(Lang::JavaScript.name(), "javascript");
         assert_eq!(Lang::TypeScript.name(), "typescript");
         assert_eq!(Lang::Tsx.name(), "tsx");
-        let bad = Lang::deserialize(StrDeserializer::<Error>::new("JavaScript"));
+        let bad = <Lang as serde::Deserialize>::deserialize(Str::new("JavaScript"));
         assert!(bad.is_err());
     }
 

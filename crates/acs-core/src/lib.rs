@@ -54,6 +54,7 @@ pub mod lang;
 pub mod outline;
 pub mod pathsafe;
 pub mod plan;
+pub mod pool;
 pub mod read;
 pub mod references;
 pub mod repo;

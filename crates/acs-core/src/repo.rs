@@ -108,6 +108,7 @@ impl Repo {
         opts: &SourceOptions,
         store: &Store,
     ) -> Result<Repo> {
+        crate::pool::init();
         let start = std::time::Instant::now();
         let root = root.into();
         let loaded = crate::source::dir::load(&root, opts, store)?;
@@ -128,6 +129,7 @@ impl Repo {
         opts: &SourceOptions,
         store: &Store,
     ) -> Result<Repo> {
+        crate::pool::init();
         let start = std::time::Instant::now();
         let git_dir = git_dir.into();
         let (loaded, commit) = crate::source::git::load(&git_dir, rev, opts, store)?;
@@ -143,6 +145,7 @@ impl Repo {
     pub fn from_files<P: AsRef<str>, C: AsRef<[u8]>>(
         files: impl IntoIterator<Item = (P, C)>,
     ) -> Result<Repo> {
+        crate::pool::init();
         let start = std::time::Instant::now();
         let mut entries = Vec::new();
         let mut stats = OpenStats::default();

@@ -264,3 +264,19 @@ fn prefix_matches_come_shortest_first_and_respect_the_limit() {
     let got: Vec<&str> = found.symbols.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(got, ["load", "loader"]);
 }
+
+#[test]
+fn pathological_nesting_is_indexed_without_overflowing_a_stack() {
+    // tree-sitter's error recovery recurses per input byte on these; 200 KB of them would
+    // overflow an ordinary 2 MiB thread stack.
+    let repo = Repo::from_files([
+        ("Deep.java", "{(".repeat(100_000)),
+        ("deep.tsx", "<T>(".repeat(50_000)),
+        ("ok.py", "def fine():\n    pass\n".to_string()),
+    ])
+    .unwrap();
+    assert_eq!(
+        symbols(&repo, &SymbolRequest::exact("fine")).unwrap().total,
+        1
+    );
+}

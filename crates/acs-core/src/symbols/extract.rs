@@ -5,7 +5,7 @@
 //! Every byte slice taken from the source is decoded lossily; malformed input
 //! yields partial results, never a panic.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -112,7 +112,7 @@ fn new_parser(lang: Lang) -> Option<Parser> {
 }
 
 fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
-    let fresh = || new_parser(lang).and_then(|mut p| p.parse(source, None));
+    let fresh = || run_parser(&mut new_parser(lang)?, source);
     PARSERS
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut parsers) => {
@@ -120,7 +120,7 @@ fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
                 if parser.is_none() {
                     *parser = new_parser(lang);
                 }
-                let tree = parser.as_mut()?.parse(source, None);
+                let tree = run_parser(parser.as_mut()?, source);
                 if tree.is_none() {
                     // Leave no half-finished state behind for the next call.
                     *parser = None;
@@ -131,6 +131,57 @@ fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
             Err(_) => fresh(),
         })
         .unwrap_or_else(|_| fresh())
+}
+
+/// Inputs up to this size are parsed on the calling thread.
+///
+/// tree-sitter's C code (0.25.10, unchanged in 0.27) frees its GLR parse
+/// stack recursively (`stack_node_release`). After error recovery on
+/// pathological nesting (Java `{(` or Go `{-` repeated) that recursion needs
+/// 32-64 bytes of native stack per input byte: a 64 KiB file of `{(`
+/// overflows a 2 MiB thread stack and aborts the process. Stack overflow
+/// cannot be caught, so larger inputs are parsed on a helper thread whose
+/// stack grows with the input size. At this size the worst case needs about
+/// 0.5 MiB, which any normal thread has free.
+const INLINE_PARSE_MAX_BYTES: usize = 8 * 1024;
+/// Helper-thread stack per input byte: twice the worst case measured.
+const PARSE_STACK_PER_BYTE: usize = 128;
+const PARSE_STACK_BASE: usize = 4 << 20;
+/// Only address space is reserved; pages are committed as they are touched.
+/// This covers inputs up to ~8 MiB at the worst measured ratio.
+const PARSE_STACK_MAX: usize = 1 << 30;
+
+thread_local! {
+    /// Stack size of the current thread when known to be large (the engine's pool
+    /// workers, see [`crate::pool`]); 0 when unknown.
+    static KNOWN_STACK: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Declare the current thread's stack size, so parses that fit run on it directly instead
+/// of on a helper thread.
+pub fn set_thread_stack_size(bytes: usize) {
+    let _ = KNOWN_STACK.try_with(|s| s.set(bytes));
+}
+
+fn run_parser(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
+    let stack = source
+        .len()
+        .saturating_mul(PARSE_STACK_PER_BYTE)
+        .saturating_add(PARSE_STACK_BASE)
+        .min(PARSE_STACK_MAX);
+    let here = KNOWN_STACK.try_with(Cell::get).unwrap_or(0);
+    if source.len() <= INLINE_PARSE_MAX_BYTES || stack <= here {
+        return parser.parse(source, None);
+    }
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("acs-parse".to_string())
+            .stack_size(stack)
+            .spawn_scoped(scope, || parser.parse(source, None))
+            // Could not get a thread (resource limits): no symbols.
+            .ok()?;
+        handle.join().ok().flatten()
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -572,8 +623,7 @@ fn java(node: Node, src: &[u8]) -> Option<Found> {
 
 #[cfg(test)]
 mod tests {
-    use super::{extract_symbols, SymbolDef, SymbolKind};
-    use crate::lang::Lang;
+    use super::*;
     use SymbolKind::*;
 
     /// Compact expectation: (name, qualified_name, kind, start, end, parent).
@@ -1243,7 +1293,7 @@ class Later:
         let src = format!("function {long}() {{}}\n");
         let defs = extract_symbols(Lang::JavaScript, src.as_bytes());
         assert_eq!(defs.len(), 1);
-        assert!(defs[0].name.len() <= super::MAX_NAME_BYTES);
+        assert!(defs[0].name.len() <= MAX_NAME_BYTES);
         for lang in ALL {
             let _ = extract_symbols(lang, long.as_bytes());
         }
@@ -1266,6 +1316,28 @@ class Later:
         assert_eq!(extract_symbols(Lang::Rust, rs.as_bytes()).len(), 1);
     }
 
+    /// Inputs whose GLR error recovery makes tree-sitter's C code recurse
+    /// deeply (32-64 bytes of native stack per input byte); 80-100 KB of these
+    /// overflow a 2 MiB stack if parsed on the calling thread (checked).
+    #[test]
+    fn pathological_glr_recursion_does_not_overflow_a_2mib_stack() {
+        let cases = [
+            (Lang::Java, "{(".repeat(40_000)),
+            (Lang::Tsx, "<T>(".repeat(25_000)),
+        ];
+        let worker = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for (lang, src) in &cases {
+                    let _ = extract_symbols(*lang, src.as_bytes());
+                }
+                // The parser is still usable afterwards.
+                extract_symbols(Lang::Java, b"class A { void m() {} }").len()
+            })
+            .expect("spawn");
+        assert_eq!(worker.join().ok(), Some(2));
+    }
+
     #[test]
     fn deeply_nested_definitions_keep_qualified_names_bounded() {
         const N: usize = 5_000;
@@ -1274,9 +1346,8 @@ class Later:
         assert_eq!(defs.len(), N);
         assert_eq!(defs[2].qualified_name, "f.f.f");
         assert_eq!(defs[N - 1].parent, Some((N - 2) as u32));
-        assert!(defs
-            .iter()
-            .all(|d| d.qualified_name.len() <= super::MAX_QUALIFIED_BYTES));
+        let longest = defs.iter().map(|d| d.qualified_name.len()).max();
+        assert_eq!(longest, Some(MAX_QUALIFIED_BYTES));
         assert_invariants(&defs);
     }
 
@@ -1301,13 +1372,12 @@ class Later:
 
     #[test]
     fn kind_names_match_serde_representation() {
-        use serde::de::value::{Error, StrDeserializer};
-        use serde::Deserialize;
+        type Str<'a> = serde::de::value::StrDeserializer<'a, serde::de::value::Error>;
         let all = [
             Class, Interface, Struct, Enum, Trait, Impl, Function, Method, Module,
         ];
         for kind in all {
-            let parsed = SymbolKind::deserialize(StrDeserializer::<Error>::new(kind.as_str()));
+            let parsed = <SymbolKind as serde::Deserialize>::deserialize(Str::new(kind.as_str()));
             assert_eq!(parsed, Ok(kind));
         }
     }

@@ -43,6 +43,7 @@ pub struct SymbolIndex {
 impl SymbolIndex {
     /// Parse every file of a known language in parallel, reusing cached parses by content.
     pub fn build(repo: &Repo, store: &Store) -> SymbolIndex {
+        crate::pool::init();
         let per_file: Vec<Option<Symbols>> = repo
             .files()
             .par_iter()
