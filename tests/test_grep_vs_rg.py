@@ -102,3 +102,20 @@ def test_grep_matches_python_re(tree, pattern):
         if regex.search(ln)
     }
     assert ours == expected
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    tree=trees,
+    patterns=st.lists(st.sampled_from(PATTERNS), min_size=2, max_size=5, unique=True),
+    opts=flags,
+)
+def test_patterns_searched_together_match_ripgrep_one_by_one(tree, patterns, opts):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_tree(Path(tmp), tree)
+        got = acs.Repo.open(root).grep(patterns, max_results=100_000, **opts)
+        for i, pattern in enumerate(patterns):
+            ours = {(m["path"], m["line"]) for m in got["matches"] if m["pattern"] == i}
+            assert ours == rg_lines(root, pattern, opts), pattern

@@ -272,7 +272,8 @@ fn groups(compiled: &[Compiled]) -> Result<Vec<Group>> {
         .filter(|&i| compiled[i].literal.is_some())
         .collect();
     let mut out = Vec::new();
-    if literals.len() >= 2 {
+    let shared = literals.len() >= 2;
+    if shared {
         let alternatives: Vec<&str> = literals
             .iter()
             .filter_map(|&i| compiled[i].literal.as_deref())
@@ -291,7 +292,7 @@ fn groups(compiled: &[Compiled]) -> Result<Vec<Group>> {
         });
     }
     for (i, c) in compiled.iter().enumerate() {
-        if c.literal.is_none() || out.is_empty() {
+        if c.literal.is_none() || !shared {
             out.push(Group {
                 matcher: c.matcher.clone(),
                 members: vec![i],

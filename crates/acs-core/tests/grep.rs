@@ -231,3 +231,34 @@ fn fused_requests_equal_separate_requests_and_fail_alone() {
         }
     }
 }
+
+#[test]
+fn every_mix_of_literal_and_regex_patterns_is_searched() {
+    let repo = repo();
+    // Literals share a scan only when there are two or more; each regex scans alone.
+    for patterns in [
+        vec!["def lo+ad", "TODO"],
+        vec!["TODO", "def lo+ad"],
+        vec!["def lo+ad", "TODO", "import"],
+        vec!["TODO"],
+        vec!["c.nfig", "Config", "cl[a]ss"],
+    ] {
+        let fused = GrepRequest {
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            ..Default::default()
+        };
+        let together = grep(&repo, &fused).unwrap();
+        for (i, p) in patterns.iter().enumerate() {
+            let alone = grep(&repo, &GrepRequest::new(*p)).unwrap();
+            let mine: Vec<_> = together
+                .matches
+                .iter()
+                .filter(|m| m.pattern == i)
+                .map(|m| (&m.path, m.line))
+                .collect();
+            let theirs: Vec<_> = alone.matches.iter().map(|m| (&m.path, m.line)).collect();
+            assert_eq!(mine, theirs, "{patterns:?}: {p}");
+            assert!(!theirs.is_empty(), "{p} should match something");
+        }
+    }
+}
