@@ -175,3 +175,14 @@ def test_calls_release_the_gil(make_tree):
     done.set()
     spinner.join()
     assert ticks - before > 20
+
+
+def test_bm25_ranks_files_and_functions_against_free_text(repo):
+    files = repo.bm25("settings are not loaded from the path", limit=2)
+    assert files["hits"][0]["path"] == "pkg/config.py"
+    assert files["documents"] == 4
+    funcs = repo.bm25("load_settings ignores the path", level="function", include=["pkg/*"])
+    top = funcs["hits"][0]
+    assert (top["name"], top["kind"], top["start_line"]) == ("load_settings", "function", 7)
+    with pytest.raises(acs.InvalidArgumentError):
+        repo.bm25("   ")

@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     tool = sub.add_parser("tool", help="run one tool with JSON arguments")
     repo_args(tool)
     tool.add_argument(
-        "tool", choices=["grep", "find_files", "symbols", "outline", "read", "references"]
+        "tool",
+        choices=["grep", "find_files", "symbols", "outline", "read", "references", "bm25"],
     )
     tool.add_argument("args", help='JSON arguments, e.g. \'{"pattern": "TODO"}\'')
     tool.set_defaults(func=cmd_tool)

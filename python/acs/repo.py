@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -13,6 +13,7 @@ from . import _core
 from .errors import AcsError, error_for
 from .plan import PlanLike, PlanRun, plan_bytes
 from .types import (
+    Bm25Result,
     CaseMode,
     FindFilesResult,
     GrepResult,
@@ -207,6 +208,29 @@ class Repo:
                 "exclude": list(exclude),
                 "paths": list(paths),
                 "max_results": max_results,
+            },
+        )
+
+    def bm25(
+        self,
+        query: str,
+        *,
+        level: Literal["file", "function"] = "file",
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        limit: int = 20,
+    ) -> Bm25Result:
+        """Rank files (or functions and classes) against free text such as an issue, with
+        BM25 over identifiers split on case and underscores. The index is built on first
+        use and kept with this snapshot."""
+        return self.call(
+            "bm25",
+            {
+                "query": query,
+                "level": level,
+                "include": list(include),
+                "exclude": list(exclude),
+                "limit": limit,
             },
         )
 

@@ -10,7 +10,7 @@ MatchMode = Literal["exact", "prefix", "regex"]
 SymbolKind = Literal[
     "class", "interface", "struct", "enum", "trait", "impl", "function", "method", "module"
 ]
-ToolName = Literal["grep", "find_files", "symbols", "outline", "read", "references"]
+ToolName = Literal["grep", "find_files", "symbols", "outline", "read", "references", "bm25"]
 
 
 class GrepMatch(TypedDict):
@@ -108,6 +108,20 @@ class ReferencesResult(TypedDict):
     total: int
     truncated: bool
     files: list[ReferenceFile]
+
+
+class Bm25Hit(TypedDict):
+    path: str
+    score: float
+    name: NotRequired[str]
+    kind: NotRequired[SymbolKind]
+    start_line: NotRequired[int]
+    end_line: NotRequired[int]
+
+
+class Bm25Result(TypedDict):
+    hits: list[Bm25Hit]
+    documents: int
 
 
 class Task(TypedDict):

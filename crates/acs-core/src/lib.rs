@@ -17,6 +17,7 @@
 //! | [`outline()`] | [`OutlineRequest`] | a file's definitions, nested |
 //! | [`read()`] | [`ReadRequest`] | a line range, or a definition's body |
 //! | [`references()`] | [`ReferencesRequest`] | whole-word uses, grouped by enclosing definition |
+//! | [`bm25()`] | [`Bm25Request`] | lexical ranking of files or functions against free text |
 //!
 //! A [`Plan`] is a DAG of such calls whose arguments may reference earlier results
 //! (`$1.files[0].path`); [`PlanRun`] executes it concurrently on rayon's shared pool and
@@ -45,6 +46,7 @@
 //! assert_eq!(report.tasks.len(), 2);
 //! ```
 
+pub mod bm25;
 pub mod cache;
 pub mod error;
 pub mod files;
@@ -63,6 +65,7 @@ pub mod symbols;
 pub mod text;
 pub mod tools;
 
+pub use bm25::{bm25, Bm25Hit, Bm25Request, Bm25Result};
 pub use cache::{ContentKey, Store};
 pub use error::{Error, Result};
 pub use files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};

@@ -3,6 +3,7 @@
 //! Every tool reads from a `Repo` and nothing else, so once a snapshot is open no tool
 //! touches the filesystem or the git object database again.
 
+use crate::bm25::{Bm25Index, Level};
 use crate::cache::{ContentKey, Store};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
@@ -88,6 +89,8 @@ pub struct Repo {
     origin: Origin,
     stats: OpenStats,
     symbols: OnceLock<Arc<SymbolIndex>>,
+    bm25_files: OnceLock<Arc<Bm25Index>>,
+    bm25_functions: OnceLock<Arc<Bm25Index>>,
 }
 
 /// The raw material a source hands over to build a [`Repo`].
@@ -197,6 +200,8 @@ impl Repo {
             origin,
             stats,
             symbols: OnceLock::new(),
+            bm25_files: OnceLock::new(),
+            bm25_functions: OnceLock::new(),
         }
     }
 
@@ -271,6 +276,18 @@ impl Repo {
             set.extend(self.files_under(p)?);
         }
         Ok(Some(set))
+    }
+
+    /// The BM25 index of files or of function-level chunks, built on first use.
+    pub fn bm25_index(&self, level: Level) -> &Arc<Bm25Index> {
+        match level {
+            Level::File => self
+                .bm25_files
+                .get_or_init(|| Arc::new(Bm25Index::files(self))),
+            Level::Function => self
+                .bm25_functions
+                .get_or_init(|| Arc::new(Bm25Index::functions(self))),
+        }
     }
 
     /// The symbol index, built on first use (in parallel, reusing cached parses).

@@ -1,6 +1,7 @@
 //! The tool table: names, argument parsing and dispatch, shared by the plan executor and
 //! the bindings so that a tool behaves the same whichever way it is called.
 
+use crate::bm25::{bm25, Bm25Request};
 use crate::error::{Error, Result};
 use crate::files::{find_files, FindFilesRequest};
 use crate::grep::{grep, GrepRequest};
@@ -23,16 +24,18 @@ pub enum Tool {
     Outline,
     Read,
     References,
+    Bm25,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 6] = [
+    pub const ALL: [Tool; 7] = [
         Tool::Grep,
         Tool::FindFiles,
         Tool::Symbols,
         Tool::Outline,
         Tool::Read,
         Tool::References,
+        Tool::Bm25,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Tool {
             Tool::Outline => "outline",
             Tool::Read => "read",
             Tool::References => "references",
+            Tool::Bm25 => "bm25",
         }
     }
 
@@ -77,6 +81,7 @@ impl Tool {
             Tool::Outline => parse::<OutlineRequest>(self, args).map(drop),
             Tool::Read => parse::<ReadRequest>(self, args).map(drop),
             Tool::References => parse::<ReferencesRequest>(self, args).map(drop),
+            Tool::Bm25 => parse::<Bm25Request>(self, args).map(drop),
         }
     }
 
@@ -116,6 +121,7 @@ impl Tool {
                 "max_line_chars",
             ],
             Tool::References => vec!["name", "include", "exclude", "paths", "max_results"],
+            Tool::Bm25 => vec!["query", "level", "include", "exclude", "limit"],
         }
     }
 
@@ -144,6 +150,7 @@ impl Tool {
             Tool::Outline => emit.emit(outline(repo, &parse(self, args)?)?),
             Tool::Read => emit.emit(read(repo, &parse(self, args)?)?),
             Tool::References => emit.emit(references(repo, &parse(self, args)?)?),
+            Tool::Bm25 => emit.emit(bm25(repo, &parse(self, args)?)?),
         }
     }
 }

@@ -1,0 +1,487 @@
+//! `bm25`: lexical ranking of files, or of function-level chunks, against free text such as
+//! an issue. Identifiers are split on case and underscores (`parseHTTPHeader_v2` gives
+//! `parse`, `http`, `header`, `v2`, and the whole `parsehttpheader_v2`), so an issue that
+//! says "HTTP header parsing" meets code that says `parse_http_header`.
+//!
+//! Indexes are built on first use per snapshot, in parallel, and kept with it.
+
+use crate::error::{Error, Result};
+use crate::glob::PathFilter;
+use crate::repo::Repo;
+use crate::symbols::SymbolKind;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// Words too common in code and prose to say anything about a location.
+const STOP: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "def", "do", "else", "for", "from", "if",
+    "in", "is", "it", "not", "of", "on", "or", "self", "that", "the", "this", "to", "with",
+    "return", "import", "none", "true", "false", "we", "i", "you", "but", "can", "when", "so",
+    "was",
+];
+
+/// Lower-cased search terms of `text`: every identifier-like word, its parts split on case
+/// changes and underscores, and the whole word when it had parts.
+pub fn tokenize(text: &str, mut emit: impl FnMut(&str)) {
+    let mut lower = String::new();
+    let mut emit_lower = |part: &str, emit: &mut dyn FnMut(&str)| {
+        lower.clear();
+        if part.is_ascii() {
+            lower.extend(part.bytes().map(|b| b.to_ascii_lowercase() as char));
+        } else {
+            lower.extend(part.chars().flat_map(char::to_lowercase));
+        }
+        if keep(&lower) {
+            emit(&lower);
+        }
+    };
+    let mut start = None;
+    let mut words = Vec::new();
+    for (i, c) in text.char_indices() {
+        let in_word = c.is_alphanumeric() || c == '_';
+        match (in_word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push(&text[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+        if words.len() >= 256 {
+            for w in words.drain(..) {
+                word_terms(w, &mut |p| emit_lower(p, &mut emit));
+            }
+        }
+    }
+    if let Some(s) = start {
+        words.push(&text[s..]);
+    }
+    for w in words {
+        word_terms(w, &mut |p| emit_lower(p, &mut emit));
+    }
+}
+
+/// The parts of one word, then the word itself when it has several parts.
+fn word_terms(word: &str, emit: &mut dyn FnMut(&str)) {
+    let mut parts = 0;
+    split_identifier(word, &mut |p| {
+        parts += 1;
+        emit(p);
+    });
+    if parts > 1 {
+        emit(word);
+    }
+}
+
+fn keep(term: &str) -> bool {
+    static STOP_SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let stop = STOP_SET.get_or_init(|| STOP.iter().copied().collect());
+    term.len() >= 2
+        && term.len() <= 64
+        && !stop.contains(term)
+        && !term.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `parseHTTPHeader_v2` -> `parse`, `HTTP`, `Header`, `v2`.
+fn split_identifier(word: &str, emit: &mut dyn FnMut(&str)) {
+    for piece in word.split('_').filter(|p| !p.is_empty()) {
+        let mut start = 0;
+        let mut prev: Option<char> = None;
+        let mut iter = piece.char_indices().peekable();
+        while let Some((i, cur)) = iter.next() {
+            if let Some(prev) = prev {
+                let next_lower = iter.peek().is_some_and(|(_, n)| n.is_lowercase());
+                let boundary = (prev.is_lowercase() && cur.is_uppercase())
+                    || (prev.is_uppercase() && cur.is_uppercase() && next_lower);
+                if boundary {
+                    emit(&piece[start..i]);
+                    start = i;
+                }
+            }
+            prev = Some(cur);
+        }
+        emit(&piece[start..]);
+    }
+}
+
+/// One document's distinct terms with their counts, and its length in terms.
+type Counted = (Vec<(Box<str>, u32)>, u32);
+
+/// Term counts of one document made of `texts`.
+fn count_terms(texts: &[&str]) -> Counted {
+    let mut counts: HashMap<Box<str>, u32> = HashMap::new();
+    let mut len = 0u32;
+    for text in texts {
+        tokenize(text, |t| {
+            len += 1;
+            match counts.get_mut(t) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(t.into(), 1);
+                }
+            }
+        });
+    }
+    (counts.into_iter().collect(), len)
+}
+
+/// A BM25 index over documents of one kind (files, or function-level chunks).
+pub struct Bm25Index {
+    terms: HashMap<Box<str>, u32>,
+    /// Per term: (document, term frequency).
+    postings: Vec<Vec<(u32, u32)>>,
+    doc_len: Vec<u32>,
+    avg_len: f32,
+    docs: Vec<Doc>,
+}
+
+/// What a document of the index stands for.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    pub file: u32,
+    /// For a function-level chunk: index into the file's definitions.
+    pub def: Option<u32>,
+}
+
+impl Bm25Index {
+    fn build(counted: Vec<(Doc, Counted)>) -> Bm25Index {
+        let mut terms: HashMap<Box<str>, u32> = HashMap::new();
+        let mut postings: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut doc_len = Vec::with_capacity(counted.len());
+        let mut docs = Vec::with_capacity(counted.len());
+        for (d, (doc, (counts, len))) in counted.into_iter().enumerate() {
+            for (t, n) in counts {
+                let id = match terms.get(&t) {
+                    Some(&id) => id,
+                    None => {
+                        let id = postings.len() as u32;
+                        terms.insert(t, id);
+                        postings.push(Vec::new());
+                        id
+                    }
+                };
+                postings[id as usize].push((d as u32, n));
+            }
+            doc_len.push(len);
+            docs.push(doc);
+        }
+        let total: f32 = doc_len.iter().map(|&n| n as f32).sum();
+        let avg_len = if doc_len.is_empty() {
+            1.0
+        } else {
+            total / doc_len.len() as f32
+        };
+        Bm25Index {
+            terms,
+            postings,
+            doc_len,
+            avg_len: avg_len.max(1.0),
+            docs,
+        }
+    }
+
+    /// Index every file: its path and its text.
+    pub fn files(repo: &Repo) -> Bm25Index {
+        crate::pool::init();
+        let texts = repo
+            .files()
+            .par_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let text = String::from_utf8_lossy(&f.content);
+                let doc = Doc {
+                    file: i as u32,
+                    def: None,
+                };
+                (doc, count_terms(&[&f.path, &text]))
+            })
+            .collect();
+        Bm25Index::build(texts)
+    }
+
+    /// Index every function, method and class body (a class's own lines, without its
+    /// methods, so that a method and its class do not share one text).
+    pub fn functions(repo: &Repo) -> Bm25Index {
+        let index = repo.symbol_index();
+        let texts = repo
+            .files()
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, f)| {
+                let defs = index.file_symbols(i);
+                let starts = crate::text::line_starts(&f.content);
+                let line_range = |a: u32, b: u32| {
+                    let lo = starts
+                        .get(a.saturating_sub(1) as usize)
+                        .copied()
+                        .unwrap_or(f.content.len());
+                    let hi = starts.get(b as usize).copied().unwrap_or(f.content.len());
+                    &f.content[lo.min(hi)..hi]
+                };
+                defs.iter()
+                    .enumerate()
+                    .filter(|(_, d)| {
+                        matches!(
+                            d.kind,
+                            SymbolKind::Function | SymbolKind::Method | SymbolKind::Class
+                        )
+                    })
+                    .map(|(di, d)| {
+                        let end = match d.kind {
+                            // A class's text stops where its first method starts.
+                            SymbolKind::Class => defs
+                                .iter()
+                                .filter(|c| c.parent == Some(di as u32))
+                                .map(|c| c.start_line.saturating_sub(1))
+                                .min()
+                                .unwrap_or(d.end_line)
+                                .max(d.start_line),
+                            _ => d.end_line,
+                        };
+                        let body = String::from_utf8_lossy(line_range(d.start_line, end));
+                        let doc = Doc {
+                            file: i as u32,
+                            def: Some(di as u32),
+                        };
+                        (doc, count_terms(&[&f.path, &d.qualified_name, &body]))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Bm25Index::build(texts)
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// The best `limit` documents for `query` among those `keep` accepts, best first.
+    pub fn search(
+        &self,
+        query: &str,
+        limit: usize,
+        keep: impl Fn(&Doc) -> bool,
+    ) -> Vec<(f32, &Doc)> {
+        let mut weights: HashMap<u32, f32> = HashMap::new();
+        tokenize(query, |t| {
+            if let Some(&id) = self.terms.get(t) {
+                *weights.entry(id).or_default() += 1.0;
+            }
+        });
+        let n = self.docs.len() as f32;
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        for (&term, &qtf) in &weights {
+            let list = &self.postings[term as usize];
+            let df = list.len() as f32;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            // Repeating a word in the query counts, but less than linearly.
+            let qweight = 1.0 + qtf.ln();
+            for &(doc, tf) in list {
+                let tf = tf as f32;
+                let len = self.doc_len[doc as usize] as f32;
+                let s = idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
+                *scores.entry(doc).or_default() += qweight * s;
+            }
+        }
+        let mut heap: BinaryHeap<std::cmp::Reverse<(Score, u32)>> = BinaryHeap::new();
+        for (doc, score) in scores {
+            if !keep(&self.docs[doc as usize]) {
+                continue;
+            }
+            heap.push(std::cmp::Reverse((Score(score), doc)));
+            if heap.len() > limit {
+                heap.pop();
+            }
+        }
+        let mut out: Vec<(f32, &Doc)> = heap
+            .into_iter()
+            .map(|std::cmp::Reverse((s, d))| (s.0, &self.docs[d as usize]))
+            .collect();
+        out.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then(a.1.file.cmp(&b.1.file))
+                .then(a.1.def.cmp(&b.1.def))
+        });
+        out
+    }
+}
+
+/// A total order on scores for the heap.
+#[derive(Clone, Copy, PartialEq)]
+struct Score(f32);
+impl Eq for Score {}
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    #[default]
+    File,
+    Function,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Bm25Request {
+    /// Free text: an issue, a question, a list of words.
+    pub query: String,
+    pub level: Level,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub limit: usize,
+}
+
+impl Default for Bm25Request {
+    fn default() -> Self {
+        Self {
+            query: String::new(),
+            level: Level::File,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            limit: 20,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Bm25Hit {
+    pub path: Arc<str>,
+    pub score: f32,
+    /// Function-level hits: the definition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SymbolKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Bm25Result {
+    pub hits: Vec<Bm25Hit>,
+    /// Documents in the index (files, or functions and classes).
+    pub documents: usize,
+}
+
+/// Rank files or functions of `repo` against `req.query`.
+pub fn bm25(repo: &Repo, req: &Bm25Request) -> Result<Bm25Result> {
+    if req.query.trim().is_empty() {
+        return Err(Error::InvalidArgument(
+            "bm25: `query` must not be empty".into(),
+        ));
+    }
+    let filter = PathFilter::new(&req.include, &req.exclude)?;
+    let index = repo.bm25_index(req.level);
+    let files = repo.files();
+    let symbols = (req.level == Level::Function).then(|| repo.symbol_index());
+    let hits = index
+        .search(&req.query, req.limit, |d| {
+            filter.matches(&files[d.file as usize].path)
+        })
+        .into_iter()
+        .map(|(score, doc)| {
+            let path = files[doc.file as usize].path.clone();
+            let def = doc
+                .def
+                .and_then(|di| symbols.map(|s| &s.file_symbols(doc.file as usize)[di as usize]));
+            Bm25Hit {
+                path,
+                score,
+                name: def.map(|d| d.qualified_name.clone()),
+                kind: def.map(|d| d.kind),
+                start_line: def.map(|d| d.start_line),
+                end_line: def.map(|d| d.end_line),
+            }
+        })
+        .collect();
+    Ok(Bm25Result {
+        hits,
+        documents: index.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        tokenize(text, |t| out.push(t.to_string()));
+        out
+    }
+
+    #[test]
+    fn identifiers_split_on_case_and_underscores() {
+        assert_eq!(
+            tokens("parseHTTPHeader_v2"),
+            ["parse", "http", "header", "v2", "parsehttpheader_v2"]
+        );
+        assert_eq!(
+            tokens("load_settings(path)"),
+            ["load", "settings", "load_settings", "path"]
+        );
+        assert_eq!(tokens("XMLParser"), ["xml", "parser", "xmlparser"]);
+    }
+
+    #[test]
+    fn stop_words_numbers_and_single_letters_are_dropped() {
+        assert_eq!(tokens("if the x is 42 then return self"), ["then"]);
+    }
+
+    #[test]
+    fn rare_matching_terms_rank_first() {
+        let repo = Repo::from_files([
+            ("a.py", "def parse_header(h):\n    return h\n"),
+            ("b.py", "def render(page):\n    return page\n"),
+            (
+                "c.py",
+                "def header_footer():\n    pass\ndef parse_body():\n    pass\n",
+            ),
+        ])
+        .unwrap();
+        let r = bm25(
+            &repo,
+            &Bm25Request {
+                query: "header parsing fails in parse_header".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let paths: Vec<&str> = r.hits.iter().map(|h| &*h.path).collect();
+        assert_eq!(paths, ["a.py", "c.py"]);
+        let f = bm25(
+            &repo,
+            &Bm25Request {
+                query: "parse_body".into(),
+                level: Level::Function,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(f.hits[0].name.as_deref(), Some("parse_body"));
+        assert_eq!(
+            (f.hits[0].start_line, f.hits[0].end_line),
+            (Some(3), Some(4))
+        );
+    }
+}
