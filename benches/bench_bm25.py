@@ -4,9 +4,9 @@ issue-length text (the localization agent's first lexical signal)."""
 from __future__ import annotations
 
 import pytest
-from conftest import EXCLUDE
 
 import acs
+from conftest import EXCLUDE
 
 ISSUE = (
     "json.decoder raises JSONDecodeError 'Expecting value' when parsing an empty string "
