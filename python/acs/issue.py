@@ -1,0 +1,162 @@
+"""Reading an issue the way an engineer skims one: the code identifiers, file paths, module
+names, stack-trace frames, error messages, quoted strings and flags it mentions. The
+model-free planner turns these signals into searches.
+
+    >>> s = parse_issue('`DataFrame.to_csv` fails in pandas/io/formats/csvs.py')
+    >>> s.identifiers[:2], s.paths
+    (['DataFrame.to_csv', 'DataFrame'], ['pandas/io/formats/csvs.py'])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Extensions that make a token a file path even without a slash.
+CODE_EXTENSIONS = (
+    "py pyi pyx pxd js jsx mjs cjs ts tsx go rs java kt scala c h cc cpp hpp cs rb php "
+    "swift m mm sh bash zsh toml yaml yml json cfg ini md rst txt sql proto"
+).split()
+
+_EXT = "|".join(sorted(CODE_EXTENSIONS, key=len, reverse=True))
+_PATH = re.compile(rf"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:{_EXT}))(?![\w/])")
+_SLASH_PATH = re.compile(r"(?<![\w/.:-])((?:[\w.-]+/){1,}[\w.-]+)(?![\w/])")
+_PY_FRAME = re.compile(r'File "([^"]+)", line (\d+)(?:, in ([\w<>.]+))?')
+_GENERIC_FRAME = re.compile(rf"((?:[\w.-]+/)*[\w.-]+\.(?:{_EXT})):(\d+)(?::\d+)?")
+_JS_FRAME = re.compile(rf"at ([\w.$<>]+) \(([^():]+\.(?:{_EXT})):(\d+)(?::\d+)?\)")
+_BACKTICKS = re.compile(r"`([^`\n]+)`")
+_FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.S)
+_QUOTED = re.compile(r"""(?<![\w])(["'])([^"'\n]{6,200})\1""")
+_ERROR_LINE = re.compile(
+    r"^\s*((?:[\w]+\.)*[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt))(?::\s*(.+))?$", re.M
+)
+_DOTTED = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?:\(\))?(?![\w])")
+_WORD = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)(?![\w])")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_FLAG = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)(?:[= ][^\s]+)?")
+
+# Dotted tokens that are prose, not code.
+_PROSE_DOTTED = {"e.g", "i.e", "etc.etc", "vs.", "a.k.a", "et.al"}
+_COMMON_CAMEL = {"GitHub", "JavaScript", "TypeScript", "PyPI", "MacOS", "iOS", "YouTube", "PyTorch"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One stack-trace frame: a path as the trace printed it, a line, maybe a function."""
+
+    path: str
+    line: int
+    function: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueSignals:
+    """What an issue mentions, each list in order of first appearance, without repeats."""
+
+    identifiers: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    strings: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item and item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+def is_code_identifier(word: str) -> bool:
+    """snake_case, CamelCase, camelCase, dunder or ALL_CAPS names: words that look like code
+    rather than English."""
+    if len(word) < 3 or word in _COMMON_CAMEL:
+        return False
+    if "_" in word.strip("_") or word.startswith("__"):
+        return True
+    inner_upper = any(c.isupper() for c in word[1:])
+    has_lower = any(c.islower() for c in word)
+    return inner_upper and has_lower
+
+
+def _strip_receiver(dotted: str) -> str:
+    """`self.x.y` -> `x.y`: the receiver names no definition."""
+    head, _, rest = dotted.partition(".")
+    return rest if head in ("self", "cls", "this") else dotted
+
+
+def parse_issue(text: str) -> IssueSignals:
+    """Extract the signals of an issue text."""
+    text = _URL.sub(" ", text)  # links name hosts and pages, not code
+    prose = _FENCE.sub(" ", text)
+    # Inline code spans are deliberate mentions: every word in them counts. Fenced blocks
+    # (tracebacks, logs, examples) count only for words that look like code.
+    spans = [m.group(1).strip() for m in _BACKTICKS.finditer(prose)]
+
+    frames: list[Frame] = []
+    for m in _PY_FRAME.finditer(text):
+        frames.append(Frame(m.group(1), int(m.group(2)), m.group(3)))
+    for m in _JS_FRAME.finditer(text):
+        frames.append(Frame(m.group(2), int(m.group(3)), m.group(1)))
+    framed = {f.path for f in frames}
+    for m in _GENERIC_FRAME.finditer(text):
+        if m.group(1) not in framed and not any(f.path.endswith(m.group(1)) for f in frames):
+            frames.append(Frame(m.group(1), int(m.group(2))))
+
+    paths = [m.group(1) for m in _PATH.finditer(text)]
+    paths += [
+        m.group(1) for m in _SLASH_PATH.finditer(text) if "." in m.group(1).rsplit("/", 1)[-1]
+    ]
+    paths = _unique(
+        [p.strip("./") if p.startswith("./") else p for p in paths + [f.path for f in frames]]
+    )
+    paths = [p for p in paths if not p.startswith(("http", "www."))]
+
+    errors, messages = [], []
+    for m in _ERROR_LINE.finditer(text):
+        errors.append(m.group(1).rsplit(".", 1)[-1])
+        if m.group(2):
+            messages.append(m.group(2).strip())
+
+    dotted_all = [_strip_receiver(m.group(1)) for m in _DOTTED.finditer(text)]
+    path_like = {p for p in paths} | {p.rsplit("/", 1)[-1] for p in paths}
+    dotted = [
+        d
+        for d in dotted_all
+        if d.lower() not in _PROSE_DOTTED
+        and d not in path_like
+        and not any(d.endswith("." + ext) for ext in CODE_EXTENSIONS)
+    ]
+    modules = _unique([d for d in dotted if d.islower() and "." in d])
+
+    identifiers: list[str] = []
+    for d in dotted:
+        identifiers.append(d)
+        identifiers.extend(part for part in d.split(".") if is_code_identifier(part))
+    code_words = {m.group(1) for m in _WORD.finditer("\n".join(spans))}
+    for m in _WORD.finditer(text):
+        w = m.group(1)
+        if is_code_identifier(w) or (w in code_words and len(w) >= 3 and not w.isdigit()):
+            identifiers.append(w)
+    identifiers.extend(f.function for f in frames if f.function and not f.function.startswith("<"))
+    identifiers.extend(errors)
+
+    strings = [m.group(2) for m in _QUOTED.finditer(prose) if not _PATH.fullmatch(m.group(2))]
+    flags = [m.group(1) for m in _FLAG.finditer(text) if len(m.group(1)) > 2]
+
+    return IssueSignals(
+        identifiers=_unique(identifiers),
+        paths=paths,
+        modules=modules,
+        frames=frames,
+        errors=_unique(errors),
+        messages=_unique(messages),
+        strings=_unique(strings),
+        flags=_unique(flags),
+    )
