@@ -21,6 +21,7 @@ from .errors import (
     SymbolNotFoundError,
     UnknownCommitError,
 )
+from .localize import LocalizeResult, localize, localize_async
 from .plan import PlanRun
 from .repo import Repo
 
@@ -29,6 +30,7 @@ __all__ = [
     "InternalError",
     "InvalidArgumentError",
     "InvalidPatternError",
+    "LocalizeResult",
     "PathNotFoundError",
     "PathOutsideRepoError",
     "PlanError",
@@ -39,6 +41,8 @@ __all__ = [
     "UnknownCommitError",
     "__version__",
     "cache_usage",
+    "localize",
+    "localize_async",
     "set_cache_budgets",
     "tool_arguments",
 ]

@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::repo::Repo;
 use crate::symbols::SymbolKind;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -187,20 +186,14 @@ impl Bm25Index {
 
     /// Index every file: its path and its text.
     pub fn files(repo: &Repo) -> Bm25Index {
-        crate::pool::init();
-        let texts = repo
-            .files()
-            .par_iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let text = String::from_utf8_lossy(&f.content);
-                let doc = Doc {
-                    file: i as u32,
-                    def: None,
-                };
-                (doc, count_terms(&[&f.path, &text]))
-            })
-            .collect();
+        let texts = crate::pool::build_map(repo.files(), |i, f| {
+            let text = String::from_utf8_lossy(&f.content);
+            let doc = Doc {
+                file: i as u32,
+                def: None,
+            };
+            (doc, count_terms(&[&f.path, &text]))
+        });
         Bm25Index::build(texts)
     }
 
@@ -208,52 +201,47 @@ impl Bm25Index {
     /// methods, so that a method and its class do not share one text).
     pub fn functions(repo: &Repo) -> Bm25Index {
         let index = repo.symbol_index();
-        let texts = repo
-            .files()
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, f)| {
-                let defs = index.file_symbols(i);
-                let starts = crate::text::line_starts(&f.content);
-                let line_range = |a: u32, b: u32| {
-                    let lo = starts
-                        .get(a.saturating_sub(1) as usize)
-                        .copied()
-                        .unwrap_or(f.content.len());
-                    let hi = starts.get(b as usize).copied().unwrap_or(f.content.len());
-                    &f.content[lo.min(hi)..hi]
-                };
-                defs.iter()
-                    .enumerate()
-                    .filter(|(_, d)| {
-                        matches!(
-                            d.kind,
-                            SymbolKind::Function | SymbolKind::Method | SymbolKind::Class
-                        )
-                    })
-                    .map(|(di, d)| {
-                        let end = match d.kind {
-                            // A class's text stops where its first method starts.
-                            SymbolKind::Class => defs
-                                .iter()
-                                .filter(|c| c.parent == Some(di as u32))
-                                .map(|c| c.start_line.saturating_sub(1))
-                                .min()
-                                .unwrap_or(d.end_line)
-                                .max(d.start_line),
-                            _ => d.end_line,
-                        };
-                        let body = String::from_utf8_lossy(line_range(d.start_line, end));
-                        let doc = Doc {
-                            file: i as u32,
-                            def: Some(di as u32),
-                        };
-                        (doc, count_terms(&[&f.path, &d.qualified_name, &body]))
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        Bm25Index::build(texts)
+        let per_file = crate::pool::build_map(repo.files(), |i, f| {
+            let defs = index.file_symbols(i);
+            let starts = crate::text::line_starts(&f.content);
+            let line_range = |a: u32, b: u32| {
+                let lo = starts
+                    .get(a.saturating_sub(1) as usize)
+                    .copied()
+                    .unwrap_or(f.content.len());
+                let hi = starts.get(b as usize).copied().unwrap_or(f.content.len());
+                &f.content[lo.min(hi)..hi]
+            };
+            defs.iter()
+                .enumerate()
+                .filter(|(_, d)| {
+                    matches!(
+                        d.kind,
+                        SymbolKind::Function | SymbolKind::Method | SymbolKind::Class
+                    )
+                })
+                .map(|(di, d)| {
+                    let end = match d.kind {
+                        // A class's text stops where its first method starts.
+                        SymbolKind::Class => defs
+                            .iter()
+                            .filter(|c| c.parent == Some(di as u32))
+                            .map(|c| c.start_line.saturating_sub(1))
+                            .min()
+                            .unwrap_or(d.end_line)
+                            .max(d.start_line),
+                        _ => d.end_line,
+                    };
+                    let body = String::from_utf8_lossy(line_range(d.start_line, end));
+                    let doc = Doc {
+                        file: i as u32,
+                        def: Some(di as u32),
+                    };
+                    (doc, count_terms(&[&f.path, &d.qualified_name, &body]))
+                })
+                .collect::<Vec<_>>()
+        });
+        Bm25Index::build(per_file.into_iter().flatten().collect())
     }
 
     pub fn len(&self) -> usize {

@@ -183,3 +183,51 @@ fn a_dependent_of_an_already_failed_task_is_skipped_on_submission() {
         Status::Skipped
     );
 }
+
+#[test]
+fn tasks_that_all_need_a_fresh_index_do_not_deadlock() {
+    // Every task below builds or waits for the same lazily built indexes, from pool workers.
+    let files: Vec<(String, String)> = (0..400)
+        .map(|i| {
+            (
+                format!("pkg/m{i}.py"),
+                format!("class C{i}:\n    def run_{i}(self):\n        return {i}\n"),
+            )
+        })
+        .collect();
+    for _ in 0..3 {
+        let repo = Arc::new(Repo::from_files(files.clone()).unwrap());
+        let mut tasks = Vec::new();
+        for (n, tool) in [
+            "symbols",
+            "bm25",
+            "outline",
+            "references",
+            "read",
+            "symbols",
+            "bm25",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let args = match *tool {
+                "symbols" => json!({"name": format!("C{n}")}),
+                "bm25" => {
+                    json!({"query": "run class", "level": if n % 2 == 0 { "file" } else { "function" }})
+                }
+                "outline" => json!({"path": "pkg/m1.py"}),
+                "references" => json!({"name": "run_3"}),
+                _ => json!({"path": "pkg/m2.py", "symbol": "C2.run_2"}),
+            };
+            tasks.push(task(json!({"id": n + 1, "tool": tool, "args": args})));
+        }
+        let run = PlanRun::new(repo);
+        run.submit_many(tasks).unwrap();
+        let report = run.wait_all(Some(Duration::from_secs(60)));
+        assert!(report.complete, "the run hung");
+        assert!(
+            report.tasks.iter().all(|t| t.status == Status::Ok),
+            "{report:?}"
+        );
+    }
+}

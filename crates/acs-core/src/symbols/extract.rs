@@ -163,6 +163,24 @@ pub fn set_thread_stack_size(bytes: usize) {
     let _ = KNOWN_STACK.try_with(|s| s.set(bytes));
 }
 
+/// tree-sitter's error recovery can take minutes on some garbage (8 KB of `<-` repeated
+/// takes seconds as Python); a file that takes longer than this has no symbols.
+const PARSE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn parse_bounded(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
+    let start = std::time::Instant::now();
+    let mut calls = 0u32;
+    // Returning true cancels the parse; the clock is read every 256 progress reports.
+    let mut cancel = |_: &tree_sitter::ParseState| {
+        calls = calls.wrapping_add(1);
+        calls % 256 == 0 && start.elapsed() > PARSE_TIME_LIMIT
+    };
+    let options = tree_sitter::ParseOptions::new().progress_callback(&mut cancel);
+    let len = source.len();
+    let mut read = |i: usize, _| if i < len { &source[i..] } else { &[][..] };
+    parser.parse_with_options(&mut read, None, Some(options))
+}
+
 fn run_parser(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
     let stack = source
         .len()
@@ -171,13 +189,13 @@ fn run_parser(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
         .min(PARSE_STACK_MAX);
     let here = KNOWN_STACK.try_with(Cell::get).unwrap_or(0);
     if source.len() <= INLINE_PARSE_MAX_BYTES || stack <= here {
-        return parser.parse(source, None);
+        return parse_bounded(parser, source);
     }
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("acs-parse".to_string())
             .stack_size(stack)
-            .spawn_scoped(scope, || parser.parse(source, None))
+            .spawn_scoped(scope, || parse_bounded(parser, source))
             // Could not get a thread (resource limits): no symbols.
             .ok()?;
         handle.join().ok().flatten()

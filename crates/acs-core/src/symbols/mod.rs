@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::lang::Lang;
 use crate::repo::Repo;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,20 +43,16 @@ impl SymbolIndex {
     /// Parse every file of a known language in parallel, reusing cached parses by content.
     pub fn build(repo: &Repo, store: &Store) -> SymbolIndex {
         crate::pool::init();
-        let per_file: Vec<Option<Symbols>> = repo
-            .files()
-            .par_iter()
-            .map(|f| {
-                let lang = f.lang?;
-                let key = (f.key, lang);
-                if let Some(hit) = store.symbols(&key) {
-                    return Some(hit);
-                }
-                let parsed: Symbols = extract_symbols(lang, &f.content).into();
-                store.insert_symbols(key, parsed.clone());
-                Some(parsed)
-            })
-            .collect();
+        let per_file: Vec<Option<Symbols>> = crate::pool::build_map(repo.files(), |_, f| {
+            let lang = f.lang?;
+            let key = (f.key, lang);
+            if let Some(hit) = store.symbols(&key) {
+                return Some(hit);
+            }
+            let parsed: Symbols = extract_symbols(lang, &f.content).into();
+            store.insert_symbols(key, parsed.clone());
+            Some(parsed)
+        });
         let mut exact: HashMap<Box<str>, Vec<Loc>> = HashMap::new();
         let mut folded = Vec::new();
         let mut count = 0;

@@ -1,0 +1,177 @@
+"""The joiner: turns the evidence of a run into ranked files, functions and line ranges,
+each with a score in [0, 1], and cuts the list where confidence drops.
+
+Signals and their weights (the evaluation harness will tune them on the development set):
+a file or definition named by the issue (path, stack frame, identifier) is strong evidence;
+BM25 similarity to the issue text is broad but weak; a literal error message found in a file
+is strong. Tests, docs, examples and vendored code are down-weighted unless the issue itself
+points there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .issue import IssueSignals
+from .policy import Turn
+
+W_BM25_FILE = 1.0
+W_BM25_FUNCTION = 0.8
+W_PATH = 2.5
+W_FRAME = 2.0
+W_SYMBOL = 1.5
+W_STRING = 1.5
+DOWNWEIGHT = 0.35
+CUT = 0.35  # keep what scores at least this fraction of the best
+
+_AUXILIARY = re.compile(
+    r"(^|/)(tests?|testing|docs?|examples?|benchmarks?|vendor|third_party|_vendor)(/|$)|"
+    r"(^|/)test_[^/]*$|_test\.\w+$|(^|/)conftest\.py$"
+)
+
+
+def is_auxiliary(path: str) -> bool:
+    """Tests, docs, examples, benchmarks, vendored code."""
+    return bool(_AUXILIARY.search(path))
+
+
+@dataclass
+class Evidence:
+    files: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    functions: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    spans: dict[tuple[str, str], tuple[str, int, int]] = field(default_factory=dict)
+    lines: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _normalised(hits: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
+    top = max((h["score"] for h in hits), default=0.0)
+    return [(h, h["score"] / top) for h in hits] if top > 0 else []
+
+
+def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
+    ev = Evidence()
+    frame_functions = {f.function for f in signals.frames if f.function}
+    identifier_rank = {name: i for i, name in enumerate(signals.identifiers)}
+    for turn in turns:
+        for task, outcome in zip(turn.tasks, turn.outcomes, strict=True):
+            if outcome.get("status") != "ok":
+                continue
+            result, args = outcome["result"], task["args"]
+            match task["tool"]:
+                case "bm25" if args.get("level") == "function":
+                    for hit, s in _normalised(result["hits"]):
+                        key = (hit["path"], hit["name"])
+                        ev.functions[key] += W_BM25_FUNCTION * s
+                        ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
+                case "bm25":
+                    for hit, s in _normalised(result["hits"]):
+                        ev.files[hit["path"]] += W_BM25_FILE * s
+                case "symbols":
+                    defs = result["symbols"]
+                    if not defs:
+                        continue
+                    # A name defined once is strong evidence; one defined everywhere is not.
+                    specificity = 1.0 / len(defs) ** 0.5
+                    rank = identifier_rank.get(args["name"], 10)
+                    weight = W_SYMBOL * specificity / (1 + 0.1 * rank)
+                    for d in defs:
+                        key = (d["path"], d["qualified_name"])
+                        bonus = 1.5 if d["name"] in frame_functions else 1.0
+                        ev.functions[key] += weight * bonus
+                        ev.spans[key] = (d["kind"], d["start_line"], d["end_line"])
+                        ev.files[d["path"]] += 0.5 * weight
+                case "find_files":
+                    files = result["files"]
+                    if files and files[0]["score"] >= 85:
+                        ev.files[files[0]["path"]] += W_PATH
+                        for frame in signals.frames:
+                            if frame.path.endswith(files[0]["path"]):
+                                ev.files[files[0]["path"]] += W_FRAME
+                                ev.lines[files[0]["path"]].append(
+                                    (max(1, frame.line - 5), frame.line + 5)
+                                )
+                case "grep":
+                    for f in result["files"]:
+                        ev.files[f["path"]] += W_STRING / max(1, len(result["files"])) ** 0.5
+                    for m in result["matches"][:20]:
+                        ev.lines[m["path"]].append((m["line"], m["line"]))
+    return ev
+
+
+def rank(
+    signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int
+) -> dict[str, list[dict[str, Any]]]:
+    ev = collect(signals, turns)
+    mentions_tests = bool(re.search(r"\btests?\b|pytest|unittest", issue, re.I))
+    files = dict(ev.files)
+    # A function's evidence is also evidence for its file.
+    for (path, _), s in ev.functions.items():
+        files[path] = files.get(path, 0.0) + 0.5 * s
+    for path in files:
+        if is_auxiliary(path) and not mentions_tests:
+            files[path] *= DOWNWEIGHT
+    ranked_files = _cut(sorted(files.items(), key=lambda kv: (-kv[1], kv[0])), top_k)
+    top = ranked_files[0][1] if ranked_files else 1.0
+    file_score = {p: s / top for p, s in ranked_files}
+
+    functions = []
+    for (path, name), s in ev.functions.items():
+        if path not in file_score:
+            continue
+        kind, start, end = ev.spans[(path, name)]
+        functions.append(
+            {
+                "path": path,
+                "name": name,
+                "kind": kind,
+                "start_line": start,
+                "end_line": end,
+                "score": s * (0.5 + 0.5 * file_score[path]),
+            }
+        )
+    functions.sort(key=lambda f: (-f["score"], f["path"], f["start_line"]))
+    functions = [f for f, _ in _cut([(f, f["score"]) for f in functions], top_k * 2)]
+    fn_top = functions[0]["score"] if functions else 1.0
+    for f in functions:
+        f["score"] = round(f["score"] / fn_top, 4)
+
+    lines = []
+    for f in functions:
+        lines.append({"path": f["path"], "start": f["start_line"], "end": f["end_line"]})
+    for path, spans in ev.lines.items():
+        if path in file_score:
+            lines.extend({"path": path, "start": a, "end": b} for a, b in spans[:5])
+    return {
+        "files": [{"path": p, "score": round(s, 4)} for p, s in file_score.items()],
+        "functions": functions,
+        "lines": _merge_lines(lines),
+    }
+
+
+def _cut(items: list[tuple[Any, float]], limit: int) -> list[tuple[Any, float]]:
+    if not items:
+        return []
+    best = items[0][1]
+    return [(k, s) for k, s in items[:limit] if s >= CUT * best and s > 0]
+
+
+def _merge_lines(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Overlapping ranges of one file become one, in ranking order of their first range."""
+    out: list[dict[str, Any]] = []
+    for span in spans:
+        for kept in out:
+            if (
+                kept["path"] == span["path"]
+                and span["start"] <= kept["end"] + 1
+                and kept["start"] <= span["end"] + 1
+            ):
+                kept["start"] = min(kept["start"], span["start"])
+                kept["end"] = max(kept["end"], span["end"])
+                break
+        else:
+            out.append(dict(span))
+    return out

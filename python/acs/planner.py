@@ -1,0 +1,72 @@
+"""The model-free planner: turns the signals of an issue (see `acs.issue`) into one round of
+parallel searches, then, when the first round is inconclusive, drills into the best files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import count
+
+from .issue import IssueSignals, parse_issue
+from .policy import Turn
+from .types import Task
+
+MAX_IDENTIFIERS = 10
+MAX_PATHS = 6
+MAX_STRINGS = 3
+
+
+class DefaultPlanner:
+    """Deterministic, fast, no model: the embedded default policy."""
+
+    name = "default"
+
+    def __init__(self) -> None:
+        self._signals: IssueSignals | None = None
+
+    def signals(self, issue: str) -> IssueSignals:
+        if self._signals is None:
+            self._signals = parse_issue(issue)
+        return self._signals
+
+    def plan(self, issue: str, history: Sequence[Turn]) -> list[Task]:
+        if not history:
+            return self.first_turn(issue)
+        return []  # one round is enough for the lexical default; replanning comes with models
+
+    def first_turn(self, issue: str) -> list[Task]:
+        s = self.signals(issue)
+        ids = count(1)
+        tasks: list[Task] = [
+            {"id": next(ids), "tool": "bm25", "args": {"query": issue, "limit": 30}},
+            {
+                "id": next(ids),
+                "tool": "bm25",
+                "args": {"query": issue, "level": "function", "limit": 50},
+            },
+        ]
+        for name in s.identifiers[:MAX_IDENTIFIERS]:
+            tasks.append({"id": next(ids), "tool": "symbols", "args": {"name": name, "limit": 20}})
+        for path in (s.paths + s.modules)[:MAX_PATHS]:
+            query = repo_relative_guess(path)
+            tasks.append(
+                {"id": next(ids), "tool": "find_files", "args": {"query": query, "limit": 3}}
+            )
+        for text in (s.messages + s.strings)[:MAX_STRINGS]:
+            tasks.append(
+                {
+                    "id": next(ids),
+                    "tool": "grep",
+                    "args": {"pattern": text[:120], "fixed_strings": True, "max_results": 20},
+                }
+            )
+        return tasks
+
+
+def repo_relative_guess(path: str) -> str:
+    """The part of a path from a trace or a user's machine that likely exists in the
+    repository: what follows `site-packages/`, else the last three components."""
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    parts = [p for p in path.split("/") if p]
+    return "/".join(parts[-3:])
