@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import sysconfig
+import threading
 import time
 from typing import Any, NoReturn
 
 import orjson
 
 from .errors import AcsError
+from .localize import LocalizeResult, localize
 from .repo import Repo
 from .types import RunReport, TaskOutcome
 
@@ -40,7 +42,7 @@ def _read_json(source: str) -> Any:
 
 
 def _open(args: argparse.Namespace) -> Repo:
-    return Repo.open(args.repo, commit=args.commit)
+    return Repo.open(args.repo, commit=args.commit, exclude=args.exclude or ())
 
 
 def demo_plan() -> list[dict[str, Any]]:
@@ -131,6 +133,66 @@ def cmd_tool(args: argparse.Namespace) -> int:
     return 0
 
 
+def _issue_text(args: argparse.Namespace) -> str:
+    if args.issue_file and args.issue not in (None, "-"):
+        raise UsageError("give the issue as text or with --issue-file, not both")
+    if args.issue_file:
+        try:
+            with open(args.issue_file, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            raise UsageError(f"cannot read issue file {args.issue_file}: {e.strerror}") from e
+    elif args.issue in (None, "-"):
+        text = sys.stdin.read()
+    else:
+        text = args.issue
+    if not text.strip():
+        raise UsageError("the issue text is empty")
+    return text
+
+
+def print_locations(result: LocalizeResult) -> None:
+    for f in result["files"]:
+        print(f"{f['score']:.2f}  {f['path']}")
+        for fn in result["functions"]:
+            if fn["path"] == f["path"]:
+                span = f"{fn['start_line']}-{fn['end_line']}"
+                print(f"        {fn['score']:.2f}  {fn['name']} ({fn['kind']}, lines {span})")
+    s = result["stats"]
+    print(f"({s['latency_ms']:.0f} ms, {s['turns']} turn(s), {s['tool_calls']} tool calls)")
+
+
+def cmd_localize(args: argparse.Namespace) -> int:
+    issue = _issue_text(args)
+    repo = _open(args)
+    progress = threading.Timer(1.0, lambda: print("acs: indexing…", file=sys.stderr))
+    progress.start()  # says something only when indexing takes more than a second
+    try:
+        result = localize(
+            repo,
+            issue,
+            policy=args.policy,
+            top_k=args.top_k,
+            max_turns=args.max_turns,
+            budget_ms=args.budget_ms,
+            trajectory=bool(args.trace),
+        )
+    finally:
+        progress.cancel()
+    trace = result.pop("trajectory", None)
+    if args.trace:
+        try:
+            with open(args.trace, "wb") as f:
+                f.write(orjson.dumps(trace, option=orjson.OPT_INDENT_2))
+        except OSError as e:
+            _fail(f"cannot write trace {args.trace}: {e.strerror}", 1)
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    else:
+        print_locations(result)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acs", description="Agentic code search.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     def repo_args(p: argparse.ArgumentParser, required: bool = True) -> None:
         p.add_argument("--repo", required=required, help="repository directory or git dir")
         p.add_argument("--commit", help="read this commit from git instead of the work tree")
+        p.add_argument(
+            "--exclude", action="append", metavar="GLOB", help="leave these paths out (repeatable)"
+        )
 
     demo = sub.add_parser("demo", help="open a repository and run an 8-task plan")
     repo_args(demo, required=False)
@@ -148,6 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("plan", help="plan file ({'tasks': [...]} or a list), or -")
     plan.add_argument("--format", choices=["json", "text"], default="json")
     plan.set_defaults(func=cmd_plan)
+
+    loc = sub.add_parser("localize", help="files, functions and lines an issue's fix must edit")
+    repo_args(loc)
+    loc.add_argument("issue", nargs="?", help="issue text, or - (default) to read stdin")
+    loc.add_argument("--issue-file", help="read the issue text from this file")
+    loc.add_argument("--top-k", type=int, default=10)
+    loc.add_argument("--format", choices=["json", "text"], default="json")
+    loc.add_argument("--max-turns", type=int, default=4)
+    loc.add_argument("--budget-ms", type=float, default=60_000)
+    loc.add_argument("--policy", default="default")
+    loc.add_argument("--trace", help="write the run's trajectory (JSON) to this file")
+    loc.set_defaults(func=cmd_localize)
 
     tool = sub.add_parser("tool", help="run one tool with JSON arguments")
     repo_args(tool)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -267,5 +266,8 @@ class Repo:
 
     def __repr__(self) -> str:
         origin = self.origin
-        where = origin.get("root") or f"{origin.get('git_dir')}@{origin.get('rev')}"
-        return f"<acs.Repo {Path(str(where))} files={len(self)}>"
+        if origin["kind"] == "git":
+            where = f"{origin['git_dir']}@{origin['rev']}"
+        else:
+            where = origin["root"] or "(in memory)"
+        return f"<acs.Repo {where} files={len(self)}>"

@@ -1,0 +1,149 @@
+"""Localization with the default planner on small repositories with known answers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import acs
+
+REPO = {
+    "shop/cart.py": (
+        "from shop.pricing import apply_discount\n"
+        "\n"
+        "class Cart:\n"
+        "    def __init__(self):\n"
+        "        self.items = []\n"
+        "\n"
+        "    def add_item(self, item, quantity=1):\n"
+        "        if quantity <= 0:\n"
+        "            raise ValueError('quantity must be positive')\n"
+        "        self.items.append((item, quantity))\n"
+        "\n"
+        "    def total(self):\n"
+        "        return apply_discount(sum(i.price * q for i, q in self.items))\n"
+    ),
+    "shop/pricing.py": (
+        "def apply_discount(amount, percent=0):\n"
+        "    return amount - amount * percent / 100\n"
+        "\n"
+        "def format_price(amount, currency='EUR'):\n"
+        "    return f'{amount:.2f} {currency}'\n"
+    ),
+    "shop/inventory.py": (
+        "class Inventory:\n"
+        "    def reserve(self, sku, count):\n"
+        "        if count > self.stock(sku):\n"
+        "            raise RuntimeError('not enough stock for ' + sku)\n"
+        "\n"
+        "    def stock(self, sku):\n"
+        "        return 0\n"
+    ),
+    "tests/test_cart.py": (
+        "from shop.cart import Cart\n\ndef test_add_item():\n    Cart().add_item('x')\n"
+    ),
+    "docs/pricing.md": "Prices are formatted with format_price, discounts with apply_discount.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def repo() -> acs.Repo:
+    return acs.Repo.from_files(REPO)
+
+
+def top_file(result) -> str:
+    return result["files"][0]["path"]
+
+
+def functions(result) -> list[str]:
+    return [f"{f['path']}:{f['name']}" for f in result["functions"]]
+
+
+def test_a_stack_trace_points_at_the_frame(repo):
+    issue = """Adding an item crashes:
+Traceback (most recent call last):
+  File "/usr/lib/python3/site-packages/shop/cart.py", line 9, in add_item
+ValueError: quantity must be positive
+"""
+    r = acs.localize(repo, issue)
+    assert top_file(r) == "shop/cart.py"
+    assert functions(r)[0] == "shop/cart.py:Cart.add_item"
+    first = r["lines"][0]
+    assert first["path"] == "shop/cart.py" and first["start"] <= 9 <= first["end"]
+
+
+def test_a_mentioned_path_wins(repo):
+    r = acs.localize(repo, "Something is off in shop/inventory.py when counts are large")
+    assert top_file(r) == "shop/inventory.py"
+
+
+def test_an_identifier_finds_its_definition(repo):
+    r = acs.localize(repo, "`format_price` ignores the currency argument")
+    assert top_file(r) == "shop/pricing.py"
+    assert functions(r)[0] == "shop/pricing.py:format_price"
+
+
+def test_a_behaviour_only_issue_ranks_by_words(repo):
+    r = acs.localize(repo, "Reserving more stock than available should fail with a clear error")
+    assert top_file(r) == "shop/inventory.py"
+
+
+def test_tests_and_docs_are_down_weighted_unless_mentioned(repo):
+    r = acs.localize(repo, "apply_discount gives a wrong amount for percent discounts")
+    paths = [f["path"] for f in r["files"]]
+    assert paths[0] == "shop/pricing.py"
+    assert "docs/pricing.md" not in paths[:1]
+    r = acs.localize(repo, "test_add_item in the tests is flaky")
+    assert top_file(r) == "tests/test_cart.py"
+
+
+def test_result_shape_and_stats(repo):
+    r = acs.localize(repo, "format_price", top_k=2, trajectory=True)
+    assert set(r) == {"files", "functions", "lines", "stats", "trajectory"}
+    assert len(r["files"]) <= 2
+    assert all(0 < f["score"] <= 1 for f in r["files"])
+    s = r["stats"]
+    assert s["turns"] == 1 and s["tool_calls"] == sum(s["calls_per_turn"]) > 0
+    assert r["trajectory"]["turns"][0]["outcomes"][0]["status"] == "ok"
+
+
+def test_bad_input(repo):
+    with pytest.raises(acs.InvalidArgumentError):
+        acs.localize(repo, "   ")
+    with pytest.raises(acs.InvalidArgumentError):
+        acs.localize(repo, "x", policy="nope")
+
+
+def test_async_form(repo):
+    import asyncio
+
+    r = asyncio.run(acs.localize_async(repo, "`format_price` is wrong"))
+    assert top_file(r) == "shop/pricing.py"
+
+
+def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "acs", "localize", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, input=stdin)
+
+
+def test_cli_json_text_and_errors(make_tree, tmp_path):
+    root = make_tree(REPO)
+    out = run_cli("--repo", str(root), "`format_price` ignores the currency")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["files"][0]["path"] == "shop/pricing.py"
+    out = run_cli("--repo", str(root), "--format", "text", "-", stdin="apply_discount is wrong")
+    assert out.returncode == 0 and "shop/pricing.py" in out.stdout
+    trace = tmp_path / "trace.json"
+    issue = tmp_path / "issue.md"
+    issue.write_text("Reserving stock fails")
+    out = run_cli("--repo", str(root), "--issue-file", str(issue), "--trace", str(trace))
+    assert out.returncode == 0 and json.loads(trace.read_text())["policy"] == "default"
+    assert run_cli("--repo", str(root), "", stdin="").returncode == 2
+    assert run_cli("--repo", str(root), "--issue-file", str(tmp_path / "nope.md")).returncode == 2
+    missing = run_cli("--repo", str(tmp_path / "absent"), "x")
+    assert missing.returncode == 1 and missing.stderr.startswith("acs: ")
+    bad_commit = run_cli("--repo", str(root), "--commit", "HEAD", "x")
+    assert bad_commit.returncode == 1
