@@ -78,6 +78,8 @@ ROWS = [
         "x slower than a cold open",
     ),
     ("open directory", "test_open_directory", None, ""),
+    ("localize, warm (indexes built)", "test_localize_warm", None, "target < 300 ms"),
+    ("localize, cold (open + index + localize)", "test_localize_cold", None, "target < 2 s"),
 ]
 BOUNDARY_ROWS = [
     ("result as JSON bytes + orjson", "test_result_as_json_bytes", None, ""),
