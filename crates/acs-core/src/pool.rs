@@ -4,7 +4,7 @@
 //! pathological input (see `symbols::extract`); only address space is reserved, pages are
 //! committed as they are touched.
 
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 /// Enough for the worst measured parse of a file at the default 4 MiB size cap.
 pub const WORKER_STACK_BYTES: usize = 640 << 20;
@@ -22,49 +22,52 @@ pub fn init() {
     });
 }
 
-/// `f` over every item, in parallel on short-lived threads of their own (with the same large
-/// stacks) plus the calling thread, results in item order.
+/// `f` over every item in parallel, results in item order, on a second pool kept for
+/// building the per-snapshot indexes (same large stacks; its threads persist, so their
+/// allocator arenas stay warm from one build to the next).
 ///
-/// For building the per-snapshot indexes, which sit behind `OnceLock`s: a rayon worker that
-/// initialises one and joins a parallel loop may meanwhile run another queued task that waits
-/// on the same `OnceLock`, on the same thread: a deadlock. Plain threads do not steal work,
-/// so whoever waits on the index just waits.
+/// Why not rayon's global pool: the indexes sit behind `OnceLock`s, and a global worker that
+/// initialises one while joining a parallel loop may meanwhile run another queued plan task
+/// that waits on the same `OnceLock`, on the same thread: a deadlock. Here the caller hands
+/// the work to a plain thread and waits on it; a plain thread that enters a pool just blocks,
+/// it never runs other tasks meanwhile.
 pub fn build_map<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    const BATCH: usize = 16;
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let threads = cores.min(items.len().div_ceil(BATCH)).max(1);
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let start = next.fetch_add(BATCH, Ordering::Relaxed);
-            if start >= items.len() {
-                return done;
-            }
-            let end = (start + BATCH).min(items.len());
-            done.extend((start..end).map(|i| (i, f(i, &items[i]))));
-        }
-    };
-    let mut parts: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .stack_size(WORKER_STACK_BYTES)
-                    .spawn_scoped(scope, || {
-                        crate::symbols::extract::set_thread_stack_size(WORKER_STACK_BYTES);
-                        work()
-                    })
-                    .ok()
-            })
-            .collect();
-        let mut all = work();
-        for h in handles {
-            // A panic in `f` on a builder thread propagates as it would on this one.
-            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        all
+    use rayon::prelude::*;
+    static BUILDERS: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let builders = BUILDERS.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(WORKER_STACK_BYTES)
+            .thread_name(|i| format!("acs-index-{i}"))
+            .start_handler(|_| crate::symbols::extract::set_thread_stack_size(WORKER_STACK_BYTES))
+            .build()
+            .ok()
     });
-    parts.sort_unstable_by_key(|(i, _)| *i);
-    parts.into_iter().map(|(_, r)| r).collect()
+    let run = || {
+        items
+            .par_iter()
+            .enumerate()
+            .map(|(i, item)| f(i, item))
+            .collect()
+    };
+    let Some(builders) = builders else {
+        // No threads to be had (resource limits): build on this thread.
+        return items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| f(i, item))
+            .collect();
+    };
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new().spawn_scoped(scope, || builders.install(run)) {
+            // A panic in `f` propagates as it would have on this thread.
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| f(i, item))
+                .collect(),
+        }
+    })
 }

@@ -284,9 +284,12 @@ impl Repo {
             Level::File => self
                 .bm25_files
                 .get_or_init(|| Arc::new(Bm25Index::files(self))),
-            Level::Function => self
-                .bm25_functions
-                .get_or_init(|| Arc::new(Bm25Index::functions(self))),
+            Level::Function => {
+                // Built first, outside the BM25 build, so no index build ever waits on another.
+                self.symbol_index();
+                self.bm25_functions
+                    .get_or_init(|| Arc::new(Bm25Index::functions(self)))
+            }
         }
     }
 
