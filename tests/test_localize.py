@@ -86,6 +86,19 @@ def test_an_identifier_finds_its_definition(repo):
     assert functions(r)[0] == "shop/pricing.py:format_price"
 
 
+def test_a_misspelled_identifier_is_looked_up_fuzzily(repo):
+    r = acs.localize(repo, "`apply_discunt` rounds the wrong way", trajectory=True)
+    assert functions(r)[0] == "shop/pricing.py:apply_discount"
+    second = r["trajectory"]["turns"][1]["tasks"]
+    assert second == [
+        {
+            "id": second[0]["id"],
+            "tool": "symbols",
+            "args": {"name": "apply_discunt", "mode": "fuzzy", "limit": 10},
+        }
+    ]
+
+
 def test_a_behaviour_only_issue_ranks_by_words(repo):
     r = acs.localize(repo, "Reserving more stock than available should fail with a clear error")
     assert top_file(r) == "shop/inventory.py"
@@ -106,7 +119,7 @@ def test_result_shape_and_stats(repo):
     assert len(r["files"]) <= 2
     assert all(0 < f["score"] <= 1 for f in r["files"])
     s = r["stats"]
-    assert s["turns"] == 1 and s["tool_calls"] == sum(s["calls_per_turn"]) > 0
+    assert s["turns"] == 1 and s["tool_calls"] == sum(s["calls_per_turn"]) > 0  # name found
     assert r["trajectory"]["turns"][0]["outcomes"][0]["status"] == "ok"
 
 

@@ -25,6 +25,7 @@ W_PATH = 2.5
 W_FRAME = 2.0
 W_SYMBOL = 1.5
 W_STRING = 1.5
+W_FUZZY = 0.6  # a near miss of a name is weaker than the name itself
 DOWNWEIGHT = 0.35
 CUT = 0.35  # keep what scores at least this fraction of the best
 
@@ -78,6 +79,8 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                     specificity = 1.0 / len(defs) ** 0.5
                     rank = identifier_rank.get(args["name"], 10)
                     weight = W_SYMBOL * specificity / (1 + 0.1 * rank)
+                    if args.get("mode") == "fuzzy":
+                        weight *= W_FUZZY
                     for d in defs:
                         key = (d["path"], d["qualified_name"])
                         bonus = 1.5 if d["name"] in frame_functions else 1.0

@@ -31,7 +31,25 @@ class DefaultPlanner:
     def plan(self, issue: str, history: Sequence[Turn]) -> list[Task]:
         if not history:
             return self.first_turn(issue)
-        return []  # one round is enough for the lexical default; replanning comes with models
+        if len(history) == 1:
+            return self.misspellings_turn(history)
+        return []
+
+    def misspellings_turn(self, history: Sequence[Turn]) -> list[Task]:
+        """Identifiers that named no definition may be misspelled: look them up fuzzily."""
+        first = history[0]
+        next_id = max(t["id"] for t in first.tasks) + 1
+        tasks: list[Task] = []
+        for task, outcome in zip(first.tasks, first.outcomes, strict=True):
+            if task["tool"] != "symbols" or task["args"].get("mode", "exact") != "exact":
+                continue
+            if outcome.get("status") == "ok" and outcome["result"]["total"] == 0:
+                name = task["args"]["name"].rsplit(".", 1)[-1]
+                if len(name) >= 5:
+                    args = {"name": name, "mode": "fuzzy", "limit": 10}
+                    tasks.append({"id": next_id, "tool": "symbols", "args": args})
+                    next_id += 1
+        return tasks
 
     def first_turn(self, issue: str) -> list[Task]:
         s = self.signals(issue)

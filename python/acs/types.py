@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 CaseMode = Literal["sensitive", "insensitive", "smart"]
-MatchMode = Literal["exact", "prefix", "regex"]
+MatchMode = Literal["exact", "prefix", "regex", "fuzzy"]
 SymbolKind = Literal[
     "class", "interface", "struct", "enum", "trait", "impl", "function", "method", "module"
 ]

@@ -280,3 +280,26 @@ fn pathological_nesting_is_indexed_without_overflowing_a_stack() {
         1
     );
 }
+
+#[test]
+fn fuzzy_lookup_finds_misspelled_names_closest_first() {
+    let repo = Repo::from_files([(
+        "a.py",
+        "def load_settings():\n    pass\ndef load_setting():\n    pass\ndef save_settings():\n    pass\ndef run():\n    pass\n",
+    )])
+    .unwrap();
+    let req = |name: &str| SymbolRequest {
+        name: name.into(),
+        mode: MatchMode::Fuzzy,
+        ..Default::default()
+    };
+    let found = symbols(&repo, &req("load_setings")).unwrap();
+    let names: Vec<&str> = found.symbols.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["load_settings", "load_setting"]); // one edit, then two
+    assert_eq!(
+        symbols(&repo, &req("Load_Settings")).unwrap().symbols[0].name,
+        "load_settings"
+    );
+    assert_eq!(symbols(&repo, &req("rnu")).unwrap().total, 0); // short names allow one edit only
+    assert_eq!(symbols(&repo, &req("rum")).unwrap().symbols[0].name, "run");
+}

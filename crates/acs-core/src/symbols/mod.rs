@@ -134,6 +134,24 @@ impl SymbolIndex {
                     .map(|(n, l)| ((n.len() - q.len()) as u32, *l))
                     .collect()
             }
+            MatchMode::Fuzzy => {
+                let q: Vec<char> = query.to_lowercase().chars().collect();
+                let budget = if q.len() <= 4 { 1 } else { 2 };
+                let mut out = Vec::new();
+                let mut last: Option<(&str, Option<usize>)> = None;
+                for (name, loc) in &self.folded {
+                    // Names are sorted: compute each distinct name's distance once.
+                    let d = match last {
+                        Some((n, d)) if n == &**name => d,
+                        _ => bounded_edit_distance(&q, name, budget),
+                    };
+                    last = Some((name, d));
+                    if let Some(d) = d {
+                        out.push((d as u32, *loc));
+                    }
+                }
+                out
+            }
             MatchMode::Regex => {
                 let re = regex::RegexBuilder::new(query)
                     .case_insensitive(req.ignore_case)
@@ -193,6 +211,33 @@ impl SymbolIndex {
     }
 }
 
+/// Levenshtein distance between `a` and `b` if it is at most `max`, computed on one row
+/// and abandoned as soon as every entry of a row exceeds `max`.
+fn bounded_edit_distance(a: &[char], b: &str, max: usize) -> Option<usize> {
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev_diag = row[0];
+        row[0] = i + 1;
+        let mut row_min = row[0];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            let value = (prev_diag + cost).min(row[j] + 1).min(row[j + 1] + 1);
+            prev_diag = row[j + 1];
+            row[j + 1] = value;
+            row_min = row_min.min(value);
+        }
+        if row_min > max {
+            return None;
+        }
+    }
+    let d = row[b.len()];
+    (d <= max).then_some(d)
+}
+
 /// Parse trees are large and short-lived; glibc keeps their freed pages resident. Hand them
 /// back so an indexed repository does not keep paying for its parses.
 fn release_freed_memory() {
@@ -213,6 +258,9 @@ pub enum MatchMode {
     Prefix,
     /// The bare or qualified name matches the regular expression.
     Regex,
+    /// The bare name is within a small edit distance of the query, ignoring case (one edit
+    /// for names up to 4 characters, two beyond): for misspelled identifiers. Closest first.
+    Fuzzy,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
