@@ -99,7 +99,7 @@ def print_report(report: RunReport) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     path = args.repo or sysconfig.get_paths()["stdlib"]
     # The standard library folder also holds installed packages; leave them out of the demo.
-    exclude = [] if args.repo else ["site-packages"]
+    exclude = args.exclude or ([] if args.repo else ["site-packages"])
     t0 = time.perf_counter()
     repo = Repo.open(path, commit=args.commit, exclude=exclude)
     opened = (time.perf_counter() - t0) * 1000

@@ -33,8 +33,7 @@ pub struct OutlineResult {
 }
 
 pub fn outline(repo: &Repo, req: &OutlineRequest) -> Result<OutlineResult> {
-    let file = repo.file(&req.path)?;
-    let index = repo.files().partition_point(|f| f.path < file.path);
+    let (index, file) = repo.file_indexed(&req.path)?;
     let defs = repo.symbol_index().file_symbols(index);
     // Definitions come in pre-order with parents first, so children can be attached by
     // walking backwards: each node is complete when its parent is reached.

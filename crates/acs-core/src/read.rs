@@ -49,12 +49,11 @@ pub struct ReadResult {
 }
 
 pub fn read(repo: &Repo, req: &ReadRequest) -> Result<ReadResult> {
-    let file = repo.file(&req.path)?;
+    let (index, file) = repo.file_indexed(&req.path)?;
     let starts = line_starts(&file.content);
     let total = crate::text::line_count(&file.content) as u64;
     let (start, end, symbol) = match &req.symbol {
         Some(name) => {
-            let index = repo.files().partition_point(|f| f.path < file.path);
             let defs = repo.symbol_index().file_symbols(index);
             let def = defs
                 .iter()

@@ -90,7 +90,7 @@ pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResu
             });
         }
         let file = files.last_mut().expect("just pushed");
-        let fi = repo.files().partition_point(|f| f.path < m.path);
+        let fi = repo.index_of(&m.path).unwrap_or(usize::MAX);
         let symbol =
             innermost(index.file_symbols(fi), m.line as u32).map(|d| d.qualified_name.clone());
         file.count += 1;

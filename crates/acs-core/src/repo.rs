@@ -232,9 +232,15 @@ impl Repo {
     /// The file at `raw`, or a precise error: outside the repository, a symlink that was
     /// not followed, or simply absent.
     pub fn file(&self, raw: &str) -> Result<&FileEntry> {
+        self.file_indexed(raw).map(|(_, f)| f)
+    }
+
+    /// Like [`Repo::file`], with the file's index in [`Repo::files`] (which is also its
+    /// index in the symbol index).
+    pub fn file_indexed(&self, raw: &str) -> Result<(usize, &FileEntry)> {
         let path = self.normalize(raw)?;
         if let Some(&i) = self.by_path.get(path.as_str()) {
-            return Ok(&self.files[i]);
+            return Ok((i, &self.files[i]));
         }
         match self.links.get(&path) {
             Some(true) => Err(Error::PathOutsideRepo {
@@ -244,6 +250,11 @@ impl Repo {
                 path: raw.to_string(),
             }),
         }
+    }
+
+    /// The index of a path exactly as the snapshot spells it.
+    pub fn index_of(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
     }
 
     /// Files under `raw` when it names a folder, or the one file it names.

@@ -6,6 +6,16 @@ use acs_core::{Error, ReadRequest, Repo, SourceOptions};
 use common::*;
 use std::sync::Arc;
 
+fn read_path(repo: &Repo, path: &str) -> acs_core::Result<acs_core::ReadResult> {
+    acs_core::read(
+        repo,
+        &ReadRequest {
+            path: path.into(),
+            ..Default::default()
+        },
+    )
+}
+
 fn open(dir: &tempfile::TempDir) -> Repo {
     Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap()
 }
@@ -100,15 +110,7 @@ fn symlinks_are_never_followed_out_of_the_repository() {
     std::os::unix::fs::symlink(dir.path().join("loop"), dir.path().join("loop")).unwrap();
     let repo = open(&dir);
     assert_eq!(paths(&repo), ["a.py"]);
-    let read = |p: &str| {
-        acs_core::read(
-            &repo,
-            &ReadRequest {
-                path: p.into(),
-                ..Default::default()
-            },
-        )
-    };
+    let read = |p: &str| read_path(&repo, p);
     assert!(matches!(
         read("leak.txt"),
         Err(Error::PathOutsideRepo { .. })
@@ -251,15 +253,7 @@ fn committed_symlinks_are_not_loaded() {
     git(dir.path(), &["commit", "-q", "-m", "links"]);
     let repo = Repo::open_git(dir.path(), "HEAD", &SourceOptions::default()).unwrap();
     assert_eq!(paths(&repo), ["a.py"]);
-    let read = |p: &str| {
-        acs_core::read(
-            &repo,
-            &ReadRequest {
-                path: p.into(),
-                ..Default::default()
-            },
-        )
-    };
+    let read = |p: &str| read_path(&repo, p);
     assert!(matches!(read("passwd"), Err(Error::PathOutsideRepo { .. })));
     assert!(matches!(read("b.py"), Err(Error::FileNotFound { .. })));
     assert_eq!(ids.len(), 1);

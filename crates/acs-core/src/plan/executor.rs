@@ -165,27 +165,11 @@ impl PlanRun {
             }
         }
         for (id, dep) in failed_deps {
-            let skipped = self.skipped(&state, id, dep);
-            ready.extend(finish(&mut state, skipped));
+            let skip = skipped(&state, id, dep, self.now_ms());
+            ready.extend(finish(&mut state, skip));
         }
         self.dispatch(state, ready);
         Ok(())
-    }
-
-    fn skipped(&self, state: &State, id: u64, dep: u64) -> TaskOutcome {
-        let spec = &state.specs[&id];
-        let why = match state.outcomes.get(&dep).map(|o| o.status) {
-            Some(Status::Skipped) => format!("dependency {dep} was skipped"),
-            _ => format!("dependency {dep} failed"),
-        };
-        outcome(
-            spec,
-            state.submitted_ms[&id],
-            self.now_ms(),
-            0.0,
-            0,
-            Err(Error::Skipped(why)),
-        )
     }
 
     /// Start `ready` tasks: substitute their references, group the greps, spawn the jobs.
@@ -354,21 +338,8 @@ fn finish(state: &mut State, done: TaskOutcome) -> Vec<u64> {
                 continue;
             }
             if !ok {
-                let spec = &state.specs[&dep];
-                let why = if matches!(state.outcomes[&id].status, Status::Skipped) {
-                    "was skipped"
-                } else {
-                    "failed"
-                };
                 let at = state.outcomes[&id].started_ms + state.outcomes[&id].elapsed_ms;
-                queue.push(outcome(
-                    spec,
-                    state.submitted_ms[&dep],
-                    at,
-                    0.0,
-                    0,
-                    Err(Error::Skipped(format!("dependency {id} {why}"))),
-                ));
+                queue.push(skipped(state, dep, id, at));
             } else if let Some(n) = state.waiting.get_mut(&dep) {
                 *n -= 1;
                 if *n == 0 {
@@ -379,6 +350,22 @@ fn finish(state: &mut State, done: TaskOutcome) -> Vec<u64> {
         }
     }
     ready
+}
+
+/// The outcome of task `id`, skipped because its dependency `dep` failed or was skipped.
+fn skipped(state: &State, id: u64, dep: u64, at_ms: f64) -> TaskOutcome {
+    let why = match state.outcomes.get(&dep).map(|o| o.status) {
+        Some(Status::Skipped) => format!("dependency {dep} was skipped"),
+        _ => format!("dependency {dep} failed"),
+    };
+    outcome(
+        &state.specs[&id],
+        state.submitted_ms[&id],
+        at_ms,
+        0.0,
+        0,
+        Err(Error::Skipped(why)),
+    )
 }
 
 fn outcome(

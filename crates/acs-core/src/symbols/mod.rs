@@ -42,7 +42,6 @@ pub struct SymbolIndex {
 impl SymbolIndex {
     /// Parse every file of a known language in parallel, reusing cached parses by content.
     pub fn build(repo: &Repo, store: &Store) -> SymbolIndex {
-        crate::pool::init();
         let per_file: Vec<Option<Symbols>> = crate::pool::build_map(repo.files(), |_, f| {
             let lang = f.lang?;
             let key = (f.key, lang);
