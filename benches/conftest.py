@@ -16,11 +16,15 @@ import os
 import shutil
 import subprocess
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import acs
+
+# Index packs written by benchmarks go to a private folder, never the user's cache.
+os.environ["ACS_CACHE_DIR"] = tempfile.mkdtemp(prefix="acs-bench-cache-")
 
 EXCLUDE = ["site-packages"]
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+
+# Index packs written by tests (and the CLI they start) go to a private folder, never the
+# user's cache.
+os.environ["ACS_CACHE_DIR"] = tempfile.mkdtemp(prefix="acs-test-cache-")
 
 GIT_ENV = {
     **os.environ,

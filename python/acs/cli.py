@@ -18,7 +18,7 @@ import orjson
 from .errors import AcsError
 from .localize import LocalizeResult, localize
 from .repo import Repo
-from .types import RunReport, TaskOutcome
+from .types import IndexReport, RunReport, TaskOutcome
 
 
 class UsageError(Exception):
@@ -41,8 +41,24 @@ def _read_json(source: str) -> Any:
         raise UsageError(f"{source} is not valid JSON: {e}") from e
 
 
-def _open(args: argparse.Namespace) -> Repo:
-    return Repo.open(args.repo, commit=args.commit, exclude=args.exclude or ())
+def _open(args: argparse.Namespace, path: str | None = None) -> Repo:
+    cache: str | bool = False if args.no_cache else (args.cache_dir or True)
+    return Repo.open(
+        path or args.repo, commit=args.commit, exclude=args.exclude or (), index_cache=cache
+    )
+
+
+def _index(repo: Repo) -> IndexReport:
+    """Index `repo`, saying so on stderr when it takes more than a second."""
+    progress = threading.Timer(1.0, lambda: print("acs: indexing…", file=sys.stderr))
+    progress.start()
+    try:
+        report = repo.index()
+    finally:
+        progress.cancel()
+    if report["warning"]:
+        print(f"acs: warning: {report['warning']}", file=sys.stderr)
+    return report
 
 
 def demo_plan() -> list[dict[str, Any]]:
@@ -165,20 +181,16 @@ def print_locations(result: LocalizeResult) -> None:
 def cmd_localize(args: argparse.Namespace) -> int:
     issue = _issue_text(args)
     repo = _open(args)
-    progress = threading.Timer(1.0, lambda: print("acs: indexing…", file=sys.stderr))
-    progress.start()  # says something only when indexing takes more than a second
-    try:
-        result = localize(
-            repo,
-            issue,
-            policy=args.policy,
-            top_k=args.top_k,
-            max_turns=args.max_turns,
-            budget_ms=args.budget_ms,
-            trajectory=bool(args.trace),
-        )
-    finally:
-        progress.cancel()
+    _index(repo)
+    result = localize(
+        repo,
+        issue,
+        policy=args.policy,
+        top_k=args.top_k,
+        max_turns=args.max_turns,
+        budget_ms=args.budget_ms,
+        trajectory=bool(args.trace),
+    )
     trace = result.pop("trajectory", None)
     if args.trace:
         try:
@@ -193,15 +205,36 @@ def cmd_localize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    repo = _open(args, args.path)
+    report = _index(repo)
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(report).decode() + "\n")
+    else:
+        where = report["path"] or "memory only"
+        print(
+            f"{len(repo)} files, {report['symbols']} definitions: {report['source']} in "
+            f"{report['elapsed_ms']:.0f} ms ({report['bytes'] / 1e6:.1f} MB, {where})"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acs", description="Agentic code search.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def repo_args(p: argparse.ArgumentParser, required: bool = True) -> None:
-        p.add_argument("--repo", required=required, help="repository directory or git dir")
+    def repo_args(p: argparse.ArgumentParser, required: bool | None = True) -> None:
+        if required is not None:
+            p.add_argument("--repo", required=required, help="repository directory or git dir")
         p.add_argument("--commit", help="read this commit from git instead of the work tree")
         p.add_argument(
             "--exclude", action="append", metavar="GLOB", help="leave these paths out (repeatable)"
+        )
+        p.add_argument(
+            "--cache-dir", help="index pack folder (default: the user cache, $ACS_CACHE_DIR)"
+        )
+        p.add_argument(
+            "--no-cache", action="store_true", help="keep indexes in memory only, write nothing"
         )
 
     demo = sub.add_parser("demo", help="open a repository and run an 8-task plan")
@@ -226,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     loc.add_argument("--trace", help="write the run's trajectory (JSON) to this file")
     loc.set_defaults(func=cmd_localize)
 
+    index = sub.add_parser("index", help="build (or load) a repository's on-disk index now")
+    index.add_argument("path", help="repository directory or git dir")
+    repo_args(index, required=None)
+    index.add_argument("--format", choices=["json", "text"], default="text")
+    index.set_defaults(func=cmd_index)
+
     tool = sub.add_parser("tool", help="run one tool with JSON arguments")
     repo_args(tool)
     tool.add_argument(
@@ -234,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tool.add_argument("args", help='JSON arguments, e.g. \'{"pattern": "TODO"}\'')
     tool.set_defaults(func=cmd_tool)
+
+    from .eval.cli import add_parser as add_eval_parser  # here: acs.eval imports this module
+
+    add_eval_parser(sub)
     return parser
 
 

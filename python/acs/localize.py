@@ -8,6 +8,7 @@ import asyncio
 import time
 from typing import Any, NotRequired, TypedDict
 
+from .baseline import Bm25Policy
 from .errors import InvalidArgumentError
 from .issue import parse_issue
 from .joiner import rank
@@ -16,7 +17,7 @@ from .policy import Policy, Turn
 from .repo import Repo
 from .types import Task, TaskOutcome
 
-POLICIES: dict[str, type] = {"default": DefaultPlanner}
+POLICIES: dict[str, type] = {"default": DefaultPlanner, "bm25": Bm25Policy}
 
 
 class FileLocation(TypedDict):
@@ -41,6 +42,8 @@ class LineRange(TypedDict):
 
 class LocalizeStats(TypedDict):
     latency_ms: float
+    index_ms: float
+    index: str
     turns: int
     tool_calls: int
     calls_per_turn: list[int]
@@ -79,6 +82,10 @@ def localize(
         raise InvalidArgumentError("top_k and max_turns must be at least 1")
     start = time.perf_counter()
     agent = make_policy(policy) if isinstance(policy, str) else policy
+    # Every index at once (from memory, the on-disk pack, or built), so that the time spent
+    # indexing is measured apart from the search itself.
+    index = repo.index()
+    index_ms = (time.perf_counter() - start) * 1000
     turns: list[Turn] = []
     run = repo.start_plan()
     while len(turns) < max_turns:
@@ -101,13 +108,16 @@ def localize(
         turns.append(Turn(finished, outcomes, (time.perf_counter() - turn_start) * 1000))
         if len(finished) < len(tasks):
             break  # out of time: rank what arrived
-    ranked = rank(parse_issue(issue), turns, issue, top_k)
+    ranker = getattr(agent, "rank", rank)  # a policy may rank its own evidence (the baseline)
+    ranked = ranker(parse_issue(issue), turns, issue, top_k)
     result: LocalizeResult = {
         "files": ranked["files"],
         "functions": ranked["functions"],
         "lines": ranked["lines"],
         "stats": {
             "latency_ms": round((time.perf_counter() - start) * 1000, 3),
+            "index_ms": round(index_ms, 3),
+            "index": index["source"],
             "turns": len(turns),
             "tool_calls": sum(len(t.tasks) for t in turns),
             "calls_per_turn": [len(t.tasks) for t in turns],

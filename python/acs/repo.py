@@ -9,6 +9,7 @@ from typing import Any, Literal
 import orjson
 
 from . import _core
+from .cachedir import default_index_cache, max_cache_bytes
 from .errors import AcsError, error_for
 from .plan import PlanLike, PlanRun, plan_bytes
 from .types import (
@@ -16,6 +17,7 @@ from .types import (
     CaseMode,
     FindFilesResult,
     GrepResult,
+    IndexReport,
     MatchMode,
     OpenStats,
     OutlineResult,
@@ -38,8 +40,10 @@ class Repo:
     threads calling into one `Repo` run in parallel.
     """
 
-    def __init__(self, native: _core.Repo) -> None:
+    def __init__(self, native: _core.Repo, index_cache: StrPath | None = None) -> None:
         self._native = native
+        self._index_cache = index_cache
+        self._index_report: IndexReport | None = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -52,21 +56,29 @@ class Repo:
         max_file_size: int | None = None,
         hidden: bool = False,
         exclude: Sequence[str] = (),
+        index_cache: StrPath | bool = True,
     ) -> Repo:
         """Open `path`: its files as they are on disk, or, with `commit`, that commit of the
         git repository at `path` (a work tree, a `.git` folder or a bare mirror).
 
         `.gitignore`/`.ignore` rules apply, hidden files, binary files and files over
         `max_file_size` bytes (default 4 MiB) are skipped, and so is whatever matches an
-        `exclude` glob (ripgrep `-g` conventions, e.g. `site-packages`)."""
+        `exclude` glob (ripgrep `-g` conventions, e.g. `site-packages`).
+
+        `index_cache` is where `index()` loads and saves index packs: True for the user's
+        cache folder (see `acs.cachedir`), False for memory only, or a folder."""
         opts: dict[str, Any] = {
             "max_file_size": max_file_size,
             "hidden": hidden,
             "exclude": list(exclude),
         }
+        if index_cache is True:
+            cache = default_index_cache()
+        else:
+            cache = index_cache or None
         if commit is None:
-            return cls(_core.Repo.open_dir(path, **opts))
-        return cls(_core.Repo.open_git(path, commit, **opts))
+            return cls(_core.Repo.open_dir(path, **opts), cache)
+        return cls(_core.Repo.open_git(path, commit, **opts), cache)
 
     @classmethod
     def from_files(cls, files: Mapping[str, str | bytes]) -> Repo:
@@ -256,6 +268,21 @@ class Repo:
     def paths(self) -> list[str]:
         """Every loaded file, sorted."""
         return self._native.paths()
+
+    @property
+    def index_cache(self) -> StrPath | None:
+        """The folder `index()` loads packs from and saves them to (None: memory only)."""
+        return self._index_cache
+
+    def index(self) -> IndexReport:
+        """Make every index ready now (symbols, BM25 of files and of functions): from memory
+        if built already, else from this content's pack in `index_cache`, else built (and
+        saved there). A pack that is corrupt or cannot be written is reported in `warning`;
+        the index is complete either way. Later calls return the first call's report."""
+        if self._index_report is None:
+            cache = None if self._index_cache is None else os.fspath(self._index_cache)
+            self._index_report = orjson.loads(self._native.index(cache, max_cache_bytes()))
+        return self._index_report
 
     def index_symbols(self) -> int:
         """Build the symbol index now; returns the number of definitions."""

@@ -165,3 +165,13 @@ class OpenStats(TypedDict):
     skipped_links: int
     skipped_unreadable: int
     elapsed_ms: float
+
+
+class IndexReport(TypedDict):
+    source: Literal["memory", "disk", "built"]
+    digest: str
+    path: str | None
+    bytes: int
+    symbols: int
+    elapsed_ms: float
+    warning: str | None

@@ -8,7 +8,7 @@
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::repo::Repo;
-use crate::symbols::SymbolKind;
+use crate::symbols::{SymbolIndex, SymbolKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
@@ -139,6 +139,16 @@ pub struct Bm25Index {
     docs: Vec<Doc>,
 }
 
+/// A [`Bm25Index`] as plain, serialisable data: terms by id, postings by term id, document
+/// lengths and documents as (file, definition).
+#[derive(Debug, Deserialize, Serialize)]
+pub(crate) struct Bm25Parts {
+    pub terms: Vec<Box<str>>,
+    pub postings: Vec<Vec<(u32, u32)>>,
+    pub doc_len: Vec<u32>,
+    pub docs: Vec<(u32, Option<u32>)>,
+}
+
 /// What a document of the index stands for.
 #[derive(Clone, Debug)]
 pub struct Doc {
@@ -199,8 +209,7 @@ impl Bm25Index {
 
     /// Index every function, method and class body (a class's own lines, without its
     /// methods, so that a method and its class do not share one text).
-    pub fn functions(repo: &Repo) -> Bm25Index {
-        let index = repo.symbol_index();
+    pub fn functions(repo: &Repo, index: &SymbolIndex) -> Bm25Index {
         let per_file = crate::pool::build_map(repo.files(), |i, f| {
             let defs = index.file_symbols(i);
             let starts = crate::text::line_starts(&f.content);
@@ -248,6 +257,72 @@ impl Bm25Index {
         self.docs.len()
     }
 
+    /// The index as plain data, for the on-disk cache ([`crate::persist`]).
+    pub(crate) fn to_parts(&self) -> Bm25Parts {
+        let mut terms = vec![""; self.postings.len()];
+        for (t, &id) in &self.terms {
+            terms[id as usize] = t;
+        }
+        Bm25Parts {
+            terms: terms.into_iter().map(Into::into).collect(),
+            postings: self.postings.clone(),
+            doc_len: self.doc_len.clone(),
+            docs: self.docs.iter().map(|d| (d.file, d.def)).collect(),
+        }
+    }
+
+    /// Rebuild an index from [`Bm25Index::to_parts`], checking that it fits a snapshot of
+    /// `files` files whose definitions per file `defs_in` counts; `None` if it does not.
+    pub(crate) fn from_parts(
+        parts: Bm25Parts,
+        files: usize,
+        defs_in: impl Fn(usize) -> usize,
+    ) -> Option<Bm25Index> {
+        let Bm25Parts {
+            terms,
+            postings,
+            doc_len,
+            docs,
+        } = parts;
+        let ndocs = docs.len();
+        let fits = terms.len() == postings.len()
+            && doc_len.len() == ndocs
+            && docs.iter().all(|&(f, d)| {
+                (f as usize) < files && d.is_none_or(|d| (d as usize) < defs_in(f as usize))
+            })
+            && postings
+                .iter()
+                .flatten()
+                .all(|&(d, _)| (d as usize) < ndocs);
+        if !fits {
+            return None;
+        }
+        let terms: HashMap<Box<str>, u32> = terms
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (t, i as u32))
+            .collect();
+        if terms.len() != postings.len() {
+            return None; // duplicate terms
+        }
+        let total: f32 = doc_len.iter().map(|&n| n as f32).sum();
+        let avg_len = if ndocs == 0 {
+            1.0
+        } else {
+            total / ndocs as f32
+        };
+        Some(Bm25Index {
+            terms,
+            postings,
+            doc_len,
+            avg_len: avg_len.max(1.0),
+            docs: docs
+                .into_iter()
+                .map(|(file, def)| Doc { file, def })
+                .collect(),
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.docs.is_empty()
     }
@@ -259,15 +334,16 @@ impl Bm25Index {
         limit: usize,
         keep: impl Fn(&Doc) -> bool,
     ) -> Vec<(f32, &Doc)> {
-        let mut weights: HashMap<u32, f32> = HashMap::new();
+        // Query terms in a fixed order, so that scores (float sums) are reproducible.
+        let mut weights: std::collections::BTreeMap<&str, (u32, f32)> = Default::default();
         tokenize(query, |t| {
-            if let Some(&id) = self.terms.get(t) {
-                *weights.entry(id).or_default() += 1.0;
+            if let Some((key, &id)) = self.terms.get_key_value(t) {
+                weights.entry(&**key).or_insert((id, 0.0)).1 += 1.0;
             }
         });
         let n = self.docs.len() as f32;
         let mut scores: HashMap<u32, f32> = HashMap::new();
-        for (&term, &qtf) in &weights {
+        for &(term, qtf) in weights.values() {
             let list = &self.postings[term as usize];
             let df = list.len() as f32;
             let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();

@@ -9,7 +9,9 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Identity of a file's bytes: a git blob id when read from git, else a 128-bit content hash.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ContentKey {
     GitBlob([u8; 20]),
     Hash(u128),

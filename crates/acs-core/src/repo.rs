@@ -8,6 +8,7 @@ use crate::cache::{ContentKey, Store};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::pathsafe;
+use crate::persist::{self, IndexCache, IndexReport, Indexes};
 use crate::symbols::SymbolIndex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -297,11 +298,44 @@ impl Repo {
                 .get_or_init(|| Arc::new(Bm25Index::files(self))),
             Level::Function => {
                 // Built first, outside the BM25 build, so no index build ever waits on another.
-                self.symbol_index();
+                let symbols = self.symbol_index();
                 self.bm25_functions
-                    .get_or_init(|| Arc::new(Bm25Index::functions(self)))
+                    .get_or_init(|| Arc::new(Bm25Index::functions(self, symbols)))
             }
         }
+    }
+
+    /// Make every index ready now: the symbol index and both BM25 indexes. With a `cache`,
+    /// they are loaded from its pack for this exact content when there is a sound one, and
+    /// otherwise built and saved there (see [`crate::persist`]). Indexes this snapshot
+    /// already has are kept.
+    pub fn index(&self, cache: Option<&IndexCache>) -> IndexReport {
+        let start = std::time::Instant::now();
+        if let (Some(symbols), Some(_), Some(_)) = (
+            self.symbols.get(),
+            self.bm25_files.get(),
+            self.bm25_functions.get(),
+        ) {
+            return IndexReport {
+                source: "memory",
+                digest: persist::digest(self),
+                path: None,
+                bytes: 0,
+                symbols: symbols.len(),
+                elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
+                warning: None,
+            };
+        }
+        let (indexes, report) = persist::load_or_build(self, cache, || Indexes {
+            symbols: self.symbol_index().clone(),
+            bm25_files: self.bm25_index(Level::File).clone(),
+            bm25_functions: self.bm25_index(Level::Function).clone(),
+        });
+        // A concurrent lazy build may have won; either copy describes the same content.
+        let _ = self.symbols.set(indexes.symbols);
+        let _ = self.bm25_files.set(indexes.bm25_files);
+        let _ = self.bm25_functions.set(indexes.bm25_functions);
+        report
     }
 
     /// The symbol index, built on first use (in parallel, reusing cached parses).

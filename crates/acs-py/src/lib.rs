@@ -6,7 +6,7 @@
 //! into the exception classes of `acs.errors`.
 
 use acs_core::plan::executor::guarded;
-use acs_core::{Error, Plan, PlanRun, Repo, SourceOptions, Store, TaskSpec, Tool};
+use acs_core::{Error, IndexCache, Plan, PlanRun, Repo, SourceOptions, Store, TaskSpec, Tool};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -207,6 +207,27 @@ impl PyRepo {
     fn index_symbols(&self, py: Python<'_>) -> PyResult<usize> {
         let repo = self.inner.clone();
         detached(py, || Ok(repo.symbol_index().len()))
+    }
+
+    /// Make every index ready, loading it from or saving it to the pack folder `cache_dir`
+    /// when one is given; returns the report as JSON bytes.
+    #[pyo3(signature = (cache_dir=None, max_bytes=None))]
+    fn index(
+        &self,
+        py: Python<'_>,
+        cache_dir: Option<PathBuf>,
+        max_bytes: Option<u64>,
+    ) -> PyResult<Py<PyBytes>> {
+        let repo = self.inner.clone();
+        let cache = cache_dir.map(|dir| {
+            let mut cache = IndexCache::new(dir);
+            if let Some(m) = max_bytes {
+                cache.max_bytes = m;
+            }
+            cache
+        });
+        let report = detached(py, || Ok(repo.index(cache.as_ref())))?;
+        json_bytes(py, &report)
     }
 
     fn __len__(&self) -> usize {

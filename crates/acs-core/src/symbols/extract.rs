@@ -55,7 +55,7 @@ impl SymbolKind {
 }
 
 /// One definition found in a file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SymbolDef {
     /// Bare name, e.g. `get`.
     pub name: String,

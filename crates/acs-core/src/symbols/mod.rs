@@ -52,6 +52,13 @@ impl SymbolIndex {
             store.insert_symbols(key, parsed.clone());
             Some(parsed)
         });
+        let index = Self::from_per_file(per_file);
+        release_freed_memory();
+        index
+    }
+
+    /// Assemble the lookup maps over per-file definitions (index = file index).
+    pub(crate) fn from_per_file(per_file: Vec<Option<Symbols>>) -> SymbolIndex {
         let mut exact: HashMap<Box<str>, Vec<Loc>> = HashMap::new();
         let mut folded = Vec::new();
         let mut count = 0;
@@ -71,7 +78,6 @@ impl SymbolIndex {
             }
         }
         folded.sort_unstable();
-        release_freed_memory();
         SymbolIndex {
             per_file,
             exact,
@@ -86,6 +92,11 @@ impl SymbolIndex {
 
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// Per file: its definitions, or `None` for a file in no supported language.
+    pub(crate) fn per_file(&self) -> &[Option<Symbols>] {
+        &self.per_file
     }
 
     /// The definitions of file `index` (empty for files in no supported language).

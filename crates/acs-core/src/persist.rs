@@ -1,0 +1,320 @@
+//! The on-disk index cache: a snapshot's symbol tables and BM25 indexes saved as one file
+//! (a *pack*) named by a digest of the snapshot's content, so that a new process opening the
+//! same files loads them instead of parsing and tokenising again.
+//!
+//! Safety rules:
+//! - **Keyed by content.** The digest covers every file's path, content key (git blob id or
+//!   xxh3-128 of the bytes) and language, the crate version and the format version. A file
+//!   that changed gives another digest; nothing is ever looked up by path or time.
+//! - **Never trusted into a wrong answer.** A pack carries a checksum of its payload and the
+//!   snapshot's file list; a pack that fails either check, or does not fit the snapshot, is
+//!   ignored and rebuilt over.
+//! - **Shared safely.** Packs are written to a temporary file and renamed into place, so a
+//!   reader sees a whole pack or none; concurrent writers of one digest write equal bytes.
+//! - **Bounded.** After a write, the least recently used packs are removed while the folder
+//!   is over its byte budget.
+
+use crate::bm25::{Bm25Index, Bm25Parts};
+use crate::cache::{ContentKey, Symbols};
+use crate::lang::Lang;
+use crate::repo::Repo;
+use crate::symbols::{SymbolDef, SymbolIndex};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// Bump when the extractor, the tokenizer or the pack layout changes meaning.
+const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"ACSINDEX";
+const HEADER_LEN: usize = 8 + 4 + 8 + 16;
+const EXTENSION: &str = "acsidx";
+
+/// Where packs live, and how many bytes of them to keep.
+#[derive(Clone, Debug)]
+pub struct IndexCache {
+    pub dir: PathBuf,
+    pub max_bytes: u64,
+}
+
+/// Default budget of the pack folder.
+pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
+
+impl IndexCache {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+
+    fn pack_path(&self, digest: &str) -> PathBuf {
+        self.dir.join(format!("{digest}.{EXTENSION}"))
+    }
+}
+
+/// What [`Repo::index`] did.
+#[derive(Clone, Debug, Serialize)]
+pub struct IndexReport {
+    /// `memory` (already indexed in this process), `disk` (loaded from a pack) or `built`.
+    pub source: &'static str,
+    /// Digest of the snapshot's content: the pack's name.
+    pub digest: String,
+    /// The pack's path, when a cache was used.
+    pub path: Option<PathBuf>,
+    /// Size of the pack in bytes (read or written).
+    pub bytes: u64,
+    pub symbols: usize,
+    pub elapsed_ms: f64,
+    /// Why the cache could not be used (unreadable, corrupt, unwritable); the index is
+    /// still complete, it was built instead.
+    pub warning: Option<String>,
+}
+
+/// The three indexes of a snapshot.
+pub(crate) struct Indexes {
+    pub symbols: Arc<SymbolIndex>,
+    pub bm25_files: Arc<Bm25Index>,
+    pub bm25_functions: Arc<Bm25Index>,
+}
+
+/// What a pack holds, borrowed for writing...
+#[derive(Serialize)]
+struct PackRef<'a> {
+    files: Vec<(&'a str, ContentKey, Option<Lang>)>,
+    symbols: &'a [Option<Symbols>],
+    bm25_files: Bm25Parts,
+    bm25_functions: Bm25Parts,
+}
+
+/// ...and owned for reading (same field order: the encoding is positional).
+#[derive(Deserialize)]
+struct Pack {
+    files: Vec<(String, ContentKey, Option<Lang>)>,
+    symbols: Vec<Option<Vec<SymbolDef>>>,
+    bm25_files: Bm25Parts,
+    bm25_functions: Bm25Parts,
+}
+
+/// Hex digest of everything an index of `repo` depends on.
+pub fn digest(repo: &Repo) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(b"acs-index\0");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(&FORMAT_VERSION.to_le_bytes());
+    h.update(&(repo.files().len() as u64).to_le_bytes());
+    for f in repo.files() {
+        h.update(f.path.as_bytes());
+        h.update(b"\0");
+        match f.key {
+            ContentKey::GitBlob(id) => {
+                h.update(b"g");
+                h.update(&id);
+            }
+            ContentKey::Hash(x) => {
+                h.update(b"h");
+                h.update(&x.to_le_bytes());
+            }
+        }
+        h.update(f.lang.map_or("-", Lang::name).as_bytes());
+    }
+    format!("{:032x}", h.digest128())
+}
+
+/// Load the pack of `digest` if there is a sound one that fits `repo`.
+/// `Ok(None)`: no pack. `Err`: a pack that cannot be trusted (the reason).
+pub(crate) fn load(
+    repo: &Repo,
+    cache: &IndexCache,
+    digest: &str,
+) -> Result<Option<(Indexes, u64)>, String> {
+    let path = cache.pack_path(digest);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let payload = check_header(&bytes).ok_or("bad header or checksum")?;
+    let pack: Pack = postcard::from_bytes(payload).map_err(|e| format!("undecodable: {e}"))?;
+    let indexes = fit(repo, pack).ok_or("does not fit the snapshot")?;
+    // Mark it recently used for pruning; failing to is harmless.
+    let _ = std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(SystemTime::now()));
+    Ok(Some((indexes, bytes.len() as u64)))
+}
+
+fn check_header(bytes: &[u8]) -> Option<&[u8]> {
+    let (header, payload) = bytes.split_at_checked(HEADER_LEN)?;
+    let (magic, rest) = header.split_at(8);
+    let (version, rest) = rest.split_at(4);
+    let (len, sum) = rest.split_at(8);
+    let ok = magic == MAGIC
+        && u32::from_le_bytes(version.try_into().ok()?) == FORMAT_VERSION
+        && u64::from_le_bytes(len.try_into().ok()?) == payload.len() as u64
+        && u128::from_le_bytes(sum.try_into().ok()?) == xxhash_rust::xxh3::xxh3_128(payload);
+    ok.then_some(payload)
+}
+
+/// The pack's indexes, if its file list is exactly the snapshot's and every reference in it
+/// points inside the snapshot.
+fn fit(repo: &Repo, pack: Pack) -> Option<Indexes> {
+    let files = repo.files();
+    let same_files =
+        pack.files.len() == files.len()
+            && pack.symbols.len() == files.len()
+            && pack.files.iter().zip(files).all(|((path, key, lang), f)| {
+                **path == *f.path && *key == f.key && *lang == f.lang
+            });
+    if !same_files {
+        return None;
+    }
+    let per_file: Vec<Option<Symbols>> = pack
+        .symbols
+        .into_iter()
+        .map(|defs| defs.map(Into::into))
+        .collect();
+    let sound = per_file.iter().flatten().all(|defs| {
+        defs.iter()
+            .all(|d| d.parent.is_none_or(|p| (p as usize) < defs.len()))
+    });
+    if !sound {
+        return None;
+    }
+    let defs_in = |f: usize| per_file[f].as_ref().map_or(0, |d| d.len());
+    let bm25_files = Bm25Index::from_parts(pack.bm25_files, files.len(), |_| 0)?;
+    let bm25_functions = Bm25Index::from_parts(pack.bm25_functions, files.len(), defs_in)?;
+    Some(Indexes {
+        symbols: Arc::new(SymbolIndex::from_per_file(per_file)),
+        bm25_files: Arc::new(bm25_files),
+        bm25_functions: Arc::new(bm25_functions),
+    })
+}
+
+/// Write the pack of `digest` atomically, then prune the folder. Returns its size.
+pub(crate) fn save(
+    repo: &Repo,
+    cache: &IndexCache,
+    digest: &str,
+    indexes: &Indexes,
+) -> Result<u64, String> {
+    let pack = PackRef {
+        files: repo
+            .files()
+            .iter()
+            .map(|f| (&*f.path, f.key, f.lang))
+            .collect(),
+        symbols: indexes.symbols.per_file(),
+        bm25_files: indexes.bm25_files.to_parts(),
+        bm25_functions: indexes.bm25_functions.to_parts(),
+    };
+    let payload = postcard::to_stdvec(&pack).map_err(|e| format!("cannot encode: {e}"))?;
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&xxhash_rust::xxh3::xxh3_128(&payload).to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    drop(payload);
+    let path = cache.pack_path(digest);
+    write_atomically(&cache.dir, &path, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    prune(&cache.dir, cache.max_bytes, &path);
+    Ok(bytes.len() as u64)
+}
+
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let nonce = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(
+        ".{}.{}.{nonce}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("pack"),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Remove the least recently used packs (never `keep`) while the folder is over budget.
+fn prune(dir: &Path, max_bytes: u64, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut packs: Vec<(SystemTime, u64, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            Some((meta.modified().ok()?, meta.len(), e.path()))
+        })
+        .collect();
+    let mut total: u64 = packs.iter().map(|p| p.1).sum();
+    packs.sort();
+    for (_, size, path) in packs {
+        if total <= max_bytes {
+            break;
+        }
+        if path != keep && std::fs::remove_file(&path).is_ok() {
+            total -= size;
+        }
+    }
+}
+
+/// Load, or build and save, the indexes of `repo`.
+pub(crate) fn load_or_build(
+    repo: &Repo,
+    cache: Option<&IndexCache>,
+    build: impl FnOnce() -> Indexes,
+) -> (Indexes, IndexReport) {
+    let start = Instant::now();
+    let digest = digest(repo);
+    let mut warning = None;
+    if let Some(cache) = cache {
+        match load(repo, cache, &digest) {
+            Ok(Some((indexes, bytes))) => {
+                let report = IndexReport {
+                    source: "disk",
+                    path: Some(cache.pack_path(&digest)),
+                    digest,
+                    bytes,
+                    symbols: indexes.symbols.len(),
+                    elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
+                    warning: None,
+                };
+                return (indexes, report);
+            }
+            Ok(None) => {}
+            Err(why) => warning = Some(format!("index cache ignored ({why}); rebuilt")),
+        }
+    }
+    let indexes = build();
+    let mut bytes = 0;
+    if let Some(cache) = cache {
+        match save(repo, cache, &digest, &indexes) {
+            Ok(n) => bytes = n,
+            Err(why) => warning = Some(why),
+        }
+    }
+    let report = IndexReport {
+        source: "built",
+        path: cache.map(|c| c.pack_path(&digest)),
+        digest,
+        bytes,
+        symbols: indexes.symbols.len(),
+        elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
+        warning,
+    };
+    (indexes, report)
+}
