@@ -160,3 +160,39 @@ def test_cli_json_text_and_errors(make_tree, tmp_path):
     assert missing.returncode == 1 and missing.stderr.startswith("acs: ")
     bad_commit = run_cli("--repo", str(root), "--commit", "HEAD", "x")
     assert bad_commit.returncode == 1
+
+
+class ScriptedPolicy:
+    """Yields its tasks one by one, the way a model streams a plan, and records when the
+    engine had already finished earlier tasks."""
+
+    name = "scripted"
+
+    def __init__(self, turns):
+        self.turns = turns
+
+    def plan(self, issue, history):
+        if len(history) >= len(self.turns):
+            return
+        yield from self.turns[len(history)]
+
+
+def test_a_streamed_plan_is_dispatched_task_by_task_and_bad_tasks_become_errors(repo):
+    policy = ScriptedPolicy(
+        [
+            [
+                {"id": 1, "tool": "symbols", "args": {"name": "apply_discount"}},
+                {"id": 2, "tool": "no_such_tool", "args": {}},
+                {"id": 3, "tool": "grep", "args": {"pattern": "("}},
+                {"id": 4, "tool": "read", "args": {"path": "$1.symbols[0].path"}},
+            ],
+            [{"id": 5, "tool": "find_files", "args": {"query": "pricing"}}],
+        ]
+    )
+    r = acs.localize(repo, "apply_discount is wrong", policy=policy, trajectory=True)
+    first, second = r["trajectory"]["turns"]
+    status = {o["id"]: o["status"] for o in first["outcomes"]}
+    assert status == {1: "ok", 2: "error", 3: "error", 4: "ok"}
+    assert "no_such_tool" in first["outcomes"][1]["error"]["message"]
+    assert second["outcomes"][0]["status"] == "ok"
+    assert top_file(r) == "shop/pricing.py"

@@ -63,3 +63,11 @@ _BY_KIND: dict[str, type[AcsError]] = {
 def error_for(kind: str, message: str) -> AcsError:
     """The exception for an error reported as data (a plan task's `error` field)."""
     return _BY_KIND.get(kind, AcsError)(message)
+
+
+def kind_of(error: AcsError) -> str:
+    """The data name of an error's class (the inverse of `error_for`)."""
+    for kind, cls in _BY_KIND.items():
+        if type(error) is cls:
+            return kind
+    return "error"

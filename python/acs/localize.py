@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, TypedDict
 
 from .baseline import Bm25Policy
-from .errors import InvalidArgumentError
+from .errors import AcsError, InvalidArgumentError, kind_of
 from .issue import parse_issue
 from .joiner import rank
 from .planner import DefaultPlanner
+from .plan import PlanRun
 from .policy import Policy, Turn
 from .repo import Repo
 from .types import Task, TaskOutcome
@@ -93,15 +95,16 @@ def localize(
         if left_s <= 0:
             break
         turn_start = time.perf_counter()
-        tasks = agent.plan(issue, turns)
+        tasks, rejected = dispatch(run, agent.plan(issue, turns))
         if not tasks:
             break
-        run.submit(tasks)
         deadline = time.perf_counter() + left_s
         finished: list[Task] = []
         outcomes: list[TaskOutcome] = []
         for task in tasks:
-            outcome = run.wait(task["id"], timeout=max(deadline - time.perf_counter(), 0.001))
+            outcome = rejected.get(task["id"]) or run.wait(
+                task["id"], timeout=max(deadline - time.perf_counter(), 0.001)
+            )
             if outcome is not None:
                 finished.append(task)
                 outcomes.append(outcome)
@@ -130,6 +133,53 @@ def localize(
             "turns": [t.to_json() for t in turns],
         }
     return result
+
+
+def dispatch(
+    run: PlanRun, proposed: Iterable[Task]
+) -> tuple[list[Task], dict[int, TaskOutcome]]:
+    """Submit a policy's tasks to the running plan. A list is submitted at once (so greps
+    that become ready together are fused); any other iterable, such as a model streaming its
+    plan, is submitted task by task as it yields them, so the engine works while the policy
+    is still writing. A task the executor refuses (unknown tool, bad arguments, reference to
+    an unknown task) becomes an error outcome the policy sees next turn, not a crash."""
+    tasks: list[Task] = []
+    rejected: dict[int, TaskOutcome] = {}
+
+    def submit(batch: list[Task]) -> None:
+        try:
+            run.submit(batch)
+        except AcsError as e:
+            if len(batch) > 1:  # find the culprits, keep the rest
+                for task in batch:
+                    submit([task])
+                return
+            task = batch[0]
+            rejected[task.get("id", -1)] = refused(task, e)
+
+    if isinstance(proposed, list):
+        tasks = proposed
+        if tasks:
+            submit(tasks)
+        return tasks, rejected
+    for task in proposed:
+        tasks.append(task)
+        submit([task])
+    return tasks, rejected
+
+
+def refused(task: Mapping[str, Any], error: AcsError) -> TaskOutcome:
+    return {
+        "id": task.get("id", -1),
+        "tool": task.get("tool", "?"),
+        "status": "error",
+        "error": {"kind": kind_of(error), "message": str(error)},
+        "deps": [],
+        "submitted_ms": 0.0,
+        "started_ms": 0.0,
+        "elapsed_ms": 0.0,
+        "fused": 1,
+    }
 
 
 async def localize_async(repo: Repo, issue: str, **options: Any) -> LocalizeResult:

@@ -3,7 +3,7 @@ planners later) implements `Policy`, so the agent loop does not care which one r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,10 +23,15 @@ class Turn:
 
 
 class Policy(Protocol):
-    """Proposes the next tasks from the issue and the turns so far; an empty list ends the
+    """Proposes the next tasks from the issue and the turns so far; proposing none ends the
     search. Task ids must be unique across the whole run (later turns may reference earlier
-    tasks' results)."""
+    tasks' results).
+
+    `plan` may return a list (submitted at once) or any iterable, such as a generator that
+    yields each task as a model finishes writing it: the loop submits each one as it arrives.
+    A policy may also define `rank(signals, turns, issue, top_k)` to produce the final answer
+    itself (the default is `acs.joiner.rank`)."""
 
     name: str
 
-    def plan(self, issue: str, history: Sequence[Turn]) -> list[Task]: ...
+    def plan(self, issue: str, history: Sequence[Turn]) -> Iterable[Task]: ...
