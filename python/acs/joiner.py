@@ -1,11 +1,15 @@
 """The joiner: turns the evidence of a run into ranked files, functions and line ranges,
 each with a score in [0, 1], and cuts the list where confidence drops.
 
-Signals and their weights (the evaluation harness will tune them on the development set):
-a file or definition named by the issue (path, stack frame, identifier) is strong evidence;
-BM25 similarity to the issue text is broad but weak; a literal error message found in a file
-is strong. Tests, docs, examples and vendored code are down-weighted unless the issue itself
-points there.
+Signals: a file or definition named by the issue (path, stack frame, identifier), a literal
+error message found in a file, and BM25 similarity of files and functions to the issue text.
+Tests, docs, examples and vendored code are down-weighted unless the issue names a test, and
+non-source files (prose, data, configuration) are down-weighted always: gold patches edit
+source (all 449 gold files of the development set are `.py`, 5 of them tests or examples).
+
+The weights were tuned on the development set (`../shared/data/swe_gym_dev.jsonl`) by
+coordinate descent on file Acc@1 + Acc@5 + function Acc@10 + file and function F0.5, and
+checked by tuning on half of the instances and scoring the other half (1.42 -> 1.53 there).
 """
 
 from __future__ import annotations
@@ -20,19 +24,31 @@ from .issue import IssueSignals
 from .policy import Turn
 
 W_BM25_FILE = 1.0
-W_BM25_FUNCTION = 0.8
-W_PATH = 2.5
-W_FRAME = 2.0
+W_BM25_FUNCTION = 1.1
+W_PATH = 1.25
+W_FRAME = 0.7
 W_SYMBOL = 1.5
-W_STRING = 1.5
+W_STRING = 2.0
+W_DRILL = 0.5
+W_FUNCTION_TO_FILE = 0.5  # share of a function's evidence its file receives
 W_FUZZY = 0.6  # a near miss of a name is weaker than the name itself
-DOWNWEIGHT = 0.35
+DOWNWEIGHT = 0.06
 CUT = 0.35  # keep what scores at least this fraction of the best
 
 _AUXILIARY = re.compile(
-    r"(^|/)(tests?|testing|docs?|examples?|benchmarks?|vendor|third_party|_vendor)(/|$)|"
-    r"(^|/)test_[^/]*$|_test\.\w+$|(^|/)conftest\.py$"
+    r"(^|/)(tests?|testing|test[-_]data|testdata|fixtures|docs?|examples?|benchmarks?|"
+    r"vendor|vendored|third_party|_vendor|typeshed|website)(/|$)|"
+    r"(^|/)test_[^/]*$|_tests?\.\w+$|(^|/)conftest\.py$"
 )
+# Source code a fix edits; prose, data and configuration rarely are the fix.
+_SOURCE = re.compile(
+    r"\.(py|pyx|pxd|js|jsx|mjs|ts|tsx|go|rs|java|kt|scala|c|cc|cpp|cxx|h|hh|hpp|cs|rb|php|"
+    r"swift|m|mm|lua|sh|r|jl|ex|exs|erl|hs|ml|clj|dart|vue|svelte)$",
+    re.I,
+)
+NON_SOURCE = 0.3
+# The issue is about tests when it names a test file or a test function.
+_TEST_MENTION = re.compile(r"(^|[\s/`'\"(])(tests?/|test_\w+|\w+_test\.\w+|conftest\.py)")
 
 
 def is_auxiliary(path: str) -> bool:
@@ -64,9 +80,11 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
             result, args = outcome["result"], task["args"]
             match task["tool"]:
                 case "bm25" if args.get("level") == "function":
+                    # A ranking inside chosen files (drill-down) is normalised to its own best.
+                    weight = W_DRILL if args.get("include") else W_BM25_FUNCTION
                     for hit, s in _normalised(result["hits"]):
                         key = (hit["path"], hit["name"])
-                        ev.functions[key] += W_BM25_FUNCTION * s
+                        ev.functions[key] += weight * s
                         ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
                 case "bm25":
                     for hit, s in _normalised(result["hits"]):
@@ -109,14 +127,16 @@ def rank(
     signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int
 ) -> dict[str, list[dict[str, Any]]]:
     ev = collect(signals, turns)
-    mentions_tests = bool(re.search(r"\btests?\b|pytest|unittest", issue, re.I))
+    mentions_tests = bool(_TEST_MENTION.search(issue))
     files = dict(ev.files)
     # A function's evidence is also evidence for its file.
     for (path, _), s in ev.functions.items():
-        files[path] = files.get(path, 0.0) + 0.5 * s
+        files[path] = files.get(path, 0.0) + W_FUNCTION_TO_FILE * s
     for path in files:
         if is_auxiliary(path) and not mentions_tests:
             files[path] *= DOWNWEIGHT
+        if not _SOURCE.search(path):
+            files[path] *= NON_SOURCE
     ranked_files = _cut(sorted(files.items(), key=lambda kv: (-kv[1], kv[0])), top_k)
     top = ranked_files[0][1] if ranked_files else 1.0
     file_score = {p: s / top for p, s in ranked_files}

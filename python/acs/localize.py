@@ -13,8 +13,8 @@ from .baseline import Bm25Policy
 from .errors import AcsError, InvalidArgumentError, kind_of
 from .issue import parse_issue
 from .joiner import rank
-from .planner import DefaultPlanner
 from .plan import PlanRun
+from .planner import DefaultPlanner
 from .policy import Policy, Turn
 from .repo import Repo
 from .types import Task, TaskOutcome
@@ -135,9 +135,7 @@ def localize(
     return result
 
 
-def dispatch(
-    run: PlanRun, proposed: Iterable[Task]
-) -> tuple[list[Task], dict[int, TaskOutcome]]:
+def dispatch(run: PlanRun, proposed: Iterable[Task]) -> tuple[list[Task], dict[int, TaskOutcome]]:
     """Submit a policy's tasks to the running plan. A list is submitted at once (so greps
     that become ready together are fused); any other iterable, such as a model streaming its
     plan, is submitted task by task as it yields them, so the engine works while the policy

@@ -7,12 +7,15 @@ from collections.abc import Sequence
 from itertools import count
 
 from .issue import IssueSignals, parse_issue
+from .joiner import rank
 from .policy import Turn
 from .types import Task
 
 MAX_IDENTIFIERS = 10
 MAX_PATHS = 6
 MAX_STRINGS = 3
+DRILL_FILES = 3  # candidate files the drill-down turn looks into
+DRILL_FUNCTIONS = 5  # functions ranked per drilled file
 
 
 class DefaultPlanner:
@@ -32,13 +35,33 @@ class DefaultPlanner:
         if not history:
             return self.first_turn(issue)
         if len(history) == 1:
-            return self.misspellings_turn(history)
+            next_id = max(t["id"] for t in history[0].tasks) + 1
+            fuzzy = self.misspellings_turn(history, next_id)
+            return fuzzy + self.drill_down_turn(issue, history, next_id + len(fuzzy))
         return []
 
-    def misspellings_turn(self, history: Sequence[Turn]) -> list[Task]:
+    def drill_down_turn(self, issue: str, history: Sequence[Turn], next_id: int) -> list[Task]:
+        """When the first round named candidate files but none of their functions, rank the
+        functions inside the best files against the issue (a search limited to those files
+        reaches functions the repository-wide ranking left out), and outline them for the
+        trajectory."""
+        ranked = rank(self.signals(issue), history, issue, top_k=DRILL_FILES)
+        files = [f["path"] for f in ranked["files"]]
+        with_functions = {f["path"] for f in ranked["functions"]}
+        tasks: list[Task] = []
+        for path in files:
+            if path in with_functions:
+                continue
+            args = {"query": issue, "level": "function", "include": [path]}
+            args["limit"] = DRILL_FUNCTIONS
+            tasks.append({"id": next_id, "tool": "bm25", "args": args})
+            tasks.append({"id": next_id + 1, "tool": "outline", "args": {"path": path}})
+            next_id += 2
+        return tasks
+
+    def misspellings_turn(self, history: Sequence[Turn], next_id: int) -> list[Task]:
         """Identifiers that named no definition may be misspelled: look them up fuzzily."""
         first = history[0]
-        next_id = max(t["id"] for t in first.tasks) + 1
         tasks: list[Task] = []
         for task, outcome in zip(first.tasks, first.outcomes, strict=True):
             if task["tool"] != "symbols" or task["args"].get("mode", "exact") != "exact":

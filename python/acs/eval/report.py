@@ -1,0 +1,492 @@
+"""Evaluation reports: a JSON summary, a markdown table (every policy beside the BM25
+baseline, with the gap), plots, and a side-by-side comparison of two runs.
+
+Accuracy counts every row: a failed run (error or timeout) has an empty prediction, scored
+against the gold locations when they are known and zero at every level when they are not.
+Latency without index (`latency_ms`: `localize` with every index ready) is over the runs that
+finished; latency with index (`open_ms + index_ms + latency_ms`: opening the commit, loading
+or building the indexes, searching) also counts each timeout at the time it was given, so a
+slow tail is not hidden."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .metrics import ACC_K, LEVELS, aggregate
+from .runner import STATUSES, read_rows
+
+SUMMARY = "summary.json"
+MARKDOWN = "report.md"
+RESULTS = "results.jsonl"
+PLOTS = ("latency.png", "accuracy_by_repo.png", "accuracy_by_level.png")
+
+# What the markdown shows per level (summary.json has every metric).
+SHOWN = {
+    "file": [*(f"acc@{k}" for k in ACC_K["file"]), "precision", "recall", "f1"],
+    "module": [*(f"acc@{k}" for k in ACC_K["module"]), "precision", "recall", "f1"],
+    "function": [*(f"acc@{k}" for k in ACC_K["function"]), "precision", "recall", "f1"],
+    "line": ["precision", "recall", "f1", "f0.5"],
+}
+BY_REPO = [("file", "acc@1"), ("file", "acc@5"), ("function", "acc@10")]
+
+
+# -- summary ----------------------------------------------------------------------------------
+
+
+def distribution(values: Iterable[float | None]) -> dict[str, float | int | None]:
+    """n, mean, p50, p95 and max (linear interpolation between ranks)."""
+    xs = sorted(float(v) for v in values if v is not None)
+    if not xs:
+        return {"n": 0, "mean": None, "p50": None, "p95": None, "max": None}
+    return {
+        "n": len(xs),
+        "mean": round(sum(xs) / len(xs), 3),
+        "p50": round(_quantile(xs, 0.5), 3),
+        "p95": round(_quantile(xs, 0.95), 3),
+        "max": round(xs[-1], 3),
+    }
+
+
+def _quantile(xs: Sequence[float], q: float) -> float:
+    pos = q * (len(xs) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def with_index_ms(row: Mapping[str, Any]) -> float | None:
+    """The latency of a run with opening and index building, or a timeout's time."""
+    if row["status"] == "ok":
+        return (row.get("open_ms") or 0.0) + (row.get("index_ms") or 0.0) + row["latency_ms"]
+    if row["status"] == "timeout":
+        return row.get("elapsed_ms")
+    return None
+
+
+def _tally(values: Iterable[str | None]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        if v is not None:
+            out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    xs = list(values)
+    return round(sum(xs) / len(xs), 3) if xs else None
+
+
+def policy_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    ok = [r for r in rows if r["status"] == "ok"]
+    counts = {"total": len(rows), **{s: sum(r["status"] == s for r in rows) for s in STATUSES}}
+    depth = max((len(r["calls_per_turn"] or []) for r in ok), default=0)
+    by_turn = [
+        _mean(r["calls_per_turn"][i] for r in ok if len(r["calls_per_turn"] or []) > i)
+        for i in range(depth)
+    ]
+    by_repo: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        by_repo.setdefault(r["repo"], []).append(r)
+    return {
+        "counts": counts,
+        "metrics": aggregate(r["metrics"] for r in rows),
+        "latency_ms": distribution(r["latency_ms"] for r in ok),
+        "latency_with_index_ms": distribution(with_index_ms(r) for r in rows),
+        "index_ms": distribution(r["index_ms"] for r in ok),
+        "open_ms": distribution(r["open_ms"] for r in ok),
+        "index_sources": _tally(r.get("index_source") for r in ok),
+        "turns_mean": _mean(r["turns"] for r in ok),
+        "tool_calls_mean": _mean(r["tool_calls"] for r in ok),
+        "calls_per_turn_mean": _mean(r["tool_calls"] / r["turns"] for r in ok if r["turns"]),
+        "calls_per_turn_by_turn": by_turn,
+        "by_repo": {
+            repo: {"n": len(rs), "metrics": aggregate(r["metrics"] for r in rs)}
+            for repo, rs in sorted(by_repo.items())
+        },
+    }
+
+
+def metric_gap(
+    a: Mapping[str, Mapping[str, float]], b: Mapping[str, Mapping[str, float]]
+) -> dict[str, dict[str, float]]:
+    """a - b for every metric both have (`n` left out)."""
+    return {
+        level: {
+            m: round(v - b[level][m], 6) for m, v in a[level].items() if m != "n" and m in b[level]
+        }
+        for level in a
+        if level in b
+    }
+
+
+def summarize(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    baseline: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The summary of a run's rows: per policy (in first-seen order), counts, metrics per
+    level, latency, turns and tool calls, accuracy per repository; and each policy's gap to
+    the baseline (policy minus baseline)."""
+    policies = list(dict.fromkeys(r["policy"] for r in rows))
+    per = {p: policy_summary([r for r in rows if r["policy"] == p]) for p in policies}
+    gap = {}
+    if baseline in per:
+        base = per[baseline]["metrics"]
+        gap = {p: metric_gap(s["metrics"], base) for p, s in per.items() if p != baseline}
+    ids = list(dict.fromkeys(r["instance_id"] for r in rows))
+    return {
+        "meta": dict(meta or {}),
+        "instances": len(ids),
+        "repositories": len({r["repo"] for r in rows}),
+        "policies": policies,
+        "baseline": baseline if baseline in per else None,
+        "per_policy": per,
+        "gap": gap,
+        "instance_ids": ids,
+    }
+
+
+# -- markdown ---------------------------------------------------------------------------------
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}"
+
+
+def _signed(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:+.1f}"
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"{v / 1000:.2f} s" if v >= 10_000 else f"{v:.0f} ms"
+
+
+def _dist(d: Mapping[str, Any]) -> str:
+    return " / ".join(_ms(d[k]) for k in ("p50", "p95", "max"))
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) -> list[str]:
+    out = ["| " + " | ".join(header) + " |"]
+    out.append("|" + "|".join("---" if i < left else "---:" for i in range(len(header))) + "|")
+    out.extend("| " + " | ".join(r) + " |" for r in rows)
+    return out
+
+
+def _metric(summary: Mapping[str, Any], level: str, name: str) -> float | None:
+    return summary["metrics"].get(level, {}).get(name)
+
+
+def accuracy_table(
+    columns: Sequence[tuple[str, Mapping[str, Any]]],
+    gaps: Sequence[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = (),
+) -> list[str]:
+    """Rows of (level, metric); a column per (label, policy summary) and per gap
+    (label, minuend summary, subtrahend summary). Percentages."""
+    header = ["level", "metric", *(c for c, _ in columns), *(g for g, _, _ in gaps)]
+    body = []
+    for level in LEVELS:
+        if not any(level in s["metrics"] for _, s in columns):
+            continue
+        ns = [str(s["metrics"].get(level, {}).get("n", 0)) for _, s in columns]
+        body.append([level, "n", *ns, *("" for _ in gaps)])
+        for name in SHOWN[level]:
+            values = [_pct(_metric(s, level, name)) for _, s in columns]
+            diffs = []
+            for _, a, b in gaps:
+                x, y = _metric(a, level, name), _metric(b, level, name)
+                diffs.append(_signed(x - y) if x is not None and y is not None else "–")
+            body.append(["", name, *values, *diffs])
+    return _table(header, body, left=2)
+
+
+def runs_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    def row(label: str, f: Any) -> list[str]:
+        return [label, *(f(s) for _, s in columns)]
+
+    def num(v: float | None) -> str:
+        return "–" if v is None else f"{v:.2f}"
+
+    body = [
+        row(
+            "runs ok / error / timeout",
+            lambda s: "{ok} / {error} / {timeout}".format(**s["counts"]),
+        ),
+        row("latency p50 / p95 / max", lambda s: _dist(s["latency_ms"])),
+        row("with index p50 / p95 / max", lambda s: _dist(s["latency_with_index_ms"])),
+        row(
+            "index from",
+            lambda s: ", ".join(f"{k} {v}" for k, v in s["index_sources"].items()) or "–",
+        ),
+        row(
+            "open p50 / index p50",
+            lambda s: f"{_ms(s['open_ms']['p50'])} / {_ms(s['index_ms']['p50'])}",
+        ),
+        row("turns (mean)", lambda s: num(s["turns_mean"])),
+        row("tool calls (mean)", lambda s: num(s["tool_calls_mean"])),
+        row("tool calls per turn (mean)", lambda s: num(s["calls_per_turn_mean"])),
+        row(
+            "tool calls in turn 1, 2, …",
+            lambda s: ", ".join(num(v) for v in s["calls_per_turn_by_turn"]) or "–",
+        ),
+    ]
+    return _table(["", *(c for c, _ in columns)], body)
+
+
+def repo_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    repos = sorted({repo for _, s in columns for repo in s["by_repo"]})
+    header = ["repository", "n"]
+    for label, _ in columns:
+        header.extend(f"{label} {level} {m}" for level, m in BY_REPO)
+    body = []
+    for repo in repos:
+        n = max(s["by_repo"].get(repo, {}).get("n", 0) for _, s in columns)
+        cells = [repo, str(n)]
+        for _, s in columns:
+            metrics = s["by_repo"].get(repo, {}).get("metrics", {})
+            cells.extend(_pct(metrics.get(level, {}).get(m)) for level, m in BY_REPO)
+        body.append(cells)
+    return _table(header, body, left=1)
+
+
+def markdown(summary: Mapping[str, Any]) -> str:
+    meta = summary.get("meta", {})
+    base = summary.get("baseline")
+    per = summary["per_policy"]
+    label = {p: f"{p} (baseline)" if p == base else p for p in summary["policies"]}
+    columns = [(label[p], per[p]) for p in summary["policies"]]
+    gaps = (
+        [(f"{p} − {base}", per[p], per[base]) for p in summary["policies"] if p != base]
+        if base
+        else []
+    )
+    title = meta.get("dataset", "evaluation")
+    lines = [f"# acs eval: {title}", ""]
+    facts = [f"{summary['instances']} instances from {summary['repositories']} repositories"]
+    for key, text in (
+        ("top_k", "top_k {}"),
+        ("workers", "{} workers"),
+        ("timeout_s", "timeout {} s"),
+        ("wall_s", "wall time {:.0f} s"),
+    ):
+        if meta.get(key) is not None:
+            facts.append(text.format(meta[key]))
+    lines += [", ".join(facts) + ".", ""]
+    lines += ["## Accuracy (%)", ""]
+    lines += accuracy_table(columns, gaps)
+    lines += ["", "## Runs", ""]
+    lines += runs_table(columns)
+    lines += ["", "## By repository (%)", ""]
+    lines += repo_table(columns)
+    lines += [
+        "",
+        "Failed runs (error, timeout) count in every metric with an empty prediction. Latency "
+        "is `localize` with every index ready; with index adds opening the commit and loading "
+        "(disk) or building (built) the indexes, and counts timeouts at their time.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# -- plots ------------------------------------------------------------------------------------
+
+
+def plots(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], out: Path) -> list[Path]:
+    """latency.png, accuracy_by_repo.png and accuracy_by_level.png in `out` (matplotlib,
+    Agg). Returns the files written; none, with a note on stderr, without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+    except ImportError:
+        print("acs: no plots without matplotlib (pip install 'acs[eval]')", file=sys.stderr)
+        return []
+    policies = summary["policies"]
+    written = []
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    panels = [
+        (
+            "latency (indexes ready)",
+            lambda r: r["latency_ms"] if r["status"] == "ok" else None,
+        ),
+        ("latency with open + index", with_index_ms),
+    ]
+    for ax, (title, value) in zip(axes, panels, strict=True):
+        for p in policies:
+            xs = sorted(v for r in rows if r["policy"] == p and (v := value(r)) is not None)
+            if xs:
+                ys = [(i + 1) / len(xs) for i in range(len(xs))]
+                ax.step([max(x, 0.01) for x in xs], ys, where="post", label=p)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("ms (log scale)")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("fraction of runs")
+    axes[0].legend(loc="lower right")
+    written.append(_save(fig, out / PLOTS[0], plt))
+
+    repos = sorted({r["repo"] for r in rows})
+    sizes = {repo: len({r["instance_id"] for r in rows if r["repo"] == repo}) for repo in repos}
+    fig, axes = plt.subplots(
+        1, len(BY_REPO), figsize=(5 * len(BY_REPO), 0.45 * len(repos) + 2), sharey=True
+    )
+    for ax, (level, metric) in zip(axes, BY_REPO, strict=True):
+        _bars(
+            ax,
+            repos,
+            policies,
+            lambda p, repo, lv=level, m=metric: (
+                summary["per_policy"][p]["by_repo"]
+                .get(repo, {})
+                .get("metrics", {})
+                .get(lv, {})
+                .get(m)
+            ),
+            horizontal=True,
+            labels=[f"{repo} ({sizes[repo]})" for repo in repos],
+        )
+        ax.set_title(f"{level} {metric}")
+        ax.set_xlim(0, 100)
+    axes[0].legend(loc="lower right", fontsize="small")
+    written.append(_save(fig, out / PLOTS[1], plt))
+
+    keys = [(lv, f"acc@{k}") for lv in ("file", "module", "function") for k in ACC_K[lv]]
+    keys.append(("line", "f1"))
+    fig, ax = plt.subplots(figsize=(11, 4))
+    _bars(
+        ax,
+        [f"{lv}\n{m}" for lv, m in keys],
+        policies,
+        lambda p, label: (
+            summary["per_policy"][p]["metrics"]
+            .get(label.split("\n")[0], {})
+            .get(label.split("\n")[1])
+        ),
+        horizontal=False,
+    )
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("%")
+    ax.set_title("accuracy by level")
+    ax.legend(fontsize="small")
+    written.append(_save(fig, out / PLOTS[2], plt))
+    return written
+
+
+def _bars(
+    ax: Any,
+    groups: Sequence[str],
+    policies: Sequence[str],
+    value: Any,
+    *,
+    horizontal: bool,
+    labels: Sequence[str] | None = None,
+) -> None:
+    width = 0.8 / max(1, len(policies))
+    for i, p in enumerate(policies):
+        pos = [g + (i - (len(policies) - 1) / 2) * width for g in range(len(groups))]
+        vals = [100 * (value(p, g) or 0.0) for g in groups]
+        if horizontal:
+            ax.barh(pos, vals, height=width, label=p)
+        else:
+            ax.bar(pos, vals, width=width, label=p)
+    if horizontal:
+        ax.set_yticks(range(len(groups)), labels or groups)
+        ax.invert_yaxis()
+        ax.grid(True, axis="x", alpha=0.3)
+    else:
+        ax.set_xticks(range(len(groups)), labels or groups)
+        ax.grid(True, axis="y", alpha=0.3)
+
+
+def _save(fig: Any, path: Path, plt: Any) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# -- writing and comparing --------------------------------------------------------------------
+
+
+def write_report(
+    rows: Sequence[Mapping[str, Any]],
+    out: str | os.PathLike[str],
+    *,
+    baseline: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+    with_plots: bool = True,
+) -> dict[str, Any]:
+    """summary.json, report.md and the plots in `out`; returns the summary."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = summarize(rows, baseline=baseline, meta=meta)
+    (out / SUMMARY).write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
+    (out / MARKDOWN).write_text(markdown(summary), encoding="utf-8")
+    if with_plots and rows:
+        plots(summary, rows, out)
+    return summary
+
+
+class ReportError(Exception):
+    """A run folder that cannot be read."""
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A run's summary and its rows (only the instances and policies the summary covers)."""
+    d = Path(run_dir)
+    try:
+        summary = orjson.loads((d / SUMMARY).read_bytes())
+    except FileNotFoundError:
+        raise ReportError(f"{d} has no {SUMMARY} (not an `acs eval --out` folder?)") from None
+    except (OSError, orjson.JSONDecodeError) as e:
+        raise ReportError(f"cannot read {d / SUMMARY}: {e}") from e
+    ids = set(summary.get("instance_ids", ()))
+    policies = set(summary.get("policies", ()))
+    rows = [
+        r for r in read_rows(d / RESULTS) if r["instance_id"] in ids and r["policy"] in policies
+    ]
+    return summary, rows
+
+
+def compare(run_a: str | os.PathLike[str], run_b: str | os.PathLike[str]) -> str:
+    """Two runs side by side, on the instances both evaluated: accuracy per level and run
+    figures for each policy they share (or their first policies when they share none),
+    with B − A."""
+    sa, rows_a = load_run(run_a)
+    sb, rows_b = load_run(run_b)
+    common = {r["instance_id"] for r in rows_a} & {r["instance_id"] for r in rows_b}
+    if not common:
+        raise ReportError(f"{run_a} and {run_b} have no instance in common")
+    name_a, name_b = Path(run_a).resolve().name, Path(run_b).resolve().name
+    if name_a == name_b:
+        name_a, name_b = "A", "B"
+    a = summarize([r for r in rows_a if r["instance_id"] in common], baseline=sa.get("baseline"))
+    b = summarize([r for r in rows_b if r["instance_id"] in common], baseline=sb.get("baseline"))
+    shared = [p for p in a["policies"] if p in b["per_policy"]]
+    pairs = [(p, p) for p in shared] or [(a["policies"][0], b["policies"][0])]
+    lines = [f"# acs eval: {name_a} (A) vs {name_b} (B)", ""]
+    only = (len(sa.get("instance_ids", ())), len(sb.get("instance_ids", ())))
+    lines += [f"{len(common)} instances in common (A ran {only[0]}, B ran {only[1]}).", ""]
+    for pa, pb in pairs:
+        head = pa if pa == pb else f"{pa} (A) vs {pb} (B)"
+        left, right = a["per_policy"][pa], b["per_policy"][pb]
+        cols = [(f"A: {pa}", left), (f"B: {pb}", right)]
+        lines += [f"## {head}", ""]
+        lines += accuracy_table(cols, [("B − A", right, left)])
+        lines += [""]
+        lines += runs_table(cols)
+        lines += [""]
+    return "\n".join(lines)

@@ -1,0 +1,595 @@
+"""The evaluation runner: every policy (and the BM25 baseline) on every instance, in parallel
+worker processes, resumable, with a hard time limit per run.
+
+Scheduling. The engine caches file contents and parsed symbol tables per process, keyed by
+git blob id, so a worker is given the instances of one repository in base-commit order
+(consecutive commits share most blobs), the largest repositories first; a worker with nothing
+left takes the later half of the longest queue of another. Workers are separate processes
+(`spawn`), so a stuck one can be killed.
+
+Per instance, a worker opens the repository at the base commit (`open_ms`: read from git,
+with the worker's content cache as earlier instances left it), makes every index ready
+(`index_ms`, and `index_source`: `disk` when a pack of this content was in the on-disk index
+cache, `built` otherwise; `index_cache` False keeps indexes in memory only, so every instance
+builds them), computes the ground truth from the gold patch, then runs each policy on that
+snapshot: `latency_ms` is `localize` with the indexes ready, the search itself. `open_ms +
+index_ms + latency_ms` is the latency with index building, the same index cost for every
+policy (`localize` makes every index ready whatever the policy).
+
+Failures. A run that raises (a missing repository or commit, an engine error) is recorded as
+`error` with the message; a run that passes `timeout_s` (counted from when the worker takes
+the instance, or from the previous policy's result; the first policy's time includes opening,
+the index and the ground truth) is recorded as `timeout`, and its worker is killed and
+replaced. Both get an empty prediction scored against the gold locations when they are known,
+and zero at every level when they are not (no repository or commit to read them from), so
+they count in every metric.
+
+Resuming. Rows are appended to `results_path` and flushed as runs finish; a later run skips
+each (instance, policy) whose last row is `ok` with the same `top_k`, and runs failures again
+(a repository may have been added, a timeout may have been load); the last row of a pair is
+the one that counts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import InvalidArgumentError
+from ..localize import POLICIES
+from ..policy import Policy
+from .dataset import Instance
+from .groundtruth import GroundTruth
+from .metrics import Prediction, score
+from .repos import RepositoryMissing, commit_order, locate
+
+STATUSES = ("ok", "error", "timeout")
+STARTUP_GRACE_S = 60.0  # a fresh worker imports acs before it takes its first instance
+
+WorkItem = tuple[Instance, str, tuple[str, ...]]  # instance, git dir, policies left to run
+
+
+# -- policies ---------------------------------------------------------------------------------
+
+
+def policy_factory(name: str) -> Callable[[], Policy]:
+    """A registered policy (`acs.localize.POLICIES`), or `module:attribute` naming a class or
+    function that returns a new `Policy` (for policies outside acs)."""
+    if ":" in name:
+        module, _, attr = name.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as e:
+            raise InvalidArgumentError(f"cannot load policy {name}: {e}") from e
+        if not callable(factory):
+            raise InvalidArgumentError(f"policy {name} is not a class or function")
+        return factory
+    try:
+        return POLICIES[name]
+    except KeyError:
+        known = ", ".join(sorted(POLICIES))
+        raise InvalidArgumentError(
+            f"unknown policy {name!r} (known: {known}, or module:Class)"
+        ) from None
+
+
+# -- rows -------------------------------------------------------------------------------------
+
+
+def zero_metrics() -> dict[str, dict[str, float]]:
+    """Every metric of every level at zero: a failure whose gold locations are unknown."""
+    anything = GroundTruth(
+        files=("a",), modules=("a:A",), functions=("a:A.f",), lines={"a": ((1, 1),)}
+    )
+    return {
+        level: dict.fromkeys(metrics, 0.0)
+        for level, metrics in score(Prediction.empty(), anything).items()
+    }
+
+
+def make_row(
+    inst: Instance,
+    policy: str,
+    status: str,
+    *,
+    top_k: int,
+    error: str | None = None,
+    prediction: Mapping[str, Any] | None = None,
+    gold: Mapping[str, Any] | None = None,
+    timings: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    pred = Prediction.from_json(prediction) if prediction is not None else Prediction.empty()
+    metrics = score(pred, GroundTruth.from_json(gold)) if gold is not None else zero_metrics()
+    t = dict(timings or {})
+    return {
+        "instance_id": inst.instance_id,
+        "repo": inst.repo,
+        "base_commit": inst.base_commit,
+        "policy": policy,
+        "status": status,
+        "error": error,
+        "prediction": pred.to_json(),
+        "gold": gold,
+        "metrics": metrics,
+        "latency_ms": t.get("latency_ms"),
+        "index_ms": t.get("index_ms"),
+        "index_source": t.get("index_source"),
+        "open_ms": t.get("open_ms"),
+        "elapsed_ms": t.get("elapsed_ms"),
+        "turns": t.get("turns"),
+        "tool_calls": t.get("tool_calls"),
+        "calls_per_turn": t.get("calls_per_turn"),
+        "top_k": top_k,
+    }
+
+
+def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The rows of a results file, the last one of each (instance, policy); a line that is
+    not a JSON object (the tail of an interrupted write) is skipped."""
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    for line in data.splitlines():
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "instance_id" in row and "policy" in row:
+            key = (row["instance_id"], row["policy"])
+            last.pop(key, None)
+            last[key] = row
+    return list(last.values())
+
+
+class ResultsFile:
+    """Append-only jsonl of rows, flushed after each row."""
+
+    def __init__(self, path: Path, *, resume: bool) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and path.exists() and path.stat().st_size:
+            with path.open("rb") as f:
+                f.seek(-1, os.SEEK_END)
+                torn = f.read(1) != b"\n"
+            self._f = path.open("ab")
+            if torn:  # an interrupted write: end its line so the next row stands alone
+                self._f.write(b"\n")
+        else:
+            self._f = path.open("wb")
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self._f.write(orjson.dumps(row) + b"\n")
+        self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()
+
+
+# -- the worker process -----------------------------------------------------------------------
+
+
+def _one_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+
+
+def _worker_main(
+    conn: Connection, top_k: int, policy_names: Sequence[str], index_cache: str | bool
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
+    factories = {name: policy_factory(name) for name in policy_names}
+    while True:
+        try:
+            item = conn.recv()
+        except EOFError:
+            return
+        if item is None:
+            return
+        inst_json, git_dir, policies = item
+        inst = Instance(**inst_json)
+        conn.send(("start", inst.instance_id))
+        _run_instance(conn, inst, git_dir, policies, factories, top_k, index_cache)
+        conn.send(("done", inst.instance_id))
+
+
+def _run_instance(
+    conn: Connection,
+    inst: Instance,
+    git_dir: str,
+    policies: Sequence[str],
+    factories: Mapping[str, Callable[[], Policy]],
+    top_k: int,
+    index_cache: str | bool,
+) -> None:
+    from ..localize import localize
+    from ..repo import Repo
+    from .groundtruth import ground_truth
+
+    iid = inst.instance_id
+    t0 = time.perf_counter()
+    try:
+        repo = Repo.open(git_dir, commit=inst.base_commit, index_cache=index_cache)
+    except Exception as e:
+        conn.send(("gold", iid, None, {}))
+        where = f"cannot open {inst.repo} at {inst.base_commit[:12]}"
+        conn.send(("fail", iid, f"{where}: {_one_line(e)}"))
+        return
+    facts: dict[str, Any] = {"open_ms": round((time.perf_counter() - t0) * 1000, 3)}
+    try:
+        # Every index first, from the on-disk pack or built (and saved): the ground truth's
+        # outlines read the symbol index, which would otherwise be built without a pack.
+        t0 = time.perf_counter()
+        report = repo.index()
+        facts["index_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+        facts["index_source"] = report["source"]
+    except Exception as e:
+        conn.send(("gold", iid, None, facts))
+        conn.send(("fail", iid, f"index: {_one_line(e)}"))
+        return
+    try:
+        gold = ground_truth(repo, inst.patch).to_json()
+    except Exception as e:
+        conn.send(("gold", iid, None, facts))
+        conn.send(("fail", iid, f"ground truth: {_one_line(e)}"))
+        return
+    conn.send(("gold", iid, gold, facts))
+    for name in policies:
+        try:
+            result = localize(repo, inst.problem_statement, policy=factories[name](), top_k=top_k)
+            stats = result["stats"]
+            message = {
+                "status": "ok",
+                "prediction": Prediction.from_result(result).to_json(),
+                # The indexes are in memory already: what is left is the search itself.
+                "latency_ms": round(stats["latency_ms"] - stats.get("index_ms", 0.0), 3),
+                "turns": stats["turns"],
+                "tool_calls": stats["tool_calls"],
+                "calls_per_turn": stats["calls_per_turn"],
+            }
+        except Exception as e:
+            message = {"status": "error", "error": _one_line(e)}
+        conn.send(("row", iid, name, message))
+
+
+# -- the parent: scheduling, time limits, results ---------------------------------------------
+
+
+@dataclass
+class _Slot:
+    queue: deque[WorkItem] = field(default_factory=deque)
+    process: Any = None
+    conn: Connection | None = None
+    item: WorkItem | None = None
+    left: list[str] = field(default_factory=list)  # policies of `item` without a row yet
+    gold: dict[str, Any] | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # open_ms, index_ms, index_source
+    started: bool = False
+    step_start: float = 0.0
+    deadline: float = 0.0
+
+
+class _Runner:
+    def __init__(
+        self,
+        *,
+        all_policies: Sequence[str],
+        workers: int,
+        timeout_s: float,
+        top_k: int,
+        index_cache: str | bool,
+        results: ResultsFile,
+        on_row: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self.all_policies = tuple(all_policies)
+        self.timeout_s = timeout_s
+        self.top_k = top_k
+        self.index_cache = index_cache
+        self.results = results
+        self.on_row = on_row
+        self.ctx = mp.get_context("spawn")
+        self.slots = [_Slot() for _ in range(max(1, workers))]
+        self.groups: deque[deque[WorkItem]] = deque()
+
+    # rows
+
+    def record(self, inst: Instance, policy: str, status: str, **kw: Any) -> None:
+        row = make_row(inst, policy, status, top_k=self.top_k, **kw)
+        self.results.write(row)
+        self.on_row(row)
+
+    # workers
+
+    def start_worker(self, slot: _Slot) -> None:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(
+            target=_worker_main,
+            args=(child, self.top_k, self.all_policies, self.index_cache),
+            name="acs-eval-worker",
+            daemon=True,
+        )
+        proc.start()
+        child.close()
+        slot.process, slot.conn = proc, parent
+
+    def stop_worker(self, slot: _Slot, *, kill: bool) -> None:
+        if slot.process is None:
+            return
+        if not kill and slot.conn is not None:
+            try:
+                slot.conn.send(None)
+            except OSError:
+                kill = True
+        if kill:
+            slot.process.kill()
+        slot.process.join(timeout=None if kill else 10)
+        if slot.process.is_alive():
+            slot.process.kill()
+            slot.process.join()
+        if slot.conn is not None:
+            slot.conn.close()
+        slot.process = slot.conn = None
+
+    def next_item(self, slot: _Slot) -> WorkItem | None:
+        if not slot.queue and self.groups:
+            slot.queue = self.groups.popleft()
+        if not slot.queue:
+            victim = max(self.slots, key=lambda s: len(s.queue))
+            n = len(victim.queue) // 2
+            if n == 0:
+                return None
+            stolen = [victim.queue.pop() for _ in range(n)]
+            slot.queue.extend(reversed(stolen))
+        return slot.queue.popleft()
+
+    def dispatch(self, slot: _Slot, item: WorkItem) -> None:
+        if slot.process is not None and not slot.process.is_alive():
+            self.stop_worker(slot, kill=True)  # died while idle
+        if slot.process is None:
+            self.start_worker(slot)
+        assert slot.conn is not None
+        inst, git_dir, policies = item
+        slot.item, slot.left = item, list(policies)
+        slot.gold, slot.facts, slot.started = None, {}, False
+        slot.step_start = time.monotonic()
+        slot.deadline = slot.step_start + STARTUP_GRACE_S + self.timeout_s
+        try:
+            slot.conn.send((inst.to_json(), git_dir, tuple(policies)))
+        except OSError:
+            code = slot.process.exitcode
+            self.stop_worker(slot, kill=True)
+            self.finish_item(slot, f"worker died (exit code {code})")
+
+    def finish_item(self, slot: _Slot, reason: str | None, status: str = "error") -> None:
+        """The item's worker is gone: `reason` for its running policy, the rest run again."""
+        assert slot.item is not None
+        inst, git_dir, _ = slot.item
+        if slot.left and reason is not None:
+            elapsed = (time.monotonic() - slot.step_start) * 1000
+            self.record(
+                inst,
+                slot.left[0],
+                status,
+                error=reason,
+                gold=slot.gold,
+                timings={**slot.facts, "elapsed_ms": round(elapsed, 3)},
+            )
+            rest = slot.left[1:]
+            if rest:
+                slot.queue.appendleft((inst, git_dir, tuple(rest)))
+        slot.item, slot.left = None, []
+
+    def handle(self, slot: _Slot, message: tuple[Any, ...]) -> None:
+        assert slot.item is not None
+        inst = slot.item[0]
+        now = time.monotonic()
+        match message:
+            case ("start", _):
+                slot.started = True
+                slot.step_start, slot.deadline = now, now + self.timeout_s
+            case ("gold", _, gold, facts):
+                slot.gold = gold
+                slot.facts.update(facts)
+            case ("fail", _, error):
+                for policy in slot.left:
+                    self.record(
+                        inst, policy, "error", error=error, gold=slot.gold, timings=slot.facts
+                    )
+                slot.left = []
+            case ("row", _, policy, data):
+                data = dict(data)
+                status, error = data.pop("status"), data.pop("error", None)
+                prediction = data.pop("prediction", None)
+                data["elapsed_ms"] = round((now - slot.step_start) * 1000, 3)
+                data.update(slot.facts)
+                self.record(
+                    inst,
+                    policy,
+                    status,
+                    error=error,
+                    prediction=prediction,
+                    gold=slot.gold,
+                    timings=data,
+                )
+                if policy in slot.left:
+                    slot.left.remove(policy)
+                slot.step_start, slot.deadline = now, now + self.timeout_s
+            case ("done", _):
+                for policy in slot.left:  # cannot happen; never lose a row silently
+                    self.record(inst, policy, "error", error="worker returned no result")
+                slot.item, slot.left = None, []
+
+    def run(self, groups: Iterable[deque[WorkItem]]) -> None:
+        self.groups = deque(sorted(groups, key=len, reverse=True))
+        try:
+            self._loop()
+        finally:
+            for slot in self.slots:
+                self.stop_worker(slot, kill=True)
+
+    def _loop(self) -> None:
+        while True:
+            for slot in self.slots:
+                if slot.item is None:
+                    item = self.next_item(slot)
+                    if item is None:
+                        self.stop_worker(slot, kill=False)
+                    else:
+                        self.dispatch(slot, item)
+            busy = [s for s in self.slots if s.item is not None]
+            if not busy:
+                return
+            timeout = max(0.0, min(s.deadline for s in busy) - time.monotonic())
+            waitables: list[Any] = [s.conn for s in busy] + [s.process.sentinel for s in busy]
+            ready = set(wait(waitables, timeout=timeout))
+            for slot in busy:
+                if slot.conn in ready or slot.process.sentinel in ready:
+                    self.drain(slot)
+            now = time.monotonic()
+            for slot in busy:
+                if slot.item is not None and now >= slot.deadline:
+                    limit = self.timeout_s if slot.started else STARTUP_GRACE_S + self.timeout_s
+                    what = "" if slot.started else " (the worker did not start)"
+                    self.stop_worker(slot, kill=True)
+                    self.finish_item(slot, f"no result after {limit:g} s{what}", "timeout")
+
+    def drain(self, slot: _Slot) -> None:
+        assert slot.conn is not None
+        try:
+            while slot.item is not None and slot.conn.poll():
+                self.handle(slot, slot.conn.recv())
+        except (EOFError, OSError):
+            pass
+        if slot.item is not None and not slot.process.is_alive():
+            code = slot.process.exitcode
+            self.stop_worker(slot, kill=True)
+            self.finish_item(slot, f"worker died (exit code {code})")
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+
+def run_policies(policies: Sequence[str], baseline: str | None) -> tuple[str, ...]:
+    names = list(dict.fromkeys(policies))
+    if baseline and baseline not in names:
+        names.append(baseline)
+    return tuple(names)
+
+
+def evaluate(
+    instances: Sequence[Instance],
+    *,
+    repos_dir: str | os.PathLike[str],
+    policies: Sequence[str] = ("default",),
+    baseline: str | None = "bm25",
+    workers: int = 2,
+    timeout_s: float = 120.0,
+    results_path: str | os.PathLike[str],
+    resume: bool = True,
+    progress: bool = True,
+    top_k: int = 10,
+    clone: bool = False,
+    clone_dir: str | os.PathLike[str] | None = None,
+    index_cache: str | os.PathLike[str] | bool = True,
+) -> list[dict[str, Any]]:
+    """Run every policy and the baseline on every instance; returns one row per (instance,
+    policy) in instance order, reused rows included (see the module docstring)."""
+    if workers < 1 or top_k < 1 or timeout_s <= 0:
+        raise InvalidArgumentError("workers and top_k must be at least 1, timeout positive")
+    names = run_policies(policies, baseline)
+    index_cache = index_cache if isinstance(index_cache, bool) else os.fspath(index_cache)
+    if not names:
+        raise InvalidArgumentError("no policy to evaluate")
+    for name in names:
+        policy_factory(name)  # an unknown policy fails here, not in every worker
+    ids = [inst.instance_id for inst in instances]
+    if len(set(ids)) != len(ids):
+        raise InvalidArgumentError("instance ids must be unique")
+
+    path = Path(results_path)
+    done: dict[tuple[str, str], dict[str, Any]] = {}
+    if resume:
+        for row in read_rows(path):
+            if row.get("status") == "ok" and row.get("top_k") == top_k:
+                done[(row["instance_id"], row["policy"])] = row
+    todo: dict[str, list[tuple[Instance, tuple[str, ...]]]] = {}
+    n_todo = 0
+    for inst in instances:
+        left = tuple(n for n in names if (inst.instance_id, n) not in done)
+        if left:
+            todo.setdefault(inst.repo, []).append((inst, left))
+            n_todo += len(left)
+
+    fresh: dict[tuple[str, str], dict[str, Any]] = {}
+    counts = dict.fromkeys(STATUSES, 0)
+    bar = _progress_bar(n_todo, len(done), progress)
+
+    def on_row(row: dict[str, Any]) -> None:
+        fresh[(row["instance_id"], row["policy"])] = row
+        counts[row["status"]] += 1
+        if bar is not None:
+            bar.set_postfix(counts, refresh=False)
+            bar.update(1)
+
+    results = ResultsFile(path, resume=resume)
+    runner = _Runner(
+        all_policies=names,
+        workers=workers,
+        timeout_s=timeout_s,
+        top_k=top_k,
+        index_cache=index_cache,
+        results=results,
+        on_row=on_row,
+    )
+    try:
+        groups = []
+        for repo, items in todo.items():
+            try:
+                git_dir = locate(repos_dir, repo, clone=clone, cache_dir=clone_dir)
+            except RepositoryMissing as e:
+                for inst, left in items:
+                    for name in left:
+                        runner.record(inst, name, "error", error=str(e))
+                continue
+            order = {
+                c: i for i, c in enumerate(commit_order(git_dir, (i.base_commit for i, _ in items)))
+            }
+            items.sort(key=lambda pair: order.get(pair[0].base_commit, len(order)))
+            groups.append(deque((inst, str(git_dir), left) for inst, left in items))
+        runner.run(groups)
+    finally:
+        results.close()
+        if bar is not None:
+            bar.close()
+    rows = []
+    for inst in instances:
+        for name in names:
+            key = (inst.instance_id, name)
+            row = fresh.get(key) or done.get(key)
+            if row is not None:
+                rows.append(row)
+    return rows
+
+
+def _progress_bar(total: int, reused: int, enabled: bool) -> Any:
+    if not enabled or total == 0:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        print("acs: no progress bar without tqdm (pip install 'acs[eval]')", file=sys.stderr)
+        return None
+    desc = f"eval ({reused} reused)" if reused else "eval"
+    return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, dynamic_ncols=True)

@@ -1,0 +1,435 @@
+"""`acs eval`: datasets, repository layouts, the runner (parallel, resumable, time-limited),
+the report and the comparison, end to end on git repositories made here."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import orjson
+import pytest
+
+import acs
+from acs.cli import main
+from acs.eval.dataset import DatasetError, Instance, load_instances
+from acs.eval.report import compare, distribution, summarize
+from acs.eval.repos import RepositoryMissing, commit_order, find_repository, locate
+from acs.eval.runner import evaluate, read_rows
+from conftest import GIT_ENV
+
+PARSER = '''"""Headers."""
+
+
+def parse_header(text):
+    """The header of a message."""
+    name, _, value = text.partition(":")
+    return name.strip(), value.strip()
+
+
+def parse_body(text):
+    return text.split("\\n\\n", 1)[-1]
+'''
+
+RENDER = '''"""Drawing."""
+
+
+class Renderer:
+    def __init__(self, color="black"):
+        self.color = color
+
+    def draw(self, shape):
+        return f"{shape} in black"
+
+    def clear(self):
+        return ""
+'''
+
+TESTS = """from pkg.parser import parse_header
+
+
+def test_parse_header():
+    assert parse_header("a: b") == ("a", "b")
+"""
+
+ISSUES = {
+    "acme__widgets-1": "parse_header crashes with ValueError on an empty header line",
+    "acme__widgets-2": "Renderer.draw ignores the color given to the renderer and draws black",
+}
+
+
+def _patch(root: Path, a: str, b: str) -> str:
+    out = subprocess.run(
+        ["git", "diff", a, b], cwd=root, env=GIT_ENV, check=True, capture_output=True, text=True
+    )
+    return out.stdout
+
+
+@pytest.fixture
+def world(tmp_path, make_git):
+    """A repository `acme/widgets` (a bare mirror under repos/), two real instances, one of a
+    repository that is not there and one at a commit that does not exist."""
+    root, (c0, c1, c2) = make_git(
+        {
+            "pkg/__init__.py": "",
+            "pkg/parser.py": PARSER,
+            "pkg/render.py": RENDER,
+            "tests/test_parser.py": TESTS,
+            "README.md": "widgets: parse headers and render shapes\n",
+        },
+        {
+            "pkg/parser.py": PARSER.replace(
+                "    name, _,", "    if not text:\n        return '', ''\n    name, _,"
+            )
+        },
+        {"pkg/render.py": RENDER.replace('in black"', 'in {self.color}"')},
+    )
+    repos = tmp_path / "repos"
+    repos.mkdir()
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(root), str(repos / "acme__widgets.git")],
+        check=True,
+        env=GIT_ENV,
+    )
+    rows = [
+        {
+            "instance_id": "acme__widgets-2",
+            "repo": "acme/widgets",
+            "base_commit": c1,
+            "problem_statement": ISSUES["acme__widgets-2"],
+            "patch": _patch(root, c1, c2),
+        },
+        {
+            "instance_id": "acme__widgets-1",
+            "repo": "acme/widgets",
+            "base_commit": c0,
+            "problem_statement": ISSUES["acme__widgets-1"],
+            "patch": _patch(root, c0, c1),
+        },
+        {
+            "instance_id": "nobody__missing-1",
+            "repo": "nobody/missing",
+            "base_commit": c0,
+            "problem_statement": "parse_header is broken",
+            "patch": _patch(root, c0, c1),
+        },
+        {
+            "instance_id": "acme__widgets-3",
+            "repo": "acme/widgets",
+            "base_commit": "0123456789abcdef0123456789abcdef01234567",
+            "problem_statement": "parse_header is broken",
+            "patch": _patch(root, c0, c1),
+        },
+    ]
+    data = tmp_path / "dev.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    return {"root": root, "repos": repos, "data": data, "rows": rows, "commits": (c0, c1, c2)}
+
+
+def _lines(path: Path) -> list[dict]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+
+def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["eval", str(world["data"]), "--repos", str(world["repos"]), "--out", str(out)]
+    assert main([*argv, "--workers", "2", "--no-progress"]) == 0
+    report = capsys.readouterr().out
+    for name in ("results.jsonl", "summary.json", "report.md"):
+        assert (out / name).is_file()
+    for name in ("latency.png", "accuracy_by_repo.png", "accuracy_by_level.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| default − bm25 |" in report and "bm25 (baseline)" in report
+
+    rows = {(r["instance_id"], r["policy"]): r for r in _lines(out / "results.jsonl")}
+    assert len(rows) == 8  # 4 instances x (default, bm25)
+    first = rows[("acme__widgets-1", "default")]
+    assert first["status"] == "ok", first["error"]
+    assert first["gold"]["files"] == ["pkg/parser.py"]
+    assert first["gold"]["functions"] == ["pkg/parser.py:parse_header"]
+    assert first["prediction"]["files"][0] == "pkg/parser.py"
+    assert first["metrics"]["file"]["acc@1"] == 1.0
+    assert first["metrics"]["function"]["acc@5"] == 1.0
+    assert first["latency_ms"] >= 0 and first["index_ms"] >= 0 and first["open_ms"] > 0
+    assert first["index_source"] in ("built", "disk")
+    assert first["turns"] >= 1 and first["tool_calls"] == sum(first["calls_per_turn"])
+    second = rows[("acme__widgets-2", "default")]
+    assert second["metrics"]["function"]["acc@5"] == 1.0  # Renderer.draw
+    bm25 = rows[("acme__widgets-1", "bm25")]
+    assert bm25["status"] == "ok" and bm25["prediction"]["functions"] == []
+
+    missing = rows[("nobody__missing-1", "default")]
+    assert (
+        missing["status"] == "error" and "no git repository for nobody/missing" in missing["error"]
+    )
+    assert missing["gold"] is None and missing["prediction"]["files"] == []
+    assert set(missing["metrics"]) == {"file", "module", "function", "line"}
+    assert all(v == 0.0 for m in missing["metrics"].values() for v in m.values())
+    unknown = rows[("acme__widgets-3", "bm25")]
+    assert (
+        unknown["status"] == "error"
+        and "cannot open acme/widgets at 0123456789ab" in unknown["error"]
+    )
+
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    default = summary["per_policy"]["default"]
+    assert default["counts"] == {"total": 4, "ok": 2, "error": 2, "timeout": 0}
+    assert default["metrics"]["file"]["n"] == 4  # failures count in every metric
+    assert default["metrics"]["file"]["acc@1"] == pytest.approx(0.5)
+    assert default["latency_ms"]["n"] == 2 and default["latency_ms"]["p50"] is not None
+    assert summary["baseline"] == "bm25" and "default" in summary["gap"]
+    assert summary["per_policy"]["bm25"]["turns_mean"] == 1.0
+    assert set(default["by_repo"]) == {"acme/widgets", "nobody/missing"}
+
+    # Resume: the ok rows are kept, the failures run again.
+    before = _lines(out / "results.jsonl")
+    assert main([*argv, "--workers", "1", "--no-progress"]) == 0
+    after = _lines(out / "results.jsonl")
+    assert after[: len(before)] == before
+    again = {(r["instance_id"], r["policy"]) for r in after[len(before) :]}
+    assert again == {
+        (i, p) for i in ("nobody__missing-1", "acme__widgets-3") for p in ("default", "bm25")
+    }
+
+    # Only two instances, no baseline, into another folder; then compare.
+    other = tmp_path / "other"
+    only = "acme__widgets-1,acme__widgets-2"
+    argv2 = ["eval", str(world["data"]), "--repos", str(world["repos"]), "--out", str(other)]
+    assert main([*argv2, "--instances", only, "--no-baseline", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--compare", str(out), str(other)]) == 0
+    text = capsys.readouterr().out
+    assert "run (A) vs other (B)" in text and "2 instances in common" in text
+    assert (
+        "| B − A |" in text and "## default" in text and "bm25" not in text.split("## default")[1]
+    )
+
+
+def test_eval_usage_errors(world, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["eval"])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        main(["eval", str(world["data"])])
+    assert e.value.code == 2 and "--repos" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["eval", str(world["data"]), "--repos", str(world["repos"]), "--policy", "nope"])
+    assert e.value.code == 2 and "unknown policy 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["eval", str(tmp_path / "none.jsonl"), "--repos", str(world["repos"])])
+    assert e.value.code == 1 and "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["eval", "--compare", str(tmp_path), str(tmp_path)])
+    assert e.value.code == 1 and "summary.json" in capsys.readouterr().err
+
+
+# -- time limits and crashes ------------------------------------------------------------------
+
+SLOW_POLICY = '''import os
+import time
+
+from acs.planner import DefaultPlanner
+
+
+class Slow(DefaultPlanner):
+    """The default planner, except that it sleeps on SLEEP and dies on CRASH."""
+
+    name = "slow"
+
+    def plan(self, issue, history):
+        if "SLEEP" in issue:
+            time.sleep(60)
+        if "CRASH" in issue:
+            os._exit(3)
+        return super().plan(issue, history)
+'''
+
+
+def test_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):
+    (tmp_path / "slowpolicy.py").write_text(SLOW_POLICY)
+    monkeypatch.syspath_prepend(str(tmp_path))  # workers (spawned) inherit sys.path
+    good = Instance(**world["rows"][1])
+    sleepy = Instance(**{**world["rows"][1], "instance_id": "sleepy", "problem_statement": "SLEEP"})
+    crash = Instance(**{**world["rows"][0], "instance_id": "crash", "problem_statement": "CRASH"})
+    results = tmp_path / "r.jsonl"
+    rows = evaluate(
+        [sleepy, crash, good],
+        repos_dir=world["repos"],
+        policies=["slowpolicy:Slow"],
+        baseline="bm25",
+        workers=1,
+        timeout_s=2.0,
+        results_path=results,
+        progress=False,
+    )
+    by = {(r["instance_id"], r["policy"]): r for r in rows}
+    slow = by[("sleepy", "slowpolicy:Slow")]
+    assert slow["status"] == "timeout" and "no result after 2 s" in slow["error"]
+    assert slow["elapsed_ms"] >= 2000 and slow["gold"]["files"] == ["pkg/parser.py"]
+    assert slow["metrics"]["file"]["acc@1"] == 0.0 and slow["prediction"]["files"] == []
+    # The policy after the one that timed out still ran, in a new worker.
+    assert by[("sleepy", "bm25")]["status"] == "ok"
+    died = by[("crash", "slowpolicy:Slow")]
+    assert died["status"] == "error" and "worker died (exit code 3)" in died["error"]
+    assert by[("crash", "bm25")]["status"] == "ok"
+    assert by[("acme__widgets-1", "slowpolicy:Slow")]["metrics"]["file"]["acc@1"] == 1.0
+    assert len(read_rows(results)) == 6
+    summary = summarize(rows, baseline="bm25")
+    counts = summary["per_policy"]["slowpolicy:Slow"]["counts"]
+    assert counts == {"total": 3, "ok": 1, "error": 1, "timeout": 1}
+    with_index = summary["per_policy"]["slowpolicy:Slow"]["latency_with_index_ms"]
+    assert with_index["n"] == 2 and with_index["max"] >= 2000  # the timeout is in the tail
+
+
+# -- the baseline -----------------------------------------------------------------------------
+
+
+def test_bm25_baseline_is_bm25_order():
+    repo = acs.Repo.from_files(
+        {
+            "tests/test_cache.py": "def test_cache_eviction(): cache evict evict eviction",
+            "docs/cache.md": "The cache evicts entries. Eviction of the cache.",
+            "lib/cache.py": "class Cache:\n    def evict(self): pass\n",
+            "lib/other.py": "def unrelated(): pass\n",
+        }
+    )
+    issue = "cache eviction evicts the wrong entry"
+    result = acs.localize(repo, issue, policy="bm25", top_k=3)
+    hits = repo.bm25(issue, limit=3)["hits"]
+    assert [f["path"] for f in result["files"]] == [h["path"] for h in hits]
+    assert result["files"][0]["path"] in (
+        "docs/cache.md",
+        "tests/test_cache.py",
+    )  # not down-weighted
+    assert result["files"][0]["score"] == 1.0 and result["functions"] == []
+    assert result["stats"]["tool_calls"] == 1 and result["stats"]["turns"] == 1
+
+
+# -- repositories -----------------------------------------------------------------------------
+
+
+def _bare(path: Path) -> Path:
+    (path / "objects").mkdir(parents=True)
+    (path / "refs").mkdir()
+    (path / "HEAD").write_text("ref: refs/heads/main\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "owner__name",
+        "owner__name.git",
+        "owner+name/repo",
+        "owner+name",
+        "owner/name",
+        "name",
+        "name.git",
+    ],
+)
+def test_find_repository_layouts(tmp_path, layout):
+    where = tmp_path / layout.replace("owner", "acme").replace("name", "widgets")
+    _bare(where)
+    assert find_repository(tmp_path, "acme/widgets") == where
+
+
+def test_find_repository_work_tree_and_missing(tmp_path):
+    (tmp_path / "widgets" / ".git").mkdir(parents=True)
+    assert find_repository(tmp_path, "acme/widgets") == tmp_path / "widgets"
+    (tmp_path / "acme__gadgets").mkdir()  # a folder, but no repository
+    with pytest.raises(RepositoryMissing, match="no git repository for acme/gadgets under"):
+        find_repository(tmp_path, "acme/gadgets")
+    with pytest.raises(RepositoryMissing, match="not a repository name"):
+        find_repository(tmp_path, "../etc")
+
+
+def test_clone_into_cache(world, tmp_path, monkeypatch):
+    src = tmp_path / "src" / "acme"
+    src.mkdir(parents=True)
+    (src / "widgets").symlink_to(world["root"])
+    monkeypatch.setenv("ACS_CLONE_URL", f"file://{tmp_path}/src/{{repo}}")
+    empty, cache = tmp_path / "empty", tmp_path / "cache"
+    empty.mkdir()
+    with pytest.raises(RepositoryMissing):
+        locate(empty, "acme/widgets")  # cloning is opt-in
+    cloned = locate(empty, "acme/widgets", clone=True, cache_dir=cache)
+    assert cloned == cache / "acme__widgets.git" and (cloned / "HEAD").is_file()
+    assert acs.Repo.open(cloned, commit=world["commits"][0]).paths()
+    assert locate(empty, "acme/widgets", clone=True, cache_dir=cache) == cloned  # cached
+    with pytest.raises(RepositoryMissing, match="cannot clone"):
+        locate(empty, "acme/absent", clone=True, cache_dir=cache)
+
+
+def test_commit_order(world):
+    c0, c1, c2 = world["commits"]
+    assert commit_order(world["repos"] / "acme__widgets.git", [c2, "f" * 40, c0, c1]) == [
+        c0,
+        c1,
+        c2,
+        "f" * 40,
+    ]
+
+
+# -- datasets ---------------------------------------------------------------------------------
+
+
+def test_load_jsonl_and_filters(world):
+    all_ = load_instances(world["data"])
+    assert [i.instance_id for i in all_][:2] == ["acme__widgets-2", "acme__widgets-1"]
+    assert all_[1].problem_statement == ISSUES["acme__widgets-1"]
+    assert len(load_instances(world["data"], limit=2)) == 2
+    only = load_instances(world["data"], repo="nobody/missing")
+    assert [i.instance_id for i in only] == ["nobody__missing-1"]
+    picked = load_instances(world["data"], instances=["acme__widgets-1"])
+    assert [i.instance_id for i in picked] == ["acme__widgets-1"]
+    with pytest.raises(DatasetError, match="no instance nope"):
+        load_instances(world["data"], instances=["nope"])
+
+
+def test_load_without_datasets(world, monkeypatch):
+    import acs.eval.dataset as dataset
+
+    monkeypatch.setattr(dataset, "_datasets", lambda: None)
+    assert len(load_instances(world["data"])) == 4
+    with pytest.raises(DatasetError, match="acs\\[eval\\]"):
+        load_instances("someone/some-dataset")
+
+
+def test_load_parquet(world, tmp_path):
+    datasets = pytest.importorskip("datasets")
+    path = tmp_path / "dev.parquet"
+    datasets.Dataset.from_list(world["rows"]).to_parquet(str(path))
+    loaded = load_instances(path, limit=3)
+    assert [i.instance_id for i in loaded] == [r["instance_id"] for r in world["rows"][:3]]
+    assert loaded[0].patch == world["rows"][0]["patch"]
+
+
+def test_missing_field_is_named(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    row = {"instance_id": "x-1", "repo": "a/b", "base_commit": "abc", "problem_statement": "t"}
+    path.write_bytes(orjson.dumps(row) + b"\n")
+    with pytest.raises(DatasetError, match=r"instance x-1.*no field 'patch'"):
+        load_instances(path)
+
+
+# -- report pieces ----------------------------------------------------------------------------
+
+
+def test_distribution():
+    d = distribution([10, 20, 30, 40, None])
+    assert d == {"n": 4, "mean": 25.0, "p50": 25.0, "p95": 38.5, "max": 40.0}
+    assert distribution([])["p50"] is None
+
+
+def test_compare_needs_common_instances(tmp_path):
+    for name, iid in (("a", "x-1"), ("b", "y-1")):
+        d = tmp_path / name
+        d.mkdir()
+        row = {"instance_id": iid, "policy": "default", "repo": "a/b", "status": "ok"}
+        (d / "results.jsonl").write_bytes(orjson.dumps(row) + b"\n")
+        summary = {"instance_ids": [iid], "policies": ["default"], "baseline": None}
+        (d / "summary.json").write_bytes(orjson.dumps(summary))
+    with pytest.raises(Exception, match="no instance in common"):
+        compare(tmp_path / "a", tmp_path / "b")
