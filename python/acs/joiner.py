@@ -32,6 +32,7 @@ W_STRING = 2.0
 W_DRILL = 0.5
 W_FUNCTION_TO_FILE = 0.5  # share of a function's evidence its file receives
 W_FUZZY = 0.6  # a near miss of a name is weaker than the name itself
+W_PATH_WORDS = 0.8  # the issue's words in a candidate file's name
 DOWNWEIGHT = 0.06
 CUT = 0.35  # keep what scores at least this fraction of the best
 
@@ -49,6 +50,30 @@ _SOURCE = re.compile(
 NON_SOURCE = 0.3
 # The issue is about tests when it names a test file or a test function.
 _TEST_MENTION = re.compile(r"(^|[\s/`'\"(])(tests?/|test_\w+|\w+_test\.\w+|conftest\.py)")
+
+
+# Path words too generic to say which file an issue is about.
+_GENERIC_PATH_WORDS = {
+    "the", "and", "for", "with", "not", "init", "core", "utils", "util", "base", "main",
+    "models", "model", "types",
+}  # fmt: skip
+
+
+def _words(text: str) -> set[str]:
+    """Lower-cased words of three letters or more, identifiers split on case changes."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    found = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", spaced)}
+    return {w for w in found if len(w) >= 3 and w not in _GENERIC_PATH_WORDS}
+
+
+def _path_overlap(path: str, words: set[str]) -> float:
+    """How much of a file's name (and, less, of its folders) the issue's words cover: an issue
+    about "autotools" points at `autotools.py` more than its text similarity alone says."""
+    stem = path.rsplit(".", 1)[0]
+    name = _words(stem.rsplit("/", 1)[-1])
+    parts = _words(stem.replace("/", " "))
+    name_share = len(name & words) / max(1, len(name))
+    return name_share + 0.3 * len(parts & words) / max(1, len(parts))
 
 
 def is_auxiliary(path: str) -> bool:
@@ -132,6 +157,9 @@ def rank(
     # A function's evidence is also evidence for its file.
     for (path, _), s in ev.functions.items():
         files[path] = files.get(path, 0.0) + W_FUNCTION_TO_FILE * s
+    words = _words(issue)
+    for path in files:
+        files[path] += W_PATH_WORDS * _path_overlap(path, words)
     for path in files:
         if is_auxiliary(path) and not mentions_tests:
             files[path] *= DOWNWEIGHT

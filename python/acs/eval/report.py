@@ -28,9 +28,9 @@ PLOTS = ("latency.png", "accuracy_by_repo.png", "accuracy_by_level.png")
 
 # What the markdown shows per level (summary.json has every metric).
 SHOWN = {
-    "file": [*(f"acc@{k}" for k in ACC_K["file"]), "precision", "recall", "f1"],
-    "module": [*(f"acc@{k}" for k in ACC_K["module"]), "precision", "recall", "f1"],
-    "function": [*(f"acc@{k}" for k in ACC_K["function"]), "precision", "recall", "f1"],
+    "file": [*(f"acc@{k}" for k in ACC_K["file"]), "precision", "recall", "f1", "f0.5"],
+    "module": [*(f"acc@{k}" for k in ACC_K["module"]), "precision", "recall", "f1", "f0.5"],
+    "function": [*(f"acc@{k}" for k in ACC_K["function"]), "precision", "recall", "f1", "f0.5"],
     "line": ["precision", "recall", "f1", "f0.5"],
 }
 BY_REPO = [("file", "acc@1"), ("file", "acc@5"), ("function", "acc@10")]
