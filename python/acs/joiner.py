@@ -85,6 +85,9 @@ def is_auxiliary(path: str) -> bool:
 class Evidence:
     files: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     functions: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    # Functions ranked inside files already chosen (drill-down): they rank functions but are
+    # no new evidence for their file, which was chosen on the other evidence.
+    drilled: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     spans: dict[tuple[str, str], tuple[str, int, int]] = field(default_factory=dict)
     lines: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
 
@@ -106,10 +109,12 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
             match task["tool"]:
                 case "bm25" if args.get("level") == "function":
                     # A ranking inside chosen files (drill-down) is normalised to its own best.
-                    weight = W_DRILL if args.get("include") else W_BM25_FUNCTION
+                    drill = bool(args.get("include"))
+                    into = ev.drilled if drill else ev.functions
+                    weight = W_DRILL if drill else W_BM25_FUNCTION
                     for hit, s in _normalised(result["hits"]):
                         key = (hit["path"], hit["name"])
-                        ev.functions[key] += weight * s
+                        into[key] += weight * s
                         ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
                 case "bm25":
                     for hit, s in _normalised(result["hits"]):
@@ -170,7 +175,10 @@ def rank(
     file_score = {p: s / top for p, s in ranked_files}
 
     functions = []
-    for (path, name), s in ev.functions.items():
+    candidates = defaultdict(float, ev.functions)
+    for key, s in ev.drilled.items():
+        candidates[key] += s
+    for (path, name), s in candidates.items():
         if path not in file_score:
             continue
         kind, start, end = ev.spans[(path, name)]
