@@ -196,3 +196,12 @@ def test_a_streamed_plan_is_dispatched_task_by_task_and_bad_tasks_become_errors(
     assert "no_such_tool" in first["outcomes"][1]["error"]["message"]
     assert second["outcomes"][0]["status"] == "ok"
     assert top_file(r) == "shop/pricing.py"
+
+
+def test_explain_gives_each_location_its_strongest_evidence(repo):
+    r = acs.localize(repo, "apply_discount gives a wrong amount", explain=True)
+    why = r["why"]
+    assert all(f["path"] in why for f in r["files"])
+    assert "apply_discount" in why["shop/pricing.py"]
+    assert why["shop/pricing.py:apply_discount"].startswith("defines `apply_discount`")
+    assert "why" not in acs.localize(repo, "apply_discount gives a wrong amount")

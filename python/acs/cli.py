@@ -16,9 +16,12 @@ from typing import Any, NoReturn
 import orjson
 
 from .errors import AcsError
-from .localize import LocalizeResult, localize
+from .localize import LLM_POLICIES, LocalizeResult, localize, make_policy
+from .policy import Policy
 from .repo import Repo
 from .types import IndexReport, RunReport, TaskOutcome
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"  # acs.llm.DEFAULT_BASE_URL (not imported here)
 
 
 class UsageError(Exception):
@@ -168,28 +171,51 @@ def _issue_text(args: argparse.Namespace) -> str:
 
 
 def print_locations(result: LocalizeResult) -> None:
+    why = result.get("why", {})
     for f in result["files"]:
-        print(f"{f['score']:.2f}  {f['path']}")
+        reason = f"  ({why[f['path']]})" if f["path"] in why else ""
+        print(f"{f['score']:.2f}  {f['path']}{reason}")
         for fn in result["functions"]:
             if fn["path"] == f["path"]:
                 span = f"{fn['start_line']}-{fn['end_line']}"
-                print(f"        {fn['score']:.2f}  {fn['name']} ({fn['kind']}, lines {span})")
+                reason = why.get(f"{fn['path']}:{fn['name']}", "")
+                print(f"        {fn['score']:.2f}  {fn['name']}:{span}  {reason}".rstrip())
     s = result["stats"]
     print(f"({s['latency_ms']:.0f} ms, {s['turns']} turn(s), {s['tool_calls']} tool calls)")
 
 
+def policy_from_args(args: argparse.Namespace) -> Policy | str:
+    """`--policy` and, for the model planners, their options (see `add_model_args`)."""
+    options = {
+        "model": args.model,
+        "base_url": args.base_url,
+        "api_key": args.api_key,
+        "timeout": args.llm_timeout,
+        "constrain": args.constrain,
+        "device": args.device,
+    }
+    if args.policy not in LLM_POLICIES:
+        given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} only apply to --policy {'|'.join(LLM_POLICIES)}")
+        return args.policy
+    return make_policy(args.policy, max_turns=args.max_turns, **options)
+
+
 def cmd_localize(args: argparse.Namespace) -> int:
     issue = _issue_text(args)
+    policy = policy_from_args(args)  # before opening: a missing extra fails fast
     repo = _open(args)
     _index(repo)
     result = localize(
         repo,
         issue,
-        policy=args.policy,
+        policy=policy,
         top_k=args.top_k,
         max_turns=args.max_turns,
         budget_ms=args.budget_ms,
         trajectory=bool(args.trace),
+        explain=args.format == "text",
     )
     trace = result.pop("trajectory", None)
     if args.trace:
@@ -217,6 +243,31 @@ def cmd_index(args: argparse.Namespace) -> int:
             f"{report['elapsed_ms']:.0f} ms ({report['bytes'] / 1e6:.1f} MB, {where})"
         )
     return 0
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """The options of the model planners (`--policy vllm|openai|transformers`)."""
+    g = p.add_argument_group("model planners (--policy vllm, openai, transformers)")
+    g.add_argument(
+        "--model",
+        help="model name on the server (default: the first it serves), or for transformers a "
+        "local directory or Hub id ($ACS_LLM_MODEL)",
+    )
+    g.add_argument(
+        "--base-url",
+        help=f"OpenAI-compatible endpoint (default {DEFAULT_BASE_URL}, $ACS_LLM_BASE_URL)",
+    )
+    g.add_argument("--api-key", help="bearer token ($ACS_LLM_API_KEY, $OPENAI_API_KEY)")
+    g.add_argument(
+        "--llm-timeout", type=float, help="seconds one model request may take (default 30)"
+    )
+    g.add_argument(
+        "--constrain",
+        choices=["grammar", "regex", "none"],
+        help="constrained decoding of the plan language (default: grammar for vllm, none for "
+        "openai and transformers)",
+    )
+    g.add_argument("--device", help="transformers: cuda, cpu, ... (default: cuda if present)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,8 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     loc.add_argument("--format", choices=["json", "text"], default="json")
     loc.add_argument("--max-turns", type=int, default=4)
     loc.add_argument("--budget-ms", type=float, default=60_000)
-    loc.add_argument("--policy", default="default")
+    loc.add_argument(
+        "--policy",
+        default="default",
+        help="default, bm25, or a model planner: vllm, openai (an OpenAI-compatible server), "
+        "transformers (a local model)",
+    )
     loc.add_argument("--trace", help="write the run's trajectory (JSON) to this file")
+    add_model_args(loc)
     loc.set_defaults(func=cmd_localize)
 
     index = sub.add_parser("index", help="build (or load) a repository's on-disk index now")

@@ -90,6 +90,25 @@ class Evidence:
     drilled: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     spans: dict[tuple[str, str], tuple[str, int, int]] = field(default_factory=dict)
     lines: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    # Why: per file or function, its strongest piece of evidence (amount, a line for people).
+    why: dict[Any, tuple[float, str]] = field(default_factory=dict)
+
+    def add_file(self, path: str, amount: float, why: str) -> None:
+        self.files[path] += amount
+        self.note(path, amount, why)
+
+    def add_function(
+        self, key: tuple[str, str], amount: float, why: str, *, drilled: bool = False
+    ) -> None:
+        (self.drilled if drilled else self.functions)[key] += amount
+        self.note(key, amount, why)
+
+    def note(self, where: Any, amount: float, why: str) -> None:
+        # Text similarity explains least: a named definition, path or message says more.
+        if "(BM25)" in why:
+            amount *= 0.25
+        if amount > self.why.get(where, (0.0, ""))[0]:
+            self.why[where] = (amount, why)
 
 
 def _normalised(hits: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
@@ -110,15 +129,17 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                 case "bm25" if args.get("level") == "function":
                     # A ranking inside chosen files (drill-down) is normalised to its own best.
                     drill = bool(args.get("include"))
-                    into = ev.drilled if drill else ev.functions
                     weight = W_DRILL if drill else W_BM25_FUNCTION
+                    why = "best text match in its file" if drill else "text similar to the issue"
                     for hit, s in _normalised(result["hits"]):
                         key = (hit["path"], hit["name"])
-                        into[key] += weight * s
+                        ev.add_function(key, weight * s, f"{why} (BM25)", drilled=drill)
                         ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
                 case "bm25":
                     for hit, s in _normalised(result["hits"]):
-                        ev.files[hit["path"]] += W_BM25_FILE * s
+                        ev.add_file(
+                            hit["path"], W_BM25_FILE * s, "text similar to the issue (BM25)"
+                        )
                 case "symbols":
                     defs = result["symbols"]
                     if not defs:
@@ -127,35 +148,42 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                     specificity = 1.0 / len(defs) ** 0.5
                     rank = identifier_rank.get(args["name"], 10)
                     weight = W_SYMBOL * specificity / (1 + 0.1 * rank)
-                    if args.get("mode") == "fuzzy":
+                    fuzzy = args.get("mode") == "fuzzy"
+                    if fuzzy:
                         weight *= W_FUZZY
                     for d in defs:
                         key = (d["path"], d["qualified_name"])
                         bonus = 1.5 if d["name"] in frame_functions else 1.0
-                        ev.functions[key] += weight * bonus
+                        why = f"defines `{d['qualified_name']}`" + (
+                            f", close to `{args['name']}` in the issue"
+                            if fuzzy
+                            else (" (in the stack trace)" if bonus > 1 else ", named in the issue")
+                        )
+                        ev.add_function(key, weight * bonus, why)
                         ev.spans[key] = (d["kind"], d["start_line"], d["end_line"])
-                        ev.files[d["path"]] += 0.5 * weight
+                        ev.add_file(d["path"], 0.5 * weight, why)
                 case "find_files":
                     files = result["files"]
                     if files and files[0]["score"] >= 85:
-                        ev.files[files[0]["path"]] += W_PATH
+                        path = files[0]["path"]
+                        ev.add_file(path, W_PATH, f"path named in the issue: {args['query']}")
                         for frame in signals.frames:
-                            if frame.path.endswith(files[0]["path"]):
-                                ev.files[files[0]["path"]] += W_FRAME
+                            if frame.path.endswith(path):
+                                ev.add_file(path, W_FRAME, f"stack trace, line {frame.line}")
                                 ev.lines[files[0]["path"]].append(
                                     (max(1, frame.line - 5), frame.line + 5)
                                 )
                 case "grep":
+                    amount = W_STRING / max(1, len(result["files"])) ** 0.5
+                    text = args["pattern"] if len(args["pattern"]) <= 50 else args["pattern"][:47]
                     for f in result["files"]:
-                        ev.files[f["path"]] += W_STRING / max(1, len(result["files"])) ** 0.5
+                        ev.add_file(f["path"], amount, f'contains "{text}"')
                     for m in result["matches"][:20]:
                         ev.lines[m["path"]].append((m["line"], m["line"]))
     return ev
 
 
-def rank(
-    signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int
-) -> dict[str, list[dict[str, Any]]]:
+def rank(signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int) -> dict[str, Any]:
     ev = collect(signals, turns)
     mentions_tests = bool(_TEST_MENTION.search(issue))
     files = dict(ev.files)
@@ -164,7 +192,10 @@ def rank(
         files[path] = files.get(path, 0.0) + W_FUNCTION_TO_FILE * s
     words = _words(issue)
     for path in files:
-        files[path] += W_PATH_WORDS * _path_overlap(path, words)
+        overlap = W_PATH_WORDS * _path_overlap(path, words)
+        files[path] += overlap
+        if overlap:
+            ev.note(path, overlap, "its name matches words of the issue")
     for path in files:
         if is_auxiliary(path) and not mentions_tests:
             files[path] *= DOWNWEIGHT
@@ -204,10 +235,15 @@ def rank(
     for path, spans in ev.lines.items():
         if path in file_score:
             lines.extend({"path": path, "start": a, "end": b} for a, b in spans[:5])
+    why = {p: ev.why[p][1] for p in file_score if p in ev.why}
+    for f in functions:
+        if (key := (f["path"], f["name"])) in ev.why:
+            why[f"{f['path']}:{f['name']}"] = ev.why[key][1]
     return {
         "files": [{"path": p, "score": round(s, 4)} for p, s in file_score.items()],
         "functions": functions,
         "lines": _merge_lines(lines),
+        "why": why,
     }
 
 

@@ -56,14 +56,25 @@ class LocalizeResult(TypedDict):
     functions: list[FunctionLocation]
     lines: list[LineRange]
     stats: LocalizeStats
+    why: NotRequired[dict[str, str]]
     trajectory: NotRequired[dict[str, Any]]
 
 
-def make_policy(name: str) -> Policy:
+# Model planners (`acs.llm`), imported only when asked for: they need optional packages.
+LLM_POLICIES = ("vllm", "openai", "transformers")
+
+
+def make_policy(name: str, **options: Any) -> Policy:
+    """A policy by name. The model planners take options (`model`, `base_url`, `api_key`,
+    `timeout`, `max_turns`, `constrain`, `device`: see `acs.llm.make_llm_policy`)."""
+    if name in LLM_POLICIES:
+        from .llm import make_llm_policy
+
+        return make_llm_policy(name, **options)
     try:
         return POLICIES[name]()
     except KeyError:
-        known = ", ".join(sorted(POLICIES))
+        known = ", ".join(sorted([*POLICIES, *LLM_POLICIES]))
         raise InvalidArgumentError(f"unknown policy {name!r} (known: {known})") from None
 
 
@@ -76,8 +87,12 @@ def localize(
     max_turns: int = 4,
     budget_ms: float = 60_000,
     trajectory: bool = False,
+    explain: bool = False,
 ) -> LocalizeResult:
-    """Files, functions and line ranges a fix for `issue` most likely edits, best first."""
+    """Files, functions and line ranges a fix for `issue` most likely edits, best first.
+
+    `explain` adds `why`: for each returned file (`path`) and function (`path:name`), its
+    strongest piece of evidence in words. `trajectory` adds the record of the run."""
     if not issue.strip():
         raise InvalidArgumentError("the issue text is empty")
     if top_k < 1 or max_turns < 1:
@@ -126,12 +141,16 @@ def localize(
             "calls_per_turn": [len(t.tasks) for t in turns],
         },
     }
+    if explain:
+        result["why"] = ranked.get("why", {})
     if trajectory:
         result["trajectory"] = {
             "policy": agent.name,
             "issue": issue,
             "turns": [t.to_json() for t in turns],
         }
+        if hasattr(agent, "transcript"):  # a model planner: the messages it saw and wrote
+            result["trajectory"]["transcript"] = agent.transcript()
     return result
 
 
@@ -140,7 +159,9 @@ def dispatch(run: PlanRun, proposed: Iterable[Task]) -> tuple[list[Task], dict[i
     that become ready together are fused); any other iterable, such as a model streaming its
     plan, is submitted task by task as it yields them, so the engine works while the policy
     is still writing. A task the executor refuses (unknown tool, bad arguments, reference to
-    an unknown task) becomes an error outcome the policy sees next turn, not a crash."""
+    an unknown task) becomes an error outcome the policy sees next turn, not a crash; so does
+    a streamed task that carries an `error` (`{"kind", "message"}`) instead of being runnable,
+    such as a plan line the model's parser could not read."""
     tasks: list[Task] = []
     rejected: dict[int, TaskOutcome] = {}
 
@@ -162,16 +183,24 @@ def dispatch(run: PlanRun, proposed: Iterable[Task]) -> tuple[list[Task], dict[i
         return tasks, rejected
     for task in proposed:
         tasks.append(task)
-        submit([task])
+        if "error" in task:  # the policy could not make a task of what the model wrote
+            rejected[task["id"]] = invalid(task)
+        else:
+            submit([task])
     return tasks, rejected
 
 
-def refused(task: Mapping[str, Any], error: AcsError) -> TaskOutcome:
+def invalid(task: Mapping[str, Any]) -> TaskOutcome:
+    error = task["error"]
+    return refused(task, AcsError(error.get("message", "invalid task")), error.get("kind"))
+
+
+def refused(task: Mapping[str, Any], error: AcsError, kind: str | None = None) -> TaskOutcome:
     return {
         "id": task.get("id", -1),
         "tool": task.get("tool", "?"),
         "status": "error",
-        "error": {"kind": kind_of(error), "message": str(error)},
+        "error": {"kind": kind or kind_of(error), "message": str(error)},
         "deps": [],
         "submitted_ms": 0.0,
         "started_ms": 0.0,
