@@ -205,3 +205,43 @@ def test_explain_gives_each_location_its_strongest_evidence(repo):
     assert "apply_discount" in why["shop/pricing.py"]
     assert why["shop/pricing.py:apply_discount"].startswith("defines `apply_discount`")
     assert "why" not in acs.localize(repo, "apply_discount gives a wrong amount")
+
+
+CHECKER = {
+    "lint/messages.py": (
+        "class Messages:\n"
+        "    def returning_any(self, typ):\n"
+        "        self.fail('Returning Any from function declared to return ' + typ)\n"
+        "\n"
+        "    def fail(self, text):\n"
+        "        print(text)\n"
+    ),
+    "lint/checker.py": (
+        "class Checker:\n"
+        "    def check_return(self, node):\n"
+        "        if node.is_any and self.options.warn_return_any:\n"
+        "            self.msg.returning_any(node.declared)\n"
+        "\n"
+        "    def check_call(self, node):\n"
+        "        return node\n"
+    ),
+    "lint/options.py": "class Options:\n    warn_return_any = False\n",
+}
+
+
+def test_a_quoted_diagnostic_leads_to_where_its_message_is_raised():
+    """The message's literal part is found in the function that builds it; the code that
+    decides to emit it is among that function's callers."""
+    repo = acs.Repo.from_files(CHECKER)
+    issue = (
+        "Since 0.790 lambdas trigger the warning:\n"
+        "```\n"
+        'scratch.py:4: error: Returning Any from function declared to return "bool"\n'
+        "```\n"
+    )
+    r = acs.localize(repo, issue, explain=True)
+    found = functions(r)
+    assert "lint/messages.py:Messages.returning_any" in found
+    assert "lint/checker.py:Checker.check_return" in found
+    assert "lint/checker.py:Checker.check_call" not in found
+    assert r["why"]["lint/checker.py:Checker.check_return"].startswith("uses `returning_any`")

@@ -30,6 +30,10 @@ _QUOTED = re.compile(r"""(?<![\w])(["'])([^"'\n]{6,200})\1""")
 _ERROR_LINE = re.compile(
     r"^\s*((?:[\w]+\.)*[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt))(?::\s*(.+))?$", re.M
 )
+# A tool's diagnostic: `file.py:12: error: message`, `error: message`, `ERROR: message`.
+_DIAGNOSTIC = re.compile(
+    r"^[^\n]*?\b(?:error|warning|Error|ERROR|WARNING|FAILED)\s*:\s*(.{8,})$", re.M
+)
 _DOTTED = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?:\(\))?(?![\w])")
 _WORD = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)(?![\w])")
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -123,6 +127,7 @@ def parse_issue(text: str) -> IssueSignals:
         errors.append(m.group(1).rsplit(".", 1)[-1])
         if m.group(2):
             messages.append(m.group(2).strip())
+    messages.extend(m.group(1).strip() for m in _DIAGNOSTIC.finditer(text))
 
     dotted_all = [_strip_receiver(m.group(1)) for m in _DOTTED.finditer(text)]
     path_like = {p for p in paths} | {p.rsplit("/", 1)[-1] for p in paths}
@@ -160,3 +165,21 @@ def parse_issue(text: str) -> IssueSignals:
         strings=_unique(strings),
         flags=_unique(flags),
     )
+
+
+_QUOTED_PART = re.compile(r"""(["'`]).*?\1|<[^>]*>|\b0x[0-9a-f]+\b|\b\d+(?:\.\d+)*\b""")
+
+
+def message_fragments(message: str, *, min_words: int = 3) -> list[str]:
+    """The literal pieces of an error message, longest first: what lies between the values
+    a program interpolates into it (quoted names, numbers, addresses), which the source code
+    spells as placeholders. `'Returning Any from function declared to return "T"'` gives
+    `Returning Any from function declared to return`.
+
+    >>> message_fragments('No overload variant of "gather" matches argument type "Foo[T]"')
+    ['No overload variant of', 'matches argument type']
+    """
+    pieces = [p.strip(" :,.;()[]{}") for p in _QUOTED_PART.split(message) if p]
+    pieces = [p for p in pieces if p not in {'"', "'", "`"}]
+    kept = [p for p in pieces if len(p.split()) >= min_words and len(p) >= 12]
+    return sorted(_unique(kept), key=len, reverse=True)

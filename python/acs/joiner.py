@@ -31,6 +31,8 @@ W_SYMBOL = 1.5
 W_STRING = 2.0
 W_DRILL = 0.5
 W_FUNCTION_TO_FILE = 0.5  # share of a function's evidence its file receives
+W_STRING_FUNCTION = 0.1  # the definition around a found message (share of W_STRING)
+W_CALLER = 1.0  # a user of the definition or constant that holds a quoted message
 W_FUZZY = 0.6  # a near miss of a name is weaker than the name itself
 W_PATH_WORDS = 0.8  # the issue's words in a candidate file's name
 DOWNWEIGHT = 0.06
@@ -173,11 +175,33 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                                 ev.lines[files[0]["path"]].append(
                                     (max(1, frame.line - 5), frame.line + 5)
                                 )
+                case "references":
+                    # Uses of a definition that builds a message the issue quotes (callers).
+                    name = args["name"]
+                    groups = [
+                        (f["path"], g)
+                        for f in result["files"]
+                        for g in f["groups"]
+                        if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
+                    ]
+                    amount = W_CALLER / max(1, len(groups)) ** 0.5
+                    for path, g in groups:
+                        key = (path, g["symbol"])
+                        ev.add_function(
+                            key, amount, f"uses `{name}`, which the issue's text leads to"
+                        )
+                        ev.spans[key] = (g["kind"], g["start_line"], g["end_line"])
+                        ev.add_file(path, 0.5 * amount, f"uses `{name}`")
                 case "grep":
                     amount = W_STRING / max(1, len(result["files"])) ** 0.5
                     text = args["pattern"] if len(args["pattern"]) <= 50 else args["pattern"][:47]
                     for f in result["files"]:
                         ev.add_file(f["path"], amount, f'contains "{text}"')
+                    for m in result["matches"][:20]:
+                        if e := m.get("enclosing"):
+                            key = (m["path"], e["name"])
+                            ev.add_function(key, W_STRING_FUNCTION * amount, f'contains "{text}"')
+                            ev.spans[key] = (e["kind"], e["start_line"], e["end_line"])
                     for m in result["matches"][:20]:
                         ev.lines[m["path"]].append((m["line"], m["line"]))
     return ev
@@ -242,7 +266,7 @@ def rank(signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int) -
     return {
         "files": [{"path": p, "score": round(s, 4)} for p, s in file_score.items()],
         "functions": functions,
-        "lines": _merge_lines(lines),
+        "lines": merge_lines(lines),
         "why": why,
     }
 
@@ -254,7 +278,7 @@ def _cut(items: list[tuple[Any, float]], limit: int) -> list[tuple[Any, float]]:
     return [(k, s) for k, s in items[:limit] if s >= CUT * best and s > 0]
 
 
-def _merge_lines(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def merge_lines(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Overlapping ranges of one file become one, in ranking order of their first range."""
     out: list[dict[str, Any]] = []
     for span in spans:

@@ -3,10 +3,11 @@ parallel searches, then, when the first round is inconclusive, drills into the b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from itertools import count
 
-from .issue import IssueSignals, parse_issue
+from .issue import IssueSignals, message_fragments, parse_issue
 from .joiner import rank
 from .policy import Turn
 from .types import Task
@@ -16,6 +17,8 @@ MAX_PATHS = 6
 MAX_STRINGS = 3
 DRILL_FILES = 3  # candidate files the drill-down turn looks into
 DRILL_FUNCTIONS = 5  # functions ranked per drilled file
+MAX_CALLERS = 3  # definitions whose uses are looked up, from where a message was found
+_ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w{3,})\s*(?::[^=]*)?=(?!=)")
 
 
 class DefaultPlanner:
@@ -37,8 +40,38 @@ class DefaultPlanner:
         if len(history) == 1:
             next_id = max(t["id"] for t in history[0].tasks) + 1
             fuzzy = self.misspellings_turn(history, next_id)
-            return fuzzy + self.drill_down_turn(issue, history, next_id + len(fuzzy))
+            next_id += len(fuzzy)
+            callers = self.callers_turn(history, next_id)
+            next_id += len(callers)
+            return fuzzy + callers + self.drill_down_turn(issue, history, next_id)
         return []
+
+    def callers_turn(self, history: Sequence[Turn], next_id: int) -> list[Task]:
+        """Where an issue's message or string was found in a few places only, the code that
+        runs is often elsewhere: the callers of the function that builds the message, or the
+        users of the constant that holds it. Look up their uses (grouped by definition)."""
+        names: list[str] = []
+        for task, outcome in zip(history[0].tasks, history[0].outcomes, strict=True):
+            if task["tool"] != "grep" or outcome.get("status") != "ok":
+                continue
+            result = outcome["result"]
+            if not 1 <= len(result["files"]) <= 3:
+                continue
+            for m in result["matches"][:3]:
+                assigned = _ASSIGNED.match(m["text"])
+                enclosing = m.get("enclosing")
+                if assigned:
+                    name = assigned.group(1)
+                elif enclosing and enclosing["kind"] in ("function", "method"):
+                    name = enclosing["name"].rsplit(".", 1)[-1]
+                else:
+                    continue
+                if len(name) >= 4 and not name.startswith("__") and name not in names:
+                    names.append(name)
+        return [
+            {"id": next_id + i, "tool": "references", "args": {"name": n, "max_results": 40}}
+            for i, n in enumerate(names[:MAX_CALLERS])
+        ]
 
     def drill_down_turn(self, issue: str, history: Sequence[Turn], next_id: int) -> list[Task]:
         """When the first round named candidate files but none of their functions, rank the
@@ -92,14 +125,14 @@ class DefaultPlanner:
             tasks.append(
                 {"id": next(ids), "tool": "find_files", "args": {"query": query, "limit": 3}}
             )
-        for text in (s.messages + s.strings)[:MAX_STRINGS]:
-            tasks.append(
-                {
-                    "id": next(ids),
-                    "tool": "grep",
-                    "args": {"pattern": text[:120], "fixed_strings": True, "max_results": 20},
-                }
-            )
+        searched = [(m, True) for m in s.messages] + [(t, False) for t in s.strings]
+        for text, is_message in searched[:MAX_STRINGS]:
+            # A message as the program printed it has values where the source has placeholders:
+            # search its longest literal piece.
+            pattern = (message_fragments(text) or [text])[0] if is_message else text
+            args = {"pattern": pattern[:120], "fixed_strings": True, "max_results": 20}
+            args["enclosing"] = True
+            tasks.append({"id": next(ids), "tool": "grep", "args": args})
         return tasks
 
 

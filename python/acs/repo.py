@@ -105,9 +105,11 @@ class Repo:
         context: int = 0,
         max_results: int = 200,
         max_line_chars: int = 300,
+        enclosing: bool = False,
     ) -> GrepResult:
         """Search file contents. Several patterns run in one pass over the files; each match
-        says which pattern (by index) it belongs to. Globs follow ripgrep's `-g`."""
+        says which pattern (by index) it belongs to. Globs follow ripgrep's `-g`. With
+        `enclosing`, each match also names the innermost definition around it."""
         patterns = [pattern] if isinstance(pattern, str) else list(pattern)
         return self.call(
             "grep",
@@ -122,6 +124,7 @@ class Repo:
                 "context": context,
                 "max_results": max_results,
                 "max_line_chars": max_line_chars,
+                "enclosing": enclosing,
             },
         )
 

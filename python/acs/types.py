@@ -13,6 +13,13 @@ SymbolKind = Literal[
 ToolName = Literal["grep", "find_files", "symbols", "outline", "read", "references", "bm25"]
 
 
+class Enclosing(TypedDict):
+    name: str
+    kind: SymbolKind
+    start_line: int
+    end_line: int
+
+
 class GrepMatch(TypedDict):
     pattern: int
     path: str
@@ -21,6 +28,7 @@ class GrepMatch(TypedDict):
     text: str
     before: NotRequired[list[str]]
     after: NotRequired[list[str]]
+    enclosing: NotRequired[Enclosing]
 
 
 class FileHits(TypedDict):
@@ -94,6 +102,9 @@ class ReferenceLine(TypedDict):
 
 class ReferenceGroup(TypedDict):
     symbol: str | None
+    kind: SymbolKind | None
+    start_line: int | None
+    end_line: int | None
     lines: list[ReferenceLine]
 
 

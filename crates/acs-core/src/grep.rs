@@ -8,6 +8,7 @@
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::repo::Repo;
+use crate::symbols::Enclosing;
 use crate::text::{clip_line, context_lines};
 use grep_matcher::Matcher;
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
@@ -52,6 +53,8 @@ pub struct GrepRequest {
     pub max_results: usize,
     /// Longer lines are clipped around the match.
     pub max_line_chars: usize,
+    /// Report the innermost definition around each match (uses the symbol index).
+    pub enclosing: bool,
 }
 
 impl Default for GrepRequest {
@@ -68,6 +71,7 @@ impl Default for GrepRequest {
             context: 0,
             max_results: 200,
             max_line_chars: 300,
+            enclosing: false,
         }
     }
 }
@@ -102,6 +106,9 @@ pub struct GrepMatch {
     pub before: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<String>,
+    /// With `enclosing`: the innermost definition around the match, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enclosing: Option<Enclosing>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -184,17 +191,34 @@ pub fn grep_fused(repo: &Repo, requests: &[&GrepRequest]) -> Vec<Result<GrepResu
     outcomes
         .into_iter()
         .zip(prepared)
-        .map(|(o, p)| {
-            o.unwrap_or_else(|| {
+        .zip(requests)
+        .map(|((o, p), request)| {
+            let mut outcome = o.unwrap_or_else(|| {
                 // A request with no patterns matches nothing.
                 let n = p.map(|p| p.n_patterns).unwrap_or(0);
                 Ok(GrepResult {
                     counts: vec![0; n],
                     ..GrepResult::default()
                 })
-            })
+            });
+            if let (Ok(result), true) = (&mut outcome, request.enclosing) {
+                annotate_enclosing(repo, result);
+            }
+            outcome
         })
         .collect()
+}
+
+fn annotate_enclosing(repo: &Repo, result: &mut GrepResult) {
+    if result.matches.is_empty() {
+        return;
+    }
+    let index = repo.symbol_index();
+    for m in &mut result.matches {
+        if let Some(fi) = repo.index_of(&m.path) {
+            m.enclosing = Enclosing::of_line(index.file_symbols(fi), m.line as u32);
+        }
+    }
 }
 
 fn prepare<'a>(
@@ -395,6 +419,7 @@ fn search(
                     ),
                     before,
                     after,
+                    enclosing: None,
                 });
                 match result.files.last_mut() {
                     Some(f) if f.path == entry.path => f.count += 1,

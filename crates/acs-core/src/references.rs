@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::grep::{grep, CaseMode, GrepRequest};
 use crate::repo::Repo;
-use crate::symbols::SymbolDef;
+use crate::symbols::{Enclosing, SymbolKind};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -40,6 +40,10 @@ pub struct ReferenceLine {
 pub struct ReferenceGroup {
     /// Qualified name of the enclosing definition; None at module level.
     pub symbol: Option<String>,
+    /// The enclosing definition's kind and lines (None at module level).
+    pub kind: Option<SymbolKind>,
+    pub start_line: Option<u32>,
+    pub end_line: Option<u32>,
     pub lines: Vec<ReferenceLine>,
 }
 
@@ -91,8 +95,8 @@ pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResu
         }
         let file = files.last_mut().expect("just pushed");
         let fi = repo.index_of(&m.path).unwrap_or(usize::MAX);
-        let symbol =
-            innermost(index.file_symbols(fi), m.line as u32).map(|d| d.qualified_name.clone());
+        let enclosing = Enclosing::of_line(index.file_symbols(fi), m.line as u32);
+        let symbol = enclosing.as_ref().map(|e| e.name.clone());
         file.count += 1;
         let line = ReferenceLine {
             line: m.line,
@@ -102,6 +106,9 @@ pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResu
             Some(g) => g.lines.push(line),
             None => file.groups.push(ReferenceGroup {
                 symbol,
+                kind: enclosing.as_ref().map(|e| e.kind),
+                start_line: enclosing.as_ref().map(|e| e.start_line),
+                end_line: enclosing.as_ref().map(|e| e.end_line),
                 lines: vec![line],
             }),
         }
@@ -112,11 +119,4 @@ pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResu
         truncated: found.truncated,
         files,
     })
-}
-
-/// The smallest definition whose range holds `line`.
-pub fn innermost(defs: &[SymbolDef], line: u32) -> Option<&SymbolDef> {
-    defs.iter()
-        .filter(|d| d.start_line <= line && line <= d.end_line)
-        .min_by_key(|d| d.end_line - d.start_line)
 }

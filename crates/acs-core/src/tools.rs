@@ -99,6 +99,7 @@ impl Tool {
                 "context",
                 "max_results",
                 "max_line_chars",
+                "enclosing",
             ],
             Tool::FindFiles => vec!["glob", "query", "exclude", "limit"],
             Tool::Symbols => vec![

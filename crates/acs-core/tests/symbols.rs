@@ -303,3 +303,57 @@ fn fuzzy_lookup_finds_misspelled_names_closest_first() {
     assert_eq!(symbols(&repo, &req("rnu")).unwrap().total, 0); // short names allow one edit only
     assert_eq!(symbols(&repo, &req("rum")).unwrap().symbols[0].name, "run");
 }
+
+#[test]
+fn reference_groups_carry_the_enclosing_definitions_lines() {
+    let r = references(
+        &repo(),
+        &ReferencesRequest {
+            name: "load_user".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let spans: Vec<_> = r
+        .files
+        .iter()
+        .flat_map(|f| f.groups.iter().map(move |g| (&*f.path, g)))
+        .map(|(p, g)| (p, g.symbol.clone(), g.kind, g.start_line, g.end_line))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (
+                "app/models.py",
+                Some("load_user".into()),
+                Some(SymbolKind::Function),
+                Some(17),
+                Some(18)
+            ),
+            ("app/views.py", None, None, None, None),
+            (
+                "app/views.py",
+                Some("show".into()),
+                Some(SymbolKind::Function),
+                Some(3),
+                Some(5)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn grep_can_name_the_definition_around_each_match() {
+    let req = acs_core::GrepRequest {
+        enclosing: true,
+        ..acs_core::GrepRequest::new("db.write")
+    };
+    let found = acs_core::grep(&repo(), &req).unwrap();
+    let e = found.matches[0].enclosing.as_ref().unwrap();
+    assert_eq!(
+        (e.name.as_str(), e.kind, e.start_line, e.end_line),
+        ("User.save", SymbolKind::Method, 11, 14)
+    );
+    let plain = acs_core::grep(&repo(), &acs_core::GrepRequest::new("db.write")).unwrap();
+    assert_eq!(plain.matches[0].enclosing, None);
+}

@@ -26,6 +26,31 @@ pub struct Symbol {
     pub language: Lang,
 }
 
+/// The definition that encloses a line, as grep matches and references report it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Enclosing {
+    /// Qualified name, e.g. `Class.method`.
+    pub name: String,
+    pub kind: SymbolKind,
+    pub start_line: u32,
+    pub end_line: u32,
+}
+
+impl Enclosing {
+    /// The innermost definition of `defs` whose range holds `line`.
+    pub fn of_line(defs: &[SymbolDef], line: u32) -> Option<Enclosing> {
+        defs.iter()
+            .filter(|d| d.start_line <= line && line <= d.end_line)
+            .min_by_key(|d| d.end_line - d.start_line)
+            .map(|d| Enclosing {
+                name: d.qualified_name.clone(),
+                kind: d.kind,
+                start_line: d.start_line,
+                end_line: d.end_line,
+            })
+    }
+}
+
 /// Where a definition lives: (file index, index into that file's definitions).
 type Loc = (u32, u32);
 

@@ -1,0 +1,249 @@
+"""The OpenAI-compatible backend against a fake server on 127.0.0.1 that streams scripted
+plans: dispatch while streaming, replanning after errors, timeouts, retries, a server that is
+down, a wrong model name; end to end through `acs.localize` and `acs localize`."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+
+import orjson
+import pytest
+
+pytest.importorskip("httpx", reason="httpx not installed (pip install 'acs[llm]')")
+
+import acs
+import acs.plan
+from acs.cli import main
+from acs.llm import (
+    BadResponseError,
+    LlmPolicy,
+    LlmTimeoutError,
+    MissingDependencyError,
+    ModelNotFoundError,
+    OpenAIBackend,
+    ServerUnavailableError,
+)
+from acs.llm import planlang as pl
+from fake_openai import FakeOpenAI, Reply
+
+FILES = {
+    "src/shop/cart.py": (
+        "class Cart:\n"
+        "    def total(self):\n"
+        "        return sum(item.price for item in self.items)\n"
+        "\n"
+        "    def add(self, item):\n"
+        '        raise ValueError("negative quantity")\n'
+    ),
+    "src/shop/item.py": "class Item:\n    price = 0\n",
+    "tests/test_cart.py": "from shop.cart import Cart\n\ndef test_total():\n    Cart().total()\n",
+}
+ISSUE = 'Cart.add raises ValueError "negative quantity" when the quantity is zero'
+PLAN = (
+    '1. symbols(name="Cart.add")\n'
+    '2. grep(pattern="negative quantity", fixed_strings=True)\n'
+    '3. outline(path="$2.matches[0].path")\n'
+    "end\n"
+)
+ANSWER = 'answer(files=["src/shop/cart.py"], functions=["src/shop/cart.py:Cart.add"])\n'
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture
+def server():
+    fake = FakeOpenAI()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def repo(make_tree):
+    return acs.Repo.open(make_tree(FILES), index_cache=False)
+
+
+def backend(server, **options):
+    options = {"timeout": 5.0, "retries": 2, "backoff": 0.01, **options}
+    return OpenAIBackend(server.base_url, **options)
+
+
+def test_streams_text_and_sends_vllm_options(server):
+    server.replies = [Reply(PLAN, chunk=5)]
+    b = backend(server)
+    chunks = list(b.stream(MESSAGES, constraint=pl.constraint(False), max_tokens=99))
+    assert "".join(chunks) == PLAN and len(chunks) > 5
+    assert b.model_name == "tiny-planner"  # the server's first model, none was given
+    body = server.requests[0]
+    assert body["stream"] is True and body["max_tokens"] == 99 and body["temperature"] == 0
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert body["structured_outputs"] == {"grammar": pl.grammar()}
+    assert b.stats == {"finish_reason": "stop", "prompt_tokens": 100, "completion_tokens": 10}
+
+
+def test_plain_openai_flavor_sends_no_extensions(server):
+    server.replies = [PLAN, PLAN]
+    list(backend(server, flavor="openai").stream(MESSAGES, constraint=pl.constraint(False)))
+    assert "chat_template_kwargs" not in server.requests[0]
+    assert "structured_outputs" not in server.requests[0]
+    regex = backend(server, flavor="openai", constrain="regex")
+    list(regex.stream(MESSAGES, constraint=pl.constraint(True)))
+    assert server.requests[1]["structured_outputs"] == {"regex": pl.regex(final=True)}
+    assert "chat_template_kwargs" not in server.requests[1]
+
+
+def test_tasks_run_while_the_plan_is_still_streaming(server, repo, monkeypatch):
+    """The server pauses after each line; each task is submitted, and starts running, before
+    the next line is even sent."""
+    server.replies = [Reply(PLAN, chunk=1, line_delay=0.25), ANSWER]
+    submitted: list[float] = []
+    original = acs.plan.PlanRun.submit
+
+    def submit(self, tasks):
+        submitted.append(time.monotonic())
+        return original(self, tasks)
+
+    monkeypatch.setattr(acs.plan.PlanRun, "submit", submit)
+    result = acs.localize(repo, ISSUE, policy=LlmPolicy(backend(server)), trajectory=True)
+    stream_end = max(t for request, t, _ in server.sent if request == 0)  # `end` was sent
+    assert len(submitted) == 3
+    assert submitted[0] < stream_end - 0.4 and submitted[1] < stream_end - 0.15
+    # The engine's own clock: task 1 had run and finished long before task 3 was written.
+    outcomes = {o["id"]: o for o in result["trajectory"]["turns"][0]["outcomes"]}
+    first_done = outcomes[1]["started_ms"] + outcomes[1]["elapsed_ms"]
+    assert outcomes[3]["submitted_ms"] - first_done > 300
+    assert result["files"][0]["path"] == "src/shop/cart.py"
+    assert result["functions"][0]["name"] == "Cart.add"
+
+
+def test_end_closes_the_stream(server):
+    server.replies = [Reply(PLAN + "1. grep(pattern='more')\n" * 200, chunk=20, delay=0.002)]
+    policy = LlmPolicy(backend(server))
+    tasks = list(policy.plan(ISSUE, []))
+    assert len(tasks) == 3
+    assert policy.turns[0]["output"] == PLAN  # nothing after `end`
+    deadline = time.monotonic() + 2
+    while not server.disconnected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.disconnected == 1  # the client hung up: vLLM aborts such a request
+
+
+def test_malformed_and_truncated_plans_are_reported_then_replanned(server, repo):
+    server.replies = [
+        Reply(
+            '1. symbols(name=Cart)\nSure! Here is a plan.\n2. grep(pattern="negative quan',
+            finish_reason="length",
+        ),
+        PLAN.replace("1.", "5.").replace("2.", "6.").replace("3.", "7.").replace("$2", "$6"),
+        ANSWER,
+    ]
+    result = acs.localize(repo, ISSUE, policy=LlmPolicy(backend(server)), trajectory=True)
+    observed = server.requests[1]["messages"][-1]["content"]
+    assert "[1] symbols: error (plan_syntax): `1. symbols(name=Cart)`" in observed
+    assert "[2] grep: error (plan_syntax)" in observed and "cut off" in observed
+    assert "[3] ?: error (plan_syntax): `Sure! Here is a plan.`: not a task" in observed
+    turns = result["trajectory"]["turns"]
+    assert [o["status"] for o in turns[1]["outcomes"]] == ["ok", "ok", "ok"]
+    assert result["trajectory"]["transcript"]["turns"][0]["finish_reason"] == "length"
+    assert result["files"][0]["path"] == "src/shop/cart.py"
+
+
+def test_silent_server_times_out(server):
+    server.replies = [Reply(PLAN, first_delay=3)]
+    start = time.monotonic()
+    with pytest.raises(LlmTimeoutError, match=r"sent nothing for 0\.4 s"):
+        list(backend(server, timeout=0.4).stream(MESSAGES))
+    assert time.monotonic() - start < 2
+
+
+def test_slow_plan_times_out(server, repo):
+    server.replies = [Reply(PLAN * 20, chunk=4, delay=0.05)]
+    start = time.monotonic()
+    with pytest.raises(LlmTimeoutError, match=r"did not finish its plan within 0\.5 s"):
+        acs.localize(repo, ISSUE, policy=LlmPolicy(backend(server, timeout=0.5)))
+    assert time.monotonic() - start < 2
+
+
+def test_server_errors_are_retried(server):
+    server.replies = [Reply(status=503), Reply(status=500), PLAN]
+    assert "".join(backend(server).stream(MESSAGES)) == PLAN
+    assert len(server.requests) == 3
+
+
+def test_server_errors_past_the_retries(server):
+    body = {"error": {"message": "CUDA out of memory", "type": "InternalServerError"}}
+    server.replies = [Reply(status=500, body=body)] * 5
+    with pytest.raises(ServerUnavailableError, match="500: CUDA out of memory"):
+        list(backend(server, retries=1).stream(MESSAGES))
+    assert len(server.requests) == 2
+
+
+def test_bad_requests_are_not_retried(server):
+    body = {"error": {"message": "This model's maximum context length is 4096 tokens"}}
+    server.replies = [Reply(status=400, body=body)]
+    with pytest.raises(BadResponseError, match=r"refused the request \(400\): This model's"):
+        list(backend(server).stream(MESSAGES))
+    assert len(server.requests) == 1
+
+
+def test_server_down():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    b = OpenAIBackend(f"http://127.0.0.1:{port}/v1", "m", timeout=2, retries=1, backoff=0.01)
+    with pytest.raises(ServerUnavailableError, match=rf"127\.0\.0\.1:{port}/v1.*vllm serve"):
+        list(b.stream(MESSAGES))
+    with pytest.raises(ServerUnavailableError):
+        _ = OpenAIBackend(f"http://127.0.0.1:{port}/v1", timeout=2, retries=0).model_name
+
+
+def test_wrong_model(server):
+    with pytest.raises(ModelNotFoundError, match=r"does not serve model 'qwen3'.*tiny-planner"):
+        list(backend(server, model="qwen3").stream(MESSAGES))
+
+
+def test_wrong_base_url(server):
+    b = OpenAIBackend(server.base_url.removesuffix("/v1"), "tiny-planner", retries=0)
+    with pytest.raises(BadResponseError, match=r"404.*ends in /v1"):
+        list(b.stream(MESSAGES))
+
+
+def test_missing_httpx_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "httpx", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'acs\[llm\]'"):
+        OpenAIBackend()
+
+
+def test_cli_end_to_end(server, make_tree, tmp_path, capsys):
+    server.replies = [PLAN, ANSWER]
+    root = make_tree(FILES)
+    trace = tmp_path / "trace.json"
+    args = ["localize", "--repo", str(root), "--no-cache", "--policy", "openai"]
+    args += ["--base-url", server.base_url, "--model", "tiny-planner", "--llm-timeout", "5"]
+    assert main([*args, "--trace", str(trace), ISSUE]) == 0
+    result = orjson.loads(capsys.readouterr().out)
+    assert result["files"][0]["path"] == "src/shop/cart.py"
+    assert result["stats"]["calls_per_turn"] == [3]
+    transcript = orjson.loads(trace.read_bytes())["transcript"]
+    assert transcript["backend"] == "openai" and transcript["model"] == "tiny-planner"
+    assert [m["role"] for m in transcript["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
+    assert "chat_template_kwargs" not in server.requests[0]  # openai: a plain request
+
+
+def test_cli_errors(server, make_tree, capsys):
+    root = make_tree(FILES)
+    base = ["localize", "--repo", str(root), "--no-cache", "--base-url", server.base_url]
+    with pytest.raises(SystemExit) as exit_info:
+        main([*base, "--policy", "vllm", "--model", "nope", ISSUE])
+    assert exit_info.value.code == 1
+    assert "does not serve model 'nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main([*base, ISSUE])  # --base-url without a model planner
+    assert exit_info.value.code == 2
+    assert "--base-url only apply to --policy" in capsys.readouterr().err

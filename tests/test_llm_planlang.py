@@ -1,0 +1,319 @@
+"""The plan language (parser, grammar, regex) and the prompt (versioned files, rendering of
+results, the conversation)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from importlib import resources
+
+import pytest
+
+import acs
+from acs.llm import planlang as pl
+from acs.llm.planlang import Answer, Call, End, Invalid
+from acs.llm.prompt import (
+    BUDGETS,
+    Conversation,
+    approx_tokens,
+    clip,
+    load_prompts,
+    render_outcome,
+    render_turn,
+)
+from acs.policy import Turn
+
+GOOD = """1. symbols(name="JSONDecoder", kinds=["class"])
+2. grep(pattern="Expecting value", fixed_strings=True, max_results=20)
+3. outline(path="$1.symbols[0].path")
+4. grep(pattern="def \\\\w+\\"x", case="smart", include=["*.py", "lib/*"])
+5. read(path="$3.path", start=1, end=40)
+end
+"""
+
+
+def calls(items):
+    return [i for i in items if isinstance(i, Call)]
+
+
+def test_good_plan():
+    items = pl.parse_plan(GOOD)
+    assert [type(i) for i in items] == [Call] * 5 + [End]
+    first, _, third, fourth, fifth = calls(items)
+    assert (first.number, first.tool, first.args) == (
+        1,
+        "symbols",
+        {"name": "JSONDecoder", "kinds": ["class"]},
+    )
+    assert third.args == {"path": "$1.symbols[0].path"}  # references stay engine references
+    assert fourth.args["pattern"] == 'def \\w+"x'
+    assert fifth.args == {"path": "$3.path", "start": 1, "end": 40}
+
+
+def test_streaming_emits_each_task_when_its_line_ends():
+    parser = pl.PlanParser()
+    line = '1. symbols(name="Foo")'
+    for ch in line:
+        assert parser.feed(ch) == []  # not before the newline
+    [item] = parser.feed("\n2. gr")
+    assert isinstance(item, Call) and item.args == {"name": "Foo"}
+    assert parser.feed('ep(pattern="x")\nend\n1. ignored(x=1)\n')[-1] == End(line=3)
+    assert parser.done and parser.feed("3. more()\n") == [] and parser.close() == []
+    assert parser.output() == '1. symbols(name="Foo")\n2. grep(pattern="x")\nend\n'
+
+
+def test_truncated_last_line():
+    items = pl.parse_plan('1. symbols(name="Foo")\n2. grep(pattern="unterminat')
+    assert isinstance(items[0], Call)
+    assert isinstance(items[1], Invalid) and "cut off" in items[1].message
+    assert items[1].tool == "grep"
+    # A last line that is complete but lacks its newline is a task.
+    [item] = pl.parse_plan('outline(path="a.py")')
+    assert isinstance(item, Call) and item.number is None
+
+
+def test_unknown_tools_and_arguments_are_left_to_the_engine():
+    [item] = pl.parse_plan('1. serach(query="x", whatever=3)\n')
+    assert isinstance(item, Call) and item.tool == "serach"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("5. symbols(name=foo)", "not a literal"),
+        ('5. symbols(name="a" + "b")', "not a literal"),
+        ("5. symbols(**kw)", "`**`"),
+        ('5. grep("a", "b")', "by name"),
+        ('5. outline(path="a.py").strip()', "one call"),
+        ("Here is my plan:", "not a task"),
+        ("Let me think about it (briefly)", "not a task"),
+        ("answer(files=[1, 2])", "list of strings"),
+    ],
+)
+def test_bad_lines(line, message):
+    [item] = pl.parse_plan(line + "\n")
+    assert isinstance(item, Invalid)
+    assert message in item.message, item.message
+    assert item.text == line.strip()
+
+
+def test_tolerated_slips():
+    parse = pl.parse_line
+    assert parse("symbols('Foo')").args == {"name": "Foo"}
+    assert parse("2) read(path=$1.files[0].path, start=3)").args == {
+        "path": "$1.files[0].path",
+        "start": 3,
+    }
+    slips = parse("- 3. grep(pattern='x', include='*.py', word=true, max_results=\"5\")")
+    assert slips.number == 3
+    assert slips.args == {"pattern": "x", "include": ["*.py"], "word": True, "max_results": 5}
+    assert parse("Task 4: bm25(query=\"q\", level='function')").number == 4
+    for end in ("end", "END", "<END_OF_PLAN>", "done", "7. end"):
+        assert isinstance(parse(end), End), end
+    assert parse("") is None and parse("```python") is None and parse("```") is None
+
+
+def test_answer():
+    text = 'answer(files=["a.py", " ./b.py "], functions=["a.py:A.f", "g"])\nend\n'
+    [answer] = pl.parse_plan(text)  # the answer ends the output
+    assert answer == Answer(1, ["a.py", "./b.py"], ["a.py:A.f", "g"], text.split("\n")[0])
+    assert pl.parse_line('answer("a.py")').files == ["a.py"]
+    assert pl.parse_line("answer(files=[], functions=[])").files == []
+
+
+def test_thinking_and_fences_are_skipped():
+    text = '<think>\nI should grep.\n</think>\n```\n1. grep(pattern="x")\n```\nend\n'
+    items = pl.parse_plan(text)
+    assert [type(i) for i in items] == [Call, End]
+    assert pl.parse_plan('<think></think>1. grep(pattern="x")\n')[0].tool == "grep"
+
+
+def test_garbage_never_raises():
+    junk = ["\x00\x01", "((((", '"""', "1. ", "1. grep(", "answer(", "$$$", "é" * 50, ")" * 9]
+    for text in junk:
+        for item in pl.parse_plan(text + "\n" + text):
+            assert isinstance(item, Invalid | End | Call | Answer)
+
+
+def test_format_round_trip():
+    args = {"pattern": 'a"b\\c\nd', "fixed_strings": True, "include": ["*.py"], "context": 2}
+    line = pl.format_task(7, "grep", args)
+    assert (
+        line == '7. grep(pattern="a\\"b\\\\c\\nd", fixed_strings=True, include=["*.py"], context=2)'
+    )
+    item = pl.parse_line(line)
+    assert (item.number, item.tool, item.args) == (7, "grep", args)
+    answer = pl.format_answer(["a.py"], ["a.py:f"])
+    assert pl.parse_line(answer) == Answer(0, ["a.py"], ["a.py:f"], answer)
+
+
+def test_tool_spec_matches_the_engine():
+    engine = {tool: set(args) for tool, args in acs.tool_arguments()}
+    assert {tool: set(spec) for tool, spec in pl.TOOLS.items()} == engine
+    assert set(pl.POSITIONAL) == set(engine)
+
+
+# --- constrained decoding ------------------------------------------------------------------
+
+CANONICAL = [
+    GOOD,
+    "end\n",
+    'answer(files=["a.py"], functions=[])\n',
+    '1. bm25(query="x", level="function", limit=5)\nanswer(files=[], functions=["a.py:f"])\n',
+    '12. symbols(name="f", mode="fuzzy", kinds=["function", "method"], ignore_case=False)\nend\n',
+]
+REJECTED = [
+    '1. serach(query="x")\nend\n',  # unknown tool
+    '1. symbols(nme="x")\nend\n',  # unknown argument
+    '1. symbols(name="x", mode="fuzy")\nend\n',  # not one of the modes
+    '1. symbols(name="x")\n',  # no end
+    "Here is the plan:\nend\n",
+    '1. grep(pattern="x", word=true)\nend\n',  # canonical booleans are True/False
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL)
+def test_regex_accepts_canonical_plans(text):
+    assert re.fullmatch(pl.regex(), text)
+    assert all(not isinstance(i, Invalid) for i in pl.parse_plan(text))
+
+
+@pytest.mark.parametrize("text", REJECTED)
+def test_regex_rejects(text):
+    assert not re.fullmatch(pl.regex(), text)
+
+
+def test_final_turn_admits_only_the_answer():
+    assert re.fullmatch(pl.regex(final=True), 'answer(files=["a.py"], functions=[])\n')
+    assert not re.fullmatch(pl.regex(final=True), GOOD)
+    assert pl.constraint(True).final and not pl.constraint(False).final
+
+
+def test_grammar_with_xgrammar():
+    xgr = pytest.importorskip("xgrammar", reason="xgrammar not installed (pip install xgrammar)")
+    from xgrammar.testing import _is_grammar_accept_string as accepts
+    from xgrammar.testing import _regex_to_ebnf
+
+    plan = xgr.Grammar.from_ebnf(pl.grammar())
+    final = xgr.Grammar.from_ebnf(pl.grammar(final=True))
+    as_regex = xgr.Grammar.from_ebnf(_regex_to_ebnf(pl.regex()))
+    for text in CANONICAL:
+        assert accepts(plan, text), text
+        assert accepts(as_regex, text), text
+    for text in REJECTED:
+        assert not accepts(plan, text), text
+    assert accepts(final, CANONICAL[2]) and not accepts(final, GOOD)
+
+
+# --- the prompt ------------------------------------------------------------------------------
+
+
+def test_prompt_file_is_package_data():
+    path = resources.files("acs") / "prompts" / "planner-v1.md"
+    assert path.is_file()
+    prompts = load_prompts("planner-v1")
+    assert prompts.version == "planner-v1"
+    assert "{issue}" in prompts.first and "{results}" in prompts.next
+    assert "{" not in prompts.system.replace("{issue}", "")  # nothing to fill: a stable prefix
+    with pytest.raises(ValueError, match="no prompt version"):
+        load_prompts("planner-v0")
+
+
+def test_prompt_examples_are_valid_plans():
+    """Every plan line in the system prompt parses, uses a real tool and real arguments, and
+    the tool list names every tool the engine has."""
+    system = load_prompts().system
+    lines = [line for line in system.splitlines() if re.match(r"^\d+\. \w+\(", line)]
+    assert len(lines) >= 8
+    for line in lines:
+        item = pl.parse_line(line)
+        assert isinstance(item, Call), line
+        assert item.tool in pl.TOOLS and set(item.args) <= set(pl.TOOLS[item.tool]), line
+        assert re.fullmatch(pl.regex(), line + "\nend\n"), line
+    answers = [line for line in system.splitlines() if line.startswith("answer(files=[")]
+    assert answers and all(isinstance(pl.parse_line(a), Answer) for a in answers)
+    for tool in pl.TOOLS:
+        assert f"\n{tool}(" in system
+
+
+def outcome(task_id, tool, result=None, error=None, status="ok"):
+    out = {"id": task_id, "tool": tool, "status": status, "deps": [], "fused": 1}
+    out |= {"submitted_ms": 0.0, "started_ms": 0.0, "elapsed_ms": 0.1}
+    if result is not None:
+        out["result"] = result
+    if error is not None:
+        out["error"] = error
+        out["status"] = status if status != "ok" else "error"
+    return out
+
+
+def test_render_results_with_budgets():
+    repo = acs.Repo.from_files(
+        {f"pkg/m{i}.py": f"def handler_{i}():\n    return 'needle {i}'\n" for i in range(200)}
+    )
+    grep = repo.grep("needle", max_results=200)
+    text = render_outcome(outcome(3, "grep", grep))
+    assert text.startswith("[3] grep: 200 matches in 200 files")
+    assert "more not shown]" in text
+    assert approx_tokens(text) <= BUDGETS["grep"] + 10
+    inside = render_outcome(outcome(3, "grep", repo.grep("needle 7'", enclosing=True)))
+    assert inside.endswith("pkg/m7.py:2: return 'needle 7'  [in handler_7]")
+    sym = render_outcome(outcome(4, "symbols", repo.symbols("handler_7")))
+    assert sym == "[4] symbols: 1 definitions\n  pkg/m7.py:1-2 function handler_7"
+    read = render_outcome(outcome(5, "read", repo.read("pkg/m1.py", 1, 2)))
+    assert read.splitlines()[1:] == ["  1| def handler_1():", "  2|     return 'needle 1'"]
+    error = {"kind": "invalid_plan", "message": "invalid plan: task 6: unknown tool `x`"}
+    assert render_outcome(outcome(6, "x", error=error)) == (
+        "[6] x: error (invalid_plan): unknown tool `x`"
+    )
+    skipped = {"kind": "skipped", "message": "skipped: dependency 6 failed"}
+    assert "[7] read: skipped: skipped: dependency 6" in render_outcome(
+        outcome(7, "read", error=skipped, status="skipped")
+    )
+
+
+def test_turn_budget_shrinks_later_results():
+    repo = acs.Repo.from_files({f"m{i}.py": "x = 1\n" * 50 for i in range(30)})
+    outcomes = [outcome(i, "read", repo.read(f"m{i}.py", 1, 50)) for i in range(30)]
+    text = render_turn(Turn([], outcomes), budget=600)
+    assert "[details cut: turn budget]" in text
+    assert text.count("\n[") == 29  # every result still has its header line
+
+
+def test_clip_marks_the_cut():
+    text = "".join(f"line {i}\n" for i in range(1000))
+    clipped = clip(text, 100)
+    assert "characters cut …]" in clipped and clipped.startswith("line 0")
+    assert clipped.rstrip().endswith("line 999")
+    assert clip("short", 100) == "short"
+
+
+def test_conversation_is_a_growing_prefix():
+    issue = "Crash in {max_turns} with {results} braces " + "word " * 5000
+    conv = Conversation(load_prompts(), issue, max_turns=3)
+    first = [dict(m) for m in conv.messages]
+    assert "{results} braces" in first[1]["content"]  # fields in the issue are left alone
+    assert "characters of the issue cut" in first[1]["content"]
+    conv.answered('1. grep(pattern="x")\nend\n')
+    conv.results(
+        Turn([], [outcome(1, "grep", error={"kind": "e", "message": "m"})]),
+        number=2,
+        next_id=2,
+        final=False,
+    )
+    assert conv.messages[:2] == first
+    assert "Number new tasks from 2" in conv.messages[-1]["content"]
+    conv.answered("end\n")
+    conv.results(Turn([], []), number=3, next_id=2, final=True)
+    assert "Last turn" in conv.messages[-1]["content"]
+
+
+def test_importing_acs_imports_no_model_packages():
+    import subprocess
+
+    code = (
+        "import sys, acs, acs.cli, acs.llm\n"
+        "heavy = [m for m in ('httpx', 'torch', 'transformers', 'xgrammar') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
