@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::repo::Repo;
 use crate::symbols::{SymbolIndex, SymbolKind};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::BinaryHeap;
 use std::sync::{Arc, OnceLock};
 
 const K1: f32 = 1.2;
@@ -79,6 +80,7 @@ fn word_terms(word: &str, emit: &mut dyn FnMut(&str)) {
 
 fn keep(term: &str) -> bool {
     static STOP_SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    // Hashed once per token: a fast hash matters (FxHash, as for every map here).
     let stop = STOP_SET.get_or_init(|| STOP.iter().copied().collect());
     term.len() >= 2
         && term.len() <= 64
@@ -113,7 +115,7 @@ type Counted = (Vec<(Box<str>, u32)>, u32);
 
 /// Term counts of one document made of `texts`.
 fn count_terms(texts: &[&str]) -> Counted {
-    let mut counts: HashMap<Box<str>, u32> = HashMap::new();
+    let mut counts: HashMap<Box<str>, u32> = HashMap::default();
     let mut len = 0u32;
     for text in texts {
         tokenize(text, |t| {
@@ -159,7 +161,7 @@ pub struct Doc {
 
 impl Bm25Index {
     fn build(counted: Vec<(Doc, Counted)>) -> Bm25Index {
-        let mut terms: HashMap<Box<str>, u32> = HashMap::new();
+        let mut terms: HashMap<Box<str>, u32> = HashMap::default();
         let mut postings: Vec<Vec<(u32, u32)>> = Vec::new();
         let mut doc_len = Vec::with_capacity(counted.len());
         let mut docs = Vec::with_capacity(counted.len());
@@ -342,7 +344,7 @@ impl Bm25Index {
             }
         });
         let n = self.docs.len() as f32;
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        let mut scores: HashMap<u32, f32> = HashMap::default();
         for &(term, qtf) in weights.values() {
             let list = &self.postings[term as usize];
             let df = list.len() as f32;
