@@ -247,3 +247,18 @@ def test_cli_errors(server, make_tree, capsys):
         main([*base, ISSUE])  # --base-url without a model planner
     assert exit_info.value.code == 2
     assert "--base-url only apply to --policy" in capsys.readouterr().err
+
+
+def test_eval_builds_model_planners_from_the_environment(server, make_tree, monkeypatch):
+    from acs.eval.runner import policy_factory
+
+    monkeypatch.setenv("ACS_LLM_BASE_URL", server.base_url)
+    monkeypatch.setenv("ACS_LLM_MODEL", "tiny-planner")
+    server.replies = [PLAN, ANSWER]
+    policy = policy_factory("openai")()
+    assert isinstance(policy, LlmPolicy)
+    try:
+        result = acs.localize(acs.Repo.from_files(FILES), ISSUE, policy=policy)
+    finally:
+        policy.backend.close()  # a kept-alive connection would hold the server's shutdown
+    assert result["files"][0]["path"] == "src/shop/cart.py"

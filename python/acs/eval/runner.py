@@ -32,6 +32,7 @@ the one that counts.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import multiprocessing as mp
 import os
@@ -48,7 +49,7 @@ from typing import Any
 import orjson
 
 from ..errors import InvalidArgumentError
-from ..localize import POLICIES
+from ..localize import LLM_POLICIES, POLICIES, make_policy
 from ..policy import Policy
 from .dataset import Instance
 from .groundtruth import GroundTruth
@@ -76,10 +77,14 @@ def policy_factory(name: str) -> Callable[[], Policy]:
         if not callable(factory):
             raise InvalidArgumentError(f"policy {name} is not a class or function")
         return factory
+    if name in LLM_POLICIES:
+        # A model planner, configured from the environment (ACS_LLM_MODEL, ACS_LLM_BASE_URL,
+        # ACS_LLM_API_KEY: see docs/llm.md), so that every worker builds the same one.
+        return functools.partial(make_policy, name)
     try:
         return POLICIES[name]
     except KeyError:
-        known = ", ".join(sorted(POLICIES))
+        known = ", ".join(sorted([*POLICIES, *LLM_POLICIES]))
         raise InvalidArgumentError(
             f"unknown policy {name!r} (known: {known}, or module:Class)"
         ) from None
