@@ -37,6 +37,8 @@ W_FUZZY = 0.6  # a near miss of a name is weaker than the name itself
 W_PATH_WORDS = 0.8  # the issue's words in a candidate file's name
 DOWNWEIGHT = 0.06
 CUT = 0.35  # keep what scores at least this fraction of the best
+FN_CUT = 0.35  # the same for functions
+FILE_SHARE = 0.5  # how much a function's score follows its file's
 
 _AUXILIARY = re.compile(
     r"(^|/)(tests?|testing|test[-_]data|testdata|fixtures|docs?|examples?|benchmarks?|"
@@ -244,11 +246,11 @@ def rank(signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int) -
                 "kind": kind,
                 "start_line": start,
                 "end_line": end,
-                "score": s * (0.5 + 0.5 * file_score[path]),
+                "score": s * (1 - FILE_SHARE + FILE_SHARE * file_score[path]),
             }
         )
     functions.sort(key=lambda f: (-f["score"], f["path"], f["start_line"]))
-    functions = [f for f, _ in _cut([(f, f["score"]) for f in functions], top_k * 2)]
+    functions = [f for f, _ in _cut([(f, f["score"]) for f in functions], top_k * 2, FN_CUT)]
     fn_top = functions[0]["score"] if functions else 1.0
     for f in functions:
         f["score"] = round(f["score"] / fn_top, 4)
@@ -271,11 +273,11 @@ def rank(signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int) -
     }
 
 
-def _cut(items: list[tuple[Any, float]], limit: int) -> list[tuple[Any, float]]:
+def _cut(items: list[tuple[Any, float]], limit: int, cut: float = CUT) -> list[tuple[Any, float]]:
     if not items:
         return []
     best = items[0][1]
-    return [(k, s) for k, s in items[:limit] if s >= CUT * best and s > 0]
+    return [(k, s) for k, s in items[:limit] if s >= cut * best and s > 0]
 
 
 def merge_lines(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
