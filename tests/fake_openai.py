@@ -15,7 +15,8 @@ from typing import Any
 class Reply:
     """One response. `text` is streamed `chunk` characters per event; `delay` seconds pass
     before each event, `line_delay` more after each event that ends a line, `first_delay`
-    before the headers. A `status` other than 200 answers `body` (JSON) instead."""
+    before the headers. A `status` other than 200 answers `body` (JSON) instead; `stream`
+    False answers one JSON chat completion, as a server that ignores `stream: true` does."""
 
     text: str = ""
     status: int = 200
@@ -25,6 +26,7 @@ class Reply:
     line_delay: float = 0.0
     first_delay: float = 0.0
     finish_reason: str = "stop"
+    stream: bool = True
 
 
 @dataclass
@@ -78,6 +80,10 @@ class FakeOpenAI:
                 time.sleep(reply.first_delay)
                 if reply.status != 200:
                     self._json(reply.status, reply.body or {"error": {"message": "boom"}})
+                    return
+                if not reply.stream:
+                    message = {"role": "assistant", "content": reply.text}
+                    self._json(200, {"choices": [{"index": 0, "message": message}]})
                     return
                 try:
                     self._stream(reply, body, index)

@@ -433,3 +433,16 @@ def test_compare_needs_common_instances(tmp_path):
         (d / "summary.json").write_bytes(orjson.dumps(summary))
     with pytest.raises(Exception, match="no instance in common"):
         compare(tmp_path / "a", tmp_path / "b")
+
+
+def test_resume_reruns_a_row_whose_instance_changed():
+    from acs.eval.dataset import Instance
+    from acs.eval.runner import fingerprint
+
+    inst = Instance("o__r-1", "o/r", "abc", "issue text", "--- a/x.py\n+++ b/x.py\n")
+    same = fingerprint(inst, "default", 10)
+    assert fingerprint(inst, "default", 10) == same
+    assert fingerprint(inst, "bm25", 10) != same
+    assert fingerprint(inst, "default", 5) != same
+    edited = Instance("o__r-1", "o/r", "abc", "issue text, edited", inst.patch)
+    assert fingerprint(edited, "default", 10) != same

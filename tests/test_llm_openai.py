@@ -262,3 +262,11 @@ def test_eval_builds_model_planners_from_the_environment(server, make_tree, monk
     finally:
         policy.backend.close()  # a kept-alive connection would hold the server's shutdown
     assert result["files"][0]["path"] == "src/shop/cart.py"
+
+
+def test_a_server_that_does_not_stream_is_a_clear_error(server):
+    server.replies = [Reply(PLAN, stream=False)]
+    backend = OpenAIBackend(server.base_url, "tiny-planner", timeout=5)
+    with pytest.raises(BadResponseError, match="did not stream"):
+        list(backend.stream(MESSAGES))
+    backend.close()

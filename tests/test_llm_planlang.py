@@ -317,3 +317,21 @@ def test_importing_acs_imports_no_model_packages():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '1. grep(pattern={["a"]: 1})',  # a dict with a list key
+        '1. grep(pattern="x", context="²")',  # a digit that int() refuses
+    ],
+)
+def test_whatever_the_model_writes_is_an_observation_not_a_crash(line):
+    assert isinstance(pl.parse_line(line), pl.Invalid)
+
+
+def test_regex_escapes_are_kept_as_written():
+    """`\\b` is a word boundary to the engine, not a backspace; `\\N` is no syntax error."""
+    assert pl.parse_line(r'1. grep(pattern="\bfoo\b")').args == {"pattern": r"\bfoo\b"}
+    assert pl.parse_line(r'1. grep(pattern="a\N")').args == {"pattern": r"a\N"}
+    assert pl.parse_line(r'1. grep(pattern="say \"hi\"")').args == {"pattern": 'say "hi"'}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
 import acs
+from acs.planner import DefaultPlanner
 
 REPO = {
     "shop/cart.py": (
@@ -245,3 +247,35 @@ def test_a_quoted_diagnostic_leads_to_where_its_message_is_raised():
     assert "lint/checker.py:Checker.check_return" in found
     assert "lint/checker.py:Checker.check_call" not in found
     assert r["why"]["lint/checker.py:Checker.check_return"].startswith("uses `returning_any`")
+
+
+def test_a_grep_with_several_patterns_is_evidence_too(repo):
+    policy = ScriptedPolicy(
+        [[{"id": 1, "tool": "grep", "args": {"patterns": ["percent / 100", "nothing"]}}]]
+    )
+    r = acs.localize(repo, "discount percent", policy=policy, explain=True)
+    assert top_file(r) == "shop/pricing.py"
+    assert 'contains "percent / 100; nothing"' == r["why"]["shop/pricing.py"]
+
+
+def test_one_planner_serves_many_issues():
+    planner = DefaultPlanner()
+    repo = acs.Repo.from_files(REPO)
+    acs.localize(repo, "apply_discount is wrong", policy=planner)
+    r = acs.localize(repo, "Inventory.reserve fails", policy=planner, trajectory=True)
+    names = [t["args"].get("name") for t in r["trajectory"]["turns"][0]["tasks"]]
+    assert "apply_discount" not in names and "Inventory.reserve" in names
+
+
+def test_the_time_budget_counts_search_not_index_building(monkeypatch):
+    repo = acs.Repo.from_files(REPO)
+    index = repo.index
+
+    def slow_index():
+        time.sleep(1.2)  # a first build longer than the whole budget
+        return index()
+
+    monkeypatch.setattr(repo, "index", slow_index)
+    r = acs.localize(repo, "apply_discount gives a wrong amount", budget_ms=1000)
+    assert r["stats"]["index_ms"] >= 1200
+    assert r["stats"]["turns"] >= 1 and top_file(r) == "shop/pricing.py"

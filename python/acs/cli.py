@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import orjson
 
 from .errors import AcsError
-from .localize import LLM_POLICIES, LocalizeResult, localize, make_policy
+from .localize import LLM_POLICIES, POLICIES, LocalizeResult, localize, make_policy
 from .policy import Policy
 from .repo import Repo
 from .types import IndexReport, RunReport, TaskOutcome
@@ -35,13 +35,23 @@ def _fail(message: str, status: int) -> NoReturn:
 
 def _read_json(source: str) -> Any:
     try:
-        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+        if source == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(source, "rb") as f:
+                data = f.read()
     except OSError as e:
         raise UsageError(f"cannot read {source}: {e.strerror}") from e
     try:
-        return orjson.loads(text)
+        return orjson.loads(data)  # bytes: invalid UTF-8 is a JSON error, not a traceback
     except orjson.JSONDecodeError as e:
         raise UsageError(f"{source} is not valid JSON: {e}") from e
+
+
+def _text(raw: str) -> str:
+    """Text from the command line, where undecodable bytes arrive as lone surrogates: as
+    valid UTF-8, each such byte replaced."""
+    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _open(args: argparse.Namespace, path: str | None = None) -> Repo:
@@ -162,9 +172,9 @@ def _issue_text(args: argparse.Namespace) -> str:
         except OSError as e:
             raise UsageError(f"cannot read issue file {args.issue_file}: {e.strerror}") from e
     elif args.issue in (None, "-"):
-        text = sys.stdin.read()
+        text = sys.stdin.buffer.read().decode("utf-8", "replace")
     else:
-        text = args.issue
+        text = _text(args.issue)
     if not text.strip():
         raise UsageError("the issue text is empty")
     return text
@@ -198,11 +208,16 @@ def policy_from_args(args: argparse.Namespace) -> Policy | str:
         given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
         if given:
             raise UsageError(f"{', '.join(given)} only apply to --policy {'|'.join(LLM_POLICIES)}")
+        if args.policy not in POLICIES:
+            known = ", ".join(sorted([*POLICIES, *LLM_POLICIES]))
+            raise UsageError(f"unknown policy {args.policy!r} (known: {known})")
         return args.policy
     return make_policy(args.policy, max_turns=args.max_turns, **options)
 
 
 def cmd_localize(args: argparse.Namespace) -> int:
+    if args.top_k < 1 or args.max_turns < 1:
+        raise UsageError("--top-k and --max-turns must be at least 1")
     issue = _issue_text(args)
     policy = policy_from_args(args)  # before opening: a missing extra fails fast
     repo = _open(args)

@@ -167,7 +167,10 @@ def parse_issue(text: str) -> IssueSignals:
     )
 
 
-_QUOTED_PART = re.compile(r"""(["'`]).*?\1|<[^>]*>|\b0x[0-9a-f]+\b|\b\d+(?:\.\d+)*\b""")
+# A quoted value opens and closes on a non-word side, so `can't` is no quote.
+_QUOTED_PART = re.compile(
+    r"""(?<!\w)(["'`]).*?\1(?!\w)|<[^>]*>|\b0x[0-9a-f]+\b|\b\d+(?:\.\d+)*\b"""
+)
 
 
 def message_fragments(message: str, *, min_words: int = 3) -> list[str]:
@@ -178,6 +181,8 @@ def message_fragments(message: str, *, min_words: int = 3) -> list[str]:
 
     >>> message_fragments('No overload variant of "gather" matches argument type "Foo[T]"')
     ['No overload variant of', 'matches argument type']
+    >>> message_fragments("can't convert 'int' object to str implicitly")
+    ['object to str implicitly']
     """
     pieces = [p.strip(" :,.;()[]{}") for p in _QUOTED_PART.split(message) if p]
     pieces = [p for p in pieces if p not in {'"', "'", "`"}]

@@ -196,7 +196,9 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                         ev.add_file(path, 0.5 * amount, f"uses `{name}`")
                 case "grep":
                     amount = W_STRING / max(1, len(result["files"])) ** 0.5
-                    text = args["pattern"] if len(args["pattern"]) <= 50 else args["pattern"][:47]
+                    # `pattern`, or `patterns` (several in one task, as a model may write)
+                    text = args.get("pattern") or "; ".join(args.get("patterns") or [])
+                    text = text if len(text) <= 50 else text[:47]
                     for f in result["files"]:
                         ev.add_file(f["path"], amount, f'contains "{text}"')
                     for m in result["matches"][:20]:

@@ -91,29 +91,39 @@ def localize(
 ) -> LocalizeResult:
     """Files, functions and line ranges a fix for `issue` most likely edits, best first.
 
-    `explain` adds `why`: for each returned file (`path`) and function (`path:name`), its
-    strongest piece of evidence in words. `trajectory` adds the record of the run."""
+    `budget_ms` bounds the search (a model's writing included); building the indexes is not
+    counted (`stats.index_ms` says how long it took). `explain` adds `why`: for each returned
+    file (`path`) and function (`path:name`), its strongest piece of evidence in words.
+    `trajectory` adds the record of the run."""
     if not issue.strip():
         raise InvalidArgumentError("the issue text is empty")
+    # Lone surrogates (undecodable bytes smuggled into a str) cannot cross into the engine.
+    issue = issue.encode("utf-8", "replace").decode("utf-8")
     if top_k < 1 or max_turns < 1:
         raise InvalidArgumentError("top_k and max_turns must be at least 1")
+    if isinstance(policy, str):
+        # A model planner plans its answer for the last turn, so it must know the limit.
+        options = {"max_turns": max_turns} if policy in LLM_POLICIES else {}
+        agent = make_policy(policy, **options)
+    else:
+        agent = policy
     start = time.perf_counter()
-    agent = make_policy(policy) if isinstance(policy, str) else policy
     # Every index at once (from memory, the on-disk pack, or built), so that the time spent
-    # indexing is measured apart from the search itself.
+    # indexing is measured apart from the search itself, and not counted in `budget_ms`.
     index = repo.index()
-    index_ms = (time.perf_counter() - start) * 1000
+    search_start = time.perf_counter()
+    index_ms = (search_start - start) * 1000
     turns: list[Turn] = []
     run = repo.start_plan()
     while len(turns) < max_turns:
-        left_s = budget_ms / 1000 - (time.perf_counter() - start)
+        turn_start = time.perf_counter()
+        left_s = budget_ms / 1000 - (turn_start - search_start)
         if left_s <= 0:
             break
-        turn_start = time.perf_counter()
         tasks, rejected = dispatch(run, agent.plan(issue, turns))
         if not tasks:
             break
-        deadline = time.perf_counter() + left_s
+        deadline = turn_start + left_s  # a streaming model's writing time counts too
         finished: list[Task] = []
         outcomes: list[TaskOutcome] = []
         for task in tasks:

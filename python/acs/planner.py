@@ -27,12 +27,13 @@ class DefaultPlanner:
     name = "default"
 
     def __init__(self) -> None:
-        self._signals: IssueSignals | None = None
+        self._signals: tuple[str, IssueSignals] | None = None
 
     def signals(self, issue: str) -> IssueSignals:
-        if self._signals is None:
-            self._signals = parse_issue(issue)
-        return self._signals
+        """The issue's signals, parsed once per issue (one planner may serve many runs)."""
+        if self._signals is None or self._signals[0] != issue:
+            self._signals = (issue, parse_issue(issue))
+        return self._signals[1]
 
     def plan(self, issue: str, history: Sequence[Turn]) -> list[Task]:
         if not history:

@@ -136,7 +136,8 @@ pub(crate) fn load(
     };
     let payload = check_header(&bytes).ok_or("bad header or checksum")?;
     let pack: Pack = postcard::from_bytes(payload).map_err(|e| format!("undecodable: {e}"))?;
-    let indexes = fit(repo, pack).ok_or("does not fit the snapshot")?;
+    let indexes =
+        fit(repo, pack, crate::cache::Store::global()).ok_or("does not fit the snapshot")?;
     // Mark it recently used for pruning; failing to is harmless.
     let _ = std::fs::File::options()
         .write(true)
@@ -159,7 +160,7 @@ fn check_header(bytes: &[u8]) -> Option<&[u8]> {
 
 /// The pack's indexes, if its file list is exactly the snapshot's and every reference in it
 /// points inside the snapshot.
-fn fit(repo: &Repo, pack: Pack) -> Option<Indexes> {
+fn fit(repo: &Repo, pack: Pack, store: &crate::cache::Store) -> Option<Indexes> {
     let files = repo.files();
     let same_files =
         pack.files.len() == files.len()
@@ -181,6 +182,13 @@ fn fit(repo: &Repo, pack: Pack) -> Option<Indexes> {
     });
     if !sound {
         return None;
+    }
+    // Share the loaded parses with later snapshots (another commit parses only what changed),
+    // as a built index would have through the store.
+    for (f, defs) in files.iter().zip(&per_file) {
+        if let (Some(lang), Some(defs)) = (f.lang, defs) {
+            store.insert_symbols((f.key, lang), defs.clone());
+        }
     }
     let defs_in = |f: usize| per_file[f].as_ref().map_or(0, |d| d.len());
     let bm25_files = Bm25Index::from_parts(pack.bm25_files, files.len(), |_| 0)?;
@@ -247,19 +255,37 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()
     result
 }
 
-/// Remove the least recently used packs (never `keep`) while the folder is over budget.
+/// A temporary file this old was left by a writer that died (an evaluation worker killed
+/// on timeout, say): no live write takes this long.
+const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Remove the least recently used packs (never `keep`) while the folder is over budget, and
+/// temporary files that interrupted writes left behind.
 fn prune(dir: &Path, max_bytes: u64, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut packs: Vec<(SystemTime, u64, PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            Some((meta.modified().ok()?, meta.len(), e.path()))
-        })
-        .collect();
+    let now = SystemTime::now();
+    let mut packs: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
+    for e in entries.flatten() {
+        let (path, Ok(meta)) = (e.path(), e.metadata()) else {
+            continue;
+        };
+        let Ok(modified) = meta.modified() else {
+            continue;
+        };
+        match path.extension().and_then(|x| x.to_str()) {
+            Some(EXTENSION) => packs.push((modified, meta.len(), path)),
+            Some("tmp")
+                if now
+                    .duration_since(modified)
+                    .is_ok_and(|age| age > STALE_TEMPORARY) =>
+            {
+                let _ = std::fs::remove_file(&path);
+            }
+            _ => {}
+        }
+    }
     let mut total: u64 = packs.iter().map(|p| p.1).sum();
     packs.sort();
     for (_, size, path) in packs {
@@ -304,7 +330,13 @@ pub(crate) fn load_or_build(
     if let Some(cache) = cache {
         match save(repo, cache, &digest, &indexes) {
             Ok(n) => bytes = n,
-            Err(why) => warning = Some(why),
+            // Both may have failed (an unreadable pack in an unwritable folder): say both.
+            Err(why) => {
+                warning = Some(match warning {
+                    Some(first) => format!("{first}; {why}"),
+                    None => why,
+                })
+            }
         }
     }
     let report = IndexReport {
@@ -317,4 +349,52 @@ pub(crate) fn load_or_build(
         warning,
     };
     (indexes, report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::Store;
+
+    fn sample() -> Repo {
+        Repo::from_files([
+            ("a.py", "def one():\n    pass\n"),
+            ("b.py", "class Two:\n    def three(self):\n        pass\n"),
+            ("notes.txt", "one two three\n"),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn a_loaded_pack_shares_its_parses_with_later_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = IndexCache::new(dir.path());
+        let repo = sample();
+        let built = repo.index(Some(&cache));
+        let bytes = std::fs::read(cache.pack_path(&built.digest)).unwrap();
+        let pack: Pack = postcard::from_bytes(check_header(&bytes).unwrap()).unwrap();
+        let store = Store::new(1 << 20, 1 << 20);
+        assert!(fit(&sample(), pack, &store).is_some());
+        assert_eq!(store.usage().1 .0, 2, "one parse per Python file");
+    }
+
+    #[test]
+    fn temporary_files_of_interrupted_writes_are_removed_when_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(".x.acsidx.1.2.tmp");
+        let fresh = dir.path().join(".y.acsidx.3.4.tmp");
+        for p in [&stale, &fresh] {
+            std::fs::write(p, b"partial").unwrap();
+        }
+        let old = SystemTime::now() - 2 * STALE_TEMPORARY;
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        sample().index(Some(&IndexCache::new(dir.path())));
+        assert!(!stale.exists());
+        assert!(fresh.exists(), "a write in progress is left alone");
+    }
 }

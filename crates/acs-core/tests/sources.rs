@@ -291,3 +291,20 @@ fn many_commits_fit_in_a_fixed_cache_budget() {
     let (a, b) = (open(), open());
     assert!(Arc::ptr_eq(&a.files()[0].content, &b.files()[0].content));
 }
+
+#[cfg(unix)]
+#[test]
+fn names_that_are_not_utf8_are_skipped_and_counted_not_merged() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tree(&[("ok.py", "def ok():\n    pass\n")]);
+    for (name, body) in [
+        (&b"\xff.py"[..], "def aaa():\n    pass\n"),
+        (b"\xfe.py", "def bbb():\n    pass\n"),
+    ] {
+        std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(name)), body).unwrap();
+    }
+    let repo = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
+    let paths: Vec<&str> = repo.files().iter().map(|f| &*f.path).collect();
+    assert_eq!(paths, ["ok.py"]);
+    assert_eq!(repo.stats().skipped_unreadable, 2);
+}

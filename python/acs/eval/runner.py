@@ -33,6 +33,7 @@ the one that counts.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import multiprocessing as mp
 import os
@@ -48,6 +49,7 @@ from typing import Any
 
 import orjson
 
+from .. import __version__ as acs_version
 from ..errors import InvalidArgumentError
 from ..localize import LLM_POLICIES, POLICIES, make_policy
 from ..policy import Policy
@@ -104,6 +106,18 @@ def zero_metrics() -> dict[str, dict[str, float]]:
     }
 
 
+def fingerprint(inst: Instance, policy: str, top_k: int) -> str:
+    """What a row's result depends on besides the code of the policy's own module: the acs
+    version, the policy and its model settings, `top_k` and the instance's content. Resuming
+    reuses a row only when this matches, so an edited dataset row, another model or another
+    acs version runs again."""
+    parts = [acs_version, policy, str(top_k), inst.base_commit, inst.problem_statement]
+    parts.append(inst.patch)
+    if policy in LLM_POLICIES:
+        parts += [os.environ.get(k, "") for k in ("ACS_LLM_MODEL", "ACS_LLM_BASE_URL")]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
+
+
 def make_row(
     inst: Instance,
     policy: str,
@@ -137,6 +151,7 @@ def make_row(
         "tool_calls": t.get("tool_calls"),
         "calls_per_turn": t.get("calls_per_turn"),
         "top_k": top_k,
+        "fingerprint": fingerprint(inst, policy, top_k),
     }
 
 
@@ -191,11 +206,30 @@ def _one_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {lines[0] if lines else ''}".rstrip(": ")
 
 
+class _Once:
+    """A factory that builds on first call (so a failure is that instance's error row) and
+    then returns the same object."""
+
+    def __init__(self, factory: Callable[[], Policy]) -> None:
+        self.factory = factory
+        self.made: Policy | None = None
+
+    def __call__(self) -> Policy:
+        if self.made is None:
+            self.made = self.factory()
+        return self.made
+
+
 def _worker_main(
     conn: Connection, top_k: int, policy_names: Sequence[str], index_cache: str | bool
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
     factories = {name: policy_factory(name) for name in policy_names}
+    # A model planner is built once per worker (loading a model, or a client and its model
+    # list, is slow); it starts afresh on each issue. Others are cheap: one per run.
+    for name in policy_names:
+        if name in LLM_POLICIES:
+            factories[name] = _Once(factories[name])
     while True:
         try:
             item = conn.recv()
@@ -526,9 +560,13 @@ def evaluate(
     path = Path(results_path)
     done: dict[tuple[str, str], dict[str, Any]] = {}
     if resume:
+        expected = {
+            (inst.instance_id, n): fingerprint(inst, n, top_k) for inst in instances for n in names
+        }
         for row in read_rows(path):
-            if row.get("status") == "ok" and row.get("top_k") == top_k:
-                done[(row["instance_id"], row["policy"])] = row
+            key = (row["instance_id"], row["policy"])
+            if row.get("status") == "ok" and row.get("fingerprint") == expected.get(key):
+                done[key] = row
     todo: dict[str, list[tuple[Instance, tuple[str, ...]]]] = {}
     n_todo = 0
     for inst in instances:

@@ -225,6 +225,7 @@ class OpenAIBackend:
 
     def _events(self, response: Any, deadline: float) -> Iterator[str]:
         """The text deltas of a server-sent event stream."""
+        streamed = False
         for line in response.iter_lines():
             if time.monotonic() > deadline:
                 raise LlmTimeoutError(
@@ -232,6 +233,7 @@ class OpenAIBackend:
                 )
             if not line.startswith("data:"):
                 continue  # comments, `event:` and `id:` fields, keep-alives
+            streamed = True
             data = line[5:].strip()
             if data == "[DONE]":
                 return
@@ -254,6 +256,12 @@ class OpenAIBackend:
                     yield text
                 if reason := choice.get("finish_reason"):
                     self.stats["finish_reason"] = reason
+        if not streamed:  # e.g. a server that ignored `stream: true` and sent one JSON body
+            kind = response.headers.get("content-type", "no content type")
+            raise BadResponseError(
+                f"the server at {self.base_url} did not stream a chat completion ({kind}); "
+                "acs needs an OpenAI-compatible server that supports `stream: true`"
+            )
 
     # -- errors --------------------------------------------------------------------------------
 

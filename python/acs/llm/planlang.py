@@ -191,9 +191,18 @@ def parse_line(text: str, line: int = 0) -> Item | None:
         )
     name = call[1]
     try:
+        return _call(line, number, name, body, stripped)
+    except ParseError as e:
+        return Invalid(line, stripped, str(e), tool=name)
+    except Exception as e:  # whatever a model writes, it gets an observation, not a crash
+        return Invalid(line, stripped, f"cannot read the call: {e}", tool=name)
+
+
+def _call(line: int, number: int | None, name: str, body: str, stripped: str) -> Item:
+    try:
         positional, args = _arguments(body)
     except ParseError as e:
-        return Invalid(line, stripped, f"cannot read the call: {e}", tool=name)
+        raise ParseError(f"cannot read the call: {e}") from e
     if name == "answer":
         try:
             files = _strings(args.pop("files", positional[0] if positional else []), "files")
@@ -216,9 +225,7 @@ def parse_line(text: str, line: int = 0) -> Item | None:
 
 def _arguments(body: str) -> tuple[list[Any], dict[str, Any]]:
     """The positional and keyword values of `tool(...)`, as Python literals."""
-    node = _parse_expression(body)
-    if node is None:
-        node = _parse_expression(_quote_bare_references(body))
+    node = _parse_expression(_quote_bare_references(body))
     if node is None:
         if body.count("(") > body.count(")") or body.count('"') % 2:
             raise ParseError("it is incomplete (cut off?)")
@@ -244,16 +251,21 @@ def _parse_expression(text: str) -> ast.expr | None:
 
 
 def _quote_bare_references(body: str) -> str:
-    """`read(path=$1.files[0].path)` -> `read(path="$1.files[0].path")` (outside strings)."""
+    r"""`read(path=$1.files[0].path)` -> `read(path="$1.files[0].path")` (outside strings),
+    and inside strings every escape kept literally except a backslash, quotes, `\n` and `\t`:
+    a model writes regexes (`"\bfoo\b"`, `"\w+"`), which Python would read as a backspace or
+    reject (`"\N"`), although the plan grammar allows them."""
     out, i, quote = [], 0, ""
     while i < len(body):
         ch = body[i]
         if quote:
-            out.append(ch)
             if ch == "\\":
-                out.append(body[i + 1 : i + 2])
-                i += 1
-            elif ch == quote:
+                escaped = body[i + 1 : i + 2]
+                out.append(ch + escaped if escaped in ("\\", '"', "'", "n", "t") else "\\\\")
+                i += 2 if escaped in ("\\", '"', "'", "n", "t") else 1
+                continue
+            out.append(ch)
+            if ch == quote:
                 quote = ""
         elif ch in "\"'":
             quote = ch

@@ -12,6 +12,9 @@ use std::sync::Mutex;
 enum Walked {
     File(PathBuf, String),
     Link(String, bool),
+    /// A name that is not UTF-8: it cannot be a repository path without colliding with
+    /// another file's lossy spelling, so it is skipped and counted as unreadable.
+    BadName,
 }
 
 pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<Loaded> {
@@ -52,6 +55,7 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
                     stats.skipped_links += 1;
                     links.insert(rel, outside);
                 }
+                Some(Walked::BadName) => stats.skipped_unreadable += 1,
                 None => {}
             }
         }
@@ -159,12 +163,10 @@ fn walker(root: &Path, opts: &SourceOptions) -> Result<ignore::Walk> {
 
 fn classify(dent: ignore::DirEntry, root: &Path, canonical_root: &Path) -> Option<Walked> {
     let file_type = dent.file_type()?;
-    let rel = dent
-        .path()
-        .strip_prefix(root)
-        .ok()?
-        .to_string_lossy()
-        .replace('\\', "/");
+    let Some(rel) = dent.path().strip_prefix(root).ok()?.to_str() else {
+        return Some(Walked::BadName);
+    };
+    let rel = rel.replace('\\', "/");
     if rel.is_empty() {
         return None;
     }

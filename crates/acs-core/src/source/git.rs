@@ -74,6 +74,8 @@ pub(crate) fn load(
     let mut blobs: Vec<(String, Oid)> = Vec::new();
     tree.walk(TreeWalkMode::PreOrder, |dir, e| {
         let Some(name) = e.name() else {
+            // Not UTF-8: no repository path can name it without colliding (see dir.rs).
+            stats.skipped_unreadable += 1;
             return TreeWalkResult::Skip;
         };
         let hidden = name.starts_with('.');
