@@ -62,3 +62,4 @@ def test_demo_runs_on_a_given_repository(tree):
     out = acs("demo", "--repo", str(tree))
     assert out.returncode == 0, out.stderr
     assert "plan finished" in out.stdout
+    assert "localize: " in out.stdout

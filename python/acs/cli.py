@@ -74,6 +74,10 @@ def _index(repo: Repo) -> IndexReport:
     return report
 
 
+DEMO_ISSUE = """json.loads("") raises JSONDecodeError "Expecting value: line 1 column 1 (char 0)"
+It should say that the document is empty. JSONDecoder.raw_decode gives the same message."""
+
+
 def demo_plan() -> list[dict[str, Any]]:
     """Eight searches an agent might issue for a JSON-decoding bug report."""
     return [
@@ -130,15 +134,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The standard library folder also holds installed packages; leave them out of the demo.
     exclude = args.exclude or ([] if args.repo else ["site-packages"])
     t0 = time.perf_counter()
-    repo = Repo.open(path, commit=args.commit, exclude=exclude)
+    cache: str | bool = False if args.no_cache else (args.cache_dir or True)
+    repo = Repo.open(path, commit=args.commit, exclude=exclude, index_cache=cache)
     opened = (time.perf_counter() - t0) * 1000
     s = repo.stats
     print(f"opened {path}: {s['files']} files, {s['bytes'] / 1e6:.1f} MB in {opened:.0f} ms")
-    t0 = time.perf_counter()
-    n = repo.index_symbols()
-    print(f"indexed {n} definitions in {(time.perf_counter() - t0) * 1000:.0f} ms")
-    print("plan: 8 tasks (3 greps fused into one pass; 6 and 7 wait for 5 and 1)")
+    report = _index(repo)
+    how = {"built": "built (and saved)", "disk": "loaded from disk", "memory": "in memory"}
+    hint = " (run the demo again: a new process loads it)" if report["source"] == "built" else ""
+    print(
+        f"index of {report['symbols']} definitions {how[report['source']]} "
+        f"in {report['elapsed_ms']:.0f} ms{hint}"
+    )
+    print("\nplan: 8 tasks (3 greps fused into one pass; 6 and 7 wait for 5 and 1)")
     print_report(repo.run_plan(demo_plan()))
+    issue = DEMO_ISSUE if not args.repo else "error handling when the input is empty"
+    print(f"\nlocalize: {issue.splitlines()[0]}")
+    print_locations(localize(repo, issue, top_k=5, explain=True))
     return 0
 
 
