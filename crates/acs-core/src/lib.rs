@@ -4,7 +4,9 @@
 //! a directory ([`Repo::open_dir`], gitignore-aware) or from a commit of a git repository
 //! ([`Repo::open_git`], read from the object database with no checkout). Contents and parsed
 //! symbol tables are cached process-wide by content ([`cache::Store`]), so snapshots of many
-//! commits share what they have in common.
+//! commits share what they have in common. [`Repo::index`] makes the per-snapshot indexes
+//! (symbols, BM25 of files and of functions) ready at once, loading them from an on-disk
+//! pack named by a digest of the content when an [`IndexCache`] holds one ([`persist`]).
 //!
 //! The tools read a `Repo`; each takes a typed request and returns a typed, serialisable
 //! result:
