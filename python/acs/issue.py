@@ -65,6 +65,8 @@ class IssueSignals:
     messages: list[str] = field(default_factory=list)
     strings: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    # The first line: an issue's title says in a few words what is wrong.
+    title: str = ""
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -164,6 +166,7 @@ def parse_issue(text: str) -> IssueSignals:
         messages=_unique(messages),
         strings=_unique(strings),
         flags=_unique(flags),
+        title=next((line.strip() for line in text.splitlines() if line.strip()), "")[:300],
     )
 
 

@@ -30,6 +30,10 @@ W_FRAME = 0.7
 W_SYMBOL = 1.5
 W_STRING = 2.0
 W_DRILL = 0.5
+# BM25 of the title alone (a second opinion that the body's code and logs cannot drown out:
+# file Acc@1 24.7 -> 27.4, Acc@5 49.3 -> 52.9 on the development set, both halves improving).
+W_TITLE_FILE = 0.6
+W_TITLE_FUNCTION = 0.6
 W_FUNCTION_TO_FILE = 0.5  # share of a function's evidence its file receives
 W_STRING_FUNCTION = 0.1  # the definition around a found message (share of W_STRING)
 W_CALLER = 1.0  # a user of the definition or constant that holds a quoted message
@@ -134,16 +138,17 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                     # A ranking inside chosen files (drill-down) is normalised to its own best.
                     drill = bool(args.get("include"))
                     weight = W_DRILL if drill else W_BM25_FUNCTION
+                    if args["query"] == signals.title:
+                        weight = W_TITLE_FUNCTION
                     why = "best text match in its file" if drill else "text similar to the issue"
                     for hit, s in _normalised(result["hits"]):
                         key = (hit["path"], hit["name"])
                         ev.add_function(key, weight * s, f"{why} (BM25)", drilled=drill)
                         ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
                 case "bm25":
+                    weight = W_TITLE_FILE if args["query"] == signals.title else W_BM25_FILE
                     for hit, s in _normalised(result["hits"]):
-                        ev.add_file(
-                            hit["path"], W_BM25_FILE * s, "text similar to the issue (BM25)"
-                        )
+                        ev.add_file(hit["path"], weight * s, "text similar to the issue (BM25)")
                 case "symbols":
                     defs = result["symbols"]
                     if not defs:

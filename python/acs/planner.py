@@ -119,6 +119,10 @@ class DefaultPlanner:
                 "args": {"query": issue, "level": "function", "limit": 50},
             },
         ]
+        if s.title and s.title != issue.strip():  # the title alone, too
+            for level, limit in (("file", 30), ("function", 50)):
+                args = {"query": s.title, "level": level, "limit": limit}
+                tasks.append({"id": next(ids), "tool": "bm25", "args": args})
         for name in s.identifiers[:MAX_IDENTIFIERS]:
             tasks.append({"id": next(ids), "tool": "symbols", "args": {"name": name, "limit": 20}})
         for path in (s.paths + s.modules)[:MAX_PATHS]:
