@@ -54,10 +54,17 @@ def _text(raw: str) -> str:
     return raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def _index_cache(args: argparse.Namespace) -> str | bool:
+    """`--no-cache`, `--cache-dir DIR`, or the default pack folder."""
+    return False if args.no_cache else (args.cache_dir or True)
+
+
 def _open(args: argparse.Namespace, path: str | None = None) -> Repo:
-    cache: str | bool = False if args.no_cache else (args.cache_dir or True)
     return Repo.open(
-        path or args.repo, commit=args.commit, exclude=args.exclude or (), index_cache=cache
+        path or args.repo,
+        commit=args.commit,
+        exclude=args.exclude or (),
+        index_cache=_index_cache(args),
     )
 
 
@@ -134,8 +141,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The standard library folder also holds installed packages; leave them out of the demo.
     exclude = args.exclude or ([] if args.repo else ["site-packages"])
     t0 = time.perf_counter()
-    cache: str | bool = False if args.no_cache else (args.cache_dir or True)
-    repo = Repo.open(path, commit=args.commit, exclude=exclude, index_cache=cache)
+    repo = Repo.open(path, commit=args.commit, exclude=exclude, index_cache=_index_cache(args))
     opened = (time.perf_counter() - t0) * 1000
     s = repo.stats
     print(f"opened {path}: {s['files']} files, {s['bytes'] / 1e6:.1f} MB in {opened:.0f} ms")

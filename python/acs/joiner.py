@@ -101,19 +101,26 @@ class Evidence:
     # Why: per file or function, its strongest piece of evidence (amount, a line for people).
     why: dict[Any, tuple[float, str]] = field(default_factory=dict)
 
-    def add_file(self, path: str, amount: float, why: str) -> None:
+    def add_file(self, path: str, amount: float, why: str, *, similar: bool = False) -> None:
         self.files[path] += amount
-        self.note(path, amount, why)
+        self.note(path, amount, why, similar=similar)
 
     def add_function(
-        self, key: tuple[str, str], amount: float, why: str, *, drilled: bool = False
+        self,
+        key: tuple[str, str],
+        amount: float,
+        why: str,
+        *,
+        drilled: bool = False,
+        similar: bool = False,
     ) -> None:
         (self.drilled if drilled else self.functions)[key] += amount
-        self.note(key, amount, why)
+        self.note(key, amount, why, similar=similar)
 
-    def note(self, where: Any, amount: float, why: str) -> None:
-        # Text similarity explains least: a named definition, path or message says more.
-        if "(BM25)" in why:
+    def note(self, where: Any, amount: float, why: str, *, similar: bool = False) -> None:
+        """Keep `why` if it is the strongest evidence of `where` so far. Text similarity
+        (`similar`) explains least: a named definition, path or message says more."""
+        if similar:
             amount *= 0.25
         if amount > self.why.get(where, (0.0, ""))[0]:
             self.why[where] = (amount, why)
@@ -143,12 +150,15 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                     why = "best text match in its file" if drill else "text similar to the issue"
                     for hit, s in _normalised(result["hits"]):
                         key = (hit["path"], hit["name"])
-                        ev.add_function(key, weight * s, f"{why} (BM25)", drilled=drill)
+                        ev.add_function(
+                            key, weight * s, f"{why} (BM25)", drilled=drill, similar=True
+                        )
                         ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
                 case "bm25":
                     weight = W_TITLE_FILE if args["query"] == signals.title else W_BM25_FILE
+                    why = "text similar to the issue (BM25)"
                     for hit, s in _normalised(result["hits"]):
-                        ev.add_file(hit["path"], weight * s, "text similar to the issue (BM25)")
+                        ev.add_file(hit["path"], weight * s, why, similar=True)
                 case "symbols":
                     defs = result["symbols"]
                     if not defs:
@@ -245,17 +255,8 @@ def rank(signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int) -
     for (path, name), s in candidates.items():
         if path not in file_score:
             continue
-        kind, start, end = ev.spans[(path, name)]
-        functions.append(
-            {
-                "path": path,
-                "name": name,
-                "kind": kind,
-                "start_line": start,
-                "end_line": end,
-                "score": s * (1 - FILE_SHARE + FILE_SHARE * file_score[path]),
-            }
-        )
+        score = s * (1 - FILE_SHARE + FILE_SHARE * file_score[path])
+        functions.append(function_location(path, name, ev.spans[(path, name)], score))
     functions.sort(key=lambda f: (-f["score"], f["path"], f["start_line"]))
     functions = [f for f, _ in _cut([(f, f["score"]) for f in functions], top_k * 2, FN_CUT)]
     fn_top = functions[0]["score"] if functions else 1.0
@@ -277,6 +278,21 @@ def rank(signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int) -
         "functions": functions,
         "lines": merge_lines(lines),
         "why": why,
+    }
+
+
+def function_location(
+    path: str, name: str, span: tuple[str, int, int], score: float
+) -> dict[str, Any]:
+    """A ranked function as `localize` returns it; `span` is (kind, start line, end line)."""
+    kind, start, end = span
+    return {
+        "path": path,
+        "name": name,
+        "kind": kind,
+        "start_line": start,
+        "end_line": end,
+        "score": score,
     }
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..issue import IssueSignals
-from ..joiner import merge_lines
+from ..joiner import function_location, merge_lines
 from ..joiner import rank as joiner_rank
 from ..policy import Turn
 from ..types import Task
@@ -346,24 +346,11 @@ def merge_answer(
         fn_scores[key] = fn_scores.get(key, 0.0) + weight * score
     functions = []
     for (path, name), score in _normalised(fn_scores, top_k * 2).items():
-        if (path, name) in by_key:
-            kind, start, end = (
-                by_key[(path, name)]["kind"],
-                by_key[(path, name)]["start_line"],
-                by_key[(path, name)]["end_line"],
-            )
+        if known := by_key.get((path, name)):
+            span = (known["kind"], known["start_line"], known["end_line"])
         else:
-            kind, start, end = spans[(path, name)]
-        functions.append(
-            {
-                "path": path,
-                "name": name,
-                "kind": kind,
-                "start_line": start,
-                "end_line": end,
-                "score": score,
-            }
-        )
+            span = spans[(path, name)]
+        functions.append(function_location(path, name, span, score))
 
     # Why each item is there (`localize(explain=True)`): the joiner's reason and the model's.
     base_why = base.get("why", {})
