@@ -13,6 +13,8 @@
 //!   reader sees a whole pack or none; concurrent writers of one digest write equal bytes.
 //! - **Bounded.** After a write, the least recently used packs are removed while the folder
 //!   is over its byte budget.
+//! - **Only its own files.** The folder may be shared (`--cache-dir /tmp`): pruning deletes
+//!   nothing but files named as acs names them, and a pack only if it starts with the magic.
 
 use crate::bm25::{Bm25Index, Bm25Parts};
 use crate::cache::{ContentKey, Symbols};
@@ -259,8 +261,49 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()
 /// on timeout, say): no live write takes this long.
 const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// What pruning may delete. The folder can be one the user shares with other programs
+/// (`--cache-dir /tmp`), so only files whose names acs alone produces count: `<digest>.acsidx`
+/// packs (whose content must also start with the pack magic) and `.<digest>.acsidx.<pid>.<nonce>.tmp`
+/// temporaries. Everything else is left alone, whatever its age or extension.
+#[derive(Debug, PartialEq, Eq)]
+enum Owned {
+    Pack,
+    Temporary,
+}
+
+fn owned_kind(name: &str) -> Option<Owned> {
+    fn is_digest(s: &str) -> bool {
+        s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    }
+    fn is_number(s: &str) -> bool {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+    }
+    if let Some(digest) = name.strip_suffix(".acsidx") {
+        return is_digest(digest).then_some(Owned::Pack);
+    }
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = rest.split('.');
+    let ok = matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some(d), Some(EXTENSION), Some(pid), Some(nonce), None)
+            if is_digest(d) && is_number(pid) && is_number(nonce)
+    );
+    ok.then_some(Owned::Temporary)
+}
+
+/// True when `path` begins with the pack magic: a file named like a pack that is not one
+/// (written by something else) is never deleted.
+fn starts_with_magic(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; MAGIC.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == MAGIC)
+}
+
 /// Remove the least recently used packs (never `keep`) while the folder is over budget, and
-/// temporary files that interrupted writes left behind.
+/// temporary files that interrupted writes left behind. Only acs's own files are touched
+/// (see [`owned_kind`]); links and folders never are.
 fn prune(dir: &Path, max_bytes: u64, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -268,22 +311,29 @@ fn prune(dir: &Path, max_bytes: u64, keep: &Path) {
     let now = SystemTime::now();
     let mut packs: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
     for e in entries.flatten() {
+        let Some(kind) = e.file_name().to_str().and_then(owned_kind) else {
+            continue;
+        };
+        // `DirEntry::metadata` does not follow links: a link is not a file acs wrote.
         let (path, Ok(meta)) = (e.path(), e.metadata()) else {
             continue;
         };
         let Ok(modified) = meta.modified() else {
             continue;
         };
-        match path.extension().and_then(|x| x.to_str()) {
-            Some(EXTENSION) => packs.push((modified, meta.len(), path)),
-            Some("tmp")
+        if !meta.is_file() {
+            continue;
+        }
+        match kind {
+            Owned::Pack => packs.push((modified, meta.len(), path)),
+            Owned::Temporary
                 if now
                     .duration_since(modified)
                     .is_ok_and(|age| age > STALE_TEMPORARY) =>
             {
                 let _ = std::fs::remove_file(&path);
             }
-            _ => {}
+            Owned::Temporary => {}
         }
     }
     let mut total: u64 = packs.iter().map(|p| p.1).sum();
@@ -292,7 +342,7 @@ fn prune(dir: &Path, max_bytes: u64, keep: &Path) {
         if total <= max_bytes {
             break;
         }
-        if path != keep && std::fs::remove_file(&path).is_ok() {
+        if path != keep && starts_with_magic(&path) && std::fs::remove_file(&path).is_ok() {
             total -= size;
         }
     }
@@ -381,8 +431,12 @@ mod tests {
     #[test]
     fn temporary_files_of_interrupted_writes_are_removed_when_stale() {
         let dir = tempfile::tempdir().unwrap();
-        let stale = dir.path().join(".x.acsidx.1.2.tmp");
-        let fresh = dir.path().join(".y.acsidx.3.4.tmp");
+        let stale = dir
+            .path()
+            .join(format!(".{}.acsidx.1.2.tmp", "a".repeat(32)));
+        let fresh = dir
+            .path()
+            .join(format!(".{}.acsidx.3.4.tmp", "b".repeat(32)));
         for p in [&stale, &fresh] {
             std::fs::write(p, b"partial").unwrap();
         }
@@ -396,5 +450,79 @@ mod tests {
         sample().index(Some(&IndexCache::new(dir.path())));
         assert!(!stale.exists());
         assert!(fresh.exists(), "a write in progress is left alone");
+    }
+
+    fn age(path: &Path, by: std::time::Duration) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(SystemTime::now() - by)
+            .unwrap();
+    }
+
+    #[test]
+    fn pruning_a_shared_folder_deletes_only_what_acs_wrote() {
+        // `--cache-dir /tmp`: the folder holds other programs' files, old and new, some
+        // with the extensions acs uses. A zero budget makes pruning as eager as it gets.
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = [
+            "notes.tmp",
+            ".session.tmp",
+            "backup.acsidx",
+            ".x.acsidx.1.2.tmp",
+            &format!("{}.acsidx", "c".repeat(32)), // a pack's name, not a pack's content
+            &format!(".{}.acsidx.pid.nonce.tmp", "d".repeat(32)),
+            "report.txt",
+        ];
+        for name in theirs {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"someone else's data").unwrap();
+            age(&path, 2 * STALE_TEMPORARY);
+        }
+        let stale_temporary = dir
+            .path()
+            .join(format!(".{}.acsidx.7.8.tmp", "e".repeat(32)));
+        std::fs::write(&stale_temporary, b"partial").unwrap();
+        age(&stale_temporary, 2 * STALE_TEMPORARY);
+        let older = Repo::from_files([("old.py", "def old():\n    pass\n")]).unwrap();
+        let older_pack = older
+            .index(Some(&IndexCache::new(dir.path())))
+            .path
+            .unwrap();
+        age(&older_pack, STALE_TEMPORARY);
+
+        let cache = IndexCache {
+            dir: dir.path().to_path_buf(),
+            max_bytes: 0,
+        };
+        let kept = sample().index(Some(&cache)).path.unwrap();
+
+        for name in theirs {
+            assert!(dir.path().join(name).exists(), "{name} was deleted");
+        }
+        assert!(!stale_temporary.exists(), "acs's own stale temporary stays");
+        assert!(!older_pack.exists(), "the older pack is over budget");
+        assert!(kept.exists(), "the pack just written is never pruned");
+    }
+
+    #[test]
+    fn only_acs_names_are_owned() {
+        let digest = "0123456789abcdef0123456789abcdef";
+        assert_eq!(owned_kind(&format!("{digest}.acsidx")), Some(Owned::Pack));
+        assert_eq!(
+            owned_kind(&format!(".{digest}.acsidx.42.17.tmp")),
+            Some(Owned::Temporary)
+        );
+        for name in [
+            "x.acsidx",
+            &format!("{}.acsidx", digest.to_uppercase()),
+            &format!("{digest}.acsidx.tmp"),
+            &format!(".{digest}.acsidx.42.tmp"),
+            &format!(".{digest}.acsidx.42.17.18.tmp"),
+            "a.tmp",
+        ] {
+            assert_eq!(owned_kind(name), None, "{name}");
+        }
     }
 }
