@@ -182,6 +182,10 @@ impl Beneath {
 
     /// Open `rel` (`/`-separated, components checked by `classify`) for reading.
     fn open_file(&self, rel: &str) -> std::io::Result<std::fs::File> {
+        // `classify` lets no such name through; refuse it here too.
+        if rel.split('/').any(bad_name) {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if OPENAT2.load(std::sync::atomic::Ordering::Relaxed) {
             match self.openat2(rel) {
@@ -227,6 +231,9 @@ impl Beneath {
     fn open_per_component(&self, rel: &str) -> std::io::Result<std::fs::File> {
         use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
         let parts: Vec<&str> = rel.split('/').collect();
+        if parts.iter().any(|p| bad_name(p)) {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
         let Some((last, folders)) = parts.split_last() else {
             return Err(std::io::ErrorKind::InvalidInput.into());
         };
@@ -334,5 +341,48 @@ fn classify(dent: ignore::DirEntry, root: &Path, canonical_root: &Path) -> Optio
         Some(Walked::File(rel))
     } else {
         None
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// Both ways of opening (openat2 where the kernel has it, per component everywhere)
+    /// refuse a link anywhere on the path, and a FIFO neither blocks nor is read.
+    #[test]
+    fn links_on_the_way_and_special_files_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/b/ok.txt"), "ok").unwrap();
+        symlink(outside.path(), root.join("a/out")).unwrap();
+        symlink(outside.path().join("secret"), root.join("a/b/link")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+
+        let beneath = Beneath::open(root).unwrap();
+        let opens: [(&str, &dyn Fn(&str) -> std::io::Result<std::fs::File>); 2] = [
+            ("per component", &|rel| beneath.open_per_component(rel)),
+            ("any", &|rel| beneath.open_file(rel)),
+        ];
+        for (how, open) in opens {
+            assert!(open("a/b/ok.txt").is_ok(), "{how}");
+            assert!(open("a/out/secret").is_err(), "{how}: folder link followed");
+            assert!(open("a/b/link").is_err(), "{how}: file link followed");
+            assert!(open("a/../a/b/ok.txt").is_err(), "{how}: `..` accepted");
+        }
+        assert!(matches!(
+            read_text(&beneath, "fifo", 1 << 20),
+            Read::Unreadable
+        ));
+        assert!(matches!(
+            read_text(&beneath, "a/b/ok.txt", 1 << 20),
+            Read::Text(_)
+        ));
     }
 }
