@@ -366,7 +366,8 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
 
         let beneath = Beneath::open(root).unwrap();
-        let opens: [(&str, &dyn Fn(&str) -> std::io::Result<std::fs::File>); 2] = [
+        type Open<'a> = &'a dyn Fn(&str) -> std::io::Result<std::fs::File>;
+        let opens: [(&str, Open); 2] = [
             ("per component", &|rel| beneath.open_per_component(rel)),
             ("any", &|rel| beneath.open_file(rel)),
         ];
