@@ -54,7 +54,10 @@ fn resolve(repo: &Repository, odb: &mut Odb, at: &At) -> Result<Oid> {
     if rev.trim().is_empty() {
         return Err(unknown("empty revision".into()));
     }
-    let Some((base, steps)) = split_rev(rev) else {
+    // Forms resolved here; anything else (or a base this cannot name, such as a `describe`
+    // output) goes to libgit2's rev-parse.
+    let own = split_rev(rev).and_then(|(base, steps)| Some((base_id(repo, base).ok()?, steps)));
+    let Some((mut id, steps)) = own else {
         let object = repo
             .revparse_single(rev)
             .map_err(|e| unknown(e.message().to_string()))?;
@@ -63,7 +66,6 @@ fn resolve(repo: &Repository, odb: &mut Odb, at: &At) -> Result<Oid> {
             .map_err(|e| unknown(e.message().to_string()))?;
         return Ok(commit.id());
     };
-    let mut id = base_id(repo, base).map_err(unknown)?;
     id = peel(odb, id, at)?;
     for step in steps {
         match step {
@@ -100,7 +102,7 @@ fn split_rev(rev: &str) -> Option<(&str, Vec<Step>)> {
     }
     let mut steps = Vec::new();
     while let Some(op) = rest.chars().next() {
-        rest = &rest[1..];
+        rest = &rest[op.len_utf8()..];
         if op == '^' {
             if let Some(after) = rest.strip_prefix("{}").or(rest.strip_prefix("{commit}")) {
                 rest = after;
