@@ -175,6 +175,7 @@ class OpenStats(TypedDict):
     skipped_large: int
     skipped_links: int
     skipped_unreadable: int
+    skipped_names: int
     elapsed_ms: float
 
 

@@ -2,7 +2,9 @@
 //!
 //! A [`Repo`] is an immutable in-memory snapshot of a repository's text files, opened from
 //! a directory ([`Repo::open_dir`], gitignore-aware) or from a commit of a git repository
-//! ([`Repo::open_git`], read from the object database with no checkout). Contents and parsed
+//! ([`Repo::open_git`], read from the object database with no checkout). Files are opened
+//! without following links, names that cannot be exact repository paths are skipped and
+//! counted, and damaged git objects are errors, not hangs ([`OpenStats`]). Contents and parsed
 //! symbol tables are cached process-wide by content ([`cache::Store`]), so snapshots of many
 //! commits share what they have in common. [`Repo::index`] makes the per-snapshot indexes
 //! (symbols, BM25 of files and of functions) ready at once, loading them from an on-disk

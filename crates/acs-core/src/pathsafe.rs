@@ -40,9 +40,10 @@ pub fn normalize(raw: &str, root: Option<&Path>) -> Result<String> {
     Ok(parts.join("/"))
 }
 
+/// `C:` starts an absolute path only on Windows; elsewhere a folder may be named `C:`.
 fn has_drive_prefix(path: &str) -> bool {
     let bytes = path.as_bytes();
-    bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
+    cfg!(windows) && bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
 }
 
 #[cfg(test)]
@@ -73,6 +74,16 @@ mod tests {
         assert!(normalize("/srv/repository/x.py", Some(root)).is_err());
         assert!(normalize("/etc/passwd", Some(root)).is_err());
         assert!(normalize("/etc/passwd", None).is_err());
-        assert!(normalize("C:/x", None).is_err());
+    }
+
+    #[test]
+    fn drive_prefixes_are_absolute_only_on_windows() {
+        if cfg!(windows) {
+            assert!(normalize("C:/x", None).is_err());
+            assert!(normalize("C:\\x", None).is_err());
+        } else {
+            assert_eq!(normalize("C:/x", None).unwrap(), "C:/x");
+            assert_eq!(normalize("C:", None).unwrap(), "C:");
+        }
     }
 }

@@ -70,14 +70,26 @@ pub enum Origin {
 }
 
 /// What opening a repository found, for users and for the benchmarks.
+///
+/// UTF-16 files (with a byte order mark) are decoded to UTF-8 and loaded like any text file;
+/// their line structure is unchanged. Every file not loaded is counted in one `skipped_*`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct OpenStats {
     pub files: usize,
     pub bytes: u64,
+    /// Files with a NUL byte (after UTF-16 decoding).
     pub skipped_binary: usize,
+    /// Files over [`SourceOptions::max_file_size`].
     pub skipped_large: usize,
+    /// Symbolic links: never followed.
     pub skipped_links: usize,
+    /// Files that could not be read: vanished, permission denied, not a regular file when
+    /// opened (swapped since the walk), a link on the way, a damaged git blob.
     pub skipped_unreadable: usize,
+    /// Entries whose name cannot be an exact, unique repository path: not UTF-8; empty, `.`,
+    /// `..` or `.git` in any case; holding `/` or `\`; or a second entry of the same name in
+    /// a crafted git tree. A folder's files are each counted; a git tree's are not read.
+    pub skipped_names: usize,
     pub elapsed_ms: f64,
 }
 
@@ -94,6 +106,12 @@ pub struct Repo {
     bm25_functions: OnceLock<Arc<Bm25Index>>,
 }
 
+/// Whether `path` is a git directory (what `git rev-parse --git-dir` would name), not a work
+/// tree: the layout git itself checks for.
+fn is_git_dir(path: &std::path::Path) -> bool {
+    path.join("HEAD").is_file() && path.join("objects").is_dir() && path.join("refs").is_dir()
+}
+
 /// The raw material a source hands over to build a [`Repo`].
 pub(crate) struct Loaded {
     pub files: Vec<FileEntry>,
@@ -103,6 +121,10 @@ pub(crate) struct Loaded {
 
 impl Repo {
     /// Open a directory (walked with gitignore rules, no git needed).
+    ///
+    /// A git directory itself (a `.git` folder or a bare repository: `HEAD`, `objects/`,
+    /// `refs/`) is opened at its `HEAD` commit instead, so git's internals (`config`, hooks)
+    /// are never indexed as files; with no commit it is an [`Error::Repository`].
     pub fn open_dir(root: impl Into<PathBuf>, opts: &SourceOptions) -> Result<Repo> {
         Self::open_dir_in(root, opts, Store::global())
     }
@@ -115,6 +137,15 @@ impl Repo {
         crate::pool::init();
         let start = std::time::Instant::now();
         let root = root.into();
+        if is_git_dir(&root) {
+            return Self::open_git_in(&root, "HEAD", opts, store).map_err(|e| match e {
+                Error::UnknownCommit { message, .. } => Error::Repository {
+                    path: root.display().to_string(),
+                    message: format!("a git directory with no commit at HEAD ({message})"),
+                },
+                other => other,
+            });
+        }
         let loaded = crate::source::dir::load(&root, opts, store)?;
         let root = root.canonicalize().unwrap_or(root);
         Ok(Self::build(loaded, Origin::Directory { root }, start))

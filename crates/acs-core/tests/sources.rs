@@ -183,6 +183,23 @@ fn each_commit_is_read_as_it_was_without_a_checkout() {
     assert!(
         matches!(at("HEAD~1").origin(), acs_core::Origin::Git { commit, .. } if *commit == ids[1])
     );
+    // The rev forms resolved without libgit2's rev-parse, and one left to it.
+    for (rev, want) in [
+        ("HEAD^", 1),
+        ("HEAD^^", 0),
+        ("HEAD~2", 0),
+        ("main~1^0", 1),
+        ("HEAD^{commit}~1", 1),
+        ("HEAD^{}", 2),
+        (&ids[0][..7], 0),
+        (":/commit 1", 1),
+    ] {
+        let commit = ids[want].as_str();
+        assert!(
+            matches!(at(rev).origin(), acs_core::Origin::Git { commit: c, .. } if c == commit),
+            "{rev}"
+        );
+    }
 }
 
 #[test]
@@ -220,6 +237,10 @@ fn unknown_commits_and_non_repositories_are_precise_errors() {
         "0123456789abcdef0123456789abcdef01234567",
         "",
         "HEAD~10",
+        "HEAD^2",
+        "HEAD~\u{e9}",
+        "HEAD^{tree}",
+        "HEAD~99999999999999999999",
     ] {
         let err = Repo::open_git(dir.path(), rev, &SourceOptions::default())
             .err()
@@ -306,5 +327,6 @@ fn names_that_are_not_utf8_are_skipped_and_counted_not_merged() {
     let repo = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
     let paths: Vec<&str> = repo.files().iter().map(|f| &*f.path).collect();
     assert_eq!(paths, ["ok.py"]);
-    assert_eq!(repo.stats().skipped_unreadable, 2);
+    assert_eq!(repo.stats().skipped_names, 2);
+    assert_eq!(repo.stats().skipped_unreadable, 0);
 }

@@ -1,38 +1,40 @@
 //! Directory source: a gitignore-aware walk (ripgrep's `ignore` crate), then a parallel read.
 
-use super::{entry, is_binary};
+use super::{bad_name, entry, is_binary};
 use crate::cache::Store;
 use crate::error::{Error, Result};
 use crate::repo::{FileEntry, Loaded, OpenStats, SourceOptions};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path};
 use std::sync::Mutex;
 
 enum Walked {
-    File(PathBuf, String),
+    File(String),
     Link(String, bool),
-    /// A name that is not UTF-8: it cannot be a repository path without colliding with
-    /// another file's lossy spelling, so it is skipped and counted as unreadable.
+    /// A name that cannot be a repository path: not UTF-8 (its lossy spelling could collide
+    /// with another file's), or a component [`super::bad_name`] refuses (on unix a `\` is an
+    /// ordinary byte of a name, but a separator to every path the engine reads). Skipped and
+    /// counted, never rewritten.
     BadName,
 }
 
 pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<Loaded> {
-    let meta = std::fs::metadata(root).map_err(|e| Error::Repository {
+    let repo_error = |message: String| Error::Repository {
         path: root.display().to_string(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let meta = std::fs::metadata(root).map_err(|e| repo_error(e.to_string()))?;
     if !meta.is_dir() {
-        return Err(Error::Repository {
-            path: root.display().to_string(),
-            message: "not a directory".into(),
-        });
+        return Err(repo_error("not a directory".into()));
     }
+    let beneath = Beneath::open(root).map_err(|e| repo_error(e.to_string()))?;
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walker = walker(root, opts)?;
 
     let mut stats = OpenStats::default();
     let mut links = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let read: Mutex<Vec<Result<FileEntry, Read>>> = Mutex::new(Vec::new());
     // The walk runs on this thread while the pool reads (and hashes) what it has found so
     // far. A file that vanished or is unreadable is counted, not fatal: a live work tree
@@ -40,11 +42,16 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
     rayon::in_place_scope(|scope| {
         for dent in walker.flatten() {
             match classify(dent, root, &canonical_root) {
-                Some(Walked::File(abs, rel)) => {
-                    let read = &read;
+                Some(Walked::File(rel)) => {
+                    // Components joined with `/` are unique; this guards that promise.
+                    if !seen.insert(rel.clone()) {
+                        stats.skipped_names += 1;
+                        continue;
+                    }
+                    let (read, beneath) = (&read, &beneath);
                     let max = opts.max_file_size;
                     scope.spawn(move |_| {
-                        let item = match read_text(&abs, max) {
+                        let item = match read_text(beneath, &rel, max) {
                             Read::Text(bytes) => Ok(entry(rel, bytes, None, store)),
                             skipped => Err(skipped),
                         };
@@ -55,7 +62,7 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
                     stats.skipped_links += 1;
                     links.insert(rel, outside);
                 }
-                Some(Walked::BadName) => stats.skipped_unreadable += 1,
+                Some(Walked::BadName) => stats.skipped_names += 1,
                 None => {}
             }
         }
@@ -86,12 +93,16 @@ enum Read {
 /// Read a file unless it is binary or too large. Like ripgrep, look at the head first, so
 /// that a compiled file (`.pyc`, images) costs one small read, not a whole one. The size from
 /// `fstat` sizes the buffer, which saves the extra read that finds the end of the file.
-fn read_text(path: &Path, max_size: u64) -> Read {
+///
+/// The file is opened below the root without following any link (see [`Beneath`]) and must
+/// be a regular file: the walk classified it earlier, and it may have been swapped since.
+fn read_text(beneath: &Beneath, rel: &str, max_size: u64) -> Read {
     const HEAD: usize = 8 * 1024;
-    let Ok(mut file) = std::fs::File::open(path) else {
+    let Ok(mut file) = beneath.open_file(rel) else {
         return Read::Unreadable;
     };
     let size = match file.metadata() {
+        Ok(m) if !m.is_file() => return Read::Unreadable,
         Ok(m) if m.len() > max_size => return Read::Large,
         Ok(m) => m.len() as usize,
         Err(_) => return Read::Unreadable,
@@ -101,21 +112,27 @@ fn read_text(path: &Path, max_size: u64) -> Read {
     let Ok(got) = read_full(&mut file, &mut bytes[..head]) else {
         return Read::Unreadable;
     };
-    if is_binary(&bytes[..got]) {
+    let utf16 = super::is_utf16(&bytes[..got]);
+    if !utf16 && is_binary(&bytes[..got]) {
         return Read::Binary;
     }
     if got < head {
         bytes.truncate(got); // shrank since fstat
+    } else {
+        let Ok(rest) = read_full(&mut file, &mut bytes[head..]) else {
+            return Read::Unreadable;
+        };
+        bytes.truncate(head + rest);
+        if !utf16 && is_binary(&bytes[head..]) {
+            return Read::Binary;
+        }
+    }
+    if !utf16 {
         return Read::Text(bytes);
     }
-    let Ok(rest) = read_full(&mut file, &mut bytes[head..]) else {
-        return Read::Unreadable;
-    };
-    bytes.truncate(head + rest);
-    if is_binary(&bytes[head..]) {
-        Read::Binary
-    } else {
-        Read::Text(bytes)
+    match super::text_of(bytes) {
+        Some(text) => Read::Text(text),
+        None => Read::Binary,
     }
 }
 
@@ -131,6 +148,137 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
         }
     }
     Ok(filled)
+}
+
+/// Opens files below the root without ever following a symbolic link, in the final
+/// component or in a folder on the way: the walk (the `ignore` crate) reads folders by path,
+/// so a file or folder swapped for a link after it was listed must not be read through it.
+#[cfg(unix)]
+struct Beneath {
+    root: std::os::fd::OwnedFd,
+}
+
+#[cfg(unix)]
+impl Beneath {
+    fn open(root: &Path) -> std::io::Result<Beneath> {
+        use std::os::fd::FromRawFd as _;
+        use std::os::unix::ffi::OsStrExt as _;
+        let path = std::ffi::CString::new(root.as_os_str().as_bytes())?;
+        // The root itself may be a link: the user named it.
+        // SAFETY: a valid C string; the returned descriptor is owned below.
+        let fd = unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor nobody else owns.
+        let root = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        Ok(Beneath { root })
+    }
+
+    /// Open `rel` (`/`-separated, components checked by `classify`) for reading.
+    fn open_file(&self, rel: &str) -> std::io::Result<std::fs::File> {
+        // `classify` lets no such name through; refuse it here too.
+        if rel.split('/').any(bad_name) {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if OPENAT2.load(std::sync::atomic::Ordering::Relaxed) {
+            match self.openat2(rel) {
+                Ok(file) => return Ok(file),
+                // No openat2 (kernel < 5.6) or a sandbox that forbids it: walk per component.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {
+                    OPENAT2.store(false, std::sync::atomic::Ordering::Relaxed)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.open_per_component(rel)
+    }
+
+    /// One syscall: no link anywhere on the path, nothing above the root.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn openat2(&self, rel: &str) -> std::io::Result<std::fs::File> {
+        use std::os::fd::{AsRawFd as _, FromRawFd as _};
+        let path = std::ffi::CString::new(rel)?;
+        // SAFETY: `open_how` is plain data; zeroed is a valid value.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC) as u64;
+        how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS;
+        // SAFETY: valid descriptor, C string and struct, with the struct's true size.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                self.root.as_raw_fd(),
+                path.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: a fresh descriptor nobody else owns.
+        Ok(unsafe { std::fs::File::from_raw_fd(fd as i32) })
+    }
+
+    /// `openat` each component from the previous folder's handle, never following a link.
+    /// `O_NONBLOCK`: a FIFO swapped in must not block the open (it is refused by `fstat`).
+    fn open_per_component(&self, rel: &str) -> std::io::Result<std::fs::File> {
+        use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+        let parts: Vec<&str> = rel.split('/').collect();
+        if parts.iter().any(|p| bad_name(p)) {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        let Some((last, folders)) = parts.split_last() else {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        };
+        let open_at = |at: i32, name: &str, flags: i32| -> std::io::Result<OwnedFd> {
+            let name = std::ffi::CString::new(name)?;
+            // SAFETY: valid descriptor and C string.
+            let fd = unsafe { libc::openat(at, name.as_ptr(), flags | libc::O_CLOEXEC) };
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: a fresh descriptor nobody else owns.
+            Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        };
+        let mut folder: Option<OwnedFd> = None;
+        for name in folders {
+            let at = folder.as_ref().unwrap_or(&self.root).as_raw_fd();
+            let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW;
+            folder = Some(open_at(at, name, flags)?);
+        }
+        let at = folder.as_ref().unwrap_or(&self.root).as_raw_fd();
+        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+        Ok(std::fs::File::from(open_at(at, last, flags)?))
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+static OPENAT2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Elsewhere: a plain open; `read_text` still refuses anything but a regular file.
+#[cfg(not(unix))]
+struct Beneath {
+    root: std::path::PathBuf,
+}
+
+#[cfg(not(unix))]
+impl Beneath {
+    fn open(root: &Path) -> std::io::Result<Beneath> {
+        Ok(Beneath {
+            root: root.to_path_buf(),
+        })
+    }
+
+    fn open_file(&self, rel: &str) -> std::io::Result<std::fs::File> {
+        std::fs::File::open(self.root.join(rel))
+    }
 }
 
 fn walker(root: &Path, opts: &SourceOptions) -> Result<ignore::Walk> {
@@ -163,13 +311,25 @@ fn walker(root: &Path, opts: &SourceOptions) -> Result<ignore::Walk> {
 
 fn classify(dent: ignore::DirEntry, root: &Path, canonical_root: &Path) -> Option<Walked> {
     let file_type = dent.file_type()?;
-    let Some(rel) = dent.path().strip_prefix(root).ok()?.to_str() else {
-        return Some(Walked::BadName);
-    };
-    let rel = rel.replace('\\', "/");
-    if rel.is_empty() {
+    if file_type.is_dir() {
+        return None; // the files below are counted one by one
+    }
+    let rel = dent.path().strip_prefix(root).ok()?;
+    if rel.as_os_str().is_empty() {
         return None;
     }
+    // Exactly the path's components, joined with `/`: never a rewrite of a name.
+    let mut parts = Vec::new();
+    for component in rel.components() {
+        match component {
+            Component::Normal(name) => match name.to_str() {
+                Some(name) if !bad_name(name) => parts.push(name),
+                _ => return Some(Walked::BadName),
+            },
+            _ => return Some(Walked::BadName),
+        }
+    }
+    let rel = parts.join("/");
     if file_type.is_symlink() {
         let outside = match dent.path().canonicalize() {
             Ok(target) => !target.starts_with(canonical_root),
@@ -178,8 +338,52 @@ fn classify(dent: ignore::DirEntry, root: &Path, canonical_root: &Path) -> Optio
         Some(Walked::Link(rel, outside))
     } else if file_type.is_file() {
         // The size is checked when the file is opened: a `stat` here would double the calls.
-        Some(Walked::File(dent.into_path(), rel))
+        Some(Walked::File(rel))
     } else {
         None
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// Both ways of opening (openat2 where the kernel has it, per component everywhere)
+    /// refuse a link anywhere on the path, and a FIFO neither blocks nor is read.
+    #[test]
+    fn links_on_the_way_and_special_files_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/b/ok.txt"), "ok").unwrap();
+        symlink(outside.path(), root.join("a/out")).unwrap();
+        symlink(outside.path().join("secret"), root.join("a/b/link")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+
+        let beneath = Beneath::open(root).unwrap();
+        type Open<'a> = &'a dyn Fn(&str) -> std::io::Result<std::fs::File>;
+        let opens: [(&str, Open); 2] = [
+            ("per component", &|rel| beneath.open_per_component(rel)),
+            ("any", &|rel| beneath.open_file(rel)),
+        ];
+        for (how, open) in opens {
+            assert!(open("a/b/ok.txt").is_ok(), "{how}");
+            assert!(open("a/out/secret").is_err(), "{how}: folder link followed");
+            assert!(open("a/b/link").is_err(), "{how}: file link followed");
+            assert!(open("a/../a/b/ok.txt").is_err(), "{how}: `..` accepted");
+        }
+        assert!(matches!(
+            read_text(&beneath, "fifo", 1 << 20),
+            Read::Unreadable
+        ));
+        assert!(matches!(
+            read_text(&beneath, "a/b/ok.txt", 1 << 20),
+            Read::Text(_)
+        ));
     }
 }

@@ -1,0 +1,460 @@
+//! Hostile input to the sources (issue 9): path races, names that escape or shadow, crafted
+//! git trees, damaged git objects, UTF-16 files. Anything that could hang runs in a thread
+//! with a deadline, so a regression fails instead of stalling CI.
+
+mod common;
+
+use acs_core::{Error, Repo, SourceOptions};
+use common::*;
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Run `f` on a thread and fail the test if it has not finished within `secs`.
+fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("did not finish within {secs} s (a hang?)"))
+}
+
+fn hidden() -> SourceOptions {
+    SourceOptions {
+        hidden: true,
+        ..Default::default()
+    }
+}
+
+fn content(repo: &Repo, path: &str) -> String {
+    let i = repo
+        .index_of(path)
+        .unwrap_or_else(|| panic!("{path} not loaded"));
+    String::from_utf8(repo.files()[i].content.to_vec()).unwrap()
+}
+
+/// No loaded path may climb, name git's folder or hold a backslash.
+fn assert_paths_are_safe(repo: &Repo) {
+    for f in repo.files() {
+        for part in f.path.split('/') {
+            assert!(
+                !part.is_empty()
+                    && part != "."
+                    && part != ".."
+                    && !part.eq_ignore_ascii_case(".git")
+                    && !part.contains('\\'),
+                "unsafe path {:?}",
+                f.path
+            );
+        }
+    }
+}
+
+// ---- 1. reads outside the repository through a swapped link --------------------------
+
+#[cfg(unix)]
+#[test]
+fn files_and_folders_swapped_for_links_are_never_read_through_them() {
+    use std::os::unix::fs::symlink;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    const SECRET: &str = "OUTSIDE-SECRET\n";
+    let outside = tree(&[("secret.txt", SECRET)]);
+    for i in 0..20 {
+        write(outside.path(), &format!("osub/f{i}.txt"), SECRET);
+    }
+    let dir = tree(&[]);
+    for i in 0..200 {
+        write(dir.path(), &format!("pad/p{i}.txt"), "inside\n");
+    }
+    for i in 0..3 {
+        write(dir.path(), &format!("f{i}.txt"), "inside\n");
+    }
+    for i in 0..20 {
+        write(dir.path(), &format!("sub/f{i}.txt"), "inside\n");
+    }
+    let root = dir.path().to_path_buf();
+    let secret = outside.path().join("secret.txt");
+    let osub = outside.path().join("osub");
+    let stop = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Swap each file for a link to the secret and back, and the folder for a link to a
+    // folder outside and back, as fast as possible.
+    let swapper = {
+        let (stop, swaps) = (stop.clone(), swaps.clone());
+        std::thread::spawn(move || {
+            let tmp = root.join("swap.tmp");
+            while !stop.load(Ordering::Relaxed) {
+                for i in 0..3 {
+                    let target = root.join(format!("f{i}.txt"));
+                    let _ = std::fs::remove_file(&tmp);
+                    symlink(&secret, &tmp).unwrap();
+                    std::fs::rename(&tmp, &target).unwrap();
+                    std::fs::write(&tmp, "inside\n").unwrap();
+                    std::fs::rename(&tmp, &target).unwrap();
+                }
+                std::fs::rename(root.join("sub"), root.join("sub.real")).unwrap();
+                symlink(&osub, root.join("sub")).unwrap();
+                std::thread::yield_now();
+                std::fs::remove_file(root.join("sub")).unwrap();
+                std::fs::rename(root.join("sub.real"), root.join("sub")).unwrap();
+                swaps.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let start = Instant::now();
+    let (mut opens, mut loaded, mut leaks) = (0usize, 0usize, Vec::new());
+    while start.elapsed() < Duration::from_millis(1500) {
+        let repo = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
+        opens += 1;
+        for f in repo.files() {
+            loaded += 1;
+            if f.content.as_slice() == SECRET.as_bytes() {
+                leaks.push(f.path.to_string());
+            }
+        }
+        assert_paths_are_safe(&repo);
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    let swaps = swaps.load(Ordering::Relaxed);
+    assert!(opens >= 5 && swaps >= 5, "{opens} opens, {swaps} swaps");
+    assert!(loaded > 0);
+    assert!(
+        leaks.is_empty(),
+        "{} files read outside in {opens} opens, e.g. {:?}",
+        leaks.len(),
+        &leaks[..leaks.len().min(5)]
+    );
+}
+
+// ---- 2. names that escape or shadow ---------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn backslashes_in_names_are_skipped_and_counted_never_rewritten() {
+    let dir = tree(&[("sub/deep/b.py", "real = 1\n"), ("ok.py", "x = 1\n")]);
+    write(dir.path(), "x\\..\\..\\secret.txt", "escape\n");
+    write(dir.path(), "sub\\deep\\b.py", "shadow = 1\n");
+    write(dir.path(), "odd\\dir/inner.py", "y = 1\n");
+    let repo = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
+    assert_eq!(paths(&repo), ["ok.py", "sub/deep/b.py"]);
+    assert_eq!(content(&repo, "sub/deep/b.py"), "real = 1\n");
+    assert_eq!(repo.stats().skipped_names, 3);
+    assert_paths_are_safe(&repo);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_named_like_a_drive_is_listed_and_read() {
+    let dir = tree(&[("C:/x.py", "def f():\n    pass\n")]);
+    let repo = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
+    assert_eq!(paths(&repo), ["C:/x.py"]);
+    let read = acs_core::read(
+        &repo,
+        &acs_core::ReadRequest {
+            path: "C:/x.py".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(read.lines, ["def f():", "    pass"]);
+}
+
+#[test]
+fn a_git_folder_or_bare_repository_opened_as_a_directory_opens_its_head() {
+    let (dir, ids) = git_repo(&[vec![("a.py", Some("x = 1\n")), ("pkg/b.py", Some("y\n"))]]);
+    let (_keep, mirror) = bare_clone(dir.path());
+    for git_dir in [dir.path().join(".git"), mirror] {
+        let repo = Repo::open_dir(&git_dir, &hidden()).unwrap();
+        assert_eq!(paths(&repo), ["a.py", "pkg/b.py"], "{}", git_dir.display());
+        assert!(
+            matches!(repo.origin(), acs_core::Origin::Git { commit, .. } if *commit == ids[0]),
+            "{:?}",
+            repo.origin()
+        );
+    }
+    // The work tree itself is still a plain directory.
+    let work = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
+    assert!(matches!(work.origin(), acs_core::Origin::Directory { .. }));
+}
+
+#[test]
+fn a_git_folder_with_no_commit_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    let err = Repo::open_dir(dir.path().join(".git"), &SourceOptions::default())
+        .err()
+        .expect("no commit to open");
+    assert!(
+        matches!(&err, Error::Repository { message, .. } if message.contains("git directory")),
+        "{err}"
+    );
+}
+
+/// A tree object written byte for byte, bypassing every check git makes.
+fn raw_tree(repo: &Path, entries: &[(&str, &[u8], &str)]) -> String {
+    let mut body = Vec::new();
+    for (mode, name, id) in entries {
+        body.extend_from_slice(mode.as_bytes());
+        body.push(b' ');
+        body.extend_from_slice(name);
+        body.push(0);
+        body.extend_from_slice(&hex(id));
+    }
+    let file = repo.join("raw-tree.bin");
+    std::fs::write(&file, body).unwrap();
+    let id = git(
+        repo,
+        &[
+            "hash-object",
+            "-t",
+            "tree",
+            "--literally",
+            "-w",
+            file.to_str().unwrap(),
+        ],
+    );
+    std::fs::remove_file(file).unwrap();
+    id
+}
+
+fn hex(id: &str) -> Vec<u8> {
+    (0..id.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&id[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn blob(repo: &Path, text: &str) -> String {
+    let file = repo.join("blob.tmp");
+    std::fs::write(&file, text).unwrap();
+    let id = git(repo, &["hash-object", "-w", file.to_str().unwrap()]);
+    std::fs::remove_file(file).unwrap();
+    id
+}
+
+#[test]
+fn crafted_git_trees_cannot_escape_or_shadow() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    let passwd = blob(repo, "root:x:0:0\n");
+    let first = blob(repo, "first = 1\n");
+    let second = blob(repo, "second = 2\n");
+    let inner = raw_tree(repo, &[("100644", b"passwd", &passwd)]);
+    let sub = raw_tree(
+        repo,
+        &[
+            ("100644", b"ok.py", &first),
+            ("40000", b"..", &inner),
+            ("100644", b"a\\b.py", &passwd),
+        ],
+    );
+    let top = raw_tree(
+        repo,
+        &[
+            ("40000", b"..", &inner),
+            ("40000", b".", &inner),
+            ("40000", b".git", &inner),
+            ("40000", b".GIT", &inner),
+            ("40000", b".Git", &inner),
+            ("100644", b"x\\..\\..\\etc\\passwd", &passwd),
+            ("100644", b"evil/../../passwd", &passwd),
+            ("100644", b"", &passwd),
+            ("100644", b"a.py", &first),
+            ("100644", b"a.py", &second),
+            ("40000", b"sub", &sub),
+            ("40000", b"sub", &inner),
+        ],
+    );
+    let commit = git(repo, &["commit-tree", &top, "-m", "crafted"]);
+    for opts in [hidden(), SourceOptions::default()] {
+        let snap = within(30, {
+            let (repo, commit, opts) = (repo.to_path_buf(), commit.clone(), opts.clone());
+            move || Repo::open_git(repo, &commit, &opts).unwrap()
+        });
+        assert_paths_are_safe(&snap);
+        assert_eq!(paths(&snap), ["a.py", "sub/ok.py"]);
+        assert_eq!(content(&snap, "a.py"), "first = 1\n");
+        // 10 in the top tree (the second `a.py` and `sub` included), 2 in `sub`; the
+        // subtrees skipped are not read, so their entries are not counted.
+        assert_eq!(snap.stats().skipped_names, 12, "hidden: {}", opts.hidden);
+    }
+}
+
+// ---- 3. damaged git objects -----------------------------------------------------------
+
+fn object_path(repo: &Path, id: &str) -> std::path::PathBuf {
+    repo.join(".git/objects").join(&id[..2]).join(&id[2..])
+}
+
+/// Cut a loose object to its first 10 bytes, as in the issue (`head -c10`).
+fn truncate_object(repo: &Path, id: &str) {
+    let path = object_path(repo, id);
+    let head = std::fs::read(&path).unwrap()[..10].to_vec();
+    std::fs::remove_file(&path).unwrap(); // objects are read-only; the folder is not
+    std::fs::write(&path, head).unwrap();
+}
+
+fn damaged_fixture() -> (tempfile::TempDir, String) {
+    let (dir, ids) = git_repo(&[vec![
+        ("a.py", Some("def a():\n    return 1\n")),
+        ("sub/b.py", Some("def b():\n    return 2\n")),
+    ]]);
+    (dir, ids[0].clone())
+}
+
+fn open_within(dir: &Path, rev: &str) -> acs_core::Result<Repo> {
+    let (dir, rev) = (dir.to_path_buf(), rev.to_string());
+    within(10, move || {
+        Repo::open_git(dir, &rev, &SourceOptions::default())
+    })
+}
+
+#[test]
+fn a_damaged_loose_blob_is_skipped_and_counted_not_a_hang() {
+    let (dir, commit) = damaged_fixture();
+    let blob = git(dir.path(), &["rev-parse", "HEAD:a.py"]);
+    truncate_object(dir.path(), &blob);
+    let start = Instant::now();
+    let repo = open_within(dir.path(), "HEAD").unwrap();
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(paths(&repo), ["sub/b.py"]);
+    assert_eq!(repo.stats().skipped_unreadable, 1);
+    assert!(matches!(repo.origin(), acs_core::Origin::Git { commit: c, .. } if *c == commit));
+}
+
+#[test]
+fn a_damaged_loose_tree_or_commit_is_a_clear_error_not_a_hang() {
+    for (what, rev) in [
+        ("tree", "HEAD:sub"),
+        ("tree", "HEAD^{tree}"),
+        ("commit", "HEAD"),
+    ] {
+        let (dir, commit) = damaged_fixture();
+        let id = git(dir.path(), &["rev-parse", rev]);
+        truncate_object(dir.path(), &id);
+        // By ref name, full id and abbreviated id: each path to the object is guarded.
+        for open_as in [
+            "HEAD",
+            "main",
+            &commit[..],
+            &commit[..12],
+            "HEAD~0",
+            "HEAD^{commit}",
+        ] {
+            let start = Instant::now();
+            let err = open_within(dir.path(), open_as)
+                .err()
+                .unwrap_or_else(|| panic!("damaged {what} {rev} opened as {open_as}"));
+            assert!(start.elapsed() < Duration::from_secs(2));
+            assert!(
+                matches!(&err, Error::Repository { message, .. } if message.contains(&id)),
+                "{what} {rev} as {open_as}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_damaged_pack_is_an_error_or_skipped_not_a_hang() {
+    let (dir, _) = damaged_fixture();
+    git(dir.path(), &["gc", "-q", "--aggressive"]);
+    let packs: Vec<_> = std::fs::read_dir(dir.path().join(".git/objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pack"))
+        .collect();
+    assert_eq!(packs.len(), 1);
+    let pristine = std::fs::read(&packs[0]).unwrap();
+    let damage: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", pristine[..pristine.len() / 2].to_vec()),
+        ("zeroed middle", {
+            let mut p = pristine.clone();
+            let n = p.len();
+            p[n / 4..n * 3 / 4].fill(0);
+            p
+        }),
+        ("flipped bytes", {
+            let mut p = pristine.clone();
+            for i in (12..p.len() - 20).step_by(7) {
+                p[i] ^= 0x5a;
+            }
+            p
+        }),
+    ];
+    for (what, bytes) in damage {
+        std::fs::remove_file(&packs[0]).unwrap();
+        std::fs::write(&packs[0], &bytes).unwrap();
+        let start = Instant::now();
+        // An error or a snapshot with files skipped are both fine; a hang is not.
+        match open_within(dir.path(), "HEAD") {
+            Ok(repo) => assert!(repo.stats().skipped_unreadable > 0, "{what}: nothing lost?"),
+            Err(e) => assert!(
+                matches!(e, Error::Repository { .. } | Error::UnknownCommit { .. }),
+                "{what}: {e}"
+            ),
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{what}");
+    }
+}
+
+// ---- 11. UTF-16 files -----------------------------------------------------------------
+
+fn utf16(text: &str, little: bool) -> Vec<u8> {
+    let mut out = if little {
+        vec![0xFF, 0xFE]
+    } else {
+        vec![0xFE, 0xFF]
+    };
+    for unit in text.encode_utf16() {
+        out.extend(if little {
+            unit.to_le_bytes()
+        } else {
+            unit.to_be_bytes()
+        });
+    }
+    out
+}
+
+fn assert_utf16_is_searchable(repo: &Repo) {
+    assert_eq!(paths(repo), ["be.py", "le.py"]);
+    assert_eq!(repo.stats().skipped_binary, 0);
+    let hits = acs_core::grep(repo, &acs_core::GrepRequest::new("needle")).unwrap();
+    let found: Vec<(String, u64, String)> = hits
+        .matches
+        .iter()
+        .map(|m| (m.path.to_string(), m.line, m.text.to_string()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("be.py".into(), 2, "needle = 'caf\u{e9}'".into()),
+            ("le.py".into(), 2, "needle = 'caf\u{e9}'".into()),
+        ]
+    );
+}
+
+#[test]
+fn utf16_files_are_decoded_from_a_directory_and_from_git() {
+    let text = "# first\r\nneedle = 'caf\u{e9}'\r\nlast = 3\r\n";
+    let (dir, _) = git_repo(&[vec![]]);
+    write(dir.path(), "le.py", utf16(text, true));
+    write(dir.path(), "be.py", utf16(text, false));
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "utf16"]);
+    assert_utf16_is_searchable(&Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap());
+    assert_utf16_is_searchable(
+        &Repo::open_git(dir.path(), "HEAD", &SourceOptions::default()).unwrap(),
+    );
+    // A BOM followed by binary (NUL code units) is still binary.
+    write(
+        dir.path(),
+        "blob.bin",
+        [&[0xFF, 0xFE][..], &[0, 0, 1, 2]].concat(),
+    );
+    let repo = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
+    assert_eq!(repo.stats().skipped_binary, 1);
+}
