@@ -147,11 +147,11 @@ class Repo:
     def from_files(cls, files: Mapping[str, str | bytes]) -> Repo:
         """A snapshot of in-memory files (path -> content)."""
         if not isinstance(files, Mapping):
-            raise _invalid("files", f"expected a mapping of path to content, got {type(files)}")
+            raise _invalid("files", f"expected a mapping of path to content, got {_kind(files)}")
         items = []
         for p, c in files.items():
             if not isinstance(c, str | bytes | bytearray | memoryview):
-                raise _invalid(f"files[{p!r:.80}]", f"expected str or bytes, got {type(c)}")
+                raise _invalid(f"files[{p!r:.80}]", f"expected str or bytes, got {_kind(c)}")
             content = _text(c, f"files[{p!r:.80}]").encode() if isinstance(c, str) else bytes(c)
             items.append((_text(p, "a path in files"), content))
         return cls(_core.Repo.from_files(items))
@@ -163,7 +163,11 @@ class Repo:
         tool = _text(tool, "tool")  # type: ignore[assignment]
         if not isinstance(args, Mapping):
             raise _invalid(tool, f"arguments are an object of names to values, not {_kind(args)}")
-        return orjson.loads(self._native.call(tool, engine_json(args, InvalidArgumentError, tool)))
+        return orjson.loads(
+            self._native.call(
+                tool, engine_json(args, InvalidArgumentError, f"invalid argument: {tool}")
+            )
+        )
 
     def grep(
         self,
@@ -204,7 +208,9 @@ class Repo:
         """Run several grep requests (grep's keyword arguments as dicts) in one fused pass.
         A request that fails (bad regex, say) yields its exception in place of a result."""
         payload = engine_json(
-            _strs(requests, "grep_many", none=False), InvalidArgumentError, "grep_many"
+            _strs(requests, "grep_many", none=False),
+            InvalidArgumentError,
+            "invalid argument: grep_many",
         )
         raw = orjson.loads(self._native.grep_many(payload))
         return [
