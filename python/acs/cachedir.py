@@ -34,9 +34,15 @@ def default_index_cache() -> Path | None:
     return user_cache_root() / "index"
 
 
+# The engine takes the budget as an unsigned 64-bit count of bytes.
+MAX_BYTES = 2**64 - 1
+
+
 def max_cache_bytes() -> int:
+    """The pack folder's budget in bytes: `ACS_CACHE_MAX_MB` (a larger value than the engine
+    can hold means no limit; an unreadable one, the default)."""
     try:
         mb = int(os.environ.get("ACS_CACHE_MAX_MB", DEFAULT_MAX_MB))
     except ValueError:
         mb = DEFAULT_MAX_MB
-    return max(mb, 0) << 20
+    return min(max(mb, 0) << 20, MAX_BYTES)

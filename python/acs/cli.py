@@ -7,6 +7,9 @@ on stderr.
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
 import sys
 import sysconfig
 import threading
@@ -28,8 +31,29 @@ class UsageError(Exception):
     pass
 
 
+def one_line(message: str) -> str:
+    """An error message as one line. The regex crate's messages span several lines: the
+    pattern (as the engine wrapped it), a caret under the spot, then `error: <what>`; keep the
+    first line and the `error:` line."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else message.strip()
+    detail = [line[len("error:") :].strip() for line in lines[1:] if line.startswith("error:")]
+    return " ".join([lines[0], *(detail or lines[1:])])
+
+
+# Characters a terminal would act on rather than show: C0 and C1 controls, DEL, bidirectional
+# overrides and line separators (a file name can hold any of them), and lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` for a terminal: each unprintable character as its Python escape (`\x1b`)."""
+    return _UNPRINTABLE.sub(lambda m: repr(m[0])[1:-1], text)
+
+
 def _fail(message: str, status: int) -> NoReturn:
-    print(f"acs: {message}", file=sys.stderr)
+    print(f"acs: {printable(one_line(message))}", file=sys.stderr)
     raise SystemExit(status)
 
 
@@ -62,8 +86,8 @@ def _index_cache(args: argparse.Namespace) -> str | bool:
 def _open(args: argparse.Namespace, path: str | None = None) -> Repo:
     return Repo.open(
         path or args.repo,
-        commit=args.commit,
-        exclude=args.exclude or (),
+        commit=None if args.commit is None else _text(args.commit),
+        exclude=[_text(g) for g in args.exclude or ()],
         index_cache=_index_cache(args),
     )
 
@@ -104,8 +128,12 @@ def demo_plan() -> list[dict[str, Any]]:
 
 
 def _summary(task: TaskOutcome) -> str:
+    return printable(_summary_text(task))
+
+
+def _summary_text(task: TaskOutcome) -> str:
     if task["status"] != "ok":
-        return task["error"]["message"]
+        return one_line(task["error"]["message"])
     r = task["result"]
     match task["tool"]:
         case "grep":
@@ -141,7 +169,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The standard library folder also holds installed packages; leave them out of the demo.
     exclude = args.exclude or ([] if args.repo else ["site-packages"])
     t0 = time.perf_counter()
-    repo = Repo.open(path, commit=args.commit, exclude=exclude, index_cache=_index_cache(args))
+    commit = None if args.commit is None else _text(args.commit)
+    exclude = [_text(g) for g in exclude]
+    repo = Repo.open(path, commit=commit, exclude=exclude, index_cache=_index_cache(args))
     opened = (time.perf_counter() - t0) * 1000
     s = repo.stats
     print(f"opened {path}: {s['files']} files, {s['bytes'] / 1e6:.1f} MB in {opened:.0f} ms")
@@ -162,6 +192,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     plan = _read_json(args.plan)
+    if not isinstance(plan, list | dict):
+        kind = "null" if plan is None else type(plan).__name__
+        source = "stdin" if args.plan == "-" else args.plan
+        raise UsageError(f'{source}: a plan is {{"tasks": [...]}} or a list of tasks, not {kind}')
     report = _open(args).run_plan(plan)
     if args.format == "json":
         sys.stdout.write(orjson.dumps(report).decode() + "\n")
@@ -172,9 +206,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_tool(args: argparse.Namespace) -> int:
     try:
-        tool_args = orjson.loads(args.args)
+        tool_args = orjson.loads(_text(args.args))
     except orjson.JSONDecodeError as e:
         raise UsageError(f"arguments are not valid JSON: {e}") from e
+    if not isinstance(tool_args, dict):
+        kind = "null" if tool_args is None else type(tool_args).__name__
+        raise UsageError(f'arguments are a JSON object ({{"name": value, ...}}), not {kind}')
     result = _open(args).call(args.tool, tool_args)
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0
@@ -202,12 +239,14 @@ def print_locations(result: LocalizeResult) -> None:
     why = result.get("why", {})
     for f in result["files"]:
         reason = f"  ({why[f['path']]})" if f["path"] in why else ""
-        print(f"{f['score']:.2f}  {f['path']}{reason}")
+        print(printable(f"{f['score']:.2f}  {f['path']}{reason}"))
         for fn in result["functions"]:
             if fn["path"] == f["path"]:
                 span = f"{fn['start_line']}-{fn['end_line']}"
                 reason = why.get(f"{fn['path']}:{fn['name']}", "")
-                print(f"        {fn['score']:.2f}  {fn['name']}:{span}  {reason}".rstrip())
+                print(
+                    printable(f"        {fn['score']:.2f}  {fn['name']}:{span}  {reason}".rstrip())
+                )
     s = result["stats"]
     print(f"({s['latency_ms']:.0f} ms, {s['turns']} turn(s), {s['tool_calls']} tool calls)")
 
@@ -236,6 +275,8 @@ def policy_from_args(args: argparse.Namespace) -> Policy | str:
 def cmd_localize(args: argparse.Namespace) -> int:
     if args.top_k < 1 or args.max_turns < 1:
         raise UsageError("--top-k and --max-turns must be at least 1")
+    if not 0 < args.budget_ms < math.inf:  # also false for nan
+        raise UsageError(f"--budget-ms must be a finite number > 0, got {args.budget_ms}")
     issue = _issue_text(args)
     policy = policy_from_args(args)  # before opening: a missing extra fails fast
     repo = _open(args)
@@ -250,6 +291,8 @@ def cmd_localize(args: argparse.Namespace) -> int:
         trajectory=bool(args.trace),
         explain=args.format == "text",
     )
+    for warning in result.get("warnings", []):
+        print(f"acs: warning: {warning}", file=sys.stderr)
     trace = result.pop("trajectory", None)
     if args.trace:
         try:
@@ -270,7 +313,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(orjson.dumps(report).decode() + "\n")
     else:
-        where = report["path"] or "memory only"
+        where = printable(report["path"] or "memory only")
         print(
             f"{len(repo)} files, {report['symbols']} definitions: {report['source']} in "
             f"{report['elapsed_ms']:.0f} ms ({report['bytes'] / 1e6:.1f} MB, {where})"
@@ -380,6 +423,11 @@ def main(argv: list[str] | None = None) -> int:
         _fail(str(e), 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except BrokenPipeError:  # `acs ... | head`: the reader left; nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return 1
+    except Exception as e:  # a bug: still one line, never a traceback
+        _fail(f"internal error ({type(e).__name__}: {e}); please report it", 1)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
 
 # Extensions that make a token a file path even without a slash.
 CODE_EXTENSIONS = (
@@ -21,23 +23,39 @@ CODE_EXTENSIONS = (
 _EXT = "|".join(sorted(CODE_EXTENSIONS, key=len, reverse=True))
 _PATH = re.compile(rf"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:{_EXT}))(?![\w/])")
 _SLASH_PATH = re.compile(r"(?<![\w/.:-])((?:[\w.-]+/){1,}[\w.-]+)(?![\w/])")
-_PY_FRAME = re.compile(r'File "([^"]+)", line (\d+)(?:, in ([\w<>.]+))?')
-_GENERIC_FRAME = re.compile(rf"((?:[\w.-]+/)*[\w.-]+\.(?:{_EXT})):(\d+)(?::\d+)?")
-_JS_FRAME = re.compile(rf"at ([\w.$<>]+) \(([^():]+\.(?:{_EXT})):(\d+)(?::\d+)?\)")
+# Every pattern here sees user text, so each must run in linear time: a match may only start
+# where a token starts (a lookbehind), inner repeats may not overlap what follows them, and a
+# line number has at most 9 digits (int() refuses numbers of over 4,300 digits).
+_LINE_NO = r"(\d{1,9})(?!\d)"
+_PY_FRAME = re.compile(rf'File "([^"\n]+)", line {_LINE_NO}(?:, in ([\w<>.]+))?')
+# Left-anchored: without the lookbehind a run of 20,000 dots was retried at every offset.
+_GENERIC_FRAME = re.compile(rf"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:{_EXT})):{_LINE_NO}(?::\d+)?")
+_JS_FRAME = re.compile(rf"at ([\w.$<>]+) \(([^():\n]+\.(?:{_EXT})):{_LINE_NO}(?::\d+)?\)")
 _BACKTICKS = re.compile(r"`([^`\n]+)`")
 _FENCE = re.compile(r"```[\w+-]*\n(.*?)```", re.S)
 _QUOTED = re.compile(r"""(?<![\w])(["'])([^"'\n]{6,200})\1""")
+# `[ \t]`, not `\s`: a `\s*` at a line start runs over every following blank line.
 _ERROR_LINE = re.compile(
-    r"^\s*((?:[\w]+\.)*[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt))(?::\s*(.+))?$", re.M
+    r"^[ \t]*((?:\w+\.)*[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt))(?::[ \t]*(.+))?$",
+    re.M,
 )
 # A tool's diagnostic: `file.py:12: error: message`, `error: message`, `ERROR: message`.
 _DIAGNOSTIC = re.compile(
-    r"^[^\n]*?\b(?:error|warning|Error|ERROR|WARNING|FAILED)\s*:\s*(.{8,})$", re.M
+    r"^[^\n]*?\b(?:error|warning|Error|ERROR|WARNING|FAILED)[ \t]*:[ \t]*(.{8,})$", re.M
 )
 _DOTTED = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?:\(\))?(?![\w])")
 _WORD = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)(?![\w])")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _FLAG = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)(?:[= ][^\s]+)?")
+
+# Issue text past this many characters is not read (parsed, or searched with BM25): a real
+# issue is a few KB; a 20 MB paste would cost seconds in every step after this one.
+MAX_ISSUE_CHARS = 64 * 1024
+# Frames read from each kind of trace: enough for any real trace, and bounds the matching of
+# generic `file:line` frames against the others (quadratic in their number).
+MAX_FRAMES = 200
+# Longer tokens are not identifiers, paths or modules (a 40 KB word is noise, not a name).
+MAX_TOKEN_CHARS = 256
 
 # Dotted tokens that are prose, not code.
 _PROSE_DOTTED = {"e.g", "i.e", "etc.etc", "vs.", "a.k.a", "et.al"}
@@ -79,6 +97,10 @@ def _unique(items: list[str]) -> list[str]:
     return out
 
 
+def _short(items: list[str]) -> list[str]:
+    return [item for item in items if len(item) <= MAX_TOKEN_CHARS]
+
+
 def is_code_identifier(word: str) -> bool:
     """snake_case, CamelCase, camelCase, dunder or ALL_CAPS names: words that look like code
     rather than English."""
@@ -97,8 +119,26 @@ def _strip_receiver(dotted: str) -> str:
     return rest if head in ("self", "cls", "this") else dotted
 
 
+def truncate_issue(text: str) -> tuple[str, bool]:
+    """The first `MAX_ISSUE_CHARS` characters of `text` (cut at a line or word end when one
+    is near), and whether anything was cut."""
+    if len(text) <= MAX_ISSUE_CHARS:
+        return text, False
+    cut = text[:MAX_ISSUE_CHARS]
+    end = max(cut.rfind("\n"), cut.rfind(" "))
+    return (cut[:end] if end > MAX_ISSUE_CHARS - 1024 else cut), True
+
+
 def parse_issue(text: str) -> IssueSignals:
-    """Extract the signals of an issue text."""
+    """Extract the signals of an issue text (its first `MAX_ISSUE_CHARS` characters).
+
+    Cached: the planner and the ranker of one run share one parse; treat the result as
+    read-only."""
+    return _parse_issue(truncate_issue(text)[0])
+
+
+@lru_cache(maxsize=8)
+def _parse_issue(text: str) -> IssueSignals:
     text = _URL.sub(" ", text)  # links name hosts and pages, not code
     prose = _FENCE.sub(" ", text)
     # Inline code spans are deliberate mentions: every word in them counts. Fenced blocks
@@ -106,13 +146,14 @@ def parse_issue(text: str) -> IssueSignals:
     spans = [m.group(1).strip() for m in _BACKTICKS.finditer(prose)]
 
     frames: list[Frame] = []
-    for m in _PY_FRAME.finditer(text):
+    for m in islice(_PY_FRAME.finditer(text), MAX_FRAMES):
         frames.append(Frame(m.group(1), int(m.group(2)), m.group(3)))
-    for m in _JS_FRAME.finditer(text):
+    for m in islice(_JS_FRAME.finditer(text), MAX_FRAMES):
         frames.append(Frame(m.group(2), int(m.group(3)), m.group(1)))
     framed = {f.path for f in frames}
-    for m in _GENERIC_FRAME.finditer(text):
-        if m.group(1) not in framed and not any(f.path.endswith(m.group(1)) for f in frames):
+    traced = list(frames)
+    for m in islice(_GENERIC_FRAME.finditer(text), MAX_FRAMES):
+        if m.group(1) not in framed and not any(f.path.endswith(m.group(1)) for f in traced):
             frames.append(Frame(m.group(1), int(m.group(2))))
 
     paths = [m.group(1) for m in _PATH.finditer(text)]
@@ -158,9 +199,9 @@ def parse_issue(text: str) -> IssueSignals:
     flags = [m.group(1) for m in _FLAG.finditer(text) if len(m.group(1)) > 2]
 
     return IssueSignals(
-        identifiers=_unique(identifiers),
-        paths=paths,
-        modules=modules,
+        identifiers=_short(_unique(identifiers)),
+        paths=_short(paths),
+        modules=_short(modules),
         frames=frames,
         errors=_unique(errors),
         messages=_unique(messages),
@@ -171,8 +212,9 @@ def parse_issue(text: str) -> IssueSignals:
 
 
 # A quoted value opens and closes on a non-word side, so `can't` is no quote.
+# Bounded, so that a line of unclosed quotes or `<` is not scanned again from each one.
 _QUOTED_PART = re.compile(
-    r"""(?<!\w)(["'`]).*?\1(?!\w)|<[^>]*>|\b0x[0-9a-f]+\b|\b\d+(?:\.\d+)*\b"""
+    r"""(?<!\w)(["'`])[^\n]{0,200}?\1(?!\w)|<[^<>\n]{0,200}>|\b0x[0-9a-f]+\b|\b\d+(?:\.\d+)*\b"""
 )
 
 

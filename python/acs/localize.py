@@ -5,13 +5,14 @@ budget or the time budget runs out. Every run is recorded as a trajectory."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, TypedDict
 
 from .baseline import Bm25Policy
 from .errors import AcsError, InvalidArgumentError, kind_of
-from .issue import parse_issue
+from .issue import MAX_ISSUE_CHARS, parse_issue, truncate_issue
 from .joiner import rank
 from .plan import PlanRun
 from .planner import DefaultPlanner
@@ -56,6 +57,9 @@ class LocalizeResult(TypedDict):
     functions: list[FunctionLocation]
     lines: list[LineRange]
     stats: LocalizeStats
+    # What the caller should know about how the run went (an issue cut to its first
+    # MAX_ISSUE_CHARS characters); absent when there is nothing to say.
+    warnings: NotRequired[list[str]]
     why: NotRequired[dict[str, str]]
     trajectory: NotRequired[dict[str, Any]]
 
@@ -91,28 +95,52 @@ def localize(
 ) -> LocalizeResult:
     """Files, functions and line ranges a fix for `issue` most likely edits, best first.
 
-    `budget_ms` bounds the search (a model's writing included); building the indexes is not
-    counted (`stats.index_ms` says how long it took). `explain` adds `why`: for each returned
-    file (`path`) and function (`path:name`), its strongest piece of evidence in words.
-    `trajectory` adds the record of the run."""
+    `budget_ms` bounds everything after indexing: reading the issue, the search (a model's
+    writing included) and the ranking; building the indexes is not counted (`stats.index_ms`
+    says how long it took). Only the first `MAX_ISSUE_CHARS` characters of the issue are
+    read (`warnings` says so). `explain` adds `why`: for each returned file (`path`) and
+    function (`path:name`), its strongest piece of evidence in words. `trajectory` adds the
+    record of the run."""
+    if not isinstance(issue, str):
+        raise InvalidArgumentError(f"the issue is text, not {type(issue).__name__}")
     if not issue.strip():
         raise InvalidArgumentError("the issue text is empty")
+    for name, value in (("top_k", top_k), ("max_turns", max_turns)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidArgumentError(f"{name} must be an integer of at least 1, got {value!r}")
+    if (
+        isinstance(budget_ms, bool)
+        or not isinstance(budget_ms, int | float)
+        or not 0 < budget_ms < math.inf
+    ):
+        raise InvalidArgumentError(
+            f"budget_ms must be a finite number of milliseconds > 0, got {budget_ms!r}"
+        )
+    warnings: list[str] = []
+    issue, cut = truncate_issue(issue)
+    if cut:
+        warnings.append(
+            f"the issue is longer than {MAX_ISSUE_CHARS:,} characters: only its first "
+            f"{len(issue):,} were read"
+        )
     # Lone surrogates (undecodable bytes smuggled into a str) cannot cross into the engine.
     issue = issue.encode("utf-8", "replace").decode("utf-8")
-    if top_k < 1 or max_turns < 1:
-        raise InvalidArgumentError("top_k and max_turns must be at least 1")
     if isinstance(policy, str):
         # A model planner plans its answer for the last turn, so it must know the limit.
         options = {"max_turns": max_turns} if policy in LLM_POLICIES else {}
         agent = make_policy(policy, **options)
-    else:
+    elif callable(getattr(policy, "plan", None)):
         agent = policy
+    else:
+        raise InvalidArgumentError(f"policy: expected a name or a Policy, got {policy!r:.80}")
     start = time.perf_counter()
     # Every index at once (from memory, the on-disk pack, or built), so that the time spent
     # indexing is measured apart from the search itself, and not counted in `budget_ms`.
     index = repo.index()
     search_start = time.perf_counter()
     index_ms = (search_start - start) * 1000
+    # Parsed once, inside the budget: the planner and the ranker read this same parse (cached).
+    signals = parse_issue(issue)
     turns: list[Turn] = []
     run = repo.start_plan()
     while len(turns) < max_turns:
@@ -137,7 +165,7 @@ def localize(
         if len(finished) < len(tasks):
             break  # out of time: rank what arrived
     ranker = getattr(agent, "rank", rank)  # a policy may rank its own evidence (the baseline)
-    ranked = ranker(parse_issue(issue), turns, issue, top_k)
+    ranked = ranker(signals, turns, issue, top_k)
     result: LocalizeResult = {
         "files": ranked["files"],
         "functions": ranked["functions"],
@@ -151,6 +179,8 @@ def localize(
             "calls_per_turn": [len(t.tasks) for t in turns],
         },
     }
+    if warnings:
+        result["warnings"] = warnings
     if explain:
         result["why"] = ranked.get("why", {})
     if trajectory:

@@ -3,20 +3,73 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
 
 from . import _core
+from .errors import AcsError, InvalidArgumentError, PlanError
 from .types import RunReport, Task, TaskOutcome
 
 PlanLike = Mapping[str, Any] | Sequence[Task] | Sequence[Mapping[str, Any]]
 
+# Values the engine's JSON cannot carry raise these in Python (orjson's JSONEncodeError is a
+# TypeError; pyo3 raises OverflowError for an out-of-range integer argument): they become the
+# caller's `AcsError`, like any other bad argument.
+CONVERSION_ERRORS = (TypeError, OverflowError, UnicodeEncodeError)
+
+
+def describe_conversion_error(error: Exception) -> str:
+    text = str(error)
+    if "surrogate" in text:
+        return "a string holds a lone surrogate (an undecodable byte?), which is not text"
+    if "64-bit" in text or isinstance(error, OverflowError):
+        return "an integer is out of range (0 to 2**64 - 1)"
+    return text
+
+
+def engine_json(value: Any, error: type[AcsError], what: str) -> bytes:
+    """`value` as the engine's JSON, or `error` (an `AcsError`) saying why it cannot be."""
+    try:
+        return orjson.dumps(value)
+    except CONVERSION_ERRORS as e:
+        raise error(f"{what}: {describe_conversion_error(e)}") from None
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
 
 def plan_bytes(plan: PlanLike) -> bytes:
     """Serialise a plan given as `{"tasks": [...]}` or a list of tasks."""
-    return orjson.dumps(plan if isinstance(plan, Mapping) else list(plan))
+    if isinstance(plan, str | bytes | bytearray) or not isinstance(plan, Mapping | Iterable):
+        # Not iterated: a string would be read as a list of one-character tasks.
+        raise PlanError(
+            f'invalid plan: expected {{"tasks": [...]}} or a list of tasks, got {_kind(plan)}'
+        )
+    return engine_json(plan if isinstance(plan, Mapping) else list(plan), PlanError, "invalid plan")
+
+
+def valid_task_id(value: Any) -> int:
+    """A task id as the engine takes it (a u64), or `InvalidArgumentError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
+        raise InvalidArgumentError(
+            f"invalid argument: a task id is an integer from 1 to 2**64 - 1, got {value!r:.40}"
+        )
+    return value
+
+
+def valid_timeout(value: Any) -> float | None:
+    """A wait's timeout in seconds (None: no limit), or `InvalidArgumentError`."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise InvalidArgumentError(
+            f"invalid argument: a timeout is a finite number of seconds >= 0, got {value!r:.40}"
+        )
+    return float(value)
 
 
 class PlanRun:
@@ -30,17 +83,19 @@ class PlanRun:
     def submit(self, tasks: Task | Mapping[str, Any] | Iterable[Task | Mapping[str, Any]]) -> None:
         """Submit one task or several. Tasks submitted together may reference each other;
         greps among them that are ready together share one pass over the files."""
+        if isinstance(tasks, str | bytes | bytearray) or not isinstance(tasks, Mapping | Iterable):
+            raise PlanError(f"invalid plan: expected a task or a list of tasks, got {_kind(tasks)}")
         payload = tasks if isinstance(tasks, Mapping) else list(tasks)
-        self._native.submit(orjson.dumps(payload))
+        self._native.submit(engine_json(payload, PlanError, "invalid plan"))
 
     def wait(self, task_id: int, timeout: float | None = None) -> TaskOutcome | None:
         """The outcome of `task_id`, or None if `timeout` seconds pass first."""
-        raw = self._native.wait(task_id, timeout)
+        raw = self._native.wait(valid_task_id(task_id), valid_timeout(timeout))
         return None if raw is None else orjson.loads(raw)
 
     def wait_all(self, timeout: float | None = None) -> RunReport:
         """Every outcome, in submission order; `complete` is False after a timeout."""
-        return orjson.loads(self._native.wait_all(timeout))
+        return orjson.loads(self._native.wait_all(valid_timeout(timeout)))
 
     def snapshot(self) -> RunReport:
         """The outcomes so far, without waiting."""

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import orjson
 
 from . import _core
 from .cachedir import default_index_cache, max_cache_bytes
-from .errors import AcsError, error_for
-from .plan import PlanLike, PlanRun, plan_bytes
+from .errors import AcsError, InvalidArgumentError, UnknownCommitError, error_for
+from .plan import (
+    PlanLike,
+    PlanRun,
+    describe_conversion_error,
+    engine_json,
+    plan_bytes,
+)
 from .types import (
     Bm25Result,
     CaseMode,
@@ -30,6 +36,37 @@ from .types import (
 )
 
 StrPath = str | os.PathLike[str]
+
+
+def _invalid(what: str, message: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"invalid argument: {what}: {message}")
+
+
+def _strs(value: Any, what: str, *, none: bool = True) -> list[Any]:
+    """A list argument: one string stands for itself (not for its characters), None (when
+    `none`) for none; the engine checks the items."""
+    if value is None and none:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise _invalid(what, f"expected a list of strings, got {type(value).__name__}")
+    return list(value)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _text(value: Any, what: str) -> str:
+    """A string argument that must cross into Rust as UTF-8."""
+    if not isinstance(value, str):
+        raise _invalid(what, f"expected a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise _invalid(what, describe_conversion_error(e)) from None
+    return value
 
 
 class Repo:
@@ -67,30 +104,70 @@ class Repo:
 
         `index_cache` is where `index()` loads and saves index packs: True for the user's
         cache folder (see `acs.cachedir`), False for memory only, or a folder."""
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            raise _invalid("path", f"expected a path, got {type(path).__name__}") from None
+        if max_file_size is not None and (
+            isinstance(max_file_size, bool)
+            or not isinstance(max_file_size, int)
+            or not 0 <= max_file_size < 2**64
+        ):
+            raise _invalid("max_file_size", f"expected a number of bytes, got {max_file_size!r}")
         opts: dict[str, Any] = {
             "max_file_size": max_file_size,
-            "hidden": hidden,
-            "exclude": list(exclude),
+            "hidden": bool(hidden),
+            "exclude": [_text(g, "exclude") for g in _strs(exclude, "exclude")],
         }
         if index_cache is True:
             cache = default_index_cache()
+        elif index_cache is False or index_cache is None:
+            cache = None
         else:
-            cache = index_cache or None
+            try:
+                cache = os.fspath(index_cache)
+            except TypeError:
+                what = type(index_cache).__name__
+                raise _invalid("index_cache", f"expected a folder or a bool, got {what}") from None
         if commit is None:
             return cls(_core.Repo.open_dir(path, **opts), cache)
-        return cls(_core.Repo.open_git(path, commit, **opts), cache)
+        commit = _text(commit, "commit")
+        try:
+            return cls(_core.Repo.open_git(path, commit, **opts), cache)
+        except UnknownCommitError as e:
+            # libgit2 gives some failed lookups (`:/text` that no message matches) an empty
+            # message, which arrives as "no error".
+            if str(e).endswith(": no error"):
+                raise UnknownCommitError(
+                    f"unknown commit {commit!r}: the revision does not resolve to a commit"
+                ) from None
+            raise
 
     @classmethod
     def from_files(cls, files: Mapping[str, str | bytes]) -> Repo:
         """A snapshot of in-memory files (path -> content)."""
-        items = [(p, c.encode() if isinstance(c, str) else bytes(c)) for p, c in files.items()]
+        if not isinstance(files, Mapping):
+            raise _invalid("files", f"expected a mapping of path to content, got {_kind(files)}")
+        items = []
+        for p, c in files.items():
+            if not isinstance(c, str | bytes | bytearray | memoryview):
+                raise _invalid(f"files[{p!r:.80}]", f"expected str or bytes, got {_kind(c)}")
+            content = _text(c, f"files[{p!r:.80}]").encode() if isinstance(c, str) else bytes(c)
+            items.append((_text(p, "a path in files"), content))
         return cls(_core.Repo.from_files(items))
 
     # -- tools ---------------------------------------------------------------------------
 
     def call(self, tool: ToolName, args: Mapping[str, Any]) -> Any:
         """Run any tool by name with plan-style arguments."""
-        return orjson.loads(self._native.call(tool, orjson.dumps(args)))
+        tool = _text(tool, "tool")  # type: ignore[assignment]
+        if not isinstance(args, Mapping):
+            raise _invalid(tool, f"arguments are an object of names to values, not {_kind(args)}")
+        return orjson.loads(
+            self._native.call(
+                tool, engine_json(args, InvalidArgumentError, f"invalid argument: {tool}")
+            )
+        )
 
     def grep(
         self,
@@ -110,17 +187,16 @@ class Repo:
         """Search file contents. Several patterns run in one pass over the files; each match
         says which pattern (by index) it belongs to. Globs follow ripgrep's `-g`. With
         `enclosing`, each match also names the innermost definition around it."""
-        patterns = [pattern] if isinstance(pattern, str) else list(pattern)
         return self.call(
             "grep",
             {
-                "patterns": patterns,
+                "patterns": _strs(pattern, "grep: pattern", none=False),
                 "fixed_strings": fixed_strings,
                 "case": case,
                 "word": word,
-                "include": list(include),
-                "exclude": list(exclude),
-                "paths": list(paths),
+                "include": _strs(include, "grep: include"),
+                "exclude": _strs(exclude, "grep: exclude"),
+                "paths": _strs(paths, "grep: paths"),
                 "context": context,
                 "max_results": max_results,
                 "max_line_chars": max_line_chars,
@@ -131,7 +207,12 @@ class Repo:
     def grep_many(self, requests: Sequence[Mapping[str, Any]]) -> list[GrepResult | AcsError]:
         """Run several grep requests (grep's keyword arguments as dicts) in one fused pass.
         A request that fails (bad regex, say) yields its exception in place of a result."""
-        raw = orjson.loads(self._native.grep_many(orjson.dumps(list(requests))))
+        payload = engine_json(
+            _strs(requests, "grep_many", none=False),
+            InvalidArgumentError,
+            "invalid argument: grep_many",
+        )
+        raw = orjson.loads(self._native.grep_many(payload))
         return [
             r["ok"] if "ok" in r else error_for(r["error"]["kind"], r["error"]["message"])
             for r in raw
@@ -147,7 +228,13 @@ class Repo:
     ) -> FindFilesResult:
         """Files by path fragment or fuzzy name (`query`, ranked) and/or by `glob`."""
         return self.call(
-            "find_files", {"query": query, "glob": glob, "exclude": list(exclude), "limit": limit}
+            "find_files",
+            {
+                "query": query,
+                "glob": glob,
+                "exclude": _strs(exclude, "find_files: exclude"),
+                "limit": limit,
+            },
         )
 
     def symbols(
@@ -169,10 +256,10 @@ class Repo:
                 "name": name,
                 "mode": mode,
                 "ignore_case": ignore_case,
-                "kinds": None if kinds is None else list(kinds),
-                "include": list(include),
-                "exclude": list(exclude),
-                "paths": list(paths),
+                "kinds": None if kinds is None else _strs(kinds, "symbols: kinds"),
+                "include": _strs(include, "symbols: include"),
+                "exclude": _strs(exclude, "symbols: exclude"),
+                "paths": _strs(paths, "symbols: paths"),
                 "limit": limit,
             },
         )
@@ -218,9 +305,9 @@ class Repo:
             "references",
             {
                 "name": name,
-                "include": list(include),
-                "exclude": list(exclude),
-                "paths": list(paths),
+                "include": _strs(include, "references: include"),
+                "exclude": _strs(exclude, "references: exclude"),
+                "paths": _strs(paths, "references: paths"),
                 "max_results": max_results,
             },
         )
@@ -242,8 +329,8 @@ class Repo:
             {
                 "query": query,
                 "level": level,
-                "include": list(include),
-                "exclude": list(exclude),
+                "include": _strs(include, "bm25: include"),
+                "exclude": _strs(exclude, "bm25: exclude"),
                 "limit": limit,
             },
         )

@@ -162,7 +162,10 @@ class ParseError(ValueError):
 
 # --- the line parser -------------------------------------------------------------------
 
-_NUMBER = re.compile(r"^\s*(?:[-*]\s+)?(?:(?:task\s*)?(\d+)\s*[.):]\s*)?(.*?)\s*$", re.I)
+# The `N.` before a task, matched at the start of a stripped line. It matches a prefix only:
+# a trailing `(.*?)\s*$` retried `\s*$` at every character (9.5 s on a line of spaces).
+_NUMBER = re.compile(r"(?:[-*]\s+)?(?:(?:task\s*)?(\d+)\s*[.):]\s*)?", re.I)
+MAX_NUMBER_DIGITS = 9  # a task number or id; int() refuses strings of over 4,300 digits
 _END = re.compile(r"^(?:end|<?end_of_plan>?|end\(\)|done)\.?$", re.I)
 _CALL = re.compile(r"^([A-Za-z_]\w*)\s*\(")
 _FENCE = re.compile(r"^```\w*$")
@@ -177,8 +180,11 @@ def parse_line(text: str, line: int = 0) -> Item | None:
     if not stripped or _FENCE.match(stripped):
         return None
     m = _NUMBER.match(stripped)
-    number = int(m[1]) if m and m[1] else None
-    body = m[2] if m else stripped
+    assert m is not None  # every part of it is optional
+    body = stripped[m.end() :]
+    if m[1] and len(m[1].lstrip("0")) > MAX_NUMBER_DIGITS:
+        return Invalid(line, stripped, f"the task number has over {MAX_NUMBER_DIGITS} digits")
+    number = int(m[1]) if m[1] else None
     if _END.match(body):
         return End(line)
     call = _CALL.match(body)
@@ -261,8 +267,15 @@ def _quote_bare_references(body: str) -> str:
         if quote:
             if ch == "\\":
                 escaped = body[i + 1 : i + 2]
-                out.append(ch + escaped if escaped in ("\\", '"', "'", "n", "t") else "\\\\")
-                i += 2 if escaped in ("\\", '"', "'", "n", "t") else 1
+                if escaped in _KEPT_ESCAPES:
+                    out.append(ch + escaped)
+                    i += 2
+                elif m := _CHAR_ESCAPE.match(body, i):  # what `format_value` writes
+                    out.append(_char_literal(chr(int(m[1] or m[2], 16))))
+                    i = m.end()
+                else:
+                    out.append("\\\\")
+                    i += 1
                 continue
             out.append(ch)
             if ch == quote:
@@ -278,6 +291,19 @@ def _quote_bare_references(body: str) -> str:
             out.append(ch)
         i += 1
     return "".join(out)
+
+
+# Escapes read as Python reads them. `\xNN` and `\uDNNN` are read only for the characters
+# `format_value` escapes (controls, lone surrogates): other `\x..` and `\u....` are left to
+# the engine, since a model writes them in regexes.
+_KEPT_ESCAPES = ("\\", '"', "'", "n", "t", "r")
+_CHAR_ESCAPE = re.compile(r"\\x([01][0-9a-fA-F]|7[fF])|\\u([dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _char_literal(ch: str) -> str:
+    """A control character or lone surrogate, as Python source that ast can read (which
+    refuses NUL bytes, surrogates, and a raw carriage return inside a string)."""
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
 
 
 def _literal(node: ast.expr) -> Any:
@@ -383,11 +409,24 @@ def parse_plan(text: str) -> list[Item]:
 # --- writing the canonical form ------------------------------------------------------------
 
 
+# Characters a string value cannot hold raw on a plan line: the line and quote delimiters,
+# controls (a NUL, a carriage return: Python's parser refuses or splits on them) and lone
+# surrogates (not encodable). `parse_line` reads each escape back (`_CHAR_ESCAPE`).
+_ESCAPED = re.compile(r'[\\"\x00-\x1f\x7f\ud800-\udfff]')
+_NAMED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m[0]
+    return _NAMED_ESCAPES.get(ch) or _char_literal(ch)
+
+
 def format_value(value: Any) -> str:
+    """A value as the canonical plan line writes it; `parse_line` reads it back exactly."""
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        return '"' + _ESCAPED.sub(_escape, value) + '"'
     if isinstance(value, list):
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     return str(value)

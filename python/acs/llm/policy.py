@@ -31,7 +31,7 @@ from . import planlang
 from .backends import Backend
 from .prompt import PROMPT_VERSION, Conversation, load_prompts
 
-_REFERENCE = re.compile(r"^\$(\d+)")
+_REFERENCE = re.compile(r"^\$(\d{1,9})(?!\d)")
 
 
 class LlmPolicy:
@@ -191,7 +191,7 @@ class LlmPolicy:
 
 
 def _written_number(line: str) -> int | None:
-    m = re.match(r"\s*(?:[-*]\s+)?(\d+)\s*[.):]", line)
+    m = re.match(r"\s*(?:[-*]\s+)?(\d{1,9})\s*[.):]", line)
     return int(m[1]) if m else None
 
 

@@ -1,0 +1,372 @@
+"""Hostile input (issue 9): whatever a careless or hostile caller passes, acs answers in
+bounded time with an `AcsError` (the CLI: one line on stderr, exit 2 for bad usage and 1 for
+a runtime failure), never a traceback, another exception type, or a hang.
+
+Time bounds are generous for a linear algorithm and far below what the quadratic code they
+replace took (tens of seconds on these inputs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import acs
+from acs import Repo
+from acs.cachedir import max_cache_bytes
+from acs.cli import one_line, printable
+from acs.errors import AcsError, InvalidArgumentError, PlanError, UnknownCommitError
+from acs.issue import MAX_ISSUE_CHARS, _parse_issue, message_fragments, parse_issue
+from acs.llm import LlmPolicy, ScriptedBackend
+from acs.llm.planlang import Call, End, Invalid, format_task, parse_line, parse_plan
+
+# A linear parse of 100 KB takes milliseconds; the quadratic one took tens of seconds.
+BOUND_S = 2.0
+
+
+def timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def repo() -> Repo:
+    return Repo.from_files(
+        {
+            "pkg/core.py": "def parse_config(path):\n    raise ValueError('bad config')\n",
+            "pkg/util.py": "class Helper:\n    def run(self):\n        return 1\n",
+        }
+    )
+
+
+# -- issue text: every regex linear, the text capped, parsed once, inside the budget -----
+
+# Each took the old parser more than 5 s (most, minutes); a linear one needs milliseconds.
+ADVERSARIAL_ISSUES = {
+    "dots": "." * 100_000,  # the frame regex had no left anchor: 36 s for 20,000 dots
+    "one long word": "a" * 100_000,
+    "slashes": "a/" * 50_000,
+    "dotted word": "a." * 50_000,
+    "version-like": "1." * 50_000,
+    "blank lines": "\n" * 100_000,  # `^\s*` ran over every following blank line
+    "lines of a space": " \n" * 50_000,
+    "error, blank lines, colon": "error" + "\n" * 100_000 + ":",
+    # Each `file:line` frame was matched against every frame before it.
+    "distinct file:line frames": " ".join(f"m{i}.py:{i}" for i in range(10_000)),
+}
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL_ISSUES.values(), ids=ADVERSARIAL_ISSUES.keys())
+def test_issue_parsing_is_linear_on_adversarial_text(text):
+    _parse_issue.cache_clear()
+    _, elapsed = timed(parse_issue, text)
+    assert elapsed < BOUND_S
+
+
+@pytest.mark.parametrize(
+    "message", [' "a' * 33_000, "<" * 100_000, "'x " * 30_000], ids=["quotes", "lt", "words"]
+)
+def test_message_fragments_is_linear(message):
+    _, elapsed = timed(message_fragments, message)
+    assert elapsed < BOUND_S
+
+
+def test_a_line_number_of_thousands_of_digits_is_no_frame_and_no_error():
+    big = "9" * 5000  # int() refuses over 4,300 digits
+    signals = parse_issue(f'File "a.py", line {big}, in f\nat g (b.js:{big}:1)\nc.py:{big}')
+    assert signals.frames == []
+
+
+def test_an_issue_is_read_up_to_the_cap():
+    signals = parse_issue("x " * MAX_ISSUE_CHARS + "\nlate_identifier_name")
+    assert "late_identifier_name" not in signals.identifiers
+
+
+def test_tokens_too_long_to_be_names_are_not_identifiers():
+    assert parse_issue("the " + "very_long_name" * 100 + " fails").identifiers == []
+
+
+def test_localize_parses_the_issue_once(repo):
+    _parse_issue.cache_clear()
+    acs.localize(repo, "parse_config raises ValueError: bad config")
+    info = _parse_issue.cache_info()
+    assert info.misses == 1 and info.hits >= 1  # the planner and the ranker share it
+
+
+@pytest.mark.parametrize(
+    "issue",
+    ["." * 20_000, "a" * 40_000, "the parser fails on the config file\n" * 600_000],
+    ids=["20k dots", "40k word", "20 MB prose"],
+)
+def test_localize_keeps_its_budget_on_huge_issues(repo, issue):
+    result, elapsed = timed(lambda: acs.localize(repo, issue, budget_ms=1000))
+    assert elapsed < 3.0  # was 36 s, 26 s and 45 s
+    assert result["stats"]["turns"] >= 1
+
+
+def test_a_truncated_issue_is_reported(repo):
+    result = acs.localize(repo, "parse_config fails\n" + "x " * MAX_ISSUE_CHARS)
+    assert "longer than" in result["warnings"][0]
+    assert "warnings" not in acs.localize(repo, "parse_config fails")
+
+
+# -- model output: the plan-language parser never raises, in bounded time ----------------
+
+
+def test_a_task_number_of_thousands_of_digits_is_an_invalid_line():
+    [item] = parse_plan("9" * 5000 + ". end\n")
+    assert isinstance(item, Invalid)
+    assert "digits" in item.message
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["x" + " " * 40_000 + "x", "1" + " " * 40_000 + "x", "- " + " " * 40_000 + "grep(x)"],
+    ids=["inner spaces", "number then spaces", "bullet then spaces"],
+)
+def test_a_line_of_spaces_parses_in_linear_time(line):
+    item, elapsed = timed(parse_line, line)
+    assert isinstance(item, Invalid | Call)
+    assert elapsed < BOUND_S  # 9.5 s before
+
+
+def test_a_huge_task_number_from_the_model_reaches_localize_as_an_observation(repo):
+    script = ["9" * 5000 + '. grep(pattern="x")\nend\n', 'answer(files=["pkg/core.py"])\n']
+    policy = LlmPolicy(ScriptedBackend(script), max_turns=2)
+    result = acs.localize(repo, "parse_config fails", policy=policy, max_turns=2)
+    assert result["stats"]["turns"] >= 1
+
+
+def test_an_out_of_range_integer_from_the_model_is_a_task_error(repo):
+    script = ['1. read(path="pkg/core.py", start=99999999999999999999999)\nend\n']
+    policy = LlmPolicy(ScriptedBackend(script), max_turns=1)
+    result = acs.localize(repo, "parse_config fails", policy=policy, max_turns=1)
+    assert result["stats"]["tool_calls"] == 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a\x00b", "a\rb", "\ud800", "x\udfffy", "\x1b[31m", "\x7f", "\\x00", "\\u0041", "q\"'\\"],
+)
+def test_format_then_parse_round_trips_controls_and_surrogates(value):
+    args = {"pattern": value, "paths": [value, "b"], "context": 2, "word": True}
+    item = parse_line(format_task(7, "grep", args))
+    assert isinstance(item, Call) and item.args == args and item.number == 7
+
+
+def test_regex_escapes_a_model_writes_are_left_to_the_engine():
+    item = parse_line(r'1. grep(pattern="\x2e\w+\u0041")')
+    assert isinstance(item, Call) and item.args["pattern"] == r"\x2e\w+\u0041"
+
+
+def test_end_still_ends():
+    assert isinstance(parse_line("3. end"), End)
+
+
+# -- the Python API: bad values are AcsErrors ---------------------------------------------
+
+BAD_CALLS: dict[str, tuple[Callable[[Repo], Any], type[AcsError]]] = {
+    "read start=-1": (lambda r: r.read("pkg/core.py", start=-1), InvalidArgumentError),
+    "read start=2**64": (lambda r: r.read("pkg/core.py", start=2**64), InvalidArgumentError),
+    "grep lone surrogate": (lambda r: r.grep("\ud800"), InvalidArgumentError),
+    "grep None": (lambda r: r.grep(None), InvalidArgumentError),
+    "grep 5": (lambda r: r.grep(5), InvalidArgumentError),
+    "grep context=2**70": (lambda r: r.grep("x", context=2**70), InvalidArgumentError),
+    "grep include=7": (lambda r: r.grep("x", include=7), InvalidArgumentError),
+    "find_files surrogate": (lambda r: r.find_files("\udcff"), InvalidArgumentError),
+    "outline surrogate": (lambda r: r.outline("\ud800"), InvalidArgumentError),
+    "bm25 surrogate": (lambda r: r.bm25("\ud800 x"), InvalidArgumentError),
+    "symbols limit=-1": (lambda r: r.symbols("x", limit=-1), InvalidArgumentError),
+    "references 2**64": (lambda r: r.references("x", max_results=2**64), InvalidArgumentError),
+    "call tool None": (lambda r: r.call(None, {}), InvalidArgumentError),
+    "call tool surrogate": (lambda r: r.call("\ud800", {}), InvalidArgumentError),
+    "call args list": (lambda r: r.call("grep", ["x"]), InvalidArgumentError),
+    "grep_many None": (lambda r: r.grep_many(None), InvalidArgumentError),
+    "grep_many surrogate": (
+        lambda r: r.grep_many([{"patterns": ["\ud800"]}]),
+        InvalidArgumentError,
+    ),
+    "run_plan None": (lambda r: r.run_plan(None), PlanError),
+    "run_plan 1": (lambda r: r.run_plan(1), PlanError),
+    "run_plan True": (lambda r: r.run_plan(True), PlanError),
+    "run_plan str": (lambda r: r.run_plan("abc"), PlanError),
+    "run_plan surrogate": (
+        lambda r: r.run_plan([{"id": 1, "tool": "grep", "args": {"pattern": "\ud800"}}]),
+        PlanError,
+    ),
+    "run_plan id 2**64": (
+        lambda r: r.run_plan([{"id": 2**64, "tool": "grep", "args": {"pattern": "x"}}]),
+        PlanError,
+    ),
+    "submit None": (lambda r: r.start_plan().submit(None), PlanError),
+    "submit str": (lambda r: r.start_plan().submit("abc"), PlanError),
+    "submit surrogate": (
+        lambda r: r.start_plan().submit({"id": 1, "tool": "grep", "args": {"pattern": "\ud800"}}),
+        PlanError,
+    ),
+    "wait -1": (lambda r: r.start_plan().wait(-1, timeout=0.01), InvalidArgumentError),
+    "wait 2**64": (lambda r: r.start_plan().wait(2**64, timeout=0.01), InvalidArgumentError),
+    "wait None": (lambda r: r.start_plan().wait(None, timeout=0.01), InvalidArgumentError),
+    "wait timeout nan": (lambda r: r.start_plan().wait(1, timeout=float("nan")), AcsError),
+    "wait timeout str": (lambda r: r.start_plan().wait(1, timeout="1"), InvalidArgumentError),
+    "wait_all timeout -1": (lambda r: r.start_plan().wait_all(timeout=-1), InvalidArgumentError),
+    "open None": (lambda r: Repo.open(None), InvalidArgumentError),
+    "open commit surrogate": (lambda r: Repo.open(".", commit="\ud800"), InvalidArgumentError),
+    "open max_file_size=-1": (lambda r: Repo.open(".", max_file_size=-1), InvalidArgumentError),
+    "open max_file_size=2**64": (
+        lambda r: Repo.open(".", max_file_size=2**64),
+        InvalidArgumentError,
+    ),
+    "open exclude surrogate": (lambda r: Repo.open(".", exclude=["\ud800"]), InvalidArgumentError),
+    "open exclude 3": (lambda r: Repo.open(".", exclude=3), InvalidArgumentError),
+    "open index_cache 3": (lambda r: Repo.open(".", index_cache=3), InvalidArgumentError),
+    "from_files None": (lambda r: Repo.from_files(None), InvalidArgumentError),
+    "from_files surrogate path": (lambda r: Repo.from_files({"\ud800": "x"}), InvalidArgumentError),
+    "from_files int content": (lambda r: Repo.from_files({"a.py": 1}), InvalidArgumentError),
+    "localize None": (lambda r: acs.localize(r, None), InvalidArgumentError),
+    "localize top_k='3'": (lambda r: acs.localize(r, "x", top_k="3"), InvalidArgumentError),
+    "localize top_k=0": (lambda r: acs.localize(r, "x", top_k=0), InvalidArgumentError),
+    "localize budget nan": (
+        lambda r: acs.localize(r, "x", budget_ms=float("nan")),
+        InvalidArgumentError,
+    ),
+    "localize budget inf": (
+        lambda r: acs.localize(r, "x", budget_ms=float("inf")),
+        InvalidArgumentError,
+    ),
+    "localize budget -1": (lambda r: acs.localize(r, "x", budget_ms=-1), InvalidArgumentError),
+    "localize policy 3": (lambda r: acs.localize(r, "x", policy=3), InvalidArgumentError),
+}
+
+
+@pytest.mark.parametrize(("call", "error"), BAD_CALLS.values(), ids=BAD_CALLS.keys())
+def test_bad_values_raise_the_matching_acs_error(tmp_path, monkeypatch, repo, call, error):
+    monkeypatch.chdir(tmp_path)  # `Repo.open(".")` opens an empty folder
+    with pytest.raises(error):
+        call(repo)
+
+
+def test_a_plan_that_is_a_string_is_named_as_such(repo):
+    with pytest.raises(PlanError, match="got str"):
+        repo.run_plan("abc")
+
+
+def test_a_lone_surrogate_in_the_issue_is_replaced(repo):
+    assert acs.localize(repo, "\ud800 parse_config")["files"]
+
+
+def test_an_unresolvable_revision_says_so(make_git):
+    path, _ = make_git({"a.py": "x = 1\n"})
+    with pytest.raises(UnknownCommitError, match="does not resolve"):
+        Repo.open(path, commit=":/no commit says this")
+
+
+def test_a_huge_cache_budget_is_clamped(monkeypatch):
+    monkeypatch.setenv("ACS_CACHE_MAX_MB", "99999999999999")
+    assert max_cache_bytes() == 2**64 - 1
+
+
+# -- the command line: one line on stderr, the documented status, never a traceback -------
+
+
+def run_acs(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "acs", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def assert_one_line_error(out: subprocess.CompletedProcess[str], status: int) -> None:
+    assert out.returncode == status, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr
+    assert out.stderr.startswith("acs: ") and out.stderr.count("\n") == 1, out.stderr
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> str:
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "a.py").write_text("def alpha():\n    return 1\n")
+    (root / "we\x1b[31mird\tname.py").write_text("alpha()\n")
+    return str(root)
+
+
+@pytest.mark.parametrize("plan", ["null", "1", "true", '"abc"', "3.5"])
+def test_a_plan_that_is_no_list_or_object_is_a_usage_error(tree, plan):
+    out = run_acs("plan", "--repo", tree, "-", stdin=plan)
+    assert_one_line_error(out, 2)
+    assert "a plan is" in out.stderr
+
+
+@pytest.mark.parametrize("args", ['["a"]', "null", "3", '"pattern"'])
+def test_tool_arguments_must_be_an_object(tree, args):
+    out = run_acs("tool", "--repo", tree, "grep", args)
+    assert_one_line_error(out, 2)
+
+
+@pytest.mark.parametrize("budget", ["nan", "inf", "-1", "0"])
+def test_a_budget_that_is_no_positive_number_is_a_usage_error(tree, budget):
+    out = run_acs("localize", "--repo", tree, "--budget-ms", budget, "alpha")
+    assert_one_line_error(out, 2)
+    assert "--budget-ms" in out.stderr
+
+
+def test_an_invalid_regex_is_one_line_without_the_engine_wrapper(tree):
+    out = run_acs("tool", "--repo", tree, "grep", '{"pattern": "a(b"}')
+    assert_one_line_error(out, 1)
+    assert "unclosed group" in out.stderr and "(?:" not in out.stderr
+
+
+def test_an_unresolvable_commit_says_it_does_not_resolve(make_git):
+    path, _ = make_git({"a.py": "x = 1\n"})
+    out = run_acs("tool", "--repo", str(path), "--commit", ":/nomatch", "grep", '{"pattern": "x"}')
+    assert_one_line_error(out, 1)
+    assert "does not resolve" in out.stderr and "no error" not in out.stderr
+
+
+@pytest.mark.parametrize("command", ["index", "localize"])
+def test_a_huge_cache_budget_is_no_overflow(tree, tmp_path, command):
+    env = {"ACS_CACHE_MAX_MB": "99999999999999", "ACS_CACHE_DIR": str(tmp_path)}
+    args = ["index", tree] if command == "index" else ["localize", "--repo", tree, "alpha"]
+    out = run_acs(*args, env=env)
+    assert out.returncode == 0, out.stderr
+
+
+def test_text_output_escapes_control_characters_in_names(tree):
+    plan = [{"id": 1, "tool": "find_files", "args": {"query": "name"}}]
+    out = run_acs("plan", "--repo", tree, "--format", "text", "-", stdin=json.dumps(plan))
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "we\\x1b[31mird\\tname.py" in out.stdout
+    out = run_acs("localize", "--repo", tree, "--format", "text", "weird name alpha")
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "\\x1b" in out.stdout
+
+
+def test_a_cut_issue_is_a_warning_on_stderr(tree):
+    out = run_acs("localize", "--repo", tree, "-", stdin="alpha " * MAX_ISSUE_CHARS)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.startswith("acs: warning: the issue is longer than")
+
+
+def test_a_huge_adversarial_issue_keeps_the_budget_end_to_end(tree):
+    start = time.perf_counter()
+    out = run_acs("localize", "--repo", tree, "--budget-ms", "1000", "-", stdin="." * 200_000)
+    assert out.returncode == 0, out.stderr
+    assert time.perf_counter() - start < 10  # process start included; was minutes
+
+
+def test_helpers_make_messages_one_printable_line():
+    engine = 'invalid pattern "a(b": regex parse error:\n    (?:a(b)\n    ^\nerror: unclosed group'
+    assert one_line(engine) == 'invalid pattern "a(b": regex parse error: unclosed group'
+    assert printable("a\x1b[0m\u202eb\x00") == "a\\x1b[0m\\u202eb\\x00"
