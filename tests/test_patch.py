@@ -221,3 +221,10 @@ def test_malformed_patch_raises_invalid_argument(patch, message):
 def test_docstring_examples():
     result = doctest.testmod(acs.eval.patch)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_hunk_header_with_an_absurd_line_number_is_a_clear_error():
+    # 5,000 digits: past Python's int-conversion limit, once a ValueError that escaped.
+    diff = f"--- a/x.py\n+++ b/x.py\n@@ -{'9' * 5000},1 +1,1 @@\n-a\n+b\n"
+    with pytest.raises(InvalidArgumentError, match="bad hunk header"):
+        parse_patch(diff)

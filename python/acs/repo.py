@@ -10,7 +10,7 @@ import orjson
 
 from . import _core
 from .cachedir import default_index_cache, max_cache_bytes
-from .errors import AcsError, InvalidArgumentError, UnknownCommitError, error_for
+from .errors import AcsError, InvalidArgumentError, error_for
 from .plan import (
     PlanLike,
     PlanRun,
@@ -132,16 +132,7 @@ class Repo:
         if commit is None:
             return cls(_core.Repo.open_dir(path, **opts), cache)
         commit = _text(commit, "commit")
-        try:
-            return cls(_core.Repo.open_git(path, commit, **opts), cache)
-        except UnknownCommitError as e:
-            # libgit2 gives some failed lookups (`:/text` that no message matches) an empty
-            # message, which arrives as "no error".
-            if str(e).endswith(": no error"):
-                raise UnknownCommitError(
-                    f"unknown commit {commit!r}: the revision does not resolve to a commit"
-                ) from None
-            raise
+        return cls(_core.Repo.open_git(path, commit, **opts), cache)
 
     @classmethod
     def from_files(cls, files: Mapping[str, str | bytes]) -> Repo:

@@ -241,11 +241,14 @@ fn unknown_commits_and_non_repositories_are_precise_errors() {
         "HEAD~\u{e9}",
         "HEAD^{tree}",
         "HEAD~99999999999999999999",
+        ":/no commit says this",
     ] {
         let err = Repo::open_git(dir.path(), rev, &SourceOptions::default())
             .err()
             .unwrap();
         assert!(matches!(err, Error::UnknownCommit { .. }), "{rev}: {err}");
+        // Every failure says why; libgit2 leaves some messages empty ("no error").
+        assert!(!err.to_string().ends_with("no error"), "{rev}: {err}");
     }
     let plain = tree(&[("a.py", "")]);
     let err = Repo::open_git(plain.path(), "HEAD", &SourceOptions::default())

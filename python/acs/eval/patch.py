@@ -19,7 +19,9 @@ from ..errors import InvalidArgumentError
 
 __all__ = ["FilePatch", "Hunk", "parse_patch"]
 
-_HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+# Line numbers of at most 18 digits: a longer one is a damaged header, not a number for
+# `int()` to choke on (Python refuses to convert over 4,300 digits).
+_HUNK_HEADER = re.compile(r"@@ -(\d{1,18})(?:,(\d{1,18}))? \+(\d{1,18})(?:,(\d{1,18}))? @@")
 _NO_NEWLINE = "\\"  # "\ No newline at end of file" (the text is localised by some tools)
 _C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 

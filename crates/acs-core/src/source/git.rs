@@ -60,10 +60,10 @@ fn resolve(repo: &Repository, odb: &mut Odb, at: &At) -> Result<Oid> {
     let Some((mut id, steps)) = own else {
         let object = repo
             .revparse_single(rev)
-            .map_err(|e| unknown(e.message().to_string()))?;
+            .map_err(|e| unknown(git_message(&e)))?;
         let commit = object
             .peel_to_commit()
-            .map_err(|e| unknown(e.message().to_string()))?;
+            .map_err(|e| unknown(git_message(&e)))?;
         return Ok(commit.id());
     };
     id = peel(odb, id, at)?;
@@ -86,6 +86,17 @@ fn resolve(repo: &Repository, odb: &mut Odb, at: &At) -> Result<Oid> {
         }
     }
     Ok(id)
+}
+
+/// libgit2's message, or what the failure means when it left none (`:/nomatch` fails with an
+/// empty message, which git2 renders as "no error").
+fn git_message(e: &git2::Error) -> String {
+    let message = e.message().trim();
+    if message.is_empty() || message == "no error" {
+        "the revision does not resolve to a commit".to_string()
+    } else {
+        message.to_string()
+    }
 }
 
 enum Step {
