@@ -1,6 +1,14 @@
 //! Line-level text helpers shared by the tools: lossy decoding, clipping of huge lines,
 //! context around a line, and line slicing.
 
+/// The UTF-8 byte-order mark, which some editors write at the start of a file.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `content` without a leading UTF-8 byte-order mark: the mark is not text of the first line.
+pub fn strip_bom(content: &[u8]) -> &[u8] {
+    content.strip_prefix(BOM).unwrap_or(content)
+}
+
 /// Decode a line for output: lossy UTF-8, trailing `\r` removed, clipped to `max_chars`
 /// characters around byte offset `focus` (marked with `…` where cut).
 pub fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
