@@ -89,16 +89,19 @@ def test_ten_thousand_literal_patterns_are_linear() -> None:
     assert t10 < 20, t10
 
 
-def test_huge_grep_results_are_truncated_with_bounded_memory(tmp_path) -> None:
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_huge_grep_results_are_truncated_with_bounded_memory() -> None:
     # `context: 1000000` on a 3.5 MB file took 1.75 GB; now context is capped, and a result
     # that asks for every line stops at half the task cap, marked truncated.
     script = textwrap.dedent(
         """
-        import resource, acs
+        import acs
         line = "needle " + "x" * 92 + "\\n"
         repo = acs.Repo.from_files({"big.txt": line * 35_000})
         r = repo.grep("needle", max_results=10**9, context=100, max_line_chars=10**6)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        # This process's own peak (ru_maxrss would include the forked parent's).
+        status = open("/proc/self/status").read().split("VmHWM:")[1]
+        peak = int(status.split()[0]) // 1024
         print(r["truncated"], len(r["matches"]), peak)
         """
     )
@@ -108,7 +111,7 @@ def test_huge_grep_results_are_truncated_with_bounded_memory(tmp_path) -> None:
     assert out.returncode == 0, out.stderr
     truncated, matches, peak_mb = out.stdout.split()
     assert truncated == "True" and int(matches) > 50
-    assert int(peak_mb) < 400, f"peak RSS {peak_mb} MB"
+    assert int(peak_mb) < 300, f"peak RSS {peak_mb} MB"
 
 
 def test_spread_fan_out_is_capped_in_a_plan() -> None:
