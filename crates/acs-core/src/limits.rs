@@ -12,8 +12,9 @@
 pub const MAX_GREP_PATTERNS: usize = 10_000;
 
 /// Patterns of one grep request that are regexes (not plain literals): each compiles its
-/// own matcher and scans every file on its own, so their cost adds up.
-pub const MAX_GREP_REGEXES: usize = 256;
+/// own matcher and scans every file on its own, so their cost adds up (64 regexes without a
+/// literal to skip by scan a 190 MB tree for about 10 s).
+pub const MAX_GREP_REGEXES: usize = 64;
 
 /// `context` lines before and after a grep match.
 pub const MAX_CONTEXT_LINES: usize = 100;

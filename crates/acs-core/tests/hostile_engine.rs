@@ -6,8 +6,8 @@
 use acs_core::limits::*;
 use acs_core::plan::executor::Status;
 use acs_core::{
-    grep, grep_cancellable, read, references, Cancel, Error, GrepRequest, Plan, PlanRun,
-    ReadRequest, ReferencesRequest, Repo, Tool,
+    grep, grep_cancellable, grep_fused_cancellable, read, references, Cancel, Error, GrepRequest,
+    Plan, PlanRun, ReadRequest, ReferencesRequest, Repo, Tool,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -388,6 +388,15 @@ fn slow_regexes() -> Vec<String> {
         .collect()
 }
 
+/// Eight requests of [`slow_regexes`], fused: far more than a second of work.
+fn slow_requests() -> Vec<GrepRequest> {
+    let one = GrepRequest {
+        patterns: slow_regexes(),
+        ..Default::default()
+    };
+    vec![one; 8]
+}
+
 #[test]
 fn a_cancelled_grep_stops_promptly() {
     let repo = generated(400, 400, "cgrep"); // ~20 MB; 256 scans take far more than a second
@@ -398,28 +407,25 @@ fn a_cancelled_grep_stops_promptly() {
         trigger.cancel();
         Instant::now()
     });
-    let req = GrepRequest {
-        patterns: slow_regexes(),
-        ..Default::default()
-    };
-    let r = grep_cancellable(&repo, &req, &cancel);
+    let requests = slow_requests();
+    let refs: Vec<&GrepRequest> = requests.iter().collect();
+    let results = grep_fused_cancellable(&repo, &refs, &cancel);
     let stopped = Instant::now();
     let cancelled_at = canceller.join().unwrap();
     let delay = stopped.saturating_duration_since(cancelled_at);
     eprintln!("grep stopped {delay:?} after cancel");
-    assert_eq!(r.unwrap_err().kind(), "cancelled");
+    for r in results {
+        assert_eq!(r.unwrap_err().kind(), "cancelled");
+    }
     assert!(delay < Duration::from_secs(1), "{delay:?}");
 }
 
 #[test]
 fn a_deadline_cancels_a_grep() {
-    let repo = generated(400, 400, "dgrep");
+    let repo = generated(1_500, 400, "dgrep"); // 64 scans of ~33 MB
     let cancel = Cancel::with_deadline(Instant::now() + Duration::from_millis(200));
-    let req = GrepRequest {
-        patterns: slow_regexes(),
-        ..Default::default()
-    };
-    let (r, t) = timed(|| grep_cancellable(&repo, &req, &cancel));
+    let requests = slow_requests();
+    let (r, t) = timed(|| grep_cancellable(&repo, &requests[0], &cancel));
     let e = r.unwrap_err();
     assert_eq!(e.kind(), "cancelled");
     assert!(e.to_string().contains("deadline"), "{e}");
@@ -461,14 +467,14 @@ fn a_cancelled_index_build_is_not_kept() {
 fn a_cancelled_plan_stops_and_reports_cancelled() {
     let repo = Arc::new(generated(400, 400, "cplan"));
     let run = PlanRun::new(repo);
-    let tasks: Vec<_> = (1..=4u64)
+    let tasks: Vec<_> = (1..=8u64)
         .map(|id| {
             acs_core::TaskSpec::from_json(&json!({"id": id, "tool": "grep",
                 "args": {"patterns": slow_regexes()}}))
             .unwrap()
         })
         .chain([acs_core::TaskSpec::from_json(
-            &json!({"id": 5, "tool": "read", "args": {"path": "$1.matches[0].path"}}),
+            &json!({"id": 9, "tool": "read", "args": {"path": "$1.matches[0].path"}}),
         )
         .unwrap()])
         .collect();
@@ -481,18 +487,18 @@ fn a_cancelled_plan_stops_and_reports_cancelled() {
     eprintln!("plan stopped {delay:?} after cancel");
     assert!(report.complete);
     assert!(delay < Duration::from_secs(1), "{delay:?}");
-    for o in &report.tasks[..4] {
+    for o in &report.tasks[..8] {
         assert_eq!(o.error.as_ref().unwrap().kind, "cancelled", "task {}", o.id);
     }
-    assert_eq!(report.tasks[4].status, Status::Skipped);
+    assert_eq!(report.tasks[8].status, Status::Skipped);
     // Tasks submitted after the cancel end cancelled at once.
     run.submit(
         acs_core::TaskSpec::from_json(
-            &json!({"id": 6, "tool": "find_files", "args": {"glob": "*.py"}}),
+            &json!({"id": 10, "tool": "find_files", "args": {"glob": "*.py"}}),
         )
         .unwrap(),
     )
     .unwrap();
-    let six = run.wait(6, Some(Duration::from_secs(5))).unwrap().unwrap();
+    let six = run.wait(10, Some(Duration::from_secs(5))).unwrap().unwrap();
     assert_eq!(six.error.as_ref().unwrap().kind, "cancelled");
 }
