@@ -491,6 +491,12 @@ fn search(
                 results[r].files_searched += 1;
             }
             let content = strip_bom(&entry.content);
+            if hits.len() >= hits_per_file(applies.iter().filter(|&&a| a).count()) {
+                // The file's scan stopped early: later lines were not seen.
+                for (r, _) in applies.iter().enumerate().filter(|(_, &a)| a) {
+                    results[r].truncated = true;
+                }
+            }
             for hit in hits {
                 let c = &compiled[hit.compiled];
                 let result = &mut results[c.request];
@@ -569,6 +575,8 @@ struct Collect<'a> {
     applies: &'a [bool],
     hits: Vec<Hit>,
     candidates: Vec<usize>,
+    /// Stop the file at this many hits (see [`hits_per_file`]).
+    limit: usize,
 }
 
 impl Sink for Collect<'_> {
@@ -606,8 +614,15 @@ impl Sink for Collect<'_> {
             }
             start += line.len();
         }
-        Ok(true)
+        Ok(self.hits.len() < self.limit)
     }
+}
+
+/// Hits one file may yield for `requests` requests: more could not fit in their results
+/// (each match costs at least ~100 bytes of [`RESULT_BUDGET`]), and collecting them first
+/// would hold memory in proportion to lines x patterns.
+fn hits_per_file(requests: usize) -> usize {
+    requests.max(1) * (RESULT_BUDGET / 96)
 }
 
 /// Scan one file with every group that has a pattern of an applicable request; hits in line
@@ -623,6 +638,7 @@ fn search_file(
     let mut hits = Vec::new();
     let mut scans = 0;
     let every = applies.iter().all(|&a| a);
+    let limit = hits_per_file(applies.iter().filter(|&&a| a).count());
     for group in groups {
         if cancel.is_cancelled() {
             break;
@@ -652,11 +668,15 @@ fn search_file(
             applies,
             hits,
             candidates: Vec::new(),
+            limit,
         };
         // Searching an in-memory slice cannot fail with an I/O error.
         let _ = searcher.search_slice(&group.matcher, content, &mut sink);
         hits = sink.hits;
         scans += 1;
+        if hits.len() >= limit {
+            break;
+        }
     }
     if scans > 1 {
         hits.sort_by_key(|h| (h.line, h.compiled));
