@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How often a waiting call lets Python run its signal handlers.
@@ -63,47 +63,90 @@ fn detached<T: Send>(
 /// Like [`detached`], for work that may run long and checks `cancel`: it runs on a helper
 /// thread while this one checks for signals every [`SIGNAL_POLL`]. A signal handler that
 /// raises (Ctrl-C) sets `cancel`; once the work has stopped, its exception is raised.
-fn interruptible<T: Send>(
+fn interruptible<T: Send + 'static>(
     py: Python<'_>,
     cancel: &Cancel,
-    f: impl FnOnce() -> acs_core::Result<T> + Send,
+    f: impl FnOnce() -> acs_core::Result<T> + Send + 'static,
 ) -> PyResult<T> {
-    let (result, interrupted) = py.detach(|| {
-        std::thread::scope(|scope| {
-            let (tx, rx) = mpsc::channel();
-            let worker = std::thread::Builder::new()
-                .name("acs-call".into())
-                .spawn_scoped(scope, move || {
-                    let _ = tx.send(guarded(f));
-                });
-            if worker.is_err() {
-                let e = Error::Internal("cannot start a thread for the call".into());
-                return (Err(e), None);
-            }
-            let mut interrupted: Option<PyErr> = None;
-            loop {
-                match rx.recv_timeout(SIGNAL_POLL) {
-                    Ok(r) => return (r, interrupted),
-                    Err(RecvTimeoutError::Timeout) => {
-                        if interrupted.is_none() {
-                            if let Err(e) = Python::attach(|py| py.check_signals()) {
-                                cancel.cancel();
-                                interrupted = Some(e);
-                            }
+    // Python runs signal handlers on its main thread only: elsewhere there is nothing to
+    // poll, so the work runs here (a hand-off to a helper costs ~30 µs).
+    if MAIN_THREAD
+        .get()
+        .is_some_and(|main| *main != std::thread::current().id())
+    {
+        return detached(py, f);
+    }
+    let (tx, rx) = mpsc::channel();
+    let job: Job = Box::new(move || {
+        let _ = tx.send(guarded(f));
+    });
+    // `move`: the receiver goes with the closure (it may be sent, not shared).
+    let (result, interrupted) = py.detach(move || {
+        if let Err(e) = run_on_helper(job) {
+            let e = Error::Internal(format!("cannot start a thread for the call: {e}"));
+            return (Err(e), None);
+        }
+        let mut interrupted: Option<PyErr> = None;
+        loop {
+            match rx.recv_timeout(SIGNAL_POLL) {
+                Ok(r) => return (r, interrupted),
+                Err(RecvTimeoutError::Timeout) => {
+                    if interrupted.is_none() {
+                        if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            cancel.cancel();
+                            interrupted = Some(e);
                         }
                     }
-                    Err(RecvTimeoutError::Disconnected) => {
-                        let e = Error::Internal("the call's thread ended without a result".into());
-                        return (Err(e), interrupted);
-                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let e = Error::Internal("the call's thread ended without a result".into());
+                    return (Err(e), interrupted);
                 }
             }
-        })
+        }
     });
     match interrupted {
         Some(e) => Err(e),
         None => result.map_err(|e| to_py_err(py, e)),
     }
+}
+
+/// Python's main thread, when `acs._core` was imported on it.
+static MAIN_THREAD: OnceLock<std::thread::ThreadId> = OnceLock::new();
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Helper threads waiting for a call to run. Starting a thread per call cost ~30 µs (15
+/// times a small call), so helpers are kept; they never exit, so a job handed to one that
+/// is idle is never lost. There are as many as calls ever ran at once.
+static IDLE_HELPERS: Mutex<Vec<mpsc::Sender<Job>>> = Mutex::new(Vec::new());
+
+fn idle_helpers() -> MutexGuard<'static, Vec<mpsc::Sender<Job>>> {
+    IDLE_HELPERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Run `job` on an idle helper thread, or on a new one.
+fn run_on_helper(job: Job) -> std::io::Result<()> {
+    let idle = idle_helpers().pop();
+    let job = match idle {
+        Some(helper) => match helper.send(job) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::SendError(job)) => job,
+        },
+        None => job,
+    };
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("acs-call".into())
+        .spawn(move || {
+            let mut next = Some(job);
+            while let Some(job) = next.take() {
+                job();
+                idle_helpers().push(tx.clone());
+                next = rx.recv().ok();
+            }
+        })
+        .map(drop)
 }
 
 fn json_bytes<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyBytes>> {
@@ -182,11 +225,13 @@ impl PyRepo {
     fn call(&self, py: Python<'_>, tool: &str, args: &[u8]) -> PyResult<Py<PyBytes>> {
         let repo = self.inner.clone();
         let cancel = Cancel::new();
-        let result = interruptible(py, &cancel, || {
-            let tool = Tool::from_name(tool)
+        let token = cancel.clone();
+        let (tool, args) = (tool.to_owned(), args.to_vec());
+        let result = interruptible(py, &cancel, move || {
+            let tool = Tool::from_name(&tool)
                 .ok_or_else(|| Error::InvalidArgument(format!("unknown tool `{tool}`")))?;
-            let args = parse_json(args, "arguments")?;
-            tool.run_json_cancellable(&repo, &args, &cancel)
+            let args = parse_json(&args, "arguments")?;
+            tool.run_json_cancellable(&repo, &args, &token)
         })?;
         Ok(PyBytes::new(py, &result).unbind())
     }
@@ -214,11 +259,13 @@ impl PyRepo {
     fn grep_many(&self, py: Python<'_>, requests: &[u8]) -> PyResult<Py<PyBytes>> {
         let repo = self.inner.clone();
         let cancel = Cancel::new();
-        let out = interruptible(py, &cancel, || {
-            let list: Vec<acs_core::GrepRequest> = serde_json::from_slice(requests)
+        let token = cancel.clone();
+        let requests = requests.to_vec();
+        let out = interruptible(py, &cancel, move || {
+            let list: Vec<acs_core::GrepRequest> = serde_json::from_slice(&requests)
                 .map_err(|e| Error::InvalidArgument(format!("grep requests: {e}")))?;
             let refs: Vec<&acs_core::GrepRequest> = list.iter().collect();
-            Ok(acs_core::grep_fused_cancellable(&repo, &refs, &cancel)
+            Ok(acs_core::grep_fused_cancellable(&repo, &refs, &token)
                 .into_iter()
                 .map(|r| match r {
                     Ok(v) => serde_json::json!({ "ok": v }),
@@ -274,7 +321,10 @@ impl PyRepo {
     fn index_symbols(&self, py: Python<'_>) -> PyResult<usize> {
         let repo = self.inner.clone();
         let cancel = Cancel::new();
-        interruptible(py, &cancel, || Ok(repo.try_symbol_index(&cancel)?.len()))
+        let token = cancel.clone();
+        interruptible(py, &cancel, move || {
+            Ok(repo.try_symbol_index(&token)?.len())
+        })
     }
 
     /// Make every index ready, loading it from or saving it to the pack folder `cache_dir`
@@ -295,8 +345,9 @@ impl PyRepo {
             cache
         });
         let cancel = Cancel::new();
-        let report = interruptible(py, &cancel, || {
-            repo.index_cancellable(cache.as_ref(), &cancel)
+        let token = cancel.clone();
+        let report = interruptible(py, &cancel, move || {
+            repo.index_cancellable(cache.as_ref(), &token)
         })?;
         json_bytes(py, &report)
     }
@@ -451,6 +502,13 @@ fn tool_arguments() -> Vec<(String, Vec<String>)> {
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let threading = m.py().import("threading")?;
+    if threading
+        .call_method0("main_thread")?
+        .is(&threading.call_method0("current_thread")?)
+    {
+        let _ = MAIN_THREAD.set(std::thread::current().id());
+    }
     m.add_class::<PyRepo>()?;
     m.add_class::<PyPlanRun>()?;
     m.add_function(wrap_pyfunction!(set_cache_budgets, m)?)?;
