@@ -48,6 +48,19 @@ fn invalid_argument(e: Error, needle: &str) {
     }
 }
 
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let t = Instant::now();
     let v = f();
@@ -446,6 +459,17 @@ fn a_cancelled_index_build_is_not_kept() {
         repo.index_cancellable(None, &cancel).unwrap_err().kind(),
         "cancelled"
     );
+    // With a pack folder: no pack is written for a cancelled build.
+    let dir = tempfile::tempdir().unwrap();
+    let cache = acs_core::IndexCache::new(dir.path());
+    assert_eq!(
+        repo.index_cancellable(Some(&cache), &cancel)
+            .unwrap_err()
+            .kind(),
+        "cancelled"
+    );
+    let written: Vec<_> = walk_files(dir.path());
+    assert!(written.is_empty(), "{written:?}");
     // Cancelled in the middle: the build stops early.
     let cancel = Cancel::with_deadline(Instant::now() + Duration::from_millis(30));
     let (r, t) = timed(|| {
@@ -459,8 +483,14 @@ fn a_cancelled_index_build_is_not_kept() {
     eprintln!("full symbol index build: {full:?}");
     assert_eq!(index, 1_500 * 15, "a def every ten lines");
     assert!(t < full + Duration::from_millis(500), "{t:?} vs {full:?}");
-    let report = repo.index_cancellable(None, &Cancel::new()).unwrap();
+    let report = repo
+        .index_cancellable(Some(&cache), &Cancel::new())
+        .unwrap();
     assert_eq!(report.symbols, 1_500 * 15);
+    assert!(
+        !walk_files(dir.path()).is_empty(),
+        "an uncancelled build is saved"
+    );
 }
 
 #[test]
