@@ -43,6 +43,10 @@ class PlanError(AcsError, ValueError):
     """A plan that fails validation; the message names the offending task."""
 
 
+class CancelledError(AcsError):
+    """Work stopped early: the run was cancelled (`PlanRun.cancel()`) or its timeout passed."""
+
+
 class InternalError(AcsError, RuntimeError):
     """A bug in acs (a caught panic). Please report it with the input that caused it."""
 
@@ -56,6 +60,7 @@ _BY_KIND: dict[str, type[AcsError]] = {
     "repository": RepositoryError,
     "invalid_argument": InvalidArgumentError,
     "invalid_plan": PlanError,
+    "cancelled": CancelledError,
     "internal": InternalError,
 }
 

@@ -75,7 +75,12 @@ def valid_timeout(value: Any) -> float | None:
 class PlanRun:
     """A plan being executed. Submit tasks while earlier ones run; each starts as soon as
     the tasks it references are done. Waiting releases the GIL; the `*_async` forms wait on
-    a worker thread so an asyncio (or uvloop) event loop keeps running."""
+    a worker thread so an asyncio (or uvloop) event loop keeps running.
+
+    `cancel()` stops the run within a fraction of a second: running tools stop between
+    files, and every unfinished task ends with a `cancelled` error (`CancelledError`), its
+    dependents skipped. Ctrl-C while waiting cancels the run, then raises
+    `KeyboardInterrupt`."""
 
     def __init__(self, native: _core.PlanRun) -> None:
         self._native = native
@@ -100,6 +105,16 @@ class PlanRun:
     def snapshot(self) -> RunReport:
         """The outcomes so far, without waiting."""
         return orjson.loads(self._native.snapshot())
+
+    def cancel(self) -> None:
+        """Stop the run: what runs stops promptly, what has not started never will (tasks
+        submitted afterwards included); each ends with a `cancelled` error."""
+        self._native.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the run was cancelled, by `cancel()` or by its timeout."""
+        return self._native.cancelled()
 
     async def wait_async(self, task_id: int, timeout: float | None = None) -> TaskOutcome | None:
         return await asyncio.to_thread(self.wait, task_id, timeout)

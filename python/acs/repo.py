@@ -332,9 +332,10 @@ class Repo:
         """Validate and run a whole plan (`{"tasks": [...]}` or a list of tasks)."""
         return orjson.loads(self._native.run_plan(plan_bytes(plan)))
 
-    def start_plan(self) -> PlanRun:
-        """An empty run to submit tasks to while it executes."""
-        return PlanRun(self._native.start())
+    def start_plan(self, timeout: float | None = None) -> PlanRun:
+        """An empty run to submit tasks to while it executes; with `timeout` (seconds), the
+        run cancels itself that long from now (see `PlanRun.cancel`)."""
+        return PlanRun(self._native.start(timeout))
 
     # -- facts ---------------------------------------------------------------------------
 

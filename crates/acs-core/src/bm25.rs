@@ -5,6 +5,7 @@
 //!
 //! Indexes are built on first use per snapshot, in parallel, and kept with it.
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::repo::Repo;
@@ -198,21 +199,44 @@ impl Bm25Index {
 
     /// Index every file: its path and its text.
     pub fn files(repo: &Repo) -> Bm25Index {
+        Self::files_cancellable(repo, &Cancel::new())
+            .unwrap_or_else(|_| Bm25Index::build(Vec::new()))
+    }
+
+    /// [`Bm25Index::files`], checking `cancel` before each file; cancelled: `Err`, nothing kept.
+    pub fn files_cancellable(repo: &Repo, cancel: &Cancel) -> Result<Bm25Index> {
         let texts = crate::pool::build_map(repo.files(), |i, f| {
-            let text = String::from_utf8_lossy(&f.content);
             let doc = Doc {
                 file: i as u32,
                 def: None,
             };
+            if cancel.is_cancelled() {
+                return (doc, Default::default());
+            }
+            let text = String::from_utf8_lossy(&f.content);
             (doc, count_terms(&[&f.path, &text]))
         });
-        Bm25Index::build(texts)
+        cancel.check()?;
+        Ok(Bm25Index::build(texts))
     }
 
     /// Index every function, method and class body (a class's own lines, without its
     /// methods, so that a method and its class do not share one text).
     pub fn functions(repo: &Repo, index: &SymbolIndex) -> Bm25Index {
+        Self::functions_cancellable(repo, index, &Cancel::new())
+            .unwrap_or_else(|_| Bm25Index::build(Vec::new()))
+    }
+
+    /// [`Bm25Index::functions`], checking `cancel` before each file; cancelled: `Err`.
+    pub fn functions_cancellable(
+        repo: &Repo,
+        index: &SymbolIndex,
+        cancel: &Cancel,
+    ) -> Result<Bm25Index> {
         let per_file = crate::pool::build_map(repo.files(), |i, f| {
+            if cancel.is_cancelled() {
+                return Vec::new();
+            }
             let defs = index.file_symbols(i);
             let starts = crate::text::line_starts(&f.content);
             let line_range = |a: u32, b: u32| {
@@ -252,7 +276,8 @@ impl Bm25Index {
                 })
                 .collect::<Vec<_>>()
         });
-        Bm25Index::build(per_file.into_iter().flatten().collect())
+        cancel.check()?;
+        Ok(Bm25Index::build(per_file.into_iter().flatten().collect()))
     }
 
     pub fn len(&self) -> usize {

@@ -34,6 +34,9 @@ pub enum Error {
     /// A dependency of this task failed or was skipped.
     #[error("skipped: {0}")]
     Skipped(String),
+    /// Work stopped early by a [`crate::Cancel`]: a Ctrl-C, a timeout, a spent budget.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
     /// A bug in acs: a caught panic or a broken invariant.
     #[error("internal error: {0}")]
     Internal(String),
@@ -63,6 +66,7 @@ impl Error {
             Error::InvalidArgument(_) => "invalid_argument",
             Error::InvalidPlan { .. } => "invalid_plan",
             Error::Skipped(_) => "skipped",
+            Error::Cancelled(_) => "cancelled",
             Error::Internal(_) => "internal",
         }
     }

@@ -2,6 +2,7 @@
 //! file name at any depth, one with `/` matches the whole relative path, `!glob` excludes.
 
 use crate::error::{Error, Result};
+use crate::limits::{MAX_GLOBS, MAX_GLOB_BYTES};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 #[derive(Clone, Debug, Default)]
@@ -11,7 +12,14 @@ pub struct PathFilter {
 }
 
 impl PathFilter {
+    /// At most [`MAX_GLOBS`] globs in all, each at most [`MAX_GLOB_BYTES`] long.
     pub fn new(include: &[String], exclude: &[String]) -> Result<Self> {
+        let n = include.len() + exclude.len();
+        if n > MAX_GLOBS {
+            return Err(Error::InvalidArgument(format!(
+                "{n} globs: at most {MAX_GLOBS} (include and exclude together) are allowed"
+            )));
+        }
         let mut inc = Vec::new();
         let mut exc: Vec<&str> = exclude.iter().map(String::as_str).collect();
         for g in include {
@@ -43,8 +51,19 @@ impl PathFilter {
     }
 }
 
-/// Compile one glob the way `PathFilter` reads it.
+/// Compile one glob the way `PathFilter` reads it. Longer than [`MAX_GLOB_BYTES`] is an
+/// invalid argument (globset's compile time grows with the square of the length).
 pub fn compile(glob: &str) -> Result<globset::Glob> {
+    if glob.len() > MAX_GLOB_BYTES {
+        return Err(Error::InvalidArgument(format!(
+            "a glob of {} bytes: at most {MAX_GLOB_BYTES} are allowed",
+            glob.len()
+        )));
+    }
+    compile_unchecked(glob)
+}
+
+fn compile_unchecked(glob: &str) -> Result<globset::Glob> {
     let trimmed = glob.trim_start_matches("./");
     let anchored = if trimmed.contains('/') {
         trimmed.trim_start_matches('/').to_string()
@@ -70,7 +89,10 @@ fn build(globs: &[&str]) -> Result<Option<GlobSet>> {
         set.add(compile(g)?);
         // `dir/` or `dir` style globs also cover everything below them, as in gitignore.
         if !g.contains('*') {
-            set.add(compile(&format!("{}/**", g.trim_end_matches('/')))?);
+            set.add(compile_unchecked(&format!(
+                "{}/**",
+                g.trim_end_matches('/')
+            ))?);
         }
     }
     set.build().map(Some).map_err(|e| Error::InvalidPattern {

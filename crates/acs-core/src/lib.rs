@@ -27,6 +27,12 @@
 //! (`$1.files[0].path`); [`PlanRun`] executes it concurrently on rayon's shared pool and
 //! accepts tasks while it runs.
 //!
+//! Hostile input is bounded: the caps on what one request may ask for and return are the
+//! constants of [`limits`] (patterns per grep, context lines, glob length, values spread by
+//! `[*]`, result bytes per task and per plan). Long work checks a [`Cancel`] token (a
+//! flag, with an optional deadline) between files and between tasks and stops with
+//! [`Error::Cancelled`] (`cancelled`); a cancelled index build is not kept.
+//!
 //! ```
 //! use acs_core::{execute, grep, GrepRequest, Plan, Repo};
 //! use std::sync::Arc;
@@ -52,11 +58,13 @@
 
 pub mod bm25;
 pub mod cache;
+pub mod cancel;
 pub mod error;
 pub mod files;
 pub mod glob;
 pub mod grep;
 pub mod lang;
+pub mod limits;
 pub mod outline;
 pub mod pathsafe;
 pub mod persist;
@@ -72,16 +80,20 @@ pub mod tools;
 
 pub use bm25::{bm25, Bm25Hit, Bm25Request, Bm25Result};
 pub use cache::{ContentKey, Store};
+pub use cancel::Cancel;
 pub use error::{Error, Result};
 pub use files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
-pub use grep::{grep, grep_fused, CaseMode, GrepMatch, GrepRequest, GrepResult};
+pub use grep::{
+    grep, grep_cancellable, grep_fused, grep_fused_cancellable, CaseMode, GrepMatch, GrepRequest,
+    GrepResult,
+};
 pub use lang::Lang;
 pub use outline::{outline, OutlineNode, OutlineRequest, OutlineResult};
 pub use persist::{IndexCache, IndexReport};
 pub use plan::executor::{execute, PlanRun, RunReport, Status, TaskOutcome};
 pub use plan::{Plan, TaskSpec};
 pub use read::{read, ReadRequest, ReadResult};
-pub use references::{references, ReferencesRequest, ReferencesResult};
+pub use references::{references, references_cancellable, ReferencesRequest, ReferencesResult};
 pub use repo::{FileEntry, OpenStats, Origin, Repo, SourceOptions};
 pub use symbols::{symbols, MatchMode, Symbol, SymbolKind, SymbolRequest, SymbolResult};
 pub use tools::Tool;

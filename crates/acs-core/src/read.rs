@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::repo::Repo;
-use crate::text::{clip_line, line_starts};
+use crate::text::{clip_line, line_starts, strip_bom};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -50,8 +50,10 @@ pub struct ReadResult {
 
 pub fn read(repo: &Repo, req: &ReadRequest) -> Result<ReadResult> {
     let (index, file) = repo.file_indexed(&req.path)?;
-    let starts = line_starts(&file.content);
-    let total = crate::text::line_count(&file.content) as u64;
+    // A byte-order mark is not part of line 1.
+    let content = strip_bom(&file.content);
+    let starts = line_starts(content);
+    let total = crate::text::line_count(content) as u64;
     let (start, end, symbol) = match &req.symbol {
         Some(name) => {
             let defs = repo.symbol_index().file_symbols(index);
@@ -99,8 +101,8 @@ pub fn read(repo: &Repo, req: &ReadRequest) -> Result<ReadResult> {
     let mut n = start;
     while n <= cap_end {
         let lo = starts[(n - 1) as usize];
-        let hi = starts.get(n as usize).map_or(file.content.len(), |&s| s);
-        let line = &file.content[lo..hi];
+        let hi = starts.get(n as usize).map_or(content.len(), |&s| s);
+        let line = &content[lo..hi];
         lines.push(clip_line(
             line.strip_suffix(b"\n").unwrap_or(line),
             0,

@@ -1,8 +1,9 @@
 //! `references`: whole-word occurrences of an identifier, grouped by file and by the
 //! innermost definition that encloses each line.
 
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
-use crate::grep::{grep, CaseMode, GrepRequest};
+use crate::grep::{grep_cancellable, CaseMode, GrepRequest};
 use crate::repo::Repo;
 use crate::symbols::{Enclosing, SymbolKind};
 use serde::{Deserialize, Serialize};
@@ -63,13 +64,22 @@ pub struct ReferencesResult {
 }
 
 pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResult> {
+    references_cancellable(repo, req, &Cancel::new())
+}
+
+/// [`references`], stopping with [`Error::Cancelled`] once `cancel` is set.
+pub fn references_cancellable(
+    repo: &Repo,
+    req: &ReferencesRequest,
+    cancel: &Cancel,
+) -> Result<ReferencesResult> {
     let name = req.name.trim();
     if name.is_empty() {
         return Err(Error::InvalidArgument(
             "references: `name` must not be empty".into(),
         ));
     }
-    let found = grep(
+    let found = grep_cancellable(
         repo,
         &GrepRequest {
             patterns: vec![name.to_string()],
@@ -82,8 +92,9 @@ pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResu
             max_results: req.max_results,
             ..GrepRequest::default()
         },
+        cancel,
     )?;
-    let index = repo.symbol_index();
+    let index = repo.try_symbol_index(cancel)?;
     let mut files: Vec<ReferenceFile> = Vec::new();
     for m in &found.matches {
         if files.last().is_none_or(|f| f.path != m.path) {

@@ -5,6 +5,7 @@
 
 use crate::bm25::{Bm25Index, Level};
 use crate::cache::{ContentKey, Store};
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::pathsafe;
@@ -13,7 +14,7 @@ use crate::symbols::SymbolIndex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// What to load when opening a repository.
 #[derive(Clone, Debug)]
@@ -104,6 +105,9 @@ pub struct Repo {
     symbols: OnceLock<Arc<SymbolIndex>>,
     bm25_files: OnceLock<Arc<Bm25Index>>,
     bm25_functions: OnceLock<Arc<Bm25Index>>,
+    /// One builder per index at a time (the others wait, or give up when cancelled); a
+    /// cancelled build leaves its `OnceLock` empty for the next caller.
+    build_gates: [Mutex<()>; 3],
 }
 
 /// Whether `path` is a git directory (what `git rev-parse --git-dir` would name), not a work
@@ -234,6 +238,7 @@ impl Repo {
             symbols: OnceLock::new(),
             bm25_files: OnceLock::new(),
             bm25_functions: OnceLock::new(),
+            build_gates: Default::default(),
         }
     }
 
@@ -323,15 +328,22 @@ impl Repo {
 
     /// The BM25 index of files or of function-level chunks, built on first use.
     pub fn bm25_index(&self, level: Level) -> &Arc<Bm25Index> {
+        uncancelled(self.try_bm25_index(level, &Cancel::new()))
+    }
+
+    /// [`Repo::bm25_index`], giving up with [`Error::Cancelled`] when `cancel` is set while
+    /// it is built (or while another caller builds it); nothing partial is kept.
+    pub fn try_bm25_index(&self, level: Level, cancel: &Cancel) -> Result<&Arc<Bm25Index>> {
         match level {
-            Level::File => self
-                .bm25_files
-                .get_or_init(|| Arc::new(Bm25Index::files(self))),
+            Level::File => build_once(&self.bm25_files, &self.build_gates[1], cancel, || {
+                Bm25Index::files_cancellable(self, cancel)
+            }),
             Level::Function => {
                 // Built first, outside the BM25 build, so no index build ever waits on another.
-                let symbols = self.symbol_index();
-                self.bm25_functions
-                    .get_or_init(|| Arc::new(Bm25Index::functions(self, symbols)))
+                let symbols = self.try_symbol_index(cancel)?;
+                build_once(&self.bm25_functions, &self.build_gates[2], cancel, || {
+                    Bm25Index::functions_cancellable(self, symbols, cancel)
+                })
             }
         }
     }
@@ -341,13 +353,23 @@ impl Repo {
     /// otherwise built and saved there (see [`crate::persist`]). Indexes this snapshot
     /// already has are kept.
     pub fn index(&self, cache: Option<&IndexCache>) -> IndexReport {
+        uncancelled(self.index_cancellable(cache, &Cancel::new()))
+    }
+
+    /// [`Repo::index`] that stops with [`Error::Cancelled`] when `cancel` is set during a
+    /// build: no index is kept and no pack is written.
+    pub fn index_cancellable(
+        &self,
+        cache: Option<&IndexCache>,
+        cancel: &Cancel,
+    ) -> Result<IndexReport> {
         let start = std::time::Instant::now();
         if let (Some(symbols), Some(_), Some(_)) = (
             self.symbols.get(),
             self.bm25_files.get(),
             self.bm25_functions.get(),
         ) {
-            return IndexReport {
+            return Ok(IndexReport {
                 source: "memory",
                 digest: persist::digest(self),
                 path: None,
@@ -355,23 +377,87 @@ impl Repo {
                 symbols: symbols.len(),
                 elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
                 warning: None,
-            };
+            });
         }
-        let (indexes, report) = persist::load_or_build(self, cache, || Indexes {
-            symbols: self.symbol_index().clone(),
-            bm25_files: self.bm25_index(Level::File).clone(),
-            bm25_functions: self.bm25_index(Level::Function).clone(),
-        });
+        // `load_or_build` takes an infallible build (and saves what it returns), so a
+        // cancelled build leaves it by unwinding with a private payload, before any save;
+        // `resume_unwind` runs no panic hook, and nothing in between holds a lock.
+        struct Stop(Error);
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            persist::load_or_build(self, cache, || {
+                let all = || -> Result<Indexes> {
+                    Ok(Indexes {
+                        symbols: self.try_symbol_index(cancel)?.clone(),
+                        bm25_files: self.try_bm25_index(Level::File, cancel)?.clone(),
+                        bm25_functions: self.try_bm25_index(Level::Function, cancel)?.clone(),
+                    })
+                };
+                all().unwrap_or_else(|e| std::panic::resume_unwind(Box::new(Stop(e))))
+            })
+        }));
+        let (indexes, report) = match built {
+            Ok(done) => done,
+            Err(payload) => match payload.downcast::<Stop>() {
+                Ok(stop) => return Err(stop.0),
+                Err(other) => std::panic::resume_unwind(other),
+            },
+        };
         // A concurrent lazy build may have won; either copy describes the same content.
         let _ = self.symbols.set(indexes.symbols);
         let _ = self.bm25_files.set(indexes.bm25_files);
         let _ = self.bm25_functions.set(indexes.bm25_functions);
-        report
+        Ok(report)
     }
 
     /// The symbol index, built on first use (in parallel, reusing cached parses).
     pub fn symbol_index(&self) -> &Arc<SymbolIndex> {
-        self.symbols
-            .get_or_init(|| Arc::new(SymbolIndex::build(self, Store::global())))
+        uncancelled(self.try_symbol_index(&Cancel::new()))
+    }
+
+    /// [`Repo::symbol_index`], giving up with [`Error::Cancelled`] when `cancel` is set
+    /// while it is built (or while another caller builds it); nothing partial is kept.
+    pub fn try_symbol_index(&self, cancel: &Cancel) -> Result<&Arc<SymbolIndex>> {
+        build_once(&self.symbols, &self.build_gates[0], cancel, || {
+            SymbolIndex::build_cancellable(self, Store::global(), cancel)
+        })
+    }
+}
+
+/// `slot`'s value, built by `build` if it is empty. One caller builds at a time (behind
+/// `gate`); the others wait for it, checking `cancel`. A failed (cancelled) build leaves the
+/// slot empty, so the next caller builds it whole. Like `OnceLock::get_or_init`, it is
+/// called from plain threads or global-pool tasks, and builds run on `pool::build_map`'s
+/// own pool, so a waiter never blocks the builder it waits for.
+fn build_once<'a, T>(
+    slot: &'a OnceLock<Arc<T>>,
+    gate: &Mutex<()>,
+    cancel: &Cancel,
+    build: impl FnOnce() -> Result<T>,
+) -> Result<&'a Arc<T>> {
+    if let Some(v) = slot.get() {
+        return Ok(v);
+    }
+    let _turn = loop {
+        match gate.try_lock() {
+            Ok(g) => break g,
+            Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                cancel.check()?;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    };
+    if let Some(v) = slot.get() {
+        return Ok(v);
+    }
+    let built = Arc::new(build()?);
+    Ok(slot.get_or_init(|| built))
+}
+
+/// The value of an index lookup that no one can cancel.
+fn uncancelled<T>(r: Result<T>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => unreachable!("an uncancellable build failed: {e}"),
     }
 }

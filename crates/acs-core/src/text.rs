@@ -1,6 +1,14 @@
 //! Line-level text helpers shared by the tools: lossy decoding, clipping of huge lines,
 //! context around a line, and line slicing.
 
+/// The UTF-8 byte-order mark, which some editors write at the start of a file.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `content` without a leading UTF-8 byte-order mark: the mark is not text of the first line.
+pub fn strip_bom(content: &[u8]) -> &[u8] {
+    content.strip_prefix(BOM).unwrap_or(content)
+}
+
 /// Decode a line for output: lossy UTF-8, trailing `\r` removed, clipped to `max_chars`
 /// characters around byte offset `focus` (marked with `…` where cut).
 pub fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
@@ -10,9 +18,10 @@ pub fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
     if line.len() <= max_chars {
         return String::from_utf8_lossy(line).into_owned();
     }
-    let window = max_chars * 4;
+    // Saturating: `max_chars` comes from the caller and may be anything.
+    let window = max_chars.saturating_mul(4);
     let lo = focus.saturating_sub(window / 2).min(line.len());
-    let hi = (lo + window).min(line.len());
+    let hi = lo.saturating_add(window).min(line.len());
     let text = String::from_utf8_lossy(&line[lo..hi]);
     let chars: Vec<char> = text.chars().collect();
     if lo == 0 && hi == line.len() && chars.len() <= max_chars {
@@ -25,7 +34,7 @@ pub fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
     let start = focus_chars
         .saturating_sub(max_chars / 2)
         .min(chars.len().saturating_sub(max_chars));
-    let end = (start + max_chars).min(chars.len());
+    let end = start.saturating_add(max_chars).min(chars.len());
     let mut out = String::new();
     if lo > 0 || start > 0 {
         out.push('…');
@@ -112,6 +121,13 @@ mod tests {
         let line = "é".repeat(10_000);
         let out = clip_line(line.as_bytes(), 5_001, 50); // focus inside a 2-byte char
         assert!(out.chars().all(|c| c == 'é' || c == '…' || c == '\u{FFFD}'));
+    }
+
+    #[test]
+    fn any_max_chars_is_safe() {
+        let line = "b".repeat(1_000);
+        assert_eq!(clip_line(line.as_bytes(), 999, usize::MAX), line);
+        assert!(clip_line(line.as_bytes(), usize::MAX, 0).chars().count() <= 18);
     }
 
     #[test]

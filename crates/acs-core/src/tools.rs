@@ -2,14 +2,16 @@
 //! the bindings so that a tool behaves the same whichever way it is called.
 
 use crate::bm25::{bm25, Bm25Request};
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::files::{find_files, FindFilesRequest};
-use crate::grep::{grep, GrepRequest};
+use crate::grep::{grep_cancellable, GrepRequest};
+use crate::limits::MAX_TASK_RESULT_BYTES;
 use crate::outline::{outline, OutlineRequest};
 use crate::read::{read, ReadRequest};
-use crate::references::{references, ReferencesRequest};
+use crate::references::{references_cancellable, ReferencesRequest};
 use crate::repo::Repo;
-use crate::symbols::{symbols, SymbolRequest};
+use crate::symbols::{symbols as symbols_tool, SymbolRequest};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -129,29 +131,84 @@ impl Tool {
     /// Run this tool on `repo` with JSON arguments, returning a JSON value (what plans
     /// need, to resolve references into the result).
     pub fn run(self, repo: &Repo, args: &Value) -> Result<Value> {
-        self.run_as(repo, args, AsValue)
+        self.run_as(repo, args, AsValue, &Cancel::new())
     }
 
     /// Run this tool and serialise its result straight to JSON bytes (no intermediate
     /// `Value`: about half the cost for large results).
     pub fn run_json(self, repo: &Repo, args: &Value) -> Result<Vec<u8>> {
-        self.run_as(repo, args, AsJson)
+        self.run_json_cancellable(repo, args, &Cancel::new())
+    }
+
+    /// [`Tool::run_json`] that stops with [`Error::Cancelled`] once `cancel` is set.
+    pub fn run_json_cancellable(
+        self,
+        repo: &Repo,
+        args: &Value,
+        cancel: &Cancel,
+    ) -> Result<Vec<u8>> {
+        self.run_as(repo, args, AsJson, cancel)
     }
 
     /// Run this tool and keep its result as JSON text (what plans store).
     pub fn run_raw(self, repo: &Repo, args: &Value) -> Result<Box<RawValue>> {
-        self.run_as(repo, args, AsRaw)
+        self.run_raw_cancellable(repo, args, &Cancel::new())
     }
 
-    fn run_as<E: Emit>(self, repo: &Repo, args: &Value, emit: E) -> Result<E::Out> {
+    /// [`Tool::run_raw`] that stops with [`Error::Cancelled`] once `cancel` is set.
+    pub fn run_raw_cancellable(
+        self,
+        repo: &Repo,
+        args: &Value,
+        cancel: &Cancel,
+    ) -> Result<Box<RawValue>> {
+        self.run_as(repo, args, AsRaw, cancel)
+    }
+
+    /// The tools themselves are not cancellable, except grep's file loop: the indexes a tool
+    /// needs are made ready here first, cancellably, so the tool then finds them built.
+    fn run_as<E: Emit>(
+        self,
+        repo: &Repo,
+        args: &Value,
+        emit: E,
+        cancel: &Cancel,
+    ) -> Result<E::Out> {
+        cancel.check()?;
+        let symbols = || repo.try_symbol_index(cancel).map(drop);
         match self {
-            Tool::Grep => emit.emit(grep(repo, &parse(self, args)?)?),
+            Tool::Grep => {
+                let req: GrepRequest = parse(self, args)?;
+                emit.emit(grep_cancellable(repo, &req, cancel)?)
+            }
             Tool::FindFiles => emit.emit(find_files(repo, &parse(self, args)?)?),
-            Tool::Symbols => emit.emit(symbols(repo, &parse(self, args)?)?),
-            Tool::Outline => emit.emit(outline(repo, &parse(self, args)?)?),
-            Tool::Read => emit.emit(read(repo, &parse(self, args)?)?),
-            Tool::References => emit.emit(references(repo, &parse(self, args)?)?),
-            Tool::Bm25 => emit.emit(bm25(repo, &parse(self, args)?)?),
+            Tool::Symbols => {
+                let req = parse(self, args)?;
+                symbols()?;
+                emit.emit(symbols_tool(repo, &req)?)
+            }
+            Tool::Outline => {
+                let req = parse(self, args)?;
+                symbols()?;
+                emit.emit(outline(repo, &req)?)
+            }
+            Tool::Read => {
+                let req: ReadRequest = parse(self, args)?;
+                if req.symbol.is_some() {
+                    symbols()?;
+                }
+                emit.emit(read(repo, &req)?)
+            }
+            Tool::References => {
+                let req = parse(self, args)?;
+                symbols()?;
+                emit.emit(references_cancellable(repo, &req, cancel)?)
+            }
+            Tool::Bm25 => {
+                let req: Bm25Request = parse(self, args)?;
+                repo.try_bm25_index(req.level, cancel)?;
+                emit.emit(bm25(repo, &req)?)
+            }
         }
     }
 }
@@ -183,9 +240,22 @@ impl Emit for AsValue {
 impl Emit for AsJson {
     type Out = Vec<u8>;
     fn emit<T: Serialize>(&self, value: T) -> Result<Vec<u8>> {
-        serde_json::to_vec(&value)
-            .map_err(|e| Error::Internal(format!("serialising a result: {e}")))
+        let bytes = serde_json::to_vec(&value)
+            .map_err(|e| Error::Internal(format!("serialising a result: {e}")))?;
+        check_size(bytes.len())?;
+        Ok(bytes)
     }
+}
+
+/// A result over [`MAX_TASK_RESULT_BYTES`] is refused rather than handed on.
+fn check_size(n: usize) -> Result<()> {
+    if n > MAX_TASK_RESULT_BYTES {
+        return Err(Error::InvalidArgument(format!(
+            "the result has {n} bytes, over the cap of {MAX_TASK_RESULT_BYTES} per task: \
+             ask for less (a narrower range, fewer lines, a lower limit)"
+        )));
+    }
+    Ok(())
 }
 
 /// Parse a tool's JSON arguments into its typed request, naming the tool in the error.
@@ -193,9 +263,12 @@ pub fn parse<T: DeserializeOwned>(tool: Tool, args: &Value) -> Result<T> {
     T::deserialize(args).map_err(|e| Error::InvalidArgument(format!("{}: {e}", tool.name())))
 }
 
+/// A result as JSON text, refused over [`MAX_TASK_RESULT_BYTES`].
 pub fn to_raw<T: Serialize>(v: T) -> Result<Box<RawValue>> {
-    serde_json::value::to_raw_value(&v)
-        .map_err(|e| Error::Internal(format!("serialising a result: {e}")))
+    let raw = serde_json::value::to_raw_value(&v)
+        .map_err(|e| Error::Internal(format!("serialising a result: {e}")))?;
+    check_size(raw.get().len())?;
+    Ok(raw)
 }
 
 pub fn to_value<T: Serialize>(v: T) -> Result<Value> {

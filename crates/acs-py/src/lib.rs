@@ -4,17 +4,28 @@
 //! side): one allocation crossing the boundary instead of thousands of small objects.
 //! Every call releases the GIL for its whole duration and turns engine errors, and panics,
 //! into the exception classes of `acs.errors`.
+//!
+//! Ctrl-C: calls that can run long (tools, plans, index builds) run the engine on a helper
+//! thread while the calling thread lets Python handle signals every 50 ms. When a handler
+//! raises (`KeyboardInterrupt`), the engine's [`Cancel`] token is set, the call waits for
+//! the work to stop (a fraction of a second) and the exception is raised.
 
 use acs_core::plan::executor::guarded;
-use acs_core::{Error, IndexCache, Plan, PlanRun, Repo, SourceOptions, Store, TaskSpec, Tool};
+use acs_core::{
+    Cancel, Error, IndexCache, Plan, PlanRun, Repo, SourceOptions, Store, TaskSpec, Tool,
+};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How often a waiting call lets Python run its signal handlers.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
 /// Map an engine error to its `acs.errors` class (imported lazily: the Python package
 /// defines the hierarchy, so `except acs.AcsError` catches everything).
@@ -29,6 +40,7 @@ fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
         Error::InvalidArgument(_) => "InvalidArgumentError",
         Error::InvalidPlan { .. } => "PlanError",
         Error::Skipped(_) => "AcsError",
+        Error::Cancelled(_) => "CancelledError",
         Error::Internal(_) => "InternalError",
     };
     let message = e.to_string();
@@ -46,6 +58,95 @@ fn detached<T: Send>(
     f: impl FnOnce() -> acs_core::Result<T> + Send,
 ) -> PyResult<T> {
     py.detach(|| guarded(f)).map_err(|e| to_py_err(py, e))
+}
+
+/// Like [`detached`], for work that may run long and checks `cancel`: it runs on a helper
+/// thread while this one checks for signals every [`SIGNAL_POLL`]. A signal handler that
+/// raises (Ctrl-C) sets `cancel`; once the work has stopped, its exception is raised.
+fn interruptible<T: Send + 'static>(
+    py: Python<'_>,
+    cancel: &Cancel,
+    f: impl FnOnce() -> acs_core::Result<T> + Send + 'static,
+) -> PyResult<T> {
+    // Python runs signal handlers on its main thread only: elsewhere there is nothing to
+    // poll, so the work runs here (a hand-off to a helper costs ~30 µs).
+    if MAIN_THREAD
+        .get()
+        .is_some_and(|main| *main != std::thread::current().id())
+    {
+        return detached(py, f);
+    }
+    let (tx, rx) = mpsc::channel();
+    let job: Job = Box::new(move || {
+        let _ = tx.send(guarded(f));
+    });
+    // `move`: the receiver goes with the closure (it may be sent, not shared).
+    let (result, interrupted) = py.detach(move || {
+        if let Err(e) = run_on_helper(job) {
+            let e = Error::Internal(format!("cannot start a thread for the call: {e}"));
+            return (Err(e), None);
+        }
+        let mut interrupted: Option<PyErr> = None;
+        loop {
+            match rx.recv_timeout(SIGNAL_POLL) {
+                Ok(r) => return (r, interrupted),
+                Err(RecvTimeoutError::Timeout) => {
+                    if interrupted.is_none() {
+                        if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            cancel.cancel();
+                            interrupted = Some(e);
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let e = Error::Internal("the call's thread ended without a result".into());
+                    return (Err(e), interrupted);
+                }
+            }
+        }
+    });
+    match interrupted {
+        Some(e) => Err(e),
+        None => result.map_err(|e| to_py_err(py, e)),
+    }
+}
+
+/// Python's main thread, when `acs._core` was imported on it.
+static MAIN_THREAD: OnceLock<std::thread::ThreadId> = OnceLock::new();
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Helper threads waiting for a call to run. Starting a thread per call cost ~30 µs (15
+/// times a small call), so helpers are kept; they never exit, so a job handed to one that
+/// is idle is never lost. There are as many as calls ever ran at once.
+static IDLE_HELPERS: Mutex<Vec<mpsc::Sender<Job>>> = Mutex::new(Vec::new());
+
+fn idle_helpers() -> MutexGuard<'static, Vec<mpsc::Sender<Job>>> {
+    IDLE_HELPERS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Run `job` on an idle helper thread, or on a new one.
+fn run_on_helper(job: Job) -> std::io::Result<()> {
+    let idle = idle_helpers().pop();
+    let job = match idle {
+        Some(helper) => match helper.send(job) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::SendError(job)) => job,
+        },
+        None => job,
+    };
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("acs-call".into())
+        .spawn(move || {
+            let mut next = Some(job);
+            while let Some(job) = next.take() {
+                job();
+                idle_helpers().push(tx.clone());
+                next = rx.recv().ok();
+            }
+        })
+        .map(drop)
 }
 
 fn json_bytes<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyBytes>> {
@@ -123,11 +224,14 @@ impl PyRepo {
     /// Run one tool: `call("grep", b'{"pattern": "x"}')` -> JSON bytes.
     fn call(&self, py: Python<'_>, tool: &str, args: &[u8]) -> PyResult<Py<PyBytes>> {
         let repo = self.inner.clone();
-        let result = detached(py, || {
-            let tool = Tool::from_name(tool)
+        let cancel = Cancel::new();
+        let token = cancel.clone();
+        let (tool, args) = (tool.to_owned(), args.to_vec());
+        let result = interruptible(py, &cancel, move || {
+            let tool = Tool::from_name(&tool)
                 .ok_or_else(|| Error::InvalidArgument(format!("unknown tool `{tool}`")))?;
-            let args = parse_json(args, "arguments")?;
-            tool.run_json(&repo, &args)
+            let args = parse_json(&args, "arguments")?;
+            tool.run_json_cancellable(&repo, &args, &token)
         })?;
         Ok(PyBytes::new(py, &result).unbind())
     }
@@ -154,11 +258,14 @@ impl PyRepo {
     /// `{"ok": result}` / `{"error": {"kind", "message"}}` out.
     fn grep_many(&self, py: Python<'_>, requests: &[u8]) -> PyResult<Py<PyBytes>> {
         let repo = self.inner.clone();
-        let out = detached(py, || {
-            let list: Vec<acs_core::GrepRequest> = serde_json::from_slice(requests)
+        let cancel = Cancel::new();
+        let token = cancel.clone();
+        let requests = requests.to_vec();
+        let out = interruptible(py, &cancel, move || {
+            let list: Vec<acs_core::GrepRequest> = serde_json::from_slice(&requests)
                 .map_err(|e| Error::InvalidArgument(format!("grep requests: {e}")))?;
             let refs: Vec<&acs_core::GrepRequest> = list.iter().collect();
-            Ok(acs_core::grep_fused(&repo, &refs)
+            Ok(acs_core::grep_fused_cancellable(&repo, &refs, &token)
                 .into_iter()
                 .map(|r| match r {
                     Ok(v) => serde_json::json!({ "ok": v }),
@@ -171,19 +278,26 @@ impl PyRepo {
 
     /// Validate and run a whole plan; returns the run report as JSON bytes.
     fn run_plan(&self, py: Python<'_>, plan: &[u8]) -> PyResult<Py<PyBytes>> {
-        let repo = self.inner.clone();
-        let report = detached(py, || {
+        let run = PlanRun::new(self.inner.clone());
+        detached(py, || {
             let plan = Plan::from_json(&parse_json(plan, "plan")?)?;
-            Ok(acs_core::execute(repo, &plan))
+            run.submit_many(plan.tasks)
         })?;
+        let report = wait_all_interruptible(py, &run, None)?;
         json_bytes(py, &report)
     }
 
-    /// Start an empty run that accepts tasks while it executes.
-    fn start(&self) -> PyPlanRun {
-        PyPlanRun {
-            inner: PlanRun::new(self.inner.clone()),
-        }
+    /// Start an empty run that accepts tasks while it executes; with `timeout_s`, the run
+    /// is cancelled that many seconds from now.
+    #[pyo3(signature = (timeout_s=None))]
+    fn start(&self, py: Python<'_>, timeout_s: Option<f64>) -> PyResult<PyPlanRun> {
+        let cancel = match timeout(timeout_s).map_err(|e| to_py_err(py, e))? {
+            Some(t) => Cancel::with_deadline(Instant::now() + t),
+            None => Cancel::new(),
+        };
+        Ok(PyPlanRun {
+            inner: PlanRun::with_cancel(self.inner.clone(), cancel),
+        })
     }
 
     /// Origin and open statistics as JSON bytes.
@@ -206,7 +320,11 @@ impl PyRepo {
     /// the number of definitions.
     fn index_symbols(&self, py: Python<'_>) -> PyResult<usize> {
         let repo = self.inner.clone();
-        detached(py, || Ok(repo.symbol_index().len()))
+        let cancel = Cancel::new();
+        let token = cancel.clone();
+        interruptible(py, &cancel, move || {
+            Ok(repo.try_symbol_index(&token)?.len())
+        })
     }
 
     /// Make every index ready, loading it from or saving it to the pack folder `cache_dir`
@@ -226,7 +344,11 @@ impl PyRepo {
             }
             cache
         });
-        let report = detached(py, || Ok(repo.index(cache.as_ref())))?;
+        let cancel = Cancel::new();
+        let token = cancel.clone();
+        let report = interruptible(py, &cancel, move || {
+            repo.index_cancellable(cache.as_ref(), &token)
+        })?;
         json_bytes(py, &report)
     }
 
@@ -249,6 +371,36 @@ fn parse_tasks(bytes: &[u8]) -> acs_core::Result<Vec<TaskSpec>> {
             "expected a task object or a list of tasks",
         )),
     }
+}
+
+/// Wait for every task of `run` (or until `limit`) in slices of [`SIGNAL_POLL`], letting
+/// Python handle signals between them. A handler that raises cancels the run; the call
+/// waits (briefly) for its tasks to stop, then raises.
+fn wait_all_interruptible(
+    py: Python<'_>,
+    run: &PlanRun,
+    limit: Option<Duration>,
+) -> PyResult<acs_core::RunReport> {
+    let deadline = limit.map(|t| Instant::now() + t);
+    loop {
+        let slice = deadline.map_or(SIGNAL_POLL, |d| {
+            d.saturating_duration_since(Instant::now()).min(SIGNAL_POLL)
+        });
+        let report = py.detach(|| run.wait_all(Some(slice)));
+        if report.complete || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(report);
+        }
+        if let Err(e) = py.check_signals() {
+            stop(py, run);
+            return Err(e);
+        }
+    }
+}
+
+/// Cancel `run` and give its tasks a moment to end (they check the flag between files).
+fn stop(py: Python<'_>, run: &PlanRun) {
+    run.cancel();
+    py.detach(|| run.wait_all(Some(Duration::from_secs(5))));
 }
 
 fn timeout(seconds: Option<f64>) -> acs_core::Result<Option<Duration>> {
@@ -276,17 +428,44 @@ impl PyPlanRun {
         id: u64,
         timeout_s: Option<f64>,
     ) -> PyResult<Option<Py<PyBytes>>> {
-        let run = self.inner.clone();
-        let outcome = detached(py, || run.wait(id, timeout(timeout_s)?))?;
-        outcome.map(|o| json_bytes(py, &*o)).transpose()
+        let limit = timeout(timeout_s).map_err(|e| to_py_err(py, e))?;
+        let deadline = limit.map(|t| Instant::now() + t);
+        let run = &self.inner;
+        loop {
+            let slice = deadline.map_or(SIGNAL_POLL, |d| {
+                d.saturating_duration_since(Instant::now()).min(SIGNAL_POLL)
+            });
+            let outcome = detached(py, || run.wait(id, Some(slice)))?;
+            if let Some(o) = outcome {
+                return json_bytes(py, &*o).map(Some);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(None);
+            }
+            if let Err(e) = py.check_signals() {
+                stop(py, run);
+                return Err(e);
+            }
+        }
     }
 
     /// Wait for every submitted task; JSON bytes of the run report.
     #[pyo3(signature = (timeout_s=None))]
     fn wait_all(&self, py: Python<'_>, timeout_s: Option<f64>) -> PyResult<Py<PyBytes>> {
-        let run = self.inner.clone();
-        let report = detached(py, || Ok(run.wait_all(timeout(timeout_s)?)))?;
+        let limit = timeout(timeout_s).map_err(|e| to_py_err(py, e))?;
+        let report = wait_all_interruptible(py, &self.inner, limit)?;
         json_bytes(py, &report)
+    }
+
+    /// Cancel the run: running tools stop between files (within a fraction of a second),
+    /// and every task not finished yet, or submitted later, ends as a `cancelled` error.
+    fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    /// Whether the run was cancelled, by `cancel()` or by its timeout.
+    fn cancelled(&self) -> bool {
+        self.inner.is_cancelled()
     }
 
     /// The outcomes so far, without waiting.
@@ -323,6 +502,13 @@ fn tool_arguments() -> Vec<(String, Vec<String>)> {
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let threading = m.py().import("threading")?;
+    if threading
+        .call_method0("main_thread")?
+        .is(&threading.call_method0("current_thread")?)
+    {
+        let _ = MAIN_THREAD.set(std::thread::current().id());
+    }
     m.add_class::<PyRepo>()?;
     m.add_class::<PyPlanRun>()?;
     m.add_function(wrap_pyfunction!(set_cache_budgets, m)?)?;

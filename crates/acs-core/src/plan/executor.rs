@@ -5,11 +5,19 @@
 //! Failure is contained: a failing task does not stop its independent siblings; its
 //! dependents are skipped, with the reason. A panic inside a tool becomes that task's
 //! `internal` error.
+//!
+//! Cancellation: [`PlanRun::cancel`] (or the deadline of the run's [`Cancel`]) stops the
+//! run within a fraction of a second: running tools check it between files, tasks not yet
+//! started end as `cancelled` errors (their dependents as skipped), and so do tasks
+//! submitted afterwards. All results of one run together are capped at
+//! [`MAX_PLAN_RESULT_BYTES`]: a task whose result would cross it fails.
 
 use super::refs;
 use super::{order, TaskSpec};
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
-use crate::grep::{grep_fused, GrepRequest};
+use crate::grep::{grep_fused_cancellable, GrepRequest};
+use crate::limits::MAX_PLAN_RESULT_BYTES;
 use crate::repo::Repo;
 use crate::tools::{self, Tool};
 use serde::Serialize;
@@ -74,10 +82,13 @@ struct State {
     waiting: HashMap<u64, usize>,
     dependents: HashMap<u64, Vec<u64>>,
     outcomes: HashMap<u64, Arc<TaskOutcome>>,
+    /// Bytes of the results kept so far (see [`MAX_PLAN_RESULT_BYTES`]).
+    result_bytes: usize,
 }
 
 struct Shared {
     repo: Arc<Repo>,
+    cancel: Cancel,
     start: Instant,
     state: Mutex<State>,
     changed: Condvar,
@@ -104,6 +115,11 @@ enum Job {
 
 impl PlanRun {
     pub fn new(repo: Arc<Repo>) -> PlanRun {
+        Self::with_cancel(repo, Cancel::new())
+    }
+
+    /// A run that stops when `cancel` is set or its deadline passes.
+    pub fn with_cancel(repo: Arc<Repo>, cancel: Cancel) -> PlanRun {
         let state = State {
             specs: HashMap::new(),
             submitted: Vec::new(),
@@ -111,15 +127,30 @@ impl PlanRun {
             waiting: HashMap::new(),
             dependents: HashMap::new(),
             outcomes: HashMap::new(),
+            result_bytes: 0,
         };
         PlanRun {
             shared: Arc::new(Shared {
                 repo,
+                cancel,
                 start: Instant::now(),
                 state: Mutex::new(state),
                 changed: Condvar::new(),
             }),
         }
+    }
+
+    /// Stop the run: running tools stop between files, and every task not finished yet
+    /// (or submitted later) ends as a `cancelled` error. Waiters wake up as tasks end.
+    pub fn cancel(&self) {
+        // Spawned jobs check the flag before they start; tasks still waiting on a
+        // dependency are skipped when it ends cancelled.
+        self.shared.cancel.cancel();
+    }
+
+    /// Whether the run was cancelled (or its deadline passed).
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.cancel.is_cancelled()
     }
 
     fn now_ms(&self) -> f64 {
@@ -178,10 +209,13 @@ impl PlanRun {
         let mut greps = Vec::new();
         while let Some(id) = ready.pop() {
             let spec = state.specs[&id].clone();
-            let resolved = refs::substitute(&spec.args, &|task| {
-                let raw = state.outcomes.get(&task)?.result.as_ref()?;
-                serde_json::from_str(raw.get()).ok()
-            });
+            let resolved = match self.shared.cancel.check() {
+                Ok(()) => refs::substitute(&spec.args, &|task| {
+                    let raw = state.outcomes.get(&task)?.result.as_ref()?;
+                    serde_json::from_str(raw.get()).ok()
+                }),
+                Err(e) => Err(e),
+            };
             match resolved {
                 Ok(args) if spec.tool == Tool::Grep => greps.push((spec, args)),
                 Ok(args) => jobs.push(Job::One(spec, args)),
@@ -214,9 +248,10 @@ impl PlanRun {
         let started = self.now_ms();
         let clock = Instant::now();
         let repo = &*self.shared.repo;
+        let cancel = &self.shared.cancel;
         let (specs, results): (Vec<TaskSpec>, Vec<Result<Box<RawValue>>>) = match job {
             Job::One(spec, args) => {
-                let r = guarded(|| spec.tool.run_raw(repo, &args));
+                let r = guarded(|| spec.tool.run_raw_cancellable(repo, &args, cancel));
                 (vec![spec], vec![r])
             }
             Job::Greps(batch) => {
@@ -226,7 +261,7 @@ impl PlanRun {
                         args.iter().map(|a| tools::parse(Tool::Grep, a)).collect();
                     let valid: Vec<&GrepRequest> =
                         parsed.iter().filter_map(|p| p.as_ref().ok()).collect();
-                    let mut fused = grep_fused(repo, &valid).into_iter();
+                    let mut fused = grep_fused_cancellable(repo, &valid, cancel).into_iter();
                     Ok(parsed
                         .iter()
                         .map(|p| match p {
@@ -251,7 +286,18 @@ impl PlanRun {
         let fused = specs.len();
         let mut state = lock(&self.shared.state);
         let mut ready = Vec::new();
-        for (spec, result) in specs.iter().zip(results) {
+        for (spec, mut result) in specs.iter().zip(results) {
+            if let Ok(raw) = &result {
+                let n = raw.get().len();
+                if state.result_bytes + n > MAX_PLAN_RESULT_BYTES {
+                    result = Err(Error::InvalidArgument(format!(
+                        "the result ({n} bytes) would take this run's results over the cap of \
+                         {MAX_PLAN_RESULT_BYTES} bytes per plan; it was dropped"
+                    )));
+                } else {
+                    state.result_bytes += n;
+                }
+            }
             let o = outcome(
                 spec,
                 state.submitted_ms[&spec.id],

@@ -5,8 +5,13 @@
 //! element; later steps apply to each). Examples: `$1` (the whole result),
 //! `$1.files[0].path`, `$2.symbols[*].path`. A `[*]` reference inside a list is spliced
 //! into it. Write `$$` to start a literal string with `$`.
+//!
+//! One task receives at most [`MAX_SPREAD_VALUES`] values through `[*]` steps, all its
+//! references together: a spread turns one result into as many arguments (say, patterns)
+//! as it has items, and chained spreads multiply.
 
 use crate::error::{Error, Result};
+use crate::limits::MAX_SPREAD_VALUES;
 use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,18 +83,24 @@ impl Reference {
 
     /// Follow the steps into `root` (the referenced task's result).
     pub fn resolve(&self, root: &Value) -> Result<Value> {
-        walk(root, &self.steps)
+        self.resolve_counted(root, &mut 0)
+    }
+
+    /// Resolve, adding the values `[*]` steps produce to `spread` (checked against
+    /// [`MAX_SPREAD_VALUES`] as they are produced, before they are copied).
+    fn resolve_counted(&self, root: &Value, spread: &mut usize) -> Result<Value> {
+        walk(root, &self.steps, spread)
             .map_err(|why| Error::InvalidArgument(format!("reference ${}: {why}", self.task)))
     }
 }
 
-fn walk(value: &Value, steps: &[Step]) -> std::result::Result<Value, String> {
+fn walk(value: &Value, steps: &[Step], spread: &mut usize) -> std::result::Result<Value, String> {
     let Some((step, rest)) = steps.split_first() else {
         return Ok(value.clone());
     };
     match step {
         Step::Field(name) => match value.get(name) {
-            Some(v) => walk(v, rest),
+            Some(v) => walk(v, rest, spread),
             None => Err(format!("no field `{name}`")),
         },
         Step::Index(i) => {
@@ -101,15 +112,22 @@ fn walk(value: &Value, steps: &[Step]) -> std::result::Result<Value, String> {
             if at < 0 || at >= len {
                 return Err(format!("index {i} out of range (length {len})"));
             }
-            walk(&items[at as usize], rest)
+            walk(&items[at as usize], rest, spread)
         }
         Step::Each => {
             let items = value
                 .as_array()
                 .ok_or("`[*]` on something that is not a list")?;
+            *spread += items.len();
+            if *spread > MAX_SPREAD_VALUES {
+                return Err(format!(
+                    "`[*]` gives this task more than {MAX_SPREAD_VALUES} values \
+                     (the cap on spread values per task); select fewer with an index"
+                ));
+            }
             items
                 .iter()
-                .map(|v| walk(v, rest))
+                .map(|v| walk(v, rest, spread))
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map(Value::Array)
         }
@@ -138,13 +156,22 @@ fn visit(v: &Value, f: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
 }
 
 /// Replace each reference in `args` by its value; `results(task)` yields a task's result.
+/// At most [`MAX_SPREAD_VALUES`] values in all come from `[*]` steps.
 pub fn substitute(args: &Value, results: &dyn Fn(u64) -> Option<Value>) -> Result<Value> {
+    substitute_counted(args, results, &mut 0)
+}
+
+fn substitute_counted(
+    args: &Value,
+    results: &dyn Fn(u64) -> Option<Value>,
+    spread: &mut usize,
+) -> Result<Value> {
     match args {
         Value::String(s) => match Reference::parse(s)? {
             Some(r) => {
                 let root = results(r.task)
                     .ok_or_else(|| Error::Internal(format!("result of task {} missing", r.task)))?;
-                r.resolve(&root)
+                r.resolve_counted(&root, spread)
             }
             None => Ok(Value::String(
                 s.strip_prefix("$$")
@@ -156,7 +183,7 @@ pub fn substitute(args: &Value, results: &dyn Fn(u64) -> Option<Value>) -> Resul
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 let spliced = matches!(item, Value::String(s) if Reference::parse(s)?.is_some_and(|r| r.spreads()));
-                match (substitute(item, results)?, spliced) {
+                match (substitute_counted(item, results, spread)?, spliced) {
                     (Value::Array(inner), true) => out.extend(inner),
                     (v, _) => out.push(v),
                 }
@@ -166,7 +193,7 @@ pub fn substitute(args: &Value, results: &dyn Fn(u64) -> Option<Value>) -> Resul
         Value::Object(map) => {
             let mut out = serde_json::Map::with_capacity(map.len());
             for (k, v) in map {
-                out.insert(k.clone(), substitute(v, results)?);
+                out.insert(k.clone(), substitute_counted(v, results, spread)?);
             }
             Ok(Value::Object(out))
         }

@@ -6,6 +6,7 @@ pub mod extract;
 pub use extract::{extract_symbols, SymbolDef, SymbolKind};
 
 use crate::cache::{Store, Symbols};
+use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::lang::Lang;
@@ -67,7 +68,20 @@ pub struct SymbolIndex {
 impl SymbolIndex {
     /// Parse every file of a known language in parallel, reusing cached parses by content.
     pub fn build(repo: &Repo, store: &Store) -> SymbolIndex {
+        match Self::build_cancellable(repo, store, &Cancel::new()) {
+            Ok(index) => index,
+            // Only a cancelled build fails, and nothing cancels this one.
+            Err(_) => Self::from_per_file(Vec::new()),
+        }
+    }
+
+    /// [`SymbolIndex::build`], checking `cancel` before each file: a cancelled build returns
+    /// [`crate::Error::Cancelled`] and nothing of it is kept (parses already cached stay).
+    pub fn build_cancellable(repo: &Repo, store: &Store, cancel: &Cancel) -> Result<SymbolIndex> {
         let per_file: Vec<Option<Symbols>> = crate::pool::build_map(repo.files(), |_, f| {
+            if cancel.is_cancelled() {
+                return None;
+            }
             let lang = f.lang?;
             let key = (f.key, lang);
             if let Some(hit) = store.symbols(&key) {
@@ -77,9 +91,10 @@ impl SymbolIndex {
             store.insert_symbols(key, parsed.clone());
             Some(parsed)
         });
+        cancel.check()?;
         let index = Self::from_per_file(per_file);
         release_freed_memory();
-        index
+        Ok(index)
     }
 
     /// Assemble the lookup maps over per-file definitions (index = file index).

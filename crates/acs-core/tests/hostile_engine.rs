@@ -1,0 +1,534 @@
+//! Hostile input to the engine (issue 9, findings 5, 7 and 10): every cap of
+//! `acs_core::limits` is hit and fails clearly, the work that was quadratic is linear, a
+//! UTF-8 byte-order mark shifts nothing, and cancellation stops grep, index builds and plans
+//! promptly without keeping anything partial.
+
+use acs_core::limits::*;
+use acs_core::plan::executor::Status;
+use acs_core::{
+    grep, grep_cancellable, grep_fused_cancellable, read, references, Cancel, Error, GrepRequest,
+    Plan, PlanRun, ReadRequest, ReferencesRequest, Repo, Tool,
+};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A deterministic generated tree: `files` Python files of about `lines` lines each. `salt`
+/// makes the content unique, so the process-wide parse cache cannot serve it.
+fn generated(files: usize, lines: usize, salt: &str) -> Repo {
+    let mut out = Vec::with_capacity(files);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for f in 0..files {
+        let mut text = String::new();
+        for l in 0..lines {
+            let (a, b) = (next() % 5000, next() % 5000);
+            if l % 10 == 0 {
+                text.push_str(&format!("def func_{salt}_{f}_{l}(arg_{a}):\n"));
+            } else {
+                text.push_str(&format!(
+                    "    value_{a} = compute_{b}(arg_{a}, 'text {a} and {b}') + {l}\n"
+                ));
+            }
+        }
+        out.push((format!("pkg{}/mod_{f}.py", f % 20), text));
+    }
+    Repo::from_files(out).unwrap()
+}
+
+fn invalid_argument(e: Error, needle: &str) {
+    match &e {
+        Error::InvalidArgument(m) => assert!(m.contains(needle), "{m:?} lacks {needle:?}"),
+        other => panic!("expected invalid_argument, got {other:?}"),
+    }
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t = Instant::now();
+    let v = f();
+    (v, t.elapsed())
+}
+
+// ---- finding 5: linear work -----------------------------------------------------------
+
+#[test]
+fn ten_thousand_literal_patterns_cost_linear_time() {
+    let repo = generated(300, 200, "lin");
+    // Names of the kind that occur (compute_N, value_N) and some that do not.
+    let names = |n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| match i % 3 {
+                0 => format!("compute_{}", i % 5000),
+                1 => format!("value_{}", i % 5000),
+                _ => format!("absent_name_{i}"),
+            })
+            .collect()
+    };
+    let run = |n: usize| {
+        let req = GrepRequest {
+            patterns: names(n),
+            fixed_strings: true,
+            word: true,
+            max_results: 5,
+            ..Default::default()
+        };
+        timed(|| grep(&repo, &req).unwrap())
+    };
+    let (small, t1) = run(1_000);
+    let (big, t10) = run(10_000);
+    assert!(small.matches.len() > 100 && big.matches.len() > small.matches.len());
+    // Linear: ~10x. The per-file `which.contains` filter made it ~100x (and minutes here).
+    let ratio = t10.as_secs_f64() / t1.as_secs_f64().max(0.02);
+    eprintln!("1,000 patterns: {t1:?}; 10,000: {t10:?}; ratio {ratio:.1}");
+    assert!(ratio < 40.0, "1,000 patterns: {t1:?}; 10,000: {t10:?}");
+}
+
+#[test]
+fn a_glob_at_the_length_cap_compiles_fast_and_one_over_is_refused() {
+    let repo = generated(5, 5, "glob");
+    let at_cap = format!("{}*.py", "a".repeat(MAX_GLOB_BYTES - 4));
+    let (r, t) = timed(|| {
+        grep(
+            &repo,
+            &GrepRequest {
+                patterns: vec!["def".into()],
+                include: vec![at_cap],
+                ..Default::default()
+            },
+        )
+    });
+    assert!(r.unwrap().matches.is_empty());
+    assert!(t < Duration::from_secs(2), "{t:?}");
+    let over = "*".repeat(MAX_GLOB_BYTES + 1);
+    let err = grep(
+        &repo,
+        &GrepRequest {
+            patterns: vec!["def".into()],
+            exclude: vec![over.clone()],
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    invalid_argument(err, &MAX_GLOB_BYTES.to_string());
+    // find_files's glob goes through the same check.
+    let err = Tool::FindFiles
+        .run(&repo, &json!({ "glob": over }))
+        .unwrap_err();
+    invalid_argument(err, "glob of");
+}
+
+#[test]
+fn too_many_globs_are_refused() {
+    let repo = generated(2, 2, "globs");
+    let globs: Vec<String> = (0..=MAX_GLOBS).map(|i| format!("*.x{i}")).collect();
+    let err = grep(
+        &repo,
+        &GrepRequest {
+            patterns: vec!["def".into()],
+            include: globs,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    invalid_argument(err, &MAX_GLOBS.to_string());
+}
+
+#[test]
+fn pattern_regex_and_context_caps_are_invalid_arguments() {
+    let repo = generated(2, 5, "caps");
+    let base = GrepRequest {
+        patterns: vec!["def".into()],
+        ..Default::default()
+    };
+    let too_many: Vec<String> = (0..=MAX_GREP_PATTERNS).map(|i| format!("w{i}")).collect();
+    let err = grep(
+        &repo,
+        &GrepRequest {
+            patterns: too_many,
+            ..base.clone()
+        },
+    )
+    .unwrap_err();
+    invalid_argument(err, &MAX_GREP_PATTERNS.to_string());
+
+    let regexes: Vec<String> = (0..=MAX_GREP_REGEXES).map(|i| format!("w{i}+")).collect();
+    let (r, t) = timed(|| {
+        grep(
+            &repo,
+            &GrepRequest {
+                patterns: regexes,
+                ..base.clone()
+            },
+        )
+    });
+    invalid_argument(r.unwrap_err(), &MAX_GREP_REGEXES.to_string());
+    assert!(
+        t < Duration::from_secs(1),
+        "refused before compiling: {t:?}"
+    );
+    // At the cap it runs.
+    let regexes: Vec<String> = (0..MAX_GREP_REGEXES).map(|i| format!("w{i}+")).collect();
+    grep(
+        &repo,
+        &GrepRequest {
+            patterns: regexes,
+            ..base.clone()
+        },
+    )
+    .unwrap();
+
+    let err = grep(
+        &repo,
+        &GrepRequest {
+            context: MAX_CONTEXT_LINES + 1,
+            ..base.clone()
+        },
+    )
+    .unwrap_err();
+    invalid_argument(err, &MAX_CONTEXT_LINES.to_string());
+    let ok = grep(
+        &repo,
+        &GrepRequest {
+            context: MAX_CONTEXT_LINES,
+            ..base
+        },
+    )
+    .unwrap();
+    assert!(!ok.matches[0].after.is_empty());
+}
+
+#[test]
+fn a_huge_grep_result_is_truncated_under_the_task_cap() {
+    // 200,000 matching lines of 100 bytes, all asked for.
+    let line = format!("needle {}\n", "x".repeat(92));
+    let repo = Repo::from_files([("big.txt", line.repeat(200_000))]).unwrap();
+    let req = json!({"pattern": "needle", "max_results": 1_000_000_000u64, "context": 3});
+    let bytes = Tool::Grep.run_json(&repo, &req).unwrap();
+    assert!(bytes.len() <= MAX_TASK_RESULT_BYTES, "{}", bytes.len());
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(v["truncated"], true);
+    assert!(v["matches"].as_array().unwrap().len() > 1_000);
+}
+
+#[test]
+fn a_result_over_the_task_cap_fails_the_task() {
+    let text = format!("{}\n", "y".repeat(999)).repeat(10_000); // 10 MB
+    let repo = Repo::from_files([("big.txt", text)]).unwrap();
+    let args = json!({"path": "big.txt", "max_lines": 100_000, "max_line_chars": 100_000});
+    invalid_argument(
+        Tool::Read.run_json(&repo, &args).unwrap_err(),
+        &MAX_TASK_RESULT_BYTES.to_string(),
+    );
+    invalid_argument(Tool::Read.run_raw(&repo, &args).unwrap_err(), "per task");
+}
+
+#[test]
+fn plan_results_are_capped_per_run() {
+    // Each read returns ~4 MB; 20 of them would be 80 MB.
+    let text = format!("{}\n", "z".repeat(999)).repeat(4_000);
+    let repo = Arc::new(Repo::from_files([("big.txt", text)]).unwrap());
+    let tasks: Vec<_> = (1..=20)
+        .map(|id| {
+            json!({"id": id, "tool": "read",
+                   "args": {"path": "big.txt", "max_lines": 4_000, "max_line_chars": 2_000}})
+        })
+        .collect();
+    let plan = Plan::from_json(&json!({ "tasks": tasks })).unwrap();
+    let report = acs_core::execute(repo, &plan);
+    let ok = report
+        .tasks
+        .iter()
+        .filter(|t| t.status == Status::Ok)
+        .count();
+    let kept: usize = report
+        .tasks
+        .iter()
+        .filter_map(|t| t.result.as_ref().map(|r| r.get().len()))
+        .sum();
+    assert!(kept <= MAX_PLAN_RESULT_BYTES, "{kept}");
+    assert!((1..20).contains(&ok), "{ok} tasks kept");
+    let failed = report
+        .tasks
+        .iter()
+        .find(|t| t.status == Status::Error)
+        .unwrap();
+    let e = failed.error.as_ref().unwrap();
+    assert_eq!(e.kind, "invalid_argument");
+    assert!(e.message.contains("per plan"), "{}", e.message);
+}
+
+#[test]
+fn spread_fan_out_is_capped() {
+    // Task 1 finds 2,000 lines; spreading their texts into task 2's patterns is refused.
+    let text: String = (0..2_000).map(|i| format!("item_{i} = {i}\n")).collect();
+    let repo = Arc::new(Repo::from_files([("a.py", text)]).unwrap());
+    let plan = Plan::from_json(&json!({"tasks": [
+        {"id": 1, "tool": "grep", "args": {"pattern": "item_", "max_results": 5000}},
+        {"id": 2, "tool": "grep", "args": {"patterns": ["$1.matches[*].text"], "fixed_strings": true}},
+        {"id": 3, "tool": "grep", "args": {"patterns": ["$1.matches[*].text", "$1.matches[*].path"],
+                                            "fixed_strings": true, "max_results": 1}},
+    ]}))
+    .unwrap();
+    let (report, t) = timed(|| acs_core::execute(repo, &plan));
+    assert!(t < Duration::from_secs(5), "{t:?}");
+    for id in [2, 3] {
+        let task = report.tasks.iter().find(|o| o.id == id).unwrap();
+        let e = task.error.as_ref().expect("refused");
+        assert_eq!(e.kind, "invalid_argument");
+        assert!(
+            e.message.contains(&MAX_SPREAD_VALUES.to_string()),
+            "{}",
+            e.message
+        );
+    }
+    // Under the cap a spread works.
+    let repo = Arc::new(generated(3, 20, "spread"));
+    let plan = Plan::from_json(&json!({"tasks": [
+        {"id": 1, "tool": "find_files", "args": {"glob": "*.py"}},
+        {"id": 2, "tool": "grep", "args": {"pattern": "def", "paths": ["$1.files[*].path"]}},
+    ]}))
+    .unwrap();
+    let report = acs_core::execute(repo, &plan);
+    assert!(report.tasks.iter().all(|t| t.status == Status::Ok));
+}
+
+// ---- finding 7: a UTF-8 byte-order mark ------------------------------------------------
+
+fn bom_repo() -> Repo {
+    Repo::from_files([(
+        "bom.py",
+        "\u{feff}ALPHA = 1\nBETA = 2\n\ndef gamma():\n    return BETA\n",
+    )])
+    .unwrap()
+}
+
+#[test]
+fn grep_in_a_bom_file_reports_the_right_text_and_context() {
+    let repo = bom_repo();
+    let r = grep(
+        &repo,
+        &GrepRequest {
+            patterns: vec!["BETA".into(), "^ALPHA".into()],
+            context: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let got: Vec<_> = r
+        .matches
+        .iter()
+        .map(|m| (m.pattern, m.line, m.column, m.text.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, 1, 1, "ALPHA = 1"),
+            (0, 2, 1, "BETA = 2"),
+            (0, 5, 12, "    return BETA"),
+        ]
+    );
+    let beta = &r.matches[1];
+    assert_eq!(beta.before, vec!["ALPHA = 1"]);
+    assert_eq!(beta.after, vec![""]);
+    assert_eq!(r.matches[0].after, vec!["BETA = 2"]);
+    assert!(r.matches[0].before.is_empty());
+    assert!(r.matches.iter().all(|m| !m.text.contains('\u{feff}')));
+}
+
+#[test]
+fn references_and_read_in_a_bom_file() {
+    let repo = bom_repo();
+    let r = references(
+        &repo,
+        &ReferencesRequest {
+            name: "BETA".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let lines: Vec<_> = r.files[0]
+        .groups
+        .iter()
+        .flat_map(|g| g.lines.iter().map(|l| (l.line, l.text.as_str())))
+        .collect();
+    assert_eq!(lines, vec![(2, "BETA = 2"), (5, "    return BETA")]);
+    let whole = read(
+        &repo,
+        &ReadRequest {
+            path: "bom.py".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(whole.lines[0], "ALPHA = 1");
+    assert_eq!(whole.total_lines, 5);
+    let body = read(
+        &repo,
+        &ReadRequest {
+            path: "bom.py".into(),
+            symbol: Some("gamma".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(body.lines, vec!["def gamma():", "    return BETA"]);
+}
+
+// ---- finding 10: cancellation ------------------------------------------------------------
+
+/// Regexes with no literal to skip by: each scans every byte of every file.
+fn slow_regexes() -> Vec<String> {
+    (0..MAX_GREP_REGEXES)
+        .map(|i| format!(r"(?:[a-z]+\s){{3}}[0-9]{{{}}}[A-Z]", 3 + i % 7))
+        .collect()
+}
+
+/// Eight requests of [`slow_regexes`], fused: far more than a second of work.
+fn slow_requests() -> Vec<GrepRequest> {
+    let one = GrepRequest {
+        patterns: slow_regexes(),
+        ..Default::default()
+    };
+    vec![one; 8]
+}
+
+#[test]
+fn a_cancelled_grep_stops_promptly() {
+    let repo = generated(400, 400, "cgrep"); // ~20 MB; 256 scans take far more than a second
+    let cancel = Cancel::new();
+    let trigger = cancel.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        trigger.cancel();
+        Instant::now()
+    });
+    let requests = slow_requests();
+    let refs: Vec<&GrepRequest> = requests.iter().collect();
+    let results = grep_fused_cancellable(&repo, &refs, &cancel);
+    let stopped = Instant::now();
+    let cancelled_at = canceller.join().unwrap();
+    let delay = stopped.saturating_duration_since(cancelled_at);
+    eprintln!("grep stopped {delay:?} after cancel");
+    for r in results {
+        assert_eq!(r.unwrap_err().kind(), "cancelled");
+    }
+    assert!(delay < Duration::from_secs(1), "{delay:?}");
+}
+
+#[test]
+fn a_deadline_cancels_a_grep() {
+    let repo = generated(1_500, 400, "dgrep"); // 64 scans of ~33 MB
+    let cancel = Cancel::with_deadline(Instant::now() + Duration::from_millis(200));
+    let requests = slow_requests();
+    let (r, t) = timed(|| grep_cancellable(&repo, &requests[0], &cancel));
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), "cancelled");
+    assert!(e.to_string().contains("deadline"), "{e}");
+    assert!(t < Duration::from_millis(1200), "{t:?}");
+}
+
+#[test]
+fn a_cancelled_index_build_is_not_kept() {
+    let repo = generated(1_500, 150, "cindex");
+    // Cancelled before it starts.
+    let cancel = Cancel::new();
+    cancel.cancel();
+    assert_eq!(
+        repo.try_symbol_index(&cancel).map(drop).unwrap_err().kind(),
+        "cancelled"
+    );
+    assert_eq!(
+        repo.index_cancellable(None, &cancel).unwrap_err().kind(),
+        "cancelled"
+    );
+    // With a pack folder: no pack is written for a cancelled build.
+    let dir = tempfile::tempdir().unwrap();
+    let cache = acs_core::IndexCache::new(dir.path());
+    assert_eq!(
+        repo.index_cancellable(Some(&cache), &cancel)
+            .unwrap_err()
+            .kind(),
+        "cancelled"
+    );
+    let written: Vec<_> = walk_files(dir.path());
+    assert!(written.is_empty(), "{written:?}");
+    // Cancelled in the middle: the build stops early.
+    let cancel = Cancel::with_deadline(Instant::now() + Duration::from_millis(30));
+    let (r, t) = timed(|| {
+        repo.try_bm25_index(acs_core::bm25::Level::Function, &cancel)
+            .map(drop)
+    });
+    assert_eq!(r.unwrap_err().kind(), "cancelled");
+    eprintln!("index build stopped after {t:?}");
+    // Nothing partial was kept: the next call builds the whole index.
+    let (index, full) = timed(|| repo.symbol_index().len());
+    eprintln!("full symbol index build: {full:?}");
+    assert_eq!(index, 1_500 * 15, "a def every ten lines");
+    assert!(t < full + Duration::from_millis(500), "{t:?} vs {full:?}");
+    let report = repo
+        .index_cancellable(Some(&cache), &Cancel::new())
+        .unwrap();
+    assert_eq!(report.symbols, 1_500 * 15);
+    assert!(
+        !walk_files(dir.path()).is_empty(),
+        "an uncancelled build is saved"
+    );
+}
+
+#[test]
+fn a_cancelled_plan_stops_and_reports_cancelled() {
+    let repo = Arc::new(generated(400, 400, "cplan"));
+    let run = PlanRun::new(repo);
+    let tasks: Vec<_> = (1..=8u64)
+        .map(|id| {
+            acs_core::TaskSpec::from_json(&json!({"id": id, "tool": "grep",
+                "args": {"patterns": slow_regexes()}}))
+            .unwrap()
+        })
+        .chain([acs_core::TaskSpec::from_json(
+            &json!({"id": 9, "tool": "read", "args": {"path": "$1.matches[0].path"}}),
+        )
+        .unwrap()])
+        .collect();
+    run.submit_many(tasks).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    run.cancel();
+    let report = run.wait_all(Some(Duration::from_secs(10)));
+    let delay = t.elapsed();
+    eprintln!("plan stopped {delay:?} after cancel");
+    assert!(report.complete);
+    assert!(delay < Duration::from_secs(1), "{delay:?}");
+    for o in &report.tasks[..8] {
+        assert_eq!(o.error.as_ref().unwrap().kind, "cancelled", "task {}", o.id);
+    }
+    assert_eq!(report.tasks[8].status, Status::Skipped);
+    // Tasks submitted after the cancel end cancelled at once.
+    run.submit(
+        acs_core::TaskSpec::from_json(
+            &json!({"id": 10, "tool": "find_files", "args": {"glob": "*.py"}}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let six = run.wait(10, Some(Duration::from_secs(5))).unwrap().unwrap();
+    assert_eq!(six.error.as_ref().unwrap().kind, "cancelled");
+}
