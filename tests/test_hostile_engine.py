@@ -256,3 +256,36 @@ def test_ctrl_c_stops_engine_work_promptly(what: str, files: int, call: str) -> 
     print(f"{what}: exited {delay:.3f} s after SIGINT")
     assert "interrupted" in out, (out, err)
     assert delay < 2, f"{what}: exited {delay:.2f} s after SIGINT"
+
+
+def test_localize_cancels_the_search_its_budget_cut_short(monkeypatch) -> None:
+    # A policy that plans expensive greps: the budget ends long before they would, and the
+    # engine must stop with it instead of burning the cores behind the caller's back.
+    repo = generated(600, 400, "budget")
+    repo.index()  # indexing is outside the budget; keep it out of this test's timing
+    runs: list[acs.PlanRun] = []
+    start_plan = repo.start_plan
+
+    def recording_start_plan(timeout=None):
+        runs.append(start_plan(timeout=timeout))
+        return runs[-1]
+
+    monkeypatch.setattr(repo, "start_plan", recording_start_plan)
+
+    class SlowPolicy:
+        name = "slow"
+
+        def plan(self, issue, history):
+            if history:
+                return []
+            return [
+                {"id": i, "tool": "grep", "args": {"patterns": SLOW_REGEXES}} for i in range(1, 9)
+            ]
+
+    start = time.perf_counter()
+    acs.localize(repo, "value is wrong", policy=SlowPolicy(), budget_ms=300)
+    report = runs[0].wait_all(timeout=30)
+    stopped = time.perf_counter() - start
+    assert report["complete"] and runs[0].cancelled
+    assert stopped < 3, f"engine work ran on {stopped:.2f} s after a 0.3 s budget"
+    assert {t["error"]["kind"] for t in report["tasks"]} == {"cancelled"}

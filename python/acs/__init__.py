@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._core import __version__, cache_usage, set_cache_budgets, tool_arguments
 from .errors import (
     AcsError,
+    CancelledError,
     InternalError,
     InvalidArgumentError,
     InvalidPatternError,
@@ -27,6 +28,7 @@ from .repo import Repo
 
 __all__ = [
     "AcsError",
+    "CancelledError",
     "InternalError",
     "InvalidArgumentError",
     "InvalidPatternError",

@@ -142,7 +142,10 @@ def localize(
     # Parsed once, inside the budget: the planner and the ranker read this same parse (cached).
     signals = parse_issue(issue)
     turns: list[Turn] = []
-    run = repo.start_plan()
+    # The engine holds the same deadline: work still running when the budget ends stops
+    # there instead of running on unseen (cancelled tasks end with a `cancelled` error).
+    left_s = budget_ms / 1000 - (time.perf_counter() - search_start)
+    run = repo.start_plan(timeout=max(left_s, 0.001))
     while len(turns) < max_turns:
         turn_start = time.perf_counter()
         left_s = budget_ms / 1000 - (turn_start - search_start)
@@ -164,6 +167,7 @@ def localize(
         turns.append(Turn(finished, outcomes, (time.perf_counter() - turn_start) * 1000))
         if len(finished) < len(tasks):
             break  # out of time: rank what arrived
+    run.cancel()  # nothing more is read from this run: stop what the budget cut short
     ranker = getattr(agent, "rank", rank)  # a policy may rank its own evidence (the baseline)
     ranked = ranker(signals, turns, issue, top_k)
     result: LocalizeResult = {

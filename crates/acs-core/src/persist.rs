@@ -348,12 +348,13 @@ fn prune(dir: &Path, max_bytes: u64, keep: &Path) {
     }
 }
 
-/// Load, or build and save, the indexes of `repo`.
+/// Load, or build and save, the indexes of `repo`. A build that fails (cancelled) saves
+/// nothing and returns its error.
 pub(crate) fn load_or_build(
     repo: &Repo,
     cache: Option<&IndexCache>,
-    build: impl FnOnce() -> Indexes,
-) -> (Indexes, IndexReport) {
+    build: impl FnOnce() -> crate::error::Result<Indexes>,
+) -> crate::error::Result<(Indexes, IndexReport)> {
     let start = Instant::now();
     let digest = digest(repo);
     let mut warning = None;
@@ -369,13 +370,13 @@ pub(crate) fn load_or_build(
                     elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
                     warning: None,
                 };
-                return (indexes, report);
+                return Ok((indexes, report));
             }
             Ok(None) => {}
             Err(why) => warning = Some(format!("index cache ignored ({why}); rebuilt")),
         }
     }
-    let indexes = build();
+    let indexes = build()?;
     let mut bytes = 0;
     if let Some(cache) = cache {
         match save(repo, cache, &digest, &indexes) {
@@ -398,7 +399,7 @@ pub(crate) fn load_or_build(
         elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
         warning,
     };
-    (indexes, report)
+    Ok((indexes, report))
 }
 
 #[cfg(test)]

@@ -379,29 +379,13 @@ impl Repo {
                 warning: None,
             });
         }
-        // `load_or_build` takes an infallible build (and saves what it returns), so a
-        // cancelled build leaves it by unwinding with a private payload, before any save;
-        // `resume_unwind` runs no panic hook, and nothing in between holds a lock.
-        struct Stop(Error);
-        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            persist::load_or_build(self, cache, || {
-                let all = || -> Result<Indexes> {
-                    Ok(Indexes {
-                        symbols: self.try_symbol_index(cancel)?.clone(),
-                        bm25_files: self.try_bm25_index(Level::File, cancel)?.clone(),
-                        bm25_functions: self.try_bm25_index(Level::Function, cancel)?.clone(),
-                    })
-                };
-                all().unwrap_or_else(|e| std::panic::resume_unwind(Box::new(Stop(e))))
+        let (indexes, report) = persist::load_or_build(self, cache, || {
+            Ok(Indexes {
+                symbols: self.try_symbol_index(cancel)?.clone(),
+                bm25_files: self.try_bm25_index(Level::File, cancel)?.clone(),
+                bm25_functions: self.try_bm25_index(Level::Function, cancel)?.clone(),
             })
-        }));
-        let (indexes, report) = match built {
-            Ok(done) => done,
-            Err(payload) => match payload.downcast::<Stop>() {
-                Ok(stop) => return Err(stop.0),
-                Err(other) => std::panic::resume_unwind(other),
-            },
-        };
+        })?;
         // A concurrent lazy build may have won; either copy describes the same content.
         let _ = self.symbols.set(indexes.symbols);
         let _ = self.bm25_files.set(indexes.bm25_files);
