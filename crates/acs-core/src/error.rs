@@ -71,6 +71,16 @@ impl Error {
         }
     }
 
+    /// An [`Error::InvalidPattern`] for `pattern`, with the regex engine's report made one
+    /// line about the caller's own pattern: regex-syntax prints the pattern it was given
+    /// (grep-regex wraps the caller's in `(?:…)`) over several lines with a caret.
+    pub(crate) fn invalid_pattern(pattern: &str, report: impl fmt::Display) -> Self {
+        Error::InvalidPattern {
+            pattern: pattern.to_string(),
+            message: one_line_regex_error(pattern, &report.to_string()),
+        }
+    }
+
     /// A plan error not tied to one task.
     pub fn plan_message(message: impl Into<String>) -> Self {
         Error::InvalidPlan {
@@ -88,3 +98,62 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `regex parse error:\n    (?:a(b)\n    ^\nerror: unclosed group` becomes
+/// `unclosed group at character 2`: the message, and where in the caller's pattern. Reports
+/// of another shape are joined into one line.
+fn one_line_regex_error(pattern: &str, report: &str) -> String {
+    let lines: Vec<&str> = report.lines().collect();
+    let reason = lines.iter().rev().find_map(|l| l.strip_prefix("error: "));
+    match (lines.as_slice(), reason) {
+        ([head, echo, caret, ..], Some(reason)) if head.starts_with("regex parse error") => {
+            // The echo and the caret line share an indent; the caret marks the column in the
+            // echoed pattern, which may carry a wrapper the caller never wrote.
+            let indent = echo.len() - echo.trim_start().len();
+            let wrapped = echo[indent..].starts_with("(?:") && !pattern.starts_with("(?:");
+            let column = caret
+                .find('^')
+                .and_then(|c| c.checked_sub(indent + if wrapped { 3 } else { 0 }));
+            match column {
+                // One-line patterns only: a caret under a later line of a multi-line pattern
+                // would name the wrong character.
+                Some(c) if !pattern.contains('\n') && c < pattern.chars().count() => {
+                    format!("{reason} at character {}", c + 1)
+                }
+                _ => reason.to_string(),
+            }
+        }
+        _ => lines
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_reports_become_one_line_about_the_callers_pattern() {
+        // The caret under grep-regex's own wrapper names no character of the caller's.
+        let wrapped = "regex parse error:\n    (?:a(b)\n    ^\nerror: unclosed group";
+        assert_eq!(one_line_regex_error("a(b", wrapped), "unclosed group");
+        let inside = "regex parse error:\n    (?:a\\q)\n        ^^\nerror: unrecognized escape";
+        assert_eq!(
+            one_line_regex_error("a\\q", inside),
+            "unrecognized escape at character 2"
+        );
+        let plain = "regex parse error:\n    x[\n     ^\nerror: unclosed character class";
+        assert_eq!(
+            one_line_regex_error("x[", plain),
+            "unclosed character class at character 2"
+        );
+        assert_eq!(
+            one_line_regex_error("g", "first line\n  second line\n"),
+            "first line second line"
+        );
+    }
+}

@@ -295,10 +295,9 @@ fn prepare<'a>(
             CaseMode::Insensitive => builder.case_insensitive(true),
             CaseMode::Smart => builder.case_smart(true),
         };
-        let matcher = builder.build(pattern).map_err(|e| Error::InvalidPattern {
-            pattern: pattern.clone(),
-            message: e.to_string(),
-        })?;
+        let matcher = builder
+            .build(pattern)
+            .map_err(|e| Error::invalid_pattern(pattern, e))?;
         // Literals share one multi-literal scan (SIMD, Teddy); a regex keeps its own
         // matcher, whose literal prefilters an alternation with other regexes would lose.
         let literal = is_literal(pattern).then(|| {
@@ -373,10 +372,7 @@ fn groups(compiled: &[Compiled], cancel: &Cancel) -> Result<Vec<Group>> {
         builder.line_terminator(Some(b'\n'));
         let matcher = builder
             .build_many(&alternatives)
-            .map_err(|e| Error::InvalidPattern {
-                pattern: alternatives.join("|"),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::invalid_pattern(&alternatives.join("|"), e))?;
         let (exact, members): (Vec<usize>, Vec<usize>) = literals
             .into_iter()
             .partition(|&i| compiled[i].exact.is_some());

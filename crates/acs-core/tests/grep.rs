@@ -181,6 +181,12 @@ fn an_invalid_regex_is_an_invalid_pattern_error() {
             matches!(&err, Error::InvalidPattern { pattern, .. } if pattern == bad),
             "{err}"
         );
+        // One line about the caller's pattern: no caret drawing, no internal `(?:` wrapper.
+        let message = err.to_string();
+        assert!(
+            !message.contains('\n') && !message.contains("(?:"),
+            "{message}"
+        );
     }
 }
 

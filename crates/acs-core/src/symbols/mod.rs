@@ -207,10 +207,7 @@ impl SymbolIndex {
                     .case_insensitive(req.ignore_case)
                     .size_limit(1 << 22)
                     .build()
-                    .map_err(|e| Error::InvalidPattern {
-                        pattern: query.to_string(),
-                        message: e.to_string(),
-                    })?;
+                    .map_err(|e| Error::invalid_pattern(query, e))?;
                 let mut out = Vec::new();
                 for (fi, defs) in self.per_file.iter().enumerate() {
                     for (di, d) in defs.iter().flat_map(|d| d.iter().enumerate()) {
