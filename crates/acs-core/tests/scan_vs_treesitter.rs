@@ -166,10 +166,13 @@ fn scanner_agrees_with_tree_sitter_on_real_code() {
     for e in &t.examples {
         println!("  {e}");
     }
-    // Measured figures minus a margin (see the module docs of `symbols::scan`).
-    if t.defs >= 1000 {
-        assert!(def_rate >= 0.995, "definitions identical: {def_rate}");
-        assert!(file_rate >= 0.98, "files identical: {file_rate}");
+    // Measured on CPython 3.11's standard library: 99.86% of definitions and 99.94% of files
+    // identical (the one file tree-sitter misparses); the margin leaves room for other
+    // Python versions.
+    if t.files >= 100 {
+        assert!(t.defs >= t.files, "too few definitions: {t:?}");
+        assert!(def_rate >= 0.996, "definitions identical: {def_rate}");
+        assert!(file_rate >= 0.99, "files identical: {file_rate}");
     }
 }
 

@@ -6,8 +6,9 @@
 //! them), kind (a `def` whose nearest enclosing definition is a class is a method), lines
 //! (decorated definitions start at their first decorator) and parents, in pre-order.
 //!
-//! Guarantees: one pass over the bytes, O(n) time, memory O(nesting depth) besides the
-//! output, no recursion, never a panic on any bytes (invalid UTF-8 in names is decoded
+//! Guarantees: one pass over the bytes, O(n) time, memory bounded by the nesting (open
+//! definitions, string and f-string field levels, distinct indentations of trailing
+//! comments) besides the output, no recursion, never a panic on any bytes (invalid UTF-8 in names is decoded
 //! lossily). It tracks what decides where statements start and end: strings (every prefix,
 //! triple quotes, escapes, f-string replacement fields nested to any depth), comments,
 //! brackets (a newline inside them does not end a line), backslash continuations, and the
@@ -15,9 +16,13 @@
 //! its last token, extended over the comment lines after it that are indented at least as
 //! deep as the body (tree-sitter delays the dedent over them).
 //!
-//! Known differences from tree-sitter (measured by `tests/scan_vs_treesitter.rs`):
-//! * invalid code: tree-sitter recovers from syntax errors in its own way (Python 2 code,
-//!   unbalanced brackets, unterminated strings); the scanner keeps to indentation;
+//! Known differences from tree-sitter (measured by `tests/scan_vs_treesitter.rs`: on the
+//! CPython 3.11 standard library, its site-packages and the Google Cloud SDK, 19,305 files
+//! and 350k definitions, one file differs):
+//! * invalid code, and code tree-sitter misparses: it recovers from errors in its own way
+//!   (Python 2 code, unbalanced brackets, unterminated strings; in CPython's
+//!   `test_compile.py` it takes `(bar.` + newline + a less indented `baz)` for a dedent);
+//!   the scanner keeps to brackets and indentation;
 //! * tabs follow Python's rule (to the next multiple of 8), tree-sitter adds 8 per tab: they
 //!   disagree only where spaces and tabs are mixed in a way Python 3 rejects;
 //! * identifiers are runs of ASCII letters, digits, `_` and any non-ASCII byte, not the
