@@ -894,6 +894,86 @@ def g():
         }
     }
 
+    /// Random valid programs: nested blocks, decorators, one-liners, multi-line strings and
+    /// brackets, blank lines and comments at any indentation. The scanner must agree exactly.
+    #[test]
+    fn random_valid_programs_agree_with_tree_sitter() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as usize % n
+        };
+        for _ in 0..300 {
+            let mut src = String::new();
+            // A quarter of the programs indent with tabs.
+            let tabs = next(4) == 0;
+            // Open blocks: (body indentation, whether it has a statement yet).
+            let mut blocks: Vec<(usize, bool)> = vec![(0, true)];
+            for k in 0..60 {
+                let (ind, has_statement) = *blocks.last().unwrap();
+                let pad = if tabs {
+                    "\t".repeat(ind / 8)
+                } else {
+                    " ".repeat(ind)
+                };
+                let statement = match next(16) {
+                    0 | 1 => format!("{}# c{k}\n", " ".repeat(next(ind + 9))),
+                    2 => "\n".to_string(),
+                    3..=5 if blocks.len() > 1 && has_statement => {
+                        blocks.pop();
+                        continue;
+                    }
+                    6 => format!(
+                        "{pad}def f{k}(a,\n{}b): return [a,\n b]\n",
+                        " ".repeat(next(9))
+                    ),
+                    7 => format!("{pad}s = '''\n  def x{k}():\nclass Y:'''; t = (\n# ) \"\n)\n"),
+                    8 => format!("{pad}u = f\"{{a!r:>{{w}}}}\" + rb'\\\\' + \\\n  'x' # \"\n"),
+                    9 => format!("{pad}v = 1 \\\n  # joined\n"),
+                    10 | 11 => format!("{pad}pass\n"),
+                    _ => {
+                        let head = match next(7) {
+                            0 => format!("class C{k}(Base):\n"),
+                            1 => format!(
+                                "@dec{k}\n{pad}@other(lambda x: x)\n{pad}def m{k}(self) -> int:\n"
+                            ),
+                            2 => format!("async def a{k}():  # head\n"),
+                            3 => "if x:\n".to_string(),
+                            4 => "for i in y:\n".to_string(),
+                            // A `try` needs its `except`.
+                            5 => format!(
+                                "try:\n{pad}{}pass\n{pad}except E:\n",
+                                if tabs { "\t" } else { " " }
+                            ),
+                            _ => format!("def f{k}(x=':'):\n"),
+                        };
+                        src.push_str(&pad);
+                        src.push_str(&head);
+                        blocks.last_mut().unwrap().1 = true;
+                        let step = if tabs { 8 } else { [2, 4, 4, 8][next(4)] };
+                        blocks.push((ind + step, false));
+                        continue;
+                    }
+                };
+                src.push_str(&statement);
+                if !statement.trim_start().starts_with('#') && statement != "\n" {
+                    blocks.last_mut().unwrap().1 = true;
+                }
+            }
+            if let Some(&(ind, false)) = blocks.last() {
+                let pad = if tabs {
+                    "\t".repeat(ind / 8)
+                } else {
+                    " ".repeat(ind)
+                };
+                src.push_str(&format!("{pad}pass\n"));
+            }
+            same_as_tree_sitter(src.as_bytes());
+        }
+    }
+
     fn assert_fast(what: &str, src: &[u8], limit: Duration) -> Vec<SymbolDef> {
         let start = Instant::now();
         let defs = scan_python(src);
