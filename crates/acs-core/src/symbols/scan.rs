@@ -23,6 +23,8 @@
 //!   (Python 2 code, unbalanced brackets, unterminated strings; in CPython's
 //!   `test_compile.py` it takes `(bar.` + newline + a less indented `baz)` for a dedent);
 //!   the scanner keeps to brackets and indentation;
+//! * a lone CR ends a line (as in Python, and for tree-sitter's statements), but
+//!   tree-sitter's indentation tracking sees only LF: old Mac files may nest differently;
 //! * tabs follow Python's rule (to the next multiple of 8), tree-sitter adds 8 per tab: they
 //!   disagree only where spaces and tabs are mixed in a way Python 3 rejects;
 //! * identifiers are runs of ASCII letters, digits, `_` and any non-ASCII byte, not the
@@ -414,6 +416,11 @@ impl<'a> Scanner<'a> {
                         break;
                     }
                     continue;
+                }
+                // A lone CR ends a line for tree-sitter too, but only LF counts lines.
+                b'\r' if depth == 0 && self.at(1) != Some(b'\n') => {
+                    self.pos += 1;
+                    break;
                 }
                 b' ' | b'\t' | b'\r' | b'\x0c' => {
                     self.pos += 1;
@@ -845,6 +852,8 @@ def g():
                 ("h", "h", Function, 8, 8, None),
             ],
         );
+        // Lone CRs end lines (tree-sitter numbers lines by LF only).
+        same_as_tree_sitter(b"def a():\r    # c\r    x = 1\rdef b():\r    pass\r");
     }
 
     #[test]
