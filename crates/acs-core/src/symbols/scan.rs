@@ -16,9 +16,13 @@
 //! its last token, extended over the comment lines after it that are indented at least as
 //! deep as the body (tree-sitter delays the dedent over them).
 //!
-//! Known differences from tree-sitter (measured by `tests/scan_vs_treesitter.rs`: on the
-//! CPython 3.11 standard library, its site-packages and the Google Cloud SDK, 19,305 files
-//! and 350k definitions, one file differs):
+//! Speed (release, one core): about 460 MB/s on CPython's standard library, where
+//! tree-sitter parses 9 MB/s, and 260-560 MB/s on generated code that tree-sitter parses at
+//! 2-3 MB/s (deeply nested calls, 100 kB lines).
+//!
+//! Known differences from tree-sitter (measured by `tests/scan_vs_treesitter.rs`: on 30,669
+//! files with 509k definitions, the CPython 3.11 standard library, its site-packages,
+//! Debian's `/usr/lib/python3` and the Google Cloud SDK, one file differs):
 //! * invalid code, and code tree-sitter misparses: it recovers from errors in its own way
 //!   (Python 2 code, unbalanced brackets, unterminated strings; in CPython's
 //!   `test_compile.py` it takes `(bar.` + newline + a less indented `baz)` for a dedent);
