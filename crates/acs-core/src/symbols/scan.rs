@@ -16,8 +16,8 @@
 //! its last token, extended over the comment lines after it that are indented at least as
 //! deep as the body (tree-sitter delays the dedent over them).
 //!
-//! Speed (release, one core): about 460 MB/s on CPython's standard library, where
-//! tree-sitter parses 9 MB/s, and 260-560 MB/s on generated code that tree-sitter parses at
+//! Speed (release, one core, shared machine): 400-460 MB/s on CPython's standard library, where
+//! tree-sitter parses 9-10 MB/s, and 260-560 MB/s on generated code that tree-sitter parses at
 //! 2-3 MB/s (deeply nested calls, 100 kB lines).
 //!
 //! Known differences from tree-sitter (measured by `tests/scan_vs_treesitter.rs`: on 30,669
