@@ -2,6 +2,7 @@
 //! lookups by exact name, prefix or regex.
 
 pub mod extract;
+pub mod scan;
 
 pub use extract::{extract_symbols, SymbolDef, SymbolKind};
 
