@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 /// Bump when the extractor, the tokenizer or the pack layout changes meaning.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2; // 2: Python definitions from the scanner
 const MAGIC: &[u8; 8] = b"ACSINDEX";
 const HEADER_LEN: usize = 8 + 4 + 8 + 16;
 const EXTENSION: &str = "acsidx";

@@ -357,3 +357,36 @@ fn grep_can_name_the_definition_around_each_match() {
     let plain = acs_core::grep(&repo(), &acs_core::GrepRequest::new("db.write")).unwrap();
     assert_eq!(plain.matches[0].enclosing, None);
 }
+
+#[test]
+fn python_definitions_come_from_the_scanner_and_damaged_files_from_tree_sitter() {
+    use acs_core::symbols::{definitions, extract_symbols, scan::scan_python};
+    use acs_core::Lang;
+    // Well-formed: the scanner's answer, which is tree-sitter's.
+    let fine = MODELS.as_bytes();
+    assert_eq!(definitions(Lang::Python, fine), scan_python(fine));
+    assert_eq!(
+        definitions(Lang::Python, fine),
+        extract_symbols(Lang::Python, fine)
+    );
+    // An unclosed bracket: the scanner would read the rest of the file as one line;
+    // tree-sitter's error recovery reads it otherwise, and its answer is the one kept.
+    let damaged = b"def broken(x:\n    pass\n\ndef after():\n    pass\n";
+    let names =
+        |d: Vec<acs_core::symbols::SymbolDef>| d.into_iter().map(|d| d.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(definitions(Lang::Python, damaged)),
+        names(extract_symbols(Lang::Python, damaged))
+    );
+    assert_ne!(
+        names(scan_python(damaged)),
+        names(extract_symbols(Lang::Python, damaged)),
+        "{:?}",
+        names(scan_python(damaged))
+    );
+    // Too large for tree-sitter's budget: the scanner's answer is kept, and fast.
+    let mut huge = b"def broken(x:\n".to_vec();
+    huge.extend(std::iter::repeat_n(b"    call(1, 2)\n".as_slice(), 80_000).flatten());
+    assert!(huge.len() > 1 << 20);
+    assert_eq!(definitions(Lang::Python, &huge), scan_python(&huge));
+}

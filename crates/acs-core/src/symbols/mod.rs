@@ -1,5 +1,7 @@
-//! Definitions: tree-sitter extraction per file ([`extract`]) and a per-snapshot index for
-//! lookups by exact name, prefix or regex.
+//! Definitions: found per file ([`definitions`]: the linear scanner [`scan`] for Python,
+//! tree-sitter [`extract`] for the other languages and for Python the scanner cannot read
+//! soundly), and a per-snapshot index for lookups by exact name, prefix, regex or fuzzy
+//! match.
 
 pub mod extract;
 pub mod scan;
@@ -15,6 +17,27 @@ use crate::repo::Repo;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Python files larger than this never go to tree-sitter: on damaged or generated code it
+/// parses 2-3 MB/s, so the scanner's answer is kept instead.
+const MAX_TREE_SITTER_FALLBACK_BYTES: usize = 1 << 20;
+
+/// The definitions of one file. Python is read by the linear scanner ([`scan`]): the same
+/// definitions as tree-sitter on well-formed code (one file in 1,790 of the standard library
+/// differs, where tree-sitter misreads it), 40-50 times faster, and linear on generated code
+/// that tree-sitter parses slowly. A Python file with unbalanced brackets or an unterminated
+/// string goes to tree-sitter, whose error recovery reads the rest of it better, unless it is
+/// over [`MAX_TREE_SITTER_FALLBACK_BYTES`].
+pub fn definitions(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
+    if lang != Lang::Python {
+        return extract_symbols(lang, source);
+    }
+    match scan::scan_python_checked(source) {
+        Some(defs) => defs,
+        None if source.len() <= MAX_TREE_SITTER_FALLBACK_BYTES => extract_symbols(lang, source),
+        None => scan::scan_python(source),
+    }
+}
 
 /// One definition as tools report it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -88,7 +111,7 @@ impl SymbolIndex {
             if let Some(hit) = store.symbols(&key) {
                 return Some(hit);
             }
-            let parsed: Symbols = extract_symbols(lang, &f.content).into();
+            let parsed: Symbols = definitions(lang, &f.content).into();
             store.insert_symbols(key, parsed.clone());
             Some(parsed)
         });

@@ -45,7 +45,16 @@ const MAX_QUALIFIED_BYTES: usize = 1024;
 /// Definitions of a Python source, as `extract_symbols(Lang::Python, source)` reports them
 /// on ordinary code (see the module documentation for where they may differ).
 pub fn scan_python(source: &[u8]) -> Vec<SymbolDef> {
-    Scanner::new(source).run()
+    Scanner::new(source).run().0
+}
+
+/// [`scan_python`], or `None` when the source is not well-formed where the scanner looks: a
+/// bracket left open or closed twice, a string left open at the end of its line or of the
+/// file. There tree-sitter's error recovery reads the rest of the file better than the
+/// scanner, which keeps to brackets and indentation.
+pub fn scan_python_checked(source: &[u8]) -> Option<Vec<SymbolDef>> {
+    let (defs, damaged) = Scanner::new(source).run();
+    (!damaged).then_some(defs)
 }
 
 /// A definition whose body is still open.
@@ -93,6 +102,8 @@ struct Scanner<'a> {
     decorators: Option<u32>,
     /// Open string frames; kept to reuse its allocation.
     frames: Vec<Frame>,
+    /// Unbalanced brackets or an unterminated string were seen (see [`scan_python_checked`]).
+    damaged: bool,
 }
 
 fn is_ident(b: u8) -> bool {
@@ -168,6 +179,7 @@ impl<'a> Scanner<'a> {
             comments: Vec::new(),
             decorators: None,
             frames: Vec::new(),
+            damaged: false,
         }
     }
 
@@ -193,7 +205,7 @@ impl<'a> Scanner<'a> {
         self.line = self.line.saturating_add(1);
     }
 
-    fn run(mut self) -> Vec<SymbolDef> {
+    fn run(mut self) -> (Vec<SymbolDef>, bool) {
         if self.src.starts_with("\u{feff}".as_bytes()) {
             self.pos = 3;
         }
@@ -208,7 +220,7 @@ impl<'a> Scanner<'a> {
             }
         }
         self.close(0);
-        self.out
+        (self.out, self.damaged)
     }
 
     /// Skip the indentation at the start of a physical line and measure it; `None` at the end.
@@ -447,6 +459,7 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                 }
                 b')' | b']' | b'}' => {
+                    self.damaged |= depth == 0;
                     depth = depth.saturating_sub(1);
                     self.pos += 1;
                 }
@@ -473,6 +486,8 @@ impl<'a> Scanner<'a> {
             last = self.line;
             after_colon |= colon && want_colon;
         }
+        // The file ended inside brackets.
+        self.damaged |= depth > 0;
         (last, after_colon)
     }
 
@@ -482,6 +497,7 @@ impl<'a> Scanner<'a> {
         self.open_string(fmt);
         while let Some(&frame) = self.frames.last() {
             let Some(b) = self.peek() else {
+                self.damaged = true; // the file ended inside a string
                 self.frames.clear();
                 return;
             };
@@ -502,6 +518,7 @@ impl<'a> Scanner<'a> {
                     } else {
                         // Unterminated: drop the innermost single-quoted string and all
                         // inside it; the newline is read again by what remains.
+                        self.damaged = true;
                         while let Some(f) = self.frames.pop() {
                             if let Frame::Str { triple: false, .. } = f {
                                 break;
@@ -660,6 +677,25 @@ mod tests {
                 parsed.get(i),
                 scanned.get(i)
             );
+        }
+    }
+
+    #[test]
+    fn the_checked_scan_refuses_sources_it_cannot_read_soundly() {
+        let fine = "def f(x):\n    return [x,\n        '''a\n)'''\n    ]\nclass C:\n    pass\n";
+        assert_eq!(
+            scan_python_checked(fine.as_bytes()).map(|d| d.len()),
+            Some(2)
+        );
+        for broken in [
+            "def f(x:\n    pass\n",                     // a bracket never closed
+            "def f():\n    return 1)\ndef g(): pass\n", // closed twice
+            "def f():\n    s = 'open\ndef g(): pass\n", // a string open at its line's end
+            "def f():\n    s = '''open\n",              // a string open at the end
+        ] {
+            assert!(scan_python_checked(broken.as_bytes()).is_none(), "{broken}");
+            // The plain scan still answers.
+            assert!(!scan_python(broken.as_bytes()).is_empty(), "{broken}");
         }
     }
 
