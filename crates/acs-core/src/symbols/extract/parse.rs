@@ -1,0 +1,195 @@
+//! Bounded parsing: one reusable parser per language per thread; no parse of a source of
+//! 4 GiB or more (tree-sitter addresses bytes with u32); a time limit after which the parse is
+//! cancelled; and, for inputs whose parse could overflow the calling thread's stack (see
+//! [`INLINE_PARSE_MAX_BYTES`]), a helper thread whose stack grows with the input.
+
+use std::cell::{Cell, RefCell};
+
+use tree_sitter::{Parser, Tree};
+
+use crate::lang::Lang;
+
+thread_local! {
+    static PARSERS: RefCell<[Option<Parser>; 7]> = RefCell::new(Default::default());
+}
+
+fn slot(lang: Lang) -> usize {
+    match lang {
+        Lang::Python => 0,
+        Lang::JavaScript => 1,
+        Lang::TypeScript => 2,
+        Lang::Tsx => 3,
+        Lang::Go => 4,
+        Lang::Rust => 5,
+        Lang::Java => 6,
+    }
+}
+
+fn new_parser(lang: Lang) -> Option<Parser> {
+    let mut parser = Parser::new();
+    parser.set_language(&lang.ts_language()).ok()?;
+    Some(parser)
+}
+
+/// The syntax tree of `source`; `None` if it is too large, cannot be parsed, or its parse
+/// was cancelled for taking too long.
+pub(super) fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
+    // tree-sitter addresses bytes with u32.
+    if u32::try_from(source.len()).is_err() {
+        return None;
+    }
+    let fresh = || run_parser(&mut new_parser(lang)?, source);
+    PARSERS
+        .try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut parsers) => {
+                let parser = &mut parsers[slot(lang)];
+                if parser.is_none() {
+                    *parser = new_parser(lang);
+                }
+                let tree = run_parser(parser.as_mut()?, source);
+                if tree.is_none() {
+                    // Leave no half-finished state behind for the next call.
+                    *parser = None;
+                }
+                tree
+            }
+            // Unreachable in practice (no re-entrancy), but never panic.
+            Err(_) => fresh(),
+        })
+        .unwrap_or_else(|_| fresh())
+}
+
+/// Inputs up to this size are parsed on the calling thread.
+///
+/// tree-sitter's C code (0.25.10, unchanged in 0.27) frees its GLR parse
+/// stack recursively (`stack_node_release`). After error recovery on
+/// pathological nesting (Java `{(` or Go `{-` repeated) that recursion needs
+/// 32-64 bytes of native stack per input byte: a 64 KiB file of `{(`
+/// overflows a 2 MiB thread stack and aborts the process. Stack overflow
+/// cannot be caught, so larger inputs are parsed on a helper thread whose
+/// stack grows with the input size. At this size the worst case needs about
+/// 0.5 MiB, which any normal thread has free.
+const INLINE_PARSE_MAX_BYTES: usize = 8 * 1024;
+/// Helper-thread stack per input byte: twice the worst case measured.
+const PARSE_STACK_PER_BYTE: usize = 128;
+const PARSE_STACK_BASE: usize = 4 << 20;
+/// Only address space is reserved; pages are committed as they are touched.
+/// This covers inputs up to ~8 MiB at the worst measured ratio.
+const PARSE_STACK_MAX: usize = 1 << 30;
+
+thread_local! {
+    /// Stack size of the current thread when known to be large (the engine's pool
+    /// workers, see [`crate::pool`]); 0 when unknown.
+    static KNOWN_STACK: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Declare the current thread's stack size, so parses that fit run on it directly instead
+/// of on a helper thread.
+pub fn set_thread_stack_size(bytes: usize) {
+    let _ = KNOWN_STACK.try_with(|s| s.set(bytes));
+}
+
+/// tree-sitter's error recovery can take minutes on some garbage (8 KB of `<-` repeated
+/// takes seconds as Python); a file that takes longer than this has no symbols.
+const PARSE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn parse_bounded(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
+    let start = std::time::Instant::now();
+    let mut calls = 0u32;
+    // Returning true cancels the parse; the clock is read every 256 progress reports.
+    let mut cancel = |_: &tree_sitter::ParseState| {
+        calls = calls.wrapping_add(1);
+        calls % 256 == 0 && start.elapsed() > PARSE_TIME_LIMIT
+    };
+    let options = tree_sitter::ParseOptions::new().progress_callback(&mut cancel);
+    let len = source.len();
+    let mut read = |i: usize, _| if i < len { &source[i..] } else { &[][..] };
+    parser.parse_with_options(&mut read, None, Some(options))
+}
+
+fn run_parser(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
+    let stack = source
+        .len()
+        .saturating_mul(PARSE_STACK_PER_BYTE)
+        .saturating_add(PARSE_STACK_BASE)
+        .min(PARSE_STACK_MAX);
+    let here = KNOWN_STACK.try_with(Cell::get).unwrap_or(0);
+    if source.len() <= INLINE_PARSE_MAX_BYTES || stack <= here {
+        return parse_bounded(parser, source);
+    }
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("acs-parse".to_string())
+            .stack_size(stack)
+            .spawn_scoped(scope, || parse_bounded(parser, source))
+            // Could not get a thread (resource limits): no symbols.
+            .ok()?;
+        handle.join().ok().flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lang::Lang;
+    use crate::symbols::extract::extract_symbols;
+
+    const ALL: [Lang; 7] = Lang::ALL;
+
+    #[test]
+    fn deeply_nested_input_does_not_overflow_the_stack() {
+        const N: usize = 5_000;
+        let parens = format!("x = {}1{}\n", "(".repeat(N), ")".repeat(N));
+        let brackets = format!("x = {}1{}\n", "[".repeat(N), "]".repeat(N));
+        let unclosed = "{[(".repeat(N);
+        for lang in ALL {
+            for src in [&parens, &brackets, &unclosed] {
+                let _ = extract_symbols(lang, src.as_bytes());
+            }
+        }
+        let js = format!("let v = {}0{};\n", "(() => ".repeat(N), ")".repeat(N));
+        let _ = extract_symbols(Lang::JavaScript, js.as_bytes());
+        let rs = format!("fn f() {}{}\n", "{".repeat(N), "}".repeat(N));
+        assert_eq!(extract_symbols(Lang::Rust, rs.as_bytes()).len(), 1);
+    }
+
+    /// Inputs whose GLR error recovery makes tree-sitter's C code recurse
+    /// deeply (32-64 bytes of native stack per input byte); 80-100 KB of these
+    /// overflow a 2 MiB stack if parsed on the calling thread (checked).
+    #[test]
+    fn pathological_glr_recursion_does_not_overflow_a_2mib_stack() {
+        let cases = [
+            (Lang::Java, "{(".repeat(40_000)),
+            (Lang::Tsx, "<T>(".repeat(25_000)),
+        ];
+        let worker = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for (lang, src) in &cases {
+                    let _ = extract_symbols(*lang, src.as_bytes());
+                }
+                // The parser is still usable afterwards.
+                extract_symbols(Lang::Java, b"class A { void m() {} }").len()
+            })
+            .expect("spawn");
+        assert_eq!(worker.join().ok(), Some(2));
+    }
+
+    #[test]
+    fn parser_reuse_across_languages_and_calls() {
+        for _ in 0..3 {
+            for lang in ALL {
+                let _ = extract_symbols(lang, b"x");
+            }
+            let defs = extract_symbols(Lang::Go, b"package p\nfunc A() {}\n");
+            assert_eq!(defs.len(), 1);
+        }
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| extract_symbols(Lang::Python, b"def f():\n    pass\n").len())
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().ok(), Some(1));
+        }
+    }
+}
