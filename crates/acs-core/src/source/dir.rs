@@ -48,6 +48,10 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
                         stats.skipped_names += 1;
                         continue;
                     }
+                    if super::binary_by_name(&rel) {
+                        stats.skipped_binary += 1;
+                        continue;
+                    }
                     let (read, beneath) = (&read, &beneath);
                     let max = opts.max_file_size;
                     scope.spawn(move |_| {

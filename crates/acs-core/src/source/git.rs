@@ -366,6 +366,9 @@ pub(crate) fn load(
             chunk
                 .iter()
                 .map(|(path, oid)| {
+                    if super::binary_by_name(path) {
+                        return Read::Binary;
+                    }
                     let key = ContentKey::GitBlob(oid_bytes(oid));
                     if let Some(content) = store.content(&key) {
                         let lang = crate::lang::Lang::from_path(path);

@@ -19,6 +19,28 @@ pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, bytes).is_some()
 }
 
+/// File name endings of formats that are binary by definition (images, fonts, archives,
+/// compiled code, media). Such files are counted as binary without being read: from git,
+/// reading means inflating the whole blob (bokeh's 40 MB of PNGs cost more than its code).
+const BINARY_EXTENSIONS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "bmp", "ico", "icns", "webp", "tif", "tiff", "psd", "woff",
+    "woff2", "ttf", "otf", "eot", "zip", "gz", "tgz", "bz2", "xz", "zst", "7z", "rar", "jar",
+    "war", "whl", "egg", "so", "dylib", "dll", "exe", "o", "a", "lib", "obj", "class", "pyc",
+    "pyo", "pyd", "mp3", "mp4", "m4a", "wav", "ogg", "flac", "avi", "mov", "mkv", "webm", "wasm",
+    "npy", "npz",
+];
+
+/// Whether `path` names a file of a binary format, by its ending (case-insensitive).
+pub(crate) fn binary_by_name(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 5 => BINARY_EXTENSIONS
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(ext)),
+        _ => false,
+    }
+}
+
 /// Whether `bytes` start with a UTF-16 byte order mark (`FF FE` little, `FE FF` big endian).
 pub(crate) fn is_utf16(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF])
@@ -80,5 +102,34 @@ pub(crate) fn entry(
         content,
         key,
         lang,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binary_by_name;
+
+    #[test]
+    fn binary_formats_are_known_by_their_ending() {
+        for path in [
+            "a.png",
+            "docs/Logo.PNG",
+            "x/y.tar.gz",
+            "m.cpython-311.pyc",
+            "f.woff2",
+        ] {
+            assert!(binary_by_name(path), "{path}");
+        }
+        // Text formats, names without an ending, and dot-files are read.
+        for path in [
+            "a.py",
+            "icon.svg",
+            "notes.txt",
+            "png",
+            ".png",
+            "dir.png/readme.md",
+        ] {
+            assert!(!binary_by_name(path), "{path}");
+        }
     }
 }
