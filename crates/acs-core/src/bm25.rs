@@ -5,11 +5,13 @@
 //!
 //! Indexes are built on first use per snapshot, in parallel, and kept with it.
 
+use crate::cache::Store;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
-use crate::repo::Repo;
-use crate::symbols::{SymbolIndex, SymbolKind};
+use crate::repo::{FileEntry, Repo};
+use crate::symbols::{SymbolDef, SymbolIndex, SymbolKind};
+use crate::terms::{DocTerms, FileTerms, Interned, TermCounts, Vocabulary};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BinaryHeap;
@@ -111,27 +113,6 @@ fn split_identifier(word: &str, emit: &mut dyn FnMut(&str)) {
     }
 }
 
-/// One document's distinct terms with their counts, and its length in terms.
-type Counted = (Vec<(Box<str>, u32)>, u32);
-
-/// Term counts of one document made of `texts`.
-fn count_terms(texts: &[&str]) -> Counted {
-    let mut counts: HashMap<Box<str>, u32> = HashMap::default();
-    let mut len = 0u32;
-    for text in texts {
-        tokenize(text, |t| {
-            len += 1;
-            match counts.get_mut(t) {
-                Some(n) => *n += 1,
-                None => {
-                    counts.insert(t.into(), 1);
-                }
-            }
-        });
-    }
-    (counts.into_iter().collect(), len)
-}
-
 /// A BM25 index over documents of one kind (files, or function-level chunks).
 pub struct Bm25Index {
     terms: HashMap<Box<str>, u32>,
@@ -161,70 +142,35 @@ pub struct Doc {
 }
 
 impl Bm25Index {
-    fn build(counted: Vec<(Doc, Counted)>) -> Bm25Index {
-        let mut terms: HashMap<Box<str>, u32> = HashMap::default();
-        let mut postings: Vec<Vec<(u32, u32)>> = Vec::new();
-        let mut doc_len = Vec::with_capacity(counted.len());
-        let mut docs = Vec::with_capacity(counted.len());
-        for (d, (doc, (counts, len))) in counted.into_iter().enumerate() {
-            for (t, n) in counts {
-                let id = match terms.get(&t) {
-                    Some(&id) => id,
-                    None => {
-                        let id = postings.len() as u32;
-                        terms.insert(t, id);
-                        postings.push(Vec::new());
-                        id
-                    }
-                };
-                postings[id as usize].push((d as u32, n));
-            }
-            doc_len.push(len);
-            docs.push(doc);
-        }
-        let total: f32 = doc_len.iter().map(|&n| n as f32).sum();
-        let avg_len = if doc_len.is_empty() {
-            1.0
-        } else {
-            total / doc_len.len() as f32
-        };
-        Bm25Index {
-            terms,
-            postings,
-            doc_len,
-            avg_len: avg_len.max(1.0),
-            docs,
-        }
-    }
-
     /// Index every file: its path and its text.
     pub fn files(repo: &Repo) -> Bm25Index {
-        Self::files_cancellable(repo, &Cancel::new())
-            .unwrap_or_else(|_| Bm25Index::build(Vec::new()))
+        Self::files_cancellable(repo, &Cancel::new()).unwrap_or_else(|_| Self::empty())
     }
 
     /// [`Bm25Index::files`], checking `cancel` before each file; cancelled: `Err`, nothing kept.
     pub fn files_cancellable(repo: &Repo, cancel: &Cancel) -> Result<Bm25Index> {
-        let texts = crate::pool::build_map(repo.files(), |i, f| {
-            let doc = Doc {
-                file: i as u32,
-                def: None,
-            };
+        let store = Store::global();
+        let entries = crate::pool::build_map(repo.files(), |_, f| {
             if cancel.is_cancelled() {
-                return (doc, Default::default());
+                return None;
             }
-            let text = String::from_utf8_lossy(&f.content);
-            (doc, count_terms(&[&f.path, &text]))
+            let defs = crate::symbols::cached_definitions(f, store);
+            Some(file_terms(f, defs.as_deref().unwrap_or(&[]), store))
         });
         cancel.check()?;
-        Ok(Bm25Index::build(texts))
+        let entries: Vec<_> = entries.into_iter().flatten().collect();
+        Ok(Self::assemble(
+            repo,
+            &entries,
+            Level::File,
+            &store.vocabulary(),
+        ))
     }
 
     /// Index every function, method and class body (a class's own lines, without its
     /// methods, so that a method and its class do not share one text).
     pub fn functions(repo: &Repo, index: &SymbolIndex) -> Bm25Index {
-        Self::functions_cancellable(repo, index, &Cancel::new())
-            .unwrap_or_else(|_| Bm25Index::build(Vec::new()))
+        Self::functions_cancellable(repo, index, &Cancel::new()).unwrap_or_else(|_| Self::empty())
     }
 
     /// [`Bm25Index::functions`], checking `cancel` before each file; cancelled: `Err`.
@@ -233,51 +179,85 @@ impl Bm25Index {
         index: &SymbolIndex,
         cancel: &Cancel,
     ) -> Result<Bm25Index> {
-        let per_file = crate::pool::build_map(repo.files(), |i, f| {
+        let store = Store::global();
+        let entries = crate::pool::build_map(repo.files(), |i, f| {
             if cancel.is_cancelled() {
-                return Vec::new();
+                return None;
             }
-            let defs = index.file_symbols(i);
-            let starts = crate::text::line_starts(&f.content);
-            let line_range = |a: u32, b: u32| {
-                let lo = starts
-                    .get(a.saturating_sub(1) as usize)
-                    .copied()
-                    .unwrap_or(f.content.len());
-                let hi = starts.get(b as usize).copied().unwrap_or(f.content.len());
-                &f.content[lo.min(hi)..hi]
-            };
-            defs.iter()
-                .enumerate()
-                .filter(|(_, d)| {
-                    matches!(
-                        d.kind,
-                        SymbolKind::Function | SymbolKind::Method | SymbolKind::Class
-                    )
-                })
-                .map(|(di, d)| {
-                    let end = match d.kind {
-                        // A class's text stops where its first method starts.
-                        SymbolKind::Class => defs
-                            .iter()
-                            .filter(|c| c.parent == Some(di as u32))
-                            .map(|c| c.start_line.saturating_sub(1))
-                            .min()
-                            .unwrap_or(d.end_line)
-                            .max(d.start_line),
-                        _ => d.end_line,
-                    };
-                    let body = String::from_utf8_lossy(line_range(d.start_line, end));
-                    let doc = Doc {
-                        file: i as u32,
-                        def: Some(di as u32),
-                    };
-                    (doc, count_terms(&[&f.path, &d.qualified_name, &body]))
-                })
-                .collect::<Vec<_>>()
+            Some(file_terms(f, index.file_symbols(i), store))
         });
         cancel.check()?;
-        Ok(Bm25Index::build(per_file.into_iter().flatten().collect()))
+        let entries: Vec<_> = entries.into_iter().flatten().collect();
+        let defs_in = |i: usize| index.file_symbols(i).len();
+        let vocab = store.vocabulary();
+        Ok(Self::assemble_checked(
+            repo,
+            &entries,
+            Level::Function,
+            defs_in,
+            &vocab,
+        ))
+    }
+
+    fn empty() -> Bm25Index {
+        Bm25Index {
+            terms: HashMap::default(),
+            postings: Vec::new(),
+            doc_len: Vec::new(),
+            avg_len: 1.0,
+            docs: Vec::new(),
+        }
+    }
+
+    /// The index of `level` over `repo`, from one term-statistics entry per file (in file
+    /// order): each document's counts are its entry's plus its path's. Scores equal those
+    /// of counting each document's texts whole.
+    pub(crate) fn assemble(
+        repo: &Repo,
+        entries: &[Arc<FileTerms>],
+        level: Level,
+        vocab: &Arc<Vocabulary>,
+    ) -> Bm25Index {
+        Self::assemble_checked(repo, entries, level, |_| usize::MAX, vocab)
+    }
+
+    /// [`Bm25Index::assemble`], leaving out chunks whose definition index is not below
+    /// `defs_in(file)`.
+    pub(crate) fn assemble_checked(
+        repo: &Repo,
+        entries: &[Arc<FileTerms>],
+        level: Level,
+        defs_in: impl Fn(usize) -> usize,
+        vocab: &Arc<Vocabulary>,
+    ) -> Bm25Index {
+        assert_eq!(entries.len(), repo.files().len(), "one entry per file");
+        // Entries from an older interner generation are re-interned first, outside the lock.
+        let current: Vec<Arc<FileTerms>> = entries
+            .iter()
+            .map(|e| {
+                if Arc::ptr_eq(&e.vocab, vocab) {
+                    e.clone()
+                } else {
+                    Arc::new(e.reinterned(vocab))
+                }
+            })
+            .collect();
+        let mut asm = Assembler::new(vocab.lock());
+        for (fi, (f, entry)) in repo.files().iter().zip(&current).enumerate() {
+            let path = asm.path_terms(&f.path);
+            let local: Vec<u32> = entry.ids.iter().map(|&v| asm.term(v)).collect();
+            match level {
+                Level::File => asm.doc(fi as u32, None, &entry.text, &local, &path),
+                Level::Function => {
+                    for (di, doc) in &entry.chunks {
+                        if (*di as usize) < defs_in(fi) {
+                            asm.doc(fi as u32, Some(*di), doc, &local, &path);
+                        }
+                    }
+                }
+            }
+        }
+        asm.finish()
     }
 
     pub fn len(&self) -> usize {
@@ -403,6 +383,128 @@ impl Bm25Index {
                 .then(a.1.def.cmp(&b.1.def))
         });
         out
+    }
+}
+
+/// The term statistics of `f`, from the store or counted (with `defs`, its definitions) and
+/// cached there.
+pub(crate) fn file_terms(f: &FileEntry, defs: &[SymbolDef], store: &Store) -> Arc<FileTerms> {
+    let key = (f.key, f.lang);
+    if let Some(hit) = store.file_terms(&key) {
+        return hit;
+    }
+    let entry = Arc::new(TermCounts::count(&f.content, defs).intern(&store.vocabulary()));
+    store.insert_file_terms(key, entry.clone());
+    entry
+}
+
+/// Builds one index from per-file entries: maps the interner's term ids to the index's
+/// own, dense ids, and adds each document's path terms to its counts.
+struct Assembler<'v> {
+    vocab: std::sync::MutexGuard<'v, Interned>,
+    /// Interner id -> index term id (`u32::MAX`: not in the index yet).
+    index_id: Vec<u32>,
+    /// Index term id -> interner id.
+    vocab_id: Vec<u32>,
+    /// Per index term id: the current path's count of it, not yet added to a document.
+    pending: Vec<u32>,
+    postings: Vec<Vec<(u32, u32)>>,
+    doc_len: Vec<u32>,
+    docs: Vec<Doc>,
+}
+
+impl<'v> Assembler<'v> {
+    fn new(vocab: std::sync::MutexGuard<'v, Interned>) -> Self {
+        let n = vocab.len();
+        Assembler {
+            vocab,
+            index_id: vec![u32::MAX; n],
+            vocab_id: Vec::new(),
+            pending: Vec::new(),
+            postings: Vec::new(),
+            doc_len: Vec::new(),
+            docs: Vec::new(),
+        }
+    }
+
+    fn term(&mut self, vocab_id: u32) -> u32 {
+        let v = vocab_id as usize;
+        if v >= self.index_id.len() {
+            self.index_id.resize(v + 1, u32::MAX);
+        }
+        if self.index_id[v] == u32::MAX {
+            self.index_id[v] = self.postings.len() as u32;
+            self.vocab_id.push(vocab_id);
+            self.postings.push(Vec::new());
+            self.pending.push(0);
+        }
+        self.index_id[v]
+    }
+
+    /// The path's terms as (index term id, count), and its length in terms.
+    fn path_terms(&mut self, path: &str) -> (Vec<(u32, u32)>, u32) {
+        let mut found: Vec<u32> = Vec::new();
+        tokenize(path, |t| found.push(self.vocab.intern(t)));
+        let len = found.len() as u32;
+        let mut counts: Vec<(u32, u32)> = Vec::new();
+        for v in found {
+            let id = self.term(v);
+            match counts.iter_mut().find(|(t, _)| *t == id) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((id, 1)),
+            }
+        }
+        (counts, len)
+    }
+
+    /// Add one document: `doc`'s counts (its pairs index `local`) plus the path's.
+    fn doc(
+        &mut self,
+        file: u32,
+        def: Option<u32>,
+        doc: &DocTerms,
+        local: &[u32],
+        (path, path_len): &(Vec<(u32, u32)>, u32),
+    ) {
+        let d = self.docs.len() as u32;
+        for &(t, n) in path {
+            self.pending[t as usize] = n;
+        }
+        for &(l, n) in &doc.pairs {
+            let t = local[l as usize] as usize;
+            let n = n + std::mem::take(&mut self.pending[t]);
+            self.postings[t].push((d, n));
+        }
+        for &(t, _) in path {
+            let n = std::mem::take(&mut self.pending[t as usize]);
+            if n > 0 {
+                self.postings[t as usize].push((d, n));
+            }
+        }
+        self.doc_len.push(doc.len + path_len);
+        self.docs.push(Doc { file, def });
+    }
+
+    fn finish(self) -> Bm25Index {
+        let terms = self
+            .vocab_id
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (self.vocab.term(v).into(), i as u32))
+            .collect();
+        let total: f32 = self.doc_len.iter().map(|&n| n as f32).sum();
+        let avg_len = if self.doc_len.is_empty() {
+            1.0
+        } else {
+            total / self.doc_len.len() as f32
+        };
+        Bm25Index {
+            terms,
+            postings: self.postings,
+            doc_len: self.doc_len,
+            avg_len: avg_len.max(1.0),
+            docs: self.docs,
+        }
     }
 }
 
@@ -537,6 +639,105 @@ mod tests {
     #[test]
     fn stop_words_numbers_and_single_letters_are_dropped() {
         assert_eq!(tokens("if the x is 42 then return self"), ["then"]);
+    }
+
+    /// Per document: (definition, file, length, sorted (term, count)).
+    type DocView = (Option<u32>, u32, u32, Vec<(String, u32)>);
+
+    /// The index as a from-scratch count would make it: every document's texts counted
+    /// whole (the implementation before per-file entries), as comparable data.
+    fn reference(repo: &Repo, level: Level) -> Vec<DocView> {
+        let symbols = repo.symbol_index();
+        let mut out = Vec::new();
+        for (i, f) in repo.files().iter().enumerate() {
+            let text = String::from_utf8_lossy(&f.content);
+            let mut docs: Vec<(Option<u32>, Vec<String>)> = Vec::new();
+            match level {
+                Level::File => docs.push((None, vec![f.path.to_string(), text.to_string()])),
+                Level::Function => {
+                    let defs = symbols.file_symbols(i);
+                    let starts = crate::text::line_starts(&f.content);
+                    let range = |a: u32, b: u32| {
+                        let lo = starts.get(a.saturating_sub(1) as usize).copied();
+                        let lo = lo.unwrap_or(f.content.len());
+                        let hi = starts.get(b as usize).copied().unwrap_or(f.content.len());
+                        String::from_utf8_lossy(&f.content[lo.min(hi)..hi]).to_string()
+                    };
+                    for (di, d) in defs.iter().enumerate() {
+                        if !crate::terms::is_chunk(d) {
+                            continue;
+                        }
+                        let end = match d.kind {
+                            SymbolKind::Class => defs
+                                .iter()
+                                .filter(|c| c.parent == Some(di as u32))
+                                .map(|c| c.start_line.saturating_sub(1))
+                                .min()
+                                .unwrap_or(d.end_line)
+                                .max(d.start_line),
+                            _ => d.end_line,
+                        };
+                        let texts = vec![
+                            f.path.to_string(),
+                            d.qualified_name.clone(),
+                            range(d.start_line, end),
+                        ];
+                        docs.push((Some(di as u32), texts));
+                    }
+                }
+            }
+            for (def, texts) in docs {
+                let mut counts: std::collections::BTreeMap<String, u32> = Default::default();
+                let mut len = 0;
+                for t in &texts {
+                    tokenize(t, |w| {
+                        len += 1;
+                        *counts.entry(w.to_string()).or_default() += 1;
+                    });
+                }
+                out.push((def, i as u32, len, counts.into_iter().collect()));
+            }
+        }
+        out
+    }
+
+    /// The same view of an index.
+    fn view(index: &Bm25Index) -> Vec<DocView> {
+        let mut per_doc: Vec<Vec<(String, u32)>> = vec![Vec::new(); index.docs.len()];
+        for (term, &id) in &index.terms {
+            for &(d, n) in &index.postings[id as usize] {
+                per_doc[d as usize].push((term.to_string(), n));
+            }
+        }
+        index
+            .docs
+            .iter()
+            .zip(per_doc)
+            .enumerate()
+            .map(|(d, (doc, mut terms))| {
+                terms.sort();
+                (doc.def, doc.file, index.doc_len[d], terms)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn assembled_indexes_equal_whole_counts_and_postings_stay_in_document_order() {
+        let repo = Repo::from_files([
+            ("pkg/box_lid.py", "class Box:\n    size = 1\n    def open_lid(self):\n        return lid_box\n\ndef lid():\n    pass\n".as_bytes()),
+            ("pkg/lid/open.py", "def open(box):\n    return box.lid  # open the box lid\n".as_bytes()),
+            ("docs/Lid Guide.md", "How to open a Box: lift the lid. Lid lid lid.\n".as_bytes()),
+            ("bad_utf8.py", b"def caf\xe9():\n    x = 'caf\xe9 \xff'\n".as_slice()),
+            ("empty.py", b"".as_slice()),
+        ])
+        .unwrap();
+        for level in [Level::File, Level::Function] {
+            let assembled = repo.bm25_index(level);
+            assert_eq!(view(assembled), reference(&repo, level), "{level:?}");
+            for list in &assembled.postings {
+                assert!(list.windows(2).all(|w| w[0].0 < w[1].0));
+            }
+        }
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub mod references;
 pub mod repo;
 mod source;
 pub mod symbols;
+pub mod terms;
 pub mod text;
 pub mod tools;
 

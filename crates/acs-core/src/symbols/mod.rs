@@ -39,6 +39,19 @@ pub fn definitions(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
     }
 }
 
+/// The definitions of a file, from `store` or found and cached there; `None` for a file in
+/// no supported language.
+pub(crate) fn cached_definitions(f: &crate::repo::FileEntry, store: &Store) -> Option<Symbols> {
+    let lang = f.lang?;
+    let key = (f.key, lang);
+    if let Some(hit) = store.symbols(&key) {
+        return Some(hit);
+    }
+    let parsed: Symbols = definitions(lang, &f.content).into();
+    store.insert_symbols(key, parsed.clone());
+    Some(parsed)
+}
+
 /// One definition as tools report it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Symbol {
@@ -106,14 +119,7 @@ impl SymbolIndex {
             if cancel.is_cancelled() {
                 return None;
             }
-            let lang = f.lang?;
-            let key = (f.key, lang);
-            if let Some(hit) = store.symbols(&key) {
-                return Some(hit);
-            }
-            let parsed: Symbols = definitions(lang, &f.content).into();
-            store.insert_symbols(key, parsed.clone());
-            Some(parsed)
+            cached_definitions(f, store)
         });
         cancel.check()?;
         let index = Self::from_per_file(per_file);
