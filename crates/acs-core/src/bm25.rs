@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::repo::{FileEntry, Repo};
 use crate::symbols::{SymbolDef, SymbolIndex, SymbolKind};
-use crate::terms::{DocTerms, FileTerms, Interned, TermCounts, Vocabulary};
+use crate::terms::{DocTerms, FileTerms, TermCounts, Vocabulary};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BinaryHeap;
@@ -123,16 +123,6 @@ pub struct Bm25Index {
     docs: Vec<Doc>,
 }
 
-/// A [`Bm25Index`] as plain, serialisable data: terms by id, postings by term id, document
-/// lengths and documents as (file, definition).
-#[derive(Debug, Deserialize, Serialize)]
-pub(crate) struct Bm25Parts {
-    pub terms: Vec<Box<str>>,
-    pub postings: Vec<Vec<(u32, u32)>>,
-    pub doc_len: Vec<u32>,
-    pub docs: Vec<(u32, Option<u32>)>,
-}
-
 /// What a document of the index stands for.
 #[derive(Clone, Debug)]
 pub struct Doc {
@@ -159,12 +149,8 @@ impl Bm25Index {
         });
         cancel.check()?;
         let entries: Vec<_> = entries.into_iter().flatten().collect();
-        Ok(Self::assemble(
-            repo,
-            &entries,
-            Level::File,
-            &store.vocabulary(),
-        ))
+        let parts = Assembly::new(repo, &entries, &store.vocabulary());
+        Ok(parts.index(Level::File, |_| 0))
     }
 
     /// Index every function, method and class body (a class's own lines, without its
@@ -188,15 +174,8 @@ impl Bm25Index {
         });
         cancel.check()?;
         let entries: Vec<_> = entries.into_iter().flatten().collect();
-        let defs_in = |i: usize| index.file_symbols(i).len();
-        let vocab = store.vocabulary();
-        Ok(Self::assemble_checked(
-            repo,
-            &entries,
-            Level::Function,
-            defs_in,
-            &vocab,
-        ))
+        let parts = Assembly::new(repo, &entries, &store.vocabulary());
+        Ok(parts.index(Level::Function, |i| index.file_symbols(i).len()))
     }
 
     fn empty() -> Bm25Index {
@@ -209,125 +188,8 @@ impl Bm25Index {
         }
     }
 
-    /// The index of `level` over `repo`, from one term-statistics entry per file (in file
-    /// order): each document's counts are its entry's plus its path's. Scores equal those
-    /// of counting each document's texts whole.
-    pub(crate) fn assemble(
-        repo: &Repo,
-        entries: &[Arc<FileTerms>],
-        level: Level,
-        vocab: &Arc<Vocabulary>,
-    ) -> Bm25Index {
-        Self::assemble_checked(repo, entries, level, |_| usize::MAX, vocab)
-    }
-
-    /// [`Bm25Index::assemble`], leaving out chunks whose definition index is not below
-    /// `defs_in(file)`.
-    pub(crate) fn assemble_checked(
-        repo: &Repo,
-        entries: &[Arc<FileTerms>],
-        level: Level,
-        defs_in: impl Fn(usize) -> usize,
-        vocab: &Arc<Vocabulary>,
-    ) -> Bm25Index {
-        assert_eq!(entries.len(), repo.files().len(), "one entry per file");
-        // Entries from an older interner generation are re-interned first, outside the lock.
-        let current: Vec<Arc<FileTerms>> = entries
-            .iter()
-            .map(|e| {
-                if Arc::ptr_eq(&e.vocab, vocab) {
-                    e.clone()
-                } else {
-                    Arc::new(e.reinterned(vocab))
-                }
-            })
-            .collect();
-        let mut asm = Assembler::new(vocab.lock());
-        for (fi, (f, entry)) in repo.files().iter().zip(&current).enumerate() {
-            let path = asm.path_terms(&f.path);
-            let local: Vec<u32> = entry.ids.iter().map(|&v| asm.term(v)).collect();
-            match level {
-                Level::File => asm.doc(fi as u32, None, &entry.text, &local, &path),
-                Level::Function => {
-                    for (di, doc) in &entry.chunks {
-                        if (*di as usize) < defs_in(fi) {
-                            asm.doc(fi as u32, Some(*di), doc, &local, &path);
-                        }
-                    }
-                }
-            }
-        }
-        asm.finish()
-    }
-
     pub fn len(&self) -> usize {
         self.docs.len()
-    }
-
-    /// The index as plain data, for the on-disk cache ([`crate::persist`]).
-    pub(crate) fn to_parts(&self) -> Bm25Parts {
-        let mut terms = vec![""; self.postings.len()];
-        for (t, &id) in &self.terms {
-            terms[id as usize] = t;
-        }
-        Bm25Parts {
-            terms: terms.into_iter().map(Into::into).collect(),
-            postings: self.postings.clone(),
-            doc_len: self.doc_len.clone(),
-            docs: self.docs.iter().map(|d| (d.file, d.def)).collect(),
-        }
-    }
-
-    /// Rebuild an index from [`Bm25Index::to_parts`], checking that it fits a snapshot of
-    /// `files` files whose definitions per file `defs_in` counts; `None` if it does not.
-    pub(crate) fn from_parts(
-        parts: Bm25Parts,
-        files: usize,
-        defs_in: impl Fn(usize) -> usize,
-    ) -> Option<Bm25Index> {
-        let Bm25Parts {
-            terms,
-            postings,
-            doc_len,
-            docs,
-        } = parts;
-        let ndocs = docs.len();
-        let fits = terms.len() == postings.len()
-            && doc_len.len() == ndocs
-            && docs.iter().all(|&(f, d)| {
-                (f as usize) < files && d.is_none_or(|d| (d as usize) < defs_in(f as usize))
-            })
-            && postings
-                .iter()
-                .flatten()
-                .all(|&(d, _)| (d as usize) < ndocs);
-        if !fits {
-            return None;
-        }
-        let terms: HashMap<Box<str>, u32> = terms
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| (t, i as u32))
-            .collect();
-        if terms.len() != postings.len() {
-            return None; // duplicate terms
-        }
-        let total: f32 = doc_len.iter().map(|&n| n as f32).sum();
-        let avg_len = if ndocs == 0 {
-            1.0
-        } else {
-            total / ndocs as f32
-        };
-        Some(Bm25Index {
-            terms,
-            postings,
-            doc_len,
-            avg_len: avg_len.max(1.0),
-            docs: docs
-                .into_iter()
-                .map(|(file, def)| Doc { file, def })
-                .collect(),
-        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -398,10 +260,86 @@ pub(crate) fn file_terms(f: &FileEntry, defs: &[SymbolDef], store: &Store) -> Ar
     entry
 }
 
-/// Builds one index from per-file entries: maps the interner's term ids to the index's
-/// own, dense ids, and adds each document's path terms to its counts.
+/// What a snapshot's BM25 indexes are assembled from: one term-statistics entry per file
+/// (in file order), all in one interner, and each file's path terms. Each document's counts
+/// are its entry's plus its path's, so scores equal those of counting its texts whole.
+pub(crate) struct Assembly<'a> {
+    repo: &'a Repo,
+    entries: Vec<Arc<FileTerms>>,
+    /// Per file: its path's terms as (interner id, count), and its length in terms.
+    paths: Vec<(Vec<(u32, u32)>, u32)>,
+    vocab: Arc<Vocabulary>,
+}
+
+impl<'a> Assembly<'a> {
+    pub(crate) fn new(repo: &'a Repo, entries: &[Arc<FileTerms>], vocab: &Arc<Vocabulary>) -> Self {
+        assert_eq!(entries.len(), repo.files().len(), "one entry per file");
+        // Entries from an older interner generation are re-interned in the current one.
+        let entries = entries
+            .iter()
+            .map(|e| {
+                if Arc::ptr_eq(&e.vocab, vocab) {
+                    e.clone()
+                } else {
+                    Arc::new(e.reinterned(vocab))
+                }
+            })
+            .collect();
+        let mut v = vocab.lock();
+        let paths = repo
+            .files()
+            .iter()
+            .map(|f| {
+                let mut counts: Vec<(u32, u32)> = Vec::new();
+                let mut len = 0;
+                tokenize(&f.path, |t| {
+                    len += 1;
+                    let id = v.intern(t);
+                    match counts.iter_mut().find(|(i, _)| *i == id) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((id, 1)),
+                    }
+                });
+                (counts, len)
+            })
+            .collect();
+        drop(v);
+        Assembly {
+            repo,
+            entries,
+            paths,
+            vocab: vocab.clone(),
+        }
+    }
+
+    /// The index of `level`, leaving out chunks whose definition index is not below
+    /// `defs_in(file)`. Levels can be assembled at once, on different threads.
+    pub(crate) fn index(&self, level: Level, defs_in: impl Fn(usize) -> usize) -> Bm25Index {
+        let mut asm = Assembler::new(&self.vocab);
+        let files = self.repo.files().iter().zip(&self.entries).zip(&self.paths);
+        for (fi, ((_, entry), (path, path_len))) in files.enumerate() {
+            let local: Vec<u32> = entry.ids.iter().map(|&v| asm.term(v)).collect();
+            let path: Vec<(u32, u32)> = path.iter().map(|&(v, n)| (asm.term(v), n)).collect();
+            let path = (path, *path_len);
+            match level {
+                Level::File => asm.doc(fi as u32, None, &entry.text, &local, &path),
+                Level::Function => {
+                    for (di, doc) in &entry.chunks {
+                        if (*di as usize) < defs_in(fi) {
+                            asm.doc(fi as u32, Some(*di), doc, &local, &path);
+                        }
+                    }
+                }
+            }
+        }
+        asm.finish()
+    }
+}
+
+/// Builds one index: maps the interner's term ids to the index's own, dense ids, and adds
+/// each document's path terms to its counts.
 struct Assembler<'v> {
-    vocab: std::sync::MutexGuard<'v, Interned>,
+    vocab: &'v Vocabulary,
     /// Interner id -> index term id (`u32::MAX`: not in the index yet).
     index_id: Vec<u32>,
     /// Index term id -> interner id.
@@ -414,8 +352,8 @@ struct Assembler<'v> {
 }
 
 impl<'v> Assembler<'v> {
-    fn new(vocab: std::sync::MutexGuard<'v, Interned>) -> Self {
-        let n = vocab.len();
+    fn new(vocab: &'v Vocabulary) -> Self {
+        let n = vocab.lock().len();
         Assembler {
             vocab,
             index_id: vec![u32::MAX; n],
@@ -439,22 +377,6 @@ impl<'v> Assembler<'v> {
             self.pending.push(0);
         }
         self.index_id[v]
-    }
-
-    /// The path's terms as (index term id, count), and its length in terms.
-    fn path_terms(&mut self, path: &str) -> (Vec<(u32, u32)>, u32) {
-        let mut found: Vec<u32> = Vec::new();
-        tokenize(path, |t| found.push(self.vocab.intern(t)));
-        let len = found.len() as u32;
-        let mut counts: Vec<(u32, u32)> = Vec::new();
-        for v in found {
-            let id = self.term(v);
-            match counts.iter_mut().find(|(t, _)| *t == id) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((id, 1)),
-            }
-        }
-        (counts, len)
     }
 
     /// Add one document: `doc`'s counts (its pairs index `local`) plus the path's.
@@ -486,12 +408,14 @@ impl<'v> Assembler<'v> {
     }
 
     fn finish(self) -> Bm25Index {
+        let vocab = self.vocab.lock();
         let terms = self
             .vocab_id
             .iter()
             .enumerate()
-            .map(|(i, &v)| (self.vocab.term(v).into(), i as u32))
+            .map(|(i, &v)| (vocab.term(v).into(), i as u32))
             .collect();
+        drop(vocab);
         let total: f32 = self.doc_len.iter().map(|&n| n as f32).sum();
         let avg_len = if self.doc_len.is_empty() {
             1.0

@@ -158,6 +158,15 @@ impl FileTerms {
         64 + 4 * self.ids.len() + 8 * pairs + 40 * self.chunks.len()
     }
 
+    /// The statistics as plain data again (terms resolved), for tests and comparisons.
+    pub fn counts(&self) -> TermCounts {
+        TermCounts {
+            terms: self.vocab.resolve(&self.ids),
+            text: self.text.clone(),
+            chunks: self.chunks.clone(),
+        }
+    }
+
     /// The same statistics interned in `vocab` (when this entry came from an older one).
     pub(crate) fn reinterned(&self, vocab: &Arc<Vocabulary>) -> FileTerms {
         let terms = self.vocab.resolve(&self.ids);
@@ -213,6 +222,11 @@ impl Vocabulary {
     }
 
     fn intern_all(&self, terms: &[Box<str>]) -> Vec<u32> {
+        let mut v = self.lock();
+        terms.iter().map(|t| v.intern(t)).collect()
+    }
+
+    pub(crate) fn intern_strs(&self, terms: &[&str]) -> Vec<u32> {
         let mut v = self.lock();
         terms.iter().map(|t| v.intern(t)).collect()
     }

@@ -164,11 +164,6 @@ impl SymbolIndex {
         self.count == 0
     }
 
-    /// Per file: its definitions, or `None` for a file in no supported language.
-    pub(crate) fn per_file(&self) -> &[Option<Symbols>] {
-        &self.per_file
-    }
-
     /// The definitions of file `index` (empty for files in no supported language).
     pub fn file_symbols(&self, index: usize) -> &[SymbolDef] {
         self.per_file
