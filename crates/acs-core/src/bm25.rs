@@ -31,42 +31,59 @@ const STOP: &[&str] = &[
 /// Lower-cased search terms of `text`: every identifier-like word, its parts split on case
 /// changes and underscores, and the whole word when it had parts.
 pub fn tokenize(text: &str, mut emit: impl FnMut(&str)) {
+    tokenize_at(text, |_, t| emit(t));
+}
+
+/// [`tokenize`], giving with each term the byte offset in `text` of the word it came from.
+pub(crate) fn tokenize_at(text: &str, mut emit: impl FnMut(usize, &str)) {
     let mut lower = String::new();
-    let mut emit_lower = |part: &str, emit: &mut dyn FnMut(&str)| {
+    words(text, |at, w| {
+        word_tokens(w, &mut lower, &mut |t| emit(at, t))
+    });
+}
+
+/// The identifier-like words of `text` (letters, digits, `_`) with their byte offsets.
+/// ASCII is classified per byte; other characters are decoded.
+pub(crate) fn words<'t>(text: &'t str, mut emit: impl FnMut(usize, &'t str)) {
+    let bytes = text.as_bytes();
+    let mut start = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (in_word, width) = if b.is_ascii() {
+            (b.is_ascii_alphanumeric() || b == b'_', 1)
+        } else {
+            let c = text[i..].chars().next().expect("a character starts here");
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        match (in_word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                emit(s, &text[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+        i += width;
+    }
+    if let Some(s) = start {
+        emit(s, &text[s..]);
+    }
+}
+
+/// The terms of one word (see [`tokenize`]), lower-cased in `lower`.
+pub(crate) fn word_tokens(word: &str, lower: &mut String, emit: &mut dyn FnMut(&str)) {
+    word_terms(word, &mut |part| {
         lower.clear();
         if part.is_ascii() {
             lower.extend(part.bytes().map(|b| b.to_ascii_lowercase() as char));
         } else {
             lower.extend(part.chars().flat_map(char::to_lowercase));
         }
-        if keep(&lower) {
-            emit(&lower);
+        if keep(lower) {
+            emit(lower);
         }
-    };
-    let mut start = None;
-    let mut words = Vec::new();
-    for (i, c) in text.char_indices() {
-        let in_word = c.is_alphanumeric() || c == '_';
-        match (in_word, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                words.push(&text[s..i]);
-                start = None;
-            }
-            _ => {}
-        }
-        if words.len() >= 256 {
-            for w in words.drain(..) {
-                word_terms(w, &mut |p| emit_lower(p, &mut emit));
-            }
-        }
-    }
-    if let Some(s) = start {
-        words.push(&text[s..]);
-    }
-    for w in words {
-        word_terms(w, &mut |p| emit_lower(p, &mut emit));
-    }
+    });
 }
 
 /// The parts of one word, then the word itself when it has several parts.
@@ -561,6 +578,27 @@ mod tests {
     }
 
     #[test]
+    fn words_are_classified_per_character_as_unicode_says() {
+        let text = "naïve_café(Ünï) x²y ٣٤ 中文字 _a__b\u{fffd}c é\u{301}t ÀB";
+        let mut reference = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            match (c.is_alphanumeric() || c == '_', start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    reference.push((s, &text[s..i]));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        words(text, |at, w| found.push((at, w)));
+        assert_eq!(found, reference);
+        assert_eq!(tokens("ÀBc_dÉf"), ["à", "bc", "éf", "àbc_déf"]);
+    }
+
+    #[test]
     fn stop_words_numbers_and_single_letters_are_dropped() {
         assert_eq!(tokens("if the x is 42 then return self"), ["then"]);
     }
@@ -653,11 +691,20 @@ mod tests {
             ("docs/Lid Guide.md", "How to open a Box: lift the lid. Lid lid lid.\n".as_bytes()),
             ("bad_utf8.py", b"def caf\xe9():\n    x = 'caf\xe9 \xff'\n".as_slice()),
             ("empty.py", b"".as_slice()),
+            (
+                "nested.py",
+                b"@decorate(\"x\")\nclass Outer(Base):\r\n    '''Doc \xe2\x80\x94 text'''\r\n    class Inner:\n        def deep(self): return inner_value\n    def method(self, arg):\n        def local_helper():\n            return arg\n        return local_helper()\n\xc3\nx = Outer()".as_slice(),
+            ),
+            (
+                "web/app.js",
+                b"export class Widget {\n  render() { return this.htmlNode; }\n}\nfunction mountWidget(el) {\n  return new Widget(el);\n}".as_slice(),
+            ),
         ])
         .unwrap();
         for level in [Level::File, Level::Function] {
             let assembled = repo.bm25_index(level);
             assert_eq!(view(assembled), reference(&repo, level), "{level:?}");
+            assert!(assembled.len() >= if level == Level::File { 7 } else { 12 });
             for list in &assembled.postings {
                 assert!(list.windows(2).all(|w| w[0].0 < w[1].0));
             }

@@ -196,24 +196,26 @@ impl FileStore {
         }
     }
 
-    /// Append one record per entry (and what `lookup` carried forward from older logs) in
-    /// one write, then prune. Returns the bytes written.
-    pub(crate) fn append(
-        &self,
-        entries: &[(TermKey, Option<&[SymbolDef]>, &TermCounts)],
-        lookup: Option<Lookup>,
-    ) -> std::io::Result<u64> {
-        let tag = format_tag();
+    /// One file's entry as a whole record, ready for [`FileStore::append`].
+    pub(crate) fn record(key: &TermKey, defs: Option<&[SymbolDef]>, terms: &TermCounts) -> Vec<u8> {
+        let payload = postcard::to_stdvec(&RecordOut {
+            key: key.0,
+            lang: key.1,
+            defs,
+            terms,
+        })
+        .expect("plain data encodes");
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        encode(&mut out, format_tag(), key_hash(key), &payload);
+        out
+    }
+
+    /// Append `records` (from [`FileStore::record`]) and what `lookup` carried forward from
+    /// older logs, in one write, then prune. Returns the bytes written.
+    pub(crate) fn append(&self, records: &[&[u8]], lookup: Option<Lookup>) -> std::io::Result<u64> {
         let mut batch = lookup.map(|l| l.carried).unwrap_or_default();
-        for (key, defs, terms) in entries {
-            let payload = postcard::to_stdvec(&RecordOut {
-                key: key.0,
-                lang: key.1,
-                defs: *defs,
-                terms,
-            })
-            .map_err(std::io::Error::other)?;
-            encode(&mut batch, tag, key_hash(key), &payload);
+        for r in records {
+            batch.extend_from_slice(r);
         }
         if batch.is_empty() {
             return Ok(0);
@@ -469,7 +471,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path(), 1 << 20);
         let (a, b, c) = (entry("alpha beta"), entry("gamma delta"), entry("epsilon"));
-        let batch = [(a.0, None, &a.1), (b.0, None, &b.1), (c.0, None, &c.1)];
+        let records: Vec<Vec<u8>> = [&a, &b, &c]
+            .iter()
+            .map(|(k, t)| FileStore::record(k, None, t))
+            .collect();
+        let batch: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
         store.append(&batch, None).unwrap();
         let keys = [a.0, b.0, c.0, entry("absent").0];
         let vocab = Arc::default();

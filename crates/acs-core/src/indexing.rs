@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::filestore::FileStore;
 use crate::persist::Indexes;
 use crate::repo::Repo;
-use crate::symbols::{SymbolDef, SymbolIndex};
+use crate::symbols::SymbolIndex;
 use crate::terms::{FileTerms, TermCounts};
 use std::sync::Arc;
 
@@ -74,29 +74,33 @@ pub(crate) fn build(
     }
     // 3. Compute the rest, in parallel.
     let todo: Vec<usize> = (0..files.len()).filter(|&i| entries[i].is_none()).collect();
-    let computed: Vec<Option<(Entry, TermCounts)>> = crate::pool::build_map(&todo, |_, &i| {
+    // Each computed entry is encoded as a record on its worker (only with a store).
+    let computed: Vec<Option<(Entry, Vec<u8>)>> = crate::pool::build_map(&todo, |_, &i| {
         if cancel.is_cancelled() {
             return None;
         }
         let f = &files[i];
         let defs = crate::symbols::cached_definitions(f, store);
         let counts = TermCounts::count(&f.content, defs.as_deref().unwrap_or(&[]));
-        let terms = Arc::new(counts.clone().intern(&store.vocabulary()));
+        let record = match disk {
+            Some(_) => FileStore::record(&key(i), defs.as_deref(), &counts),
+            None => Vec::new(),
+        };
+        let terms = Arc::new(counts.intern(&store.vocabulary()));
         store.insert_file_terms(key(i), terms.clone());
-        Some(((defs, terms), counts))
+        Some(((defs, terms), record))
     });
     cancel.check()?;
     how.processed = todo.len();
-    let mut written: Vec<(TermKey, Option<&[SymbolDef]>, &TermCounts)> = Vec::new();
-    let mut seen = rustc_hash::FxHashSet::default();
-    for (&i, c) in todo.iter().zip(&computed) {
-        let ((defs, _), counts) = c.as_ref().expect("not cancelled");
-        if seen.insert(key(i)) {
-            written.push((key(i), defs.as_deref(), counts));
-        }
-    }
     if let Some(disk) = disk {
-        match disk.append(&written, lookup) {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let records: Vec<&[u8]> = todo
+            .iter()
+            .zip(&computed)
+            .filter(|(&i, _)| seen.insert(key(i)))
+            .map(|(_, c)| c.as_ref().expect("not cancelled").1.as_slice())
+            .collect();
+        match disk.append(&records, lookup) {
             Ok(n) => how.bytes_written = n,
             Err(e) => {
                 how.warning = Some(format!(
@@ -106,7 +110,6 @@ pub(crate) fn build(
             }
         }
     }
-    drop(written);
     for (&i, c) in todo.iter().zip(computed) {
         entries[i] = c.map(|(entry, _)| entry);
     }

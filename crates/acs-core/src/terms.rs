@@ -10,7 +10,7 @@
 //! - **Exact.** Counts and lengths are those a from-scratch count of the same texts gives, so
 //!   an assembled index scores exactly as one built whole.
 
-use crate::bm25::tokenize;
+use crate::bm25::{tokenize, word_tokens, words};
 use crate::symbols::{SymbolDef, SymbolKind};
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
@@ -45,52 +45,43 @@ impl TermCounts {
     /// Count the terms of `content` and of the chunks of `defs` (its definitions). A
     /// chunk's text is its qualified name and its lines; a class's lines stop where its
     /// first method starts, so a method and its class do not share one text.
+    ///
+    /// The text is tokenised once: a chunk's line terms are the file's terms on its lines
+    /// (words never span a newline, and lossy UTF-8 decoding restarts at every newline, so
+    /// this equals tokenising the lines alone), counted from the file's term sequence.
     pub fn count(content: &[u8], defs: &[SymbolDef]) -> TermCounts {
-        let mut index: HashMap<Box<str>, u32> = HashMap::default();
-        let mut terms: Vec<Box<str>> = Vec::new();
-        let mut intern = |t: &str| match index.get(t) {
-            Some(&i) => i,
-            None => {
-                let i = terms.len() as u32;
-                index.insert(t.into(), i);
-                terms.push(t.into());
-                i
+        let mut terms = FileVocabulary::default();
+        // The file's terms in order, and per line the position of its first term there.
+        let text = String::from_utf8_lossy(content);
+        let mut sequence: Vec<u32> = Vec::new();
+        let mut line_first: Vec<u32> = vec![0];
+        let mut scanned = 0;
+        // Words repeat: each distinct word is split and lower-cased once, its terms kept as a
+        // range of `word_terms`.
+        let mut seen: HashMap<&str, (u32, u32)> = HashMap::default();
+        let mut word_terms: Vec<u32> = Vec::new();
+        let mut lower = String::new();
+        words(&text, |at, w| {
+            if at > scanned {
+                for _ in memchr::memchr_iter(b'\n', &text.as_bytes()[scanned..at]) {
+                    line_first.push(sequence.len() as u32);
+                }
+                scanned = at;
             }
-        };
-        // Dense per-document counts over the file's term list, with the indexes touched.
-        let mut counts: Vec<u32> = Vec::new();
-        let mut touched: Vec<u32> = Vec::new();
-        let mut count_doc = |texts: &[&str], intern: &mut dyn FnMut(&str) -> u32| {
-            let mut len = 0u32;
-            for text in texts {
-                tokenize(text, |t| {
-                    len += 1;
-                    let i = intern(t) as usize;
-                    if i >= counts.len() {
-                        counts.resize(i + 1, 0);
-                    }
-                    if counts[i] == 0 {
-                        touched.push(i as u32);
-                    }
-                    counts[i] += 1;
-                });
-            }
-            let pairs = touched
-                .drain(..)
-                .map(|i| (i, std::mem::take(&mut counts[i as usize])))
-                .collect();
-            DocTerms { pairs, len }
-        };
-        let text = count_doc(&[&String::from_utf8_lossy(content)], &mut intern);
-        let starts = crate::text::line_starts(content);
-        let line_range = |a: u32, b: u32| {
-            let lo = starts
-                .get(a.saturating_sub(1) as usize)
-                .copied()
-                .unwrap_or(content.len());
-            let hi = starts.get(b as usize).copied().unwrap_or(content.len());
-            &content[lo.min(hi)..hi]
-        };
+            let (from, to) = *seen.entry(w).or_insert_with(|| {
+                let from = word_terms.len() as u32;
+                word_tokens(w, &mut lower, &mut |t| word_terms.push(terms.intern(t)));
+                (from, word_terms.len() as u32)
+            });
+            sequence.extend_from_slice(&word_terms[from as usize..to as usize]);
+        });
+        let lines = 1 + memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        line_first.resize(lines + 1, sequence.len() as u32);
+        let mut counter = Counter::default();
+        for &t in &sequence {
+            counter.add(t);
+        }
+        let text_doc = counter.finish(sequence.len() as u32);
         let mut chunks = Vec::new();
         for (di, d) in defs.iter().enumerate().filter(|(_, d)| is_chunk(d)) {
             let end = match d.kind {
@@ -103,13 +94,27 @@ impl TermCounts {
                     .max(d.start_line),
                 _ => d.end_line,
             };
-            let body = String::from_utf8_lossy(line_range(d.start_line, end));
-            let doc = count_doc(&[&d.qualified_name, &body], &mut intern);
-            chunks.push((di as u32, doc));
+            // Lines start..=end (1-based), clamped to the file.
+            let first = (d.start_line.max(1) as usize - 1).min(lines);
+            let last = (end as usize).min(lines);
+            let body = if first < last {
+                &sequence[line_first[first] as usize..line_first[last] as usize]
+            } else {
+                &[]
+            };
+            let mut len = body.len() as u32;
+            tokenize(&d.qualified_name, |t| {
+                len += 1;
+                counter.add(terms.intern(t));
+            });
+            for &t in body {
+                counter.add(t);
+            }
+            chunks.push((di as u32, counter.finish(len)));
         }
         TermCounts {
-            terms,
-            text,
+            terms: terms.into_terms(),
+            text: text_doc,
             chunks,
         }
     }
@@ -132,6 +137,62 @@ impl TermCounts {
             text: self.text,
             chunks: self.chunks,
         }
+    }
+}
+
+/// The distinct terms of one file, numbered by first appearance.
+#[derive(Default)]
+struct FileVocabulary {
+    index: HashMap<Box<str>, u32>,
+}
+
+impl FileVocabulary {
+    fn intern(&mut self, t: &str) -> u32 {
+        if let Some(&i) = self.index.get(t) {
+            return i;
+        }
+        let i = self.index.len() as u32;
+        self.index.insert(t.into(), i);
+        i
+    }
+
+    /// The terms by number.
+    fn into_terms(self) -> Vec<Box<str>> {
+        let mut terms = vec![Box::<str>::default(); self.index.len()];
+        for (t, i) in self.index {
+            terms[i as usize] = t;
+        }
+        terms
+    }
+}
+
+/// Dense per-document counts over a file's term list, with the indexes touched.
+#[derive(Default)]
+struct Counter {
+    counts: Vec<u32>,
+    touched: Vec<u32>,
+}
+
+impl Counter {
+    fn add(&mut self, t: u32) {
+        let i = t as usize;
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        if self.counts[i] == 0 {
+            self.touched.push(t);
+        }
+        self.counts[i] += 1;
+    }
+
+    fn finish(&mut self, len: u32) -> DocTerms {
+        let counts = &mut self.counts;
+        let pairs = self
+            .touched
+            .drain(..)
+            .map(|i| (i, std::mem::take(&mut counts[i as usize])))
+            .collect();
+        DocTerms { pairs, len }
     }
 }
 
