@@ -712,6 +712,37 @@ mod tests {
     }
 
     #[test]
+    fn entries_of_older_interner_generations_assemble_alike() {
+        let repo = Repo::from_files([
+            (
+                "a/parse_header.py",
+                "def parse_header(h):\n    return h.strip()\n",
+            ),
+            (
+                "b.py",
+                "class Header:\n    def parse(self):\n        return header_value\n",
+            ),
+        ])
+        .unwrap();
+        let symbols = repo.symbol_index();
+        // Each file interned in its own vocabulary, none of them the one assembling.
+        let entries: Vec<Arc<FileTerms>> = repo
+            .files()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let counts = TermCounts::count(&f.content, symbols.file_symbols(i));
+                Arc::new(counts.intern(&Arc::default()))
+            })
+            .collect();
+        let parts = Assembly::new(&repo, &entries, &Arc::default());
+        for level in [Level::File, Level::Function] {
+            let index = parts.index(level, |i| symbols.file_symbols(i).len());
+            assert_eq!(view(&index), reference(&repo, level), "{level:?}");
+        }
+    }
+
+    #[test]
     fn rare_matching_terms_rank_first() {
         let repo = Repo::from_files([
             ("a.py", "def parse_header(h):\n    return h\n"),

@@ -233,6 +233,21 @@ mod tests {
     }
 
     #[test]
+    fn the_term_cache_stays_within_its_budget() {
+        let store = Store::new(1 << 20, 1 << 20);
+        store.set_term_budget(20_000);
+        for i in 0..200 {
+            let text = format!("word_{i} other_{i} more_{i}").repeat(20);
+            let counts = crate::terms::TermCounts::count(text.as_bytes(), &[]);
+            let terms = Arc::new(counts.intern(&store.vocabulary()));
+            store.insert_file_terms((ContentKey::of_bytes(text.as_bytes()), None), terms);
+        }
+        let (entries, _) = store.term_usage();
+        assert!(entries > 0 && entries < 200, "{entries}");
+        assert!(lock(&store.terms).bytes() <= 20_000);
+    }
+
+    #[test]
     fn identical_content_is_shared() {
         let store = Store::new(1 << 20, 1 << 20);
         let key = ContentKey::of_bytes(b"x = 1\n");
