@@ -280,16 +280,15 @@ pub(crate) fn file_terms(f: &FileEntry, defs: &[SymbolDef], store: &Store) -> Ar
 /// What a snapshot's BM25 indexes are assembled from: one term-statistics entry per file
 /// (in file order), all in one interner, and each file's path terms. Each document's counts
 /// are its entry's plus its path's, so scores equal those of counting its texts whole.
-pub(crate) struct Assembly<'a> {
-    repo: &'a Repo,
+pub(crate) struct Assembly {
     entries: Vec<Arc<FileTerms>>,
     /// Per file: its path's terms as (interner id, count), and its length in terms.
     paths: Vec<(Vec<(u32, u32)>, u32)>,
     vocab: Arc<Vocabulary>,
 }
 
-impl<'a> Assembly<'a> {
-    pub(crate) fn new(repo: &'a Repo, entries: &[Arc<FileTerms>], vocab: &Arc<Vocabulary>) -> Self {
+impl Assembly {
+    pub(crate) fn new(repo: &Repo, entries: &[Arc<FileTerms>], vocab: &Arc<Vocabulary>) -> Self {
         assert_eq!(entries.len(), repo.files().len(), "one entry per file");
         // Entries from an older interner generation are re-interned in the current one.
         let entries = entries
@@ -322,7 +321,6 @@ impl<'a> Assembly<'a> {
             .collect();
         drop(v);
         Assembly {
-            repo,
             entries,
             paths,
             vocab: vocab.clone(),
@@ -331,22 +329,44 @@ impl<'a> Assembly<'a> {
 
     /// The index of `level`, leaving out chunks whose definition index is not below
     /// `defs_in(file)`. Levels can be assembled at once, on different threads.
-    pub(crate) fn index(&self, level: Level, defs_in: impl Fn(usize) -> usize) -> Bm25Index {
+    pub(crate) fn index<'e>(&'e self, level: Level, defs_in: impl Fn(usize) -> usize) -> Bm25Index {
         let mut asm = Assembler::new(&self.vocab);
-        let files = self.repo.files().iter().zip(&self.entries).zip(&self.paths);
-        for (fi, ((_, entry), (path, path_len))) in files.enumerate() {
+        let docs_of = |fi: usize, entry: &'e FileTerms| -> Vec<(Option<u32>, &'e DocTerms)> {
+            match level {
+                Level::File => vec![(None, &entry.text)],
+                Level::Function => entry
+                    .chunks
+                    .iter()
+                    .filter(|(di, _)| (*di as usize) < defs_in(fi))
+                    .map(|(di, doc)| (Some(*di), doc))
+                    .collect(),
+            }
+        };
+        // First pass: index term ids, and each posting list's length (at most), so that the
+        // lists are allocated once.
+        let mut files = Vec::with_capacity(self.entries.len());
+        let mut lengths: Vec<u32> = Vec::new();
+        for (fi, (entry, (path, path_len))) in self.entries.iter().zip(&self.paths).enumerate() {
             let local: Vec<u32> = entry.ids.iter().map(|&v| asm.term(v)).collect();
             let path: Vec<(u32, u32)> = path.iter().map(|&(v, n)| (asm.term(v), n)).collect();
-            let path = (path, *path_len);
-            match level {
-                Level::File => asm.doc(fi as u32, None, &entry.text, &local, &path),
-                Level::Function => {
-                    for (di, doc) in &entry.chunks {
-                        if (*di as usize) < defs_in(fi) {
-                            asm.doc(fi as u32, Some(*di), doc, &local, &path);
-                        }
-                    }
+            lengths.resize(asm.postings.len(), 0);
+            let docs = docs_of(fi, entry);
+            for (_, doc) in &docs {
+                for &(l, _) in &doc.pairs {
+                    lengths[local[l as usize] as usize] += 1;
                 }
+                for &(t, _) in &path {
+                    lengths[t as usize] += 1;
+                }
+            }
+            files.push((local, (path, *path_len), docs));
+        }
+        for (list, &n) in asm.postings.iter_mut().zip(&lengths) {
+            list.reserve_exact(n as usize);
+        }
+        for (fi, (local, path, docs)) in files.into_iter().enumerate() {
+            for (def, doc) in docs {
+                asm.doc(fi as u32, def, doc, &local, &path);
             }
         }
         asm.finish()

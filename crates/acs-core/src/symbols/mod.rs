@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::lang::Lang;
 use crate::repo::Repo;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Python files larger than this never go to tree-sitter: on damaged or generated code it
@@ -129,7 +129,7 @@ impl SymbolIndex {
 
     /// Assemble the lookup maps over per-file definitions (index = file index).
     pub(crate) fn from_per_file(per_file: Vec<Option<Symbols>>) -> SymbolIndex {
-        let mut exact: HashMap<Box<str>, Vec<Loc>> = HashMap::new();
+        let mut exact: HashMap<Box<str>, Vec<Loc>> = HashMap::default();
         let mut folded = Vec::new();
         let mut count = 0;
         for (fi, defs) in per_file.iter().enumerate() {
