@@ -102,7 +102,7 @@ class Repo:
         `max_file_size` bytes (default 4 MiB) are skipped, and so is whatever matches an
         `exclude` glob (ripgrep `-g` conventions, e.g. `site-packages`).
 
-        `index_cache` is where `index()` loads and saves index packs: True for the user's
+        `index_cache` is where `index()` keeps its per-file store: True for the user's
         cache folder (see `acs.cachedir`), False for memory only, or a folder."""
         try:
             path = os.fspath(path)

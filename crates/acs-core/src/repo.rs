@@ -349,16 +349,16 @@ impl Repo {
         }
     }
 
-    /// Make every index ready now: the symbol index and both BM25 indexes. With a `cache`,
-    /// they are loaded from its pack for this exact content when there is a sound one, and
-    /// otherwise built and saved there (see [`crate::persist`]). Indexes this snapshot
-    /// already has are kept.
+    /// Make every index ready now: the symbol index and both BM25 indexes, assembled from
+    /// per-file entries taken from the process's caches, else from the on-disk store of
+    /// `cache`, else computed and appended there (see [`crate::indexing`],
+    /// [`crate::filestore`]). Indexes this snapshot already has are kept.
     pub fn index(&self, cache: Option<&IndexCache>) -> IndexReport {
         uncancelled(self.index_cancellable(cache, &Cancel::new()))
     }
 
     /// [`Repo::index`] that stops with [`Error::Cancelled`] when `cancel` is set during a
-    /// build: no index is kept and no pack is written.
+    /// build: no index is kept and nothing is written to the store.
     pub fn index_cancellable(
         &self,
         cache: Option<&IndexCache>,

@@ -327,7 +327,7 @@ impl PyRepo {
         })
     }
 
-    /// Make every index ready, loading it from or saving it to the pack folder `cache_dir`
+    /// Make every index ready, reading and feeding the per-file store in `cache_dir`
     /// when one is given; returns the report as JSON bytes.
     #[pyo3(signature = (cache_dir=None, max_bytes=None))]
     fn index(
