@@ -357,9 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--exclude", action="append", metavar="GLOB", help="leave these paths out (repeatable)"
         )
-        p.add_argument(
-            "--cache-dir", help="index folder (default: the user cache, $ACS_CACHE_DIR)"
-        )
+        p.add_argument("--cache-dir", help="index folder (default: the user cache, $ACS_CACHE_DIR)")
         p.add_argument(
             "--no-cache", action="store_true", help="keep indexes in memory only, write nothing"
         )

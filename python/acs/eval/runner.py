@@ -11,10 +11,11 @@ Per instance, a worker opens the repository at the base commit (`open_ms`: read 
 with the worker's content cache as earlier instances left it), makes every index ready
 (`index_ms`, and `index_source`: `memory` when every file's entry was in the worker, `disk`
 when the rest came from the on-disk per-file store, `built` when some file was processed;
-`index_cache` False keeps entries in the worker's memory only), computes the ground truth from the gold patch, then runs each policy on that
-snapshot: `latency_ms` is `localize` with the indexes ready, the search itself. `open_ms +
-index_ms + latency_ms` is the latency with index building, the same index cost for every
-policy (`localize` makes every index ready whatever the policy).
+`index_cache` False keeps entries in the worker's memory only), computes the ground truth
+from the gold patch, then runs each policy on that snapshot: `latency_ms` is `localize` with
+the indexes ready, the search itself. `open_ms + index_ms + latency_ms` is the latency with
+index building, the same index cost for every policy (`localize` makes every index ready
+whatever the policy).
 
 Failures. A run that raises (a missing repository or commit, an engine error) is recorded as
 `error` with the message; a run that passes `timeout_s` (counted from when the worker takes
