@@ -4,7 +4,10 @@
 //!
 //! Layout: `<cache dir>/files-v1/<generation>.acsfiles`, append-only logs of records. A
 //! record is a header (magic, format tag, key hash, payload length, checksum) and a postcard
-//! payload holding the full key, the definitions and the term statistics.
+//! payload holding the full key, the definitions and the term statistics. Beside each log,
+//! `<generation>.acskeys` lists its records (key hash, offset, length, a check of those), so
+//! a lookup reads 32 bytes per record and then only the records it uses; a log whose key
+//! index is missing is walked record by record instead.
 //!
 //! Guarantees:
 //! - **Never trusted into a wrong answer.** A record is used only if its magic, format tag,
@@ -20,7 +23,8 @@
 //!   newest). Records a lookup found in an older log are copied into the newest, so what is
 //!   in use survives pruning.
 //! - **Only its own files.** Pruning deletes only `<number>.acsfiles` regular files that
-//!   start with the record magic, inside the folder acs made for them.
+//!   start with the record magic, and their `.acskeys` that start with the key magic, inside
+//!   the folder acs made for them.
 
 use crate::cache::{ContentKey, Symbols, TermKey};
 use crate::lang::Lang;
@@ -34,6 +38,11 @@ use std::sync::Arc;
 /// The folder inside the cache folder; bump with a layout change of the records.
 pub const FOLDER: &str = "files-v1";
 const EXTENSION: &str = "acsfiles";
+/// Beside each log, its key index: a magic, then per record its key hash, offset and
+/// length, and a check of those.
+const KEYS_EXTENSION: &str = "acskeys";
+const KEYS_MAGIC: &[u8; 8] = b"ACSKEYS\x01";
+const KEY_ENTRY_LEN: usize = 16 + 8 + 4 + 4;
 const MAGIC: &[u8; 8] = b"ACSFILE\x01";
 /// magic, tag, key hash, payload length, checksum.
 const HEADER_LEN: usize = 8 + 8 + 16 + 4 + 16;
@@ -151,21 +160,24 @@ impl FileStore {
         for (i, k) in keys.iter().enumerate() {
             wanted.entry(key_hash(k)).or_default().push(i);
         }
-        let logs: Vec<Mapped> = self
+        let logs: Vec<(Mapped, PathBuf)> = self
             .logs()
             .iter()
             .rev()
-            .filter_map(|(_, p)| Mapped::open(p))
+            .filter_map(|(_, p)| Some((Mapped::open(p)?, p.with_extension(KEYS_EXTENSION))))
             .collect();
-        // Headers only, newest log first: (positions, log, record). A key's first record
-        // is taken; if it fails its checks, the key is processed anew.
+        // Newest log first: (positions, log, record). A key's first sound record is taken
+        // (a damaged one leaves it wanted). Each log's key index says where its records are,
+        // so a lookup reads 32 bytes per record, not the logs; a log without one is walked.
         let mut hits: Vec<(Vec<usize>, usize, &[u8])> = Vec::new();
-        for (age, log) in logs.iter().enumerate() {
+        for (age, (log, keys_path)) in logs.iter().enumerate() {
             if wanted.is_empty() {
                 break;
             }
-            let want = |hash: u128| wanted.contains_key(&hash);
-            let found: Vec<(u128, &[u8])> = records(log, tag, want).collect();
+            let found: Vec<(u128, &[u8])> = match std::fs::read(keys_path) {
+                Ok(index) => indexed(log, &index, tag, |h| wanted.contains_key(&h)),
+                Err(_) => records(log, tag, |h| wanted.contains_key(&h)).collect(),
+            };
             for (hash, record) in found {
                 // A key's first sound record is used (a damaged one left it wanted).
                 if let Some(positions) = wanted.remove(&hash) {
@@ -238,6 +250,30 @@ impl FileStore {
                 continue;
             }
             (&file).write_all(&batch)?;
+            // Then its key index, under the same lock: an entry never points at bytes not
+            // yet written; a lost or torn entry only hides its record.
+            let keys = std::fs::File::options()
+                .append(true)
+                .create(true)
+                .open(path.with_extension(KEYS_EXTENSION))?;
+            let mut entries = Vec::new();
+            if keys.metadata()?.len() == 0 {
+                entries.extend_from_slice(KEYS_MAGIC);
+            }
+            let mut at = 0;
+            while let Some(header) = batch.get(at..at + HEADER_LEN) {
+                let len =
+                    HEADER_LEN + u32::from_le_bytes(header[32..36].try_into().expect("4")) as usize;
+                let mut entry = [0u8; KEY_ENTRY_LEN];
+                entry[..16].copy_from_slice(&header[16..32]);
+                entry[16..24].copy_from_slice(&(size + at as u64).to_le_bytes());
+                entry[24..28].copy_from_slice(&(len as u32).to_le_bytes());
+                let check = xxhash_rust::xxh3::xxh3_64(&entry[..28]) as u32;
+                entry[28..].copy_from_slice(&check.to_le_bytes());
+                entries.extend_from_slice(&entry);
+                at += len;
+            }
+            (&keys).write_all(&entries)?;
             break;
         }
         self.prune(generation);
@@ -262,8 +298,12 @@ impl FileStore {
             if total <= self.max_bytes || generation >= active {
                 break;
             }
-            if starts_with_magic(&path) && std::fs::remove_file(&path).is_ok() {
+            if starts_with_magic(&path, MAGIC) && std::fs::remove_file(&path).is_ok() {
                 total -= size;
+                let keys = path.with_extension(KEYS_EXTENSION);
+                if starts_with_magic(&keys, KEYS_MAGIC) {
+                    let _ = std::fs::remove_file(keys);
+                }
             }
         }
     }
@@ -382,12 +422,55 @@ fn checksum_holds(record: &[u8]) -> bool {
     checksum(&header[..36], payload) == sum
 }
 
-fn starts_with_magic(path: &Path) -> bool {
+fn starts_with_magic(path: &Path, magic: &[u8; 8]) -> bool {
     use std::io::Read;
-    let mut head = [0u8; MAGIC.len()];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| &head == MAGIC)
+    let mut head = [0u8; 8];
+    let is_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    is_file
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| &head == magic)
+}
+
+/// The records of `log` that its key index `index` lists, whose key `wanted` accepts, and
+/// that are sound where the entry says (magic, tag, key, length, checksum), in order.
+/// Entries that fail their own check (torn, damaged) are skipped.
+fn indexed<'l>(
+    log: &'l [u8],
+    index: &[u8],
+    tag: u64,
+    wanted: impl Fn(u128) -> bool,
+) -> Vec<(u128, &'l [u8])> {
+    let Some(entries) = index.strip_prefix(KEYS_MAGIC) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.chunks_exact(KEY_ENTRY_LEN) {
+        let check = u32::from_le_bytes(e[28..].try_into().expect("4"));
+        if xxhash_rust::xxh3::xxh3_64(&e[..28]) as u32 != check {
+            continue;
+        }
+        let key = u128::from_le_bytes(e[..16].try_into().expect("16"));
+        if !wanted(key) {
+            continue;
+        }
+        let at = u64::from_le_bytes(e[16..24].try_into().expect("8")) as usize;
+        let len = u32::from_le_bytes(e[24..28].try_into().expect("4")) as usize;
+        let Some(record) = log.get(at..).and_then(|r| r.get(..len)) else {
+            continue;
+        };
+        let sound = len >= HEADER_LEN
+            && record.starts_with(MAGIC)
+            && record[8..16] == tag.to_le_bytes()
+            && record[16..32] == key.to_le_bytes()
+            && HEADER_LEN + u32::from_le_bytes(record[32..36].try_into().expect("4")) as usize
+                == len
+            && checksum_holds(record);
+        if sound {
+            out.push((key, record));
+        }
+    }
+    out
 }
 
 /// A log's bytes: mapped when it can be (one lookup touches only the headers it skips), or
@@ -487,6 +570,24 @@ mod tests {
             .collect();
         assert_eq!(terms, [Some(a.1), Some(b.1), Some(c.1), None]);
 
+        // A damaged key index entry hides its record; without a key index, the log is walked.
+        let keys_path = store.logs().pop().unwrap().1.with_extension(KEYS_EXTENSION);
+        let good_keys = std::fs::read(&keys_path).unwrap();
+        let mut damaged = good_keys.clone();
+        damaged[KEYS_MAGIC.len() + KEY_ENTRY_LEN + 20] ^= 1; // the second entry's offset
+        std::fs::write(&keys_path, &damaged).unwrap();
+        let present = |got: Lookup| got.found.iter().map(Option::is_some).collect::<Vec<_>>();
+        assert_eq!(
+            present(store.lookup(&keys, &vocab)),
+            [true, false, true, false]
+        );
+        std::fs::remove_file(&keys_path).unwrap();
+        assert_eq!(
+            present(store.lookup(&keys, &vocab)),
+            [true, true, true, false]
+        );
+        std::fs::write(&keys_path, &good_keys).unwrap();
+
         // Flip one payload byte of the second record, and cut the third short.
         let log = store.logs().pop().unwrap().1;
         let mut bytes = std::fs::read(&log).unwrap();
@@ -494,8 +595,9 @@ mod tests {
         bytes[second + HEADER_LEN + 2] ^= 0x40;
         bytes.truncate(bytes.len() - 3);
         std::fs::write(&log, &bytes).unwrap();
-        let got = store.lookup(&keys, &vocab);
-        let present: Vec<bool> = got.found.iter().map(Option::is_some).collect();
-        assert_eq!(present, [true, false, false, false]);
+        assert_eq!(
+            present(store.lookup(&keys, &vocab)),
+            [true, false, false, false]
+        );
     }
 }

@@ -225,6 +225,15 @@ fn pruning_keeps_the_store_within_budget_and_deletes_only_its_own_files() {
         );
     }
     assert!(logs(cache_dir.path()).len() > 1, "generations rotated");
+    for entry in std::fs::read_dir(cache_dir.path().join("files-v1")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "acskeys") {
+            assert!(
+                path.with_extension("acsfiles").exists(),
+                "{path:?} outlived its log"
+            );
+        }
+    }
     for p in &theirs {
         assert!(p.exists(), "{p:?} was deleted");
     }
