@@ -273,3 +273,62 @@ fn a_build_cancelled_midway_writes_nothing() {
         3000
     );
 }
+
+/// Run by `processes_sharing_the_store_lose_nothing` in child processes: index the tree
+/// `ACS_TEST_TREE` into the cache folder `ACS_TEST_CACHE`.
+#[test]
+#[ignore = "a helper the multi-process test runs in child processes"]
+fn child_process_indexes_a_tree() {
+    let (Some(tree), Some(cache)) = (
+        std::env::var_os("ACS_TEST_TREE"),
+        std::env::var_os("ACS_TEST_CACHE"),
+    ) else {
+        return;
+    };
+    let report = open(Path::new(&tree)).index(Some(&IndexCache::new(cache)));
+    assert_eq!(report.warning, None);
+    assert!(report.bytes_written > 0);
+}
+
+#[test]
+fn processes_sharing_the_store_lose_nothing() {
+    as_a_new_process();
+    let trees: Vec<_> = (0..3)
+        .map(|t| {
+            let files: Vec<(String, String)> = (0..300)
+                .map(|i| {
+                    let body = format!("def proc_{t}_{i}(arg):\n    return arg + {i}\n");
+                    (format!("p{i}.py"), body.repeat(10))
+                })
+                .collect();
+            let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (&**p, &**c)).collect();
+            tree(&refs)
+        })
+        .collect();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let children: Vec<_> = trees
+        .iter()
+        .map(|t| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "child_process_indexes_a_tree",
+                    "--ignored",
+                    "--quiet",
+                ])
+                .env("ACS_TEST_TREE", t.path())
+                .env("ACS_TEST_CACHE", cache_dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let cache = IndexCache::new(cache_dir.path());
+    for t in &trees {
+        let r = open(t.path()).index(Some(&cache));
+        assert_eq!((r.source, r.files_disk), ("disk", 300));
+    }
+}
