@@ -4,10 +4,9 @@
 //! Since format 3 the folder holds the per-file store ([`crate::filestore`], in its own
 //! subfolder): a snapshot's indexes are assembled from per-file entries, so one changed file
 //! costs one file's work in any process. Whole-snapshot packs (`<digest>.acsidx`, formats 1
-//! and 2) are no longer written: loading one saved 40-100 ms over assembling the same
-//! snapshot from the store (CPython's standard library: 0.10 vs 0.14 s; moto: 0.06 vs
-//! 0.08-0.10 s, unloaded), at 12-17 MB of disk and a full write per commit, and never
-//! helped a new commit. Packs left
+//! and 2) are no longer written: loading one saved 50-70 ms over assembling the same
+//! snapshot from the store (CPython's standard library: 0.10 vs 0.17 s; moto: 0.05 vs
+//! 0.10 s), at 12-17 MB of disk and a full write per commit, and never helped a new commit. Packs left
 //! by older versions are deleted when the store is written; only files named as acs named
 //! them and starting with the pack magic are.
 
