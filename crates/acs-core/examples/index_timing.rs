@@ -4,6 +4,8 @@
 //! index_timing phases SRC [REV]               symbols / BM25 files / BM25 functions, no cache
 //! index_timing index SRC [REV] [CACHE_DIR]    open + Repo::index, one snapshot, this process
 //! index_timing next SRC REV1 REV2 [CACHE_DIR] index REV1, then REV2 in the same process
+//! index_timing walk GIT_DIR N                  index HEAD~N .. HEAD in one process: per
+//!                                              commit, time and resident memory
 //! ```
 //!
 //! SRC is a directory, or a git directory when a REV is given; `site-packages` is left out.
@@ -35,6 +37,16 @@ fn index(repo: &Repo, cache: Option<&str>) {
     let report = repo.index(cache.as_ref());
     let report = serde_json::to_value(&report).unwrap();
     println!("index {:.0} ms  {report}", ms(t));
+}
+
+/// Resident memory in MB (Linux), or 0.
+fn rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
 }
 
 fn main() {
@@ -73,6 +85,25 @@ fn main() {
             let repo = open(src, second);
             println!("open {:.0} ms", ms(t));
             index(&repo, cache);
+        }
+        Some("walk") => {
+            let (src, n): (&str, usize) = (arg(1).unwrap(), arg(2).unwrap().parse().unwrap());
+            let mut times = Vec::new();
+            for back in (0..=n).rev() {
+                let t = Instant::now();
+                let repo = open(src, Some(&format!("HEAD~{back}")));
+                let report = repo.index(None);
+                let elapsed = ms(t);
+                times.push(elapsed);
+                println!(
+                    "HEAD~{back}: {elapsed:.0} ms (open+index), {} files processed, rss {} MB",
+                    report.files_processed,
+                    rss_mb()
+                );
+            }
+            times.remove(0);
+            times.sort_by(f64::total_cmp);
+            println!("after the first: p50 {:.0} ms", times[times.len() / 2]);
         }
         _ => eprintln!("usage: see the module comment"),
     }
