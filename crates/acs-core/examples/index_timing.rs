@@ -4,8 +4,9 @@
 //! index_timing phases SRC [REV]               symbols / BM25 files / BM25 functions, no cache
 //! index_timing index SRC [REV] [CACHE_DIR]    open + Repo::index, one snapshot, this process
 //! index_timing next SRC REV1 REV2 [CACHE_DIR] index REV1, then REV2 in the same process
-//! index_timing walk GIT_DIR N                  index HEAD~N .. HEAD in one process: per
-//!                                              commit, time and resident memory
+//! index_timing walk GIT_DIR N [C S T]          index HEAD~N .. HEAD in one process: per
+//!                                              commit, time and resident memory; with the
+//!                                              content, symbol and term cache budgets (MB)
 //! ```
 //!
 //! SRC is a directory, or a git directory when a REV is given; `site-packages` is left out.
@@ -88,6 +89,11 @@ fn main() {
         }
         Some("walk") => {
             let (src, n): (&str, usize) = (arg(1).unwrap(), arg(2).unwrap().parse().unwrap());
+            if let (Some(c), Some(s), Some(t)) = (arg(3), arg(4), arg(5)) {
+                let mb = |v: &str| v.parse::<usize>().unwrap() << 20;
+                Store::global().set_budgets(mb(c), mb(s));
+                Store::global().set_term_budget(mb(t));
+            }
             let mut times = Vec::new();
             for back in (0..=n).rev() {
                 let t = Instant::now();
