@@ -46,7 +46,8 @@ const KEY_ENTRY_LEN: usize = 16 + 8 + 4 + 4;
 const MAGIC: &[u8; 8] = b"ACSFILE\x01";
 /// magic, tag, key hash, payload length, checksum.
 const HEADER_LEN: usize = 8 + 8 + 16 + 4 + 16;
-/// Logs kept at most; the newest takes records until it holds its share of the budget.
+/// The newest log takes records until it holds this fraction (1/4) of the budget; then a new
+/// generation starts, and the oldest go while the folder is over budget.
 const GENERATIONS: u64 = 4;
 
 /// What a record's meaning depends on besides its key: the crate version and the format of
