@@ -135,6 +135,10 @@ pub(crate) fn build(
     else {
         unreachable!("three builds, in order");
     };
+    if how.processed > 0 {
+        // Parse trees and tokeniser tables were freed: give their pages back.
+        crate::symbols::release_freed_memory();
+    }
     let indexes = Indexes {
         symbols: Arc::new(symbols),
         bm25_files: Arc::new(files),

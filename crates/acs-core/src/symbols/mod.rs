@@ -312,7 +312,7 @@ fn bounded_edit_distance(a: &[char], b: &str, max: usize) -> Option<usize> {
 
 /// Parse trees are large and short-lived; glibc keeps their freed pages resident. Hand them
 /// back so an indexed repository does not keep paying for its parses.
-fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory at the allocator's discretion.
     unsafe {
