@@ -1,4 +1,4 @@
-"""The on-disk index: `Repo.index()`, `acs index`, and `localize` reusing a saved pack."""
+"""The on-disk index: `Repo.index()`, `acs index`, and `localize` reusing the per-file store."""
 
 from __future__ import annotations
 
@@ -24,21 +24,23 @@ def run_acs(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-def test_a_second_open_loads_the_pack_the_first_one_saved(make_tree, tmp_path: Path) -> None:
+def test_a_second_open_reuses_what_the_first_one_processed(make_tree, tmp_path: Path) -> None:
     root = make_tree(FILES)
     first = acs.Repo.open(root, index_cache=tmp_path / "packs").index()
     second_repo = acs.Repo.open(root, index_cache=tmp_path / "packs")
     second = second_repo.index()
-    assert (first["source"], second["source"]) == ("built", "disk")
+    # In one process the entries are still in memory; a new process reads them from disk.
+    assert (first["source"], second["source"]) == ("built", "memory")
+    assert (first["files_processed"], second["files_memory"]) == (2, 2)
     assert second["digest"] == first["digest"]
     assert second_repo.symbols("read_yaml")["symbols"][0]["path"] == "pkg/io.py"
     assert second_repo.index() == second, "later calls tell how the index was made"
 
 
 def test_without_a_cache_nothing_is_written(make_tree, tmp_path: Path) -> None:
-    root = make_tree(FILES)
+    root = make_tree({**FILES, "pkg/new.py": "def only_in_this_test():\n    pass\n"})
     report = acs.Repo.open(root, index_cache=False).index()
-    assert report["source"] == "built"
+    assert (report["source"], report["files_processed"]) == ("built", 1)
     assert report["path"] is None
     assert acs.Repo.from_files(FILES).index_cache is None
 
@@ -50,23 +52,27 @@ def test_the_default_cache_follows_the_environment(monkeypatch, tmp_path: Path) 
     assert default_index_cache() is None
 
 
-def test_a_damaged_pack_is_rebuilt_with_a_warning(make_tree, tmp_path: Path) -> None:
+def test_a_damaged_store_is_ignored_and_files_processed_anew(make_tree, tmp_path: Path) -> None:
     root = make_tree(FILES)
-    pack = Path(acs.Repo.open(root, index_cache=tmp_path / "packs").index()["path"])
-    pack.write_bytes(pack.read_bytes()[:100])
-    repo = acs.Repo.open(root, index_cache=tmp_path / "packs")
-    report = repo.index()
-    assert report["source"] == "built"
-    assert "rebuilt" in report["warning"]
+    acs.set_cache_budgets(1 << 30, 0)  # nothing kept in memory: each open is a new process
+    try:
+        store = Path(acs.Repo.open(root, index_cache=tmp_path / "packs").index()["path"])
+        (log,) = store.glob("*.acsfiles")
+        log.write_bytes(log.read_bytes()[:100])
+        repo = acs.Repo.open(root, index_cache=tmp_path / "packs")
+        report = repo.index()
+    finally:
+        acs.set_cache_budgets(1 << 30, 256 << 20)
+    assert (report["source"], report["files_processed"]) == ("built", 2)
     assert repo.symbols("Config")["total"] == 1
 
 
 def test_localize_reports_index_time_apart_from_search(make_tree, tmp_path: Path) -> None:
-    root = make_tree(FILES)
+    root = make_tree({**FILES, "pkg/yaml_io.py": "def load_yaml_config(path):\n    pass\n"})
     issue = "Config.load fails to read a YAML file"
     cold = acs.localize(acs.Repo.open(root, index_cache=tmp_path / "packs"), issue)
     warm = acs.localize(acs.Repo.open(root, index_cache=tmp_path / "packs"), issue)
-    assert (cold["stats"]["index"], warm["stats"]["index"]) == ("built", "disk")
+    assert (cold["stats"]["index"], warm["stats"]["index"]) == ("built", "memory")
     assert 0 <= warm["stats"]["index_ms"] <= warm["stats"]["latency_ms"]
     assert warm["files"] == cold["files"]
 

@@ -8,7 +8,13 @@
 
 from __future__ import annotations
 
-from ._core import __version__, cache_usage, set_cache_budgets, tool_arguments
+from ._core import (
+    __version__,
+    cache_usage,
+    set_cache_budgets,
+    term_cache_usage,
+    tool_arguments,
+)
 from .errors import (
     AcsError,
     CancelledError,
@@ -46,5 +52,6 @@ __all__ = [
     "localize",
     "localize_async",
     "set_cache_budgets",
+    "term_cache_usage",
     "tool_arguments",
 ]

@@ -1,9 +1,9 @@
-"""Where acs keeps its on-disk index packs: the user's cache folder, unless told otherwise.
+"""Where acs keeps its on-disk index (the per-file store): the user's cache folder, unless
+told otherwise.
 
-- `ACS_CACHE_DIR`: the acs cache folder (packs go in its `index/` folder);
+- `ACS_CACHE_DIR`: the acs cache folder (the store goes in its `index/` folder);
 - `ACS_NO_CACHE=1`: no on-disk index at all (indexes live in memory only);
-- `ACS_CACHE_MAX_MB`: budget of the pack folder (default 2048); least recently used packs
-  go first.
+- `ACS_CACHE_MAX_MB`: budget of the store (default 2048); the oldest generation goes first.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def user_cache_root() -> Path:
 
 
 def default_index_cache() -> Path | None:
-    """The pack folder to use by default, or None when the on-disk index is turned off."""
+    """The index folder to use by default, or None when the on-disk index is turned off."""
     if os.environ.get("ACS_NO_CACHE", "").strip().lower() in {"1", "true", "yes", "on"}:
         return None
     return user_cache_root() / "index"
@@ -39,7 +39,7 @@ MAX_BYTES = 2**64 - 1
 
 
 def max_cache_bytes() -> int:
-    """The pack folder's budget in bytes: `ACS_CACHE_MAX_MB` (a larger value than the engine
+    """The index folder's budget in bytes: `ACS_CACHE_MAX_MB` (a larger value than the engine
     can hold means no limit; an unreadable one, the default)."""
     try:
         mb = int(os.environ.get("ACS_CACHE_MAX_MB", DEFAULT_MAX_MB))

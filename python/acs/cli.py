@@ -79,7 +79,7 @@ def _text(raw: str) -> str:
 
 
 def _index_cache(args: argparse.Namespace) -> str | bool:
-    """`--no-cache`, `--cache-dir DIR`, or the default pack folder."""
+    """`--no-cache`, `--cache-dir DIR`, or the default index folder."""
     return False if args.no_cache else (args.cache_dir or True)
 
 
@@ -357,9 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--exclude", action="append", metavar="GLOB", help="leave these paths out (repeatable)"
         )
-        p.add_argument(
-            "--cache-dir", help="index pack folder (default: the user cache, $ACS_CACHE_DIR)"
-        )
+        p.add_argument("--cache-dir", help="index folder (default: the user cache, $ACS_CACHE_DIR)")
         p.add_argument(
             "--no-cache", action="store_true", help="keep indexes in memory only, write nothing"
         )

@@ -134,7 +134,7 @@ def localize(
     else:
         raise InvalidArgumentError(f"policy: expected a name or a Policy, got {policy!r:.80}")
     start = time.perf_counter()
-    # Every index at once (from memory, the on-disk pack, or built), so that the time spent
+    # Every index at once (from memory, the on-disk store, or built), so that the time spent
     # indexing is measured apart from the search itself, and not counted in `budget_ms`.
     index = repo.index()
     search_start = time.perf_counter()

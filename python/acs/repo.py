@@ -102,7 +102,7 @@ class Repo:
         `max_file_size` bytes (default 4 MiB) are skipped, and so is whatever matches an
         `exclude` glob (ripgrep `-g` conventions, e.g. `site-packages`).
 
-        `index_cache` is where `index()` loads and saves index packs: True for the user's
+        `index_cache` is where `index()` keeps its per-file store: True for the user's
         cache folder (see `acs.cachedir`), False for memory only, or a folder."""
         try:
             path = os.fspath(path)
@@ -353,14 +353,17 @@ class Repo:
 
     @property
     def index_cache(self) -> StrPath | None:
-        """The folder `index()` loads packs from and saves them to (None: memory only)."""
+        """The folder of the on-disk per-file store `index()` reads and feeds (None: memory
+        only)."""
         return self._index_cache
 
     def index(self) -> IndexReport:
-        """Make every index ready now (symbols, BM25 of files and of functions): from memory
-        if built already, else from this content's pack in `index_cache`, else built (and
-        saved there). A pack that is corrupt or cannot be written is reported in `warning`;
-        the index is complete either way. Later calls return the first call's report."""
+        """Make every index ready now (symbols, BM25 of files and of functions), assembled
+        from per-file entries: each file's definitions and term statistics come from this
+        process's caches, else from the per-file store in `index_cache`, else are computed
+        (and appended there), so only files never seen are processed. A store that cannot
+        be written is reported in `warning`; damaged records are ignored; the index is
+        complete either way. Later calls return the first call's report."""
         if self._index_report is None:
             cache = None if self._index_cache is None else os.fspath(self._index_cache)
             self._index_report = orjson.loads(self._native.index(cache, max_cache_bytes()))

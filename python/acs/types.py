@@ -180,10 +180,19 @@ class OpenStats(TypedDict):
 
 
 class IndexReport(TypedDict):
+    """How `Repo.index()` made the indexes. `source`: "memory" (every file's entry was in
+    this process), "disk" (some came from the on-disk store, none was processed) or "built"
+    (some files were parsed and tokenised now); the `files_*` counts say how many each."""
+
     source: Literal["memory", "disk", "built"]
     digest: str
-    path: str | None
-    bytes: int
+    path: str | None  # the on-disk store's folder
+    bytes: int  # bytes_read + bytes_written
+    bytes_read: int
+    bytes_written: int
+    files_memory: int
+    files_disk: int
+    files_processed: int
     symbols: int
     elapsed_ms: float
     warning: str | None

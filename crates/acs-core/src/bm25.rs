@@ -5,11 +5,13 @@
 //!
 //! Indexes are built on first use per snapshot, in parallel, and kept with it.
 
+use crate::cache::Store;
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
-use crate::repo::Repo;
-use crate::symbols::{SymbolIndex, SymbolKind};
+use crate::repo::{FileEntry, Repo};
+use crate::symbols::{SymbolDef, SymbolIndex, SymbolKind};
+use crate::terms::{DocTerms, FileTerms, TermCounts, Vocabulary};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BinaryHeap;
@@ -29,42 +31,59 @@ const STOP: &[&str] = &[
 /// Lower-cased search terms of `text`: every identifier-like word, its parts split on case
 /// changes and underscores, and the whole word when it had parts.
 pub fn tokenize(text: &str, mut emit: impl FnMut(&str)) {
+    tokenize_at(text, |_, t| emit(t));
+}
+
+/// [`tokenize`], giving with each term the byte offset in `text` of the word it came from.
+pub(crate) fn tokenize_at(text: &str, mut emit: impl FnMut(usize, &str)) {
     let mut lower = String::new();
-    let mut emit_lower = |part: &str, emit: &mut dyn FnMut(&str)| {
+    words(text, |at, w| {
+        word_tokens(w, &mut lower, &mut |t| emit(at, t))
+    });
+}
+
+/// The identifier-like words of `text` (letters, digits, `_`) with their byte offsets.
+/// ASCII is classified per byte; other characters are decoded.
+pub(crate) fn words<'t>(text: &'t str, mut emit: impl FnMut(usize, &'t str)) {
+    let bytes = text.as_bytes();
+    let mut start = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (in_word, width) = if b.is_ascii() {
+            (b.is_ascii_alphanumeric() || b == b'_', 1)
+        } else {
+            let c = text[i..].chars().next().expect("a character starts here");
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        match (in_word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                emit(s, &text[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+        i += width;
+    }
+    if let Some(s) = start {
+        emit(s, &text[s..]);
+    }
+}
+
+/// The terms of one word (see [`tokenize`]), lower-cased in `lower`.
+pub(crate) fn word_tokens(word: &str, lower: &mut String, emit: &mut dyn FnMut(&str)) {
+    word_terms(word, &mut |part| {
         lower.clear();
         if part.is_ascii() {
             lower.extend(part.bytes().map(|b| b.to_ascii_lowercase() as char));
         } else {
             lower.extend(part.chars().flat_map(char::to_lowercase));
         }
-        if keep(&lower) {
-            emit(&lower);
+        if keep(lower) {
+            emit(lower);
         }
-    };
-    let mut start = None;
-    let mut words = Vec::new();
-    for (i, c) in text.char_indices() {
-        let in_word = c.is_alphanumeric() || c == '_';
-        match (in_word, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                words.push(&text[s..i]);
-                start = None;
-            }
-            _ => {}
-        }
-        if words.len() >= 256 {
-            for w in words.drain(..) {
-                word_terms(w, &mut |p| emit_lower(p, &mut emit));
-            }
-        }
-    }
-    if let Some(s) = start {
-        words.push(&text[s..]);
-    }
-    for w in words {
-        word_terms(w, &mut |p| emit_lower(p, &mut emit));
-    }
+    });
 }
 
 /// The parts of one word, then the word itself when it has several parts.
@@ -111,27 +130,6 @@ fn split_identifier(word: &str, emit: &mut dyn FnMut(&str)) {
     }
 }
 
-/// One document's distinct terms with their counts, and its length in terms.
-type Counted = (Vec<(Box<str>, u32)>, u32);
-
-/// Term counts of one document made of `texts`.
-fn count_terms(texts: &[&str]) -> Counted {
-    let mut counts: HashMap<Box<str>, u32> = HashMap::default();
-    let mut len = 0u32;
-    for text in texts {
-        tokenize(text, |t| {
-            len += 1;
-            match counts.get_mut(t) {
-                Some(n) => *n += 1,
-                None => {
-                    counts.insert(t.into(), 1);
-                }
-            }
-        });
-    }
-    (counts.into_iter().collect(), len)
-}
-
 /// A BM25 index over documents of one kind (files, or function-level chunks).
 pub struct Bm25Index {
     terms: HashMap<Box<str>, u32>,
@@ -140,16 +138,6 @@ pub struct Bm25Index {
     doc_len: Vec<u32>,
     avg_len: f32,
     docs: Vec<Doc>,
-}
-
-/// A [`Bm25Index`] as plain, serialisable data: terms by id, postings by term id, document
-/// lengths and documents as (file, definition).
-#[derive(Debug, Deserialize, Serialize)]
-pub(crate) struct Bm25Parts {
-    pub terms: Vec<Box<str>>,
-    pub postings: Vec<Vec<(u32, u32)>>,
-    pub doc_len: Vec<u32>,
-    pub docs: Vec<(u32, Option<u32>)>,
 }
 
 /// What a document of the index stands for.
@@ -161,70 +149,31 @@ pub struct Doc {
 }
 
 impl Bm25Index {
-    fn build(counted: Vec<(Doc, Counted)>) -> Bm25Index {
-        let mut terms: HashMap<Box<str>, u32> = HashMap::default();
-        let mut postings: Vec<Vec<(u32, u32)>> = Vec::new();
-        let mut doc_len = Vec::with_capacity(counted.len());
-        let mut docs = Vec::with_capacity(counted.len());
-        for (d, (doc, (counts, len))) in counted.into_iter().enumerate() {
-            for (t, n) in counts {
-                let id = match terms.get(&t) {
-                    Some(&id) => id,
-                    None => {
-                        let id = postings.len() as u32;
-                        terms.insert(t, id);
-                        postings.push(Vec::new());
-                        id
-                    }
-                };
-                postings[id as usize].push((d as u32, n));
-            }
-            doc_len.push(len);
-            docs.push(doc);
-        }
-        let total: f32 = doc_len.iter().map(|&n| n as f32).sum();
-        let avg_len = if doc_len.is_empty() {
-            1.0
-        } else {
-            total / doc_len.len() as f32
-        };
-        Bm25Index {
-            terms,
-            postings,
-            doc_len,
-            avg_len: avg_len.max(1.0),
-            docs,
-        }
-    }
-
     /// Index every file: its path and its text.
     pub fn files(repo: &Repo) -> Bm25Index {
-        Self::files_cancellable(repo, &Cancel::new())
-            .unwrap_or_else(|_| Bm25Index::build(Vec::new()))
+        Self::files_cancellable(repo, &Cancel::new()).unwrap_or_else(|_| Self::empty())
     }
 
     /// [`Bm25Index::files`], checking `cancel` before each file; cancelled: `Err`, nothing kept.
     pub fn files_cancellable(repo: &Repo, cancel: &Cancel) -> Result<Bm25Index> {
-        let texts = crate::pool::build_map(repo.files(), |i, f| {
-            let doc = Doc {
-                file: i as u32,
-                def: None,
-            };
+        let store = Store::global();
+        let entries = crate::pool::build_map(repo.files(), |_, f| {
             if cancel.is_cancelled() {
-                return (doc, Default::default());
+                return None;
             }
-            let text = String::from_utf8_lossy(&f.content);
-            (doc, count_terms(&[&f.path, &text]))
+            let defs = crate::symbols::cached_definitions(f, store);
+            Some(file_terms(f, defs.as_deref().unwrap_or(&[]), store))
         });
         cancel.check()?;
-        Ok(Bm25Index::build(texts))
+        let entries: Vec<_> = entries.into_iter().flatten().collect();
+        let parts = Assembly::new(repo, &entries, &store.vocabulary());
+        Ok(parts.index(Level::File, |_| 0))
     }
 
     /// Index every function, method and class body (a class's own lines, without its
     /// methods, so that a method and its class do not share one text).
     pub fn functions(repo: &Repo, index: &SymbolIndex) -> Bm25Index {
-        Self::functions_cancellable(repo, index, &Cancel::new())
-            .unwrap_or_else(|_| Bm25Index::build(Vec::new()))
+        Self::functions_cancellable(repo, index, &Cancel::new()).unwrap_or_else(|_| Self::empty())
     }
 
     /// [`Bm25Index::functions`], checking `cancel` before each file; cancelled: `Err`.
@@ -233,121 +182,31 @@ impl Bm25Index {
         index: &SymbolIndex,
         cancel: &Cancel,
     ) -> Result<Bm25Index> {
-        let per_file = crate::pool::build_map(repo.files(), |i, f| {
+        let store = Store::global();
+        let entries = crate::pool::build_map(repo.files(), |i, f| {
             if cancel.is_cancelled() {
-                return Vec::new();
+                return None;
             }
-            let defs = index.file_symbols(i);
-            let starts = crate::text::line_starts(&f.content);
-            let line_range = |a: u32, b: u32| {
-                let lo = starts
-                    .get(a.saturating_sub(1) as usize)
-                    .copied()
-                    .unwrap_or(f.content.len());
-                let hi = starts.get(b as usize).copied().unwrap_or(f.content.len());
-                &f.content[lo.min(hi)..hi]
-            };
-            defs.iter()
-                .enumerate()
-                .filter(|(_, d)| {
-                    matches!(
-                        d.kind,
-                        SymbolKind::Function | SymbolKind::Method | SymbolKind::Class
-                    )
-                })
-                .map(|(di, d)| {
-                    let end = match d.kind {
-                        // A class's text stops where its first method starts.
-                        SymbolKind::Class => defs
-                            .iter()
-                            .filter(|c| c.parent == Some(di as u32))
-                            .map(|c| c.start_line.saturating_sub(1))
-                            .min()
-                            .unwrap_or(d.end_line)
-                            .max(d.start_line),
-                        _ => d.end_line,
-                    };
-                    let body = String::from_utf8_lossy(line_range(d.start_line, end));
-                    let doc = Doc {
-                        file: i as u32,
-                        def: Some(di as u32),
-                    };
-                    (doc, count_terms(&[&f.path, &d.qualified_name, &body]))
-                })
-                .collect::<Vec<_>>()
+            Some(file_terms(f, index.file_symbols(i), store))
         });
         cancel.check()?;
-        Ok(Bm25Index::build(per_file.into_iter().flatten().collect()))
+        let entries: Vec<_> = entries.into_iter().flatten().collect();
+        let parts = Assembly::new(repo, &entries, &store.vocabulary());
+        Ok(parts.index(Level::Function, |i| index.file_symbols(i).len()))
+    }
+
+    fn empty() -> Bm25Index {
+        Bm25Index {
+            terms: HashMap::default(),
+            postings: Vec::new(),
+            doc_len: Vec::new(),
+            avg_len: 1.0,
+            docs: Vec::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
         self.docs.len()
-    }
-
-    /// The index as plain data, for the on-disk cache ([`crate::persist`]).
-    pub(crate) fn to_parts(&self) -> Bm25Parts {
-        let mut terms = vec![""; self.postings.len()];
-        for (t, &id) in &self.terms {
-            terms[id as usize] = t;
-        }
-        Bm25Parts {
-            terms: terms.into_iter().map(Into::into).collect(),
-            postings: self.postings.clone(),
-            doc_len: self.doc_len.clone(),
-            docs: self.docs.iter().map(|d| (d.file, d.def)).collect(),
-        }
-    }
-
-    /// Rebuild an index from [`Bm25Index::to_parts`], checking that it fits a snapshot of
-    /// `files` files whose definitions per file `defs_in` counts; `None` if it does not.
-    pub(crate) fn from_parts(
-        parts: Bm25Parts,
-        files: usize,
-        defs_in: impl Fn(usize) -> usize,
-    ) -> Option<Bm25Index> {
-        let Bm25Parts {
-            terms,
-            postings,
-            doc_len,
-            docs,
-        } = parts;
-        let ndocs = docs.len();
-        let fits = terms.len() == postings.len()
-            && doc_len.len() == ndocs
-            && docs.iter().all(|&(f, d)| {
-                (f as usize) < files && d.is_none_or(|d| (d as usize) < defs_in(f as usize))
-            })
-            && postings
-                .iter()
-                .flatten()
-                .all(|&(d, _)| (d as usize) < ndocs);
-        if !fits {
-            return None;
-        }
-        let terms: HashMap<Box<str>, u32> = terms
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| (t, i as u32))
-            .collect();
-        if terms.len() != postings.len() {
-            return None; // duplicate terms
-        }
-        let total: f32 = doc_len.iter().map(|&n| n as f32).sum();
-        let avg_len = if ndocs == 0 {
-            1.0
-        } else {
-            total / ndocs as f32
-        };
-        Some(Bm25Index {
-            terms,
-            postings,
-            doc_len,
-            avg_len: avg_len.max(1.0),
-            docs: docs
-                .into_iter()
-                .map(|(file, def)| Doc { file, def })
-                .collect(),
-        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -403,6 +262,210 @@ impl Bm25Index {
                 .then(a.1.def.cmp(&b.1.def))
         });
         out
+    }
+}
+
+/// The term statistics of `f`, from the store or counted (with `defs`, its definitions) and
+/// cached there.
+pub(crate) fn file_terms(f: &FileEntry, defs: &[SymbolDef], store: &Store) -> Arc<FileTerms> {
+    let key = (f.key, f.lang);
+    if let Some(hit) = store.file_terms(&key) {
+        return hit;
+    }
+    let entry = Arc::new(TermCounts::count(&f.content, defs).intern(&store.vocabulary()));
+    store.insert_file_terms(key, entry.clone());
+    entry
+}
+
+/// What a snapshot's BM25 indexes are assembled from: one term-statistics entry per file
+/// (in file order), all in one interner, and each file's path terms. Each document's counts
+/// are its entry's plus its path's, so scores equal those of counting its texts whole.
+pub(crate) struct Assembly {
+    entries: Vec<Arc<FileTerms>>,
+    /// Per file: its path's terms as (interner id, count), and its length in terms.
+    paths: Vec<(Vec<(u32, u32)>, u32)>,
+    vocab: Arc<Vocabulary>,
+}
+
+impl Assembly {
+    pub(crate) fn new(repo: &Repo, entries: &[Arc<FileTerms>], vocab: &Arc<Vocabulary>) -> Self {
+        assert_eq!(entries.len(), repo.files().len(), "one entry per file");
+        // Entries from an older interner generation are re-interned in the current one.
+        let entries = entries
+            .iter()
+            .map(|e| {
+                if Arc::ptr_eq(&e.vocab, vocab) {
+                    e.clone()
+                } else {
+                    Arc::new(e.reinterned(vocab))
+                }
+            })
+            .collect();
+        let mut v = vocab.lock();
+        let paths = repo
+            .files()
+            .iter()
+            .map(|f| {
+                let mut counts: Vec<(u32, u32)> = Vec::new();
+                let mut len = 0;
+                tokenize(&f.path, |t| {
+                    len += 1;
+                    let id = v.intern(t);
+                    match counts.iter_mut().find(|(i, _)| *i == id) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((id, 1)),
+                    }
+                });
+                (counts, len)
+            })
+            .collect();
+        drop(v);
+        Assembly {
+            entries,
+            paths,
+            vocab: vocab.clone(),
+        }
+    }
+
+    /// The index of `level`, leaving out chunks whose definition index is not below
+    /// `defs_in(file)`. Levels can be assembled at once, on different threads.
+    pub(crate) fn index<'e>(&'e self, level: Level, defs_in: impl Fn(usize) -> usize) -> Bm25Index {
+        let mut asm = Assembler::new(&self.vocab);
+        let docs_of = |fi: usize, entry: &'e FileTerms| -> Vec<(Option<u32>, &'e DocTerms)> {
+            match level {
+                Level::File => vec![(None, &entry.text)],
+                Level::Function => entry
+                    .chunks
+                    .iter()
+                    .filter(|(di, _)| (*di as usize) < defs_in(fi))
+                    .map(|(di, doc)| (Some(*di), doc))
+                    .collect(),
+            }
+        };
+        // First pass: index term ids, and each posting list's length (at most), so that the
+        // lists are allocated once.
+        let mut files = Vec::with_capacity(self.entries.len());
+        let mut lengths: Vec<u32> = Vec::new();
+        for (fi, (entry, (path, path_len))) in self.entries.iter().zip(&self.paths).enumerate() {
+            let local: Vec<u32> = entry.ids.iter().map(|&v| asm.term(v)).collect();
+            let path: Vec<(u32, u32)> = path.iter().map(|&(v, n)| (asm.term(v), n)).collect();
+            lengths.resize(asm.postings.len(), 0);
+            let docs = docs_of(fi, entry);
+            for (_, doc) in &docs {
+                for &(l, _) in &doc.pairs {
+                    lengths[local[l as usize] as usize] += 1;
+                }
+                for &(t, _) in &path {
+                    lengths[t as usize] += 1;
+                }
+            }
+            files.push((local, (path, *path_len), docs));
+        }
+        for (list, &n) in asm.postings.iter_mut().zip(&lengths) {
+            list.reserve_exact(n as usize);
+        }
+        for (fi, (local, path, docs)) in files.into_iter().enumerate() {
+            for (def, doc) in docs {
+                asm.doc(fi as u32, def, doc, &local, &path);
+            }
+        }
+        asm.finish()
+    }
+}
+
+/// Builds one index: maps the interner's term ids to the index's own, dense ids, and adds
+/// each document's path terms to its counts.
+struct Assembler<'v> {
+    vocab: &'v Vocabulary,
+    /// Interner id -> index term id (`u32::MAX`: not in the index yet).
+    index_id: Vec<u32>,
+    /// Index term id -> interner id.
+    vocab_id: Vec<u32>,
+    /// Per index term id: the current path's count of it, not yet added to a document.
+    pending: Vec<u32>,
+    postings: Vec<Vec<(u32, u32)>>,
+    doc_len: Vec<u32>,
+    docs: Vec<Doc>,
+}
+
+impl<'v> Assembler<'v> {
+    fn new(vocab: &'v Vocabulary) -> Self {
+        let n = vocab.lock().len();
+        Assembler {
+            vocab,
+            index_id: vec![u32::MAX; n],
+            vocab_id: Vec::new(),
+            pending: Vec::new(),
+            postings: Vec::new(),
+            doc_len: Vec::new(),
+            docs: Vec::new(),
+        }
+    }
+
+    fn term(&mut self, vocab_id: u32) -> u32 {
+        let v = vocab_id as usize;
+        if v >= self.index_id.len() {
+            self.index_id.resize(v + 1, u32::MAX);
+        }
+        if self.index_id[v] == u32::MAX {
+            self.index_id[v] = self.postings.len() as u32;
+            self.vocab_id.push(vocab_id);
+            self.postings.push(Vec::new());
+            self.pending.push(0);
+        }
+        self.index_id[v]
+    }
+
+    /// Add one document: `doc`'s counts (its pairs index `local`) plus the path's.
+    fn doc(
+        &mut self,
+        file: u32,
+        def: Option<u32>,
+        doc: &DocTerms,
+        local: &[u32],
+        (path, path_len): &(Vec<(u32, u32)>, u32),
+    ) {
+        let d = self.docs.len() as u32;
+        for &(t, n) in path {
+            self.pending[t as usize] = n;
+        }
+        for &(l, n) in &doc.pairs {
+            let t = local[l as usize] as usize;
+            let n = n + std::mem::take(&mut self.pending[t]);
+            self.postings[t].push((d, n));
+        }
+        for &(t, _) in path {
+            let n = std::mem::take(&mut self.pending[t as usize]);
+            if n > 0 {
+                self.postings[t as usize].push((d, n));
+            }
+        }
+        self.doc_len.push(doc.len + path_len);
+        self.docs.push(Doc { file, def });
+    }
+
+    fn finish(self) -> Bm25Index {
+        let vocab = self.vocab.lock();
+        let terms = self
+            .vocab_id
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (vocab.term(v).into(), i as u32))
+            .collect();
+        drop(vocab);
+        let total: f32 = self.doc_len.iter().map(|&n| n as f32).sum();
+        let avg_len = if self.doc_len.is_empty() {
+            1.0
+        } else {
+            total / self.doc_len.len() as f32
+        };
+        Bm25Index {
+            terms,
+            postings: self.postings,
+            doc_len: self.doc_len,
+            avg_len: avg_len.max(1.0),
+            docs: self.docs,
+        }
     }
 }
 
@@ -535,8 +598,168 @@ mod tests {
     }
 
     #[test]
+    fn words_are_classified_per_character_as_unicode_says() {
+        let text = "naïve_café(Ünï) x²y ٣٤ 中文字 _a__b\u{fffd}c é\u{301}t ÀB";
+        let mut reference = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            match (c.is_alphanumeric() || c == '_', start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    reference.push((s, &text[s..i]));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        words(text, |at, w| found.push((at, w)));
+        assert_eq!(found, reference);
+        assert_eq!(tokens("ÀBc_dÉf"), ["à", "bc", "éf", "àbc_déf"]);
+    }
+
+    #[test]
     fn stop_words_numbers_and_single_letters_are_dropped() {
         assert_eq!(tokens("if the x is 42 then return self"), ["then"]);
+    }
+
+    /// Per document: (definition, file, length, sorted (term, count)).
+    type DocView = (Option<u32>, u32, u32, Vec<(String, u32)>);
+
+    /// The index as a from-scratch count would make it: every document's texts counted
+    /// whole (the implementation before per-file entries), as comparable data.
+    fn reference(repo: &Repo, level: Level) -> Vec<DocView> {
+        let symbols = repo.symbol_index();
+        let mut out = Vec::new();
+        for (i, f) in repo.files().iter().enumerate() {
+            let text = String::from_utf8_lossy(&f.content);
+            let mut docs: Vec<(Option<u32>, Vec<String>)> = Vec::new();
+            match level {
+                Level::File => docs.push((None, vec![f.path.to_string(), text.to_string()])),
+                Level::Function => {
+                    let defs = symbols.file_symbols(i);
+                    let starts = crate::text::line_starts(&f.content);
+                    let range = |a: u32, b: u32| {
+                        let lo = starts.get(a.saturating_sub(1) as usize).copied();
+                        let lo = lo.unwrap_or(f.content.len());
+                        let hi = starts.get(b as usize).copied().unwrap_or(f.content.len());
+                        String::from_utf8_lossy(&f.content[lo.min(hi)..hi]).to_string()
+                    };
+                    for (di, d) in defs.iter().enumerate() {
+                        if !crate::terms::is_chunk(d) {
+                            continue;
+                        }
+                        let end = match d.kind {
+                            SymbolKind::Class => defs
+                                .iter()
+                                .filter(|c| c.parent == Some(di as u32))
+                                .map(|c| c.start_line.saturating_sub(1))
+                                .min()
+                                .unwrap_or(d.end_line)
+                                .max(d.start_line),
+                            _ => d.end_line,
+                        };
+                        let texts = vec![
+                            f.path.to_string(),
+                            d.qualified_name.clone(),
+                            range(d.start_line, end),
+                        ];
+                        docs.push((Some(di as u32), texts));
+                    }
+                }
+            }
+            for (def, texts) in docs {
+                let mut counts: std::collections::BTreeMap<String, u32> = Default::default();
+                let mut len = 0;
+                for t in &texts {
+                    tokenize(t, |w| {
+                        len += 1;
+                        *counts.entry(w.to_string()).or_default() += 1;
+                    });
+                }
+                out.push((def, i as u32, len, counts.into_iter().collect()));
+            }
+        }
+        out
+    }
+
+    /// The same view of an index.
+    fn view(index: &Bm25Index) -> Vec<DocView> {
+        let mut per_doc: Vec<Vec<(String, u32)>> = vec![Vec::new(); index.docs.len()];
+        for (term, &id) in &index.terms {
+            for &(d, n) in &index.postings[id as usize] {
+                per_doc[d as usize].push((term.to_string(), n));
+            }
+        }
+        index
+            .docs
+            .iter()
+            .zip(per_doc)
+            .enumerate()
+            .map(|(d, (doc, mut terms))| {
+                terms.sort();
+                (doc.def, doc.file, index.doc_len[d], terms)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn assembled_indexes_equal_whole_counts_and_postings_stay_in_document_order() {
+        let repo = Repo::from_files([
+            ("pkg/box_lid.py", "class Box:\n    size = 1\n    def open_lid(self):\n        return lid_box\n\ndef lid():\n    pass\n".as_bytes()),
+            ("pkg/lid/open.py", "def open(box):\n    return box.lid  # open the box lid\n".as_bytes()),
+            ("docs/Lid Guide.md", "How to open a Box: lift the lid. Lid lid lid.\n".as_bytes()),
+            ("bad_utf8.py", b"def caf\xe9():\n    x = 'caf\xe9 \xff'\n".as_slice()),
+            ("empty.py", b"".as_slice()),
+            (
+                "nested.py",
+                b"@decorate(\"x\")\nclass Outer(Base):\r\n    '''Doc \xe2\x80\x94 text'''\r\n    class Inner:\n        def deep(self): return inner_value\n    def method(self, arg):\n        def local_helper():\n            return arg\n        return local_helper()\n\xc3\nx = Outer()".as_slice(),
+            ),
+            (
+                "web/app.js",
+                b"export class Widget {\n  render() { return this.htmlNode; }\n}\nfunction mountWidget(el) {\n  return new Widget(el);\n}".as_slice(),
+            ),
+        ])
+        .unwrap();
+        for level in [Level::File, Level::Function] {
+            let assembled = repo.bm25_index(level);
+            assert_eq!(view(assembled), reference(&repo, level), "{level:?}");
+            assert!(assembled.len() >= if level == Level::File { 7 } else { 12 });
+            for list in &assembled.postings {
+                assert!(list.windows(2).all(|w| w[0].0 < w[1].0));
+            }
+        }
+    }
+
+    #[test]
+    fn entries_of_older_interner_generations_assemble_alike() {
+        let repo = Repo::from_files([
+            (
+                "a/parse_header.py",
+                "def parse_header(h):\n    return h.strip()\n",
+            ),
+            (
+                "b.py",
+                "class Header:\n    def parse(self):\n        return header_value\n",
+            ),
+        ])
+        .unwrap();
+        let symbols = repo.symbol_index();
+        // Each file interned in its own vocabulary, none of them the one assembling.
+        let entries: Vec<Arc<FileTerms>> = repo
+            .files()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let counts = TermCounts::count(&f.content, symbols.file_symbols(i));
+                Arc::new(counts.intern(&Arc::default()))
+            })
+            .collect();
+        let parts = Assembly::new(&repo, &entries, &Arc::default());
+        for level in [Level::File, Level::Function] {
+            let index = parts.index(level, |i| symbols.file_symbols(i).len());
+            assert_eq!(view(&index), reference(&repo, level), "{level:?}");
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! Process-wide caches with byte budgets: file contents and parsed symbol tables, keyed by
-//! content (git blob id or a content hash), so that many snapshots of one repository share
-//! what they have in common and parse each distinct file once.
+//! Process-wide caches with byte budgets: file contents, parsed symbol tables and BM25 term
+//! statistics, keyed by content (git blob id or a content hash), so that many snapshots of
+//! one repository share what they have in common and parse and tokenise each distinct file
+//! once.
 
 use crate::lang::Lang;
 use crate::symbols::SymbolDef;
+use crate::terms::{FileTerms, Vocabulary};
 use lru::LruCache;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -56,6 +58,11 @@ impl<K: Hash + Eq, V: Clone> ByteLru<K, V> {
         self.shrink_to(budget);
     }
 
+    /// Drop every entry, keeping the budget.
+    pub fn clear(&mut self) {
+        self.shrink_to(0);
+    }
+
     fn shrink_to(&mut self, budget: usize) {
         while self.bytes > budget {
             match self.map.pop_lru() {
@@ -80,6 +87,10 @@ impl<K: Hash + Eq, V: Clone> ByteLru<K, V> {
 
 pub type Symbols = Arc<[SymbolDef]>;
 
+/// What a file's term statistics depend on: its bytes and its language (which decides its
+/// definitions, hence its chunks). Files in no supported language have them too.
+pub type TermKey = (ContentKey, Option<Lang>);
+
 /// A file's bytes, shared. (`Arc<Vec>` rather than `Arc<[u8]>`: taking a `Vec` read from
 /// disk costs no copy.)
 pub type Content = Arc<Vec<u8>>;
@@ -89,17 +100,28 @@ pub type Content = Arc<Vec<u8>>;
 pub struct Store {
     contents: Mutex<ByteLru<ContentKey, Content>>,
     symbols: Mutex<ByteLru<(ContentKey, Lang), Symbols>>,
+    terms: Mutex<ByteLru<TermKey, Arc<FileTerms>>>,
+    /// The interner the cached term statistics use (see [`Store::vocabulary`]).
+    vocab: Mutex<Arc<Vocabulary>>,
 }
 
 /// Default budgets: generous for one large repository at many commits, small next to 24 GiB.
 pub const DEFAULT_CONTENT_BUDGET: usize = 1 << 30;
 pub const DEFAULT_SYMBOL_BUDGET: usize = 256 << 20;
+pub const DEFAULT_TERM_BUDGET: usize = 256 << 20;
+
+/// The interner may grow to this share of the term budget (but at least
+/// [`MIN_VOCABULARY_BYTES`]) before a fresh one replaces it.
+const VOCABULARY_SHARE: usize = 4;
+const MIN_VOCABULARY_BYTES: usize = 32 << 20;
 
 impl Store {
     pub fn new(content_budget: usize, symbol_budget: usize) -> Self {
         Self {
             contents: Mutex::new(ByteLru::new(content_budget)),
             symbols: Mutex::new(ByteLru::new(symbol_budget)),
+            terms: Mutex::new(ByteLru::new(DEFAULT_TERM_BUDGET)),
+            vocab: Mutex::new(Arc::default()),
         }
     }
 
@@ -112,6 +134,11 @@ impl Store {
     pub fn set_budgets(&self, content_bytes: usize, symbol_bytes: usize) {
         lock(&self.contents).set_budget(content_bytes);
         lock(&self.symbols).set_budget(symbol_bytes);
+    }
+
+    /// Budget of the term-statistics cache (its interner included).
+    pub fn set_term_budget(&self, bytes: usize) {
+        lock(&self.terms).set_budget(bytes);
     }
 
     pub fn content(&self, key: &ContentKey) -> Option<Content> {
@@ -143,6 +170,38 @@ impl Store {
         lock(&self.symbols).insert(key, symbols, size);
     }
 
+    /// The term interner of the current generation: entries computed now intern into it.
+    pub fn vocabulary(&self) -> Arc<Vocabulary> {
+        lock(&self.vocab).clone()
+    }
+
+    pub fn file_terms(&self, key: &TermKey) -> Option<Arc<FileTerms>> {
+        lock(&self.terms).get(key)
+    }
+
+    /// Cache `terms`. When the interner has outgrown its share of the budget, a fresh one
+    /// replaces it and the entries of the old one are dropped (snapshots holding them keep
+    /// them): only that bounds the interner, which never forgets a term otherwise.
+    pub fn insert_file_terms(&self, key: TermKey, terms: Arc<FileTerms>) {
+        let mut cache = lock(&self.terms);
+        let limit = (cache.budget / VOCABULARY_SHARE).max(MIN_VOCABULARY_BYTES);
+        let mut vocab = lock(&self.vocab);
+        if vocab.bytes() > limit {
+            *vocab = Arc::default();
+            cache.clear();
+        }
+        if Arc::ptr_eq(&terms.vocab, &vocab) {
+            let size = terms.bytes();
+            cache.insert(key, terms, size);
+        }
+    }
+
+    /// (entries, bytes) of the term-statistics cache, its interner's bytes included.
+    pub fn term_usage(&self) -> (usize, usize) {
+        let t = lock(&self.terms);
+        (t.len(), t.bytes() + lock(&self.vocab).bytes())
+    }
+
     /// (entries, bytes) of the content and symbol caches, for stats and tests.
     pub fn usage(&self) -> ((usize, usize), (usize, usize)) {
         let c = lock(&self.contents);
@@ -171,6 +230,21 @@ mod tests {
         assert_eq!(lru.get(&"b"), None);
         assert_eq!(lru.get(&"a"), Some(1));
         assert_eq!(lru.bytes(), 80);
+    }
+
+    #[test]
+    fn the_term_cache_stays_within_its_budget() {
+        let store = Store::new(1 << 20, 1 << 20);
+        store.set_term_budget(20_000);
+        for i in 0..200 {
+            let text = format!("word_{i} other_{i} more_{i}").repeat(20);
+            let counts = crate::terms::TermCounts::count(text.as_bytes(), &[]);
+            let terms = Arc::new(counts.intern(&store.vocabulary()));
+            store.insert_file_terms((ContentKey::of_bytes(text.as_bytes()), None), terms);
+        }
+        let (entries, _) = store.term_usage();
+        assert!(entries > 0 && entries < 200, "{entries}");
+        assert!(lock(&store.terms).bytes() <= 20_000);
     }
 
     #[test]

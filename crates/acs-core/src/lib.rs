@@ -7,8 +7,9 @@
 //! counted, and damaged git objects are errors, not hangs ([`OpenStats`]). Contents and parsed
 //! symbol tables are cached process-wide by content ([`cache::Store`]), so snapshots of many
 //! commits share what they have in common. [`Repo::index`] makes the per-snapshot indexes
-//! (symbols, BM25 of files and of functions) ready at once, loading them from an on-disk
-//! pack named by a digest of the content when an [`IndexCache`] holds one ([`persist`]).
+//! (symbols, BM25 of files and of functions) ready at once, assembled from per-file entries
+//! (definitions, term statistics) found in the process ([`cache::Store`]) or in the on-disk
+//! store of an [`IndexCache`] ([`filestore`]), or computed for the files never seen.
 //!
 //! The tools read a `Repo`; each takes a typed request and returns a typed, serialisable
 //! result:
@@ -61,8 +62,10 @@ pub mod cache;
 pub mod cancel;
 pub mod error;
 pub mod files;
+pub mod filestore;
 pub mod glob;
 pub mod grep;
+mod indexing;
 pub mod lang;
 pub mod limits;
 pub mod outline;
@@ -75,6 +78,7 @@ pub mod references;
 pub mod repo;
 mod source;
 pub mod symbols;
+pub mod terms;
 pub mod text;
 pub mod tools;
 

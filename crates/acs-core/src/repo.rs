@@ -7,9 +7,10 @@ use crate::bm25::{Bm25Index, Level};
 use crate::cache::{ContentKey, Store};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
+use crate::filestore::FileStore;
 use crate::lang::Lang;
 use crate::pathsafe;
-use crate::persist::{self, IndexCache, IndexReport, Indexes};
+use crate::persist::{self, IndexCache, IndexReport};
 use crate::symbols::SymbolIndex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -348,22 +349,23 @@ impl Repo {
         }
     }
 
-    /// Make every index ready now: the symbol index and both BM25 indexes. With a `cache`,
-    /// they are loaded from its pack for this exact content when there is a sound one, and
-    /// otherwise built and saved there (see [`crate::persist`]). Indexes this snapshot
-    /// already has are kept.
+    /// Make every index ready now: the symbol index and both BM25 indexes, assembled from
+    /// per-file entries taken from the process's caches, else from the on-disk store of
+    /// `cache`, else computed and appended there (see [`crate::indexing`],
+    /// [`crate::filestore`]). Indexes this snapshot already has are kept.
     pub fn index(&self, cache: Option<&IndexCache>) -> IndexReport {
         uncancelled(self.index_cancellable(cache, &Cancel::new()))
     }
 
     /// [`Repo::index`] that stops with [`Error::Cancelled`] when `cancel` is set during a
-    /// build: no index is kept and no pack is written.
+    /// build: no index is kept and nothing is written to the store.
     pub fn index_cancellable(
         &self,
         cache: Option<&IndexCache>,
         cancel: &Cancel,
     ) -> Result<IndexReport> {
         let start = std::time::Instant::now();
+        let ms = || start.elapsed().as_secs_f64() * 1000.0;
         if let (Some(symbols), Some(_), Some(_)) = (
             self.symbols.get(),
             self.bm25_files.get(),
@@ -372,20 +374,33 @@ impl Repo {
             return Ok(IndexReport {
                 source: "memory",
                 digest: persist::digest(self),
-                path: None,
-                bytes: 0,
                 symbols: symbols.len(),
-                elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
-                warning: None,
+                files_memory: self.files.len(),
+                elapsed_ms: ms(),
+                ..IndexReport::default()
             });
         }
-        let (indexes, report) = persist::load_or_build(self, cache, || {
-            Ok(Indexes {
-                symbols: self.try_symbol_index(cancel)?.clone(),
-                bm25_files: self.try_bm25_index(Level::File, cancel)?.clone(),
-                bm25_functions: self.try_bm25_index(Level::Function, cancel)?.clone(),
-            })
-        })?;
+        let disk = cache.map(|c| FileStore::new(&c.dir, c.max_bytes));
+        let (indexes, how) = crate::indexing::build(self, Store::global(), disk.as_ref(), cancel)?;
+        let source = match (how.processed, how.disk) {
+            (0, 0) => "memory",
+            (0, _) => "disk",
+            _ => "built",
+        };
+        let report = IndexReport {
+            source,
+            digest: persist::digest(self),
+            path: disk.map(|d| d.dir().to_path_buf()),
+            bytes: how.bytes_read + how.bytes_written,
+            bytes_read: how.bytes_read,
+            bytes_written: how.bytes_written,
+            files_memory: how.memory,
+            files_disk: how.disk,
+            files_processed: how.processed,
+            symbols: indexes.symbols.len(),
+            elapsed_ms: ms(),
+            warning: how.warning,
+        };
         // A concurrent lazy build may have won; either copy describes the same content.
         let _ = self.symbols.set(indexes.symbols);
         let _ = self.bm25_files.set(indexes.bm25_files);

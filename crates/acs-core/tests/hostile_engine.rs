@@ -459,7 +459,7 @@ fn a_cancelled_index_build_is_not_kept() {
         repo.index_cancellable(None, &cancel).unwrap_err().kind(),
         "cancelled"
     );
-    // With a pack folder: no pack is written for a cancelled build.
+    // With a cache folder: nothing is written to the store for a cancelled build.
     let dir = tempfile::tempdir().unwrap();
     let cache = acs_core::IndexCache::new(dir.path());
     assert_eq!(

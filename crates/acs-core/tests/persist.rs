@@ -1,11 +1,21 @@
-//! The on-disk index cache: a second snapshot of the same content loads the pack instead of
-//! building, and a pack that is stale, corrupt or unwritable never changes an answer.
+//! The on-disk per-file store: a snapshot's indexes assembled from stored entries answer
+//! exactly like ones built whole; a new commit processes only its changed files; damaged
+//! records, concurrent writers, a small budget and cancellation never change an answer.
+//!
+//! Every test here turns the process's symbol and term caches off, so each `Repo::index`
+//! behaves as in a new process: what is not on disk is processed.
 
 mod common;
 
-use acs_core::{bm25, symbols, Bm25Request, IndexCache, Repo, SourceOptions, SymbolRequest};
+use acs_core::filestore::FileStore;
+use acs_core::{bm25, symbols, Bm25Request, IndexCache, Repo, SourceOptions, Store, SymbolRequest};
 use common::*;
 use std::path::{Path, PathBuf};
+
+fn as_a_new_process() {
+    Store::global().set_budgets(1 << 30, 0);
+    Store::global().set_term_budget(0);
+}
 
 const FILES: &[(&str, &str)] = &[
     (
@@ -23,16 +33,23 @@ fn open(root: &Path) -> Repo {
     Repo::open_dir(root, &SourceOptions::default()).unwrap()
 }
 
-/// Everything the indexes answer, as JSON, to compare a loaded index with a built one.
+/// Everything the indexes answer (definitions, BM25 hits with their scores), as JSON.
 fn answers(repo: &Repo) -> String {
     let mut out = Vec::new();
-    for name in ["Config", "load", "parse_yaml", "Config.load"] {
+    for name in [
+        "Config",
+        "load",
+        "parse_yaml",
+        "parse_toml",
+        "Config.load",
+        "helper",
+    ] {
         let found = symbols(repo, &SymbolRequest::exact(name)).unwrap();
         out.push(serde_json::to_string(&found).unwrap());
     }
     for level in ["file", "function"] {
         let req: Bm25Request = serde_json::from_value(serde_json::json!({
-            "query": "config yaml parse load", "level": level
+            "query": "config yaml toml parse load helper path", "level": level, "limit": 50
         }))
         .unwrap();
         out.push(serde_json::to_string(&bm25(repo, &req).unwrap()).unwrap());
@@ -40,99 +57,96 @@ fn answers(repo: &Repo) -> String {
     out.join("\n")
 }
 
-fn packs(dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+/// The answers of a snapshot indexed from nothing: no cache folder, no process cache.
+fn from_scratch(repo: &Repo) -> String {
+    assert_eq!(repo.index(None).files_processed, repo.files().len());
+    answers(repo)
+}
+
+fn logs(cache: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(cache.join("files-v1"))
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
-    found.retain(|p| p.extension().is_some_and(|x| x == "acsidx"));
+    found.retain(|p| p.extension().is_some_and(|x| x == "acsfiles"));
     found.sort();
     found
 }
 
 #[test]
-fn a_second_snapshot_of_the_same_content_loads_the_pack_and_answers_alike() {
-    let tree = tree(FILES);
+fn a_new_commit_processes_only_its_changed_files_and_answers_like_a_fresh_build() {
+    as_a_new_process();
+    let mut first: Vec<(&str, Option<&str>)> = FILES.iter().map(|(p, c)| (*p, Some(*c))).collect();
+    first.push(("app/util.py", Some("def helper():\n    return 1\n")));
+    let (dir, commits) = git_repo(&[
+        first,
+        vec![(
+            "app/parse.py",
+            Some(
+                "def parse_toml(path):\n    \"\"\"Parse a TOML config file.\"\"\"\n    return {}\n",
+            ),
+        )],
+    ]);
     let cache_dir = tempfile::tempdir().unwrap();
     let cache = IndexCache::new(cache_dir.path());
+    let opts = SourceOptions::default();
+    let at = |c: &str| Repo::open_git(dir.path(), c, &opts).unwrap();
 
-    let first = open(tree.path());
-    let built = first.index(Some(&cache));
-    assert_eq!(built.source, "built");
-    assert_eq!(built.warning, None);
-    assert_eq!(packs(cache_dir.path()).len(), 1);
+    let built = at(&commits[0]).index(Some(&cache));
+    assert_eq!((built.source, built.files_processed), ("built", 4));
+    assert!(built.bytes_written > 0 && built.warning.is_none());
 
-    let second = open(tree.path());
-    let loaded = second.index(Some(&cache));
-    assert_eq!(loaded.source, "disk");
-    assert_eq!(loaded.digest, built.digest);
-    assert_eq!(loaded.symbols, built.symbols);
-    assert_eq!(answers(&second), answers(&first));
+    let again = at(&commits[0]);
+    let report = again.index(Some(&cache));
+    assert_eq!(report.source, "disk");
+    assert_eq!((report.files_disk, report.files_processed), (4, 0));
+    assert_eq!(answers(&again), from_scratch(&at(&commits[0])));
 
-    assert_eq!(second.index(Some(&cache)).source, "memory");
+    let next = at(&commits[1]);
+    let report = next.index(Some(&cache));
+    assert_eq!(report.source, "built");
+    assert_eq!((report.files_disk, report.files_processed), (3, 1));
+    let expected = from_scratch(&at(&commits[1]));
+    assert_eq!(answers(&next), expected);
+    assert!(expected.contains("parse_toml") && !expected.contains("parse_yaml\""));
+    assert_eq!(next.index(Some(&cache)).source, "memory");
 }
 
 #[test]
-fn a_changed_file_gives_another_digest_and_a_fresh_build() {
+fn a_damaged_record_is_ignored_and_the_file_processed_anew() {
+    as_a_new_process();
     let tree = tree(FILES);
-    let cache_dir = tempfile::tempdir().unwrap();
-    let cache = IndexCache::new(cache_dir.path());
-    let before = open(tree.path()).index(Some(&cache));
-
-    write(
-        tree.path(),
-        "app/parse.py",
-        "def parse_toml(path):\n    return {}\n",
-    );
-    let repo = open(tree.path());
-    let after = repo.index(Some(&cache));
-    assert_ne!(after.digest, before.digest);
-    assert_eq!(after.source, "built");
-    let found = symbols(&repo, &SymbolRequest::exact("parse_yaml")).unwrap();
-    assert_eq!(found.total, 0, "the stale pack's definitions must not leak");
-    assert_eq!(packs(cache_dir.path()).len(), 2);
-}
-
-#[test]
-fn a_corrupt_or_truncated_pack_is_ignored_and_rebuilt() {
-    let tree = tree(FILES);
-    let expected = {
-        let repo = open(tree.path());
-        repo.index(None);
-        answers(&repo)
-    };
+    let expected = from_scratch(&open(tree.path()));
     let cache_dir = tempfile::tempdir().unwrap();
     let cache = IndexCache::new(cache_dir.path());
     open(tree.path()).index(Some(&cache));
-    let pack = packs(cache_dir.path()).remove(0);
-    let good = std::fs::read(&pack).unwrap();
+    let log = logs(cache_dir.path()).remove(0);
+    let good = std::fs::read(&log).unwrap();
 
     let mut flipped = good.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x5a;
-    let damages: [(&str, Vec<u8>); 4] = [
-        ("flipped byte", flipped),
-        ("truncated", good[..good.len() / 3].to_vec()),
-        ("empty", Vec::new()),
-        ("not a pack", b"hello".to_vec()),
+    let damages: [(&str, Vec<u8>, usize); 4] = [
+        ("flipped byte", flipped, 1),
+        ("truncated", good[..good.len() - 5].to_vec(), 1),
+        ("empty", Vec::new(), 3),
+        ("not a log", b"hello".to_vec(), 3),
     ];
-    for (what, bytes) in damages {
-        std::fs::write(&pack, bytes).unwrap();
+    for (what, bytes, at_least) in damages {
+        std::fs::write(&log, bytes).unwrap();
         let repo = open(tree.path());
         let report = repo.index(Some(&cache));
-        assert_eq!(report.source, "built", "{what}");
-        assert!(report.warning.is_some(), "{what}: the user is told");
+        assert!(report.files_processed >= at_least, "{what}: {report:?}");
+        assert_eq!(report.files_disk + report.files_processed, 3, "{what}");
         assert_eq!(answers(&repo), expected, "{what}");
-        // The rebuilt pack replaced the damaged one.
-        assert_eq!(
-            open(tree.path()).index(Some(&cache)).source,
-            "disk",
-            "{what}"
-        );
+        // The processed files were appended again, after the damage: all on disk now.
+        let report = open(tree.path()).index(Some(&cache));
+        assert_eq!((report.source, report.files_disk), ("disk", 3), "{what}");
     }
 }
 
 #[test]
 fn an_unwritable_cache_still_gives_a_complete_index() {
+    as_a_new_process();
     let tree = tree(FILES);
     let blocker = tempfile::NamedTempFile::new().unwrap();
     // A file where the cache folder should be: nothing can be written under it.
@@ -141,71 +155,180 @@ fn an_unwritable_cache_still_gives_a_complete_index() {
     let report = repo.index(Some(&cache));
     assert_eq!(report.source, "built");
     assert!(report.warning.unwrap().contains("cannot write"));
-    assert_eq!(
-        symbols(&repo, &SymbolRequest::exact("parse_yaml"))
-            .unwrap()
-            .total,
-        1
-    );
+    assert_eq!(answers(&repo), from_scratch(&open(tree.path())));
 }
 
 #[test]
-fn the_least_recently_used_packs_go_when_the_folder_is_over_budget() {
-    let cache_dir = tempfile::tempdir().unwrap();
-    let mut cache = IndexCache::new(cache_dir.path());
-    let mut sizes = Vec::new();
-    for i in 0..3 {
-        let body = format!("def f{i}():\n    return {i}\n");
-        let tree = tree(&[("m.py", body.as_str())]);
-        sizes.push(open(tree.path()).index(Some(&cache)).bytes);
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert_eq!(packs(cache_dir.path()).len(), 3);
-    // Room for about two packs: the oldest goes on the next write.
-    cache.max_bytes = sizes.iter().sum::<u64>() * 2 / 3 + 8;
-    let tree = tree(&[("m.py", "def g():\n    return 0\n")]);
-    let newest = open(tree.path()).index(Some(&cache));
-    let left = packs(cache_dir.path());
-    assert!(left.len() < 4, "{left:?}");
-    assert!(left.contains(newest.path.as_ref().unwrap()));
-}
-
-#[test]
-fn concurrent_processes_sharing_a_cache_see_whole_packs() {
-    let tree = tree(FILES);
+fn concurrent_writers_lose_nothing_and_corrupt_nothing() {
+    as_a_new_process();
+    let trees: Vec<_> = (0..6)
+        .map(|t| {
+            let files: Vec<(String, String)> = (0..40)
+                .map(|i| {
+                    (
+                        format!("m{i}.py"),
+                        format!("def f_{t}_{i}():\n    return {i}\n"),
+                    )
+                })
+                .collect();
+            let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (&**p, &**c)).collect();
+            tree(&refs)
+        })
+        .collect();
     let cache_dir = tempfile::tempdir().unwrap();
     let cache = IndexCache::new(cache_dir.path());
-    let reports: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| s.spawn(|| open(tree.path()).index(Some(&cache))))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    std::thread::scope(|s| {
+        for t in &trees {
+            let cache = &cache;
+            s.spawn(move || {
+                let r = open(t.path()).index(Some(cache));
+                assert_eq!((r.files_processed, r.warning.as_deref()), (40, None));
+            });
+        }
     });
-    for r in &reports {
-        assert_eq!(r.warning, None);
+    for t in &trees {
+        let r = open(t.path()).index(Some(&cache));
+        assert_eq!((r.source, r.files_disk), ("disk", 40));
     }
-    assert_eq!(packs(cache_dir.path()).len(), 1);
-    let leftovers = std::fs::read_dir(cache_dir.path()).unwrap().count();
-    assert_eq!(leftovers, 1, "no temporary files are left behind");
-    assert_eq!(open(tree.path()).index(Some(&cache)).source, "disk");
 }
 
 #[test]
-fn snapshots_of_one_git_commit_share_a_pack_and_other_commits_do_not() {
-    let (dir, commits) = git_repo(&[
-        vec![("a.py", Some("def one():\n    pass\n"))],
-        vec![("a.py", Some("def two():\n    pass\n"))],
-    ]);
+fn pruning_keeps_the_store_within_budget_and_deletes_only_its_own_files() {
+    as_a_new_process();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let theirs = [
+        cache_dir.path().join("notes.txt"),
+        cache_dir.path().join("files-v1").join("7.log"),
+        cache_dir.path().join("files-v1").join("0001.acsfiles.bak"),
+    ];
+    for p in &theirs {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"someone else's").unwrap();
+    }
+    let cache = IndexCache {
+        dir: cache_dir.path().to_path_buf(),
+        max_bytes: 40_000,
+    };
+    let store = FileStore::new(cache_dir.path(), cache.max_bytes);
+    let mut last = 0;
+    for t in 0..30 {
+        let words: Vec<String> = (0..300).map(|i| format!("w{t}x{i}")).collect();
+        let body = format!("def g{t}():\n    return '{}'\n", words.join(" "));
+        let tree = tree(&[("m.py", body.as_str())]);
+        last = open(tree.path()).index(Some(&cache)).bytes_written;
+        assert!(last > 0);
+        let logs = logs(cache_dir.path());
+        assert!(
+            store.bytes() <= cache.max_bytes || logs.len() == 1,
+            "{} bytes in {logs:?}",
+            store.bytes()
+        );
+    }
+    assert!(logs(cache_dir.path()).len() > 1, "generations rotated");
+    for entry in std::fs::read_dir(cache_dir.path().join("files-v1")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "acskeys") {
+            assert!(
+                path.with_extension("acsfiles").exists(),
+                "{path:?} outlived its log"
+            );
+        }
+    }
+    for p in &theirs {
+        assert!(p.exists(), "{p:?} was deleted");
+    }
+    assert!(
+        last < cache.max_bytes / 4,
+        "the test's records fit a generation"
+    );
+}
+
+#[test]
+fn a_build_cancelled_midway_writes_nothing() {
+    as_a_new_process();
+    let files: Vec<(String, String)> = (0..3000)
+        .map(|i| {
+            (
+                format!("pkg/m{i}.py"),
+                format!("def cancelled_{i}(x):\n    return x * {i}\n").repeat(20),
+            )
+        })
+        .collect();
+    let repo = Repo::from_files(files.iter().map(|(p, c)| (p.as_str(), c.as_str()))).unwrap();
     let cache_dir = tempfile::tempdir().unwrap();
     let cache = IndexCache::new(cache_dir.path());
-    let opts = SourceOptions::default();
-    let at = |c: &str| Repo::open_git(dir.path(), c, &opts).unwrap();
-    assert_eq!(at(&commits[0]).index(Some(&cache)).source, "built");
-    assert_eq!(at(&commits[0]).index(Some(&cache)).source, "disk");
-    let later = at(&commits[1]);
-    assert_eq!(later.index(Some(&cache)).source, "built");
-    assert_eq!(
-        symbols(&later, &SymbolRequest::exact("one")).unwrap().total,
-        0
+    let cancel = acs_core::Cancel::with_deadline(
+        std::time::Instant::now() + std::time::Duration::from_millis(2),
     );
+    let err = repo.index_cancellable(Some(&cache), &cancel).unwrap_err();
+    assert_eq!(err.kind(), "cancelled");
+    assert!(
+        logs(cache_dir.path()).is_empty(),
+        "nothing partial is written"
+    );
+    // The next call builds it whole.
+    let report = repo.index(Some(&cache));
+    assert_eq!(
+        report.files_disk + report.files_processed + report.files_memory,
+        3000
+    );
+}
+
+/// Run by `processes_sharing_the_store_lose_nothing` in child processes: index the tree
+/// `ACS_TEST_TREE` into the cache folder `ACS_TEST_CACHE`.
+#[test]
+#[ignore = "a helper the multi-process test runs in child processes"]
+fn child_process_indexes_a_tree() {
+    let (Some(tree), Some(cache)) = (
+        std::env::var_os("ACS_TEST_TREE"),
+        std::env::var_os("ACS_TEST_CACHE"),
+    ) else {
+        return;
+    };
+    let report = open(Path::new(&tree)).index(Some(&IndexCache::new(cache)));
+    assert_eq!(report.warning, None);
+    assert!(report.bytes_written > 0);
+}
+
+#[test]
+fn processes_sharing_the_store_lose_nothing() {
+    as_a_new_process();
+    let trees: Vec<_> = (0..3)
+        .map(|t| {
+            let files: Vec<(String, String)> = (0..300)
+                .map(|i| {
+                    let body = format!("def proc_{t}_{i}(arg):\n    return arg + {i}\n");
+                    (format!("p{i}.py"), body.repeat(10))
+                })
+                .collect();
+            let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (&**p, &**c)).collect();
+            tree(&refs)
+        })
+        .collect();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let children: Vec<_> = trees
+        .iter()
+        .map(|t| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "child_process_indexes_a_tree",
+                    "--ignored",
+                    "--quiet",
+                ])
+                .env("ACS_TEST_TREE", t.path())
+                .env("ACS_TEST_CACHE", cache_dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let cache = IndexCache::new(cache_dir.path());
+    for t in &trees {
+        let r = open(t.path()).index(Some(&cache));
+        assert_eq!((r.source, r.files_disk), ("disk", 300));
+    }
 }

@@ -327,7 +327,7 @@ impl PyRepo {
         })
     }
 
-    /// Make every index ready, loading it from or saving it to the pack folder `cache_dir`
+    /// Make every index ready, reading and feeding the per-file store in `cache_dir`
     /// when one is given; returns the report as JSON bytes.
     #[pyo3(signature = (cache_dir=None, max_bytes=None))]
     fn index(
@@ -474,16 +474,27 @@ impl PyPlanRun {
     }
 }
 
-/// Set the byte budgets of the process-wide content and symbol caches.
+/// Set the byte budgets of the process-wide content, symbol and term-statistics caches.
+/// `term_bytes` defaults to `symbol_bytes`: both hold per-file index work, and a caller
+/// that turns parse sharing off (a budget of 0) means tokenising too.
 #[pyfunction]
-fn set_cache_budgets(content_bytes: usize, symbol_bytes: usize) {
-    Store::global().set_budgets(content_bytes, symbol_bytes);
+#[pyo3(signature = (content_bytes, symbol_bytes, term_bytes=None))]
+fn set_cache_budgets(content_bytes: usize, symbol_bytes: usize, term_bytes: Option<usize>) {
+    let store = Store::global();
+    store.set_budgets(content_bytes, symbol_bytes);
+    store.set_term_budget(term_bytes.unwrap_or(symbol_bytes));
 }
 
 /// ((entries, bytes) of the content cache, (entries, bytes) of the symbol cache).
 #[pyfunction]
 fn cache_usage() -> ((usize, usize), (usize, usize)) {
     Store::global().usage()
+}
+
+/// (entries, bytes) of the term-statistics cache, its term interner included.
+#[pyfunction]
+fn term_cache_usage() -> (usize, usize) {
+    Store::global().term_usage()
 }
 
 /// The tool names and their argument names, for planners and documentation.
@@ -513,6 +524,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlanRun>()?;
     m.add_function(wrap_pyfunction!(set_cache_budgets, m)?)?;
     m.add_function(wrap_pyfunction!(cache_usage, m)?)?;
+    m.add_function(wrap_pyfunction!(term_cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(tool_arguments, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -58,8 +58,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-index-cache",
         action="store_true",
-        help="keep indexes in memory only (every instance builds them; default: load and save "
-        "packs in the on-disk index cache, see ACS_CACHE_DIR)",
+        help="keep indexes in memory only (default: read and feed the per-file store in the "
+        "on-disk index cache, see ACS_CACHE_DIR)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(

@@ -9,12 +9,13 @@ left takes the later half of the longest queue of another. Workers are separate 
 
 Per instance, a worker opens the repository at the base commit (`open_ms`: read from git,
 with the worker's content cache as earlier instances left it), makes every index ready
-(`index_ms`, and `index_source`: `disk` when a pack of this content was in the on-disk index
-cache, `built` otherwise; `index_cache` False keeps indexes in memory only, so every instance
-builds them), computes the ground truth from the gold patch, then runs each policy on that
-snapshot: `latency_ms` is `localize` with the indexes ready, the search itself. `open_ms +
-index_ms + latency_ms` is the latency with index building, the same index cost for every
-policy (`localize` makes every index ready whatever the policy).
+(`index_ms`, and `index_source`: `memory` when every file's entry was in the worker, `disk`
+when the rest came from the on-disk per-file store, `built` when some file was processed;
+`index_cache` False keeps entries in the worker's memory only), computes the ground truth
+from the gold patch, then runs each policy on that snapshot: `latency_ms` is `localize` with
+the indexes ready, the search itself. `open_ms + index_ms + latency_ms` is the latency with
+index building, the same index cost for every policy (`localize` makes every index ready
+whatever the policy).
 
 Failures. A run that raises (a missing repository or commit, an engine error) is recorded as
 `error` with the message; a run that passes `timeout_s` (counted from when the worker takes
@@ -268,8 +269,8 @@ def _run_instance(
         return
     facts: dict[str, Any] = {"open_ms": round((time.perf_counter() - t0) * 1000, 3)}
     try:
-        # Every index first, from the on-disk pack or built (and saved): the ground truth's
-        # outlines read the symbol index, which would otherwise be built without a pack.
+        # Every index first, from the per-file entries (memory, disk, or processed): the
+        # ground truth's outlines read the symbol index, which would otherwise be built lazily.
         t0 = time.perf_counter()
         report = repo.index()
         facts["index_ms"] = round((time.perf_counter() - t0) * 1000, 3)

@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::lang::Lang;
 use crate::repo::Repo;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Python files larger than this never go to tree-sitter: on damaged or generated code it
@@ -37,6 +37,19 @@ pub fn definitions(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
         None if source.len() <= MAX_TREE_SITTER_FALLBACK_BYTES => extract_symbols(lang, source),
         None => scan::scan_python(source),
     }
+}
+
+/// The definitions of a file, from `store` or found and cached there; `None` for a file in
+/// no supported language.
+pub(crate) fn cached_definitions(f: &crate::repo::FileEntry, store: &Store) -> Option<Symbols> {
+    let lang = f.lang?;
+    let key = (f.key, lang);
+    if let Some(hit) = store.symbols(&key) {
+        return Some(hit);
+    }
+    let parsed: Symbols = definitions(lang, &f.content).into();
+    store.insert_symbols(key, parsed.clone());
+    Some(parsed)
 }
 
 /// One definition as tools report it.
@@ -106,14 +119,7 @@ impl SymbolIndex {
             if cancel.is_cancelled() {
                 return None;
             }
-            let lang = f.lang?;
-            let key = (f.key, lang);
-            if let Some(hit) = store.symbols(&key) {
-                return Some(hit);
-            }
-            let parsed: Symbols = definitions(lang, &f.content).into();
-            store.insert_symbols(key, parsed.clone());
-            Some(parsed)
+            cached_definitions(f, store)
         });
         cancel.check()?;
         let index = Self::from_per_file(per_file);
@@ -123,7 +129,7 @@ impl SymbolIndex {
 
     /// Assemble the lookup maps over per-file definitions (index = file index).
     pub(crate) fn from_per_file(per_file: Vec<Option<Symbols>>) -> SymbolIndex {
-        let mut exact: HashMap<Box<str>, Vec<Loc>> = HashMap::new();
+        let mut exact: HashMap<Box<str>, Vec<Loc>> = HashMap::default();
         let mut folded = Vec::new();
         let mut count = 0;
         for (fi, defs) in per_file.iter().enumerate() {
@@ -156,11 +162,6 @@ impl SymbolIndex {
 
     pub fn is_empty(&self) -> bool {
         self.count == 0
-    }
-
-    /// Per file: its definitions, or `None` for a file in no supported language.
-    pub(crate) fn per_file(&self) -> &[Option<Symbols>] {
-        &self.per_file
     }
 
     /// The definitions of file `index` (empty for files in no supported language).
@@ -311,7 +312,7 @@ fn bounded_edit_distance(a: &[char], b: &str, max: usize) -> Option<usize> {
 
 /// Parse trees are large and short-lived; glibc keeps their freed pages resident. Hand them
 /// back so an indexed repository does not keep paying for its parses.
-fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory at the allocator's discretion.
     unsafe {

@@ -1,0 +1,604 @@
+//! The on-disk per-file store: each file's definitions and BM25 term statistics, keyed by
+//! content, shared by every commit and every process that uses the cache folder. A new
+//! commit, in a new process, processes only the files whose content no process saw before.
+//!
+//! Layout: `<cache dir>/files-v1/<generation>.acsfiles`, append-only logs of records. A
+//! record is a header (magic, format tag, key hash, payload length, checksum) and a postcard
+//! payload holding the full key, the definitions and the term statistics. Beside each log,
+//! `<generation>.acskeys` lists its records (key hash, offset, length, a check of those), so
+//! a lookup reads 32 bytes per record and then only the records it uses; a log whose key
+//! index is missing is walked record by record instead.
+//!
+//! Guarantees:
+//! - **Never trusted into a wrong answer.** A record is used only if its magic, format tag,
+//!   length and xxh3-128 checksum (over header and payload) hold, it decodes, its key equals
+//!   the one looked up, and every index in it points inside it. Anything else (a torn write,
+//!   a flipped bit, another version's record) is skipped, and the file is processed anew.
+//! - **Shared safely.** Writers append whole batches of records with one `write` under an
+//!   exclusive advisory lock (`flock`) on the log, opened `O_APPEND`; readers take no lock,
+//!   map the log and validate each record they use, so a record being written is at worst
+//!   skipped. Nothing is ever rewritten or truncated.
+//! - **Bounded.** When the newest log passes its share of the budget, a new generation
+//!   starts; then the oldest logs are deleted while the folder is over budget (never the
+//!   newest). Records a lookup found in an older log are copied into the newest, so what is
+//!   in use survives pruning.
+//! - **Only its own files.** Pruning deletes only `<number>.acsfiles` regular files that
+//!   start with the record magic, and their `.acskeys` that start with the key magic, inside
+//!   the folder acs made for them.
+
+use crate::cache::{ContentKey, Symbols, TermKey};
+use crate::lang::Lang;
+use crate::symbols::SymbolDef;
+use crate::terms::{DocTerms, FileTerms, TermCounts, Vocabulary};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The folder inside the cache folder; bump with a layout change of the records.
+pub const FOLDER: &str = "files-v1";
+const EXTENSION: &str = "acsfiles";
+/// Beside each log, its key index: a magic, then per record its key hash, offset and
+/// length, and a check of those.
+const KEYS_EXTENSION: &str = "acskeys";
+const KEYS_MAGIC: &[u8; 8] = b"ACSKEYS\x01";
+const KEY_ENTRY_LEN: usize = 16 + 8 + 4 + 4;
+const MAGIC: &[u8; 8] = b"ACSFILE\x01";
+/// magic, tag, key hash, payload length, checksum.
+const HEADER_LEN: usize = 8 + 8 + 16 + 4 + 16;
+/// The newest log takes records until it holds this fraction (1/4) of the budget; then a new
+/// generation starts, and the oldest go while the folder is over budget.
+const GENERATIONS: u64 = 4;
+
+/// What a record's meaning depends on besides its key: the crate version and the format of
+/// definitions and terms. Records of another tag are skipped.
+fn format_tag() -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(&crate::persist::FORMAT_VERSION.to_le_bytes());
+    h.digest()
+}
+
+fn key_hash((key, lang): &TermKey) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    match key {
+        ContentKey::GitBlob(id) => {
+            h.update(b"g");
+            h.update(id);
+        }
+        ContentKey::Hash(x) => {
+            h.update(b"h");
+            h.update(&x.to_le_bytes());
+        }
+    }
+    h.update(lang.map_or("-", Lang::name).as_bytes());
+    h.digest128()
+}
+
+/// A record's payload, as written.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    key: ContentKey,
+    lang: Option<Lang>,
+    defs: Option<&'a [SymbolDef]>,
+    terms: &'a TermCounts,
+}
+
+/// A record's payload, read: terms borrowed from the mapped log (same field order).
+#[derive(Deserialize)]
+struct RecordIn<'a> {
+    key: ContentKey,
+    lang: Option<Lang>,
+    defs: Option<Vec<SymbolDef>>,
+    #[serde(borrow)]
+    terms: TermsIn<'a>,
+}
+
+#[derive(Deserialize)]
+struct TermsIn<'a> {
+    #[serde(borrow)]
+    terms: Vec<&'a str>,
+    text: DocTerms,
+    chunks: Vec<(u32, DocTerms)>,
+}
+
+/// One file's entry found on disk.
+#[derive(Clone)]
+pub(crate) struct Found {
+    pub defs: Option<Symbols>,
+    pub terms: Arc<FileTerms>,
+}
+
+/// The store in one cache folder.
+pub struct FileStore {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+/// What a lookup found: per key, its entry or `None`; the bytes of the records used; and
+/// the raw records that came from older logs, to copy forward.
+pub(crate) struct Lookup {
+    pub found: Vec<Option<Found>>,
+    pub bytes: u64,
+    carried: Vec<u8>,
+}
+
+impl FileStore {
+    pub fn new(cache_dir: &Path, max_bytes: u64) -> FileStore {
+        FileStore {
+            dir: cache_dir.join(FOLDER),
+            max_bytes,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The logs, oldest first, as (generation, path).
+    fn logs(&self) -> Vec<(u64, PathBuf)> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut logs: Vec<(u64, PathBuf)> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name();
+                let generation = name.to_str()?.strip_suffix(".acsfiles")?;
+                let ok = !generation.is_empty() && generation.bytes().all(|b| b.is_ascii_digit());
+                Some((generation.parse().ok().filter(|_| ok)?, e.path()))
+            })
+            .collect();
+        logs.sort();
+        logs
+    }
+
+    /// Look up `keys` in every log, newest first, and decode what is found in parallel,
+    /// interning its terms in `vocab`. Keys may repeat (equal files); each gets the entry.
+    pub(crate) fn lookup(&self, keys: &[TermKey], vocab: &Arc<Vocabulary>) -> Lookup {
+        let tag = format_tag();
+        let mut wanted: rustc_hash::FxHashMap<u128, Vec<usize>> = Default::default();
+        for (i, k) in keys.iter().enumerate() {
+            wanted.entry(key_hash(k)).or_default().push(i);
+        }
+        let logs: Vec<(Mapped, PathBuf)> = self
+            .logs()
+            .iter()
+            .rev()
+            .filter_map(|(_, p)| Some((Mapped::open(p)?, p.with_extension(KEYS_EXTENSION))))
+            .collect();
+        // Newest log first: (positions, log, record). A key's first sound record is taken
+        // (a damaged one leaves it wanted). Each log's key index says where its records are,
+        // so a lookup reads 32 bytes per record, not the logs; a log without one is walked.
+        let mut hits: Vec<(Vec<usize>, usize, &[u8])> = Vec::new();
+        for (age, (log, keys_path)) in logs.iter().enumerate() {
+            if wanted.is_empty() {
+                break;
+            }
+            let found: Vec<(u128, &[u8])> = match std::fs::read(keys_path) {
+                Ok(index) => indexed(log, &index, tag, |h| wanted.contains_key(&h)),
+                Err(_) => records(log, tag, |h| wanted.contains_key(&h)).collect(),
+            };
+            for (hash, record) in found {
+                // A key's first sound record is used (a damaged one left it wanted).
+                if let Some(positions) = wanted.remove(&hash) {
+                    hits.push((positions, age, record));
+                }
+            }
+        }
+        let decoded = crate::pool::build_map(&hits, |_, (positions, _, record)| {
+            decode(record, &keys[positions[0]], vocab)
+        });
+        let mut found: Vec<Option<Found>> = keys.iter().map(|_| None).collect();
+        let mut bytes = 0;
+        let mut carried = Vec::new();
+        for ((positions, age, record), entry) in hits.iter().zip(decoded) {
+            let Some(entry) = entry else { continue };
+            bytes += record.len() as u64;
+            if *age > 0 {
+                carried.extend_from_slice(record);
+            }
+            for &i in positions {
+                found[i] = Some(entry.clone());
+            }
+        }
+        Lookup {
+            found,
+            bytes,
+            carried,
+        }
+    }
+
+    /// One file's entry as a whole record, ready for [`FileStore::append`].
+    pub(crate) fn record(key: &TermKey, defs: Option<&[SymbolDef]>, terms: &TermCounts) -> Vec<u8> {
+        let payload = postcard::to_stdvec(&RecordOut {
+            key: key.0,
+            lang: key.1,
+            defs,
+            terms,
+        })
+        .expect("plain data encodes");
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        encode(&mut out, format_tag(), key_hash(key), &payload);
+        out
+    }
+
+    /// Append `records` (from [`FileStore::record`]) and what `lookup` carried forward from
+    /// older logs, in one write, then prune. Returns the bytes written.
+    pub(crate) fn append(&self, records: &[&[u8]], lookup: Option<Lookup>) -> std::io::Result<u64> {
+        let mut batch = lookup.map(|l| l.carried).unwrap_or_default();
+        for r in records {
+            batch.extend_from_slice(r);
+        }
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        std::fs::create_dir_all(&self.dir)?;
+        let share = (self.max_bytes / GENERATIONS).max(1);
+        let newest = self.logs().last().map_or(1, |(g, _)| *g);
+        let mut generation = newest;
+        loop {
+            let path = self.dir.join(format!("{generation:08}.{EXTENSION}"));
+            let file = std::fs::File::options()
+                .append(true)
+                .create(true)
+                .open(&path)?;
+            let _lock = Locked::exclusive(&file)?;
+            let size = file.metadata()?.len();
+            // A full log: start the next generation (another writer may have already).
+            if size > 0 && size + batch.len() as u64 > share && generation == newest {
+                generation += 1;
+                continue;
+            }
+            (&file).write_all(&batch)?;
+            // Then its key index, under the same lock: an entry never points at bytes not
+            // yet written; a lost or torn entry only hides its record.
+            let keys = std::fs::File::options()
+                .append(true)
+                .create(true)
+                .open(path.with_extension(KEYS_EXTENSION))?;
+            let mut entries = Vec::new();
+            if keys.metadata()?.len() == 0 {
+                entries.extend_from_slice(KEYS_MAGIC);
+            }
+            let mut at = 0;
+            while let Some(header) = batch.get(at..at + HEADER_LEN) {
+                let len =
+                    HEADER_LEN + u32::from_le_bytes(header[32..36].try_into().expect("4")) as usize;
+                let mut entry = [0u8; KEY_ENTRY_LEN];
+                entry[..16].copy_from_slice(&header[16..32]);
+                entry[16..24].copy_from_slice(&(size + at as u64).to_le_bytes());
+                entry[24..28].copy_from_slice(&(len as u32).to_le_bytes());
+                let check = xxhash_rust::xxh3::xxh3_64(&entry[..28]) as u32;
+                entry[28..].copy_from_slice(&check.to_le_bytes());
+                entries.extend_from_slice(&entry);
+                at += len;
+            }
+            (&keys).write_all(&entries)?;
+            break;
+        }
+        self.prune(generation);
+        if let Some(parent) = self.dir.parent() {
+            crate::persist::remove_legacy_packs(parent);
+        }
+        Ok(batch.len() as u64)
+    }
+
+    /// Delete the oldest logs while the folder is over budget; never `active`.
+    fn prune(&self, active: u64) {
+        let logs = self.logs();
+        let sized: Vec<(u64, PathBuf, u64)> = logs
+            .into_iter()
+            .filter_map(|(g, p)| {
+                let meta = std::fs::symlink_metadata(&p).ok()?;
+                meta.is_file().then_some((g, p, meta.len()))
+            })
+            .collect();
+        let mut total: u64 = sized.iter().map(|s| s.2).sum();
+        for (generation, path, size) in sized {
+            if total <= self.max_bytes || generation >= active {
+                break;
+            }
+            if starts_with_magic(&path, MAGIC) && std::fs::remove_file(&path).is_ok() {
+                total -= size;
+                let keys = path.with_extension(KEYS_EXTENSION);
+                if starts_with_magic(&keys, KEYS_MAGIC) {
+                    let _ = std::fs::remove_file(keys);
+                }
+            }
+        }
+    }
+
+    /// Total bytes of the logs, for tests and stats.
+    pub fn bytes(&self) -> u64 {
+        self.logs()
+            .iter()
+            .filter_map(|(_, p)| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
+fn encode(out: &mut Vec<u8>, tag: u64, key: u128, payload: &[u8]) {
+    let start = out.len();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&tag.to_le_bytes());
+    out.extend_from_slice(&key.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    let sum = checksum(&out[start..], payload);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// Over the header before the checksum, and the payload.
+fn checksum(head: &[u8], payload: &[u8]) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(head);
+    h.update(payload);
+    h.digest128()
+}
+
+/// The records of `log` with this tag whose key `wanted` accepts and whose checksum holds,
+/// as (key hash, whole record), in order. A record is skipped by its length only when
+/// another record (or the end) follows it; a damaged header or length, a torn record, or a
+/// wanted record whose checksum fails is stepped over by searching for the next magic, so
+/// a record appended after a torn one is still found. Only wanted records are hashed.
+fn records<F: Fn(u128) -> bool>(
+    log: &[u8],
+    tag: u64,
+    wanted: F,
+) -> impl Iterator<Item = (u128, &[u8])> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || loop {
+        let rest = log.get(at..)?;
+        if rest.len() < HEADER_LEN {
+            return None;
+        }
+        if &rest[..8] != MAGIC {
+            at += 1 + memchr::memmem::find(&rest[1..], MAGIC)?;
+            continue;
+        }
+        let record_tag = u64::from_le_bytes(rest[8..16].try_into().ok()?);
+        let key = u128::from_le_bytes(rest[16..32].try_into().ok()?);
+        let len = u32::from_le_bytes(rest[32..36].try_into().ok()?) as usize;
+        let whole = rest.get(..HEADER_LEN + len).filter(|r| {
+            let next = &rest[r.len()..];
+            next.is_empty() || next.starts_with(MAGIC)
+        });
+        let Some(record) = whole else {
+            at += 1;
+            continue;
+        };
+        if record_tag == tag && wanted(key) {
+            if !checksum_holds(record) {
+                at += 1;
+                continue;
+            }
+            at += record.len();
+            return Some((key, record));
+        }
+        at += record.len();
+    })
+}
+
+/// The entry in `record` if its checksum holds, it decodes, it is the entry of `key`, and
+/// every index in it points inside it.
+fn decode(record: &[u8], key: &TermKey, vocab: &Arc<Vocabulary>) -> Option<Found> {
+    if !checksum_holds(record) {
+        return None;
+    }
+    let r: RecordIn<'_> = postcard::from_bytes(&record[HEADER_LEN..]).ok()?;
+    if (r.key, r.lang) != *key || r.defs.is_some() != key.1.is_some() {
+        return None;
+    }
+    let defs_len = r.defs.as_ref().map_or(0, Vec::len);
+    let sound_defs = r
+        .defs
+        .iter()
+        .flatten()
+        .all(|d| d.parent.is_none_or(|p| (p as usize) < defs_len));
+    let terms = r.terms;
+    let sound_chunks = terms.chunks.iter().all(|(d, _)| (*d as usize) < defs_len);
+    let n = terms.terms.len() as u32;
+    let sound_terms = std::iter::once(&terms.text)
+        .chain(terms.chunks.iter().map(|(_, d)| d))
+        .all(|d| d.pairs.iter().all(|&(t, c)| t < n && c > 0));
+    if !(sound_defs && sound_chunks && sound_terms) {
+        return None;
+    }
+    Some(Found {
+        defs: r.defs.map(Into::into),
+        terms: Arc::new(FileTerms {
+            vocab: vocab.clone(),
+            ids: vocab.intern_strs(&terms.terms),
+            text: terms.text,
+            chunks: terms.chunks,
+        }),
+    })
+}
+
+fn checksum_holds(record: &[u8]) -> bool {
+    let (header, payload) = record.split_at(HEADER_LEN);
+    let sum = u128::from_le_bytes(header[36..52].try_into().expect("16 bytes"));
+    checksum(&header[..36], payload) == sum
+}
+
+fn starts_with_magic(path: &Path, magic: &[u8; 8]) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let is_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    is_file
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| &head == magic)
+}
+
+/// The records of `log` that its key index `index` lists, whose key `wanted` accepts, and
+/// that are sound where the entry says (magic, tag, key, length, checksum), in order.
+/// Entries that fail their own check (torn, damaged) are skipped.
+fn indexed<'l>(
+    log: &'l [u8],
+    index: &[u8],
+    tag: u64,
+    wanted: impl Fn(u128) -> bool,
+) -> Vec<(u128, &'l [u8])> {
+    let Some(entries) = index.strip_prefix(KEYS_MAGIC) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in entries.chunks_exact(KEY_ENTRY_LEN) {
+        let check = u32::from_le_bytes(e[28..].try_into().expect("4"));
+        if xxhash_rust::xxh3::xxh3_64(&e[..28]) as u32 != check {
+            continue;
+        }
+        let key = u128::from_le_bytes(e[..16].try_into().expect("16"));
+        if !wanted(key) {
+            continue;
+        }
+        let at = u64::from_le_bytes(e[16..24].try_into().expect("8")) as usize;
+        let len = u32::from_le_bytes(e[24..28].try_into().expect("4")) as usize;
+        let Some(record) = log.get(at..).and_then(|r| r.get(..len)) else {
+            continue;
+        };
+        let sound = len >= HEADER_LEN
+            && record.starts_with(MAGIC)
+            && record[8..16] == tag.to_le_bytes()
+            && record[16..32] == key.to_le_bytes()
+            && HEADER_LEN + u32::from_le_bytes(record[32..36].try_into().expect("4")) as usize
+                == len
+            && checksum_holds(record);
+        if sound {
+            out.push((key, record));
+        }
+    }
+    out
+}
+
+/// A log's bytes: mapped when it can be (one lookup touches only the headers it skips), or
+/// read whole.
+enum Mapped {
+    Map(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl Mapped {
+    fn open(path: &Path) -> Option<Mapped> {
+        let file = std::fs::File::open(path).ok()?;
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
+        // SAFETY: logs are only ever appended to, never truncated or rewritten, so the
+        // mapped range stays valid; a record being appended past the mapped length is not
+        // seen, and one in progress inside it fails its checksum.
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(map) => Some(Mapped::Map(map)),
+            Err(_) => std::fs::read(path).ok().map(Mapped::Read),
+        }
+    }
+}
+
+impl std::ops::Deref for Mapped {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Mapped::Map(m) => m,
+            Mapped::Read(v) => v,
+        }
+    }
+}
+
+/// An exclusive advisory lock on a file, held until dropped (unix; elsewhere appends rely on
+/// `O_APPEND` and the checksums alone).
+struct Locked<'a>(#[allow(dead_code)] &'a std::fs::File);
+
+impl<'a> Locked<'a> {
+    fn exclusive(file: &'a std::fs::File) -> std::io::Result<Locked<'a>> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: flock on a descriptor we own; released in Drop or when it closes.
+            while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Locked(file))
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: as above.
+            unsafe {
+                libc::flock(self.0.as_raw_fd(), libc::LOCK_UN);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(text: &str) -> (TermKey, TermCounts) {
+        let key = (ContentKey::of_bytes(text.as_bytes()), None);
+        (key, TermCounts::count(text.as_bytes(), &[]))
+    }
+
+    #[test]
+    fn records_round_trip_and_damaged_ones_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 20);
+        let (a, b, c) = (entry("alpha beta"), entry("gamma delta"), entry("epsilon"));
+        let records: Vec<Vec<u8>> = [&a, &b, &c]
+            .iter()
+            .map(|(k, t)| FileStore::record(k, None, t))
+            .collect();
+        let batch: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        store.append(&batch, None).unwrap();
+        let keys = [a.0, b.0, c.0, entry("absent").0];
+        let vocab = Arc::default();
+        let got = store.lookup(&keys, &vocab);
+        let terms: Vec<Option<TermCounts>> = got
+            .found
+            .iter()
+            .map(|f| f.as_ref().map(|f| f.terms.counts()))
+            .collect();
+        assert_eq!(terms, [Some(a.1), Some(b.1), Some(c.1), None]);
+
+        // A damaged key index entry hides its record; without a key index, the log is walked.
+        let keys_path = store.logs().pop().unwrap().1.with_extension(KEYS_EXTENSION);
+        let good_keys = std::fs::read(&keys_path).unwrap();
+        let mut damaged = good_keys.clone();
+        damaged[KEYS_MAGIC.len() + KEY_ENTRY_LEN + 20] ^= 1; // the second entry's offset
+        std::fs::write(&keys_path, &damaged).unwrap();
+        let present = |got: Lookup| got.found.iter().map(Option::is_some).collect::<Vec<_>>();
+        assert_eq!(
+            present(store.lookup(&keys, &vocab)),
+            [true, false, true, false]
+        );
+        std::fs::remove_file(&keys_path).unwrap();
+        assert_eq!(
+            present(store.lookup(&keys, &vocab)),
+            [true, true, true, false]
+        );
+        std::fs::write(&keys_path, &good_keys).unwrap();
+
+        // Flip one payload byte of the second record, and cut the third short.
+        let log = store.logs().pop().unwrap().1;
+        let mut bytes = std::fs::read(&log).unwrap();
+        let second = memchr::memmem::find_iter(&bytes, MAGIC).nth(1).unwrap();
+        bytes[second + HEADER_LEN + 2] ^= 0x40;
+        bytes.truncate(bytes.len() - 3);
+        std::fs::write(&log, &bytes).unwrap();
+        assert_eq!(
+            present(store.lookup(&keys, &vocab)),
+            [true, false, false, false]
+        );
+    }
+}

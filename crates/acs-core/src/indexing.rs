@@ -1,0 +1,153 @@
+//! A snapshot's three indexes (symbols, BM25 of files, BM25 of functions) assembled from
+//! per-file entries: each file's definitions and term statistics, taken from the process's
+//! [`Store`] when it has them, else from the on-disk [`FileStore`], else computed (in
+//! parallel) and appended there. Only files whose content was never seen are processed.
+//!
+//! Guarantees: the indexes equal those built whole from the same files (same definitions,
+//! same BM25 scores); a cancelled build returns [`crate::Error::Cancelled`] before anything
+//! is written to disk, so the store never holds partial work.
+
+use crate::bm25::{Assembly, Bm25Index, Level};
+use crate::cache::{Store, Symbols, TermKey};
+use crate::cancel::Cancel;
+use crate::error::Result;
+use crate::filestore::FileStore;
+use crate::persist::Indexes;
+use crate::repo::Repo;
+use crate::symbols::SymbolIndex;
+use crate::terms::{FileTerms, TermCounts};
+use std::sync::Arc;
+
+/// Where each file's entry came from, and the disk traffic.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Provenance {
+    pub memory: usize,
+    pub disk: usize,
+    pub processed: usize,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    /// Why the disk store could not be written (the indexes are complete regardless).
+    pub warning: Option<String>,
+}
+
+/// One file's entry: definitions (`None`: no supported language) and term statistics.
+type Entry = (Option<Symbols>, Arc<FileTerms>);
+
+/// Build `repo`'s indexes from per-file entries, using and feeding `disk` when given.
+pub(crate) fn build(
+    repo: &Repo,
+    store: &Store,
+    disk: Option<&FileStore>,
+    cancel: &Cancel,
+) -> Result<(Indexes, Provenance)> {
+    let files = repo.files();
+    let mut how = Provenance::default();
+    let key = |i: usize| -> TermKey { (files[i].key, files[i].lang) };
+    // 1. The process's caches.
+    let mut entries: Vec<Option<Entry>> = crate::pool::build_map(files, |_, f| {
+        let terms = store.file_terms(&(f.key, f.lang))?;
+        match f.lang {
+            Some(lang) => Some((Some(store.symbols(&(f.key, lang))?), terms)),
+            None => Some((None, terms)),
+        }
+    });
+    how.memory = entries.iter().flatten().count();
+    // 2. The disk store.
+    let missing: Vec<usize> = (0..files.len()).filter(|&i| entries[i].is_none()).collect();
+    let mut lookup = None;
+    if let (Some(disk), false) = (disk, missing.is_empty()) {
+        cancel.check()?;
+        let keys: Vec<TermKey> = missing.iter().map(|&i| key(i)).collect();
+        let mut found = disk.lookup(&keys, &store.vocabulary());
+        how.bytes_read = found.bytes;
+        for (&i, hit) in missing.iter().zip(std::mem::take(&mut found.found)) {
+            let Some(hit) = hit else { continue };
+            let (defs, terms) = (hit.defs, hit.terms);
+            if let (Some(lang), Some(d)) = (files[i].lang, &defs) {
+                store.insert_symbols((files[i].key, lang), d.clone());
+            }
+            store.insert_file_terms(key(i), terms.clone());
+            entries[i] = Some((defs, terms));
+            how.disk += 1;
+        }
+        lookup = Some(found);
+    }
+    // 3. Compute the rest, in parallel.
+    let todo: Vec<usize> = (0..files.len()).filter(|&i| entries[i].is_none()).collect();
+    // Each computed entry is encoded as a record on its worker (only with a store).
+    let computed: Vec<Option<(Entry, Vec<u8>)>> = crate::pool::build_map(&todo, |_, &i| {
+        if cancel.is_cancelled() {
+            return None;
+        }
+        let f = &files[i];
+        let defs = crate::symbols::cached_definitions(f, store);
+        let counts = TermCounts::count(&f.content, defs.as_deref().unwrap_or(&[]));
+        let record = match disk {
+            Some(_) => FileStore::record(&key(i), defs.as_deref(), &counts),
+            None => Vec::new(),
+        };
+        let terms = Arc::new(counts.intern(&store.vocabulary()));
+        store.insert_file_terms(key(i), terms.clone());
+        Some(((defs, terms), record))
+    });
+    cancel.check()?;
+    how.processed = todo.len();
+    if let Some(disk) = disk {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let records: Vec<&[u8]> = todo
+            .iter()
+            .zip(&computed)
+            .filter(|(&i, _)| seen.insert(key(i)))
+            .map(|(_, c)| c.as_ref().expect("not cancelled").1.as_slice())
+            .collect();
+        match disk.append(&records, lookup) {
+            Ok(n) => how.bytes_written = n,
+            Err(e) => {
+                how.warning = Some(format!(
+                    "cannot write the index store {}: {e}",
+                    disk.dir().display()
+                ))
+            }
+        }
+    }
+    for (&i, c) in todo.iter().zip(computed) {
+        entries[i] = c.map(|(entry, _)| entry);
+    }
+    // 4. Assemble.
+    let (per_file, terms): (Vec<Option<Symbols>>, Vec<Arc<FileTerms>>) = entries
+        .into_iter()
+        .map(|e| e.expect("every file has an entry"))
+        .unzip();
+    let defs_in: Vec<usize> = per_file
+        .iter()
+        .map(|d| d.as_ref().map_or(0, |d| d.len()))
+        .collect();
+    let parts = Assembly::new(repo, &terms, &store.vocabulary());
+    // The three indexes at once: they only read what they share.
+    let mut built = crate::pool::build_map(&[0, 1, 2], |_, &which| match which {
+        0 => Built::Bm25(parts.index(Level::File, |_| 0)),
+        1 => Built::Bm25(parts.index(Level::Function, |i| defs_in[i])),
+        _ => Built::Symbols(SymbolIndex::from_per_file(per_file.clone())),
+    })
+    .into_iter();
+    let (Some(Built::Bm25(files)), Some(Built::Bm25(functions)), Some(Built::Symbols(symbols))) =
+        (built.next(), built.next(), built.next())
+    else {
+        unreachable!("three builds, in order");
+    };
+    if how.processed > 0 {
+        // Parse trees and tokeniser tables were freed: give their pages back.
+        crate::symbols::release_freed_memory();
+    }
+    let indexes = Indexes {
+        symbols: Arc::new(symbols),
+        bm25_files: Arc::new(files),
+        bm25_functions: Arc::new(functions),
+    };
+    Ok((indexes, how))
+}
+
+enum Built {
+    Bm25(Bm25Index),
+    Symbols(SymbolIndex),
+}
