@@ -13,7 +13,8 @@ that imports acs and prints its version. `extra_info` records the ratio to it.
 
 The walk over consecutive commits (time per commit and resident memory in one process) is
 `test_commit_walk`: 100 commits of `ACS_BENCH_REPO` when set, else of a generated git
-repository made here.
+repository made here, under cache budgets of `ACS_BENCH_WALK_BUDGETS_MB` (content,
+definitions, term statistics; default 256,64,64) so that the walk reaches them.
 """
 
 from __future__ import annotations
@@ -192,6 +193,9 @@ import json, sys, time
 import acs
 
 git_dir, revs = sys.argv[1], sys.argv[2].split(",")
+if len(sys.argv) > 4:  # content, definitions and term statistics budgets, in MB
+    content, symbols, terms = (int(mb) << 20 for mb in sys.argv[4].split(","))
+    acs.set_cache_budgets(content, symbols, terms)
 
 def rss_mb():
     with open("/proc/self/status") as f:
@@ -200,14 +204,16 @@ def rss_mb():
                 return int(line.split()[1]) / 1024
     return 0.0
 
-times, rss = [], []
+times, rss, cached = [], [], []
 for rev in revs:
     start = time.perf_counter()
     repo = acs.Repo.open(git_dir, commit=rev, index_cache=False)
     acs.localize(repo, sys.argv[3])
     times.append(time.perf_counter() - start)
     rss.append(rss_mb())
-print(json.dumps({"times": times, "rss_mb": rss}))
+    (_, content), (_, symbols) = acs.cache_usage()
+    cached.append((content + symbols + acs.term_cache_usage()[1]) / 2**20)
+print(json.dumps({"times": times, "rss_mb": rss, "cached_mb": cached}))
 """
 
 
@@ -243,13 +249,16 @@ def test_commit_walk(benchmark, tmp_path_factory):
     else:
         git_dir = str(generated_history(tmp_path_factory.mktemp("history")))
     n = int(os.environ.get("ACS_BENCH_WALK", "100"))
+    # Cache budgets (MB of content, definitions, term statistics): small enough that a walk
+    # fills them, to show resident memory level off there.
+    budgets = os.environ.get("ACS_BENCH_WALK_BUDGETS_MB", "256,64,64")
     revs = run(["git", "-C", git_dir, "rev-list", "--reverse", f"--max-count={n}", "HEAD"])
     revs = ",".join(revs.split())
 
     def walk() -> dict:
         import json
 
-        return json.loads(run([sys.executable, "-c", WALK, git_dir, revs, ISSUE]))
+        return json.loads(run([sys.executable, "-c", WALK, git_dir, revs, ISSUE, budgets]))
 
     result = benchmark.pedantic(walk, rounds=1, iterations=1)
     times = sorted(result["times"][1:])  # the first commit is a cold start
@@ -261,4 +270,6 @@ def test_commit_walk(benchmark, tmp_path_factory):
         rss_first_mb=round(rss[0]),
         rss_half_mb=round(rss[len(rss) // 2]),
         rss_last_mb=round(rss[-1]),
+        cached_last_mb=round(result["cached_mb"][-1]),
+        budgets_mb=budgets,
     )

@@ -279,3 +279,25 @@ def test_the_time_budget_counts_search_not_index_building(monkeypatch):
     r = acs.localize(repo, "apply_discount gives a wrong amount", budget_ms=1000)
     assert r["stats"]["index_ms"] >= 1200
     assert r["stats"]["turns"] >= 1 and top_file(r) == "shop/pricing.py"
+
+
+def test_localize_leaves_no_reference_cycle_holding_the_snapshot():
+    # A cycle through the plan run keeps the snapshot and its indexes (hundreds of MB on a
+    # large repository) alive until the next garbage collection: over consecutive commits
+    # resident memory grew past every cache budget.
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        repo = acs.Repo.from_files(REPO)
+        result = acs.localize(repo, "the pricing total is wrong after a discount")
+        del repo, result
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        kinds = {type(o).__name__ for o in gc.garbage}
+        assert "PlanRun" not in kinds, kinds
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()

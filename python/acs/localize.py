@@ -208,30 +208,34 @@ def dispatch(run: PlanRun, proposed: Iterable[Task]) -> tuple[list[Task], dict[i
     such as a plan line the model's parser could not read."""
     tasks: list[Task] = []
     rejected: dict[int, TaskOutcome] = {}
-
-    def submit(batch: list[Task]) -> None:
-        try:
-            run.submit(batch)
-        except AcsError as e:
-            if len(batch) > 1:  # find the culprits, keep the rest
-                for task in batch:
-                    submit([task])
-                return
-            task = batch[0]
-            rejected[task.get("id", -1)] = refused(task, e)
-
     if isinstance(proposed, list):
         tasks = proposed
         if tasks:
-            submit(tasks)
+            submit(run, tasks, rejected)
         return tasks, rejected
     for task in proposed:
         tasks.append(task)
         if "error" in task:  # the policy could not make a task of what the model wrote
             rejected[task["id"]] = invalid(task)
         else:
-            submit([task])
+            submit(run, [task], rejected)
     return tasks, rejected
+
+
+def submit(run: PlanRun, batch: list[Task], rejected: dict[int, TaskOutcome]) -> None:
+    """Submit `batch`; a refused batch is retried task by task, so only the culprits become
+    error outcomes. (A plain function: a recursive closure would be a reference cycle that
+    keeps the run, and through it the snapshot and its indexes, alive until the next
+    garbage collection.)"""
+    try:
+        run.submit(batch)
+    except AcsError as e:
+        if len(batch) > 1:  # find the culprits, keep the rest
+            for task in batch:
+                submit(run, [task], rejected)
+            return
+        task = batch[0]
+        rejected[task.get("id", -1)] = refused(task, e)
 
 
 def invalid(task: Mapping[str, Any]) -> TaskOutcome:
