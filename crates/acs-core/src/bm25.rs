@@ -649,16 +649,7 @@ mod tests {
                         if !crate::terms::is_chunk(d) {
                             continue;
                         }
-                        let end = match d.kind {
-                            SymbolKind::Class => defs
-                                .iter()
-                                .filter(|c| c.parent == Some(di as u32))
-                                .map(|c| c.start_line.saturating_sub(1))
-                                .min()
-                                .unwrap_or(d.end_line)
-                                .max(d.start_line),
-                            _ => d.end_line,
-                        };
+                        let end = crate::terms::chunk_end(defs, di);
                         let texts = vec![
                             f.path.to_string(),
                             d.qualified_name.clone(),

@@ -41,6 +41,22 @@ pub(crate) fn is_chunk(d: &SymbolDef) -> bool {
     )
 }
 
+/// Last line of the chunk of `defs[di]`: a class's text stops where its first member
+/// starts, so its methods are chunks of their own and not counted twice.
+pub(crate) fn chunk_end(defs: &[SymbolDef], di: usize) -> u32 {
+    let d = &defs[di];
+    match d.kind {
+        SymbolKind::Class => defs
+            .iter()
+            .filter(|c| c.parent == Some(di as u32))
+            .map(|c| c.start_line.saturating_sub(1))
+            .min()
+            .unwrap_or(d.end_line)
+            .max(d.start_line),
+        _ => d.end_line,
+    }
+}
+
 impl TermCounts {
     /// Count the terms of `content` and of the chunks of `defs` (its definitions). A
     /// chunk's text is its qualified name and its lines; a class's lines stop where its
@@ -84,16 +100,7 @@ impl TermCounts {
         let text_doc = counter.finish(sequence.len() as u32);
         let mut chunks = Vec::new();
         for (di, d) in defs.iter().enumerate().filter(|(_, d)| is_chunk(d)) {
-            let end = match d.kind {
-                SymbolKind::Class => defs
-                    .iter()
-                    .filter(|c| c.parent == Some(di as u32))
-                    .map(|c| c.start_line.saturating_sub(1))
-                    .min()
-                    .unwrap_or(d.end_line)
-                    .max(d.start_line),
-                _ => d.end_line,
-            };
+            let end = chunk_end(defs, di);
             // Lines start..=end (1-based), clamped to the file.
             let first = (d.start_line.max(1) as usize - 1).min(lines);
             let last = (end as usize).min(lines);

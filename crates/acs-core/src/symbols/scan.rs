@@ -35,12 +35,9 @@
 //!   exact Unicode XID classes;
 //! * comments inside f-string replacement fields (Python 3.12) are not recognised.
 
-use super::extract::{SymbolDef, SymbolKind};
-
-/// Must equal `extract::MAX_NAME_BYTES` (a unit test compares the outputs).
-const MAX_NAME_BYTES: usize = 256;
-/// Must equal `extract::MAX_QUALIFIED_BYTES` (a unit test compares the outputs).
-const MAX_QUALIFIED_BYTES: usize = 1024;
+use super::extract::{cut_name, qualify, SymbolDef, SymbolKind};
+#[cfg(test)]
+use super::extract::{MAX_NAME_BYTES, MAX_QUALIFIED_BYTES};
 
 /// Definitions of a Python source, as `extract_symbols(Lang::Python, source)` reports them
 /// on ordinary code (see the module documentation for where they may differ).
@@ -138,32 +135,9 @@ fn string_prefix(word: &[u8]) -> Option<bool> {
     valid.then_some(fmt)
 }
 
-fn qualify(prefix: Option<&str>, name: &str) -> String {
-    let mut q = String::new();
-    if let Some(p) = prefix {
-        q.push_str(p);
-        q.push('.');
-    }
-    q.push_str(name);
-    if q.len() > MAX_QUALIFIED_BYTES {
-        let mut cut = q.len() - MAX_QUALIFIED_BYTES;
-        while !q.is_char_boundary(cut) {
-            cut += 1;
-        }
-        q.drain(..cut);
-    }
-    q
-}
-
 fn name_text(bytes: &[u8]) -> String {
     let mut s = String::from_utf8_lossy(bytes).into_owned();
-    if s.len() > MAX_NAME_BYTES {
-        let mut cut = MAX_NAME_BYTES;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
+    cut_name(&mut s);
     s
 }
 
@@ -276,8 +250,11 @@ impl<'a> Scanner<'a> {
                     (SymbolKind::Function, Some(SymbolKind::Class)) => SymbolKind::Method,
                     (kind, _) => kind,
                 };
-                let qualified_name =
-                    qualify(parent.map(|p| self.out[p].qualified_name.as_str()), &name);
+                let qualified_name = qualify(
+                    parent.map(|p| self.out[p].qualified_name.as_str()),
+                    None,
+                    &name,
+                );
                 let index = self.out.len();
                 self.out.push(SymbolDef {
                     name,

@@ -22,19 +22,21 @@ mod rust;
 mod walk;
 
 pub use parse::set_thread_stack_size;
+// Shared with the Python scanner, so both cut names the same way.
+pub(crate) use walk::{cut_name, qualify};
 
 use crate::lang::Lang;
 
 /// Names longer than this (in bytes) are cut at a char boundary. Only
 /// pathological input (e.g. a computed JS property name spanning a whole
 /// expression) gets near it.
-const MAX_NAME_BYTES: usize = 256;
+pub(crate) const MAX_NAME_BYTES: usize = 256;
 
 /// Qualified names longer than this keep only their tail (which still ends
 /// with the bare name). This bounds memory on adversarial input such as tens
 /// of thousands of nested functions, where full paths would grow
 /// quadratically.
-const MAX_QUALIFIED_BYTES: usize = 1024;
+pub(crate) const MAX_QUALIFIED_BYTES: usize = 1024;
 
 /// What sort of definition a [`SymbolDef`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -105,7 +105,7 @@ pub(super) fn rows(first: Node, last: Node) -> (usize, usize) {
     (start, end_row.max(start))
 }
 
-fn qualify(prefix: Option<&str>, receiver: Option<&str>, name: &str) -> String {
+pub(crate) fn qualify(prefix: Option<&str>, receiver: Option<&str>, name: &str) -> String {
     let mut q = String::new();
     for part in [prefix, receiver].into_iter().flatten() {
         q.push_str(part);
@@ -137,6 +137,12 @@ pub(super) fn text(node: Node, src: &[u8]) -> Option<String> {
             break;
         }
     }
+    cut_name(&mut s);
+    (!s.is_empty()).then_some(s)
+}
+
+/// Cut a name to [`MAX_NAME_BYTES`], at a character boundary.
+pub(crate) fn cut_name(s: &mut String) {
     if s.len() > MAX_NAME_BYTES {
         let mut cut = MAX_NAME_BYTES;
         while !s.is_char_boundary(cut) {
@@ -144,7 +150,6 @@ pub(super) fn text(node: Node, src: &[u8]) -> Option<String> {
         }
         s.truncate(cut);
     }
-    (!s.is_empty()).then_some(s)
 }
 
 pub(super) fn field_text(node: Node, field: &str, src: &[u8]) -> Option<String> {
