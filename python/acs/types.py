@@ -179,6 +179,16 @@ class OpenStats(TypedDict):
     elapsed_ms: float
 
 
+class ParseCounts(TypedDict):
+    """What found the definitions of the files an index build processed: the linear Python
+    scanner, tree-sitter (other languages, and Python the scanner cannot read soundly), or
+    the scanner for damaged Python over tree-sitter's byte budget."""
+
+    scanner: int
+    tree_sitter: int
+    over_budget: int
+
+
 class IndexReport(TypedDict):
     """How `Repo.index()` made the indexes. `source`: "memory" (every file's entry was in
     this process), "disk" (some came from the on-disk store, none was processed) or "built"
@@ -193,6 +203,7 @@ class IndexReport(TypedDict):
     files_memory: int
     files_disk: int
     files_processed: int
+    parsed: ParseCounts
     symbols: int
     elapsed_ms: float
     warning: str | None

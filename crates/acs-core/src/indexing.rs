@@ -26,6 +26,8 @@ pub(crate) struct Provenance {
     pub processed: usize,
     pub bytes_read: u64,
     pub bytes_written: u64,
+    /// What found the definitions of the processed files.
+    pub parsed: crate::symbols::ParseCounts,
     /// Why the disk store could not be written (the indexes are complete regardless).
     pub warning: Option<String>,
 }
@@ -74,13 +76,20 @@ pub(crate) fn build(
     }
     // 3. Compute the rest, in parallel.
     let todo: Vec<usize> = (0..files.len()).filter(|&i| entries[i].is_none()).collect();
+    let readers = std::sync::Mutex::new(crate::symbols::ParseCounts::default());
     // Each computed entry is encoded as a record on its worker (only with a store).
     let computed: Vec<Option<(Entry, Vec<u8>)>> = crate::pool::build_map(&todo, |_, &i| {
         if cancel.is_cancelled() {
             return None;
         }
         let f = &files[i];
-        let defs = crate::symbols::cached_definitions(f, store);
+        let (defs, reader) = crate::symbols::cached_definitions_read(f, store);
+        if let Some(reader) = reader {
+            readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .add(reader);
+        }
         let counts = TermCounts::count(&f.content, defs.as_deref().unwrap_or(&[]));
         let record = match disk {
             Some(_) => FileStore::record(&key(i), defs.as_deref(), &counts),
@@ -92,6 +101,7 @@ pub(crate) fn build(
     });
     cancel.check()?;
     how.processed = todo.len();
+    how.parsed = readers.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(disk) = disk {
         let mut seen = rustc_hash::FxHashSet::default();
         let records: Vec<&[u8]> = todo

@@ -67,6 +67,9 @@ pub struct IndexReport {
     pub files_disk: usize,
     /// ...or was computed (parsed and tokenised) now.
     pub files_processed: usize,
+    /// What found the definitions of the processed files: the Python scanner, tree-sitter,
+    /// or the scanner for damaged Python too large for tree-sitter's budget.
+    pub parsed: crate::symbols::ParseCounts,
     pub symbols: usize,
     pub elapsed_ms: f64,
     /// Why the cache could not be used (unreadable, corrupt, unwritable); the index is

@@ -397,6 +397,7 @@ impl Repo {
             files_memory: how.memory,
             files_disk: how.disk,
             files_processed: how.processed,
+            parsed: how.parsed,
             symbols: indexes.symbols.len(),
             elapsed_ms: ms(),
             warning: how.warning,

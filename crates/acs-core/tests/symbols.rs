@@ -390,3 +390,26 @@ fn python_definitions_come_from_the_scanner_and_damaged_files_from_tree_sitter()
     assert!(huge.len() > 1 << 20);
     assert_eq!(definitions(Lang::Python, &huge), scan_python(&huge));
 }
+
+#[test]
+fn an_index_build_counts_what_read_each_files_definitions() {
+    // Contents unique to this test: the process-wide parse cache must not have them.
+    let mut huge = b"def counted_huge(x:\n".to_vec();
+    huge.extend(std::iter::repeat_n(b"    call(1, 2)\n".as_slice(), 80_000).flatten());
+    let repo = Repo::from_files([
+        ("fine.py", b"def counted_fine():\n    pass\n".to_vec()),
+        ("broken.py", b"def counted_broken(x:\n    pass\n".to_vec()),
+        ("web.js", b"function countedWeb() {}\n".to_vec()),
+        ("huge.py", huge),
+        ("notes.txt", b"no language\n".to_vec()),
+    ])
+    .unwrap();
+    let report = repo.index(None);
+    assert_eq!(report.files_processed, 5);
+    let parsed = report.parsed;
+    assert_eq!(
+        (parsed.scanner, parsed.tree_sitter, parsed.over_budget),
+        (1, 2, 1),
+        "{parsed:?}"
+    );
+}

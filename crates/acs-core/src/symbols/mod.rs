@@ -22,6 +22,36 @@ use std::sync::Arc;
 /// parses 2-3 MB/s, so the scanner's answer is kept instead.
 const MAX_TREE_SITTER_FALLBACK_BYTES: usize = 1 << 20;
 
+/// What found a file's definitions (counted in [`crate::IndexReport::parsed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// The linear Python scanner, on well-formed code.
+    Scanner,
+    /// tree-sitter: the other languages, and Python the scanner could not read soundly.
+    TreeSitter,
+    /// The scanner's answer for damaged Python over the tree-sitter budget
+    /// ([`MAX_TREE_SITTER_FALLBACK_BYTES`]): no file costs more than its share of bytes.
+    OverBudget,
+}
+
+/// Files by what found their definitions, for one index build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ParseCounts {
+    pub scanner: usize,
+    pub tree_sitter: usize,
+    pub over_budget: usize,
+}
+
+impl ParseCounts {
+    pub(crate) fn add(&mut self, reader: Reader) {
+        match reader {
+            Reader::Scanner => self.scanner += 1,
+            Reader::TreeSitter => self.tree_sitter += 1,
+            Reader::OverBudget => self.over_budget += 1,
+        }
+    }
+}
+
 /// The definitions of one file. Python is read by the linear scanner ([`scan`]): the same
 /// definitions as tree-sitter on well-formed code (one file in 1,790 of the standard library
 /// differs, where tree-sitter misreads it), 40-50 times faster, and linear on generated code
@@ -29,27 +59,45 @@ const MAX_TREE_SITTER_FALLBACK_BYTES: usize = 1 << 20;
 /// string goes to tree-sitter, whose error recovery reads the rest of it better, unless it is
 /// over [`MAX_TREE_SITTER_FALLBACK_BYTES`].
 pub fn definitions(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
+    read_definitions(lang, source).0
+}
+
+/// [`definitions`], and what found them.
+pub fn read_definitions(lang: Lang, source: &[u8]) -> (Vec<SymbolDef>, Reader) {
     if lang != Lang::Python {
-        return extract_symbols(lang, source);
+        return (extract_symbols(lang, source), Reader::TreeSitter);
     }
     match scan::scan_python_checked(source) {
-        Some(defs) => defs,
-        None if source.len() <= MAX_TREE_SITTER_FALLBACK_BYTES => extract_symbols(lang, source),
-        None => scan::scan_python(source),
+        Some(defs) => (defs, Reader::Scanner),
+        None if source.len() <= MAX_TREE_SITTER_FALLBACK_BYTES => {
+            (extract_symbols(lang, source), Reader::TreeSitter)
+        }
+        None => (scan::scan_python(source), Reader::OverBudget),
     }
 }
 
 /// The definitions of a file, from `store` or found and cached there; `None` for a file in
 /// no supported language.
 pub(crate) fn cached_definitions(f: &crate::repo::FileEntry, store: &Store) -> Option<Symbols> {
-    let lang = f.lang?;
+    cached_definitions_read(f, store).0
+}
+
+/// [`cached_definitions`], and what found them when they were found now (not cached).
+pub(crate) fn cached_definitions_read(
+    f: &crate::repo::FileEntry,
+    store: &Store,
+) -> (Option<Symbols>, Option<Reader>) {
+    let Some(lang) = f.lang else {
+        return (None, None);
+    };
     let key = (f.key, lang);
     if let Some(hit) = store.symbols(&key) {
-        return Some(hit);
+        return (Some(hit), None);
     }
-    let parsed: Symbols = definitions(lang, &f.content).into();
+    let (defs, reader) = read_definitions(lang, &f.content);
+    let parsed: Symbols = defs.into();
     store.insert_symbols(key, parsed.clone());
-    Some(parsed)
+    (Some(parsed), Some(reader))
 }
 
 /// One definition as tools report it.
