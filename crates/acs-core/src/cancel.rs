@@ -5,16 +5,22 @@
 //! kept (a cancelled index build leaves the index unbuilt).
 
 use crate::error::{Error, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 /// A cancellation token: cheap to clone, all clones share one flag.
 #[derive(Clone, Debug, Default)]
 pub struct Cancel {
-    flag: Arc<AtomicBool>,
+    /// [`RUNNING`], or why it stopped: the first reason set wins, so the error names it
+    /// however late it is read.
+    state: Arc<AtomicU8>,
     deadline: Option<Instant>,
 }
+
+const RUNNING: u8 = 0;
+const BY_CALLER: u8 = 1;
+const BY_DEADLINE: u8 = 2;
 
 impl Cancel {
     /// A token that is cancelled only by [`Cancel::cancel`].
@@ -25,7 +31,7 @@ impl Cancel {
     /// A token that also counts as cancelled from `deadline` on.
     pub fn with_deadline(deadline: Instant) -> Cancel {
         Cancel {
-            flag: Arc::default(),
+            state: Arc::default(),
             deadline: Some(deadline),
         }
     }
@@ -33,23 +39,29 @@ impl Cancel {
     /// The same flag with a deadline (the earlier one if it already had one).
     pub fn until(&self, deadline: Instant) -> Cancel {
         Cancel {
-            flag: self.flag.clone(),
+            state: self.state.clone(),
             deadline: Some(self.deadline.map_or(deadline, |d| d.min(deadline))),
         }
     }
 
     /// Ask every holder of this token to stop.
     pub fn cancel(&self) {
-        self.flag.store(true, Ordering::Relaxed);
+        self.stop(BY_CALLER);
+    }
+
+    fn stop(&self, why: u8) {
+        let _ = self
+            .state
+            .compare_exchange(RUNNING, why, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     pub fn is_cancelled(&self) -> bool {
-        if self.flag.load(Ordering::Relaxed) {
+        if self.state.load(Ordering::Relaxed) != RUNNING {
             return true;
         }
         match self.deadline {
             Some(d) if Instant::now() >= d => {
-                self.flag.store(true, Ordering::Relaxed);
+                self.stop(BY_DEADLINE);
                 true
             }
             _ => false,
@@ -67,8 +79,9 @@ impl Cancel {
 
     /// The error that cancelled work returns.
     pub fn error(&self) -> Error {
-        let why = match self.deadline {
-            Some(d) if Instant::now() >= d => "deadline passed",
+        self.is_cancelled(); // records a passed deadline as the reason, if none is yet
+        let why = match self.state.load(Ordering::Relaxed) {
+            BY_DEADLINE => "deadline passed",
             _ => "cancelled by the caller",
         };
         Error::Cancelled(why.into())
@@ -96,5 +109,13 @@ mod tests {
         std::thread::sleep(Duration::from_millis(30));
         assert!(c.is_cancelled());
         assert!(c.error().to_string().contains("deadline"));
+    }
+
+    #[test]
+    fn the_first_reason_is_the_one_reported() {
+        let c = Cancel::with_deadline(Instant::now() + Duration::from_millis(10));
+        c.cancel();
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(c.error().to_string().contains("caller"), "{}", c.error());
     }
 }

@@ -30,6 +30,10 @@ pub const MAX_GLOBS: usize = 256;
 /// spread turns one result into as many arguments as it has items.
 pub const MAX_SPREAD_VALUES: usize = 1_000;
 
+/// Approximate JSON bytes of the values one task receives through references, all of them
+/// together: a plain `$1` copies a whole result, and a plan may write it many times.
+pub const MAX_SUBSTITUTED_BYTES: usize = 8 << 20;
+
 /// Serialised bytes of one task's result. grep and references stop collecting matches
 /// before their result reaches half of it (and say `truncated`); any other result over it
 /// fails the task with `invalid_argument`.

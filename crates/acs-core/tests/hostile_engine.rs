@@ -532,3 +532,25 @@ fn a_cancelled_plan_stops_and_reports_cancelled() {
     let six = run.wait(10, Some(Duration::from_secs(5))).unwrap().unwrap();
     assert_eq!(six.error.as_ref().unwrap().kind, "cancelled");
 }
+
+#[test]
+fn one_result_named_many_times_is_capped_by_the_bytes_it_copies() {
+    // A 2 kB plan naming a multi-megabyte result 300 times once took 36 s and 8.8 GB.
+    let text: String = (0..40_000).map(|i| format!("value_{i} = {i}\n")).collect();
+    let repo = Arc::new(Repo::from_files([("a.py", text)]).unwrap());
+    let plan = Plan::from_json(&json!({"tasks": [
+        {"id": 1, "tool": "grep", "args": {"pattern": "value", "max_results": 40000}},
+        {"id": 2, "tool": "grep", "args": {"pattern": "x", "include": vec!["$1"; 300]}},
+    ]}))
+    .unwrap();
+    let (report, t) = timed(|| acs_core::execute(repo, &plan));
+    assert!(t < Duration::from_secs(10), "{t:?}");
+    let task = report.tasks.iter().find(|o| o.id == 2).unwrap();
+    let e = task.error.as_ref().expect("refused");
+    assert_eq!(e.kind, "invalid_argument");
+    assert!(
+        e.message.contains(&MAX_SUBSTITUTED_BYTES.to_string()),
+        "{}",
+        e.message
+    );
+}

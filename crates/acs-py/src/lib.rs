@@ -91,11 +91,15 @@ fn interruptible<T: Send + 'static>(
             match rx.recv_timeout(SIGNAL_POLL) {
                 Ok(r) => return (r, interrupted),
                 Err(RecvTimeoutError::Timeout) => {
-                    if interrupted.is_none() {
-                        if let Err(e) = Python::attach(|py| py.check_signals()) {
-                            cancel.cancel();
-                            interrupted = Some(e);
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        cancel.cancel();
+                        if interrupted.is_some() {
+                            // A second Ctrl-C: stop waiting for work that does not stop
+                            // (it ends on its own when it next checks the token).
+                            let e2 = Error::Cancelled("interrupted again".into());
+                            return (Err(e2), Some(e));
                         }
+                        interrupted = Some(e);
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {

@@ -210,10 +210,18 @@ impl PlanRun {
         while let Some(id) = ready.pop() {
             let spec = state.specs[&id].clone();
             let resolved = match self.shared.cancel.check() {
-                Ok(()) => refs::substitute(&spec.args, &|task| {
-                    let raw = state.outcomes.get(&task)?.result.as_ref()?;
-                    serde_json::from_str(raw.get()).ok()
-                }),
+                // Each referenced result is parsed once, however often the task names it.
+                Ok(()) => {
+                    let parsed: HashMap<u64, Value> = spec
+                        .deps
+                        .iter()
+                        .filter_map(|&task| {
+                            let raw = state.outcomes.get(&task)?.result.as_ref()?;
+                            Some((task, serde_json::from_str(raw.get()).ok()?))
+                        })
+                        .collect();
+                    refs::substitute(&spec.args, &|task| parsed.get(&task))
+                }
                 Err(e) => Err(e),
             };
             match resolved {

@@ -8,10 +8,12 @@
 //!
 //! One task receives at most [`MAX_SPREAD_VALUES`] values through `[*]` steps, all its
 //! references together: a spread turns one result into as many arguments (say, patterns)
-//! as it has items, and chained spreads multiply.
+//! as it has items, and chained spreads multiply. And at most [`MAX_SUBSTITUTED_BYTES`] of
+//! values through all its references: `$1` written 300 times copies a 4 MB result 300
+//! times.
 
 use crate::error::{Error, Result};
-use crate::limits::MAX_SPREAD_VALUES;
+use crate::limits::{MAX_SPREAD_VALUES, MAX_SUBSTITUTED_BYTES};
 use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,24 +85,69 @@ impl Reference {
 
     /// Follow the steps into `root` (the referenced task's result).
     pub fn resolve(&self, root: &Value) -> Result<Value> {
-        self.resolve_counted(root, &mut 0)
+        self.resolve_counted(root, &mut Spent::default())
     }
 
-    /// Resolve, adding the values `[*]` steps produce to `spread` (checked against
-    /// [`MAX_SPREAD_VALUES`] as they are produced, before they are copied).
-    fn resolve_counted(&self, root: &Value, spread: &mut usize) -> Result<Value> {
-        walk(root, &self.steps, spread)
+    /// Resolve, adding what it produces to `spent` (checked against the caps as values are
+    /// produced, before they are copied).
+    fn resolve_counted(&self, root: &Value, spent: &mut Spent) -> Result<Value> {
+        walk(root, &self.steps, spent)
             .map_err(|why| Error::InvalidArgument(format!("reference ${}: {why}", self.task)))
     }
 }
 
-fn walk(value: &Value, steps: &[Step], spread: &mut usize) -> std::result::Result<Value, String> {
+/// What one task's references have produced so far.
+#[derive(Default)]
+struct Spent {
+    /// Values from `[*]` steps.
+    spread: usize,
+    /// Approximate JSON bytes of the values substituted.
+    bytes: usize,
+}
+
+/// Approximate JSON size of `v`, counted no further than `limit`.
+fn json_bytes(v: &Value, limit: usize) -> usize {
+    match v {
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => {
+            let mut n = 2;
+            for item in items {
+                n += json_bytes(item, limit.saturating_sub(n)) + 1;
+                if n > limit {
+                    break;
+                }
+            }
+            n
+        }
+        Value::Object(map) => {
+            let mut n = 2;
+            for (k, item) in map {
+                n += k.len() + 4 + json_bytes(item, limit.saturating_sub(n));
+                if n > limit {
+                    break;
+                }
+            }
+            n
+        }
+        _ => 8,
+    }
+}
+
+fn walk(value: &Value, steps: &[Step], spent: &mut Spent) -> std::result::Result<Value, String> {
     let Some((step, rest)) = steps.split_first() else {
+        let left = MAX_SUBSTITUTED_BYTES.saturating_sub(spent.bytes);
+        spent.bytes += json_bytes(value, left);
+        if spent.bytes > MAX_SUBSTITUTED_BYTES {
+            return Err(format!(
+                "references give this task more than {MAX_SUBSTITUTED_BYTES} bytes of values \
+                 (the cap per task); reference a part of the result"
+            ));
+        }
         return Ok(value.clone());
     };
     match step {
         Step::Field(name) => match value.get(name) {
-            Some(v) => walk(v, rest, spread),
+            Some(v) => walk(v, rest, spent),
             None => Err(format!("no field `{name}`")),
         },
         Step::Index(i) => {
@@ -112,14 +159,14 @@ fn walk(value: &Value, steps: &[Step], spread: &mut usize) -> std::result::Resul
             if at < 0 || at >= len {
                 return Err(format!("index {i} out of range (length {len})"));
             }
-            walk(&items[at as usize], rest, spread)
+            walk(&items[at as usize], rest, spent)
         }
         Step::Each => {
             let items = value
                 .as_array()
                 .ok_or("`[*]` on something that is not a list")?;
-            *spread += items.len();
-            if *spread > MAX_SPREAD_VALUES {
+            spent.spread += items.len();
+            if spent.spread > MAX_SPREAD_VALUES {
                 return Err(format!(
                     "`[*]` gives this task more than {MAX_SPREAD_VALUES} values \
                      (the cap on spread values per task); select fewer with an index"
@@ -127,7 +174,7 @@ fn walk(value: &Value, steps: &[Step], spread: &mut usize) -> std::result::Resul
             }
             items
                 .iter()
-                .map(|v| walk(v, rest, spread))
+                .map(|v| walk(v, rest, spent))
                 .collect::<std::result::Result<Vec<_>, _>>()
                 .map(Value::Array)
         }
@@ -156,22 +203,23 @@ fn visit(v: &Value, f: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
 }
 
 /// Replace each reference in `args` by its value; `results(task)` yields a task's result.
-/// At most [`MAX_SPREAD_VALUES`] values in all come from `[*]` steps.
-pub fn substitute(args: &Value, results: &dyn Fn(u64) -> Option<Value>) -> Result<Value> {
-    substitute_counted(args, results, &mut 0)
+/// At most [`MAX_SPREAD_VALUES`] values in all come from `[*]` steps, and at most
+/// [`MAX_SUBSTITUTED_BYTES`] of values from all references.
+pub fn substitute<'a>(args: &Value, results: &dyn Fn(u64) -> Option<&'a Value>) -> Result<Value> {
+    substitute_counted(args, results, &mut Spent::default())
 }
 
-fn substitute_counted(
+fn substitute_counted<'a>(
     args: &Value,
-    results: &dyn Fn(u64) -> Option<Value>,
-    spread: &mut usize,
+    results: &dyn Fn(u64) -> Option<&'a Value>,
+    spent: &mut Spent,
 ) -> Result<Value> {
     match args {
         Value::String(s) => match Reference::parse(s)? {
             Some(r) => {
                 let root = results(r.task)
                     .ok_or_else(|| Error::Internal(format!("result of task {} missing", r.task)))?;
-                r.resolve_counted(&root, spread)
+                r.resolve_counted(root, spent)
             }
             None => Ok(Value::String(
                 s.strip_prefix("$$")
@@ -183,7 +231,7 @@ fn substitute_counted(
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 let spliced = matches!(item, Value::String(s) if Reference::parse(s)?.is_some_and(|r| r.spreads()));
-                match (substitute_counted(item, results, spread)?, spliced) {
+                match (substitute_counted(item, results, spent)?, spliced) {
                     (Value::Array(inner), true) => out.extend(inner),
                     (v, _) => out.push(v),
                 }
@@ -193,7 +241,7 @@ fn substitute_counted(
         Value::Object(map) => {
             let mut out = serde_json::Map::with_capacity(map.len());
             for (k, v) in map {
-                out.insert(k.clone(), substitute_counted(v, results, spread)?);
+                out.insert(k.clone(), substitute_counted(v, results, spent)?);
             }
             Ok(Value::Object(out))
         }
@@ -207,7 +255,7 @@ mod tests {
     use serde_json::json;
 
     fn resolve(reference: &str, result: Value) -> Result<Value> {
-        substitute(&json!(reference), &|_| Some(result.clone()))
+        substitute(&json!(reference), &|_| Some(&result))
     }
 
     #[test]
@@ -259,10 +307,7 @@ mod tests {
             resolve("$1.files[*].path", result.clone()).unwrap(),
             json!(["a.py", "b.py"])
         );
-        let spliced = substitute(&json!(["x.py", "$1.files[*].path"]), &|_| {
-            Some(result.clone())
-        })
-        .unwrap();
+        let spliced = substitute(&json!(["x.py", "$1.files[*].path"]), &|_| Some(&result)).unwrap();
         assert_eq!(spliced, json!(["x.py", "a.py", "b.py"]));
     }
 
@@ -275,5 +320,20 @@ mod tests {
         );
         let err = resolve("$1.nope", json!({})).unwrap_err();
         assert!(err.to_string().contains("no field `nope`"), "{err}");
+    }
+
+    #[test]
+    fn a_result_named_many_times_is_capped_by_the_bytes_it_would_copy() {
+        // 300 copies of a 100 kB result: 30 MB of arguments from a 2 kB plan.
+        let result = json!({"text": "x".repeat(100_000)});
+        let many = Value::Array(vec![json!("$1"); 300]);
+        let err = substitute(&many, &|_| Some(&result)).unwrap_err();
+        assert!(err.to_string().contains("bytes of values"), "{err}");
+        // Under the cap it resolves.
+        let few = Value::Array(vec![json!("$1.text"); 10]);
+        assert_eq!(
+            substitute(&few, &|_| Some(&result)).unwrap()[9],
+            result["text"]
+        );
     }
 }
