@@ -554,3 +554,25 @@ fn one_result_named_many_times_is_capped_by_the_bytes_it_copies() {
         e.message
     );
 }
+
+#[test]
+fn an_index_build_cancelled_midway_writes_nothing_to_the_store() {
+    // Cancelled while it processes files (a debug build of 1,500 files takes far longer
+    // than 2 ms): no record reaches the shared store, and the next build does all the work.
+    let repo = generated(1_500, 150, "cmid");
+    let dir = tempfile::tempdir().unwrap();
+    let cache = acs_core::IndexCache::new(dir.path());
+    let cancel = Cancel::with_deadline(Instant::now() + Duration::from_millis(2));
+    let err = repo.index_cancellable(Some(&cache), &cancel).unwrap_err();
+    assert_eq!(err.kind(), "cancelled");
+    let written: Vec<_> = walk_files(dir.path());
+    assert!(written.is_empty(), "{written:?}");
+    let report = repo
+        .index_cancellable(Some(&cache), &Cancel::new())
+        .unwrap();
+    assert_eq!(
+        report.files_disk, 0,
+        "nothing of the cancelled build was stored"
+    );
+    assert_eq!(report.symbols, 1_500 * 15);
+}
