@@ -45,6 +45,15 @@ pub(crate) fn build(
     let files = repo.files();
     let mut how = Provenance::default();
     let key = |i: usize| -> TermKey { (files[i].key, files[i].lang) };
+    // A store folder that is not acs's own (a link, another user's) is not used at all.
+    let disk = match disk.map(|d| (d, d.check())) {
+        Some((_, Err(warning))) => {
+            how.warning = Some(warning);
+            None
+        }
+        Some((d, Ok(()))) => Some(d),
+        None => None,
+    };
     // 1. The process's caches.
     let mut entries: Vec<Option<Entry>> = crate::pool::build_map(files, |_, f| {
         let terms = store.file_terms(&(f.key, f.lang))?;

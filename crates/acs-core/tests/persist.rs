@@ -158,6 +158,22 @@ fn an_unwritable_cache_still_gives_a_complete_index() {
     assert_eq!(answers(&repo), from_scratch(&open(tree.path())));
 }
 
+#[cfg(unix)]
+#[test]
+fn a_store_folder_planted_as_a_link_is_not_used() {
+    as_a_new_process();
+    let tree = tree(FILES);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), cache_dir.path().join("files-v1")).unwrap();
+    let repo = open(tree.path());
+    let report = repo.index(Some(&IndexCache::new(cache_dir.path())));
+    assert_eq!((report.source, report.bytes_written), ("built", 0));
+    assert!(report.warning.unwrap().contains("not used"));
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    assert_eq!(answers(&repo), from_scratch(&open(tree.path())));
+}
+
 #[test]
 fn concurrent_writers_lose_nothing_and_corrupt_nothing() {
     as_a_new_process();
