@@ -18,13 +18,14 @@
 //!   exclusive advisory lock (`flock`) on the log, opened `O_APPEND`; readers take no lock,
 //!   map the log and validate each record they use, so a record being written is at worst
 //!   skipped. Nothing is ever rewritten or truncated.
-//! - **Bounded.** When the newest log passes its share of the budget, a new generation
-//!   starts; then the oldest logs are deleted while the folder is over budget (never the
-//!   newest). Records a lookup found in an older log are copied into the newest, so what is
-//!   in use survives pruning.
+//! - **Bounded.** When the newest log passes its share of the budget (a quarter, at least
+//!   1 MiB), a new generation starts; then the oldest logs and their key indexes are deleted
+//!   while the two together are over budget (never the newest). Records a lookup found in an
+//!   older log are copied into the newest, so what is in use survives pruning. Processes
+//!   pruning at once count a file another deleted first as deleted.
 //! - **Only its own files.** Pruning deletes only `<number>.acsfiles` regular files that
-//!   start with the record magic, and their `.acskeys` that start with the key magic, inside
-//!   the folder acs made for them.
+//!   start with the record magic, and `<number>.acskeys` that start with the key magic (with
+//!   their log, or once their log is gone), inside the folder acs made for them.
 //! - **Only its own folder.** The cache folder may be shared (`--cache-dir /tmp`), so the
 //!   store's folder is created private (mode 0700 on unix), and one that is a link, not a
 //!   folder, or (unix) owned by another user is not used: the index is then built in memory
@@ -56,6 +57,10 @@ const HEADER_LEN: usize = 8 + 8 + 16 + 4 + 16;
 /// The newest log takes records until it holds this fraction (1/4) of the budget; then a new
 /// generation starts, and the oldest go while the folder is over budget.
 const GENERATIONS: u64 = 4;
+/// The least the newest log takes before a new generation starts, whatever the budget: with
+/// a tiny budget (`ACS_CACHE_MAX_MB=0`) each append would otherwise start a new log and
+/// delete all the others.
+const MIN_SHARE: u64 = 1 << 20;
 
 /// What a record's meaning depends on besides its key: the crate version and the format of
 /// definitions and terms. Records of another tag are skipped.
@@ -235,39 +240,36 @@ impl FileStore {
             .rev()
             .filter_map(|(_, p)| Some((Mapped::open(p)?, p.with_extension(KEYS_EXTENSION))))
             .collect();
-        // Newest log first: (positions, log, record). A key's first sound record is taken
-        // (a damaged one leaves it wanted). Each log's key index says where its records are,
-        // so a lookup reads 32 bytes per record, not the logs; a log without one is walked.
-        let mut hits: Vec<(Vec<usize>, usize, &[u8])> = Vec::new();
+        // Newest log first. Each log's key index says where its records are, so a lookup
+        // reads 32 bytes per record, not the logs; a log without one is walked. A key stays
+        // wanted until one of its records decodes: a damaged one lets older logs be tried.
+        let mut found: Vec<Option<Found>> = keys.iter().map(|_| None).collect();
+        let mut bytes = 0;
+        let mut carried = Vec::new();
         for (age, (log, keys_path)) in logs.iter().enumerate() {
             if wanted.is_empty() {
                 break;
             }
-            let found: Vec<(u128, &[u8])> = match read_regular(keys_path) {
+            let candidates: Vec<(u128, &[u8])> = match read_regular(keys_path) {
                 Ok(index) => indexed(log, &index, tag, |h| wanted.contains_key(&h)),
                 Err(_) => records(log, tag, |h| wanted.contains_key(&h)).collect(),
             };
-            for (hash, record) in found {
-                // A key's first sound record is used (a damaged one left it wanted).
-                if let Some(positions) = wanted.remove(&hash) {
-                    hits.push((positions, age, record));
+            let decoded = crate::pool::build_map(&candidates, |_, (hash, record)| {
+                decode(record, &keys[wanted[hash][0]], vocab)
+            });
+            for ((hash, record), entry) in candidates.iter().zip(decoded) {
+                let Some(entry) = entry else { continue };
+                // The first record of a key that decodes is used.
+                let Some(positions) = wanted.remove(hash) else {
+                    continue;
+                };
+                bytes += record.len() as u64;
+                if age > 0 {
+                    carried.extend_from_slice(record);
                 }
-            }
-        }
-        let decoded = crate::pool::build_map(&hits, |_, (positions, _, record)| {
-            decode(record, &keys[positions[0]], vocab)
-        });
-        let mut found: Vec<Option<Found>> = keys.iter().map(|_| None).collect();
-        let mut bytes = 0;
-        let mut carried = Vec::new();
-        for ((positions, age, record), entry) in hits.iter().zip(decoded) {
-            let Some(entry) = entry else { continue };
-            bytes += record.len() as u64;
-            if *age > 0 {
-                carried.extend_from_slice(record);
-            }
-            for &i in positions {
-                found[i] = Some(entry.clone());
+                for i in positions {
+                    found[i] = Some(entry.clone());
+                }
             }
         }
         Lookup {
@@ -302,7 +304,7 @@ impl FileStore {
             return Ok(0);
         }
         self.create()?;
-        let share = (self.max_bytes / GENERATIONS).max(1);
+        let share = (self.max_bytes / GENERATIONS).max(MIN_SHARE);
         let newest = self.logs().last().map_or(1, |(g, _)| *g);
         let mut generation = newest;
         loop {
@@ -347,44 +349,91 @@ impl FileStore {
         }
         self.prune(generation);
         if let Some(parent) = self.dir.parent() {
-            crate::persist::remove_legacy_packs(parent);
+            crate::persist::remove_legacy_packs_once(parent);
         }
         Ok(batch.len() as u64)
     }
 
-    /// Delete the oldest logs while the folder is over budget; never `active`.
+    /// Delete key indexes whose log is gone, then the oldest logs (with their key indexes)
+    /// while the folder is over budget, counting both; never `active` or newer. Another
+    /// process pruning at the same time may delete a file first: it is gone all the same.
     fn prune(&self, active: u64) {
-        let logs = self.logs();
-        let sized: Vec<(u64, PathBuf, u64)> = logs
+        let size_of = |p: &Path| {
+            std::fs::symlink_metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+        };
+        self.remove_orphan_keys();
+        let sized: Vec<(u64, PathBuf, u64)> = self
+            .logs()
             .into_iter()
             .filter_map(|(g, p)| {
-                let meta = std::fs::symlink_metadata(&p).ok()?;
-                meta.is_file().then_some((g, p, meta.len()))
+                let keys = size_of(&p.with_extension(KEYS_EXTENSION)).unwrap_or(0);
+                Some((g, p.clone(), size_of(&p)? + keys))
             })
             .collect();
+        self.prune_listed(active, sized);
+    }
+
+    /// [`Self::prune`] over `sized` (generation, log, bytes of log and key index), listed
+    /// before: another process may have deleted some of them since.
+    fn prune_listed(&self, active: u64, sized: Vec<(u64, PathBuf, u64)>) {
+        let removed = |p: &Path| match std::fs::remove_file(p) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        };
         let mut total: u64 = sized.iter().map(|s| s.2).sum();
         for (generation, path, size) in sized {
             if total <= self.max_bytes || generation >= active {
                 break;
             }
-            if starts_with_magic(&path, MAGIC) && std::fs::remove_file(&path).is_ok() {
-                total -= size;
+            // A log another process deleted first is gone all the same.
+            let gone = std::fs::symlink_metadata(&path)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+            if gone || (starts_with_magic(&path, MAGIC) && removed(&path)) {
+                total = total.saturating_sub(size);
                 let keys = path.with_extension(KEYS_EXTENSION);
                 if starts_with_magic(&keys, KEYS_MAGIC) {
-                    let _ = std::fs::remove_file(keys);
+                    removed(&keys);
                 }
             }
         }
     }
 
-    /// Total bytes of the logs, for tests and stats.
+    /// Delete `<number>.acskeys` files (starting with the key magic) whose log is gone: left
+    /// by a prune that died between the two deletions, or by a writer whose log another
+    /// process deleted under it. A log is always created before its key index.
+    fn remove_orphan_keys(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(generation) = name.to_str().and_then(|n| n.strip_suffix(".acskeys")) else {
+                continue;
+            };
+            if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let keys = e.path();
+            let log = keys.with_extension(EXTENSION);
+            let log_gone = matches!(std::fs::symlink_metadata(&log), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+            if log_gone && starts_with_magic(&keys, KEYS_MAGIC) {
+                let _ = std::fs::remove_file(&keys);
+            }
+        }
+    }
+
+    /// Total bytes of the logs and their key indexes, for tests and stats.
     pub fn bytes(&self) -> u64 {
         if self.check().is_err() {
             return 0;
         }
         self.logs()
             .iter()
-            .filter_map(|(_, p)| std::fs::symlink_metadata(p).ok())
+            .flat_map(|(_, p)| [p.with_extension(KEYS_EXTENSION), p.clone()])
+            .filter_map(|p| std::fs::symlink_metadata(p).ok())
             .filter(|m| m.is_file())
             .map(|m| m.len())
             .sum()
@@ -777,5 +826,81 @@ mod tests {
         assert!(one_record(&store, "beta").is_err());
         assert_eq!(std::fs::metadata(&last).unwrap().len(), 8 << 20);
         assert!(store.lookup(&[b], &Arc::default()).found[0].is_none());
+    }
+
+    #[test]
+    fn a_log_another_process_pruned_first_counts_as_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 0);
+        std::fs::create_dir_all(store.dir()).unwrap();
+        let mut listed = Vec::new();
+        for g in 1..=3u64 {
+            let path = store.dir().join(format!("{g:08}.{EXTENSION}"));
+            let mut bytes = MAGIC.to_vec();
+            bytes.resize(1000, 0);
+            std::fs::write(&path, &bytes).unwrap();
+            listed.push((g, path, 1000));
+        }
+        // Budget for two logs; the other process already deleted the oldest.
+        let store = FileStore::new(dir.path(), 2000);
+        std::fs::remove_file(&listed[0].1).unwrap();
+        store.prune_listed(3, listed.clone());
+        assert!(listed[1].1.exists(), "the next log was deleted too");
+        assert!(listed[2].1.exists());
+    }
+
+    #[test]
+    fn orphan_key_indexes_go_and_key_indexes_count_in_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 30);
+        one_record(&store, "alpha").unwrap();
+        let orphan = store.dir().join(format!("00000000.{KEYS_EXTENSION}"));
+        let theirs = store.dir().join(format!("00000005.{KEYS_EXTENSION}"));
+        std::fs::write(&orphan, KEYS_MAGIC).unwrap();
+        std::fs::write(&theirs, b"not a key index").unwrap();
+        one_record(&store, "beta").unwrap();
+        assert!(!orphan.exists() && theirs.exists());
+        let (log, keys) = {
+            let log = store.logs().pop().unwrap().1;
+            let keys = log.with_extension(KEYS_EXTENSION);
+            (log, keys)
+        };
+        let len = |p: &Path| std::fs::metadata(p).unwrap().len();
+        assert_eq!(store.bytes(), len(&log) + len(&keys));
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_lets_older_logs_be_tried() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 30);
+        one_record(&store, "alpha").unwrap();
+        // A newer log whose record for the key has a sound checksum but no valid payload.
+        let (a, counts) = entry("alpha");
+        let mut bad = Vec::new();
+        encode(&mut bad, format_tag(), key_hash(&a), b"\xff\xff\xff");
+        std::fs::write(store.dir().join(format!("00000002.{EXTENSION}")), &bad).unwrap();
+        let got = store.lookup(&[a], &Arc::default());
+        assert_eq!(
+            got.found[0].as_ref().map(|f| f.terms.counts()),
+            Some(counts)
+        );
+        assert!(
+            !got.carried.is_empty(),
+            "found in an older log: carried forward"
+        );
+    }
+
+    #[test]
+    fn a_tiny_budget_still_keeps_one_log_of_a_floor_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 0);
+        let texts = ["alpha", "beta", "gamma", "delta"];
+        for t in texts {
+            one_record(&store, t).unwrap();
+        }
+        assert_eq!(store.logs().len(), 1);
+        let keys: Vec<TermKey> = texts.iter().map(|t| entry(t).0).collect();
+        let got = store.lookup(&keys, &Arc::default());
+        assert!(got.found.iter().all(Option::is_some));
     }
 }

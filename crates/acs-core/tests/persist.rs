@@ -223,12 +223,13 @@ fn pruning_keeps_the_store_within_budget_and_deletes_only_its_own_files() {
     }
     let cache = IndexCache {
         dir: cache_dir.path().to_path_buf(),
-        max_bytes: 40_000,
+        // Four generations of the 1 MiB floor each (smaller budgets rotate at the floor).
+        max_bytes: 4 << 20,
     };
     let store = FileStore::new(cache_dir.path(), cache.max_bytes);
     let mut last = 0;
     for t in 0..30 {
-        let words: Vec<String> = (0..300).map(|i| format!("w{t}x{i}")).collect();
+        let words: Vec<String> = (0..12000).map(|i| format!("w{t}x{i}")).collect();
         let body = format!("def g{t}():\n    return '{}'\n", words.join(" "));
         let tree = tree(&[("m.py", body.as_str())]);
         last = open(tree.path()).index(Some(&cache)).bytes_written;
@@ -241,6 +242,10 @@ fn pruning_keeps_the_store_within_budget_and_deletes_only_its_own_files() {
         );
     }
     assert!(logs(cache_dir.path()).len() > 1, "generations rotated");
+    assert!(
+        !cache_dir.path().join("files-v1/00000001.acsfiles").exists(),
+        "the oldest generation was pruned"
+    );
     for entry in std::fs::read_dir(cache_dir.path().join("files-v1")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "acskeys") {
