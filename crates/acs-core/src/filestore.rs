@@ -18,13 +18,21 @@
 //!   exclusive advisory lock (`flock`) on the log, opened `O_APPEND`; readers take no lock,
 //!   map the log and validate each record they use, so a record being written is at worst
 //!   skipped. Nothing is ever rewritten or truncated.
-//! - **Bounded.** When the newest log passes its share of the budget, a new generation
-//!   starts; then the oldest logs are deleted while the folder is over budget (never the
-//!   newest). Records a lookup found in an older log are copied into the newest, so what is
-//!   in use survives pruning.
+//! - **Bounded.** When the newest log passes its share of the budget (a quarter, at least
+//!   1 MiB), a new generation starts; then the oldest logs and their key indexes are deleted
+//!   while the two together are over budget (never the newest). Records a lookup found in an
+//!   older log are copied into the newest, so what is in use survives pruning. Processes
+//!   pruning at once count a file another deleted first as deleted.
 //! - **Only its own files.** Pruning deletes only `<number>.acsfiles` regular files that
-//!   start with the record magic, and their `.acskeys` that start with the key magic, inside
-//!   the folder acs made for them.
+//!   start with the record magic, and `<number>.acskeys` that start with the key magic (with
+//!   their log, or once their log is gone), inside the folder acs made for them.
+//! - **Only its own folder.** The cache folder may be shared (`--cache-dir /tmp`), so the
+//!   store's folder is created private (mode 0700 on unix), and one that is a link, not a
+//!   folder, or (unix) owned by another user is not used: the index is then built in memory
+//!   only, with a warning. Logs and key indexes are opened without following links and
+//!   without blocking, and used only if they are regular files. This check is the defence
+//!   against forged records: a record someone else wrote with a valid checksum cannot be told
+//!   from one acs wrote, so no one else must be able to write into the folder.
 
 use crate::cache::{ContentKey, Symbols, TermKey};
 use crate::lang::Lang;
@@ -49,6 +57,10 @@ const HEADER_LEN: usize = 8 + 8 + 16 + 4 + 16;
 /// The newest log takes records until it holds this fraction (1/4) of the budget; then a new
 /// generation starts, and the oldest go while the folder is over budget.
 const GENERATIONS: u64 = 4;
+/// The least the newest log takes before a new generation starts, whatever the budget: with
+/// a tiny budget (`ACS_CACHE_MAX_MB=0`) each append would otherwise start a new log and
+/// delete all the others.
+const MIN_SHARE: u64 = 1 << 20;
 
 /// What a record's meaning depends on besides its key: the crate version and the format of
 /// definitions and terms. Records of another tag are skipped.
@@ -135,13 +147,67 @@ impl FileStore {
         &self.dir
     }
 
-    /// The logs, oldest first, as (generation, path).
+    /// Whether the store's folder may be used: absent (it is created private when first
+    /// written), or a real folder (not a link) that (unix) the current user owns. A folder
+    /// others may write into is made private first. `Err` says why not.
+    pub(crate) fn check(&self) -> std::result::Result<(), String> {
+        // Absent (or unreachable: then nothing can be read, and writing fails and says so).
+        let Ok(meta) = std::fs::symlink_metadata(&self.dir) else {
+            return Ok(());
+        };
+        let refuse = |why: &str| {
+            Err(format!(
+                "index store {} not used ({why}); the index is kept in memory only",
+                self.dir.display()
+            ))
+        };
+        if meta.file_type().is_symlink() {
+            return refuse("it is a link");
+        }
+        if !meta.is_dir() {
+            return refuse("it is not a folder");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            if meta.uid() != unsafe { libc::geteuid() } {
+                return refuse("it belongs to another user");
+            }
+            if meta.mode() & 0o022 != 0 {
+                let private = std::fs::Permissions::from_mode(0o700);
+                if std::fs::set_permissions(&self.dir, private).is_err() {
+                    return refuse("others may write into it");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Create the store's folder if absent (private: mode 0700 on unix), then [`Self::check`].
+    fn create(&self) -> std::io::Result<()> {
+        if let Some(parent) = self.dir.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(&self.dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        self.check().map_err(std::io::Error::other)
+    }
+
+    /// The logs, oldest first, as (generation, path): regular files only (links, FIFOs and
+    /// folders with a log's name are not logs).
     fn logs(&self) -> Vec<(u64, PathBuf)> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Vec::new();
         };
         let mut logs: Vec<(u64, PathBuf)> = entries
             .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .filter_map(|e| {
                 let name = e.file_name();
                 let generation = name.to_str()?.strip_suffix(".acsfiles")?;
@@ -157,6 +223,13 @@ impl FileStore {
     /// interning its terms in `vocab`. Keys may repeat (equal files); each gets the entry.
     pub(crate) fn lookup(&self, keys: &[TermKey], vocab: &Arc<Vocabulary>) -> Lookup {
         let tag = format_tag();
+        if self.check().is_err() {
+            return Lookup {
+                found: keys.iter().map(|_| None).collect(),
+                bytes: 0,
+                carried: Vec::new(),
+            };
+        }
         let mut wanted: rustc_hash::FxHashMap<u128, Vec<usize>> = Default::default();
         for (i, k) in keys.iter().enumerate() {
             wanted.entry(key_hash(k)).or_default().push(i);
@@ -167,39 +240,36 @@ impl FileStore {
             .rev()
             .filter_map(|(_, p)| Some((Mapped::open(p)?, p.with_extension(KEYS_EXTENSION))))
             .collect();
-        // Newest log first: (positions, log, record). A key's first sound record is taken
-        // (a damaged one leaves it wanted). Each log's key index says where its records are,
-        // so a lookup reads 32 bytes per record, not the logs; a log without one is walked.
-        let mut hits: Vec<(Vec<usize>, usize, &[u8])> = Vec::new();
+        // Newest log first. Each log's key index says where its records are, so a lookup
+        // reads 32 bytes per record, not the logs; a log without one is walked. A key stays
+        // wanted until one of its records decodes: a damaged one lets older logs be tried.
+        let mut found: Vec<Option<Found>> = keys.iter().map(|_| None).collect();
+        let mut bytes = 0;
+        let mut carried = Vec::new();
         for (age, (log, keys_path)) in logs.iter().enumerate() {
             if wanted.is_empty() {
                 break;
             }
-            let found: Vec<(u128, &[u8])> = match std::fs::read(keys_path) {
+            let candidates: Vec<(u128, &[u8])> = match read_regular(keys_path) {
                 Ok(index) => indexed(log, &index, tag, |h| wanted.contains_key(&h)),
                 Err(_) => records(log, tag, |h| wanted.contains_key(&h)).collect(),
             };
-            for (hash, record) in found {
-                // A key's first sound record is used (a damaged one left it wanted).
-                if let Some(positions) = wanted.remove(&hash) {
-                    hits.push((positions, age, record));
+            let decoded = crate::pool::build_map(&candidates, |_, (hash, record)| {
+                decode(record, &keys[wanted[hash][0]], vocab)
+            });
+            for ((hash, record), entry) in candidates.iter().zip(decoded) {
+                let Some(entry) = entry else { continue };
+                // The first record of a key that decodes is used.
+                let Some(positions) = wanted.remove(hash) else {
+                    continue;
+                };
+                bytes += record.len() as u64;
+                if age > 0 {
+                    carried.extend_from_slice(record);
                 }
-            }
-        }
-        let decoded = crate::pool::build_map(&hits, |_, (positions, _, record)| {
-            decode(record, &keys[positions[0]], vocab)
-        });
-        let mut found: Vec<Option<Found>> = keys.iter().map(|_| None).collect();
-        let mut bytes = 0;
-        let mut carried = Vec::new();
-        for ((positions, age, record), entry) in hits.iter().zip(decoded) {
-            let Some(entry) = entry else { continue };
-            bytes += record.len() as u64;
-            if *age > 0 {
-                carried.extend_from_slice(record);
-            }
-            for &i in positions {
-                found[i] = Some(entry.clone());
+                for i in positions {
+                    found[i] = Some(entry.clone());
+                }
             }
         }
         Lookup {
@@ -233,30 +303,30 @@ impl FileStore {
         if batch.is_empty() {
             return Ok(0);
         }
-        std::fs::create_dir_all(&self.dir)?;
-        let share = (self.max_bytes / GENERATIONS).max(1);
+        self.create()?;
+        let share = (self.max_bytes / GENERATIONS).max(MIN_SHARE);
         let newest = self.logs().last().map_or(1, |(g, _)| *g);
         let mut generation = newest;
         loop {
             let path = self.dir.join(format!("{generation:08}.{EXTENSION}"));
-            let file = std::fs::File::options()
-                .append(true)
-                .create(true)
-                .open(&path)?;
+            let file = open_regular(std::fs::File::options().append(true).create(true), &path)?;
             let _lock = Locked::exclusive(&file)?;
             let size = file.metadata()?.len();
             // A full log: start the next generation (another writer may have already).
             if size > 0 && size + batch.len() as u64 > share && generation == newest {
-                generation += 1;
+                // Only a forged log name gets here: a damaged store, not written.
+                generation = generation.checked_add(1).ok_or_else(|| {
+                    std::io::Error::other("damaged store: no generation after the last")
+                })?;
                 continue;
             }
             (&file).write_all(&batch)?;
             // Then its key index, under the same lock: an entry never points at bytes not
             // yet written; a lost or torn entry only hides its record.
-            let keys = std::fs::File::options()
-                .append(true)
-                .create(true)
-                .open(path.with_extension(KEYS_EXTENSION))?;
+            let keys = open_regular(
+                std::fs::File::options().append(true).create(true),
+                &path.with_extension(KEYS_EXTENSION),
+            )?;
             let mut entries = Vec::new();
             if keys.metadata()?.len() == 0 {
                 entries.extend_from_slice(KEYS_MAGIC);
@@ -279,41 +349,92 @@ impl FileStore {
         }
         self.prune(generation);
         if let Some(parent) = self.dir.parent() {
-            crate::persist::remove_legacy_packs(parent);
+            crate::persist::remove_legacy_packs_once(parent);
         }
         Ok(batch.len() as u64)
     }
 
-    /// Delete the oldest logs while the folder is over budget; never `active`.
+    /// Delete key indexes whose log is gone, then the oldest logs (with their key indexes)
+    /// while the folder is over budget, counting both; never `active` or newer. Another
+    /// process pruning at the same time may delete a file first: it is gone all the same.
     fn prune(&self, active: u64) {
-        let logs = self.logs();
-        let sized: Vec<(u64, PathBuf, u64)> = logs
+        let size_of = |p: &Path| {
+            std::fs::symlink_metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+        };
+        self.remove_orphan_keys();
+        let sized: Vec<(u64, PathBuf, u64)> = self
+            .logs()
             .into_iter()
             .filter_map(|(g, p)| {
-                let meta = std::fs::symlink_metadata(&p).ok()?;
-                meta.is_file().then_some((g, p, meta.len()))
+                let keys = size_of(&p.with_extension(KEYS_EXTENSION)).unwrap_or(0);
+                Some((g, p.clone(), size_of(&p)? + keys))
             })
             .collect();
+        self.prune_listed(active, sized);
+    }
+
+    /// [`Self::prune`] over `sized` (generation, log, bytes of log and key index), listed
+    /// before: another process may have deleted some of them since.
+    fn prune_listed(&self, active: u64, sized: Vec<(u64, PathBuf, u64)>) {
+        let removed = |p: &Path| match std::fs::remove_file(p) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        };
         let mut total: u64 = sized.iter().map(|s| s.2).sum();
         for (generation, path, size) in sized {
             if total <= self.max_bytes || generation >= active {
                 break;
             }
-            if starts_with_magic(&path, MAGIC) && std::fs::remove_file(&path).is_ok() {
-                total -= size;
+            // A log another process deleted first is gone all the same.
+            let gone = std::fs::symlink_metadata(&path)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+            if gone || (starts_with_magic(&path, MAGIC) && removed(&path)) {
+                total = total.saturating_sub(size);
                 let keys = path.with_extension(KEYS_EXTENSION);
                 if starts_with_magic(&keys, KEYS_MAGIC) {
-                    let _ = std::fs::remove_file(keys);
+                    removed(&keys);
                 }
             }
         }
     }
 
-    /// Total bytes of the logs, for tests and stats.
+    /// Delete `<number>.acskeys` files (starting with the key magic) whose log is gone: left
+    /// by a prune that died between the two deletions, or by a writer whose log another
+    /// process deleted under it. A log is always created before its key index.
+    fn remove_orphan_keys(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(generation) = name.to_str().and_then(|n| n.strip_suffix(".acskeys")) else {
+                continue;
+            };
+            if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let keys = e.path();
+            let log = keys.with_extension(EXTENSION);
+            let log_gone = matches!(std::fs::symlink_metadata(&log), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+            if log_gone && starts_with_magic(&keys, KEYS_MAGIC) {
+                let _ = std::fs::remove_file(&keys);
+            }
+        }
+    }
+
+    /// Total bytes of the logs and their key indexes, for tests and stats.
     pub fn bytes(&self) -> u64 {
+        if self.check().is_err() {
+            return 0;
+        }
         self.logs()
             .iter()
-            .filter_map(|(_, p)| std::fs::metadata(p).ok())
+            .flat_map(|(_, p)| [p.with_extension(KEYS_EXTENSION), p.clone()])
+            .filter_map(|p| std::fs::symlink_metadata(p).ok())
+            .filter(|m| m.is_file())
             .map(|m| m.len())
             .sum()
     }
@@ -426,11 +547,32 @@ fn checksum_holds(record: &[u8]) -> bool {
 fn starts_with_magic(path: &Path, magic: &[u8; 8]) -> bool {
     use std::io::Read;
     let mut head = [0u8; 8];
-    let is_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
-    is_file
-        && std::fs::File::open(path)
-            .and_then(|mut f| f.read_exact(&mut head))
-            .is_ok_and(|()| &head == magic)
+    open_regular(std::fs::File::options().read(true), path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == magic)
+}
+
+/// Open `path` with `options`, never following a link nor blocking (unix: a FIFO someone put
+/// in the folder would hang a plain open), and only if it is a regular file.
+fn open_regular(options: &mut std::fs::OpenOptions, path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// The whole of `path` if it is a regular file (see [`open_regular`]).
+fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(std::fs::File::options().read(true), path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// The records of `log` that its key index `index` lists, whose key `wanted` accepts, and
@@ -483,16 +625,18 @@ enum Mapped {
 
 impl Mapped {
     fn open(path: &Path) -> Option<Mapped> {
-        let file = std::fs::File::open(path).ok()?;
-        if !file.metadata().ok()?.is_file() {
-            return None;
-        }
+        let file = open_regular(std::fs::File::options().read(true), path).ok()?;
         // SAFETY: logs are only ever appended to, never truncated or rewritten, so the
         // mapped range stays valid; a record being appended past the mapped length is not
         // seen, and one in progress inside it fails its checksum.
         match unsafe { memmap2::Mmap::map(&file) } {
             Ok(map) => Some(Mapped::Map(map)),
-            Err(_) => std::fs::read(path).ok().map(Mapped::Read),
+            Err(_) => {
+                use std::io::Read;
+                let mut bytes = Vec::new();
+                (&file).read_to_end(&mut bytes).ok()?;
+                Some(Mapped::Read(bytes))
+            }
         }
     }
 }
@@ -600,5 +744,163 @@ mod tests {
             present(store.lookup(&keys, &vocab)),
             [true, false, false, false]
         );
+    }
+
+    fn one_record(store: &FileStore, text: &str) -> std::io::Result<u64> {
+        let (k, t) = entry(text);
+        store.append(&[&FileStore::record(&k, None, &t)], None)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_store_folder_that_is_not_acs_own_is_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // Created private.
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 20);
+        one_record(&store, "alpha").unwrap();
+        assert_eq!(mode(store.dir()), 0o700);
+        // A folder others may write into is made private before use.
+        std::fs::set_permissions(store.dir(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(store.check().is_ok());
+        assert_eq!(mode(store.dir()), 0o700);
+
+        // A link planted where the folder goes: neither read nor written through.
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let planted = FileStore::new(elsewhere.path(), 1 << 20);
+        one_record(&planted, "alpha").unwrap();
+        std::os::unix::fs::symlink(planted.dir(), dir.path().join(FOLDER)).unwrap();
+        let store = FileStore::new(dir.path(), 1 << 20);
+        assert!(store.check().unwrap_err().contains("link"));
+        assert!(one_record(&store, "beta").is_err());
+        let got = store.lookup(&[entry("alpha").0], &Arc::default());
+        assert!(got.found[0].is_none());
+        assert_eq!(planted.logs().len(), 1);
+        assert!(planted.lookup(&[entry("beta").0], &Arc::default()).found[0].is_none());
+
+        // A file where the folder goes.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FOLDER), b"x").unwrap();
+        let store = FileStore::new(dir.path(), 1 << 20);
+        assert!(store.check().unwrap_err().contains("not a folder"));
+        assert!(one_record(&store, "beta").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_links_and_forged_generations_in_the_folder_do_no_harm() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 20);
+        one_record(&store, "alpha").unwrap();
+        // A FIFO named as a newer log and as the real log's key index: never opened blocking.
+        for name in ["00000009.acsfiles", "00000001.acskeys"] {
+            let _ = std::fs::remove_file(store.dir().join(name));
+            let c = std::ffi::CString::new(
+                store.dir().join(name).into_os_string().into_encoded_bytes(),
+            )
+            .unwrap();
+            // SAFETY: a valid C string.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        // A link named as a log, to a file that must not be appended to.
+        let target = dir.path().join("victim");
+        std::fs::write(&target, b"").unwrap();
+        std::os::unix::fs::symlink(&target, store.dir().join("00000010.acsfiles")).unwrap();
+        let (a, b) = (entry("alpha").0, entry("beta").0);
+        // The log is walked (its key index is a FIFO); the FIFO and link logs are skipped.
+        assert!(store.lookup(&[a], &Arc::default()).found[0].is_some());
+        // Appends go to the newest regular log, never through the link.
+        one_record(&store, "beta").unwrap_err(); // its key index is a FIFO: refused
+        assert_eq!(std::fs::read(&target).unwrap(), b"");
+
+        // A forged log at the last generation: full, so no next one: a damaged store.
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 4 << 20);
+        one_record(&store, "alpha").unwrap();
+        let last = store.dir().join(format!("{}.{EXTENSION}", u64::MAX));
+        let mut forged = MAGIC.to_vec();
+        forged.resize(8 << 20, 0);
+        std::fs::write(&last, &forged).unwrap();
+        assert!(one_record(&store, "beta").is_err());
+        assert_eq!(std::fs::metadata(&last).unwrap().len(), 8 << 20);
+        assert!(store.lookup(&[b], &Arc::default()).found[0].is_none());
+    }
+
+    #[test]
+    fn a_log_another_process_pruned_first_counts_as_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 0);
+        std::fs::create_dir_all(store.dir()).unwrap();
+        let mut listed = Vec::new();
+        for g in 1..=3u64 {
+            let path = store.dir().join(format!("{g:08}.{EXTENSION}"));
+            let mut bytes = MAGIC.to_vec();
+            bytes.resize(1000, 0);
+            std::fs::write(&path, &bytes).unwrap();
+            listed.push((g, path, 1000));
+        }
+        // Budget for two logs; the other process already deleted the oldest.
+        let store = FileStore::new(dir.path(), 2000);
+        std::fs::remove_file(&listed[0].1).unwrap();
+        store.prune_listed(3, listed.clone());
+        assert!(listed[1].1.exists(), "the next log was deleted too");
+        assert!(listed[2].1.exists());
+    }
+
+    #[test]
+    fn orphan_key_indexes_go_and_key_indexes_count_in_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 30);
+        one_record(&store, "alpha").unwrap();
+        let orphan = store.dir().join(format!("00000000.{KEYS_EXTENSION}"));
+        let theirs = store.dir().join(format!("00000005.{KEYS_EXTENSION}"));
+        std::fs::write(&orphan, KEYS_MAGIC).unwrap();
+        std::fs::write(&theirs, b"not a key index").unwrap();
+        one_record(&store, "beta").unwrap();
+        assert!(!orphan.exists() && theirs.exists());
+        let (log, keys) = {
+            let log = store.logs().pop().unwrap().1;
+            let keys = log.with_extension(KEYS_EXTENSION);
+            (log, keys)
+        };
+        let len = |p: &Path| std::fs::metadata(p).unwrap().len();
+        assert_eq!(store.bytes(), len(&log) + len(&keys));
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_lets_older_logs_be_tried() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 30);
+        one_record(&store, "alpha").unwrap();
+        // A newer log whose record for the key has a sound checksum but no valid payload.
+        let (a, counts) = entry("alpha");
+        let mut bad = Vec::new();
+        encode(&mut bad, format_tag(), key_hash(&a), b"\xff\xff\xff");
+        std::fs::write(store.dir().join(format!("00000002.{EXTENSION}")), &bad).unwrap();
+        let got = store.lookup(&[a], &Arc::default());
+        assert_eq!(
+            got.found[0].as_ref().map(|f| f.terms.counts()),
+            Some(counts)
+        );
+        assert!(
+            !got.carried.is_empty(),
+            "found in an older log: carried forward"
+        );
+    }
+
+    #[test]
+    fn a_tiny_budget_still_keeps_one_log_of_a_floor_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 0);
+        let texts = ["alpha", "beta", "gamma", "delta"];
+        for t in texts {
+            one_record(&store, t).unwrap();
+        }
+        assert_eq!(store.logs().len(), 1);
+        let keys: Vec<TermKey> = texts.iter().map(|t| entry(t).0).collect();
+        let got = store.lookup(&keys, &Arc::default());
+        assert!(got.found.iter().all(Option::is_some));
     }
 }

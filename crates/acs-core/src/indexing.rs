@@ -45,6 +45,15 @@ pub(crate) fn build(
     let files = repo.files();
     let mut how = Provenance::default();
     let key = |i: usize| -> TermKey { (files[i].key, files[i].lang) };
+    // A store folder that is not acs's own (a link, another user's) is not used at all.
+    let disk = match disk.map(|d| (d, d.check())) {
+        Some((_, Err(warning))) => {
+            how.warning = Some(warning);
+            None
+        }
+        Some((d, Ok(()))) => Some(d),
+        None => None,
+    };
     // 1. The process's caches.
     let mut entries: Vec<Option<Entry>> = crate::pool::build_map(files, |_, f| {
         let terms = store.file_terms(&(f.key, f.lang))?;
@@ -83,7 +92,11 @@ pub(crate) fn build(
             return None;
         }
         let f = &files[i];
-        let (defs, reader) = crate::symbols::cached_definitions_read(f, store);
+        let crate::symbols::Read {
+            defs,
+            reader,
+            complete,
+        } = crate::symbols::cached_definitions_read(f, store);
         if let Some(reader) = reader {
             readers
                 .lock()
@@ -91,12 +104,16 @@ pub(crate) fn build(
                 .add(reader);
         }
         let counts = TermCounts::count(&f.content, defs.as_deref().unwrap_or(&[]));
+        // An incomplete entry (a parse that gave up) serves this snapshot only: neither
+        // cached nor written, so a later build tries again. An empty record is not written.
         let record = match disk {
-            Some(_) => FileStore::record(&key(i), defs.as_deref(), &counts),
-            None => Vec::new(),
+            Some(_) if complete => FileStore::record(&key(i), defs.as_deref(), &counts),
+            _ => Vec::new(),
         };
         let terms = Arc::new(counts.intern(&store.vocabulary()));
-        store.insert_file_terms(key(i), terms.clone());
+        if complete {
+            store.insert_file_terms(key(i), terms.clone());
+        }
         Some(((defs, terms), record))
     });
     cancel.check()?;
@@ -107,8 +124,9 @@ pub(crate) fn build(
         let records: Vec<&[u8]> = todo
             .iter()
             .zip(&computed)
-            .filter(|(&i, _)| seen.insert(key(i)))
-            .map(|(_, c)| c.as_ref().expect("not cancelled").1.as_slice())
+            .map(|(&i, c)| (i, c.as_ref().expect("not cancelled").1.as_slice()))
+            .filter(|&(i, r)| !r.is_empty() && seen.insert(key(i)))
+            .map(|(_, r)| r)
             .collect();
         match disk.append(&records, lookup) {
             Ok(n) => how.bytes_written = n,
@@ -160,4 +178,38 @@ pub(crate) fn build(
 enum Built {
     Bm25(Bm25Index),
     Symbols(SymbolIndex),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timed_out_parse_is_used_but_neither_cached_nor_stored() {
+        let marker = std::str::from_utf8(crate::symbols::extract::TEST_TIMEOUT_MARKER).unwrap();
+        let body = "func F() { x := 1; _ = x }\n".repeat(400);
+        let slow = format!("package p\n// {marker}\n{body}");
+        let repo = Repo::from_files([
+            ("slow.go", slow.as_str()),
+            ("fine.go", "package p\nfunc Fine() {}\n"),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let disk = FileStore::new(dir.path(), 1 << 30);
+        let store = Store::new(1 << 30, 1 << 30);
+        for round in 0..2 {
+            let (indexes, how) = build(&repo, &store, Some(&disk), &Cancel::new()).unwrap();
+            // This snapshot has an answer for the slow file (none) and the others.
+            assert_eq!(indexes.symbols.len(), 1);
+            // The slow file is processed again every time: not in memory, not on disk.
+            assert_eq!((how.processed, how.memory), (2 - round, round), "{how:?}");
+            assert_eq!(how.parsed.tree_sitter, 2 - round, "{how:?}");
+        }
+        let slow_file = &repo.files()[repo.index_of("slow.go").unwrap()];
+        let key = (slow_file.key, slow_file.lang);
+        assert!(store.symbols(&(key.0, key.1.unwrap())).is_none());
+        assert!(store.file_terms(&key).is_none());
+        let found = disk.lookup(&[key], &store.vocabulary());
+        assert!(found.found[0].is_none());
+    }
 }

@@ -153,6 +153,20 @@ fn starts_with_magic(path: &Path) -> bool {
         .is_ok_and(|()| &head == MAGIC)
 }
 
+/// [`remove_legacy_packs`], once per folder per process: packs are not written any more, so
+/// one look per folder finds all there will be.
+pub(crate) fn remove_legacy_packs_once(dir: &Path) {
+    static DONE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    {
+        let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+        if done.iter().any(|d| d == dir) {
+            return;
+        }
+        done.push(dir.to_path_buf());
+    }
+    remove_legacy_packs(dir);
+}
+
 /// Delete the packs older versions wrote in `dir` (see the module comment), and their
 /// temporary files once stale. Only acs's own files are touched (see [`owned_kind`]); links
 /// and folders never are.
@@ -260,5 +274,17 @@ mod tests {
         ] {
             assert_eq!(owned_kind(name), None, "{name}");
         }
+    }
+
+    #[test]
+    fn legacy_packs_are_looked_for_once_per_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let pack = dir.path().join(format!("{}.acsidx", "a".repeat(32)));
+        std::fs::write(&pack, b"ACSINDEX...").unwrap();
+        remove_legacy_packs_once(dir.path());
+        assert!(!pack.exists());
+        std::fs::write(&pack, b"ACSINDEX...").unwrap();
+        remove_legacy_packs_once(dir.path());
+        assert!(pack.exists(), "the folder was looked at again");
     }
 }

@@ -158,6 +158,22 @@ fn an_unwritable_cache_still_gives_a_complete_index() {
     assert_eq!(answers(&repo), from_scratch(&open(tree.path())));
 }
 
+#[cfg(unix)]
+#[test]
+fn a_store_folder_planted_as_a_link_is_not_used() {
+    as_a_new_process();
+    let tree = tree(FILES);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), cache_dir.path().join("files-v1")).unwrap();
+    let repo = open(tree.path());
+    let report = repo.index(Some(&IndexCache::new(cache_dir.path())));
+    assert_eq!((report.source, report.bytes_written), ("built", 0));
+    assert!(report.warning.unwrap().contains("not used"));
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    assert_eq!(answers(&repo), from_scratch(&open(tree.path())));
+}
+
 #[test]
 fn concurrent_writers_lose_nothing_and_corrupt_nothing() {
     as_a_new_process();
@@ -207,12 +223,13 @@ fn pruning_keeps_the_store_within_budget_and_deletes_only_its_own_files() {
     }
     let cache = IndexCache {
         dir: cache_dir.path().to_path_buf(),
-        max_bytes: 40_000,
+        // Four generations of the 1 MiB floor each (smaller budgets rotate at the floor).
+        max_bytes: 4 << 20,
     };
     let store = FileStore::new(cache_dir.path(), cache.max_bytes);
     let mut last = 0;
     for t in 0..30 {
-        let words: Vec<String> = (0..300).map(|i| format!("w{t}x{i}")).collect();
+        let words: Vec<String> = (0..12000).map(|i| format!("w{t}x{i}")).collect();
         let body = format!("def g{t}():\n    return '{}'\n", words.join(" "));
         let tree = tree(&[("m.py", body.as_str())]);
         last = open(tree.path()).index(Some(&cache)).bytes_written;
@@ -225,6 +242,10 @@ fn pruning_keeps_the_store_within_budget_and_deletes_only_its_own_files() {
         );
     }
     assert!(logs(cache_dir.path()).len() > 1, "generations rotated");
+    assert!(
+        !cache_dir.path().join("files-v1/00000001.acsfiles").exists(),
+        "the oldest generation was pruned"
+    );
     for entry in std::fs::read_dir(cache_dir.path().join("files-v1")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "acskeys") {

@@ -64,40 +64,79 @@ pub fn definitions(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
 
 /// [`definitions`], and what found them.
 pub fn read_definitions(lang: Lang, source: &[u8]) -> (Vec<SymbolDef>, Reader) {
+    let (defs, reader, _) = read_definitions_complete(lang, source);
+    (defs, reader)
+}
+
+/// [`read_definitions`], and whether the answer is complete: `false` when tree-sitter gave
+/// up for reasons outside the input (time limit, no helper thread). An incomplete answer is
+/// used for the snapshot at hand but never cached, in memory or on disk, so a later build
+/// tries again. Damaged Python whose parse gave up keeps the scanner's answer.
+pub(crate) fn read_definitions_complete(
+    lang: Lang,
+    source: &[u8],
+) -> (Vec<SymbolDef>, Reader, bool) {
     if lang != Lang::Python {
-        return (extract_symbols(lang, source), Reader::TreeSitter);
+        return match extract::extract_symbols_complete(lang, source) {
+            Some(defs) => (defs, Reader::TreeSitter, true),
+            None => (Vec::new(), Reader::TreeSitter, false),
+        };
     }
     match scan::scan_python_checked(source) {
-        Some(defs) => (defs, Reader::Scanner),
+        Some(defs) => (defs, Reader::Scanner, true),
         None if source.len() <= MAX_TREE_SITTER_FALLBACK_BYTES => {
-            (extract_symbols(lang, source), Reader::TreeSitter)
+            match extract::extract_symbols_complete(lang, source) {
+                Some(defs) => (defs, Reader::TreeSitter, true),
+                None => (scan::scan_python(source), Reader::TreeSitter, false),
+            }
         }
-        None => (scan::scan_python(source), Reader::OverBudget),
+        None => (scan::scan_python(source), Reader::OverBudget, true),
     }
 }
 
 /// The definitions of a file, from `store` or found and cached there; `None` for a file in
 /// no supported language.
 pub(crate) fn cached_definitions(f: &crate::repo::FileEntry, store: &Store) -> Option<Symbols> {
-    cached_definitions_read(f, store).0
+    cached_definitions_read(f, store).defs
 }
 
-/// [`cached_definitions`], and what found them when they were found now (not cached).
-pub(crate) fn cached_definitions_read(
-    f: &crate::repo::FileEntry,
-    store: &Store,
-) -> (Option<Symbols>, Option<Reader>) {
+/// What [`cached_definitions_read`] found for one file.
+pub(crate) struct Read {
+    pub defs: Option<Symbols>,
+    /// What found them when they were found now (not cached).
+    pub reader: Option<Reader>,
+    /// `false` for an incomplete answer (see [`read_definitions_complete`]): it is not in
+    /// `store`, and must not be stored on disk either.
+    pub complete: bool,
+}
+
+/// [`cached_definitions`], and how they were found. Incomplete answers are not cached.
+pub(crate) fn cached_definitions_read(f: &crate::repo::FileEntry, store: &Store) -> Read {
     let Some(lang) = f.lang else {
-        return (None, None);
+        return Read {
+            defs: None,
+            reader: None,
+            complete: true,
+        };
     };
     let key = (f.key, lang);
     if let Some(hit) = store.symbols(&key) {
-        return (Some(hit), None);
+        return Read {
+            defs: Some(hit),
+            reader: None,
+            complete: true,
+        };
     }
-    let (defs, reader) = read_definitions(lang, &f.content);
+    let (defs, reader, complete) = read_definitions_complete(lang, &f.content);
     let parsed: Symbols = defs.into();
-    store.insert_symbols(key, parsed.clone());
-    (Some(parsed), Some(reader))
+    if complete {
+        store.insert_symbols(key, parsed.clone());
+    }
+    Read {
+        defs: Some(parsed),
+        reader: Some(reader),
+        complete,
+    }
 }
 
 /// One definition as tools report it.

@@ -90,13 +90,25 @@ pub struct SymbolDef {
 
 /// Extracts definitions in source order (pre-order: a parent always precedes
 /// its children). Returns an empty `Vec` if the source cannot be parsed at all
-/// (sources of 4 GiB or more are not parsed).
+/// (sources of 4 GiB or more are not parsed), or if its parse was cancelled for taking too
+/// long.
 pub fn extract_symbols(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
+    extract_symbols_complete(lang, source).unwrap_or_default()
+}
+
+/// [`extract_symbols`], or `None` when the parse gave up for reasons outside the input (the
+/// time limit, no helper thread): another try may find definitions, so the answer must not
+/// be cached.
+pub(crate) fn extract_symbols_complete(lang: Lang, source: &[u8]) -> Option<Vec<SymbolDef>> {
     match parse::parse(lang, source) {
-        Some(tree) => walk::collect(lang, &tree, source),
-        None => Vec::new(),
+        Ok(Some(tree)) => Some(walk::collect(lang, &tree, source)),
+        Ok(None) => Some(Vec::new()),
+        Err(parse::Incomplete) => None,
     }
 }
+
+#[cfg(test)]
+pub(crate) use parse::TEST_TIMEOUT_MARKER;
 
 #[cfg(test)]
 mod tests {

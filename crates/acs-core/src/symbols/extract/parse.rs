@@ -31,14 +31,23 @@ fn new_parser(lang: Lang) -> Option<Parser> {
     Some(parser)
 }
 
-/// The syntax tree of `source`; `None` if it is too large, cannot be parsed, or its parse
-/// was cancelled for taking too long.
-pub(super) fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
+/// A parse that gave up for reasons outside the input (the time limit, no helper thread):
+/// another try, on a less loaded machine, may succeed, so its result must not be cached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Incomplete;
+
+/// The syntax tree of `source`; `Ok(None)` if it is too large or cannot be parsed (the same
+/// answer on every try), `Err(Incomplete)` if its parse was cancelled for taking too long or
+/// had no thread to run on.
+pub(super) fn parse(lang: Lang, source: &[u8]) -> Result<Option<Tree>, Incomplete> {
     // tree-sitter addresses bytes with u32.
     if u32::try_from(source.len()).is_err() {
-        return None;
+        return Ok(None);
     }
-    let fresh = || run_parser(&mut new_parser(lang)?, source);
+    let fresh = || match new_parser(lang) {
+        Some(mut parser) => run_parser(&mut parser, source),
+        None => Ok(None),
+    };
     PARSERS
         .try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut parsers) => {
@@ -46,8 +55,11 @@ pub(super) fn parse(lang: Lang, source: &[u8]) -> Option<Tree> {
                 if parser.is_none() {
                     *parser = new_parser(lang);
                 }
-                let tree = run_parser(parser.as_mut()?, source);
-                if tree.is_none() {
+                let Some(p) = parser.as_mut() else {
+                    return Ok(None);
+                };
+                let tree = run_parser(p, source);
+                if !matches!(tree, Ok(Some(_))) {
                     // Leave no half-finished state behind for the next call.
                     *parser = None;
                 }
@@ -90,24 +102,45 @@ pub fn set_thread_stack_size(bytes: usize) {
 }
 
 /// tree-sitter's error recovery can take minutes on some garbage (8 KB of `<-` repeated
-/// takes seconds as Python); a file that takes longer than this has no symbols.
+/// takes seconds as Python); a parse that takes longer than this is cancelled, and its file's
+/// result is incomplete (used, never cached: see [`Incomplete`]).
 const PARSE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
 
-fn parse_bounded(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
+/// Tests only: a source containing this is parsed as if over the time limit from the start.
+#[cfg(test)]
+pub(crate) const TEST_TIMEOUT_MARKER: &[u8] = b"ACS_TEST_PARSE_TIMEOUT";
+
+fn over_time_limit(source: &[u8]) -> bool {
+    #[cfg(test)]
+    if memchr::memmem::find(source, TEST_TIMEOUT_MARKER).is_some() {
+        return true;
+    }
+    let _ = source;
+    false
+}
+
+fn parse_bounded(parser: &mut Parser, source: &[u8]) -> Result<Option<Tree>, Incomplete> {
     let start = std::time::Instant::now();
+    let forced = over_time_limit(source);
     let mut calls = 0u32;
+    let mut cancelled = false;
     // Returning true cancels the parse; the clock is read every 256 progress reports.
     let mut cancel = |_: &tree_sitter::ParseState| {
         calls = calls.wrapping_add(1);
-        calls % 256 == 0 && start.elapsed() > PARSE_TIME_LIMIT
+        cancelled = forced || (calls % 256 == 0 && start.elapsed() > PARSE_TIME_LIMIT);
+        cancelled
     };
     let options = tree_sitter::ParseOptions::new().progress_callback(&mut cancel);
     let len = source.len();
     let mut read = |i: usize, _| if i < len { &source[i..] } else { &[][..] };
-    parser.parse_with_options(&mut read, None, Some(options))
+    let tree = parser.parse_with_options(&mut read, None, Some(options));
+    match tree {
+        None if cancelled => Err(Incomplete),
+        tree => Ok(tree),
+    }
 }
 
-fn run_parser(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
+fn run_parser(parser: &mut Parser, source: &[u8]) -> Result<Option<Tree>, Incomplete> {
     let stack = source
         .len()
         .saturating_mul(PARSE_STACK_PER_BYTE)
@@ -122,9 +155,9 @@ fn run_parser(parser: &mut Parser, source: &[u8]) -> Option<Tree> {
             .name("acs-parse".to_string())
             .stack_size(stack)
             .spawn_scoped(scope, || parse_bounded(parser, source))
-            // Could not get a thread (resource limits): no symbols.
-            .ok()?;
-        handle.join().ok().flatten()
+            // Could not get a thread (resource limits): incomplete, another try may get one.
+            .map_err(|_| Incomplete)?;
+        handle.join().map_err(|_| Incomplete)?
     })
 }
 
@@ -191,5 +224,29 @@ mod tests {
         for h in handles {
             assert_eq!(h.join().ok(), Some(1));
         }
+    }
+}
+
+#[cfg(test)]
+mod timeout_tests {
+    use super::TEST_TIMEOUT_MARKER;
+    use crate::lang::Lang;
+    use crate::symbols::extract::{extract_symbols, extract_symbols_complete};
+
+    #[test]
+    fn a_parse_over_the_time_limit_is_incomplete_not_empty() {
+        let body = "func F() { x := 1; _ = x }\n".repeat(400);
+        let marked = format!(
+            "package p\n// {}\n{body}",
+            std::str::from_utf8(TEST_TIMEOUT_MARKER).unwrap()
+        );
+        assert_eq!(extract_symbols_complete(Lang::Go, marked.as_bytes()), None);
+        // The public answer stays an empty list, and the parser is usable afterwards.
+        assert!(extract_symbols(Lang::Go, marked.as_bytes()).is_empty());
+        let plain = format!("package p\n{body}");
+        let defs = extract_symbols_complete(Lang::Go, plain.as_bytes()).unwrap();
+        assert_eq!(defs.len(), 400);
+        // Unparseable is a complete answer.
+        assert_eq!(extract_symbols_complete(Lang::Go, b""), Some(Vec::new()));
     }
 }
