@@ -273,7 +273,14 @@ pub(crate) fn file_terms(f: &FileEntry, defs: &[SymbolDef], store: &Store) -> Ar
         return hit;
     }
     let entry = Arc::new(TermCounts::count(&f.content, defs).intern(&store.vocabulary()));
-    store.insert_file_terms(key, entry.clone());
+    // Chunks follow the definitions: cache them only beside cached definitions, which are
+    // always complete (an incomplete parse, given up at its time limit, is never cached).
+    let complete = f
+        .lang
+        .is_none_or(|lang| store.symbols(&(f.key, lang)).is_some());
+    if complete {
+        store.insert_file_terms(key, entry.clone());
+    }
     entry
 }
 
