@@ -458,3 +458,58 @@ fn utf16_files_are_decoded_from_a_directory_and_from_git() {
     let repo = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
     assert_eq!(repo.stats().skipped_binary, 1);
 }
+
+// ---- 12. objects that are not what their id says ------------------------------------
+
+/// Text no other test (sharing this process's content cache) loads.
+fn unique_text(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{tag} = '{nanos}-{}'\n", std::process::id())
+}
+
+/// Replace the loose object `id` by a well-formed loose object with other content.
+fn plant_loose(repo: &Path, id: &str, kind: &str, body: &[u8]) {
+    let raw = [format!("{kind} {}\0", body.len()).as_bytes(), body].concat();
+    let path = object_path(repo, id);
+    let _ = std::fs::remove_file(&path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, miniz_oxide::deflate::compress_to_vec_zlib(&raw, 6)).unwrap();
+}
+
+#[test]
+fn a_planted_loose_object_is_not_read_as_the_blob_it_claims_to_be() {
+    let real = unique_text("real");
+    let (poisoned, _) = git_repo(&[vec![("a.py", Some(&real)), ("b.py", Some("b = 1\n"))]]);
+    let (clean, _) = git_repo(&[vec![("a.py", Some(&real))]]);
+    let id = git(poisoned.path(), &["rev-parse", "HEAD:a.py"]);
+    plant_loose(poisoned.path(), &id, "blob", b"FAKE = 'planted'\n");
+
+    let p = open_within(poisoned.path(), "HEAD").unwrap();
+    assert_eq!(paths(&p), ["b.py"]);
+    assert_eq!(p.stats().skipped_unreadable, 1);
+    // The clean repository, same blob id, same process (same content cache): its own text.
+    let c = open_within(clean.path(), "HEAD").unwrap();
+    assert_eq!(content(&c, "a.py"), real);
+
+    // A planted tree or commit is a clear error naming the id.
+    for rev in ["HEAD^{tree}", "HEAD"] {
+        let (dir, _) = git_repo(&[vec![("a.py", Some("x = 1\n"))]]);
+        let id = git(dir.path(), &["rev-parse", rev]);
+        let kind = if rev == "HEAD" { "commit" } else { "tree" };
+        let body = std::fs::read(object_path(dir.path(), &id)).unwrap();
+        let mut inflated = miniz_oxide::inflate::decompress_to_vec_zlib(&body).unwrap();
+        let nul = inflated.iter().position(|&b| b == 0).unwrap();
+        inflated.drain(..=nul);
+        inflated.extend_from_slice(b"\n"); // same kind, other content
+        plant_loose(dir.path(), &id, kind, &inflated);
+        let err = open_within(dir.path(), "HEAD").err().expect(rev);
+        assert!(
+            matches!(&err, Error::Repository { message, .. }
+                if message.contains(&id) && message.contains("hashes to")),
+            "{rev}: {err}"
+        );
+    }
+}

@@ -2,7 +2,8 @@
 //! it loops forever (libgit2 #7342, fixed upstream after the newest libgit2-sys,
 //! 0.18.8+1.9.7), and it trusts a header that understates the size (#7177). A loose object
 //! (`objects/xx/yyyy…`, here or in an alternate) is inflated here with `miniz_oxide`, in one
-//! bounded call, and must be exactly `"<type> <len>\0"` and `len` bytes, with nothing after.
+//! bounded call, and must be exactly `"<type> <len>\0"` and `len` bytes, with nothing after,
+//! and hash to its id (a loose file's name is only a claim; see [`verify`]).
 //! Packed objects are read by libgit2 (a pack is checked against its index when opened).
 
 use git2::{ObjectType, Oid, Repository};
@@ -42,6 +43,15 @@ impl Kind {
             ObjectType::Tag => Kind::Tag,
             _ => return None,
         })
+    }
+
+    fn object_type(self) -> ObjectType {
+        match self {
+            Kind::Commit => ObjectType::Commit,
+            Kind::Tree => ObjectType::Tree,
+            Kind::Blob => ObjectType::Blob,
+            Kind::Tag => ObjectType::Tag,
+        }
     }
 
     pub(crate) fn name(self) -> &'static str {
@@ -91,7 +101,13 @@ impl<'a> Odb<'a> {
         for dir in self.loose {
             let path = dir.join(&hex[..2]).join(&hex[2..]);
             match std::fs::File::open(&path) {
-                Ok(file) => return read_loose(file, limit).map_err(bad),
+                Ok(file) => {
+                    let object = read_loose(file, limit).map_err(bad)?;
+                    if let Object::Body(kind, body) = &object {
+                        verify(oid, *kind, body).map_err(bad)?;
+                    }
+                    return Ok(object);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(bad(e.to_string())),
             }
@@ -146,6 +162,17 @@ pub(crate) fn loose_dirs(repo: &Repository) -> Vec<PathBuf> {
         }
     }
     dirs
+}
+
+/// A loose object's file name is only a claim: its content must hash to that id, or a file
+/// planted under a blob's id would be read (and cached, in memory and on disk, by that id)
+/// as the blob. Hash `"<type> <len>\0"` and the body (what git names the object by).
+fn verify(oid: Oid, kind: Kind, body: &[u8]) -> Result<(), String> {
+    let actual = Oid::hash_object(kind.object_type(), body).map_err(|e| e.message().to_string())?;
+    if actual != oid {
+        return Err(damaged(&format!("its content hashes to {actual}")));
+    }
+    Ok(())
 }
 
 fn damaged(what: &str) -> String {
