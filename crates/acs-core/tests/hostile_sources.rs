@@ -513,3 +513,20 @@ fn a_planted_loose_object_is_not_read_as_the_blob_it_claims_to_be() {
         );
     }
 }
+
+#[test]
+fn a_packed_blob_over_the_size_limit_is_skipped_as_large() {
+    let big = "x = 1\n".repeat(50_000); // 300 KB, a few KB packed
+    let (dir, _) = git_repo(&[vec![("big.py", Some(&big)), ("small.py", Some("s = 1\n"))]]);
+    git(dir.path(), &["gc", "-q"]);
+    let id = git(dir.path(), &["rev-parse", "HEAD:big.py"]);
+    assert!(!object_path(dir.path(), &id).exists(), "not packed");
+    let opts = SourceOptions {
+        max_file_size: 10_000,
+        ..Default::default()
+    };
+    let repo = Repo::open_git(dir.path(), "HEAD", &opts).unwrap();
+    assert_eq!(paths(&repo), ["small.py"]);
+    assert_eq!(repo.stats().skipped_large, 1);
+    assert_eq!(repo.stats().skipped_unreadable, 0);
+}

@@ -4,7 +4,9 @@
 //! (`objects/xx/yyyy…`, here or in an alternate) is inflated here with `miniz_oxide`, in one
 //! bounded call, and must be exactly `"<type> <len>\0"` and `len` bytes, with nothing after,
 //! and hash to its id (a loose file's name is only a claim; see [`verify`]).
-//! Packed objects are read by libgit2 (a pack is checked against its index when opened).
+//! Packed objects are read by libgit2 (a pack is checked against its index when opened, and
+//! libgit2's strict hash verification checks each object read), after their size is read
+//! from the pack without inflating them.
 
 use git2::{ObjectType, Oid, Repository};
 use miniz_oxide::inflate::stream::{inflate, InflateState};
@@ -120,13 +122,21 @@ impl<'a> Odb<'a> {
         }
         let repo = self.packed.as_ref().expect("opened above");
         let odb = repo.odb().map_err(|e| bad(e.message().to_string()))?;
-        let object = odb.read(oid).map_err(|e| {
+        let failed = |e: git2::Error| {
             if e.code() == git2::ErrorCode::NotFound {
                 ReadError::Missing(format!("object {hex}: {}", e.message()))
             } else {
                 bad(e.message().to_string())
             }
-        })?;
+        };
+        // Size and type first, without inflating: a delta can claim gigabytes, and `limit`
+        // must hold before anything that large is built.
+        let (size, kind) = odb.read_header(oid).map_err(failed)?;
+        let kind = Kind::of(kind).ok_or_else(|| bad("unknown object type".into()))?;
+        if size as u64 > limit {
+            return Ok(Object::TooLarge(kind));
+        }
+        let object = odb.read(oid).map_err(failed)?;
         let kind = Kind::of(object.kind()).ok_or_else(|| bad("unknown object type".into()))?;
         if object.len() as u64 > limit {
             return Ok(Object::TooLarge(kind));
