@@ -530,3 +530,39 @@ fn a_packed_blob_over_the_size_limit_is_skipped_as_large() {
     assert_eq!(repo.stats().skipped_large, 1);
     assert_eq!(repo.stats().skipped_unreadable, 0);
 }
+
+#[test]
+fn crafted_git_trees_with_overlong_paths_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    let text = blob(repo, "ok = 1\n");
+    let (long_file, outer, inner) = ("f".repeat(5000), "d".repeat(3000), "e".repeat(2000));
+    let leaf = raw_tree(repo, &[("100644", b"ok.py", &text)]);
+    let middle = raw_tree(
+        repo,
+        &[
+            ("40000", inner.as_bytes(), &leaf),
+            ("100644", b"in.py", &text),
+        ],
+    );
+    let top = raw_tree(
+        repo,
+        &[
+            ("100644", long_file.as_bytes(), &text),
+            ("40000", outer.as_bytes(), &middle),
+            ("100644", b"ok.py", &text),
+        ],
+    );
+    let commit = git(repo, &["commit-tree", &top, "-m", "long"]);
+    let snap = within(30, {
+        let (repo, commit) = (repo.to_path_buf(), commit.clone());
+        move || Repo::open_git(repo, &commit, &SourceOptions::default()).unwrap()
+    });
+    // The 5000-byte file and the 3000+2000-byte folder (its file unread) are skipped.
+    assert_eq!(
+        paths(&snap),
+        [format!("{outer}/in.py"), "ok.py".to_string()]
+    );
+    assert_eq!(snap.stats().skipped_names, 2);
+}
