@@ -566,3 +566,28 @@ fn crafted_git_trees_with_overlong_paths_are_skipped_and_counted() {
     );
     assert_eq!(snap.stats().skipped_names, 2);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_loose_object_that_is_a_link_or_a_fifo_is_unreadable_not_followed_or_waited_on() {
+    let outside = tempfile::tempdir().unwrap();
+    for special in ["link", "fifo"] {
+        let (dir, _) = git_repo(&[vec![("a.py", Some("a = 1\n")), ("b.py", Some("b = 2\n"))]]);
+        let id = git(dir.path(), &["rev-parse", "HEAD:a.py"]);
+        let path = object_path(dir.path(), &id);
+        if special == "link" {
+            // The real object, moved outside and linked to: still not read through the link.
+            let moved = outside.path().join(&id);
+            std::fs::rename(&path, &moved).unwrap();
+            std::os::unix::fs::symlink(&moved, &path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+            let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+            // SAFETY: a valid C string.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        let repo = open_within(dir.path(), "HEAD").unwrap();
+        assert_eq!(paths(&repo), ["b.py"], "{special}");
+        assert_eq!(repo.stats().skipped_unreadable, 1, "{special}");
+    }
+}

@@ -4,6 +4,12 @@
 //! (`objects/xx/yyyy…`, here or in an alternate) is inflated here with `miniz_oxide`, in one
 //! bounded call, and must be exactly `"<type> <len>\0"` and `len` bytes, with nothing after,
 //! and hash to its id (a loose file's name is only a claim; see [`verify`]).
+//! A loose object file is opened without following a link and must be a regular file.
+//!
+//! Alternates (`objects/info/alternates`, transitively) are honoured as git honours them:
+//! they name object folders anywhere on the system, which are read too. A repository is
+//! trusted that far; only object *content* is checked, not where an alternate points.
+//!
 //! Packed objects are read by libgit2 (a pack is checked against its index when opened, and
 //! libgit2's strict hash verification checks each object read), after their size is read
 //! from the pack without inflating them.
@@ -102,7 +108,7 @@ impl<'a> Odb<'a> {
         let bad = |e: String| ReadError::Damaged(format!("object {hex}: {e}"));
         for dir in self.loose {
             let path = dir.join(&hex[..2]).join(&hex[2..]);
-            match std::fs::File::open(&path) {
+            match open_loose(&path) {
                 Ok(file) => {
                     let object = read_loose(file, limit).map_err(bad)?;
                     if let Object::Body(kind, body) = &object {
@@ -143,6 +149,23 @@ impl<'a> Odb<'a> {
         }
         Ok(Object::Body(kind, object.data().to_vec()))
     }
+}
+
+/// Open a loose object file: never through a link (in its last component), never blocking
+/// (a FIFO planted there), and only a regular file.
+fn open_loose(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
 }
 
 /// The folders that may hold loose objects: `objects/` of the repository (its common dir
