@@ -591,3 +591,29 @@ fn a_loose_object_that_is_a_link_or_a_fifo_is_unreadable_not_followed_or_waited_
         assert_eq!(repo.stats().skipped_unreadable, 1, "{special}");
     }
 }
+
+#[test]
+fn a_work_tree_shaped_like_a_git_folder_is_still_a_directory() {
+    // Not a repository at all: HEAD, objects/ and refs/ as ordinary project files.
+    let plain = tree(&[
+        ("HEAD", "just a file\n"),
+        ("objects/o.py", "o = 1\n"),
+        ("refs/r.py", "r = 1\n"),
+    ]);
+    // A git work tree whose root holds a HEAD that reads as git's: it has a `.git`.
+    let (work, _) = git_repo(&[vec![
+        ("HEAD", Some("ref: refs/heads/main\n")),
+        ("objects/o.py", Some("o = 1\n")),
+        ("refs/r.py", Some("r = 1\n")),
+    ]]);
+    for dir in [plain.path(), work.path()] {
+        let repo = Repo::open_dir(dir, &SourceOptions::default()).unwrap();
+        assert!(
+            matches!(repo.origin(), acs_core::Origin::Directory { .. }),
+            "{}: {:?}",
+            dir.display(),
+            repo.origin()
+        );
+        assert_eq!(paths(&repo), ["HEAD", "objects/o.py", "refs/r.py"]);
+    }
+}
