@@ -617,3 +617,140 @@ fn a_work_tree_shaped_like_a_git_folder_is_still_a_directory() {
         assert_eq!(paths(&repo), ["HEAD", "objects/o.py", "refs/r.py"]);
     }
 }
+
+// ---- 13. ignore files ------------------------------------------------------------------
+
+/// The files ripgrep's walker would list with the rules as the `ignore` crate applies them
+/// itself (what this source did before reading ignore files on its own).
+fn crate_walk(root: &Path, hidden: bool) -> Vec<String> {
+    let mut out: Vec<String> = ignore::WalkBuilder::new(root)
+        .hidden(!hidden)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .ignore(true)
+        .parents(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap();
+            rel.to_str().unwrap().to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn ignore_rules_match_the_ignore_crates_on_ordinary_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    let files = [
+        (
+            ".gitignore",
+            "*.log\nbuild/\n!keep.log\n/anchored.txt\n!.hidden_keep\nsub/deep/*.tmp\nbad[\ncrlf.txt\r\nign_wl.txt\n",
+        ),
+        (".ignore", "!ign_wl.txt\n"),
+        ("a.log", "x\n"),
+        ("keep.log", "x\n"),
+        ("anchored.txt", "x\n"),
+        ("crlf.txt", "x\n"),
+        ("ign_wl.txt", "x\n"),
+        ("root_excluded.txt", "x\n"),
+        (".hidden_keep", "x\n"),
+        (".other", "x\n"),
+        (".hdir/f.txt", "x\n"),
+        ("build/x.txt", "x\n"),
+        ("other/build", "x\n"),
+        ("sub/.gitignore", "\u{feff}bom.txt\n!*.log\nlocal/\n!gi_override.txt\n"),
+        ("sub/.ignore", "gi_override.txt\n"),
+        ("sub/bom.txt", "x\n"),
+        ("sub/b.log", "x\n"),
+        ("sub/anchored.txt", "x\n"),
+        ("sub/gi_override.txt", "x\n"),
+        ("sub/local/l.txt", "x\n"),
+        ("sub/build/y.txt", "x\n"),
+        ("sub/deep/a.tmp", "x\n"),
+        ("sub/deep/b.txt", "x\n"),
+        ("sub/deep/c.log", "x\n"),
+        ("nested/excluded.txt", "x\n"),
+        ("nested/kept.txt", "x\n"),
+        ("nested/n.log", "x\n"),
+    ];
+    for (rel, text) in files {
+        write(root, rel, text);
+    }
+    write(root, ".git/info/exclude", "root_excluded.txt\n");
+    git(&root.join("nested"), &["init", "-q"]);
+    write(root, "nested/.git/info/exclude", "excluded.txt\n");
+    for show in [false, true] {
+        let opts = SourceOptions {
+            hidden: show,
+            ..Default::default()
+        };
+        let repo = Repo::open_dir(root, &opts).unwrap();
+        let expected = crate_walk(root, show);
+        assert_eq!(paths(&repo), expected, "hidden: {show}");
+    }
+    // Spot checks, so that both walks being wrong the same way shows.
+    let repo = Repo::open_dir(root, &SourceOptions::default()).unwrap();
+    let got = paths(&repo);
+    for kept in [
+        ".hidden_keep",
+        "keep.log",
+        "ign_wl.txt",
+        "sub/b.log",
+        "other/build",
+    ] {
+        assert!(got.iter().any(|p| p == kept), "{kept} missing: {got:?}");
+    }
+    for gone in [
+        "a.log",
+        "crlf.txt",
+        "anchored.txt",
+        "root_excluded.txt",
+        "sub/bom.txt",
+        "sub/gi_override.txt",
+        "sub/deep/a.tmp",
+        "nested/excluded.txt",
+        ".other",
+    ] {
+        assert!(!got.iter().any(|p| p == gone), "{gone} listed: {got:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_ignore_files_are_not_read_and_rules_above_the_root_do_not_apply() {
+    let outer = tempfile::tempdir().unwrap();
+    // Above the root: must not apply.
+    write(outer.path(), ".gitignore", "*.py\n");
+    let root = outer.path().join("root");
+    write(&root, "a.py", "a = 1\n");
+    write(&root, "sub/b.py", "b = 2\n");
+    write(&root, "big/c.py", "c = 3\n");
+    write(&root, "linked/d.py", "d = 4\n");
+    write(&root, "rules.txt", "*.py\n");
+    std::os::unix::fs::symlink("/dev/zero", root.join(".gitignore")).unwrap();
+    let fifo = std::ffi::CString::new(root.join("sub/.gitignore").to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    // Over the size cap: not read at all, so its last line does not apply either.
+    let mut huge = "# padding\n".repeat(120_000);
+    huge.push_str("c.py\n");
+    write(&root, "big/.ignore", huge);
+    // A link to a file inside: not followed either.
+    std::os::unix::fs::symlink("../rules.txt", root.join("linked/.gitignore")).unwrap();
+    let repo = within(20, move || {
+        Repo::open_dir(&root, &SourceOptions::default()).unwrap()
+    });
+    assert_eq!(
+        paths(&repo),
+        ["a.py", "big/c.py", "linked/d.py", "rules.txt", "sub/b.py"]
+    );
+}
