@@ -112,9 +112,37 @@ pub struct Repo {
 }
 
 /// Whether `path` is a git directory (what `git rev-parse --git-dir` would name), not a work
-/// tree: the layout git itself checks for.
+/// tree: the layout git itself checks for (`HEAD`, `objects/`, `refs/`), a `HEAD` that reads
+/// as git's (`ref: …` or an object id), and no `.git` entry (a work tree that happens to
+/// hold such files and folders is still a work tree).
 fn is_git_dir(path: &std::path::Path) -> bool {
-    path.join("HEAD").is_file() && path.join("objects").is_dir() && path.join("refs").is_dir()
+    use std::io::Read as _;
+    if std::fs::symlink_metadata(path.join(".git")).is_ok()
+        || !path.join("objects").is_dir()
+        || !path.join("refs").is_dir()
+    {
+        return false;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK); // a FIFO named HEAD must not block
+    }
+    let Ok(file) = options.open(path.join("HEAD")) else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(256);
+    if file.take(256).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let head = head.trim_ascii();
+    head.starts_with(b"ref: ")
+        || ((head.len() == 40 || head.len() == 64) && head.iter().all(u8::is_ascii_hexdigit))
 }
 
 /// The raw material a source hands over to build a [`Repo`].

@@ -458,3 +458,299 @@ fn utf16_files_are_decoded_from_a_directory_and_from_git() {
     let repo = Repo::open_dir(dir.path(), &SourceOptions::default()).unwrap();
     assert_eq!(repo.stats().skipped_binary, 1);
 }
+
+// ---- 12. objects that are not what their id says ------------------------------------
+
+/// Text no other test (sharing this process's content cache) loads.
+fn unique_text(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{tag} = '{nanos}-{}'\n", std::process::id())
+}
+
+/// Replace the loose object `id` by a well-formed loose object with other content.
+fn plant_loose(repo: &Path, id: &str, kind: &str, body: &[u8]) {
+    let raw = [format!("{kind} {}\0", body.len()).as_bytes(), body].concat();
+    let path = object_path(repo, id);
+    let _ = std::fs::remove_file(&path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, miniz_oxide::deflate::compress_to_vec_zlib(&raw, 6)).unwrap();
+}
+
+#[test]
+fn a_planted_loose_object_is_not_read_as_the_blob_it_claims_to_be() {
+    let real = unique_text("real");
+    let (poisoned, _) = git_repo(&[vec![("a.py", Some(&real)), ("b.py", Some("b = 1\n"))]]);
+    let (clean, _) = git_repo(&[vec![("a.py", Some(&real))]]);
+    let id = git(poisoned.path(), &["rev-parse", "HEAD:a.py"]);
+    plant_loose(poisoned.path(), &id, "blob", b"FAKE = 'planted'\n");
+
+    let p = open_within(poisoned.path(), "HEAD").unwrap();
+    assert_eq!(paths(&p), ["b.py"]);
+    assert_eq!(p.stats().skipped_unreadable, 1);
+    // The clean repository, same blob id, same process (same content cache): its own text.
+    let c = open_within(clean.path(), "HEAD").unwrap();
+    assert_eq!(content(&c, "a.py"), real);
+
+    // A planted tree or commit is a clear error naming the id.
+    for rev in ["HEAD^{tree}", "HEAD"] {
+        let (dir, _) = git_repo(&[vec![("a.py", Some("x = 1\n"))]]);
+        let id = git(dir.path(), &["rev-parse", rev]);
+        let kind = if rev == "HEAD" { "commit" } else { "tree" };
+        let body = std::fs::read(object_path(dir.path(), &id)).unwrap();
+        let mut inflated = miniz_oxide::inflate::decompress_to_vec_zlib(&body).unwrap();
+        let nul = inflated.iter().position(|&b| b == 0).unwrap();
+        inflated.drain(..=nul);
+        inflated.extend_from_slice(b"\n"); // same kind, other content
+        plant_loose(dir.path(), &id, kind, &inflated);
+        let err = open_within(dir.path(), "HEAD").err().expect(rev);
+        assert!(
+            matches!(&err, Error::Repository { message, .. }
+                if message.contains(&id) && message.contains("hashes to")),
+            "{rev}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_packed_blob_over_the_size_limit_is_skipped_as_large() {
+    let big = "x = 1\n".repeat(50_000); // 300 KB, a few KB packed
+    let (dir, _) = git_repo(&[vec![("big.py", Some(&big)), ("small.py", Some("s = 1\n"))]]);
+    git(dir.path(), &["gc", "-q"]);
+    let id = git(dir.path(), &["rev-parse", "HEAD:big.py"]);
+    assert!(!object_path(dir.path(), &id).exists(), "not packed");
+    let opts = SourceOptions {
+        max_file_size: 10_000,
+        ..Default::default()
+    };
+    let repo = Repo::open_git(dir.path(), "HEAD", &opts).unwrap();
+    assert_eq!(paths(&repo), ["small.py"]);
+    assert_eq!(repo.stats().skipped_large, 1);
+    assert_eq!(repo.stats().skipped_unreadable, 0);
+}
+
+#[test]
+fn crafted_git_trees_with_overlong_paths_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    let text = blob(repo, "ok = 1\n");
+    let (long_file, outer, inner) = ("f".repeat(5000), "d".repeat(3000), "e".repeat(2000));
+    let leaf = raw_tree(repo, &[("100644", b"ok.py", &text)]);
+    let middle = raw_tree(
+        repo,
+        &[
+            ("40000", inner.as_bytes(), &leaf),
+            ("100644", b"in.py", &text),
+        ],
+    );
+    let top = raw_tree(
+        repo,
+        &[
+            ("100644", long_file.as_bytes(), &text),
+            ("40000", outer.as_bytes(), &middle),
+            ("100644", b"ok.py", &text),
+        ],
+    );
+    let commit = git(repo, &["commit-tree", &top, "-m", "long"]);
+    let snap = within(30, {
+        let (repo, commit) = (repo.to_path_buf(), commit.clone());
+        move || Repo::open_git(repo, &commit, &SourceOptions::default()).unwrap()
+    });
+    // The 5000-byte file and the 3000+2000-byte folder (its file unread) are skipped.
+    assert_eq!(
+        paths(&snap),
+        [format!("{outer}/in.py"), "ok.py".to_string()]
+    );
+    assert_eq!(snap.stats().skipped_names, 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_loose_object_that_is_a_link_or_a_fifo_is_unreadable_not_followed_or_waited_on() {
+    let outside = tempfile::tempdir().unwrap();
+    for special in ["link", "fifo"] {
+        let (dir, _) = git_repo(&[vec![("a.py", Some("a = 1\n")), ("b.py", Some("b = 2\n"))]]);
+        let id = git(dir.path(), &["rev-parse", "HEAD:a.py"]);
+        let path = object_path(dir.path(), &id);
+        if special == "link" {
+            // The real object, moved outside and linked to: still not read through the link.
+            let moved = outside.path().join(&id);
+            std::fs::rename(&path, &moved).unwrap();
+            std::os::unix::fs::symlink(&moved, &path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+            let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+            // SAFETY: a valid C string.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        let repo = open_within(dir.path(), "HEAD").unwrap();
+        assert_eq!(paths(&repo), ["b.py"], "{special}");
+        assert_eq!(repo.stats().skipped_unreadable, 1, "{special}");
+    }
+}
+
+#[test]
+fn a_work_tree_shaped_like_a_git_folder_is_still_a_directory() {
+    // Not a repository at all: HEAD, objects/ and refs/ as ordinary project files.
+    let plain = tree(&[
+        ("HEAD", "just a file\n"),
+        ("objects/o.py", "o = 1\n"),
+        ("refs/r.py", "r = 1\n"),
+    ]);
+    // A git work tree whose root holds a HEAD that reads as git's: it has a `.git`.
+    let (work, _) = git_repo(&[vec![
+        ("HEAD", Some("ref: refs/heads/main\n")),
+        ("objects/o.py", Some("o = 1\n")),
+        ("refs/r.py", Some("r = 1\n")),
+    ]]);
+    for dir in [plain.path(), work.path()] {
+        let repo = Repo::open_dir(dir, &SourceOptions::default()).unwrap();
+        assert!(
+            matches!(repo.origin(), acs_core::Origin::Directory { .. }),
+            "{}: {:?}",
+            dir.display(),
+            repo.origin()
+        );
+        assert_eq!(paths(&repo), ["HEAD", "objects/o.py", "refs/r.py"]);
+    }
+}
+
+// ---- 13. ignore files ------------------------------------------------------------------
+
+/// The files ripgrep's walker would list with the rules as the `ignore` crate applies them
+/// itself (what this source did before reading ignore files on its own).
+fn crate_walk(root: &Path, hidden: bool) -> Vec<String> {
+    let mut out: Vec<String> = ignore::WalkBuilder::new(root)
+        .hidden(!hidden)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .ignore(true)
+        .parents(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap();
+            rel.to_str().unwrap().to_string()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn ignore_rules_match_the_ignore_crates_on_ordinary_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    let files = [
+        (
+            ".gitignore",
+            "*.log\nbuild/\n!keep.log\n/anchored.txt\n!.hidden_keep\nsub/deep/*.tmp\nbad[\ncrlf.txt\r\nign_wl.txt\n",
+        ),
+        (".ignore", "!ign_wl.txt\n"),
+        ("a.log", "x\n"),
+        ("keep.log", "x\n"),
+        ("anchored.txt", "x\n"),
+        ("crlf.txt", "x\n"),
+        ("ign_wl.txt", "x\n"),
+        ("root_excluded.txt", "x\n"),
+        (".hidden_keep", "x\n"),
+        (".other", "x\n"),
+        (".hdir/f.txt", "x\n"),
+        ("build/x.txt", "x\n"),
+        ("other/build", "x\n"),
+        ("sub/.gitignore", "\u{feff}bom.txt\n!*.log\nlocal/\n!gi_override.txt\n"),
+        ("sub/.ignore", "gi_override.txt\n"),
+        ("sub/bom.txt", "x\n"),
+        ("sub/b.log", "x\n"),
+        ("sub/anchored.txt", "x\n"),
+        ("sub/gi_override.txt", "x\n"),
+        ("sub/local/l.txt", "x\n"),
+        ("sub/build/y.txt", "x\n"),
+        ("sub/deep/a.tmp", "x\n"),
+        ("sub/deep/b.txt", "x\n"),
+        ("sub/deep/c.log", "x\n"),
+        ("nested/excluded.txt", "x\n"),
+        ("nested/kept.txt", "x\n"),
+        ("nested/n.log", "x\n"),
+    ];
+    for (rel, text) in files {
+        write(root, rel, text);
+    }
+    write(root, ".git/info/exclude", "root_excluded.txt\n");
+    git(&root.join("nested"), &["init", "-q"]);
+    write(root, "nested/.git/info/exclude", "excluded.txt\n");
+    for show in [false, true] {
+        let opts = SourceOptions {
+            hidden: show,
+            ..Default::default()
+        };
+        let repo = Repo::open_dir(root, &opts).unwrap();
+        let expected = crate_walk(root, show);
+        assert_eq!(paths(&repo), expected, "hidden: {show}");
+    }
+    // Spot checks, so that both walks being wrong the same way shows.
+    let repo = Repo::open_dir(root, &SourceOptions::default()).unwrap();
+    let got = paths(&repo);
+    for kept in [
+        ".hidden_keep",
+        "keep.log",
+        "ign_wl.txt",
+        "sub/b.log",
+        "other/build",
+    ] {
+        assert!(got.iter().any(|p| p == kept), "{kept} missing: {got:?}");
+    }
+    for gone in [
+        "a.log",
+        "crlf.txt",
+        "anchored.txt",
+        "root_excluded.txt",
+        "sub/bom.txt",
+        "sub/gi_override.txt",
+        "sub/deep/a.tmp",
+        "nested/excluded.txt",
+        ".other",
+    ] {
+        assert!(!got.iter().any(|p| p == gone), "{gone} listed: {got:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_ignore_files_are_not_read_and_rules_above_the_root_do_not_apply() {
+    let outer = tempfile::tempdir().unwrap();
+    // Above the root: must not apply.
+    write(outer.path(), ".gitignore", "*.py\n");
+    let root = outer.path().join("root");
+    write(&root, "a.py", "a = 1\n");
+    write(&root, "sub/b.py", "b = 2\n");
+    write(&root, "big/c.py", "c = 3\n");
+    write(&root, "linked/d.py", "d = 4\n");
+    write(&root, "rules.txt", "*.py\n");
+    std::os::unix::fs::symlink("/dev/zero", root.join(".gitignore")).unwrap();
+    let fifo = std::ffi::CString::new(root.join("sub/.gitignore").to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    // Over the size cap: not read at all, so its last line does not apply either.
+    let mut huge = "# padding\n".repeat(120_000);
+    huge.push_str("c.py\n");
+    write(&root, "big/.ignore", huge);
+    // A link to a file inside: not followed either.
+    std::os::unix::fs::symlink("../rules.txt", root.join("linked/.gitignore")).unwrap();
+    let repo = within(20, move || {
+        Repo::open_dir(&root, &SourceOptions::default()).unwrap()
+    });
+    assert_eq!(
+        paths(&repo),
+        ["a.py", "big/c.py", "linked/d.py", "rules.txt", "sub/b.py"]
+    );
+}

@@ -1,13 +1,21 @@
 //! Directory source: a gitignore-aware walk (ripgrep's `ignore` crate), then a parallel read.
+//!
+//! The crate walks, but does not read ignore files: it would open them by path, following
+//! links (`.gitignore -> /dev/zero` aborts the process, a FIFO hangs it) and read those
+//! above the root. [`IgnoreRules`] reads each folder's `.ignore`, `.gitignore` and
+//! `.git/info/exclude` through [`Beneath`] (no links, regular files, at most
+//! [`MAX_IGNORE_FILE`] bytes) and matches as ripgrep does (with `require_git` off).
 
 use super::{bad_name, entry, is_binary};
 use crate::cache::Store;
 use crate::error::{Error, Result};
 use crate::repo::{FileEntry, Loaded, OpenStats, SourceOptions};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::Match;
 use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
-use std::path::{Component, Path};
-use std::sync::Mutex;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 enum Walked {
     File(String),
@@ -28,9 +36,9 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
     if !meta.is_dir() {
         return Err(repo_error("not a directory".into()));
     }
-    let beneath = Beneath::open(root).map_err(|e| repo_error(e.to_string()))?;
+    let beneath = Arc::new(Beneath::open(root).map_err(|e| repo_error(e.to_string()))?);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let walker = walker(root, opts)?;
+    let walker = walker(root, opts, beneath.clone())?;
 
     let mut stats = OpenStats::default();
     let mut links = HashMap::new();
@@ -52,7 +60,7 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
                         stats.skipped_binary += 1;
                         continue;
                     }
-                    let (read, beneath) = (&read, &beneath);
+                    let (read, beneath) = (&read, &*beneath);
                     let max = opts.max_file_size;
                     scope.spawn(move |_| {
                         let item = match read_text(beneath, &rel, max) {
@@ -190,6 +198,19 @@ impl Beneath {
         if rel.split('/').any(bad_name) {
             return Err(std::io::ErrorKind::InvalidInput.into());
         }
+        self.open_beneath(rel)
+    }
+
+    /// Like [`Beneath::open_file`], but `rel` may pass through a `.git` folder (for
+    /// `.git/info/exclude`); it still cannot climb or follow a link.
+    fn open_git_file(&self, rel: &str) -> std::io::Result<std::fs::File> {
+        if rel.split('/').any(climbs) {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        self.open_beneath(rel)
+    }
+
+    fn open_beneath(&self, rel: &str) -> std::io::Result<std::fs::File> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         if OPENAT2.load(std::sync::atomic::Ordering::Relaxed) {
             match self.openat2(rel) {
@@ -235,7 +256,7 @@ impl Beneath {
     fn open_per_component(&self, rel: &str) -> std::io::Result<std::fs::File> {
         use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
         let parts: Vec<&str> = rel.split('/').collect();
-        if parts.iter().any(|p| bad_name(p)) {
+        if parts.iter().any(|p| climbs(p)) {
             return Err(std::io::ErrorKind::InvalidInput.into());
         }
         let Some((last, folders)) = parts.split_last() else {
@@ -263,6 +284,12 @@ impl Beneath {
     }
 }
 
+/// A component that is not a plain name below its folder.
+#[cfg(unix)]
+fn climbs(name: &str) -> bool {
+    name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\'])
+}
+
 #[cfg(any(target_os = "linux", target_os = "android"))]
 static OPENAT2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
@@ -283,31 +310,211 @@ impl Beneath {
     fn open_file(&self, rel: &str) -> std::io::Result<std::fs::File> {
         std::fs::File::open(self.root.join(rel))
     }
+
+    fn open_git_file(&self, rel: &str) -> std::io::Result<std::fs::File> {
+        std::fs::File::open(self.root.join(rel))
+    }
 }
 
-fn walker(root: &Path, opts: &SourceOptions) -> Result<ignore::Walk> {
+/// Ignore files larger than this are not read (and so ignore nothing).
+const MAX_IGNORE_FILE: u64 = 1 << 20;
+
+/// One folder's ignore rules, by kind.
+struct FolderRules {
+    /// `.ignore`: wins over all `.gitignore` rules.
+    ignore: Gitignore,
+    gitignore: Gitignore,
+    /// `.git/info/exclude` of a folder holding a `.git` folder.
+    exclude: Gitignore,
+}
+
+/// A folder's rules and those of the folders above it, up to the root.
+struct Chain {
+    rules: Option<FolderRules>,
+    parent: Option<Arc<Chain>>,
+}
+
+/// The ignore rules of the walk, read once per folder (on first need) and kept by the
+/// folder's path relative to the root.
+struct IgnoreRules {
+    root: PathBuf,
+    beneath: Arc<Beneath>,
+    chains: Mutex<HashMap<PathBuf, Arc<Chain>>>,
+}
+
+impl IgnoreRules {
+    fn new(root: &Path, beneath: Arc<Beneath>) -> IgnoreRules {
+        IgnoreRules {
+            root: root.to_path_buf(),
+            beneath,
+            chains: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// What the rules say about `path` (the walk's path of an entry below the root), as
+    /// ripgrep decides: the innermost matching `.ignore`, else the innermost matching
+    /// `.gitignore`, else the innermost matching `.git/info/exclude`.
+    fn matched(&self, path: &Path, is_dir: bool) -> Match<()> {
+        let Some(folder) = path.parent().and_then(|p| p.strip_prefix(&self.root).ok()) else {
+            return Match::None;
+        };
+        let chain = self.chain(folder);
+        let (mut ignore, mut gitignore, mut exclude) = (Match::None, Match::None, Match::None);
+        let mut at = Some(&chain);
+        while let Some(link) = at {
+            if let Some(rules) = &link.rules {
+                if ignore.is_none() {
+                    ignore = rules.ignore.matched(path, is_dir).map(|_| ());
+                }
+                if gitignore.is_none() {
+                    gitignore = rules.gitignore.matched(path, is_dir).map(|_| ());
+                }
+                if exclude.is_none() {
+                    exclude = rules.exclude.matched(path, is_dir).map(|_| ());
+                }
+            }
+            at = link.parent.as_ref();
+        }
+        ignore.or(gitignore).or(exclude)
+    }
+
+    /// The chain of `folder` (relative to the root), read on first need.
+    fn chain(&self, folder: &Path) -> Arc<Chain> {
+        if let Some(chain) = self.lock().get(folder) {
+            return chain.clone();
+        }
+        let parent = folder.parent().map(|p| self.chain(p));
+        let chain = Arc::new(Chain {
+            rules: self.read_rules(folder),
+            parent,
+        });
+        self.lock().insert(folder.to_path_buf(), chain.clone());
+        chain
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Chain>>> {
+        self.chains.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_rules(&self, folder: &Path) -> Option<FolderRules> {
+        // A folder whose path `classify` would not accept holds only names it skips.
+        let mut prefix = String::new();
+        for component in folder.components() {
+            match component {
+                Component::Normal(name) => match name.to_str() {
+                    Some(name) if !bad_name(name) => {
+                        prefix.push_str(name);
+                        prefix.push('/');
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        let dir = if prefix.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(folder)
+        };
+        let build = |text: Option<Vec<u8>>| match text {
+            Some(text) => gitignore(&dir, &text),
+            None => Gitignore::empty(),
+        };
+        let beneath = &self.beneath;
+        let rules = FolderRules {
+            ignore: build(read_ignore_file(
+                beneath.open_file(&format!("{prefix}.ignore")),
+            )),
+            gitignore: build(read_ignore_file(
+                beneath.open_file(&format!("{prefix}.gitignore")),
+            )),
+            exclude: build(read_ignore_file(
+                beneath.open_git_file(&format!("{prefix}.git/info/exclude")),
+            )),
+        };
+        let empty = rules.ignore.is_empty() && rules.gitignore.is_empty();
+        (!empty || !rules.exclude.is_empty()).then_some(rules)
+    }
+}
+
+/// An opened ignore file's bytes, or `None` when it is not a regular file or too large.
+fn read_ignore_file(file: std::io::Result<std::fs::File>) -> Option<Vec<u8>> {
+    let file = file.ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_IGNORE_FILE {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_IGNORE_FILE + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= MAX_IGNORE_FILE).then_some(bytes)
+}
+
+/// A matcher rooted at `dir` from an ignore file's text, line by line as
+/// `GitignoreBuilder::add` reads a file: lines that are not UTF-8 or not valid globs are
+/// skipped, a UTF-8 byte order mark on the first line is dropped.
+fn gitignore(dir: &Path, text: &[u8]) -> Gitignore {
+    let mut builder = GitignoreBuilder::new(dir);
+    let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    if text.ends_with(b"\n") {
+        lines.pop();
+    }
+    for (i, line) in lines.into_iter().enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Ok(line) = std::str::from_utf8(line) else {
+            continue;
+        };
+        let line = if i == 0 {
+            line.trim_start_matches('\u{feff}')
+        } else {
+            line
+        };
+        let _ = builder.add_line(None, line);
+    }
+    builder.build().unwrap_or_else(|_| Gitignore::empty())
+}
+
+/// The walk. Ignore rules and hidden names are applied here, not by the crate (see the
+/// module doc), with ripgrep's semantics: `.ignore`, `.gitignore` and `.git/info/exclude`
+/// of the root and the folders below it (not above), with or without git (`require_git`
+/// off), no global gitignore; an entry no rule names is skipped when hidden (a `!` rule
+/// that whitelists a hidden name keeps it, as in ripgrep).
+fn walker(root: &Path, opts: &SourceOptions, beneath: Arc<Beneath>) -> Result<ignore::Walk> {
     let excluded = opts.exclusion()?;
     let root_owned = root.to_path_buf();
+    let rules = IgnoreRules::new(root, beneath);
+    let show_hidden = opts.hidden;
     let mut builder = ignore::WalkBuilder::new(root);
     builder
-        .hidden(!opts.hidden)
-        .git_ignore(true)
-        .git_exclude(true)
+        .standard_filters(false)
+        .hidden(false)
+        .parents(false)
+        .ignore(false)
+        .git_ignore(false)
         .git_global(false) // results must not depend on the user's global git config
-        .require_git(false) // .gitignore applies outside a git work tree too
-        .ignore(true)
-        .parents(true)
+        .git_exclude(false)
+        .require_git(false)
         .follow_links(false)
         .filter_entry(move |e| {
             if e.file_name() == ".git" {
                 return false;
             }
             // Prune excluded folders here so the walk never descends into them.
-            match (&excluded, e.path().strip_prefix(&root_owned)) {
+            let kept = match (&excluded, e.path().strip_prefix(&root_owned)) {
                 (Some(x), Ok(rel)) if !rel.as_os_str().is_empty() => {
                     x.matches(&rel.to_string_lossy().replace('\\', "/"))
                 }
                 _ => true,
+            };
+            if !kept {
+                return false;
+            }
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            match rules.matched(e.path(), is_dir) {
+                Match::Ignore(()) => false,
+                Match::Whitelist(()) => true,
+                Match::None => show_hidden || !e.file_name().as_encoded_bytes().starts_with(b"."),
             }
         });
     Ok(builder.build())

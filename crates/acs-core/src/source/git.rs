@@ -21,6 +21,12 @@ use std::sync::Once;
 /// many entries is refused rather than run for ever.
 const MAX_ENTRIES: usize = 5_000_000;
 
+/// Entries count, but so do their names: nested trees of 4 KB names would make a million
+/// paths of 20 KB. A longer path is skipped (a tree with all it holds) and counted in
+/// [`OpenStats::skipped_names`]; a walk whose paths add up past [`MAX_PATH_BYTES`] is refused.
+const MAX_PATH: usize = 4096;
+const MAX_PATH_BYTES: usize = 256 << 20;
+
 fn open_repository(git_dir: &Path) -> Result<Repository> {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
@@ -283,6 +289,7 @@ pub(crate) fn load(
     let mut links: HashMap<String, Oid> = HashMap::new();
     let mut blobs: Vec<(String, Oid)> = Vec::new();
     let mut walked = 0usize;
+    let mut path_bytes = 0usize;
     // Depth first over (folder prefix, tree id), with an explicit stack: crafted depth
     // cannot overflow the native one.
     let mut stack: Vec<(String, Oid)> = vec![(String::new(), tree_id)];
@@ -311,7 +318,17 @@ pub(crate) fn load(
                 continue;
             }
             let hidden = name.starts_with('.');
+            if dir.len() + name.len() > MAX_PATH {
+                stats.skipped_names += 1;
+                continue;
+            }
             let path = format!("{dir}{name}");
+            path_bytes += path.len();
+            if path_bytes > MAX_PATH_BYTES {
+                return Err(at.damaged(format!(
+                    "the tree's paths add up to more than {MAX_PATH_BYTES} bytes"
+                )));
+            }
             if excluded.as_ref().is_some_and(|x| !x.matches(&path)) {
                 continue;
             }

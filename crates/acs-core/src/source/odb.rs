@@ -2,8 +2,17 @@
 //! it loops forever (libgit2 #7342, fixed upstream after the newest libgit2-sys,
 //! 0.18.8+1.9.7), and it trusts a header that understates the size (#7177). A loose object
 //! (`objects/xx/yyyy…`, here or in an alternate) is inflated here with `miniz_oxide`, in one
-//! bounded call, and must be exactly `"<type> <len>\0"` and `len` bytes, with nothing after.
-//! Packed objects are read by libgit2 (a pack is checked against its index when opened).
+//! bounded call, and must be exactly `"<type> <len>\0"` and `len` bytes, with nothing after,
+//! and hash to its id (a loose file's name is only a claim; see [`verify`]).
+//! A loose object file is opened without following a link and must be a regular file.
+//!
+//! Alternates (`objects/info/alternates`, transitively) are honoured as git honours them:
+//! they name object folders anywhere on the system, which are read too. A repository is
+//! trusted that far; only object *content* is checked, not where an alternate points.
+//!
+//! Packed objects are read by libgit2 (a pack is checked against its index when opened, and
+//! libgit2's strict hash verification checks each object read), after their size is read
+//! from the pack without inflating them.
 
 use git2::{ObjectType, Oid, Repository};
 use miniz_oxide::inflate::stream::{inflate, InflateState};
@@ -42,6 +51,15 @@ impl Kind {
             ObjectType::Tag => Kind::Tag,
             _ => return None,
         })
+    }
+
+    fn object_type(self) -> ObjectType {
+        match self {
+            Kind::Commit => ObjectType::Commit,
+            Kind::Tree => ObjectType::Tree,
+            Kind::Blob => ObjectType::Blob,
+            Kind::Tag => ObjectType::Tag,
+        }
     }
 
     pub(crate) fn name(self) -> &'static str {
@@ -90,8 +108,14 @@ impl<'a> Odb<'a> {
         let bad = |e: String| ReadError::Damaged(format!("object {hex}: {e}"));
         for dir in self.loose {
             let path = dir.join(&hex[..2]).join(&hex[2..]);
-            match std::fs::File::open(&path) {
-                Ok(file) => return read_loose(file, limit).map_err(bad),
+            match open_loose(&path) {
+                Ok(file) => {
+                    let object = read_loose(file, limit).map_err(bad)?;
+                    if let Object::Body(kind, body) = &object {
+                        verify(oid, *kind, body).map_err(bad)?;
+                    }
+                    return Ok(object);
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(bad(e.to_string())),
             }
@@ -104,19 +128,44 @@ impl<'a> Odb<'a> {
         }
         let repo = self.packed.as_ref().expect("opened above");
         let odb = repo.odb().map_err(|e| bad(e.message().to_string()))?;
-        let object = odb.read(oid).map_err(|e| {
+        let failed = |e: git2::Error| {
             if e.code() == git2::ErrorCode::NotFound {
                 ReadError::Missing(format!("object {hex}: {}", e.message()))
             } else {
                 bad(e.message().to_string())
             }
-        })?;
+        };
+        // Size and type first, without inflating: a delta can claim gigabytes, and `limit`
+        // must hold before anything that large is built.
+        let (size, kind) = odb.read_header(oid).map_err(failed)?;
+        let kind = Kind::of(kind).ok_or_else(|| bad("unknown object type".into()))?;
+        if size as u64 > limit {
+            return Ok(Object::TooLarge(kind));
+        }
+        let object = odb.read(oid).map_err(failed)?;
         let kind = Kind::of(object.kind()).ok_or_else(|| bad("unknown object type".into()))?;
         if object.len() as u64 > limit {
             return Ok(Object::TooLarge(kind));
         }
         Ok(Object::Body(kind, object.data().to_vec()))
     }
+}
+
+/// Open a loose object file: never through a link (in its last component), never blocking
+/// (a FIFO planted there), and only a regular file.
+fn open_loose(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
 }
 
 /// The folders that may hold loose objects: `objects/` of the repository (its common dir
@@ -146,6 +195,17 @@ pub(crate) fn loose_dirs(repo: &Repository) -> Vec<PathBuf> {
         }
     }
     dirs
+}
+
+/// A loose object's file name is only a claim: its content must hash to that id, or a file
+/// planted under a blob's id would be read (and cached, in memory and on disk, by that id)
+/// as the blob. Hash `"<type> <len>\0"` and the body (what git names the object by).
+fn verify(oid: Oid, kind: Kind, body: &[u8]) -> Result<(), String> {
+    let actual = Oid::hash_object(kind.object_type(), body).map_err(|e| e.message().to_string())?;
+    if actual != oid {
+        return Err(damaged(&format!("its content hashes to {actual}")));
+    }
+    Ok(())
 }
 
 fn damaged(what: &str) -> String {
