@@ -149,14 +149,13 @@ pub struct Doc {
 }
 
 impl Bm25Index {
-    /// Index every file: its path and its text.
-    pub fn files(repo: &Repo) -> Bm25Index {
-        Self::files_cancellable(repo, &Cancel::new()).unwrap_or_else(|_| Self::empty())
+    /// Index every file: its path and its text, taking and caching per-file entries in `store`.
+    pub fn files(repo: &Repo, store: &Store) -> Bm25Index {
+        Self::files_cancellable(repo, store, &Cancel::new()).unwrap_or_else(|_| Self::empty())
     }
 
     /// [`Bm25Index::files`], checking `cancel` before each file; cancelled: `Err`, nothing kept.
-    pub fn files_cancellable(repo: &Repo, cancel: &Cancel) -> Result<Bm25Index> {
-        let store = Store::global();
+    pub fn files_cancellable(repo: &Repo, store: &Store, cancel: &Cancel) -> Result<Bm25Index> {
         let entries = crate::pool::build_map(repo.files(), |_, f| {
             if cancel.is_cancelled() {
                 return None;
@@ -172,17 +171,18 @@ impl Bm25Index {
 
     /// Index every function, method and class body (a class's own lines, without its
     /// methods, so that a method and its class do not share one text).
-    pub fn functions(repo: &Repo, index: &SymbolIndex) -> Bm25Index {
-        Self::functions_cancellable(repo, index, &Cancel::new()).unwrap_or_else(|_| Self::empty())
+    pub fn functions(repo: &Repo, index: &SymbolIndex, store: &Store) -> Bm25Index {
+        Self::functions_cancellable(repo, index, store, &Cancel::new())
+            .unwrap_or_else(|_| Self::empty())
     }
 
     /// [`Bm25Index::functions`], checking `cancel` before each file; cancelled: `Err`.
     pub fn functions_cancellable(
         repo: &Repo,
         index: &SymbolIndex,
+        store: &Store,
         cancel: &Cancel,
     ) -> Result<Bm25Index> {
-        let store = Store::global();
         let entries = crate::pool::build_map(repo.files(), |i, f| {
             if cancel.is_cancelled() {
                 return None;

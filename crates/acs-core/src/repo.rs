@@ -103,6 +103,8 @@ pub struct Repo {
     links: HashMap<String, bool>,
     origin: Origin,
     stats: OpenStats,
+    /// The caches this snapshot was loaded through; its indexes are built through them too.
+    store: Store,
     symbols: OnceLock<Arc<SymbolIndex>>,
     bm25_files: OnceLock<Arc<Bm25Index>>,
     bm25_functions: OnceLock<Arc<Bm25Index>>,
@@ -153,7 +155,12 @@ impl Repo {
         }
         let loaded = crate::source::dir::load(&root, opts, store)?;
         let root = root.canonicalize().unwrap_or(root);
-        Ok(Self::build(loaded, Origin::Directory { root }, start))
+        Ok(Self::build(
+            loaded,
+            Origin::Directory { root },
+            store,
+            start,
+        ))
     }
 
     /// Open `rev` (a commit id, branch, tag or any rev-parse expression) of the git
@@ -178,12 +185,20 @@ impl Repo {
             rev: rev.to_string(),
             commit,
         };
-        Ok(Self::build(loaded, origin, start))
+        Ok(Self::build(loaded, origin, store, start))
     }
 
     /// Build a snapshot from in-memory files (tests, and callers with their own source).
     pub fn from_files<P: AsRef<str>, C: AsRef<[u8]>>(
         files: impl IntoIterator<Item = (P, C)>,
+    ) -> Result<Repo> {
+        Self::from_files_in(files, Store::global())
+    }
+
+    /// [`Repo::from_files`] through the caches of `store`.
+    pub fn from_files_in<P: AsRef<str>, C: AsRef<[u8]>>(
+        files: impl IntoIterator<Item = (P, C)>,
+        store: &Store,
     ) -> Result<Repo> {
         crate::pool::init();
         let start = std::time::Instant::now();
@@ -196,12 +211,7 @@ impl Repo {
                 stats.skipped_binary += 1;
                 continue;
             }
-            entries.push(crate::source::entry(
-                path,
-                bytes.to_vec(),
-                None,
-                Store::global(),
-            ));
+            entries.push(crate::source::entry(path, bytes.to_vec(), None, store));
         }
         let loaded = Loaded {
             files: entries,
@@ -213,11 +223,12 @@ impl Repo {
             Origin::Directory {
                 root: PathBuf::new(),
             },
+            store,
             start,
         ))
     }
 
-    fn build(mut loaded: Loaded, origin: Origin, start: std::time::Instant) -> Repo {
+    fn build(mut loaded: Loaded, origin: Origin, store: &Store, start: std::time::Instant) -> Repo {
         loaded.files.sort_by(|a, b| a.path.cmp(&b.path));
         loaded.files.dedup_by(|a, b| a.path == b.path);
         let by_path = loaded
@@ -236,6 +247,7 @@ impl Repo {
             links: loaded.links,
             origin,
             stats,
+            store: store.clone(),
             symbols: OnceLock::new(),
             bm25_files: OnceLock::new(),
             bm25_functions: OnceLock::new(),
@@ -253,6 +265,11 @@ impl Repo {
 
     pub fn stats(&self) -> &OpenStats {
         &self.stats
+    }
+
+    /// The caches this snapshot was opened with, which its indexes are built through.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     fn root(&self) -> Option<&std::path::Path> {
@@ -337,13 +354,13 @@ impl Repo {
     pub fn try_bm25_index(&self, level: Level, cancel: &Cancel) -> Result<&Arc<Bm25Index>> {
         match level {
             Level::File => build_once(&self.bm25_files, &self.build_gates[1], cancel, || {
-                Bm25Index::files_cancellable(self, cancel)
+                Bm25Index::files_cancellable(self, &self.store, cancel)
             }),
             Level::Function => {
                 // Built first, outside the BM25 build, so no index build ever waits on another.
                 let symbols = self.try_symbol_index(cancel)?;
                 build_once(&self.bm25_functions, &self.build_gates[2], cancel, || {
-                    Bm25Index::functions_cancellable(self, symbols, cancel)
+                    Bm25Index::functions_cancellable(self, symbols, &self.store, cancel)
                 })
             }
         }
@@ -381,7 +398,7 @@ impl Repo {
             });
         }
         let disk = cache.map(|c| FileStore::new(&c.dir, c.max_bytes));
-        let (indexes, how) = crate::indexing::build(self, Store::global(), disk.as_ref(), cancel)?;
+        let (indexes, how) = crate::indexing::build(self, &self.store, disk.as_ref(), cancel)?;
         let source = match (how.processed, how.disk) {
             (0, 0) => "memory",
             (0, _) => "disk",
@@ -418,7 +435,7 @@ impl Repo {
     /// while it is built (or while another caller builds it); nothing partial is kept.
     pub fn try_symbol_index(&self, cancel: &Cancel) -> Result<&Arc<SymbolIndex>> {
         build_once(&self.symbols, &self.build_gates[0], cancel, || {
-            SymbolIndex::build_cancellable(self, Store::global(), cancel)
+            SymbolIndex::build_cancellable(self, &self.store, cancel)
         })
     }
 }
