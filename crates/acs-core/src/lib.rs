@@ -58,6 +58,7 @@
 //! ```
 
 pub mod bm25;
+pub mod bm25_tool;
 pub mod cache;
 pub mod cancel;
 pub mod error;
@@ -76,13 +77,15 @@ pub mod pool;
 pub mod read;
 pub mod references;
 pub mod repo;
+pub mod snapshot;
 mod source;
 pub mod symbols;
+pub mod symbols_tool;
 pub mod terms;
 pub mod text;
 pub mod tools;
 
-pub use bm25::{bm25, Bm25Hit, Bm25Request, Bm25Result};
+pub use bm25_tool::{bm25, Bm25Hit, Bm25Request, Bm25Result};
 pub use cache::{ContentKey, Store};
 pub use cancel::Cancel;
 pub use error::{Error, Result};
@@ -98,6 +101,8 @@ pub use plan::executor::{execute, PlanRun, RunReport, Status, TaskOutcome};
 pub use plan::{Plan, TaskSpec};
 pub use read::{read, ReadRequest, ReadResult};
 pub use references::{references, references_cancellable, ReferencesRequest, ReferencesResult};
-pub use repo::{FileEntry, OpenStats, Origin, Repo, SourceOptions};
-pub use symbols::{symbols, MatchMode, Symbol, SymbolKind, SymbolRequest, SymbolResult};
+pub use repo::Repo;
+pub use snapshot::{FileEntry, OpenStats, Origin, Snapshot, SourceOptions};
+pub use symbols::{MatchMode, Symbol, SymbolKind, SymbolRequest, SymbolResult};
+pub use symbols_tool::symbols;
 pub use tools::Tool;

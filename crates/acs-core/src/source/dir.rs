@@ -3,7 +3,7 @@
 use super::{bad_name, entry, is_binary};
 use crate::cache::Store;
 use crate::error::{Error, Result};
-use crate::repo::{FileEntry, Loaded, OpenStats, SourceOptions};
+use crate::snapshot::{FileEntry, Loaded, OpenStats, SourceOptions};
 use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
 use std::path::{Component, Path};
