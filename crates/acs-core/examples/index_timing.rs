@@ -62,10 +62,10 @@ fn main() {
             let symbols = SymbolIndex::build(&repo, &store);
             println!("symbols {:.0} ms ({} definitions)", ms(t), symbols.len());
             let t = Instant::now();
-            let files = Bm25Index::files(&repo);
+            let files = Bm25Index::files(&repo, &store);
             println!("bm25 files {:.0} ms ({} docs)", ms(t), files.len());
             let t = Instant::now();
-            let functions = Bm25Index::functions(&repo, &symbols);
+            let functions = Bm25Index::functions(&repo, &symbols, &store);
             println!("bm25 functions {:.0} ms ({} docs)", ms(t), functions.len());
         }
         Some("index") => {

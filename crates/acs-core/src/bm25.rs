@@ -3,14 +3,15 @@
 //! `parse`, `http`, `header`, `v2`, and the whole `parsehttpheader_v2`), so an issue that
 //! says "HTTP header parsing" meets code that says `parse_http_header`.
 //!
-//! Indexes are built on first use per snapshot, in parallel, and kept with it.
+//! Indexes are built from a [`Snapshot`]'s files through a [`Store`] (per-file term
+//! statistics, cached by content), in parallel; a [`crate::Repo`] builds its own on first use
+//! and keeps them. The `bm25` tool that searches them is [`crate::bm25_tool`].
 
 use crate::cache::Store;
 use crate::cancel::Cancel;
-use crate::error::{Error, Result};
-use crate::glob::PathFilter;
-use crate::repo::{FileEntry, Repo};
-use crate::symbols::{SymbolDef, SymbolIndex, SymbolKind};
+use crate::error::Result;
+use crate::snapshot::{FileEntry, Snapshot};
+use crate::symbols::{SymbolDef, SymbolIndex};
 use crate::terms::{DocTerms, FileTerms, TermCounts, Vocabulary};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
@@ -149,15 +150,18 @@ pub struct Doc {
 }
 
 impl Bm25Index {
-    /// Index every file: its path and its text.
-    pub fn files(repo: &Repo) -> Bm25Index {
-        Self::files_cancellable(repo, &Cancel::new()).unwrap_or_else(|_| Self::empty())
+    /// Index every file: its path and its text, taking and caching per-file entries in `store`.
+    pub fn files(snapshot: &Snapshot, store: &Store) -> Bm25Index {
+        Self::files_cancellable(snapshot, store, &Cancel::new()).unwrap_or_else(|_| Self::empty())
     }
 
     /// [`Bm25Index::files`], checking `cancel` before each file; cancelled: `Err`, nothing kept.
-    pub fn files_cancellable(repo: &Repo, cancel: &Cancel) -> Result<Bm25Index> {
-        let store = Store::global();
-        let entries = crate::pool::build_map(repo.files(), |_, f| {
+    pub fn files_cancellable(
+        snapshot: &Snapshot,
+        store: &Store,
+        cancel: &Cancel,
+    ) -> Result<Bm25Index> {
+        let entries = crate::pool::build_map(snapshot.files(), |_, f| {
             if cancel.is_cancelled() {
                 return None;
             }
@@ -166,24 +170,25 @@ impl Bm25Index {
         });
         cancel.check()?;
         let entries: Vec<_> = entries.into_iter().flatten().collect();
-        let parts = Assembly::new(repo, &entries, &store.vocabulary());
+        let parts = Assembly::new(snapshot, &entries, &store.vocabulary());
         Ok(parts.index(Level::File, |_| 0))
     }
 
     /// Index every function, method and class body (a class's own lines, without its
     /// methods, so that a method and its class do not share one text).
-    pub fn functions(repo: &Repo, index: &SymbolIndex) -> Bm25Index {
-        Self::functions_cancellable(repo, index, &Cancel::new()).unwrap_or_else(|_| Self::empty())
+    pub fn functions(snapshot: &Snapshot, index: &SymbolIndex, store: &Store) -> Bm25Index {
+        Self::functions_cancellable(snapshot, index, store, &Cancel::new())
+            .unwrap_or_else(|_| Self::empty())
     }
 
     /// [`Bm25Index::functions`], checking `cancel` before each file; cancelled: `Err`.
     pub fn functions_cancellable(
-        repo: &Repo,
+        snapshot: &Snapshot,
         index: &SymbolIndex,
+        store: &Store,
         cancel: &Cancel,
     ) -> Result<Bm25Index> {
-        let store = Store::global();
-        let entries = crate::pool::build_map(repo.files(), |i, f| {
+        let entries = crate::pool::build_map(snapshot.files(), |i, f| {
             if cancel.is_cancelled() {
                 return None;
             }
@@ -191,7 +196,7 @@ impl Bm25Index {
         });
         cancel.check()?;
         let entries: Vec<_> = entries.into_iter().flatten().collect();
-        let parts = Assembly::new(repo, &entries, &store.vocabulary());
+        let parts = Assembly::new(snapshot, &entries, &store.vocabulary());
         Ok(parts.index(Level::Function, |i| index.file_symbols(i).len()))
     }
 
@@ -295,8 +300,12 @@ pub(crate) struct Assembly {
 }
 
 impl Assembly {
-    pub(crate) fn new(repo: &Repo, entries: &[Arc<FileTerms>], vocab: &Arc<Vocabulary>) -> Self {
-        assert_eq!(entries.len(), repo.files().len(), "one entry per file");
+    pub(crate) fn new(
+        snapshot: &Snapshot,
+        entries: &[Arc<FileTerms>],
+        vocab: &Arc<Vocabulary>,
+    ) -> Self {
+        assert_eq!(entries.len(), snapshot.files().len(), "one entry per file");
         // Entries from an older interner generation are re-interned in the current one.
         let entries = entries
             .iter()
@@ -309,7 +318,7 @@ impl Assembly {
             })
             .collect();
         let mut v = vocab.lock();
-        let paths = repo
+        let paths = snapshot
             .files()
             .iter()
             .map(|f| {
@@ -499,91 +508,10 @@ pub enum Level {
     Function,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Bm25Request {
-    /// Free text: an issue, a question, a list of words.
-    pub query: String,
-    pub level: Level,
-    pub include: Vec<String>,
-    pub exclude: Vec<String>,
-    pub limit: usize,
-}
-
-impl Default for Bm25Request {
-    fn default() -> Self {
-        Self {
-            query: String::new(),
-            level: Level::File,
-            include: Vec::new(),
-            exclude: Vec::new(),
-            limit: 20,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Bm25Hit {
-    pub path: Arc<str>,
-    pub score: f32,
-    /// Function-level hits: the definition.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<SymbolKind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_line: Option<u32>,
-}
-
-#[derive(Clone, Debug, Serialize, Default)]
-pub struct Bm25Result {
-    pub hits: Vec<Bm25Hit>,
-    /// Documents in the index (files, or functions and classes).
-    pub documents: usize,
-}
-
-/// Rank files or functions of `repo` against `req.query`.
-pub fn bm25(repo: &Repo, req: &Bm25Request) -> Result<Bm25Result> {
-    if req.query.trim().is_empty() {
-        return Err(Error::InvalidArgument(
-            "bm25: `query` must not be empty".into(),
-        ));
-    }
-    let filter = PathFilter::new(&req.include, &req.exclude)?;
-    let index = repo.bm25_index(req.level);
-    let files = repo.files();
-    let symbols = (req.level == Level::Function).then(|| repo.symbol_index());
-    let hits = index
-        .search(&req.query, req.limit, |d| {
-            filter.matches(&files[d.file as usize].path)
-        })
-        .into_iter()
-        .map(|(score, doc)| {
-            let path = files[doc.file as usize].path.clone();
-            let def = doc
-                .def
-                .and_then(|di| symbols.map(|s| &s.file_symbols(doc.file as usize)[di as usize]));
-            Bm25Hit {
-                path,
-                score,
-                name: def.map(|d| d.qualified_name.clone()),
-                kind: def.map(|d| d.kind),
-                start_line: def.map(|d| d.start_line),
-                end_line: def.map(|d| d.end_line),
-            }
-        })
-        .collect();
-    Ok(Bm25Result {
-        hits,
-        documents: index.len(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Repo;
 
     fn tokens(text: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -758,42 +686,5 @@ mod tests {
             let index = parts.index(level, |i| symbols.file_symbols(i).len());
             assert_eq!(view(&index), reference(&repo, level), "{level:?}");
         }
-    }
-
-    #[test]
-    fn rare_matching_terms_rank_first() {
-        let repo = Repo::from_files([
-            ("a.py", "def parse_header(h):\n    return h\n"),
-            ("b.py", "def render(page):\n    return page\n"),
-            (
-                "c.py",
-                "def header_footer():\n    pass\ndef parse_body():\n    pass\n",
-            ),
-        ])
-        .unwrap();
-        let r = bm25(
-            &repo,
-            &Bm25Request {
-                query: "header parsing fails in parse_header".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let paths: Vec<&str> = r.hits.iter().map(|h| &*h.path).collect();
-        assert_eq!(paths, ["a.py", "c.py"]);
-        let f = bm25(
-            &repo,
-            &Bm25Request {
-                query: "parse_body".into(),
-                level: Level::Function,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        assert_eq!(f.hits[0].name.as_deref(), Some("parse_body"));
-        assert_eq!(
-            (f.hits[0].start_line, f.hits[0].end_line),
-            (Some(3), Some(4))
-        );
     }
 }

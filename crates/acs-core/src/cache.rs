@@ -97,7 +97,17 @@ pub type Content = Arc<Vec<u8>>;
 
 /// The shared caches. Snapshots hold `Arc`s to what they use, so eviction only stops
 /// sharing with future snapshots; it never invalidates a live one.
+///
+/// A `Store` is a handle: clones share one set of caches, which is how a [`crate::Repo`]
+/// carries the store it was opened with into every index it builds. Two stores made with
+/// [`Store::new`] share nothing.
+#[derive(Clone)]
 pub struct Store {
+    caches: Arc<Caches>,
+}
+
+/// What a [`Store`] handle points to.
+struct Caches {
     contents: Mutex<ByteLru<ContentKey, Content>>,
     symbols: Mutex<ByteLru<(ContentKey, Lang), Symbols>>,
     terms: Mutex<ByteLru<TermKey, Arc<FileTerms>>>,
@@ -117,12 +127,20 @@ const MIN_VOCABULARY_BYTES: usize = 32 << 20;
 
 impl Store {
     pub fn new(content_budget: usize, symbol_budget: usize) -> Self {
-        Self {
+        let caches = Caches {
             contents: Mutex::new(ByteLru::new(content_budget)),
             symbols: Mutex::new(ByteLru::new(symbol_budget)),
             terms: Mutex::new(ByteLru::new(DEFAULT_TERM_BUDGET)),
             vocab: Mutex::new(Arc::default()),
+        };
+        Self {
+            caches: Arc::new(caches),
         }
+    }
+
+    /// Whether `self` and `other` are handles on the same caches.
+    pub fn same_as(&self, other: &Store) -> bool {
+        Arc::ptr_eq(&self.caches, &other.caches)
     }
 
     /// The process-wide store used by default.
@@ -132,22 +150,22 @@ impl Store {
     }
 
     pub fn set_budgets(&self, content_bytes: usize, symbol_bytes: usize) {
-        lock(&self.contents).set_budget(content_bytes);
-        lock(&self.symbols).set_budget(symbol_bytes);
+        lock(&self.caches.contents).set_budget(content_bytes);
+        lock(&self.caches.symbols).set_budget(symbol_bytes);
     }
 
     /// Budget of the term-statistics cache (its interner included).
     pub fn set_term_budget(&self, bytes: usize) {
-        lock(&self.terms).set_budget(bytes);
+        lock(&self.caches.terms).set_budget(bytes);
     }
 
     pub fn content(&self, key: &ContentKey) -> Option<Content> {
-        lock(&self.contents).get(key)
+        lock(&self.caches.contents).get(key)
     }
 
     /// Insert `bytes` unless an equal blob is cached; returns the shared copy.
     pub fn intern_content(&self, key: ContentKey, bytes: Vec<u8>) -> Content {
-        let mut cache = lock(&self.contents);
+        let mut cache = lock(&self.caches.contents);
         if let Some(existing) = cache.get(&key) {
             return existing;
         }
@@ -158,7 +176,7 @@ impl Store {
     }
 
     pub fn symbols(&self, key: &(ContentKey, Lang)) -> Option<Symbols> {
-        lock(&self.symbols).get(key)
+        lock(&self.caches.symbols).get(key)
     }
 
     pub fn insert_symbols(&self, key: (ContentKey, Lang), symbols: Symbols) {
@@ -167,25 +185,25 @@ impl Store {
             .map(|s| std::mem::size_of::<SymbolDef>() + s.name.len() + s.qualified_name.len())
             .sum::<usize>()
             + 64;
-        lock(&self.symbols).insert(key, symbols, size);
+        lock(&self.caches.symbols).insert(key, symbols, size);
     }
 
     /// The term interner of the current generation: entries computed now intern into it.
     pub fn vocabulary(&self) -> Arc<Vocabulary> {
-        lock(&self.vocab).clone()
+        lock(&self.caches.vocab).clone()
     }
 
     pub fn file_terms(&self, key: &TermKey) -> Option<Arc<FileTerms>> {
-        lock(&self.terms).get(key)
+        lock(&self.caches.terms).get(key)
     }
 
     /// Cache `terms`. When the interner has outgrown its share of the budget, a fresh one
     /// replaces it and the entries of the old one are dropped (snapshots holding them keep
     /// them): only that bounds the interner, which never forgets a term otherwise.
     pub fn insert_file_terms(&self, key: TermKey, terms: Arc<FileTerms>) {
-        let mut cache = lock(&self.terms);
+        let mut cache = lock(&self.caches.terms);
         let limit = (cache.budget / VOCABULARY_SHARE).max(MIN_VOCABULARY_BYTES);
-        let mut vocab = lock(&self.vocab);
+        let mut vocab = lock(&self.caches.vocab);
         if vocab.bytes() > limit {
             *vocab = Arc::default();
             cache.clear();
@@ -198,14 +216,14 @@ impl Store {
 
     /// (entries, bytes) of the term-statistics cache, its interner's bytes included.
     pub fn term_usage(&self) -> (usize, usize) {
-        let t = lock(&self.terms);
-        (t.len(), t.bytes() + lock(&self.vocab).bytes())
+        let t = lock(&self.caches.terms);
+        (t.len(), t.bytes() + lock(&self.caches.vocab).bytes())
     }
 
     /// (entries, bytes) of the content and symbol caches, for stats and tests.
     pub fn usage(&self) -> ((usize, usize), (usize, usize)) {
-        let c = lock(&self.contents);
-        let s = lock(&self.symbols);
+        let c = lock(&self.caches.contents);
+        let s = lock(&self.caches.symbols);
         ((c.len(), c.bytes()), (s.len(), s.bytes()))
     }
 }
@@ -244,7 +262,7 @@ mod tests {
         }
         let (entries, _) = store.term_usage();
         assert!(entries > 0 && entries < 200, "{entries}");
-        assert!(lock(&store.terms).bytes() <= 20_000);
+        assert!(lock(&store.caches.terms).bytes() <= 20_000);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::cancel::Cancel;
 use crate::error::Result;
 use crate::filestore::FileStore;
 use crate::persist::Indexes;
-use crate::repo::Repo;
+use crate::snapshot::Snapshot;
 use crate::symbols::SymbolIndex;
 use crate::terms::{FileTerms, TermCounts};
 use std::sync::Arc;
@@ -35,14 +35,14 @@ pub(crate) struct Provenance {
 /// One file's entry: definitions (`None`: no supported language) and term statistics.
 type Entry = (Option<Symbols>, Arc<FileTerms>);
 
-/// Build `repo`'s indexes from per-file entries, using and feeding `disk` when given.
+/// Build `snapshot`'s indexes from per-file entries, using and feeding `disk` when given.
 pub(crate) fn build(
-    repo: &Repo,
+    snapshot: &Snapshot,
     store: &Store,
     disk: Option<&FileStore>,
     cancel: &Cancel,
 ) -> Result<(Indexes, Provenance)> {
-    let files = repo.files();
+    let files = snapshot.files();
     let mut how = Provenance::default();
     let key = |i: usize| -> TermKey { (files[i].key, files[i].lang) };
     // A store folder that is not acs's own (a link, another user's) is not used at all.
@@ -150,7 +150,7 @@ pub(crate) fn build(
         .iter()
         .map(|d| d.as_ref().map_or(0, |d| d.len()))
         .collect();
-    let parts = Assembly::new(repo, &terms, &store.vocabulary());
+    let parts = Assembly::new(snapshot, &terms, &store.vocabulary());
     // The three indexes at once: they only read what they share.
     let mut built = crate::pool::build_map(&[0, 1, 2], |_, &which| match which {
         0 => Built::Bm25(parts.index(Level::File, |_| 0)),
@@ -183,6 +183,7 @@ enum Built {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Repo;
 
     #[test]
     fn a_timed_out_parse_is_used_but_neither_cached_nor_stored() {

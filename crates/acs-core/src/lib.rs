@@ -1,15 +1,26 @@
 //! The search engine of acs (agentic code search).
 //!
-//! A [`Repo`] is an immutable in-memory snapshot of a repository's text files, opened from
-//! a directory ([`Repo::open_dir`], gitignore-aware) or from a commit of a git repository
-//! ([`Repo::open_git`], read from the object database with no checkout). Files are opened
-//! without following links, names that cannot be exact repository paths are skipped and
-//! counted, and damaged git objects are errors, not hangs ([`OpenStats`]). Contents and parsed
-//! symbol tables are cached process-wide by content ([`cache::Store`]), so snapshots of many
-//! commits share what they have in common. [`Repo::index`] makes the per-snapshot indexes
-//! (symbols, BM25 of files and of functions) ready at once, assembled from per-file entries
-//! (definitions, term statistics) found in the process ([`cache::Store`]) or in the on-disk
-//! store of an [`IndexCache`] ([`filestore`]), or computed for the files never seen.
+//! Layers, each importing only those before it but for the entry types the [`Store`] holds
+//! (ARCHITECTURE.md has the module table and the import direction):
+//!
+//! 1. **snapshot** ([`Snapshot`], [`snapshot`]): a repository's text files, sorted by path,
+//!    immutable, with path lookup and what opening found ([`OpenStats`]). Sources make one
+//!    from a directory (gitignore-aware) or from a commit of a git repository (read from the
+//!    object database, no checkout): files are opened without following links, names that
+//!    cannot be exact repository paths are skipped and counted, and damaged git objects are
+//!    errors, not hangs.
+//! 2. **index builders** ([`symbols::SymbolIndex`], [`bm25::Bm25Index`]): take a `&Snapshot`
+//!    and a [`Store`], whose byte-budgeted caches hold contents, parsed symbol tables and
+//!    term statistics by content, so snapshots of many commits share what they have in
+//!    common.
+//! 3. **persistence** ([`IndexCache`], [`IndexReport`], [`filestore`]): a snapshot's indexes
+//!    assembled from per-file entries (definitions, term statistics) found in the `Store` or
+//!    in the on-disk store, or computed for the files never seen.
+//! 4. **[`Repo`]**: a `Snapshot` (it derefs to it) with its indexes, built once, and the
+//!    `Store` it was opened with ([`Repo::open_dir_in`], [`Repo::open_git_in`];
+//!    [`Repo::open_dir`], [`Repo::open_git`] and [`Repo::from_files`] use
+//!    [`Store::global`]). [`Repo::index`] makes the three indexes ready at once.
+//! 5. **tools and the executor**, the only code that uses `Repo`.
 //!
 //! The tools read a `Repo`; each takes a typed request and returns a typed, serialisable
 //! result:
@@ -58,6 +69,7 @@
 //! ```
 
 pub mod bm25;
+pub mod bm25_tool;
 pub mod cache;
 pub mod cancel;
 pub mod error;
@@ -76,13 +88,15 @@ pub mod pool;
 pub mod read;
 pub mod references;
 pub mod repo;
+pub mod snapshot;
 mod source;
 pub mod symbols;
+pub mod symbols_tool;
 pub mod terms;
 pub mod text;
 pub mod tools;
 
-pub use bm25::{bm25, Bm25Hit, Bm25Request, Bm25Result};
+pub use bm25_tool::{bm25, Bm25Hit, Bm25Request, Bm25Result};
 pub use cache::{ContentKey, Store};
 pub use cancel::Cancel;
 pub use error::{Error, Result};
@@ -98,6 +112,8 @@ pub use plan::executor::{execute, PlanRun, RunReport, Status, TaskOutcome};
 pub use plan::{Plan, TaskSpec};
 pub use read::{read, ReadRequest, ReadResult};
 pub use references::{references, references_cancellable, ReferencesRequest, ReferencesResult};
-pub use repo::{FileEntry, OpenStats, Origin, Repo, SourceOptions};
-pub use symbols::{symbols, MatchMode, Symbol, SymbolKind, SymbolRequest, SymbolResult};
+pub use repo::Repo;
+pub use snapshot::{FileEntry, OpenStats, Origin, Snapshot, SourceOptions};
+pub use symbols::{MatchMode, Symbol, SymbolKind, SymbolRequest, SymbolResult};
+pub use symbols_tool::symbols;
 pub use tools::Tool;

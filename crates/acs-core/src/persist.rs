@@ -13,7 +13,7 @@
 use crate::bm25::Bm25Index;
 use crate::cache::ContentKey;
 use crate::lang::Lang;
-use crate::repo::Repo;
+use crate::snapshot::Snapshot;
 use crate::symbols::SymbolIndex;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -47,7 +47,7 @@ impl IndexCache {
     }
 }
 
-/// What [`Repo::index`] did.
+/// What [`crate::Repo::index`] did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct IndexReport {
     /// `memory` (every file's entry was in this process), `disk` (some came from the
@@ -84,14 +84,14 @@ pub(crate) struct Indexes {
     pub bm25_functions: Arc<Bm25Index>,
 }
 
-/// Hex digest of everything an index of `repo` depends on.
-pub fn digest(repo: &Repo) -> String {
+/// Hex digest of everything an index of `snapshot` depends on.
+pub fn digest(snapshot: &Snapshot) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(b"acs-index\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(&FORMAT_VERSION.to_le_bytes());
-    h.update(&(repo.files().len() as u64).to_le_bytes());
-    for f in repo.files() {
+    h.update(&(snapshot.files().len() as u64).to_le_bytes());
+    for f in snapshot.files() {
         h.update(f.path.as_bytes());
         h.update(b"\0");
         match f.key {

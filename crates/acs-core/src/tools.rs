@@ -1,7 +1,7 @@
 //! The tool table: names, argument parsing and dispatch, shared by the plan executor and
 //! the bindings so that a tool behaves the same whichever way it is called.
 
-use crate::bm25::{bm25, Bm25Request};
+use crate::bm25_tool::{bm25, Bm25Request};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::files::{find_files, FindFilesRequest};
@@ -11,7 +11,8 @@ use crate::outline::{outline, OutlineRequest};
 use crate::read::{read, ReadRequest};
 use crate::references::{references_cancellable, ReferencesRequest};
 use crate::repo::Repo;
-use crate::symbols::{symbols as symbols_tool, SymbolRequest};
+use crate::symbols::SymbolRequest;
+use crate::symbols_tool::symbols as symbols_tool;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;

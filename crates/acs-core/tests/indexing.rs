@@ -50,3 +50,46 @@ fn a_new_commit_in_the_same_process_processes_only_its_changed_files() {
         );
     }
 }
+
+#[test]
+fn repos_opened_with_different_stores_share_no_cached_entries() {
+    use acs_core::Store;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("own_store.py"),
+        "def own_store_unique_q7():\n    return 'q7'\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("notes.md"), "own store notes q7\n").unwrap();
+    let opts = SourceOptions::default();
+    let open = |store: &Store| Repo::open_dir_in(dir.path(), &opts, store).unwrap();
+
+    // A store with room keeps every file's entry: a second snapshot processes nothing.
+    let roomy = Store::new(1 << 24, 1 << 24);
+    assert_eq!(open(&roomy).index(None).files_processed, 2);
+    let again = open(&roomy);
+    assert!(again.store().same_as(&roomy));
+    assert_eq!(again.index(None).files_memory, 2);
+
+    // A store with zero budgets sees none of that: each snapshot processes every file,
+    // and what its lazily built symbol index parses is not kept in it, nor in the other.
+    let empty = Store::new(0, 0);
+    empty.set_term_budget(0);
+    let first = open(&empty);
+    assert!(first.store().same_as(&empty) && !first.store().same_as(&roomy));
+    assert_eq!(first.index(None).files_processed, 2);
+    assert_eq!(open(&empty).index(None).files_processed, 2);
+    let lazy = open(&empty);
+    assert_eq!(lazy.symbol_index().len(), 1);
+    assert_eq!(empty.usage(), ((0, 0), (0, 0)));
+    assert_eq!(empty.term_usage().0, 0);
+    assert_eq!(
+        roomy.usage().1 .0,
+        1,
+        "one parsed file, from the first snapshot only"
+    );
+
+    // The default store is a third, shared one.
+    let global = Repo::open_dir(dir.path(), &opts).unwrap();
+    assert!(global.store().same_as(Store::global()));
+}

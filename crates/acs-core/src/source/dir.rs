@@ -9,7 +9,7 @@
 use super::{bad_name, entry, is_binary};
 use crate::cache::Store;
 use crate::error::{Error, Result};
-use crate::repo::{FileEntry, Loaded, OpenStats, SourceOptions};
+use crate::snapshot::{FileEntry, Loaded, OpenStats, SourceOptions};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 use std::collections::{HashMap, HashSet};

@@ -10,7 +10,7 @@ use super::odb::{self, Kind, Object, Odb, MAX_OBJECT};
 use super::{bad_name, entry, text_of};
 use crate::cache::{ContentKey, Store};
 use crate::error::{Error, Result};
-use crate::repo::{Loaded, OpenStats, SourceOptions};
+use crate::snapshot::{Loaded, OpenStats, SourceOptions};
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -370,7 +370,7 @@ pub(crate) fn load(
 
     enum Read {
         Text(String, Vec<u8>, ContentKey),
-        Cached(crate::repo::FileEntry),
+        Cached(crate::snapshot::FileEntry),
         Binary,
         Large,
         Failed,
@@ -389,7 +389,7 @@ pub(crate) fn load(
                     let key = ContentKey::GitBlob(oid_bytes(oid));
                     if let Some(content) = store.content(&key) {
                         let lang = crate::lang::Lang::from_path(path);
-                        return Read::Cached(crate::repo::FileEntry {
+                        return Read::Cached(crate::snapshot::FileEntry {
                             path: path.as_str().into(),
                             content,
                             key,

@@ -1,4 +1,5 @@
-//! Sources: how a [`crate::Repo`] gets its files, from a directory or from a git commit.
+//! Sources: how a [`Snapshot`] is made, from a directory, from a git commit or from files in
+//! memory. Sources know snapshots and the content cache, nothing above them.
 //!
 //! Both sources hand over paths that are exact, unique and inside the root: a name that
 //! cannot be a repository path (see [`bad_name`]) is skipped and counted in
@@ -9,9 +10,112 @@ pub(crate) mod git;
 mod odb;
 
 use crate::cache::{ContentKey, Store};
+use crate::error::{Error, Result};
 use crate::lang::Lang;
-use crate::repo::FileEntry;
+use crate::pathsafe;
+use crate::snapshot::{FileEntry, Loaded, OpenStats, Origin, Snapshot, SourceOptions};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Whether `path` is a git directory (what `git rev-parse --git-dir` would name), not a work
+/// tree: the layout git itself checks for (`HEAD`, `objects/`, `refs/`), a `HEAD` that reads
+/// as git's (`ref: …` or an object id), and no `.git` entry (a work tree that happens to
+/// hold such files and folders is still a work tree).
+fn is_git_dir(path: &Path) -> bool {
+    use std::io::Read as _;
+    if std::fs::symlink_metadata(path.join(".git")).is_ok()
+        || !path.join("objects").is_dir()
+        || !path.join("refs").is_dir()
+    {
+        return false;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK); // a FIFO named HEAD must not block
+    }
+    let Ok(file) = options.open(path.join("HEAD")) else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(256);
+    if file.take(256).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let head = head.trim_ascii();
+    head.starts_with(b"ref: ")
+        || ((head.len() == 40 || head.len() == 64) && head.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// The snapshot of a directory (walked with gitignore rules), contents interned in `store`;
+/// a git directory itself is opened at its `HEAD` commit (see [`crate::Repo::open_dir`]).
+pub(crate) fn open_dir(root: PathBuf, opts: &SourceOptions, store: &Store) -> Result<Snapshot> {
+    let start = std::time::Instant::now();
+    if is_git_dir(&root) {
+        return open_git(root.clone(), "HEAD", opts, store).map_err(|e| match e {
+            Error::UnknownCommit { message, .. } => Error::Repository {
+                path: root.display().to_string(),
+                message: format!("a git directory with no commit at HEAD ({message})"),
+            },
+            other => other,
+        });
+    }
+    let loaded = dir::load(&root, opts, store)?;
+    let root = root.canonicalize().unwrap_or(root);
+    Ok(Snapshot::new(loaded, Origin::Directory { root }, start))
+}
+
+/// The snapshot of commit `rev` of the git repository at `git_dir`, read from its object
+/// database (no checkout), contents interned in `store`.
+pub(crate) fn open_git(
+    git_dir: PathBuf,
+    rev: &str,
+    opts: &SourceOptions,
+    store: &Store,
+) -> Result<Snapshot> {
+    let start = std::time::Instant::now();
+    let (loaded, commit) = git::load(&git_dir, rev, opts, store)?;
+    let origin = Origin::Git {
+        git_dir,
+        rev: rev.to_string(),
+        commit,
+    };
+    Ok(Snapshot::new(loaded, origin, start))
+}
+
+/// The snapshot of in-memory files (binary ones skipped and counted), contents interned in
+/// `store`.
+pub(crate) fn from_files<P: AsRef<str>, C: AsRef<[u8]>>(
+    files: impl IntoIterator<Item = (P, C)>,
+    store: &Store,
+) -> Result<Snapshot> {
+    let start = std::time::Instant::now();
+    let mut entries = Vec::new();
+    let mut stats = OpenStats::default();
+    for (path, content) in files {
+        let path = pathsafe::normalize(path.as_ref(), None)?;
+        let bytes = content.as_ref();
+        if is_binary(bytes) {
+            stats.skipped_binary += 1;
+            continue;
+        }
+        entries.push(entry(path, bytes.to_vec(), None, store));
+    }
+    let loaded = Loaded {
+        files: entries,
+        links: HashMap::new(),
+        stats,
+    };
+    let origin = Origin::Directory {
+        root: PathBuf::new(),
+    };
+    Ok(Snapshot::new(loaded, origin, start))
+}
 
 /// A file is binary when it holds a NUL byte anywhere (stricter than git's first-8000-bytes
 /// heuristic, and what ripgrep ends up treating as binary in recursive searches).

@@ -13,7 +13,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::lang::Lang;
-use crate::repo::Repo;
+use crate::snapshot::{FileEntry, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -96,7 +96,7 @@ pub(crate) fn read_definitions_complete(
 
 /// The definitions of a file, from `store` or found and cached there; `None` for a file in
 /// no supported language.
-pub(crate) fn cached_definitions(f: &crate::repo::FileEntry, store: &Store) -> Option<Symbols> {
+pub(crate) fn cached_definitions(f: &FileEntry, store: &Store) -> Option<Symbols> {
     cached_definitions_read(f, store).defs
 }
 
@@ -111,7 +111,7 @@ pub(crate) struct Read {
 }
 
 /// [`cached_definitions`], and how they were found. Incomplete answers are not cached.
-pub(crate) fn cached_definitions_read(f: &crate::repo::FileEntry, store: &Store) -> Read {
+pub(crate) fn cached_definitions_read(f: &FileEntry, store: &Store) -> Read {
     let Some(lang) = f.lang else {
         return Read {
             defs: None,
@@ -191,8 +191,8 @@ pub struct SymbolIndex {
 
 impl SymbolIndex {
     /// Parse every file of a known language in parallel, reusing cached parses by content.
-    pub fn build(repo: &Repo, store: &Store) -> SymbolIndex {
-        match Self::build_cancellable(repo, store, &Cancel::new()) {
+    pub fn build(snapshot: &Snapshot, store: &Store) -> SymbolIndex {
+        match Self::build_cancellable(snapshot, store, &Cancel::new()) {
             Ok(index) => index,
             // Only a cancelled build fails, and nothing cancels this one.
             Err(_) => Self::from_per_file(Vec::new()),
@@ -201,8 +201,12 @@ impl SymbolIndex {
 
     /// [`SymbolIndex::build`], checking `cancel` before each file: a cancelled build returns
     /// [`crate::Error::Cancelled`] and nothing of it is kept (parses already cached stay).
-    pub fn build_cancellable(repo: &Repo, store: &Store, cancel: &Cancel) -> Result<SymbolIndex> {
-        let per_file: Vec<Option<Symbols>> = crate::pool::build_map(repo.files(), |_, f| {
+    pub fn build_cancellable(
+        snapshot: &Snapshot,
+        store: &Store,
+        cancel: &Cancel,
+    ) -> Result<SymbolIndex> {
+        let per_file: Vec<Option<Symbols>> = crate::pool::build_map(snapshot.files(), |_, f| {
             if cancel.is_cancelled() {
                 return None;
             }
@@ -263,10 +267,10 @@ impl SymbolIndex {
         &self.file_symbols(fi as usize)[di as usize]
     }
 
-    /// Run a lookup against this index.
-    pub fn lookup(&self, repo: &Repo, req: &SymbolRequest) -> Result<SymbolResult> {
+    /// Run a lookup against this index of `snapshot`.
+    pub fn lookup(&self, snapshot: &Snapshot, req: &SymbolRequest) -> Result<SymbolResult> {
         let filter = PathFilter::new(&req.include, &req.exclude)?;
-        let only = repo.restrict(&req.paths)?;
+        let only = snapshot.restrict(&req.paths)?;
         let query = req.name.as_str();
         // (rank, loc): lower rank is a better match (for a prefix, fewer extra characters).
         let mut hits: Vec<(u32, Loc)> = match req.mode {
@@ -331,7 +335,7 @@ impl SymbolIndex {
                 out
             }
         };
-        let files = repo.files();
+        let files = snapshot.files();
         hits.retain(|&(_, (fi, di))| {
             let f = &files[fi as usize];
             let d = self.def((fi, di));
@@ -350,13 +354,13 @@ impl SymbolIndex {
         let symbols = hits
             .into_iter()
             .take(req.limit)
-            .map(|(_, loc)| self.symbol(repo, loc))
+            .map(|(_, loc)| self.symbol(snapshot, loc))
             .collect();
         Ok(SymbolResult { symbols, total })
     }
 
-    fn symbol(&self, repo: &Repo, loc: Loc) -> Symbol {
-        let f = &repo.files()[loc.0 as usize];
+    fn symbol(&self, snapshot: &Snapshot, loc: Loc) -> Symbol {
+        let f = &snapshot.files()[loc.0 as usize];
         let d = self.def(loc);
         Symbol {
             name: d.name.clone(),
@@ -465,14 +469,4 @@ pub struct SymbolResult {
     pub symbols: Vec<Symbol>,
     /// Matches before `limit` was applied.
     pub total: usize,
-}
-
-/// Look up definitions in `repo` (building its index on first use).
-pub fn symbols(repo: &Repo, req: &SymbolRequest) -> Result<SymbolResult> {
-    if req.name.is_empty() {
-        return Err(Error::InvalidArgument(
-            "symbols: `name` must not be empty".into(),
-        ));
-    }
-    repo.symbol_index().lookup(repo, req)
 }
