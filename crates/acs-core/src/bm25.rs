@@ -161,16 +161,10 @@ impl Bm25Index {
         store: &Store,
         cancel: &Cancel,
     ) -> Result<Bm25Index> {
-        let entries = crate::pool::build_map(snapshot.files(), |_, f| {
-            if cancel.is_cancelled() {
-                return None;
-            }
+        let parts = Self::assembly(snapshot, store, cancel, |_, f| {
             let defs = crate::symbols::cached_definitions(f, store);
-            Some(file_terms(f, defs.as_deref().unwrap_or(&[]), store))
-        });
-        cancel.check()?;
-        let entries: Vec<_> = entries.into_iter().flatten().collect();
-        let parts = Assembly::new(snapshot, &entries, &store.vocabulary());
+            file_terms(f, defs.as_deref().unwrap_or(&[]), store)
+        })?;
         Ok(parts.index(Level::File, |_| 0))
     }
 
@@ -188,16 +182,26 @@ impl Bm25Index {
         store: &Store,
         cancel: &Cancel,
     ) -> Result<Bm25Index> {
+        let parts = Self::assembly(snapshot, store, cancel, |i, f| {
+            file_terms(f, index.file_symbols(i), store)
+        })?;
+        Ok(parts.index(Level::Function, |i| index.file_symbols(i).len()))
+    }
+
+    /// Every file's entry (from `entry`, in parallel, checking `cancel` before each file),
+    /// ready to assemble; cancelled: `Err`.
+    fn assembly(
+        snapshot: &Snapshot,
+        store: &Store,
+        cancel: &Cancel,
+        entry: impl Fn(usize, &FileEntry) -> Arc<FileTerms> + Sync,
+    ) -> Result<Assembly> {
         let entries = crate::pool::build_map(snapshot.files(), |i, f| {
-            if cancel.is_cancelled() {
-                return None;
-            }
-            Some(file_terms(f, index.file_symbols(i), store))
+            (!cancel.is_cancelled()).then(|| entry(i, f))
         });
         cancel.check()?;
         let entries: Vec<_> = entries.into_iter().flatten().collect();
-        let parts = Assembly::new(snapshot, &entries, &store.vocabulary());
-        Ok(parts.index(Level::Function, |i| index.file_symbols(i).len()))
+        Ok(Assembly::new(snapshot, &entries, &store.vocabulary()))
     }
 
     fn empty() -> Bm25Index {

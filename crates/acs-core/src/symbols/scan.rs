@@ -622,18 +622,7 @@ mod tests {
     use std::time::{Duration, Instant};
     use SymbolKind::*;
 
-    /// (name, qualified_name, kind, start, end, parent).
-    type Row<'a> = (&'a str, &'a str, SymbolKind, u32, u32, Option<u32>);
-
-    fn rows(defs: &[SymbolDef]) -> Vec<Row<'_>> {
-        defs.iter()
-            .map(|d| {
-                let n = d.name.as_str();
-                let q = d.qualified_name.as_str();
-                (n, q, d.kind, d.start_line, d.end_line, d.parent)
-            })
-            .collect()
-    }
+    use crate::symbols::extract::{rows, Row};
 
     /// The scanner gives `want`, and so does tree-sitter.
     fn check(src: &str, want: &[Row]) {

@@ -110,28 +110,25 @@ pub(crate) fn extract_symbols_complete(lang: Lang, source: &[u8]) -> Option<Vec<
 #[cfg(test)]
 pub(crate) use parse::TEST_TIMEOUT_MARKER;
 
+/// Compact expectation of a definition in unit tests (here and in the scanner's):
+/// (name, qualified_name, kind, start, end, parent).
+#[cfg(test)]
+pub(crate) type Row<'a> = (&'a str, &'a str, SymbolKind, u32, u32, Option<u32>);
+
+#[cfg(test)]
+pub(crate) fn rows(defs: &[SymbolDef]) -> Vec<Row<'_>> {
+    defs.iter()
+        .map(|d| {
+            let (n, q) = (d.name.as_str(), d.qualified_name.as_str());
+            (n, q, d.kind, d.start_line, d.end_line, d.parent)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use SymbolKind::*;
-
-    /// Compact expectation: (name, qualified_name, kind, start, end, parent).
-    type Row<'a> = (&'a str, &'a str, SymbolKind, u32, u32, Option<u32>);
-
-    fn rows(defs: &[SymbolDef]) -> Vec<Row<'_>> {
-        defs.iter()
-            .map(|d| {
-                (
-                    d.name.as_str(),
-                    d.qualified_name.as_str(),
-                    d.kind,
-                    d.start_line,
-                    d.end_line,
-                    d.parent,
-                )
-            })
-            .collect()
-    }
 
     /// Parents precede children and enclose their line range.
     pub(super) fn assert_invariants(defs: &[SymbolDef]) {
