@@ -242,6 +242,12 @@ BAD_CALLS: dict[str, tuple[Callable[[Repo], Any], type[AcsError]]] = {
     ),
     "localize budget -1": (lambda r: acs.localize(r, "x", budget_ms=-1), InvalidArgumentError),
     "localize policy 3": (lambda r: acs.localize(r, "x", policy=3), InvalidArgumentError),
+    "start_plan timeout nan": (lambda r: r.start_plan(timeout=float("nan")), InvalidArgumentError),
+    "start_plan timeout -1": (lambda r: r.start_plan(timeout=-1), InvalidArgumentError),
+    "cache budgets -1": (lambda r: acs.set_cache_budgets(-1, 0), InvalidArgumentError),
+    "cache budgets 2**64": (lambda r: acs.set_cache_budgets(0, 2**64), InvalidArgumentError),
+    "cache budgets str": (lambda r: acs.set_cache_budgets("1", 0), InvalidArgumentError),
+    "term budget -5": (lambda r: acs.set_cache_budgets(1, 1, -5), InvalidArgumentError),
 }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from ._core import (
     __version__,
     cache_usage,
-    set_cache_budgets,
     term_cache_usage,
     tool_arguments,
 )
@@ -30,7 +29,7 @@ from .errors import (
 )
 from .localize import LocalizeResult, localize, localize_async
 from .plan import PlanRun
-from .repo import Repo
+from .repo import Repo, set_cache_budgets
 
 __all__ = [
     "AcsError",

@@ -383,3 +383,18 @@ class Repo:
         else:
             where = origin["root"] or "(in memory)"
         return f"<acs.Repo {where} files={len(self)}>"
+
+
+def set_cache_budgets(content_bytes: int, symbol_bytes: int, term_bytes: int | None = None) -> None:
+    """Byte budgets of the process-wide caches: file contents, definitions, and BM25 term
+    statistics (`term_bytes` defaults to `symbol_bytes`). Least recently used entries leave
+    first; 0 turns a cache off. Values outside 0..2**64-1 are `InvalidArgumentError`."""
+    budgets = {"content_bytes": content_bytes, "symbol_bytes": symbol_bytes}
+    if term_bytes is not None:
+        budgets["term_bytes"] = term_bytes
+    for name, value in budgets.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
+            raise _invalid(
+                name, f"expected a number of bytes from 0 to 2**64 - 1, got {value!r:.40}"
+            )
+    _core.set_cache_budgets(content_bytes, symbol_bytes, term_bytes)
