@@ -1,0 +1,1 @@
+"""Training: the learned ranker (`python -m acs.train.ranker`)."""
