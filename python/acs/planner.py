@@ -17,6 +17,7 @@ MAX_PATHS = 6
 MAX_STRINGS = 3
 DRILL_FILES = 3  # candidate files the drill-down turn looks into
 DRILL_FUNCTIONS = 5  # functions ranked per drilled file
+OUTLINE_FILES = 5  # best files outlined: their definitions are candidates
 MAX_CALLERS = 3  # definitions whose uses are looked up, from where a message was found
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w{3,})\s*(?::[^=]*)?=(?!=)")
 
@@ -75,22 +76,23 @@ class DefaultPlanner:
         ]
 
     def drill_down_turn(self, issue: str, history: Sequence[Turn], next_id: int) -> list[Task]:
-        """When the first round named candidate files but none of their functions, rank the
-        functions inside the best files against the issue (a search limited to those files
-        reaches functions the repository-wide ranking left out), and outline them for the
-        trajectory."""
-        ranked = rank(self.signals(issue), history, issue, top_k=DRILL_FILES)
+        """Look inside the best files: outline them (every definition becomes a candidate
+        for the ranker: half of the gold functions of the development set sit in candidate
+        files without being surfaced by any search), and where the first round named none
+        of a file's functions, rank its functions against the issue (a search limited to
+        those files reaches functions the repository-wide ranking left out)."""
+        ranked = rank(self.signals(issue), history, issue, top_k=OUTLINE_FILES)
         files = [f["path"] for f in ranked["files"]]
         with_functions = {f["path"] for f in ranked["functions"]}
         tasks: list[Task] = []
-        for path in files:
-            if path in with_functions:
-                continue
-            args = {"query": issue, "level": "function", "include": [path]}
-            args["limit"] = DRILL_FUNCTIONS
-            tasks.append({"id": next_id, "tool": "bm25", "args": args})
-            tasks.append({"id": next_id + 1, "tool": "outline", "args": {"path": path}})
-            next_id += 2
+        for i, path in enumerate(files):
+            if i < DRILL_FILES and path not in with_functions:
+                args = {"query": issue, "level": "function", "include": [path]}
+                args["limit"] = DRILL_FUNCTIONS
+                tasks.append({"id": next_id, "tool": "bm25", "args": args})
+                next_id += 1
+            tasks.append({"id": next_id, "tool": "outline", "args": {"path": path}})
+            next_id += 1
         return tasks
 
     def misspellings_turn(self, history: Sequence[Turn], next_id: int) -> list[Task]:

@@ -1,0 +1,118 @@
+"""The learned ranker at inference: features of the search's candidates, the shipped tree
+ensembles (files, then functions), probabilities calibrated on held-out training folds, and
+the confident set (the threshold that maximised F0.5 there).
+
+The model file (`models/ranker.json`) holds both ensembles in the engine's tree format, the
+feature names and version they were trained with, and the calibration. A model whose
+features do not match this code's is refused when loaded, never silently misread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import orjson
+
+from ..errors import InvalidArgumentError
+from ..issue import IssueSignals
+from ..joiner import collect, function_location, merge_lines
+from ..policy import Turn
+from . import gbdt
+from .calibration import calibrated
+from .features import (
+    FEATURES_VERSION,
+    FILE_FEATURES,
+    FUNCTION_FEATURES,
+    file_features,
+    function_features,
+)
+
+MODEL_RESOURCE = "ranker.json"
+
+
+class LearnedRanker:
+    """Ranks a search's candidates with the two ensembles of a model file."""
+
+    def __init__(self, text: str) -> None:
+        self.files = gbdt.load(_part(text, "files"))
+        self.functions = gbdt.load(_part(text, "functions"))
+        meta = orjson.loads(text)
+        if meta.get("features_version") != FEATURES_VERSION:
+            raise InvalidArgumentError(
+                f"ranker model: trained on features version {meta.get('features_version')}, "
+                f"this acs computes version {FEATURES_VERSION}"
+            )
+        for model, names in ((self.files, FILE_FEATURES), (self.functions, FUNCTION_FEATURES)):
+            if tuple(model.feature_names) != tuple(names):
+                raise InvalidArgumentError("ranker model: feature names differ from this acs")
+        self.calibration = meta["calibration"]
+        self.thresholds = meta["confident"]
+        self.info = meta.get("info", {})
+
+    def rank(
+        self,
+        signals: IssueSignals,
+        turns: Sequence[Turn],
+        issue: str,
+        top_k: int,
+        top_k_functions: int | None = None,
+    ) -> dict[str, Any]:
+        top_k_functions = top_k_functions or 2 * top_k
+        table, cands = file_features(signals, turns, issue)
+        raw = self.files.predict(table.rows)
+        probs = calibrated(raw, self.calibration["files"])
+        order = sorted(range(len(raw)), key=lambda i: (-raw[i], table.keys[i]))
+        file_raw = {table.keys[i]: raw[i] for i in range(len(raw))}
+        files = [{"path": table.keys[i], "score": round(probs[i], 4)} for i in order[:top_k]]
+        _mark_confident(files, self.thresholds["files"])
+
+        ftable = function_features(signals, turns, issue, cands, file_raw)
+        fraw = self.functions.predict(ftable.rows)
+        fprobs = calibrated(fraw, self.calibration["functions"])
+        forder = sorted(range(len(fraw)), key=lambda i: (-fraw[i], ftable.keys[i]))
+        functions = []
+        for i in forder[:top_k_functions]:
+            path, name = ftable.keys[i]
+            loc = function_location(path, name, cands.spans[(path, name)], round(fprobs[i], 4))
+            functions.append(loc)
+        _mark_confident(functions, self.thresholds["functions"])
+
+        ev = collect(signals, turns)
+        confident_files = {f["path"] for f in files if f["confident"]}
+        lines = [
+            {"path": f["path"], "start": f["start_line"], "end": f["end_line"]}
+            for f in functions
+            if f["confident"]
+        ]
+        for path, spans in ev.lines.items():
+            if path in confident_files:
+                lines.extend({"path": path, "start": a, "end": b} for a, b in spans[:5])
+        why = {f["path"]: ev.why[f["path"]][1] for f in files if f["path"] in ev.why}
+        for f in functions:
+            if (key := (f["path"], f["name"])) in ev.why:
+                why[f"{f['path']}:{f['name']}"] = ev.why[key][1]
+        return {"files": files, "functions": functions, "lines": merge_lines(lines), "why": why}
+
+
+def _mark_confident(items: list[dict[str, Any]], threshold: float) -> None:
+    """The set chosen for precision: scores at or above the threshold, and at least the
+    first item (an empty answer has no precision at all)."""
+    for i, item in enumerate(items):
+        item["confident"] = i == 0 or item["score"] >= threshold
+
+
+def _part(text: str, name: str) -> str:
+    return orjson.dumps(orjson.loads(text)[name]).decode()
+
+
+@lru_cache(maxsize=1)
+def shipped() -> LearnedRanker | None:
+    """The model shipped in the package, loaded once; None when the package has none."""
+    try:
+        text = resources.files("acs.rank").joinpath("models", MODEL_RESOURCE).read_text()
+    except FileNotFoundError:
+        return None
+    return LearnedRanker(text)

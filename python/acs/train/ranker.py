@@ -1,0 +1,386 @@
+"""Train the learned ranker: LambdaMART (LightGBM `lambdarank`) over the candidates of the
+default planner's searches, on mined training data only; validated by repository folds;
+reported on a dataset it never trains on (the development set).
+
+    python -m acs.train.ranker --train records.jsonl --eval dev_records.jsonl --out model.json
+
+Records come from `python -m acs.train.collect`. Two models: files first; then functions,
+whose features include their file's score (out-of-fold while training, so the function model
+sees file scores as good as the ones it will see at inference). LightGBM is needed here only
+(`pip install acs[train]`); the exported trees are evaluated by the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..issue import parse_issue
+from ..policy import Turn
+from ..rank.features import (
+    FILE_FEATURES,
+    FUNCTION_FEATURES,
+    Candidates,
+    FeatureTable,
+    file_features,
+    function_features,
+)
+
+
+@dataclass
+class Query:
+    """One record's candidates, features and labels."""
+
+    instance_id: str
+    repo: str
+    files: FeatureTable
+    file_labels: list[int]
+    gold_files: set[str]
+    gold_functions: set[str]
+    signals: Any
+    turns: list[Turn]
+    issue: str
+    cands: Candidates
+
+
+def read_records(path: str | Path) -> Iterable[dict[str, Any]]:
+    with open(path, "rb") as f:
+        for line in f:
+            rec = orjson.loads(line)
+            if "error" not in rec:
+                yield rec
+
+
+def to_query(rec: dict[str, Any]) -> Query:
+    issue = rec["issue"]
+    signals = parse_issue(issue)
+    turns = [Turn(t["tasks"], t["outcomes"]) for t in rec["turns"]]
+    table, cands = file_features(signals, turns, issue)
+    gold = set(rec["gold"]["files"])
+    return Query(
+        instance_id=rec["instance_id"],
+        repo=rec["repo"],
+        files=table,
+        file_labels=[int(k in gold) for k in table.keys],
+        gold_files=gold,
+        gold_functions=set(rec["gold"]["functions"]),
+        signals=signals,
+        turns=turns,
+        issue=issue,
+        cands=cands,
+    )
+
+
+def function_table(q: Query, file_scores: dict[str, float]) -> tuple[FeatureTable, list[int]]:
+    table = function_features(q.signals, q.turns, q.issue, q.cands, file_scores)
+    labels = [int(f"{p}:{n}" in q.gold_functions) for p, n in table.keys]
+    return table, labels
+
+
+# -- training -----------------------------------------------------------------------------------
+
+PARAMS: dict[str, Any] = {
+    "objective": "lambdarank",
+    "metric": "ndcg",
+    "ndcg_eval_at": [1, 5, 10],
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambdarank_truncation_level": 20,
+    "verbose": -1,
+    "seed": 7,
+    "num_threads": 2,
+}
+ROUNDS = 300
+
+
+def _matrix(
+    tables: Sequence[FeatureTable], labels: Sequence[Sequence[int]]
+) -> tuple[Any, Any, list[int]]:
+    import numpy as np
+
+    x = np.array([r for t in tables for r in t.rows], dtype=np.float64)
+    y = np.array([v for ls in labels for v in ls], dtype=np.float64)
+    return x, y, [len(t.rows) for t in tables]
+
+
+def fit(
+    tables: Sequence[FeatureTable],
+    labels: Sequence[Sequence[int]],
+    names: Sequence[str],
+    rounds: int = ROUNDS,
+) -> Any:
+    """A lambdarank booster on the queries that have a positive (others teach nothing)."""
+    import lightgbm as lgb
+
+    keep = [i for i, ls in enumerate(labels) if any(ls)]
+    x, y, groups = _matrix([tables[i] for i in keep], [labels[i] for i in keep])
+    data = lgb.Dataset(x, y, group=groups, feature_name=list(names), free_raw_data=False)
+    return lgb.train(PARAMS, data, num_boost_round=rounds)
+
+
+def predict(booster: Any, table: FeatureTable) -> list[float]:
+    import numpy as np
+
+    if not table.rows:
+        return []
+    return [float(s) for s in booster.predict(np.array(table.rows, dtype=np.float64))]
+
+
+def repo_folds(repos: Sequence[str], k: int) -> list[set[str]]:
+    """Repositories dealt into `k` folds, largest first, each to the lightest fold."""
+    counts: dict[str, int] = {}
+    for r in repos:
+        counts[r] = counts.get(r, 0) + 1
+    folds: list[set[str]] = [set() for _ in range(k)]
+    sizes = [0] * k
+    for r in sorted(counts, key=lambda r: (-counts[r], r)):
+        i = sizes.index(min(sizes))
+        folds[i].add(r)
+        sizes[i] += counts[r]
+    return folds
+
+
+# -- metrics ------------------------------------------------------------------------------------
+
+
+def acc_at(ranked: Sequence[str], gold: set[str], k: int) -> float:
+    return float(bool(gold) and gold <= set(ranked[:k]))
+
+
+def ranked_keys(table: FeatureTable, scores: Sequence[float]) -> list[Any]:
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], str(table.keys[i])))
+    return [table.keys[i] for i in order]
+
+
+def report(queries: Sequence[Query], file_scores: Sequence[Sequence[float]]) -> dict[str, float]:
+    n = len(queries)
+    out: dict[str, float] = {}
+    for k in (1, 3, 5, 10):
+        hits = sum(
+            acc_at(ranked_keys(q.files, s), q.gold_files, k)
+            for q, s in zip(queries, file_scores, strict=True)
+        )
+        out[f"file_acc@{k}"] = round(100 * hits / n, 1)
+    ceiling = sum(q.gold_files <= set(q.files.keys) for q in queries)
+    out["file_ceiling"] = round(100 * ceiling / n, 1)
+    return out
+
+
+def function_report(
+    queries: Sequence[Query], tables: Sequence[FeatureTable], scores: Sequence[Sequence[float]]
+) -> dict[str, float]:
+    n = len(queries)
+    out: dict[str, float] = {}
+    for k in (5, 10):
+        hits = 0.0
+        for q, t, s in zip(queries, tables, scores, strict=True):
+            names = [f"{p}:{f}" for p, f in ranked_keys(t, s)]
+            hits += acc_at(names, q.gold_functions, k)
+        out[f"function_acc@{k}"] = round(100 * hits / n, 1)
+    ceiling = 0
+    for q, t in zip(queries, tables, strict=True):
+        ceiling += bool(q.gold_functions) and q.gold_functions <= {f"{p}:{f}" for p, f in t.keys}
+    out["function_ceiling"] = round(100 * ceiling / n, 1)
+    return out
+
+
+def hand_scores(table: FeatureTable, names: Sequence[str]) -> list[float]:
+    """The hand-weighted joiner's ranking, as scores (the baseline row)."""
+    i = list(names).index("hand_norm")
+    return [0.0 if math.isnan(r[i]) else r[i] for r in table.rows]
+
+
+def fit_calibration(
+    scores: Sequence[Sequence[float]], labels: Sequence[Sequence[int]]
+) -> list[float]:
+    """Coefficients (a, b, c) of `acs.rank.model.calibrated`, by logistic regression (Newton's
+    method) on out-of-fold scores: P(edited) = sigmoid(a * s + b * (s - best) + c)."""
+    import numpy as np
+
+    xs, ys = [], []
+    for ss, ls in zip(scores, labels, strict=True):
+        if not ss:
+            continue
+        best = max(ss)
+        xs += [(s, s - best, 1.0) for s in ss]
+        ys += list(ls)
+    x, y = np.array(xs), np.array(ys, dtype=np.float64)
+    w = np.zeros(3)
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(x @ w)))
+        grad = x.T @ (p - y) + 1e-6 * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(3)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return [float(v) for v in w]
+
+
+def choose_threshold(
+    probs: Sequence[Sequence[float]], keys: Sequence[Sequence[str]], golds: Sequence[set[str]]
+) -> tuple[float, float]:
+    """The probability threshold whose confident sets (at or above it, and always the first
+    item) have the best mean F0.5, and that F0.5."""
+    from ..eval.metrics import set_scores
+
+    best = (0.5, -1.0)
+    for t in [i / 100 for i in range(2, 96, 2)]:
+        total = 0.0
+        n = 0
+        for ps, ks, gold in zip(probs, keys, golds, strict=True):
+            if not gold:
+                continue
+            order = sorted(range(len(ps)), key=lambda i: -ps[i])
+            chosen = [ks[i] for j, i in enumerate(order) if j == 0 or ps[i] >= t]
+            total += set_scores(chosen, gold)["f0.5"]
+            n += 1
+        f = total / max(1, n)
+        if f > best[1]:
+            best = (t, f)
+    return best
+
+
+def confident_f05(
+    probs: Sequence[Sequence[float]],
+    keys: Sequence[Sequence[str]],
+    golds: Sequence[set[str]],
+    t: float,
+) -> float:
+    from ..eval.metrics import set_scores
+
+    total, n = 0.0, 0
+    for ps, ks, gold in zip(probs, keys, golds, strict=True):
+        if not gold:
+            continue
+        order = sorted(range(len(ps)), key=lambda i: -ps[i])
+        chosen = [ks[i] for j, i in enumerate(order) if j == 0 or ps[i] >= t]
+        total += set_scores(chosen, gold)["f0.5"]
+        n += 1
+    return round(100 * total / max(1, n), 1)
+
+
+@dataclass
+class Fitted:
+    """Out-of-fold file and function scores of the training queries."""
+
+    file_scores: dict[str, list[float]]
+    fn_tables: dict[str, FeatureTable]
+    fn_labels: dict[str, list[int]]
+    fn_scores: dict[str, list[float]]
+
+
+def cross_fit(train: Sequence[Query], k: int) -> Fitted:
+    folds = repo_folds([q.repo for q in train], k)
+    file_scores: dict[str, list[float]] = {}
+    for fold in folds:
+        fit_q = [q for q in train if q.repo not in fold]
+        booster = fit([q.files for q in fit_q], [q.file_labels for q in fit_q], FILE_FEATURES)
+        for q in train:
+            if q.repo in fold:
+                file_scores[q.instance_id] = predict(booster, q.files)
+    fn_tables, fn_labels = {}, {}
+    for q in train:
+        scores = dict(zip(q.files.keys, file_scores[q.instance_id], strict=True))
+        fn_tables[q.instance_id], fn_labels[q.instance_id] = function_table(q, scores)
+    fn_scores: dict[str, list[float]] = {}
+    for fold in folds:
+        ids = [q.instance_id for q in train if q.repo not in fold]
+        booster = fit([fn_tables[i] for i in ids], [fn_labels[i] for i in ids], FUNCTION_FEATURES)
+        for q in train:
+            if q.repo in fold:
+                fn_scores[q.instance_id] = predict(booster, fn_tables[q.instance_id])
+    return Fitted(file_scores, fn_tables, fn_labels, fn_scores)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..rank.calibration import calibrated
+    from ..rank.features import FEATURES_VERSION
+
+    p = argparse.ArgumentParser(prog="python -m acs.train.ranker", description=__doc__)
+    p.add_argument("--train", required=True, help="records of mined instances")
+    p.add_argument("--eval", help="records of a dataset never trained on (the dev set)")
+    p.add_argument("--out", help="write the model here (acs ships python/acs/rank/models/)")
+    p.add_argument("--folds", type=int, default=5)
+    args = p.parse_args(argv)
+
+    train = [to_query(r) for r in read_records(args.train)]
+    ids = [q.instance_id for q in train]
+    print(f"train: {len(train)} queries from {len({q.repo for q in train})} repositories")
+    cv = cross_fit(train, args.folds)
+    print("train, repository folds, learned:", report(train, [cv.file_scores[i] for i in ids]))
+    hand = [hand_scores(q.files, FILE_FEATURES) for q in train]
+    print("train, repository folds, hand:", report(train, hand))
+
+    file_cal = fit_calibration([cv.file_scores[i] for i in ids], [q.file_labels for q in train])
+    fn_cal = fit_calibration([cv.fn_scores[i] for i in ids], [cv.fn_labels[i] for i in ids])
+    file_probs = [calibrated(cv.file_scores[i], file_cal) for i in ids]
+    fn_probs = [calibrated(cv.fn_scores[i], fn_cal) for i in ids]
+    fn_keys = [[f"{p}:{n}" for p, n in cv.fn_tables[i].keys] for i in ids]
+    file_t, file_f = choose_threshold(
+        file_probs, [q.files.keys for q in train], [q.gold_files for q in train]
+    )
+    fn_t, fn_f = choose_threshold(fn_probs, fn_keys, [q.gold_functions for q in train])
+    print(
+        f"confident thresholds: files {file_t} (F0.5 {100 * file_f:.1f}), "
+        f"functions {fn_t} (F0.5 {100 * fn_f:.1f})"
+    )
+
+    file_model = fit([q.files for q in train], [q.file_labels for q in train], FILE_FEATURES)
+    fn_model = fit(
+        [cv.fn_tables[i] for i in ids], [cv.fn_labels[i] for i in ids], FUNCTION_FEATURES
+    )
+    if args.eval:
+        dev = [to_query(r) for r in read_records(args.eval)]
+        dev_scores = [predict(file_model, q.files) for q in dev]
+        print("dev, learned:", report(dev, dev_scores))
+        print("dev, hand:", report(dev, [hand_scores(q.files, FILE_FEATURES) for q in dev]))
+        dtabs = [
+            function_table(q, dict(zip(q.files.keys, s, strict=True)))[0]
+            for q, s in zip(dev, dev_scores, strict=True)
+        ]
+        dfn = [predict(fn_model, t) for t in dtabs]
+        print("dev functions, learned:", function_report(dev, dtabs, dfn))
+        hand_fn = [hand_scores(t, FUNCTION_FEATURES) for t in dtabs]
+        print("dev functions, hand:", function_report(dev, dtabs, hand_fn))
+        probs = [calibrated(s, file_cal) for s in dev_scores]
+        print(
+            "dev file F0.5 (confident):",
+            confident_f05(probs, [q.files.keys for q in dev], [q.gold_files for q in dev], file_t),
+        )
+    if args.out:
+        from ..rank.export import export_lightgbm
+
+        model = {
+            "format": "acs-ranker",
+            "version": 1,
+            "features_version": FEATURES_VERSION,
+            "files": orjson.loads(export_lightgbm(file_model, FILE_FEATURES, {})),
+            "functions": orjson.loads(export_lightgbm(fn_model, FUNCTION_FEATURES, {})),
+            "calibration": {"files": file_cal, "functions": fn_cal},
+            "confident": {"files": file_t, "functions": fn_t},
+            "info": {
+                "train_queries": len(train),
+                "train_repositories": sorted({q.repo for q in train}),
+                "params": PARAMS,
+                "rounds": ROUNDS,
+            },
+        }
+        Path(args.out).write_bytes(orjson.dumps(model))
+        print(f"wrote {args.out} ({Path(args.out).stat().st_size:,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
