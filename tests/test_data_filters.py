@@ -43,6 +43,14 @@ from acs.data.paths import path_kind
             "Merge #42\n\n42: Fix the parser on empty input r=alice a=bob\n",
             "Fix the parser on empty input",
         ),
+        (
+            'Merge "Add autogenerate support for CHECK" into main\n',
+            "Add autogenerate support for CHECK",
+        ),
+        (
+            'Merge "Fix rendering of Column objects in dial…" into main\n',
+            "Fix rendering of Column objects in dial",
+        ),
         ("Table\n\n| a | b |\n|---|---|\n| 1 | 2 |\n", "Table\n\n| a | b |\n|---|---|\n| 1 | 2 |"),
         ("Fix X\n\nbefore\n---\nafter\n", "Fix X\n\nbefore\n---\nafter"),
     ],
@@ -137,6 +145,22 @@ def test_message_reason(statement: str, reason: str | None) -> None:
 )
 def test_is_bot(name: str, email: str, bot: bool) -> None:
     assert is_bot(name, email) is bot
+
+
+@pytest.mark.parametrize(
+    ("message", "bot"),
+    [
+        (
+            "Merge pull request #1549 from org/pre-commit-ci-update-config\n\n[pre-commit.ci] x",
+            True,
+        ),
+        ("Merge pull request #12 from org/dependabot/pip/requests-2.32\n\nBump requests", True),
+        ("[pre-commit.ci] auto fixes from pre-commit.com hooks", True),
+        ("Merge pull request #12 from someone/fix-render\n\nRender colours", False),
+    ],
+)
+def test_a_bot_by_its_message(message: str, bot: bool) -> None:
+    assert is_bot("Ada", "ada@example.com", message) is bot
 
 
 def test_parse_raw_numstat() -> None:

@@ -120,8 +120,18 @@ class Limits:
     max_lines: int = MAX_LINES
 
 
-def is_bot(author_name: str, author_email: str) -> bool:
-    return bool(_BOT.search(f"{author_name} <{author_email}>"))
+# A person merging a bot's pull request: the merge says so, not its author.
+_BOT_MESSAGE = re.compile(
+    r"^merge pull request #\d+ from \S*(dependabot|renovate|pre-commit-ci|pyup|greenkeeper)|"
+    r"^\[pre-commit\.ci\]|^\[bot\]",
+    re.I | re.M,
+)
+
+
+def is_bot(author_name: str, author_email: str, message: str = "") -> bool:
+    """A bot's commit: by its author, or by a message only bots write (a merged Dependabot
+    or pre-commit.ci pull request)."""
+    return bool(_BOT.search(f"{author_name} <{author_email}>") or _BOT_MESSAGE.search(message))
 
 
 def message_reason(statement: str, limits: Limits) -> str | None:

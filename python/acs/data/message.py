@@ -8,9 +8,10 @@ GitHub add to it.
 * A squash title's trailing `(#123)` goes (it names the pull request, not the problem).
 * A pull-request merge title (`Merge pull request #N from user/branch`, bors' `Merge #N`)
   goes, and what follows it is the text: GitHub puts the pull request's title and body
-  there. A branch sync (`Merge branch 'x'`, `Merge remote-tracking branch ...`,
-  `Merge stable into main`) has no text of its own: its diff is another branch's work, so
-  `clean_message` returns "" for it, as for a merge with nothing after its title.
+  there. Gerrit's `Merge "title" into main` keeps the quoted title. A branch sync
+  (`Merge branch 'x'`, `Merge remote-tracking branch ...`, `Merge stable into main`) has
+  no text of its own: its diff is another branch's work, so `clean_message` returns "" for
+  it, as for a merge with nothing after its title.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ _SEPARATOR = re.compile(r"^\s*-{3,}\s*$", re.M)
 _SQUASH_SUFFIX = re.compile(r"\s*\((#\d+)(,\s*#\d+)*\)\s*$")
 # A merged pull request: the pull request's title and body follow (GitHub, bors).
 _PR_MERGE = re.compile(r"^merge (pull request #\d+ from \S+|#\d+)\s*$", re.I)
+# Gerrit: `Merge "<the change's title>" into main`.
+_GERRIT_MERGE = re.compile(r'^merge "(.+)" into [\w./-]+$', re.I)
 # A branch sync: the message says what was merged, and the diff is another branch's work.
 _SYNC_MERGE = re.compile(
     r"^merge ((remote-tracking )?branch(es)? '[^']*'|tags? '[^']*'|commit '[^']*'|"
@@ -60,7 +63,9 @@ def clean_message(message: str) -> str:
     text = message.replace("\r\n", "\n").replace("\r", "\n").strip()
     title, _, body = text.partition("\n")
     title = _SQUASH_SUFFIX.sub("", _SKIP_CI.sub("", title)).strip()
-    if _SYNC_MERGE.match(title):
+    if m := _GERRIT_MERGE.match(title):
+        title = m[1].rstrip("…").strip()
+    elif _SYNC_MERGE.match(title):
         return ""
     if _PR_MERGE.match(title):
         title, _, body = _HTML_COMMENT.sub("", body).strip().partition("\n")

@@ -150,7 +150,7 @@ class Miner:
         statement = clean_message(commit.message)
         if not statement and is_merge_title(commit.message.strip().split("\n", 1)[0]):
             return "merge-no-text"
-        if is_bot(commit.author_name, commit.author_email):
+        if is_bot(commit.author_name, commit.author_email, commit.message):
             return "bot"
         if reason := message_reason(statement, self.limits):
             return reason
