@@ -286,7 +286,7 @@ def test_instance_fields_and_trailers(history: tuple[History, dict[str, str]]) -
     assert re.findall(r"^diff --git a/(\S+)", fix["test_patch"], re.M) == ["tests/test_core.py"]
     assert set(fix) == {
         "instance_id", "repo", "base_commit", "problem_statement", "patch", "test_patch",
-        "created_at", "commit", "labels",
+        "changelog_patch", "created_at", "commit", "labels",
     }  # fmt: skip
 
 
@@ -304,6 +304,28 @@ def test_squash_suffix_cherry_pick_line_and_merge_text(
     # a merged pull request is the diff from the first parent: the whole pull request
     assert pr["base_commit"] == h.git("rev-parse", f"{c['pr']}^1")
     assert re.findall(r"^diff --git a/(\S+)", pr["patch"], re.M) == ["pkg/colour.py"]
+
+
+def test_release_notes_go_to_their_own_diff(tmp_path: Path) -> None:
+    h = History(tmp_path / "r")
+    h.commit("Initial import of the widgets package", {"pkg/header.py": HEADER, "CHANGES.rst": ""})
+    fix = h.commit(
+        "Widen headers to the new default width",
+        {
+            "pkg/header.py": HEADER.replace("return 1", "return 2"),
+            "CHANGES.rst": "* Headers are wider.\n",
+            "tests/test_header.py": "def test_width():\n    pass\n",
+        },
+    )
+    files = re.compile(r"^diff --git a/(\S+)", re.M)
+    (instance,), _ = mine(h.root)
+    assert instance["commit"] == fix
+    assert files.findall(instance["patch"]) == ["pkg/header.py"]
+    assert files.findall(instance["changelog_patch"]) == ["CHANGES.rst"]
+    assert files.findall(instance["test_patch"]) == ["tests/test_header.py"]
+    (kept,), _ = mine(h.root, keep_changelog=True)
+    assert files.findall(kept["patch"]) == ["CHANGES.rst", "pkg/header.py"]
+    assert kept["changelog_patch"] == ""
 
 
 def test_a_cherry_pick_is_a_duplicate(tmp_path: Path) -> None:

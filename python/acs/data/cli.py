@@ -2,7 +2,8 @@
 
 acs data mine REPO --out FILE [--name OWNER/NAME] [--since DATE] [--until DATE] [--max N]
               [--exclude-repos FILE_OR_LIST] [--purpose train|eval] [--summary FILE]
-              [--rejects FILE] [--min-words N] [--max-files N] [--max-lines N] [--rev REV]
+              [--rejects FILE] [--keep-changelog] [--min-words N] [--max-files N]
+              [--max-lines N] [--rev REV]
 acs data card SUMMARY_OR_DIR... [--repos-file FILE]
 """
 
@@ -36,7 +37,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="SWE-bench-format instances from a repository's commits and merged pull requests",
         description="Walk the first-parent history of a git repository (newest first) and "
         "write one SWE-bench-format instance per usable commit: its message is the problem "
-        "statement, its diff from the first parent the patch (non-test files) and test_patch. "
+        "statement, its diff from the first parent the patch (non-test files), test_patch and "
+        "changelog_patch (release notes). "
         "Held-out repositories are refused, and development-set ones unless --purpose eval.",
     )
     m.add_argument("repo", metavar="REPO", help="a git work tree or git directory (bare too)")
@@ -74,6 +76,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         type=int,
         default=MAX_LINES,
         help=f"most changed lines in non-test files (default {MAX_LINES})",
+    )
+    m.add_argument(
+        "--keep-changelog",
+        action="store_true",
+        help="keep release notes (CHANGES.rst, news fragments) in patch instead of changelog_patch",
     )
     m.set_defaults(func=cmd_mine)
 
@@ -119,7 +126,12 @@ def cmd_mine(args: argparse.Namespace) -> int:
     limits = Limits(min_words=args.min_words, max_files=args.max_files, max_lines=args.max_lines)
     try:
         miner = Miner(
-            args.repo, name=args.name, purpose=args.purpose, exclude=exclude, limits=limits
+            args.repo,
+            name=args.name,
+            purpose=args.purpose,
+            exclude=exclude,
+            limits=limits,
+            keep_changelog=args.keep_changelog,
         )
     except InvalidArgumentError as e:
         raise UsageError(str(e)) from e

@@ -1,6 +1,7 @@
 """Walk a repository's first-parent history and turn its commits into SWE-bench-format
 instances: the commit message is the problem statement, the diff from the first parent is
-the fix (`patch` for non-test files, `test_patch` for tests).
+the fix (`patch` for non-test files, `test_patch` for tests, and `changelog_patch` for
+release notes: see `Miner`).
 
 Newest first. A merge commit on the first-parent line is a merged pull request: its diff
 from the first parent is the whole pull request, and its message (after the merge title)
@@ -23,7 +24,7 @@ from .filters import LABELS, REASONS, Limits, change_reason, is_bot, labels, mes
 from .git import Commit, Git, GitError, remote_name, split_diff
 from .heldout import Purpose, check_allowed
 from .message import clean_message, is_merge_title
-from .paths import is_test
+from .paths import path_kind
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
@@ -68,7 +69,12 @@ class Miner:
     """One repository to mine. Opening it checks that it may be mined: never a held-out
     repository, never one in `exclude`, and for `purpose="train"` never a development-set
     one (`InvalidArgumentError`); both `name` and the name of its `origin` remote are
-    checked. `name` defaults to the `origin` remote's `owner/name`."""
+    checked. `name` defaults to the `origin` remote's `owner/name`.
+
+    Release notes (`CHANGES.rst`, news fragments: `paths.path_kind`) go to the instance's
+    `changelog_patch`, not its `patch`: most merged pull requests add a line to them, which
+    no issue is about, and a localizer is right to rank them low. `keep_changelog` keeps
+    them in `patch`."""
 
     def __init__(
         self,
@@ -78,6 +84,7 @@ class Miner:
         purpose: Purpose = "train",
         exclude: Iterable[str] = (),
         limits: Limits = Limits(),  # noqa: B008 (frozen)
+        keep_changelog: bool = False,
     ) -> None:
         self.git = Git(path)
         origin = remote_name(self.git.config("remote.origin.url"))
@@ -94,6 +101,7 @@ class Miner:
             check_allowed(candidate, purpose=purpose, exclude=exclude)
         self.repo = repo
         self.limits = limits
+        self.keep_changelog = keep_changelog
         self.summary = Summary(repo=repo, purpose=purpose)
         self._statements: set[str] = set()
         self._patches: set[str] = set()
@@ -118,6 +126,7 @@ class Miner:
             "min_words": self.limits.min_words,
             "max_files": self.limits.max_files,
             "max_lines": self.limits.max_lines,
+            "keep_changelog": self.keep_changelog,
         }
         if max_instances is not None and max_instances <= 0:
             return
@@ -161,7 +170,7 @@ class Miner:
         if reason := change_reason(statement, changes, self.limits):
             return reason
         try:
-            patch, test_patch = self._split(self.git.diff(parent, commit.sha))
+            patch, test_patch, notes_patch = self._split(self.git.diff(parent, commit.sha))
         except (GitError, InvalidArgumentError):
             return "unreadable"
         statement_key = " ".join(statement.lower().split())
@@ -178,21 +187,24 @@ class Miner:
             "problem_statement": statement,
             "patch": patch,
             "test_patch": test_patch,
+            "changelog_patch": notes_patch,
             "created_at": commit.date,
             "commit": commit.sha,
             "labels": labels(changes),
         }
 
-    @staticmethod
-    def _split(diff: str) -> tuple[str, str]:
-        """The diff's non-test files and its test files, each a diff of its own."""
-        code: list[str] = []
-        tests: list[str] = []
+    def _split(self, diff: str) -> tuple[str, str, str]:
+        """The diff cut in three: the fix (`patch`), its tests, and its release notes (in the
+        fix when `keep_changelog`)."""
+        parts: dict[str, list[str]] = {"code": [], "test": [], "changelog": []}
         for part in split_diff(diff):
             (fp,) = parse_patch(part)
             path = fp.new_path if fp.new_path is not None else fp.old_path
-            (tests if path is not None and is_test(path) else code).append(part)
-        return "".join(code), "".join(tests)
+            kind = path_kind(path) if path is not None else "source"
+            if kind == "changelog" and self.keep_changelog:
+                kind = "source"
+            parts[kind if kind in parts else "code"].append(part)
+        return "".join(parts["code"]), "".join(parts["test"]), "".join(parts["changelog"])
 
 
 def _patch_key(patch: str) -> str:
