@@ -92,6 +92,7 @@ _GENERIC = re.compile(
     r"(fixup|squash|amend)!.*)$",
     re.I,
 )
+_AREA_PREFIX = re.compile(r"^[\w.-]+(\([\w./ -]+\))?!?:\s+")
 # `code`, CamelCase, snake_case, dotted.names, call()
 _IDENTIFIER = re.compile(
     r"`[^`\s]+`|\b[a-z]+[A-Z]\w*|\b[A-Z][a-z0-9]+[A-Z]\w*|\b\w+_\w+|"
@@ -136,7 +137,8 @@ def is_bot(author_name: str, author_email: str, message: str = "") -> bool:
 
 def message_reason(statement: str, limits: Limits) -> str | None:
     """Why a (cleaned) message cannot be a problem statement, or None."""
-    title = title_of(statement)
+    # "build: bump setuptools to 84", "docs(api): fix typo": the area prefix aside
+    title = _AREA_PREFIX.sub("", title_of(statement))
     if _RELEASE.search(title):
         return "release"
     if _VERSION_BUMP.search(title):
