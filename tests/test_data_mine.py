@@ -580,3 +580,14 @@ def test_data_mine_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "--exclude-repos" in out and "--purpose" in out
+
+
+def test_the_training_repositories_may_all_be_mined_for_training() -> None:
+    from acs.data.cli import read_domains
+    from acs.data.heldout import check_allowed
+
+    text = (Path(__file__).parent.parent / "training" / "repos.txt").read_text(encoding="utf-8")
+    domains = read_domains(text)
+    assert len(domains) == 32 and all(domains.values())
+    for name in domains:
+        check_allowed(name, purpose="train")

@@ -11,9 +11,10 @@
 # OUT_DIR/train.jsonl (all of them concatenated, in repos.txt order) and OUT_DIR/card.md
 # (the data card's tables, `acs data card`). Newest commits first, --max (250) per repository.
 # Mined data and fetched code stay outside the repository: never commit them.
+# Environment: REPOS (another repos file), ACS (the command, default `python -m acs`).
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [[ $# -ge 2 ]] || usage
 mirrors=$1 out=$2
 shift 2
@@ -27,7 +28,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
-repos_file=$here/repos.txt
+repos_file=${REPOS:-$here/repos.txt}
 acs=${ACS:-python -m acs}
 mkdir -p "$out"
 

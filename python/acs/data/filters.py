@@ -137,11 +137,12 @@ def is_bot(author_name: str, author_email: str, message: str = "") -> bool:
 
 def message_reason(statement: str, limits: Limits) -> str | None:
     """Why a (cleaned) message cannot be a problem statement, or None."""
-    # "build: bump setuptools to 84", "docs(api): fix typo": the area prefix aside
-    title = _AREA_PREFIX.sub("", title_of(statement))
-    if _RELEASE.search(title):
+    # "build: bump setuptools to 84", "docs(api): fix typo": with the area prefix and without
+    full_title = title_of(statement)
+    title = _AREA_PREFIX.sub("", full_title)
+    if _RELEASE.search(title) or _RELEASE.search(full_title):
         return "release"
-    if _VERSION_BUMP.search(title):
+    if _VERSION_BUMP.search(title) or _VERSION_BUMP.search(full_title):
         return "version-bump"
     bare_title = title.strip().rstrip(".!:").strip()
     if _GENERIC.match(bare_title) and len(words(body_of(statement))) < limits.min_words:
