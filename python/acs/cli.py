@@ -408,6 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .eval.cli import add_parser as add_eval_parser  # here: acs.eval imports this module
 
     add_eval_parser(sub)
+    from .data.cli import add_parser as add_data_parser
+
+    add_data_parser(sub)
     return parser
 
 
