@@ -80,8 +80,8 @@ class DefaultPlanner:
         reaches functions the repository-wide ranking left out), and outline them for the
         trajectory."""
         ranked = rank(self.signals(issue), history, issue, top_k=DRILL_FILES)
-        files = [f["path"] for f in ranked["files"]]
-        with_functions = {f["path"] for f in ranked["functions"]}
+        files = [f["path"] for f in ranked["files"] if f["confident"]]
+        with_functions = {f["path"] for f in ranked["functions"] if f["confident"]}
         tasks: list[Task] = []
         for path in files:
             if path in with_functions:
