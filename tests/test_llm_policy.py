@@ -220,6 +220,9 @@ def test_the_answer_merges_with_the_joiners_confident_set_and_is_all_confident()
     """The joiner's items below its confident set do not enter the merge (the model's answer
     is merged with what the joiner would answer itself), and the merged answer is the
     model planner's chosen set: every item in it is confident."""
+    from acs.llm.planlang import Answer
+    from acs.policy import Turn
+
     outcome = {"id": 1, "tool": "find_files", "status": "ok", "result": {"files": []}}
     turns = [Turn([{"id": 1, "tool": "find_files", "args": {}}], [outcome])]
     base = {

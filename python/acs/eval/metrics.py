@@ -276,7 +276,8 @@ def reliability(pairs: Iterable[Sequence[float]], bins: int = BINS) -> dict[str,
     squared = 0.0
     for s, y in pairs:
         s, y = float(s), float(y)
-        b = min(max(int(s * bins), 0), bins - 1)
+        # The epsilon puts a score on a bin edge in the bin above (0.3 * 10 is 2.99...96).
+        b = min(max(int(s * bins + 1e-9), 0), bins - 1)
         counts[b] += 1
         score_sums[b] += s
         gold_sums[b] += y
