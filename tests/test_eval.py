@@ -141,7 +141,12 @@ def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
         assert (out / name).is_file()
     for name in ("latency.png", "accuracy_by_repo.png", "accuracy_by_level.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| default − bm25 |" in report and "bm25 (baseline)" in report
+    ranked_part, rest = report.split("## Confident set (%)")
+    assert "## Ranked lists (%)" in ranked_part and "| recall@3 |" in ranked_part
+    assert "| precision |" not in ranked_part and "| f0.5 |" in rest
+    assert "## Calibration" in rest and "| ECE |" in rest and "Reliability, file level:" in rest
 
     rows = {(r["instance_id"], r["policy"]): r for r in _lines(out / "results.jsonl")}
     assert len(rows) == 8  # 4 instances x (default, bm25)
@@ -152,6 +157,12 @@ def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
     assert first["prediction"]["files"][0] == "pkg/parser.py"
     assert first["metrics"]["file"]["acc@1"] == 1.0
     assert first["metrics"]["function"]["acc@5"] == 1.0
+    # The ranked list goes on past the confident set; each ranked item's score and whether it
+    # is gold are kept for the reliability diagram.
+    assert first["prediction"]["confident"]["files"] == ["pkg/parser.py"]
+    files_scored = first["calibration"]["file"]
+    assert files_scored[0] == [1.0, 1] and len(files_scored) == len(first["prediction"]["files"])
+    assert all(gold == 0 for _, gold in files_scored[1:])
     assert first["latency_ms"] >= 0 and first["index_ms"] >= 0 and first["open_ms"] > 0
     assert first["index_source"] in ("built", "disk")
     assert first["turns"] >= 1 and first["tool_calls"] == sum(first["calls_per_turn"])
@@ -179,6 +190,10 @@ def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
     assert default["metrics"]["file"]["n"] == 4  # failures count in every metric
     assert default["metrics"]["file"]["acc@1"] == pytest.approx(0.5)
     assert default["latency_ms"]["n"] == 2 and default["latency_ms"]["p50"] is not None
+    file_reliability = default["reliability"]["file"]
+    assert file_reliability["n"] == sum(b["n"] for b in file_reliability["bins"]) > 0
+    assert 0 <= file_reliability["ece"] <= 1 and 0 <= file_reliability["brier"] <= 1
+    assert summary["per_policy"]["bm25"]["reliability"]["function"]["n"] == 0  # no functions
     assert summary["baseline"] == "bm25" and "default" in summary["gap"]
     assert summary["per_policy"]["bm25"]["turns_mean"] == 1.0
     assert set(default["by_repo"]) == {"acme/widgets", "nobody/missing"}
@@ -304,6 +319,7 @@ def test_bm25_baseline_is_bm25_order():
         "tests/test_cache.py",
     )  # not down-weighted
     assert result["files"][0]["score"] == 1.0 and result["functions"] == []
+    assert all(f["confident"] for f in result["files"])  # what BM25 returns is its answer
     assert result["stats"]["tool_calls"] == 1 and result["stats"]["turns"] == 1
 
 
@@ -421,6 +437,28 @@ def test_distribution():
     d = distribution([10, 20, 30, 40, None])
     assert d == {"n": 4, "mean": 25.0, "p50": 25.0, "p95": 38.5, "max": 40.0}
     assert distribution([])["p50"] is None
+
+
+def test_rows_written_before_calibration_pairs_still_report():
+    from acs.eval.report import markdown
+
+    row = {
+        "instance_id": "o__r-1",
+        "repo": "o/r",
+        "policy": "default",
+        "status": "ok",
+        "metrics": {"file": {"acc@1": 1.0, "precision": 0.5}},
+        "latency_ms": 5.0,
+        "index_ms": 1.0,
+        "open_ms": 1.0,
+        "turns": 1,
+        "tool_calls": 2,
+        "calls_per_turn": [2],
+    }
+    summary = summarize([row])
+    assert summary["per_policy"]["default"]["reliability"]["file"]["n"] == 0
+    text = markdown(summary)
+    assert "| ECE | – |" in text and "Reliability, file level" not in text
 
 
 def test_compare_needs_common_instances(tmp_path):

@@ -232,6 +232,15 @@ BAD_CALLS: dict[str, tuple[Callable[[Repo], Any], type[AcsError]]] = {
     "localize None": (lambda r: acs.localize(r, None), InvalidArgumentError),
     "localize top_k='3'": (lambda r: acs.localize(r, "x", top_k="3"), InvalidArgumentError),
     "localize top_k=0": (lambda r: acs.localize(r, "x", top_k=0), InvalidArgumentError),
+    "localize top_k_functions=0": (
+        lambda r: acs.localize(r, "x", top_k_functions=0),
+        InvalidArgumentError,
+    ),
+    "localize min_score nan": (
+        lambda r: acs.localize(r, "x", min_score=float("nan")),
+        InvalidArgumentError,
+    ),
+    "localize min_score 2": (lambda r: acs.localize(r, "x", min_score=2), InvalidArgumentError),
     "localize budget nan": (
         lambda r: acs.localize(r, "x", budget_ms=float("nan")),
         InvalidArgumentError,

@@ -51,7 +51,7 @@ def test_plan_answer_and_merge(repo):
         ],
     )
     assert result["stats"]["calls_per_turn"] == [3]  # the answer turn runs no task
-    assert result["files"][0] == {"path": "pkg/config.py", "score": 1.0}
+    assert result["files"][0] == {"path": "pkg/config.py", "score": 1.0, "confident": True}
     assert "made/up.py" not in {f["path"] for f in result["files"]}  # never seen: dropped
     functions = {f["name"]: f for f in result["functions"]}
     assert functions["parse"]["start_line"] == 5 and functions["parse"]["end_line"] == 6
@@ -213,7 +213,28 @@ def test_merge_weights():
     assert merged["functions"][0]["name"] == "f" and merged["functions"][0]["score"] == 1.0
     assert merged["lines"][0] == {"path": "a.py", "start": 3, "end": 9}
     only_model = merge_answer(Answer(0, ["a.py"], [], ""), base, turns, top_k=1, weight=1.0)
-    assert only_model["files"] == [{"path": "a.py", "score": 1.0}]
+    assert only_model["files"] == [{"path": "a.py", "score": 1.0, "confident": True}]
+
+
+def test_the_answer_merges_with_the_joiners_confident_set_and_is_all_confident():
+    """The joiner's items below its confident set do not enter the merge (the model's answer
+    is merged with what the joiner would answer itself), and the merged answer is the
+    model planner's chosen set: every item in it is confident."""
+    from acs.llm.planlang import Answer
+    from acs.policy import Turn
+
+    outcome = {"id": 1, "tool": "find_files", "status": "ok", "result": {"files": []}}
+    turns = [Turn([{"id": 1, "tool": "find_files", "args": {}}], [outcome])]
+    base = {
+        "files": [
+            {"path": "b.py", "score": 1.0, "confident": True},
+            {"path": "c.py", "score": 0.2, "confident": False},
+        ],
+        "functions": [],
+        "lines": [],
+    }
+    merged = merge_answer(Answer(0, [], [], ""), base, turns, top_k=10, weight=0.5)
+    assert merged["files"] == [{"path": "b.py", "score": 1.0, "confident": True}]
 
 
 def test_unknown_policy_lists_the_model_planners():

@@ -64,6 +64,10 @@ def functions(result) -> list[str]:
     return [f"{f['path']}:{f['name']}" for f in result["functions"]]
 
 
+def confident_functions(result) -> list[str]:
+    return [f"{f['path']}:{f['name']}" for f in result["functions"] if f["confident"]]
+
+
 def test_a_stack_trace_points_at_the_frame(repo):
     issue = """Adding an item crashes:
 Traceback (most recent call last):
@@ -125,6 +129,104 @@ def test_result_shape_and_stats(repo):
     assert r["trajectory"]["turns"][0]["outcomes"][0]["status"] == "ok"
 
 
+# -- ranked lists and the confident set ------------------------------------------------------
+
+ISSUE = "apply_discount gives a wrong amount for percent discounts in the cart total"
+
+
+def test_the_lists_are_ranked_to_top_k_and_the_confident_set_is_their_head(repo):
+    r = acs.localize(repo, ISSUE)
+    for items in (r["files"], r["functions"]):
+        scores = [f["score"] for f in items]
+        assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+        flags = [f["confident"] for f in items]
+        assert flags[0] and flags == sorted(flags, reverse=True)  # a head, then the rest
+    # Not cut: the test file, the docs and functions below the confident set are ranked too.
+    assert {"tests/test_cart.py", "docs/pricing.md"} <= {f["path"] for f in r["files"]}
+    assert [f["path"] for f in r["files"] if f["confident"]] == ["shop/pricing.py", "shop/cart.py"]
+    assert not all(f["confident"] for f in r["functions"])
+    # Lines come from the confident set only.
+    sure = {(f["path"], f["start_line"], f["end_line"]) for f in r["functions"] if f["confident"]}
+    assert {(ln["path"], ln["start"], ln["end"]) for ln in r["lines"]} <= sure
+
+
+def test_top_k_and_top_k_functions_bound_the_lists(repo):
+    full = acs.localize(repo, ISSUE)
+    assert acs.localize(repo, ISSUE, top_k=2)["files"] == full["files"][:2]
+    assert acs.localize(repo, ISSUE, top_k_functions=3)["functions"] == full["functions"][:3]
+
+
+def test_min_score_leaves_out_what_scores_below_it(repo):
+    full = acs.localize(repo, ISSUE)
+    r = acs.localize(repo, ISSUE, min_score=0.5)
+    assert r["files"] == [f for f in full["files"] if f["score"] >= 0.5]
+    assert r["functions"] == [f for f in full["functions"] if f["score"] >= 0.5]
+    assert r["lines"] == full["lines"]  # ranges of the confident set, unscored
+    assert acs.localize(repo, ISSUE, min_score=1)["files"][0]["score"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"top_k": 0},
+        {"top_k_functions": 0},
+        {"top_k_functions": True},
+        {"top_k_functions": 2.0},
+        {"min_score": -0.1},
+        {"min_score": 1.5},
+        {"min_score": float("nan")},
+        {"min_score": "0.5"},
+        {"min_score": True},
+    ],
+)
+def test_bad_list_options_are_invalid_arguments(repo, options):
+    with pytest.raises(acs.InvalidArgumentError, match=next(iter(options))):
+        acs.localize(repo, ISSUE, **options)
+
+
+def test_the_bm25_baseline_returns_only_confident_files(repo):
+    r = acs.localize(repo, ISSUE, policy="bm25", top_k=3)
+    assert len(r["files"]) == 3 and all(f["confident"] for f in r["files"])
+    assert r["functions"] == []
+
+
+def test_text_output_marks_where_the_confident_set_ends(capsys):
+    from acs.cli import CONFIDENT_END, print_locations
+
+    def fn(name, score, confident):
+        return {
+            "path": "a.py",
+            "name": name,
+            "kind": "function",
+            "start_line": 1,
+            "end_line": 2,
+            "score": score,
+            "confident": confident,
+        }
+
+    result = {
+        "files": [
+            {"path": "a.py", "score": 1.0, "confident": True},
+            {"path": "b.py", "score": 0.2, "confident": False},
+        ],
+        "functions": [fn("f", 1.0, True), fn("g", 0.5, True)],
+        "lines": [],
+        "stats": {"latency_ms": 3.0, "turns": 1, "tool_calls": 2, "calls_per_turn": [2]},
+        "why": {"a.py": "named in the issue"},
+    }
+    print_locations(result)
+    assert capsys.readouterr().out.splitlines() == [
+        "files: 2, 1 confident",
+        "  1.00  a.py  (named in the issue)",
+        f"  {CONFIDENT_END}",
+        "  0.20  b.py",
+        "functions: 2, 2 confident",  # all confident: no separator
+        "  1.00  a.py:f:1-2",
+        "  0.50  a.py:g:1-2",
+        "(3 ms, 1 turn(s), 2 tool calls)",
+    ]
+
+
 def test_bad_input(repo):
     with pytest.raises(acs.InvalidArgumentError):
         acs.localize(repo, "   ")
@@ -149,8 +251,17 @@ def test_cli_json_text_and_errors(make_tree, tmp_path):
     out = run_cli("--repo", str(root), "`format_price` ignores the currency")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["files"][0]["path"] == "shop/pricing.py"
-    out = run_cli("--repo", str(root), "--format", "text", "-", stdin="apply_discount is wrong")
+    out = run_cli("--repo", str(root), "--format", "text", "-", stdin=ISSUE)
     assert out.returncode == 0 and "shop/pricing.py" in out.stdout
+    assert "---- confident above ----" in out.stdout and "tests/test_cart.py" in out.stdout
+    out = run_cli("--repo", str(root), "--top-k", "1", "--top-k-functions", "2", ISSUE)
+    result = json.loads(out.stdout)
+    assert len(result["files"]) == 1 and len(result["functions"]) == 2
+    out = run_cli("--repo", str(root), "--min-score", "0.5", ISSUE)
+    assert all(f["score"] >= 0.5 for f in json.loads(out.stdout)["files"])
+    for flag, value in (("--top-k-functions", "0"), ("--min-score", "2"), ("--min-score", "nan")):
+        bad = run_cli("--repo", str(root), flag, value, ISSUE)
+        assert bad.returncode == 2 and flag in bad.stderr
     trace = tmp_path / "trace.json"
     issue = tmp_path / "issue.md"
     issue.write_text("Reserving stock fails")
@@ -242,10 +353,10 @@ def test_a_quoted_diagnostic_leads_to_where_its_message_is_raised():
         "```\n"
     )
     r = acs.localize(repo, issue, explain=True)
-    found = functions(r)
+    found = confident_functions(r)
     assert "lint/messages.py:Messages.returning_any" in found
     assert "lint/checker.py:Checker.check_return" in found
-    assert "lint/checker.py:Checker.check_call" not in found
+    assert "lint/checker.py:Checker.check_call" not in found  # ranked, below the set
     assert r["why"]["lint/checker.py:Checker.check_return"].startswith("uses `returning_any`")
 
 

@@ -1,4 +1,5 @@
-"""Localization metrics: strict Acc@k, Recall@k, set P/R/F1/F0.5, line scores, aggregation."""
+"""Localization metrics: strict Acc@k and Recall@k of the ranked lists, P/R/F1/F0.5 of the
+confident set, line scores, aggregation, reliability (ECE, Brier)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from acs.eval.metrics import (
     Prediction,
     acc_at_k,
     aggregate,
+    calibration_pairs,
     line_scores,
     recall_at_k,
+    reliability,
     score,
     set_scores,
 )
@@ -173,6 +176,31 @@ def test_score_reports_every_metric_at_every_level():
     assert (result["line"]["precision"], result["line"]["recall"]) == (0.5, 2 / 3)
 
 
+def test_ranked_metrics_read_the_whole_list_and_set_metrics_the_confident_set():
+    # Ranked a, c, b; only a is confident. Gold a, b: both in the top 3 of the list, but the
+    # confident set holds one of them and nothing else.
+    prediction = Prediction(
+        files=("a.py", "c.py", "b.py"),
+        functions=("a.py:A.f", "a.py:A.g", "a.py:B.h"),
+        modules=("a.py:A", "a.py:B"),
+        confident_files=("a.py",),
+        confident_functions=("a.py:B.h",),
+        confident_modules=("a.py:B",),
+    )
+    result = score(prediction, GOLD)
+    assert (result["file"]["acc@3"], result["file"]["recall@3"]) == (1.0, 1.0)
+    assert (result["file"]["precision"], result["file"]["recall"]) == (1.0, 0.5)
+    assert result["function"]["acc@5"] == 1.0
+    assert result["function"]["precision"] == result["function"]["recall"] == 0.0
+    assert result["module"]["acc@5"] == 1.0 and result["module"]["f1"] == 0.0
+
+
+def test_without_confident_sets_the_whole_list_is_the_set():
+    prediction = Prediction(files=("a.py", "c.py"))
+    assert prediction.confident_set("file") == ("a.py", "c.py")
+    assert score(prediction, GOLD)["file"]["precision"] == 0.5
+
+
 def test_score_omits_levels_whose_gold_is_empty():
     gold = GroundTruth(files=("a.py",), lines={"a.py": ((3, 3),)})  # top-level code only
     assert set(score(Prediction(files=("a.py",)), gold)) == {"file", "line"}
@@ -206,6 +234,60 @@ def test_aggregate_orders_levels_as_levels():
 
 def test_aggregate_of_nothing_is_empty():
     assert aggregate([]) == {}
+
+
+# -- reliability -------------------------------------------------------------------------------
+
+
+def test_reliability_by_hand():
+    # Four items: scores 0.9 (gold), 0.8 (not), 0.15 (not), 1.0 (gold).
+    # Bins of 0.1: [0.1, 0.2) holds 0.15; [0.8, 0.9) holds 0.8; [0.9, 1.0] holds 0.9 and 1.0.
+    # ECE = 1/4 |0.15 - 0| + 1/4 |0.8 - 0| + 2/4 |0.95 - 1| = 0.0375 + 0.2 + 0.025 = 0.2625
+    # Brier = (0.1² + 0.8² + 0.15² + 0²) / 4 = (0.01 + 0.64 + 0.0225) / 4 = 0.168125
+    r = reliability([(0.9, 1), (0.8, 0), (0.15, 0), (1.0, 1)])
+    assert r["n"] == 4 and len(r["bins"]) == 10
+    filled = {(b["lo"], b["hi"]): (b["n"], b["score"], b["observed"]) for b in r["bins"] if b["n"]}
+    assert filled == {
+        (0.1, 0.2): (1, 0.15, 0.0),
+        (0.8, 0.9): (1, 0.8, 0.0),
+        (0.9, 1.0): (2, pytest.approx(0.95), 1.0),
+    }
+    empty = [b for b in r["bins"] if not b["n"]]
+    assert len(empty) == 7 and all(b["score"] is b["observed"] is None for b in empty)
+    assert r["ece"] == pytest.approx(0.2625)
+    assert r["brier"] == pytest.approx(0.168125)
+
+
+def test_a_perfectly_calibrated_score_has_no_calibration_error():
+    pairs = [(0.25, 1)] + [(0.25, 0)] * 3 + [(1.0, 1)] * 2
+    r = reliability(pairs)
+    assert r["ece"] == pytest.approx(0.0)
+    assert r["brier"] == pytest.approx((0.75**2 + 3 * 0.25**2) / 6)
+
+
+def test_a_score_on_a_bin_edge_goes_in_the_bin_above():
+    edges = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    r = reliability([(s, 0) for s in edges] + [(1.0, 0)])
+    assert [b["n"] for b in r["bins"]] == [1] * 9 + [2]  # 1.0 shares the last bin
+
+
+def test_reliability_of_nothing_has_no_errors_to_report():
+    r = reliability([])
+    assert (r["n"], r["ece"], r["brier"]) == (0, None, None)
+    with pytest.raises(InvalidArgumentError):
+        reliability([], bins=0)
+
+
+def test_calibration_pairs_are_each_ranked_item_and_whether_it_is_gold():
+    prediction = Prediction.from_result(RESULT)
+    gold = GroundTruth(files=("b.py",), functions=("a.py:A.g",))
+    assert calibration_pairs(prediction, gold) == {
+        "file": [[1.0, 0], [0.5, 1]],
+        "function": [[1.0, 0], [0.8, 0], [0.5, 1]],  # the duplicate A.f counts once
+    }
+    # A level without gold is not scored; one without scores (an old run) gives nothing.
+    assert set(calibration_pairs(prediction, GroundTruth(files=("b.py",)))) == {"file"}
+    assert calibration_pairs(Prediction(files=("a.py",)), gold) == {}
 
 
 # -- Prediction --------------------------------------------------------------------------------
@@ -264,6 +346,23 @@ def test_prediction_from_result_keeps_rank_order_without_duplicates():
     assert prediction.lines == {"a.py": ((3, 12),), "b.py": ((1, 4),)}
 
 
+def test_prediction_from_result_keeps_the_confident_items_per_list():
+    flagged = {
+        **RESULT,
+        "files": [{**f, "confident": i == 0} for i, f in enumerate(RESULT["files"])],
+        "functions": [{**f, "confident": f["name"] == "run"} for f in RESULT["functions"]],
+    }
+    prediction = Prediction.from_result(flagged)
+    assert prediction.files == ("a.py", "b.py") and prediction.confident_files == ("a.py",)
+    assert prediction.confident_functions == ("b.py:run",)
+    assert prediction.confident_modules == ("b.py:run",)
+    assert prediction.file_scores == (1.0, 0.5)
+    assert prediction.function_scores == (1.0, 0.8, 0.5)  # the first of each function
+    # A list whose items carry no flag is all confident (a model planner, an old result).
+    unflagged = Prediction.from_result(RESULT)
+    assert unflagged.confident_files is None and unflagged.confident_set("file") == ("a.py", "b.py")
+
+
 def test_empty_prediction_has_nothing():
     assert Prediction.empty() == Prediction((), (), (), {})
 
@@ -272,7 +371,28 @@ def test_prediction_json_round_trip():
     prediction = Prediction.from_result(RESULT)
     data = prediction.to_json()
     assert data["lines"] == {"a.py": [[3, 12]], "b.py": [[1, 4]]}
+    assert data["scores"] == {"files": [1.0, 0.5], "functions": [1.0, 0.8, 0.5]}
+    assert "confident" not in data  # nothing was flagged
     assert Prediction.from_json(data) == prediction
+    flagged = Prediction(files=("a.py", "b.py"), confident_files=("a.py",), file_scores=(1, 0.2))
+    assert flagged.to_json()["confident"] == {"files": ["a.py"]}
+    assert Prediction.from_json(flagged.to_json()) == flagged
+
+
+def test_a_prediction_saved_before_confident_sets_loads_as_its_whole_list():
+    # A row of results.jsonl as runs wrote it when the returned list was the cut set.
+    old = {
+        "files": ["a.py", "c.py"],
+        "modules": ["a.py:A"],
+        "functions": ["a.py:A.f"],
+        "lines": {"a.py": [[10, 11]]},
+    }
+    prediction = Prediction.from_json(old)
+    assert prediction.confident_files is None and prediction.file_scores is None
+    assert prediction.to_json() == old  # written back unchanged
+    result = score(prediction, GOLD)
+    assert (result["file"]["precision"], result["file"]["recall"]) == (0.5, 0.5)
+    assert calibration_pairs(prediction, GOLD) == {}
 
 
 def test_docstring_examples():

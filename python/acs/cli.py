@@ -186,7 +186,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_report(repo.run_plan(demo_plan()))
     issue = DEMO_ISSUE if not args.repo else "error handling when the input is empty"
     print(f"\nlocalize: {issue.splitlines()[0]}")
-    print_locations(localize(repo, issue, top_k=5, explain=True))
+    print_locations(localize(repo, issue, top_k=5, top_k_functions=10, explain=True))
     return 0
 
 
@@ -235,20 +235,40 @@ def _issue_text(args: argparse.Namespace) -> str:
     return text
 
 
+CONFIDENT_END = "---- confident above ----"
+
+
 def print_locations(result: LocalizeResult) -> None:
+    """The ranked files, then the ranked functions, best first, with their scores and why;
+    a line marks where each list's confident set ends."""
     why = result.get("why", {})
+    rows: list[tuple[bool, str]] = []
     for f in result["files"]:
         reason = f"  ({why[f['path']]})" if f["path"] in why else ""
-        print(printable(f"{f['score']:.2f}  {f['path']}{reason}"))
-        for fn in result["functions"]:
-            if fn["path"] == f["path"]:
-                span = f"{fn['start_line']}-{fn['end_line']}"
-                reason = why.get(f"{fn['path']}:{fn['name']}", "")
-                print(
-                    printable(f"        {fn['score']:.2f}  {fn['name']}:{span}  {reason}".rstrip())
-                )
+        rows.append((f.get("confident", True), f"{f['score']:.2f}  {f['path']}{reason}"))
+    _print_ranked("files", rows)
+    rows = []
+    for fn in result["functions"]:
+        span = f"{fn['start_line']}-{fn['end_line']}"
+        label = f"{fn['path']}:{fn['name']}"
+        reason = f"  ({why[label]})" if label in why else ""
+        rows.append((fn.get("confident", True), f"{fn['score']:.2f}  {label}:{span}{reason}"))
+    _print_ranked("functions", rows)
     s = result["stats"]
     print(f"({s['latency_ms']:.0f} ms, {s['turns']} turn(s), {s['tool_calls']} tool calls)")
+
+
+def _print_ranked(title: str, rows: list[tuple[bool, str]]) -> None:
+    """`rows` (confident, text) under `title`, the separator before the first row that is not
+    confident (the confident set is a prefix of the ranked list)."""
+    sure = sum(c for c, _ in rows)
+    print(f"{title}: {len(rows)}, {sure} confident")
+    marked = False
+    for confident, text in rows:
+        if not confident and not marked:
+            print(f"  {CONFIDENT_END}")
+            marked = True
+        print(printable(f"  {text}"))
 
 
 def policy_from_args(args: argparse.Namespace) -> Policy | str:
@@ -273,8 +293,10 @@ def policy_from_args(args: argparse.Namespace) -> Policy | str:
 
 
 def cmd_localize(args: argparse.Namespace) -> int:
-    if args.top_k < 1 or args.max_turns < 1:
-        raise UsageError("--top-k and --max-turns must be at least 1")
+    if args.top_k < 1 or args.top_k_functions < 1 or args.max_turns < 1:
+        raise UsageError("--top-k, --top-k-functions and --max-turns must be at least 1")
+    if not 0 <= args.min_score <= 1:  # also false for nan
+        raise UsageError(f"--min-score must be a number in [0, 1], got {args.min_score}")
     if not 0 < args.budget_ms < math.inf:  # also false for nan
         raise UsageError(f"--budget-ms must be a finite number > 0, got {args.budget_ms}")
     issue = _issue_text(args)
@@ -286,6 +308,8 @@ def cmd_localize(args: argparse.Namespace) -> int:
         issue,
         policy=policy,
         top_k=args.top_k,
+        top_k_functions=args.top_k_functions,
+        min_score=args.min_score,
         max_turns=args.max_turns,
         budget_ms=args.budget_ms,
         trajectory=bool(args.trace),
@@ -376,7 +400,16 @@ def build_parser() -> argparse.ArgumentParser:
     repo_args(loc)
     loc.add_argument("issue", nargs="?", help="issue text, or - (default) to read stdin")
     loc.add_argument("--issue-file", help="read the issue text from this file")
-    loc.add_argument("--top-k", type=int, default=10)
+    loc.add_argument("--top-k", type=int, default=10, help="files to rank (default 10)")
+    loc.add_argument(
+        "--top-k-functions", type=int, default=20, help="functions to rank (default 20)"
+    )
+    loc.add_argument(
+        "--min-score",
+        type=float,
+        default=0.0,
+        help="leave out files and functions scoring below this, in [0, 1] (default 0)",
+    )
     loc.add_argument("--format", choices=["json", "text"], default="json")
     loc.add_argument("--max-turns", type=int, default=4)
     loc.add_argument("--budget-ms", type=float, default=60_000)

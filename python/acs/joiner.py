@@ -1,5 +1,7 @@
 """The joiner: turns the evidence of a run into ranked files, functions and line ranges,
-each with a score in [0, 1], and cuts the list where confidence drops.
+each with a score in [0, 1], and marks the confident set: the items chosen for precision
+(`confident`), today those above a fraction of the best score. Line ranges come from the
+confident set only.
 
 Signals: a file or definition named by the issue (path, stack frame, identifier), a literal
 error message found in a file, and BM25 similarity of files and functions to the issue text.
@@ -40,7 +42,7 @@ W_CALLER = 1.0  # a user of the definition or constant that holds a quoted messa
 W_FUZZY = 0.6  # a near miss of a name is weaker than the name itself
 W_PATH_WORDS = 0.8  # the issue's words in a candidate file's name
 DOWNWEIGHT = 0.06
-CUT = 0.35  # keep what scores at least this fraction of the best
+CUT = 0.35  # the confident set: what scores at least this fraction of the best
 FN_CUT = 0.35  # the same for functions
 FILE_SHARE = 0.5  # how much a function's score follows its file's
 
@@ -226,7 +228,17 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
     return ev
 
 
-def rank(signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int) -> dict[str, Any]:
+def rank(
+    signals: IssueSignals,
+    turns: Sequence[Turn],
+    issue: str,
+    top_k: int,
+    top_k_functions: int | None = None,
+) -> dict[str, Any]:
+    """The best `top_k` files and `top_k_functions` (default `2 * top_k`) functions, best
+    first, each with its score normalised to the best of its list and `confident` (see
+    `confident`); line ranges of the confident functions and files; `why` per item."""
+    top_k_functions = 2 * top_k if top_k_functions is None else top_k_functions
     ev = collect(signals, turns)
     mentions_tests = bool(_TEST_MENTION.search(issue))
     files = dict(ev.files)
@@ -244,41 +256,62 @@ def rank(signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int) -
             files[path] *= DOWNWEIGHT
         if not _SOURCE.search(path):
             files[path] *= NON_SOURCE
-    ranked_files = _cut(sorted(files.items(), key=lambda kv: (-kv[1], kv[0])), top_k)
+    ranked_files = sorted(files.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked_files = [(p, s) for p, s in ranked_files[:top_k] if s > 0]
     top = ranked_files[0][1] if ranked_files else 1.0
     file_score = {p: s / top for p, s in ranked_files}
+    file_sure = dict(zip(file_score, confident(list(file_score.values()), "file"), strict=True))
 
+    # Functions of confident files only, scored as they always were: the confident functions
+    # are exactly the list the joiner returned when it cut at CUT and FN_CUT.
     functions = []
     candidates = defaultdict(float, ev.functions)
     for key, s in ev.drilled.items():
         candidates[key] += s
     for (path, name), s in candidates.items():
-        if path not in file_score:
+        if not file_sure.get(path):
             continue
         score = s * (1 - FILE_SHARE + FILE_SHARE * file_score[path])
         functions.append(function_location(path, name, ev.spans[(path, name)], score))
     functions.sort(key=lambda f: (-f["score"], f["path"], f["start_line"]))
-    functions = [f for f, _ in _cut([(f, f["score"]) for f in functions], top_k * 2, FN_CUT)]
+    functions = [f for f in functions[:top_k_functions] if f["score"] > 0]
     fn_top = functions[0]["score"] if functions else 1.0
-    for f in functions:
+    sure = confident([f["score"] for f in functions], "function")
+    for f, is_sure in zip(functions, sure, strict=True):
         f["score"] = round(f["score"] / fn_top, 4)
+        f["confident"] = is_sure
 
     lines = []
     for f in functions:
-        lines.append({"path": f["path"], "start": f["start_line"], "end": f["end_line"]})
+        if f["confident"]:
+            lines.append({"path": f["path"], "start": f["start_line"], "end": f["end_line"]})
     for path, spans in ev.lines.items():
-        if path in file_score:
+        if file_sure.get(path):
             lines.extend({"path": path, "start": a, "end": b} for a, b in spans[:5])
     why = {p: ev.why[p][1] for p in file_score if p in ev.why}
     for f in functions:
         if (key := (f["path"], f["name"])) in ev.why:
             why[f"{f['path']}:{f['name']}"] = ev.why[key][1]
     return {
-        "files": [{"path": p, "score": round(s, 4)} for p, s in file_score.items()],
+        "files": [
+            {"path": p, "score": round(s, 4), "confident": file_sure[p]}
+            for p, s in file_score.items()
+        ],
         "functions": functions,
         "lines": merge_lines(lines),
         "why": why,
     }
+
+
+def confident(scores: Sequence[float], level: str) -> list[bool]:
+    """Which items of a ranked list (`scores`, best first, at `level` "file" or "function")
+    form the confident set, the answer chosen for precision. The joiner's rule: at least CUT
+    (FN_CUT) of the best score, and above zero. A ranker with calibrated probabilities
+    replaces this with a threshold on the probability."""
+    if not scores:
+        return []
+    floor = (CUT if level == "file" else FN_CUT) * scores[0]
+    return [s >= floor and s > 0 for s in scores]
 
 
 def function_location(
@@ -294,13 +327,6 @@ def function_location(
         "end_line": end,
         "score": score,
     }
-
-
-def _cut(items: list[tuple[Any, float]], limit: int, cut: float = CUT) -> list[tuple[Any, float]]:
-    if not items:
-        return []
-    best = items[0][1]
-    return [(k, s) for k, s in items[:limit] if s >= cut * best and s > 0]
 
 
 def merge_lines(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -25,7 +25,11 @@ POLICIES: dict[str, type] = {"default": DefaultPlanner, "bm25": Bm25Policy}
 
 class FileLocation(TypedDict):
     path: str
+    # In [0, 1], higher is likelier to be edited; a calibrated probability when the ranker
+    # provides one (the joiner's is its evidence relative to the best file's).
     score: float
+    # In the confident set: the answer chosen for precision (line ranges come from it).
+    confident: bool
 
 
 class FunctionLocation(TypedDict):
@@ -35,6 +39,7 @@ class FunctionLocation(TypedDict):
     start_line: int
     end_line: int
     score: float
+    confident: bool
 
 
 class LineRange(TypedDict):
@@ -53,9 +58,9 @@ class LocalizeStats(TypedDict):
 
 
 class LocalizeResult(TypedDict):
-    files: list[FileLocation]
-    functions: list[FunctionLocation]
-    lines: list[LineRange]
+    files: list[FileLocation]  # the top `top_k`, best first
+    functions: list[FunctionLocation]  # the top `top_k_functions`, best first
+    lines: list[LineRange]  # the confident functions' and files' ranges
     stats: LocalizeStats
     # What the caller should know about how the run went (an issue cut to its first
     # MAX_ISSUE_CHARS characters); absent when there is nothing to say.
@@ -88,12 +93,20 @@ def localize(
     *,
     policy: Policy | str = "default",
     top_k: int = 10,
+    top_k_functions: int = 20,
+    min_score: float = 0.0,
     max_turns: int = 4,
     budget_ms: float = 60_000,
     trajectory: bool = False,
     explain: bool = False,
 ) -> LocalizeResult:
     """Files, functions and line ranges a fix for `issue` most likely edits, best first.
+
+    `files` are the best `top_k` files and `functions` the best `top_k_functions` functions,
+    each with a `score` in [0, 1] (higher is likelier; a calibrated probability when the
+    ranker provides one) and `confident`, which marks the set chosen for precision; `lines`
+    are the ranges of the confident functions and files. Items scoring below `min_score` are
+    left out.
 
     `budget_ms` bounds everything after indexing: reading the issue, the search (a model's
     writing included) and the ranking; building the indexes is not counted (`stats.index_ms`
@@ -105,9 +118,19 @@ def localize(
         raise InvalidArgumentError(f"the issue is text, not {type(issue).__name__}")
     if not issue.strip():
         raise InvalidArgumentError("the issue text is empty")
-    for name, value in (("top_k", top_k), ("max_turns", max_turns)):
+    for name, value in (
+        ("top_k", top_k),
+        ("top_k_functions", top_k_functions),
+        ("max_turns", max_turns),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidArgumentError(f"{name} must be an integer of at least 1, got {value!r}")
+    if (
+        isinstance(min_score, bool)
+        or not isinstance(min_score, int | float)
+        or not 0 <= min_score <= 1
+    ):
+        raise InvalidArgumentError(f"min_score must be a number in [0, 1], got {min_score!r}")
     if (
         isinstance(budget_ms, bool)
         or not isinstance(budget_ms, int | float)
@@ -169,10 +192,12 @@ def localize(
             break  # out of time: rank what arrived
     run.cancel()  # nothing more is read from this run: stop what the budget cut short
     ranker = getattr(agent, "rank", rank)  # a policy may rank its own evidence (the baseline)
-    ranked = ranker(signals, turns, issue, top_k)
+    ranked = ranker(signals, turns, issue, top_k, top_k_functions)
+    files = [f for f in ranked["files"] if f["score"] >= min_score]
+    functions = [f for f in ranked["functions"] if f["score"] >= min_score]
     result: LocalizeResult = {
-        "files": ranked["files"],
-        "functions": ranked["functions"],
+        "files": files,
+        "functions": functions,
         "lines": ranked["lines"],
         "stats": {
             "latency_ms": round((time.perf_counter() - start) * 1000, 3),
@@ -186,7 +211,8 @@ def localize(
     if warnings:
         result["warnings"] = warnings
     if explain:
-        result["why"] = ranked.get("why", {})
+        shown = {f["path"] for f in files} | {f"{f['path']}:{f['name']}" for f in functions}
+        result["why"] = {k: v for k, v in ranked.get("why", {}).items() if k in shown}
     if trajectory:
         result["trajectory"] = {
             "policy": agent.name,

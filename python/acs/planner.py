@@ -79,14 +79,17 @@ class DefaultPlanner:
         """Look inside the best files: outline them (every definition becomes a candidate
         for the ranker: half of the gold functions of the development set sit in candidate
         files without being surfaced by any search), and where the first round named none
-        of a file's functions, rank its functions against the issue (a search limited to
-        those files reaches functions the repository-wide ranking left out)."""
-        ranked = rank(self.signals(issue), history, issue, top_k=OUTLINE_FILES)
+        of a confident file's functions, rank its functions against the issue (a search
+        limited to those files reaches functions the repository-wide ranking left out)."""
+        ranked = rank(
+            self.signals(issue), history, issue, OUTLINE_FILES, top_k_functions=2 * DRILL_FILES
+        )
         files = [f["path"] for f in ranked["files"]]
-        with_functions = {f["path"] for f in ranked["functions"]}
+        drill = {f["path"] for f in ranked["files"][:DRILL_FILES] if f["confident"]}
+        with_functions = {f["path"] for f in ranked["functions"] if f["confident"]}
         tasks: list[Task] = []
-        for i, path in enumerate(files):
-            if i < DRILL_FILES and path not in with_functions:
+        for path in files:
+            if path in drill and path not in with_functions:
                 args = {"query": issue, "level": "function", "include": [path]}
                 args["limit"] = DRILL_FUNCTIONS
                 tasks.append({"id": next_id, "tool": "bm25", "args": args})

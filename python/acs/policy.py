@@ -29,8 +29,9 @@ class Policy(Protocol):
 
     `plan` may return a list (submitted at once) or any iterable, such as a generator that
     yields each task as a model finishes writing it: the loop submits each one as it arrives.
-    A policy may also define `rank(signals, turns, issue, top_k)` to produce the final answer
-    itself (the default is `acs.joiner.rank`)."""
+    A policy may also define `rank(signals, turns, issue, top_k, top_k_functions)` to produce
+    the final answer itself (the default is `acs.joiner.rank`): the best `top_k` files and
+    `top_k_functions` functions, each with `score` and `confident`, and the line ranges."""
 
     name: str
 

@@ -46,7 +46,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout", type=float, default=120.0, metavar="S", help="seconds per run (default 120)"
     )
-    p.add_argument("--top-k", type=int, default=10, help="locations per level (default 10)")
+    p.add_argument(
+        "--top-k", type=int, default=10, help="files to rank, functions twice as many (default 10)"
+    )
     p.add_argument(
         "--out", metavar="DIR", help=f"results, summary, report, plots (default {DEFAULT_OUT}/NAME)"
     )

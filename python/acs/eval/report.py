@@ -1,5 +1,7 @@
-"""Evaluation reports: a JSON summary, a markdown table (every policy beside the BM25
-baseline, with the gap), plots, and a side-by-side comparison of two runs.
+"""Evaluation reports: a JSON summary, markdown tables (every policy beside the BM25
+baseline, with the gap: the ranked lists' Acc@k and Recall@k, the confident set's precision,
+recall and F-scores, the reliability of the scores), plots, and a side-by-side comparison of
+two runs.
 
 Accuracy counts every row: a failed run (error or timeout) has an empty prediction, scored
 against the gold locations when they are known and zero at every level when they are not.
@@ -18,21 +20,20 @@ from typing import Any
 
 import orjson
 
-from .metrics import ACC_K, LEVELS, aggregate
+from .metrics import ACC_K, CALIBRATED, LEVELS, aggregate, reliability
 from .runner import STATUSES, read_rows
 
 SUMMARY = "summary.json"
 MARKDOWN = "report.md"
 RESULTS = "results.jsonl"
-PLOTS = ("latency.png", "accuracy_by_repo.png", "accuracy_by_level.png")
+PLOTS = ("latency.png", "accuracy_by_repo.png", "accuracy_by_level.png", "reliability.png")
 
-# What the markdown shows per level (summary.json has every metric).
-SHOWN = {
-    "file": [*(f"acc@{k}" for k in ACC_K["file"]), "precision", "recall", "f1", "f0.5"],
-    "module": [*(f"acc@{k}" for k in ACC_K["module"]), "precision", "recall", "f1", "f0.5"],
-    "function": [*(f"acc@{k}" for k in ACC_K["function"]), "precision", "recall", "f1", "f0.5"],
-    "line": ["precision", "recall", "f1", "f0.5"],
+# What the markdown shows per level (summary.json has every metric): the ranked lists' metrics
+# (every item returned) and the confident set's (the items marked `confident`).
+RANKED_SHOWN = {
+    level: [*(f"acc@{k}" for k in ks), *(f"recall@{k}" for k in ks)] for level, ks in ACC_K.items()
 }
+SET_SHOWN = {level: ["precision", "recall", "f1", "f0.5"] for level in LEVELS}
 BY_REPO = [("file", "acc@1"), ("file", "acc@5"), ("function", "acc@10")]
 
 
@@ -96,6 +97,7 @@ def policy_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         "counts": counts,
         "metrics": aggregate(r["metrics"] for r in rows),
+        "reliability": reliability_summary(rows),
         "latency_ms": distribution(r["latency_ms"] for r in ok),
         "latency_with_index_ms": distribution(with_index_ms(r) for r in rows),
         "index_ms": distribution(r["index_ms"] for r in ok),
@@ -110,6 +112,28 @@ def policy_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             for repo, rs in sorted(by_repo.items())
         },
     }
+
+
+def reliability_summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Per level of `CALIBRATED`, the reliability diagram (10 bins), ECE and Brier score of
+    every ranked item of every row (`calibration` pairs; rows written before they were
+    recorded add nothing), rounded to 4 decimals."""
+    pairs: dict[str, list[Sequence[float]]] = {level: [] for level in CALIBRATED}
+    for r in rows:
+        for level, level_pairs in (r.get("calibration") or {}).items():
+            if level in pairs:
+                pairs[level].extend(level_pairs)
+    return {level: _rounded(reliability(ps)) for level, ps in pairs.items()}
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
 
 
 def metric_gap(
@@ -188,17 +212,18 @@ def _metric(summary: Mapping[str, Any], level: str, name: str) -> float | None:
 def accuracy_table(
     columns: Sequence[tuple[str, Mapping[str, Any]]],
     gaps: Sequence[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = (),
+    shown: Mapping[str, Sequence[str]] = RANKED_SHOWN,
 ) -> list[str]:
-    """Rows of (level, metric); a column per (label, policy summary) and per gap
-    (label, minuend summary, subtrahend summary). Percentages."""
+    """Rows of (level, metric) for the metrics `shown` per level; a column per (label, policy
+    summary) and per gap (label, minuend summary, subtrahend summary). Percentages."""
     header = ["level", "metric", *(c for c, _ in columns), *(g for g, _, _ in gaps)]
     body = []
     for level in LEVELS:
-        if not any(level in s["metrics"] for _, s in columns):
+        if level not in shown or not any(level in s["metrics"] for _, s in columns):
             continue
         ns = [str(s["metrics"].get(level, {}).get("n", 0)) for _, s in columns]
         body.append([level, "n", *ns, *("" for _ in gaps)])
-        for name in SHOWN[level]:
+        for name in shown[level]:
             values = [_pct(_metric(s, level, name)) for _, s in columns]
             diffs = []
             for _, a, b in gaps:
@@ -206,6 +231,51 @@ def accuracy_table(
                 diffs.append(_signed(x - y) if x is not None and y is not None else "–")
             body.append(["", name, *values, *diffs])
     return _table(header, body, left=2)
+
+
+def _fraction(v: float | None) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def calibration_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """ECE and Brier score per calibrated level (rows), a column per policy summary."""
+    body = []
+    for level in CALIBRATED:
+        for name in ("ece", "brier", "n"):
+            cells = []
+            for _, s in columns:
+                r = s.get("reliability", {}).get(level)
+                if r is None or not r["n"]:
+                    cells.append("–")
+                else:
+                    cells.append(str(r["n"]) if name == "n" else _fraction(r[name]))
+            label = {"ece": "ECE", "brier": "Brier", "n": "items"}[name]
+            body.append([level if name == "ece" else "", label, *cells])
+    return _table(["level", "", *(c for c, _ in columns)], body, left=2)
+
+
+def reliability_table(columns: Sequence[tuple[str, Mapping[str, Any]]], level: str) -> list[str]:
+    """The reliability diagram of one level as a table: a row per score bin; per policy the
+    items in it, their mean score and the fraction of them that is gold."""
+    shown = [(c, s["reliability"][level]) for c, s in columns if _has_pairs(s, level)]
+    if not shown:
+        return []
+    header = ["score"]
+    for label, _ in shown:
+        header += [f"{label} n", f"{label} mean score", f"{label} fraction gold"]
+    body = []
+    for i, b in enumerate(shown[0][1]["bins"]):
+        cells = [f"{b['lo']:.1f}–{b['hi']:.1f}"]
+        for _, r in shown:
+            bin_ = r["bins"][i]
+            cells += [str(bin_["n"]), _fraction(bin_["score"]), _fraction(bin_["observed"])]
+        body.append(cells)
+    return _table(header, body)
+
+
+def _has_pairs(summary: Mapping[str, Any], level: str) -> bool:
+    r = summary.get("reliability", {}).get(level)
+    return r is not None and r["n"] > 0
 
 
 def runs_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
@@ -280,8 +350,32 @@ def markdown(summary: Mapping[str, Any]) -> str:
         if meta.get(key) is not None:
             facts.append(text.format(meta[key]))
     lines += [", ".join(facts) + ".", ""]
-    lines += ["## Accuracy (%)", ""]
-    lines += accuracy_table(columns, gaps)
+    lines += ["## Ranked lists (%)", ""]
+    lines += [
+        "Acc@k (every gold item in the top k) and Recall@k over every item returned.",
+        "",
+    ]
+    lines += accuracy_table(columns, gaps, RANKED_SHOWN)
+    lines += ["", "## Confident set (%)", ""]
+    lines += [
+        "Precision, recall, F1 and F0.5 of the items marked `confident` (the whole list "
+        "when a result marks none); lines come from the confident set.",
+        "",
+    ]
+    lines += accuracy_table(columns, gaps, SET_SHOWN)
+    lines += ["", "## Calibration", ""]
+    lines += [
+        "How well `score` reads as the probability that an item is gold, over every ranked "
+        "item of every instance (ECE: the bins' |mean score − fraction gold|, weighted by "
+        "their items; Brier: the mean of (score − gold)²).",
+        "",
+    ]
+    lines += calibration_table(columns)
+    for level in CALIBRATED:
+        table = reliability_table(columns, level)
+        if table:
+            lines += ["", f"Reliability, {level} level:", ""]
+            lines += table
     lines += ["", "## Runs", ""]
     lines += runs_table(columns)
     lines += ["", "## By repository (%)", ""]
@@ -300,8 +394,9 @@ def markdown(summary: Mapping[str, Any]) -> str:
 
 
 def plots(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], out: Path) -> list[Path]:
-    """latency.png, accuracy_by_repo.png and accuracy_by_level.png in `out` (matplotlib,
-    Agg). Returns the files written; none, with a note on stderr, without matplotlib."""
+    """latency.png, accuracy_by_repo.png, accuracy_by_level.png and reliability.png in `out`
+    (matplotlib, Agg). Returns the files written; none, with a note on stderr, without
+    matplotlib."""
     try:
         import matplotlib
 
@@ -382,6 +477,24 @@ def plots(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], out: Pa
     ax.set_title("accuracy by level")
     ax.legend(fontsize="small")
     written.append(_save(fig, out / PLOTS[2], plt))
+
+    fig, axes = plt.subplots(1, len(CALIBRATED), figsize=(5 * len(CALIBRATED), 4.5))
+    for ax, level in zip(axes, CALIBRATED, strict=True):
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="calibrated")
+        for p in policies:
+            r = summary["per_policy"][p].get("reliability", {}).get(level)
+            if r is None or not r["n"]:
+                continue
+            pts = [(b["score"], b["observed"]) for b in r["bins"] if b["n"]]
+            ax.plot(*zip(*pts, strict=True), marker="o", label=f"{p} (ECE {r['ece']:.3f})")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("mean score in bin")
+        ax.set_ylabel("fraction gold")
+        ax.set_title(f"reliability, {level} level")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", fontsize="small")
+    written.append(_save(fig, out / PLOTS[3], plt))
     return written
 
 
@@ -485,7 +598,11 @@ def compare(run_a: str | os.PathLike[str], run_b: str | os.PathLike[str]) -> str
         left, right = a["per_policy"][pa], b["per_policy"][pb]
         cols = [(f"A: {pa}", left), (f"B: {pb}", right)]
         lines += [f"## {head}", ""]
-        lines += accuracy_table(cols, [("B − A", right, left)])
+        lines += accuracy_table(cols, [("B − A", right, left)], RANKED_SHOWN)
+        lines += ["", "Confident set:", ""]
+        lines += accuracy_table(cols, [("B − A", right, left)], SET_SHOWN)
+        lines += [""]
+        lines += calibration_table(cols)
         lines += [""]
         lines += runs_table(cols)
         lines += [""]

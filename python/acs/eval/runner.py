@@ -56,11 +56,14 @@ from ..localize import LLM_POLICIES, POLICIES, make_policy
 from ..policy import Policy
 from .dataset import Instance
 from .groundtruth import GroundTruth
-from .metrics import Prediction, score
+from .metrics import Prediction, calibration_pairs, score
 from .repos import RepositoryMissing, commit_order, locate
 
 STATUSES = ("ok", "error", "timeout")
 STARTUP_GRACE_S = 60.0  # a fresh worker imports acs before it takes its first instance
+# The shape of a row's prediction: part of the fingerprint, so that rows written before ranked
+# lists with confident sets and scores (v1: the cut list alone) run again on resume.
+ROW_FORMAT = "rows-v2"
 
 WorkItem = tuple[Instance, str, tuple[str, ...]]  # instance, git dir, policies left to run
 
@@ -112,7 +115,8 @@ def fingerprint(inst: Instance, policy: str, top_k: int) -> str:
     version, the policy and its model settings, `top_k` and the instance's content. Resuming
     reuses a row only when this matches, so an edited dataset row, another model or another
     acs version runs again."""
-    parts = [acs_version, policy, str(top_k), inst.base_commit, inst.problem_statement]
+    parts = [acs_version, ROW_FORMAT, policy, str(top_k), inst.base_commit]
+    parts.append(inst.problem_statement)
     parts.append(inst.patch)
     if policy in LLM_POLICIES:
         parts += [os.environ.get(k, "") for k in ("ACS_LLM_MODEL", "ACS_LLM_BASE_URL")]
@@ -131,7 +135,8 @@ def make_row(
     timings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     pred = Prediction.from_json(prediction) if prediction is not None else Prediction.empty()
-    metrics = score(pred, GroundTruth.from_json(gold)) if gold is not None else zero_metrics()
+    truth = GroundTruth.from_json(gold) if gold is not None else None
+    metrics = score(pred, truth) if truth is not None else zero_metrics()
     t = dict(timings or {})
     return {
         "instance_id": inst.instance_id,
@@ -143,6 +148,9 @@ def make_row(
         "prediction": pred.to_json(),
         "gold": gold,
         "metrics": metrics,
+        # Per level, each ranked item's [score, 1 if gold else 0]: the reliability diagram's
+        # input (absent for a failure whose gold is unknown, or a level without scores).
+        "calibration": calibration_pairs(pred, truth) if truth is not None else {},
         "latency_ms": t.get("latency_ms"),
         "index_ms": t.get("index_ms"),
         "index_source": t.get("index_source"),
@@ -288,7 +296,13 @@ def _run_instance(
     conn.send(("gold", iid, gold, facts))
     for name in policies:
         try:
-            result = localize(repo, inst.problem_statement, policy=factories[name](), top_k=top_k)
+            result = localize(
+                repo,
+                inst.problem_statement,
+                policy=factories[name](),
+                top_k=top_k,
+                top_k_functions=2 * top_k,
+            )
             stats = result["stats"]
             message = {
                 "status": "ok",

@@ -168,12 +168,19 @@ class LlmPolicy:
     # -- the final answer --------------------------------------------------------------------
 
     def rank(
-        self, signals: IssueSignals, turns: Sequence[Turn], issue: str, top_k: int
+        self,
+        signals: IssueSignals,
+        turns: Sequence[Turn],
+        issue: str,
+        top_k: int,
+        top_k_functions: int | None = None,
     ) -> dict[str, list[dict[str, Any]]]:
-        base = joiner_rank(signals, turns, issue, top_k)
+        base = joiner_rank(signals, turns, issue, top_k, top_k_functions)
         if self.answer is None or not (self.answer.files or self.answer.functions):
             return base
-        return merge_answer(self.answer, base, turns, top_k, self.model_weight)
+        return merge_answer(
+            self.answer, base, turns, top_k, self.model_weight, top_k_functions=top_k_functions
+        )
 
     def transcript(self) -> dict[str, Any]:
         """What the model saw and wrote: the exact chat messages (training reads these) and,
@@ -312,11 +319,20 @@ def merge_answer(
     turns: Sequence[Turn],
     top_k: int,
     weight: float,
+    *,
+    top_k_functions: int | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each list scored `weight * model + (1 - weight) * joiner`, where the model's score
-    falls from 1 to 0.5 along its answer and the joiner's is its normalised score (0 where
-    it did not rank the item); then normalised to a best of 1 and cut to `top_k`."""
+    falls from 1 to 0.5 along its answer and the joiner's is its normalised score over its
+    confident set (0 where it did not put the item there); then normalised to a best of 1 and
+    cut to `top_k` files and `top_k_functions` (default `2 * top_k`) functions. The answer is
+    the model's chosen set: every item is confident."""
+    top_k_functions = 2 * top_k if top_k_functions is None else top_k_functions
     paths, spans = _evidence(turns)
+    # The joiner's confident set, as the model's answer used to be merged with before the
+    # joiner returned longer ranked lists (an item without the flag counts as confident).
+    base_files = [f for f in base["files"] if f.get("confident", True)]
+    base_functions = [f for f in base["functions"] if f.get("confident", True)]
 
     def positional(items: Sequence[Any]) -> dict[Any, float]:
         out: dict[Any, float] = {}
@@ -335,22 +351,22 @@ def merge_answer(
     for (path, _), score in functions_model.items():  # a function's file is evidence too
         files_model.setdefault(path, 0.5 * score)
 
-    file_scores = {f["path"]: (1 - weight) * f["score"] for f in base["files"]}
+    file_scores = {f["path"]: (1 - weight) * f["score"] for f in base_files}
     for path, score in files_model.items():
         file_scores[path] = file_scores.get(path, 0.0) + weight * score
     files = _normalised(file_scores, top_k)
 
-    by_key = {(f["path"], f["name"]): f for f in base["functions"]}
+    by_key = {(f["path"], f["name"]): f for f in base_functions}
     fn_scores = {key: (1 - weight) * f["score"] for key, f in by_key.items()}
     for key, score in functions_model.items():
         fn_scores[key] = fn_scores.get(key, 0.0) + weight * score
     functions = []
-    for (path, name), score in _normalised(fn_scores, top_k * 2).items():
+    for (path, name), score in _normalised(fn_scores, top_k_functions).items():
         if known := by_key.get((path, name)):
             span = (known["kind"], known["start_line"], known["end_line"])
         else:
             span = spans[(path, name)]
-        functions.append(function_location(path, name, span, score))
+        functions.append({**function_location(path, name, span, score), "confident": True})
 
     # Why each item is there (`localize(explain=True)`): the joiner's reason and the model's.
     base_why = base.get("why", {})
@@ -376,7 +392,7 @@ def merge_answer(
     ]
     spans_out += [dict(line) for line in base["lines"] if line["path"] in files]
     return {
-        "files": [{"path": p, "score": s} for p, s in files.items()],
+        "files": [{"path": p, "score": s, "confident": True} for p, s in files.items()],
         "functions": functions,
         "lines": merge_lines(spans_out),
         "why": why,
