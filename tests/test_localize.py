@@ -96,13 +96,13 @@ def test_a_misspelled_identifier_is_looked_up_fuzzily(repo):
     r = acs.localize(repo, "`apply_discunt` rounds the wrong way", trajectory=True)
     assert functions(r)[0] == "shop/pricing.py:apply_discount"
     second = r["trajectory"]["turns"][1]["tasks"]
-    assert second == [
-        {
-            "id": second[0]["id"],
-            "tool": "symbols",
-            "args": {"name": "apply_discunt", "mode": "fuzzy", "limit": 10},
-        }
-    ]
+    assert second[0] == {
+        "id": second[0]["id"],
+        "tool": "symbols",
+        "args": {"name": "apply_discunt", "mode": "fuzzy", "limit": 10},
+    }
+    # and the best files are outlined, so that their definitions become candidates
+    assert {t["tool"] for t in second[1:]} == {"outline"}
 
 
 def test_a_behaviour_only_issue_ranks_by_words(repo):
@@ -125,7 +125,9 @@ def test_result_shape_and_stats(repo):
     assert len(r["files"]) <= 2
     assert all(0 < f["score"] <= 1 for f in r["files"])
     s = r["stats"]
-    assert s["turns"] == 1 and s["tool_calls"] == sum(s["calls_per_turn"]) > 0  # name found
+    assert s["turns"] == 2 and s["tool_calls"] == sum(s["calls_per_turn"]) > 0
+    # the name was found: the second turn only outlines the best files, it drills into none
+    assert {t["tool"] for t in r["trajectory"]["turns"][1]["tasks"]} == {"outline"}
     assert r["trajectory"]["turns"][0]["outcomes"][0]["status"] == "ok"
 
 
