@@ -15,12 +15,12 @@ from .errors import AcsError, InvalidArgumentError, kind_of
 from .issue import MAX_ISSUE_CHARS, parse_issue, truncate_issue
 from .joiner import rank
 from .plan import PlanRun
-from .planner import DefaultPlanner
+from .planner import DefaultPlanner, HandPlanner
 from .policy import Policy, Turn
 from .repo import Repo
 from .types import Task, TaskOutcome
 
-POLICIES: dict[str, type] = {"default": DefaultPlanner, "bm25": Bm25Policy}
+POLICIES: dict[str, type] = {"default": DefaultPlanner, "hand": HandPlanner, "bm25": Bm25Policy}
 
 
 class FileLocation(TypedDict):

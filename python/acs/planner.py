@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from itertools import count
+from typing import Any
 
 from .issue import IssueSignals, message_fragments, parse_issue
 from .joiner import rank
 from .policy import Turn
+from .rank.model import shipped
 from .types import Task
 
 MAX_IDENTIFIERS = 10
@@ -23,9 +25,23 @@ _ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w{3,})\s*(?::[^=]*)?=(?!=)")
 
 
 class DefaultPlanner:
-    """Deterministic, fast, no model: the embedded default policy."""
+    """Deterministic, fast, no model: the embedded default policy. Its answer is ranked by
+    the learned ranker the package ships (`acs.rank`), or by the joiner without one."""
 
     name = "default"
+
+    def rank(
+        self,
+        signals: IssueSignals,
+        turns: Sequence[Turn],
+        issue: str,
+        top_k: int,
+        top_k_functions: int | None = None,
+    ) -> dict[str, Any]:
+        model = shipped()
+        if model is None:
+            return rank(signals, turns, issue, top_k, top_k_functions)
+        return model.rank(signals, turns, issue, top_k, top_k_functions)
 
     def __init__(self) -> None:
         self._signals: tuple[str, IssueSignals] | None = None
@@ -144,6 +160,23 @@ class DefaultPlanner:
             args["enclosing"] = True
             tasks.append({"id": next(ids), "tool": "grep", "args": args})
         return tasks
+
+
+class HandPlanner(DefaultPlanner):
+    """The default planner's search, ranked by the hand-weighted joiner: the baseline row
+    the learned ranker is measured against (`acs eval --policies default,hand`)."""
+
+    name = "hand"
+
+    def rank(
+        self,
+        signals: IssueSignals,
+        turns: Sequence[Turn],
+        issue: str,
+        top_k: int,
+        top_k_functions: int | None = None,
+    ) -> dict[str, Any]:
+        return rank(signals, turns, issue, top_k, top_k_functions)
 
 
 def repo_relative_guess(path: str) -> str:

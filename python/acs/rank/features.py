@@ -270,11 +270,22 @@ class FeatureTable:
     rows: list[list[float]]
 
 
+def hand_ranking(
+    signals: IssueSignals, turns: Sequence[Turn], issue: str, c: Candidates
+) -> dict[str, Any]:
+    """The hand-weighted joiner's ranking of every candidate (its scores are features)."""
+    return rank(signals, turns, issue, max(1, len(c.files)), max(1, len(c.functions)))
+
+
 def file_features(
-    signals: IssueSignals, turns: Sequence[Turn], issue: str, cands: Candidates | None = None
+    signals: IssueSignals,
+    turns: Sequence[Turn],
+    issue: str,
+    cands: Candidates | None = None,
+    hand: dict[str, Any] | None = None,
 ) -> tuple[FeatureTable, Candidates]:
     c = cands or gather(signals, turns)
-    hand = rank(signals, turns, issue, top_k=max(1, len(c.files)))
+    hand = hand or hand_ranking(signals, turns, issue, c)
     hand_files = {f["path"]: f["score"] for f in hand["files"]}
     hand_rank = _ranks(hand_files)
     words = _words(issue)
@@ -320,9 +331,10 @@ def function_features(
     issue: str,
     c: Candidates,
     file_scores: dict[str, float],
+    hand: dict[str, Any] | None = None,
 ) -> FeatureTable:
     """Function candidates; `file_scores` are the file ranker's scores of their files."""
-    hand = rank(signals, turns, issue, top_k=max(1, len(c.functions)))
+    hand = hand or hand_ranking(signals, turns, issue, c)
     hand_fns = {(f["path"], f["name"]): f["score"] for f in hand["functions"]}
     hand_rank = _ranks(hand_fns)
     file_rank = _ranks(file_scores)

@@ -28,6 +28,8 @@ from .features import (
     FUNCTION_FEATURES,
     file_features,
     function_features,
+    gather,
+    hand_ranking,
 )
 
 MODEL_RESOURCE = "ranker.json"
@@ -61,7 +63,9 @@ class LearnedRanker:
         top_k_functions: int | None = None,
     ) -> dict[str, Any]:
         top_k_functions = top_k_functions or 2 * top_k
-        table, cands = file_features(signals, turns, issue)
+        cands = gather(signals, turns)
+        hand = hand_ranking(signals, turns, issue, cands)
+        table, _ = file_features(signals, turns, issue, cands, hand)
         raw = self.files.predict(table.rows)
         probs = calibrated(raw, self.calibration["files"])
         order = sorted(range(len(raw)), key=lambda i: (-raw[i], table.keys[i]))
@@ -69,7 +73,7 @@ class LearnedRanker:
         files = [{"path": table.keys[i], "score": round(probs[i], 4)} for i in order[:top_k]]
         _mark_confident(files, self.thresholds["files"])
 
-        ftable = function_features(signals, turns, issue, cands, file_raw)
+        ftable = function_features(signals, turns, issue, cands, file_raw, hand)
         fraw = self.functions.predict(ftable.rows)
         fprobs = calibrated(fraw, self.calibration["functions"])
         forder = sorted(range(len(fraw)), key=lambda i: (-fraw[i], ftable.keys[i]))
@@ -90,10 +94,11 @@ class LearnedRanker:
         for path, spans in ev.lines.items():
             if path in confident_files:
                 lines.extend({"path": path, "start": a, "end": b} for a, b in spans[:5])
-        why = {f["path"]: ev.why[f["path"]][1] for f in files if f["path"] in ev.why}
+        reasons = hand["why"]
+        why = {f["path"]: reasons[f["path"]] for f in files if f["path"] in reasons}
         for f in functions:
-            if (key := (f["path"], f["name"])) in ev.why:
-                why[f"{f['path']}:{f['name']}"] = ev.why[key][1]
+            if (key := f"{f['path']}:{f['name']}") in reasons:
+                why[key] = reasons[key]
         return {"files": files, "functions": functions, "lines": merge_lines(lines), "why": why}
 
 

@@ -1,0 +1,81 @@
+"""The shipped ranker: what it loads, what it refuses, and the shape of what it returns."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import orjson
+import pytest
+
+import acs
+from acs.errors import InvalidArgumentError
+from acs.rank.calibration import calibrated
+from acs.rank.features import FEATURES_VERSION, FILE_FEATURES, FUNCTION_FEATURES
+from acs.rank.model import MODEL_RESOURCE, LearnedRanker, shipped
+
+
+def model_text() -> str:
+    return resources.files("acs.rank").joinpath("models", MODEL_RESOURCE).read_text()
+
+
+def test_the_package_ships_a_small_model_of_this_feature_version():
+    text = model_text()
+    assert len(text.encode()) < 1_000_000
+    model = shipped()
+    assert model is not None
+    assert model.files.feature_names == FILE_FEATURES
+    assert model.functions.feature_names == FUNCTION_FEATURES
+    meta = orjson.loads(text)
+    assert meta["features_version"] == FEATURES_VERSION
+    assert meta["info"]["train_queries"] > 1000  # trained on mined data, not a toy
+
+
+def test_a_model_of_another_feature_version_is_refused():
+    meta = orjson.loads(model_text())
+    meta["features_version"] = FEATURES_VERSION + 1
+    with pytest.raises(InvalidArgumentError, match="features version"):
+        LearnedRanker(orjson.dumps(meta).decode())
+
+
+def test_calibration_keeps_the_ranking_order():
+    meta = orjson.loads(model_text())
+    for level in ("files", "functions"):
+        a, b, _ = meta["calibration"][level]
+        assert a + b > 0  # probabilities rise with the score within a query
+    probs = calibrated([3.0, 1.0, -2.0], meta["calibration"]["files"])
+    assert probs == sorted(probs, reverse=True) and all(0 < p < 1 for p in probs)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shop")
+    (root / "shop").mkdir()
+    (root / "shop" / "pricing.py").write_text(
+        "def format_price(amount, currency):\n    return f'{amount:.2f}'\n\n\n"
+        "def apply_discount(total, percent):\n    return total - total * percent / 100\n"
+    )
+    (root / "shop" / "cart.py").write_text(
+        "from shop.pricing import apply_discount\n\n\nclass Cart:\n"
+        "    def total(self):\n        return apply_discount(sum(self.items), self.percent)\n"
+    )
+    (root / "README.md").write_text("A shop. Prices, carts, discounts.\n")
+    return acs.Repo.open(root)
+
+
+def test_the_default_policy_ranks_with_calibrated_probabilities(shop):
+    r = acs.localize(shop, "`format_price` ignores the currency argument", explain=True)
+    assert r["files"][0]["path"] == "shop/pricing.py"
+    assert r["functions"][0]["name"] == "format_price"
+    for items in (r["files"], r["functions"]):
+        scores = [f["score"] for f in items]
+        assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+        assert items[0]["confident"]  # the best item is always in the confident set
+        flags = [f["confident"] for f in items]
+        assert flags == sorted(flags, reverse=True)  # the confident set is a head of the list
+    assert "shop/pricing.py" in r["why"]
+
+
+def test_the_hand_policy_is_the_joiner_baseline(shop):
+    issue = "`format_price` ignores the currency argument"
+    hand = acs.localize(shop, issue, policy="hand")
+    assert hand["files"][0] == {"path": "shop/pricing.py", "score": 1.0, "confident": True}
