@@ -19,7 +19,8 @@
 //! Each tree mirrors LightGBM's model text: internal node `i` splits on column
 //! `split_feature[i]` at `threshold[i]`; a child `c >= 0` is internal node `c`, a child
 //! `c < 0` is leaf `!c` (`~c`); node 0 is the root, and a tree of one leaf has no nodes.
-//! `decision_type` is LightGBM's bit field: bit 0 categorical (refused: numeric splits
+//! A threshold may be the string `"inf"` or `"-inf"` (LightGBM splits at +inf: all but
+//! NaN go left). `decision_type` is LightGBM's bit field: bit 0 categorical (refused: numeric splits
 //! only), bit 1 default-left, bits 2–3 the missing type (0 None, 1 Zero, 2 NaN).
 //!
 //! [`TreeEnsemble::predict`] gives what LightGBM's own `predict(raw_score=True)` gives, bit
@@ -116,8 +117,10 @@ struct RawTree<'a> {
 
 /// A JSON array of numbers parsed by the standard library, which rounds correctly
 /// (serde_json's default float parsing may be one ulp off, enough to move a value that
-/// sits exactly on a threshold to the other side).
-fn exact_floats(raw: &RawValue, what: &str) -> Result<Vec<f64>, String> {
+/// sits exactly on a threshold to the other side). With `infinities`, the strings `"inf"`
+/// and `"-inf"` stand for the infinities JSON cannot write (LightGBM does split at +inf:
+/// everything but NaN goes left).
+fn exact_floats(raw: &RawValue, what: &str, infinities: bool) -> Result<Vec<f64>, String> {
     let text = raw.get().trim();
     let inner = text
         .strip_prefix('[')
@@ -142,8 +145,13 @@ fn exact_floats(raw: &RawValue, what: &str) -> Result<Vec<f64>, String> {
             } else {
                 None
             };
+            let value = match item {
+                r#""inf""# if infinities => Some(f64::INFINITY),
+                r#""-inf""# if infinities => Some(f64::NEG_INFINITY),
+                _ => value,
+            };
             match value {
-                Some(v) if v.is_finite() => Ok(v),
+                Some(v) if v.is_finite() || (infinities && item.starts_with('"')) => Ok(v),
                 Some(_) => Err(format!("{what}[{i}] = {item} is not a finite number")),
                 None => Err(format!("{what}[{i}] = {item} is not a number")),
             }
@@ -241,8 +249,8 @@ impl TreeEnsemble {
                 )
             })?;
         let internal = num_leaves - 1;
-        let threshold = exact_floats(tree.threshold, "threshold")?;
-        let leaf_value = exact_floats(tree.leaf_value, "leaf_value")?;
+        let threshold = exact_floats(tree.threshold, "threshold", true)?;
+        let leaf_value = exact_floats(tree.leaf_value, "leaf_value", false)?;
         for (name, len) in [
             ("split_feature", tree.split_feature.len()),
             ("threshold", threshold.len()),
@@ -567,6 +575,25 @@ mod tests {
         assert_eq!(predict(1e-38, 0, 2e-35), 1.0);
         assert_eq!(predict(1e300, 0, f64::INFINITY), 1.0);
         assert_eq!(predict(-1e300, 0, f64::NEG_INFINITY), -1.0);
+        // An infinite threshold, written as a string.
+        let text = model(&["x"], json!([stump(0.0, 8)]))
+            .to_string()
+            .replace("\"threshold\":[0.0]", "\"threshold\":[\"inf\"]");
+        let m = TreeEnsemble::from_json(&text).unwrap();
+        assert_eq!(m.nodes[0].threshold, f64::INFINITY);
+        assert_eq!(
+            m.predict(&[1e308, f64::INFINITY, NAN], 3).unwrap(),
+            [-1.0, -1.0, 1.0]
+        );
+        let text = text.replace("\"inf\"", "\"-inf\"");
+        let m = TreeEnsemble::from_json(&text).unwrap();
+        assert_eq!(
+            m.predict(&[-1e308, f64::NEG_INFINITY], 2).unwrap(),
+            [1.0, -1.0]
+        );
+        for bad in ["\"nan\"", "\"Infinity\"", "1e999"] {
+            assert!(TreeEnsemble::from_json(&text.replace("\"-inf\"", bad)).is_err());
+        }
     }
 
     #[test]

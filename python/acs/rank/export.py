@@ -10,7 +10,7 @@ The file mirrors LightGBM's model text, tree by tree (see `crates/acs-core/src/g
      "objective": "lambdarank",                # as LightGBM names it; scores are raw
      "trees": [{"num_leaves": 3, "split_feature": [0, 1], "threshold": [0.5, 2.0],
                 "decision_type": [2, 10], "left_child": [1, -1], "right_child": [-2, -3],
-                "leaf_value": [0.1, -0.2, 0.3]}, ...],
+                "leaf_value": [0.1, -0.2, 0.3]}, ...],   # thresholds may be "inf", "-inf"
      "meta": {...}}                            # the caller's, kept opaque
 
 Numbers are written as the shortest text that reads back as the same double, so the
@@ -19,6 +19,7 @@ thresholds and leaf values the engine evaluates are LightGBM's, bit for bit.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,6 +42,7 @@ TREE_FIELDS = (
 )
 _INT_FIELDS = {"split_feature", "decision_type", "left_child", "right_child"}
 _DEFAULT_NAME = re.compile(r"Column_\d+")
+_INFINITIES = {math.inf: "inf", -math.inf: "-inf"}
 
 
 def export_lightgbm(
@@ -145,4 +147,10 @@ def _tree(index: int, fields: Mapping[str, str]) -> dict[str, Any]:
         tree[name] = [int(v) for v in values] if name in _INT_FIELDS else [float(v) for v in values]
     if any(d & 1 for d in tree["decision_type"]):
         raise InvalidArgumentError(f"tree {index} has categorical splits")
+    if not all(math.isfinite(v) for v in tree["leaf_value"]):
+        raise InvalidArgumentError(f"tree {index} has a leaf value that is not finite")
+    if any(math.isnan(t) for t in tree["threshold"]):
+        raise InvalidArgumentError(f"tree {index} has a NaN threshold")
+    # LightGBM splits at +inf (all but NaN go left); JSON has no infinities.
+    tree["threshold"] = [_INFINITIES.get(t, t) for t in tree["threshold"]]
     return tree

@@ -56,11 +56,13 @@ class TreeModel:
             return
         missing = [n for n in self.feature_names if n not in set(names)]
         extra = [n for n in names if n not in self._index]
-        if missing or extra:
+        if missing or extra or len(names) != len(self.feature_names):
             raise InvalidArgumentError(
-                f"feature names differ from the model's: missing {missing}, unknown {extra}"
+                f"{len(names)} feature names for the model's {len(self.feature_names)}: "
+                f"missing {missing}, unknown {extra}"
             )
-        wrong = next(i for i, (a, b) in enumerate(zip(names, self.feature_names)) if a != b)
+        pairs = zip(names, self.feature_names, strict=True)
+        wrong = next(i for i, (a, b) in enumerate(pairs) if a != b)
         raise InvalidArgumentError(
             f"feature {wrong} is {names[wrong]!r}, the model's is {self.feature_names[wrong]!r}"
         )
