@@ -58,30 +58,46 @@ const NAN_LEFT: u8 = 1;
 const ZERO_MISSING: u8 = 2;
 const ZERO_LEFT: u8 = 4;
 
-/// One internal node. Children are absolute: `>= 0` an index into `nodes`, `< 0` the
-/// complement of an index into `leaves`.
+/// A node of the flattened ensemble: a split, or a leaf. A leaf is a node whose children
+/// are itself, so a walk can take a tree's depth in steps without testing for leaves
+/// (several rows walk a tree at once, each step without a branch).
 #[derive(Debug, Clone, Copy)]
 struct Node {
-    threshold: f64,
+    /// A split's threshold; a leaf's value.
+    value: f64,
     feature: u32,
-    left: i32,
-    right: i32,
     flags: u8,
+    /// Absolute indices into the node array: [left, right].
+    children: [u32; 2],
 }
 
 impl Node {
-    /// Whether `v` (already zero-trimmed) goes left, for a node with flags.
-    #[inline]
-    fn goes_left_missing(&self, v: f64) -> bool {
-        if v.is_nan() {
-            self.flags & NAN_LEFT != 0
-        } else if self.flags & ZERO_MISSING != 0 && v == 0.0 {
-            self.flags & ZERO_LEFT != 0
-        } else {
-            v <= self.threshold
-        }
+    /// The next node for `v` (already zero-trimmed), without branches.
+    #[inline(always)]
+    fn next(&self, v: f64) -> usize {
+        let nan = v.is_nan();
+        let zero = (self.flags & ZERO_MISSING != 0) & (v == 0.0);
+        let special = nan | zero;
+        let special_left =
+            (nan & (self.flags & NAN_LEFT != 0)) | (zero & (self.flags & ZERO_LEFT != 0));
+        // NaN fails `<=`, so `special` only masks zeros of a Zero node.
+        let left = (special & special_left) | (!special & (v <= self.value));
+        self.children[usize::from(!left)] as usize
     }
 }
+
+/// Where a tree starts in the node array, and its depth (the most steps from the root to
+/// a leaf; 0 for a tree of one leaf).
+#[derive(Debug, Clone, Copy)]
+struct Tree {
+    root: u32,
+    depth: u32,
+}
+
+/// Rows that walk a tree together: their steps are independent, so the processor
+/// overlaps them instead of waiting on one chain of loads (8 measured best: 4 leaves
+/// latency unhidden, 16 spills).
+const BLOCK: usize = 8;
 
 /// A validated, flattened tree ensemble. Cheap to share (`Send + Sync`, no interior
 /// mutability); predicting allocates only its output and one copy of the rows.
@@ -91,9 +107,7 @@ pub struct TreeEnsemble {
     objective: Option<String>,
     meta: Option<String>,
     nodes: Vec<Node>,
-    leaves: Vec<f64>,
-    /// Each tree's root: a node index, or the complement of its only leaf's index.
-    roots: Vec<i32>,
+    trees: Vec<Tree>,
 }
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -227,8 +241,7 @@ impl TreeEnsemble {
             objective,
             meta,
             nodes: Vec::new(),
-            leaves: Vec::new(),
-            roots: Vec::with_capacity(trees.len()),
+            trees: Vec::with_capacity(trees.len()),
         };
         for (t, tree) in trees.iter().enumerate() {
             ensemble
@@ -270,14 +283,17 @@ impl TreeEnsemble {
                 leaf_value.len()
             ));
         }
-        let node_base = self.nodes.len();
-        let leaf_base = self.leaves.len();
-        if node_base + internal > i32::MAX as usize || leaf_base + num_leaves > i32::MAX as usize {
+        // Internal nodes at `base..base + internal`, then the leaves.
+        let base = self.nodes.len();
+        if base + internal + num_leaves > u32::MAX as usize {
             return Err("too many nodes in the ensemble".into());
         }
         if internal == 0 {
-            self.leaves.push(leaf_value[0]);
-            self.roots.push(!(leaf_base as i32));
+            self.push_leaves(&leaf_value);
+            self.trees.push(Tree {
+                root: base as u32,
+                depth: 0,
+            });
             return Ok(());
         }
 
@@ -286,14 +302,14 @@ impl TreeEnsemble {
         // within `internal` steps.
         let mut node_parents = vec![0u8; internal];
         let mut leaf_parents = vec![0u8; num_leaves];
-        let child = |side: &str, i: usize, c: i64| -> Result<i32, String> {
+        let child = |side: &str, i: usize, c: i64| -> Result<u32, String> {
             if c >= 0 {
                 if c == 0 || c as usize >= internal {
                     return Err(format!(
                         "{side}_child[{i}] = {c} is not a node in 1..{internal}"
                     ));
                 }
-                Ok((node_base + c as usize) as i32)
+                Ok((base + c as usize) as u32)
             } else {
                 let leaf = !c;
                 if leaf as usize >= num_leaves {
@@ -301,7 +317,7 @@ impl TreeEnsemble {
                         "{side}_child[{i}] = {c} is leaf {leaf}, not in 0..{num_leaves}"
                     ));
                 }
-                Ok(!((leaf_base + leaf as usize) as i32))
+                Ok((base + internal + leaf as usize) as u32)
             }
         };
         let mut nodes = Vec::with_capacity(internal);
@@ -367,11 +383,10 @@ impl TreeEnsemble {
                 }
             }
             nodes.push(Node {
-                threshold,
+                value: threshold,
                 feature: f as u32,
-                left: child("left", i, l)?,
-                right: child("right", i, r)?,
                 flags,
+                children: [child("left", i, l)?, child("right", i, r)?],
             });
         }
         if let Some(n) = node_parents.iter().skip(1).position(|&p| p != 1) {
@@ -390,15 +405,17 @@ impl TreeEnsemble {
         // One parent each (the root none, checked above: no child is 0): walk from the
         // root; nodes it does not reach form a cycle of their own.
         let mut reached = 0usize;
-        let mut stack = vec![0usize];
-        while let Some(n) = stack.pop() {
+        let mut depth = 0usize;
+        let mut stack = vec![(0usize, 1usize)];
+        while let Some((n, d)) = stack.pop() {
             reached += 1;
             if reached > internal {
                 return Err("the nodes form a cycle".into());
             }
+            depth = depth.max(d);
             for c in [tree.left_child[n], tree.right_child[n]] {
                 if c >= 0 {
-                    stack.push(c as usize);
+                    stack.push((c as usize, d + 1));
                 }
             }
         }
@@ -409,9 +426,25 @@ impl TreeEnsemble {
             ));
         }
         self.nodes.extend(nodes);
-        self.leaves.extend(leaf_value);
-        self.roots.push(node_base as i32);
+        self.push_leaves(&leaf_value);
+        self.trees.push(Tree {
+            root: base as u32,
+            depth: depth as u32,
+        });
         Ok(())
+    }
+
+    /// Leaves as nodes that lead to themselves.
+    fn push_leaves(&mut self, values: &[f64]) {
+        for &value in values {
+            let me = self.nodes.len() as u32;
+            self.nodes.push(Node {
+                value,
+                feature: 0,
+                flags: 0,
+                children: [me, me],
+            });
+        }
     }
 
     /// The feature names, in column order.
@@ -421,7 +454,7 @@ impl TreeEnsemble {
 
     /// The number of trees (iterations of boosting).
     pub fn num_trees(&self) -> usize {
-        self.roots.len()
+        self.trees.len()
     }
 
     /// The objective the model was trained with, as the exporter recorded it.
@@ -450,44 +483,43 @@ impl TreeEnsemble {
             .map(|&v| if v.abs() <= ZERO_THRESHOLD { 0.0 } else { v })
             .collect();
         let mut out = vec![0.0f64; n_rows];
-        if width == 0 {
-            // Only single-leaf trees can exist without features.
-            for &root in &self.roots {
-                let leaf = self.leaves[!root as usize];
-                out.iter_mut().for_each(|o| *o += leaf);
-            }
-            return Ok(out);
-        }
         // Tree by tree, so one tree's nodes stay in cache across the rows; each row's sum
         // still runs in tree order, as LightGBM's does.
-        for &root in &self.roots {
-            if root < 0 {
-                let leaf = self.leaves[!root as usize];
+        for tree in &self.trees {
+            if tree.depth == 0 {
+                let leaf = self.nodes[tree.root as usize].value;
                 out.iter_mut().for_each(|o| *o += leaf);
                 continue;
             }
-            for (o, row) in out.iter_mut().zip(values.chunks_exact(width)) {
-                *o += self.leaves[!self.walk(root, row) as usize];
+            // depth > 0: the tree splits, so there is at least one feature.
+            let mut blocks = out.chunks_exact_mut(BLOCK);
+            let mut block_rows = values.chunks_exact(BLOCK * width);
+            for (o, rows) in (&mut blocks).zip(&mut block_rows) {
+                self.walk::<BLOCK>(*tree, rows, width, o);
+            }
+            let rest = blocks.into_remainder();
+            let rest_rows = block_rows.remainder();
+            for (o, row) in rest.chunks_exact_mut(1).zip(rest_rows.chunks_exact(width)) {
+                self.walk::<1>(*tree, row, width, o);
             }
         }
         Ok(out)
     }
 
-    /// The leaf (complemented) that `row` reaches from internal node `root`.
-    #[inline]
-    fn walk(&self, root: i32, row: &[f64]) -> i32 {
-        let mut n = root;
-        while n >= 0 {
-            let node = &self.nodes[n as usize];
-            let v = row[node.feature as usize];
-            let left = if node.flags == 0 {
-                v <= node.threshold
-            } else {
-                node.goes_left_missing(v)
-            };
-            n = if left { node.left } else { node.right };
+    /// Add to `out[k]` the leaf value that row `k` of `rows` reaches in `tree`, for `K`
+    /// rows, in `tree.depth` steps (a leaf leads to itself).
+    #[inline(always)]
+    fn walk<const K: usize>(&self, tree: Tree, rows: &[f64], width: usize, out: &mut [f64]) {
+        let mut at = [tree.root as usize; K];
+        for _ in 0..tree.depth {
+            for (k, n) in at.iter_mut().enumerate() {
+                let node = &self.nodes[*n];
+                *n = node.next(rows[k * width + node.feature as usize]);
+            }
         }
-        n
+        for (o, n) in out.iter_mut().zip(at) {
+            *o += self.nodes[n].value;
+        }
     }
 }
 
@@ -580,7 +612,7 @@ mod tests {
             .to_string()
             .replace("\"threshold\":[0.0]", "\"threshold\":[\"inf\"]");
         let m = TreeEnsemble::from_json(&text).unwrap();
-        assert_eq!(m.nodes[0].threshold, f64::INFINITY);
+        assert_eq!(m.nodes[0].value, f64::INFINITY);
         assert_eq!(
             m.predict(&[1e308, f64::INFINITY, NAN], 3).unwrap(),
             [-1.0, -1.0, 1.0]
@@ -621,7 +653,7 @@ mod tests {
             let x = f64::from_bits(bits);
             let text = text.replace(&format!("{t:?}"), &format!("{x:.17e}"));
             let m = TreeEnsemble::from_json(&text).unwrap();
-            assert_eq!(m.nodes[0].threshold.to_bits(), bits);
+            assert_eq!(m.nodes[0].value.to_bits(), bits);
         }
     }
 
