@@ -39,6 +39,11 @@
 //! (`$1.files[0].path`); [`PlanRun`] executes it concurrently on rayon's shared pool and
 //! accepts tasks while it runs.
 //!
+//! Beside the layers, importing none of them: [`gbdt`] ([`TreeEnsemble`]) evaluates the
+//! learned ranker, a gradient-boosted tree ensemble trained by LightGBM (LambdaMART) and
+//! exported as JSON, with LightGBM's own decisions and sums (missing values included), so
+//! inference needs no LightGBM.
+//!
 //! Hostile input is bounded: the caps on what one request may ask for and return are the
 //! constants of [`limits`] (patterns per grep, context lines, glob length, values spread by
 //! `[*]`, result bytes per task and per plan). Long work checks a [`Cancel`] token (a
@@ -75,6 +80,7 @@ pub mod cancel;
 pub mod error;
 pub mod files;
 pub mod filestore;
+pub mod gbdt;
 pub mod glob;
 pub mod grep;
 mod indexing;
@@ -101,6 +107,7 @@ pub use cache::{ContentKey, Store};
 pub use cancel::Cancel;
 pub use error::{Error, Result};
 pub use files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
+pub use gbdt::TreeEnsemble;
 pub use grep::{
     grep, grep_cancellable, grep_fused, grep_fused_cancellable, CaseMode, GrepMatch, GrepRequest,
     GrepResult,

@@ -13,10 +13,12 @@
 use acs_core::plan::executor::guarded;
 use acs_core::{
     Cancel, Error, IndexCache, Plan, PlanRun, Repo, SourceOptions, Store, TaskSpec, Tool,
+    TreeEnsemble,
 };
+use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -478,6 +480,118 @@ impl PyPlanRun {
     }
 }
 
+/// A gradient-boosted tree ensemble (`acs_core::gbdt`): the learned ranker's model.
+#[pyclass(frozen, module = "acs._core", name = "TreeEnsemble")]
+struct PyTreeEnsemble {
+    inner: Arc<TreeEnsemble>,
+}
+
+/// One value of a row: a number, or None for missing (NaN).
+fn feature_value(py: Python<'_>, item: &Bound<'_, PyAny>, row: usize, col: usize) -> PyResult<f64> {
+    if item.is_none() {
+        return Ok(f64::NAN);
+    }
+    item.extract::<f64>().map_err(|_| {
+        let kind = item
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".to_string(), |n| n.to_string());
+        let message = format!("row {row}, column {col}: expected a number or None, got {kind}");
+        to_py_err(py, Error::InvalidArgument(message))
+    })
+}
+
+/// Append the values of `row` (any iterable) to `values`.
+fn push_row(
+    py: Python<'_>,
+    row: &Bound<'_, PyAny>,
+    r: usize,
+    values: &mut Vec<f64>,
+) -> PyResult<usize> {
+    let start = values.len();
+    if let Ok(list) = row.cast::<PyList>() {
+        for (c, item) in list.iter().enumerate() {
+            values.push(feature_value(py, &item, r, c)?);
+        }
+    } else {
+        for (c, item) in row.try_iter()?.enumerate() {
+            values.push(feature_value(py, &item?, r, c)?);
+        }
+    }
+    Ok(values.len() - start)
+}
+
+#[pymethods]
+impl PyTreeEnsemble {
+    /// Parse and validate a model file (JSON text).
+    #[new]
+    fn new(py: Python<'_>, model_json: &str) -> PyResult<Self> {
+        let inner = detached(py, || TreeEnsemble::from_json(model_json))?;
+        Ok(PyTreeEnsemble {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Raw scores of `rows`, each a sequence of one value per feature (None: missing).
+    fn predict(&self, py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
+        let width = self.inner.feature_names().len();
+        let mut values = Vec::with_capacity(width * rows.len().unwrap_or(0));
+        let mut n_rows = 0;
+        for (r, row) in rows.try_iter()?.enumerate() {
+            let got = push_row(py, &row?, r, &mut values)?;
+            if got != width {
+                let message = format!("row {r} has {got} values, the model has {width} features");
+                return Err(to_py_err(py, Error::InvalidArgument(message)));
+            }
+            n_rows += 1;
+        }
+        detached(py, || self.inner.predict(&values, n_rows))
+    }
+
+    /// Raw scores of `n_rows` rows given row-major in one flat float64 buffer (a numpy
+    /// array, `array.array("d")`) or sequence of numbers (None: missing).
+    fn predict_flat(
+        &self,
+        py: Python<'_>,
+        values: &Bound<'_, PyAny>,
+        n_rows: usize,
+    ) -> PyResult<Vec<f64>> {
+        let values = match PyBuffer::<f64>::get(values) {
+            Ok(buffer) => buffer.to_vec(py)?,
+            Err(_) => {
+                let mut out = Vec::new();
+                push_row(py, values, 0, &mut out)?;
+                out
+            }
+        };
+        detached(py, || self.inner.predict(&values, n_rows))
+    }
+
+    /// The feature names, in column order.
+    #[getter]
+    fn feature_names(&self) -> Vec<String> {
+        self.inner.feature_names().to_vec()
+    }
+
+    /// The number of trees.
+    #[getter]
+    fn num_trees(&self) -> usize {
+        self.inner.num_trees()
+    }
+
+    /// The objective the exporter recorded (`lambdarank`, `regression`, ...), or None.
+    #[getter]
+    fn objective(&self) -> Option<String> {
+        self.inner.objective().map(str::to_string)
+    }
+
+    /// The file's `meta` object as JSON text, or None.
+    #[getter]
+    fn meta(&self) -> Option<String> {
+        self.inner.meta_json().map(str::to_string)
+    }
+}
+
 /// Set the byte budgets of the process-wide content, symbol and term-statistics caches.
 /// `term_bytes` defaults to `symbol_bytes`: both hold per-file index work, and a caller
 /// that turns parse sharing off (a budget of 0) means tokenising too.
@@ -526,6 +640,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     m.add_class::<PyRepo>()?;
     m.add_class::<PyPlanRun>()?;
+    m.add_class::<PyTreeEnsemble>()?;
     m.add_function(wrap_pyfunction!(set_cache_budgets, m)?)?;
     m.add_function(wrap_pyfunction!(cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(term_cache_usage, m)?)?;
