@@ -118,6 +118,11 @@ def fingerprint(inst: Instance, policy: str, top_k: int) -> str:
     parts = [acs_version, ROW_FORMAT, policy, str(top_k), inst.base_commit]
     parts.append(inst.problem_statement)
     parts.append(inst.patch)
+    if policy == "default":  # its answer is the shipped ranker's: another model, another row
+        from ..rank.model import shipped
+
+        model = shipped()
+        parts.append(model.fingerprint if model is not None else "joiner")
     if policy in LLM_POLICIES:
         parts += [os.environ.get(k, "") for k in ("ACS_LLM_MODEL", "ACS_LLM_BASE_URL")]
     return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:16]

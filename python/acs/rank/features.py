@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..issue import IssueSignals
@@ -27,6 +28,7 @@ from ..joiner import _SOURCE, _TEST_MENTION, _path_overlap, _words, is_auxiliary
 from ..policy import Turn
 
 FEATURES_VERSION = 1
+FUNCTION_FILES = 10  # function candidates come from this many of the best files
 NAN = math.nan
 
 _TEST_PATH = re.compile(
@@ -253,6 +255,19 @@ def flat_symbols(symbols: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+_TOKEN = re.compile(r"\w+")
+
+
+def _tokens(text: str) -> set[str]:
+    """The words of a text (runs of word characters), for whole-word membership tests."""
+    return set(_TOKEN.findall(text))
+
+
+@lru_cache(maxsize=65536)
+def _name_words(name: str) -> frozenset[str]:
+    return frozenset(_words(name))
+
+
 def _ranks(scores: dict[Any, float]) -> dict[Any, int]:
     order = sorted(scores, key=lambda k: (-scores[k], str(k)))
     return {k: i + 1 for i, k in enumerate(order)}
@@ -289,7 +304,7 @@ def file_features(
     hand_files = {f["path"]: f["score"] for f in hand["files"]}
     hand_rank = _ranks(hand_files)
     words = _words(issue)
-    lowered = issue.lower()
+    tokens = _tokens(issue.lower())
     functions_per_file: dict[str, int] = defaultdict(int)
     for path, _ in c.functions:
         functions_per_file[path] += 1
@@ -308,9 +323,7 @@ def file_features(
         name_words = _words(stem)
         v["name_share"] = len(name_words & words) / max(1, len(name_words))
         v["dir_share"] = _path_overlap(path, words) - v["name_share"]
-        v["stem_in_issue"] = float(
-            len(stem) >= 3 and re.search(rf"\b{re.escape(stem.lower())}\b", lowered) is not None
-        )
+        v["stem_in_issue"] = float(len(stem) >= 3 and stem.lower() in tokens)
         v["is_test"] = float(bool(_TEST_PATH.search(path)))
         v["is_auxiliary"] = float(is_auxiliary(path))
         v["is_source"] = float(bool(_SOURCE.search(path)))
@@ -340,21 +353,23 @@ def function_features(
     file_rank = _ranks(file_scores)
     words = _words(issue)
     identifiers = set(signals.identifiers)
+    tokens = _tokens(issue)
     functions_per_file: dict[str, int] = defaultdict(int)
     for path, _ in c.functions:
         functions_per_file[path] += 1
-    keys = sorted(k for k in c.functions if k in c.spans)
+    # Functions of the best files only: the rest almost never make a top 20, and cost time.
+    best_files = set(sorted(file_scores, key=lambda p: (-file_scores[p], p))[:FUNCTION_FILES])
+    keys = sorted(k for k in c.functions if k in c.spans and k[0] in best_files)
+    issue_words = float(len(issue.split()))
     rows = []
     for key in keys:
         path, qualified = key
         kind, start, end = c.spans[key]
         name = qualified.rsplit(".", 1)[-1]
         v = dict(c.functions[key].values)
-        name_words = _words(name)
+        name_words = _name_words(name)
         v["qualified_in_issue"] = float(qualified in identifiers or qualified in issue)
-        v["name_in_issue"] = float(
-            re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", issue) is not None
-        )
+        v["name_in_issue"] = float(name in tokens)
         v["name_share"] = len(name_words & words) / max(1, len(name_words))
         v["is_method"] = float(kind == "method")
         v["is_class"] = float(kind == "class")
@@ -370,7 +385,7 @@ def function_features(
         if key in hand_fns:
             v["hand_norm"] = hand_fns[key]
             v["hand_rank"] = hand_rank[key]
-        v["issue_words"] = float(len(issue.split()))
+        v["issue_words"] = issue_words
         v["candidates"] = float(len(keys))
         rows.append(_row(v, FUNCTION_FEATURES))
     return FeatureTable(keys, rows)

@@ -9,6 +9,7 @@ features do not match this code's is refused when loaded, never silently misread
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -53,6 +54,8 @@ class LearnedRanker:
         self.calibration = meta["calibration"]
         self.thresholds = meta["confident"]
         self.info = meta.get("info", {})
+        # Which model this is (an eval row made with another model is not reused).
+        self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def rank(
         self,

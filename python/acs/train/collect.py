@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from ..eval.dataset import Instance, load_instances
+from ..eval.dataset import Instance, load_instances, read_json_rows
 from ..eval.repos import RepositoryMissing, commit_order, find_repository
 from ..rank.features import flat_symbols
 
@@ -46,8 +46,9 @@ def compact_outcome(outcome: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def search_record(repo: Any, inst: Instance) -> dict[str, Any]:
-    """The default planner's search on `inst`, and its gold locations."""
+def search_record(repo: Any, inst: Instance, labels: Sequence[str] = ()) -> dict[str, Any]:
+    """The default planner's search on `inst`, and its gold locations. `labels` are the
+    mined instance's (`docs-only`, `config-only`: `acs data mine`)."""
     from ..eval.groundtruth import ground_truth
     from ..localize import localize
 
@@ -64,6 +65,7 @@ def search_record(repo: Any, inst: Instance) -> dict[str, Any]:
         "issue": result["trajectory"]["issue"],
         "turns": turns,
         "gold": gold,
+        "labels": list(labels),
         "search_ms": round((time.perf_counter() - t0) * 1000, 3),
     }
 
@@ -74,10 +76,11 @@ def _work(args: tuple[str, list[dict[str, Any]]]) -> list[bytes]:
     git_dir, rows = args
     out = []
     for row in rows:
+        labels = row.pop("labels", ())
         inst = Instance(**row)
         try:
             repo = Repo.open(git_dir, commit=inst.base_commit, index_cache=False)
-            out.append(orjson.dumps(search_record(repo, inst)))
+            out.append(orjson.dumps(search_record(repo, inst, labels)))
         except Exception as e:  # one bad instance must not stop a corpus
             err = {"instance_id": inst.instance_id, "repo": inst.repo, "error": str(e)[:300]}
             out.append(orjson.dumps(err))
@@ -85,7 +88,7 @@ def _work(args: tuple[str, list[dict[str, Any]]]) -> list[bytes]:
 
 
 def _chunks(
-    instances: Sequence[Instance], repos_dir: Path, size: int
+    instances: Sequence[Instance], repos_dir: Path, size: int, labels: dict[str, list[str]]
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Per repository, in commit order (consecutive commits share most files, which the
     worker's content cache keeps), in chunks that several workers can share."""
@@ -101,7 +104,20 @@ def _chunks(
         rank = {c: i for i, c in enumerate(commit_order(git_dir, [i.base_commit for i in group]))}
         ordered = sorted(group, key=lambda inst: rank[inst.base_commit])
         for i in range(0, len(ordered), size):
-            yield str(git_dir), [inst.to_json() for inst in ordered[i : i + size]]
+            chunk = [inst.to_json() for inst in ordered[i : i + size]]
+            for row in chunk:
+                row["labels"] = labels.get(row["instance_id"], [])
+            yield str(git_dir), chunk
+
+
+def dataset_labels(source: str) -> dict[str, list[str]]:
+    """Each instance's `labels` where the dataset is a local file that has them (mined)."""
+    path = Path(source)
+    if path.suffix not in (".jsonl", ".json") or not path.is_file():
+        return {}
+    return {
+        str(row.get("instance_id")): list(row.get("labels") or []) for row in read_json_rows(path)
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,10 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int)
     args = p.parse_args(argv)
     instances = load_instances(args.dataset)[: args.limit]
+    labels = dataset_labels(args.dataset)
     done = 0
     t0 = time.perf_counter()
     with open(args.out, "wb") as f, mp.get_context("spawn").Pool(args.workers) as pool:
-        for lines in pool.imap_unordered(_work, _chunks(instances, Path(args.repos), 25)):
+        for lines in pool.imap_unordered(_work, _chunks(instances, Path(args.repos), 25, labels)):
             for line in lines:
                 f.write(line + b"\n")
             done += len(lines)
