@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,98 +133,98 @@ def _normalised(hits: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]
     return [(h, h["score"] / top) for h in hits] if top > 0 else []
 
 
+def tool_results(turns: Sequence[Turn]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(tool, arguments, result) of every task of `turns` that succeeded, in order."""
+    for turn in turns:
+        for task, outcome in zip(turn.tasks, turn.outcomes, strict=True):
+            if outcome.get("status") == "ok":
+                yield task["tool"], task["args"], outcome["result"]
+
+
 def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
     ev = Evidence()
     frame_functions = {f.function for f in signals.frames if f.function}
     identifier_rank = {name: i for i, name in enumerate(signals.identifiers)}
-    for turn in turns:
-        for task, outcome in zip(turn.tasks, turn.outcomes, strict=True):
-            if outcome.get("status") != "ok":
-                continue
-            result, args = outcome["result"], task["args"]
-            match task["tool"]:
-                case "bm25" if args.get("level") == "function":
-                    # A ranking inside chosen files (drill-down) is normalised to its own best.
-                    drill = bool(args.get("include"))
-                    weight = W_DRILL if drill else W_BM25_FUNCTION
-                    if args["query"] == signals.title:
-                        weight = W_TITLE_FUNCTION
-                    why = "best text match in its file" if drill else "text similar to the issue"
-                    for hit, s in _normalised(result["hits"]):
-                        key = (hit["path"], hit["name"])
-                        ev.add_function(
-                            key, weight * s, f"{why} (BM25)", drilled=drill, similar=True
-                        )
-                        ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
-                case "bm25":
-                    weight = W_TITLE_FILE if args["query"] == signals.title else W_BM25_FILE
-                    why = "text similar to the issue (BM25)"
-                    for hit, s in _normalised(result["hits"]):
-                        ev.add_file(hit["path"], weight * s, why, similar=True)
-                case "symbols":
-                    defs = result["symbols"]
-                    if not defs:
-                        continue
-                    # A name defined once is strong evidence; one defined everywhere is not.
-                    specificity = 1.0 / len(defs) ** 0.5
-                    rank = identifier_rank.get(args["name"], 10)
-                    weight = W_SYMBOL * specificity / (1 + 0.1 * rank)
-                    fuzzy = args.get("mode") == "fuzzy"
-                    if fuzzy:
-                        weight *= W_FUZZY
-                    for d in defs:
-                        key = (d["path"], d["qualified_name"])
-                        bonus = 1.5 if d["name"] in frame_functions else 1.0
-                        why = f"defines `{d['qualified_name']}`" + (
-                            f", close to `{args['name']}` in the issue"
-                            if fuzzy
-                            else (" (in the stack trace)" if bonus > 1 else ", named in the issue")
-                        )
-                        ev.add_function(key, weight * bonus, why)
-                        ev.spans[key] = (d["kind"], d["start_line"], d["end_line"])
-                        ev.add_file(d["path"], 0.5 * weight, why)
-                case "find_files":
-                    files = result["files"]
-                    if files and files[0]["score"] >= 85:
-                        path = files[0]["path"]
-                        ev.add_file(path, W_PATH, f"path named in the issue: {args['query']}")
-                        for frame in signals.frames:
-                            if frame.path.endswith(path):
-                                ev.add_file(path, W_FRAME, f"stack trace, line {frame.line}")
-                                ev.lines[files[0]["path"]].append(
-                                    (max(1, frame.line - 5), frame.line + 5)
-                                )
-                case "references":
-                    # Uses of a definition that builds a message the issue quotes (callers).
-                    name = args["name"]
-                    groups = [
-                        (f["path"], g)
-                        for f in result["files"]
-                        for g in f["groups"]
-                        if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
-                    ]
-                    amount = W_CALLER / max(1, len(groups)) ** 0.5
-                    for path, g in groups:
-                        key = (path, g["symbol"])
-                        ev.add_function(
-                            key, amount, f"uses `{name}`, which the issue's text leads to"
-                        )
-                        ev.spans[key] = (g["kind"], g["start_line"], g["end_line"])
-                        ev.add_file(path, 0.5 * amount, f"uses `{name}`")
-                case "grep":
-                    amount = W_STRING / max(1, len(result["files"])) ** 0.5
-                    # `pattern`, or `patterns` (several in one task, as a model may write)
-                    text = args.get("pattern") or "; ".join(args.get("patterns") or [])
-                    text = text if len(text) <= 50 else text[:47]
-                    for f in result["files"]:
-                        ev.add_file(f["path"], amount, f'contains "{text}"')
-                    for m in result["matches"][:20]:
-                        if e := m.get("enclosing"):
-                            key = (m["path"], e["name"])
-                            ev.add_function(key, W_STRING_FUNCTION * amount, f'contains "{text}"')
-                            ev.spans[key] = (e["kind"], e["start_line"], e["end_line"])
-                    for m in result["matches"][:20]:
-                        ev.lines[m["path"]].append((m["line"], m["line"]))
+    for tool, args, result in tool_results(turns):
+        match tool:
+            case "bm25" if args.get("level") == "function":
+                # A ranking inside chosen files (drill-down) is normalised to its own best.
+                drill = bool(args.get("include"))
+                weight = W_DRILL if drill else W_BM25_FUNCTION
+                if args["query"] == signals.title:
+                    weight = W_TITLE_FUNCTION
+                why = "best text match in its file" if drill else "text similar to the issue"
+                for hit, s in _normalised(result["hits"]):
+                    key = (hit["path"], hit["name"])
+                    ev.add_function(key, weight * s, f"{why} (BM25)", drilled=drill, similar=True)
+                    ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
+            case "bm25":
+                weight = W_TITLE_FILE if args["query"] == signals.title else W_BM25_FILE
+                why = "text similar to the issue (BM25)"
+                for hit, s in _normalised(result["hits"]):
+                    ev.add_file(hit["path"], weight * s, why, similar=True)
+            case "symbols":
+                defs = result["symbols"]
+                if not defs:
+                    continue
+                # A name defined once is strong evidence; one defined everywhere is not.
+                specificity = 1.0 / len(defs) ** 0.5
+                rank = identifier_rank.get(args["name"], 10)
+                weight = W_SYMBOL * specificity / (1 + 0.1 * rank)
+                fuzzy = args.get("mode") == "fuzzy"
+                if fuzzy:
+                    weight *= W_FUZZY
+                for d in defs:
+                    key = (d["path"], d["qualified_name"])
+                    bonus = 1.5 if d["name"] in frame_functions else 1.0
+                    why = f"defines `{d['qualified_name']}`" + (
+                        f", close to `{args['name']}` in the issue"
+                        if fuzzy
+                        else (" (in the stack trace)" if bonus > 1 else ", named in the issue")
+                    )
+                    ev.add_function(key, weight * bonus, why)
+                    ev.spans[key] = (d["kind"], d["start_line"], d["end_line"])
+                    ev.add_file(d["path"], 0.5 * weight, why)
+            case "find_files":
+                files = result["files"]
+                if files and files[0]["score"] >= 85:
+                    path = files[0]["path"]
+                    ev.add_file(path, W_PATH, f"path named in the issue: {args['query']}")
+                    for frame in signals.frames:
+                        if frame.path.endswith(path):
+                            ev.add_file(path, W_FRAME, f"stack trace, line {frame.line}")
+                            ev.lines[files[0]["path"]].append(
+                                (max(1, frame.line - 5), frame.line + 5)
+                            )
+            case "references":
+                # Uses of a definition that builds a message the issue quotes (callers).
+                name = args["name"]
+                groups = [
+                    (f["path"], g)
+                    for f in result["files"]
+                    for g in f["groups"]
+                    if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
+                ]
+                amount = W_CALLER / max(1, len(groups)) ** 0.5
+                for path, g in groups:
+                    key = (path, g["symbol"])
+                    ev.add_function(key, amount, f"uses `{name}`, which the issue's text leads to")
+                    ev.spans[key] = (g["kind"], g["start_line"], g["end_line"])
+                    ev.add_file(path, 0.5 * amount, f"uses `{name}`")
+            case "grep":
+                amount = W_STRING / max(1, len(result["files"])) ** 0.5
+                # `pattern`, or `patterns` (several in one task, as a model may write)
+                text = args.get("pattern") or "; ".join(args.get("patterns") or [])
+                text = text if len(text) <= 50 else text[:47]
+                for f in result["files"]:
+                    ev.add_file(f["path"], amount, f'contains "{text}"')
+                for m in result["matches"][:20]:
+                    if e := m.get("enclosing"):
+                        key = (m["path"], e["name"])
+                        ev.add_function(key, W_STRING_FUNCTION * amount, f'contains "{text}"')
+                        ev.spans[key] = (e["kind"], e["start_line"], e["end_line"])
+                for m in result["matches"][:20]:
+                    ev.lines[m["path"]].append((m["line"], m["line"]))
     return ev
 
 

@@ -24,7 +24,15 @@ from functools import lru_cache
 from typing import Any
 
 from ..issue import IssueSignals
-from ..joiner import _SOURCE, _TEST_MENTION, _path_overlap, _words, is_auxiliary, rank
+from ..joiner import (
+    _SOURCE,
+    _TEST_MENTION,
+    _path_overlap,
+    _words,
+    is_auxiliary,
+    rank,
+    tool_results,
+)
 from ..policy import Turn
 
 FEATURES_VERSION = 1
@@ -146,101 +154,97 @@ def gather(signals: IssueSignals, turns: Sequence[Turn]) -> Candidates:
     c = Candidates()
     frame_functions = {f.function for f in signals.frames if f.function}
     identifier_rank = {name: i for i, name in enumerate(signals.identifiers)}
-    for turn in turns:
-        for task, outcome in zip(turn.tasks, turn.outcomes, strict=True):
-            if outcome.get("status") != "ok":
-                continue
-            result, args = outcome["result"], task["args"]
-            match task["tool"]:
-                case "bm25" if args.get("level") == "function":
-                    drill = bool(args.get("include"))
-                    q = _query_kind(args, signals)
-                    for r, hit, s in _ranked(result["hits"]):
-                        key = (hit["path"], hit["name"])
-                        c.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
-                        fn, f = c.functions[key], c.files[hit["path"]]
-                        if drill:
-                            fn.best("drill_norm", s)
-                            fn.best("drill_rank", r, low=True)
-                            f.best("drill_max", s)
-                            continue
-                        fn.best(f"bm25_{q}_norm", s)
-                        fn.best(f"bm25_{q}_rank", r, low=True)
-                        f.best(f"fn_bm25_{q}_max", s)
-                        f.best(f"fn_bm25_{q}_best_rank", r, low=True)
-                        f.add(f"fn_bm25_{q}_hits", 1)
-                case "bm25":
-                    q = _query_kind(args, signals)
-                    for r, hit, s in _ranked(result["hits"]):
-                        f = c.files[hit["path"]]
-                        f.best(f"bm25_{q}_norm", s)
-                        f.best(f"bm25_{q}_rank", r, low=True)
-                        f.best(f"bm25_{q}_raw", hit["score"])
-                case "symbols":
-                    defs = result["symbols"]
-                    if not defs:
+    for tool, args, result in tool_results(turns):
+        match tool:
+            case "bm25" if args.get("level") == "function":
+                drill = bool(args.get("include"))
+                q = _query_kind(args, signals)
+                for r, hit, s in _ranked(result["hits"]):
+                    key = (hit["path"], hit["name"])
+                    c.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
+                    fn, f = c.functions[key], c.files[hit["path"]]
+                    if drill:
+                        fn.best("drill_norm", s)
+                        fn.best("drill_rank", r, low=True)
+                        f.best("drill_max", s)
                         continue
-                    specificity = 1.0 / len(defs) ** 0.5
-                    rank_ = identifier_rank.get(args["name"], 10)
-                    fuzzy = args.get("mode") == "fuzzy"
-                    for d in defs:
-                        key = (d["path"], d["qualified_name"])
-                        c.spans[key] = (d["kind"], d["start_line"], d["end_line"])
-                        fn, f = c.functions[key], c.files[d["path"]]
-                        in_frame = float(d["name"] in frame_functions)
-                        if fuzzy:
-                            fn.best("sym_fuzzy", specificity)
-                            f.add("sym_fuzzy", 1)
-                            continue
-                        fn.best("sym_specificity", specificity)
-                        fn.best("sym_ident_rank", rank_, low=True)
-                        fn.best("sym_frame", in_frame)
-                        f.add("sym_hits", 1)
-                        f.best("sym_specificity", specificity)
-                        f.best("sym_ident_rank", rank_, low=True)
-                        f.add("sym_weight", specificity / (1 + 0.1 * rank_))
-                        f.add("sym_frame", in_frame)
-                case "find_files":
-                    for i, hit in enumerate(result["files"]):
-                        f = c.files[hit["path"]]
-                        f.best("path_score", hit["score"])
-                        if i == 0 and hit["score"] >= 85:
-                            f.values["path_top"] = 1.0
-                            for frame in signals.frames:
-                                if frame.path.endswith(hit["path"]):
-                                    f.add("frame_hits", 1)
-                case "references":
-                    name = args["name"]
-                    groups = [
-                        (f["path"], g)
-                        for f in result["files"]
-                        for g in f["groups"]
-                        if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
-                    ]
-                    amount = 1 / max(1, len(groups)) ** 0.5
-                    for path, g in groups:
-                        key = (path, g["symbol"])
-                        c.spans[key] = (g["kind"], g["start_line"], g["end_line"])
-                        c.functions[key].add("caller_weight", amount)
-                        c.files[path].add("caller_hits", 1)
-                        c.files[path].add("caller_weight", amount)
-                case "outline":
-                    path = result["path"]
-                    for d in flat_symbols(result["symbols"]):
-                        key = (path, d["qualified_name"])
-                        c.spans[key] = (d["kind"], d["start_line"], d["end_line"])
-                        c.functions[key].values["outlined"] = 1.0
-                case "grep":
-                    specificity = 1 / max(1, len(result["files"])) ** 0.5
-                    for hit in result["files"]:
-                        f = c.files[hit["path"]]
-                        f.add("grep_hits", 1)
-                        f.best("grep_specificity", specificity)
-                    for m in result["matches"][:20]:
-                        if e := m.get("enclosing"):
-                            key = (m["path"], e["name"])
-                            c.spans[key] = (e["kind"], e["start_line"], e["end_line"])
-                            c.functions[key].add("grep_hits", 1)
+                    fn.best(f"bm25_{q}_norm", s)
+                    fn.best(f"bm25_{q}_rank", r, low=True)
+                    f.best(f"fn_bm25_{q}_max", s)
+                    f.best(f"fn_bm25_{q}_best_rank", r, low=True)
+                    f.add(f"fn_bm25_{q}_hits", 1)
+            case "bm25":
+                q = _query_kind(args, signals)
+                for r, hit, s in _ranked(result["hits"]):
+                    f = c.files[hit["path"]]
+                    f.best(f"bm25_{q}_norm", s)
+                    f.best(f"bm25_{q}_rank", r, low=True)
+                    f.best(f"bm25_{q}_raw", hit["score"])
+            case "symbols":
+                defs = result["symbols"]
+                if not defs:
+                    continue
+                specificity = 1.0 / len(defs) ** 0.5
+                rank_ = identifier_rank.get(args["name"], 10)
+                fuzzy = args.get("mode") == "fuzzy"
+                for d in defs:
+                    key = (d["path"], d["qualified_name"])
+                    c.spans[key] = (d["kind"], d["start_line"], d["end_line"])
+                    fn, f = c.functions[key], c.files[d["path"]]
+                    in_frame = float(d["name"] in frame_functions)
+                    if fuzzy:
+                        fn.best("sym_fuzzy", specificity)
+                        f.add("sym_fuzzy", 1)
+                        continue
+                    fn.best("sym_specificity", specificity)
+                    fn.best("sym_ident_rank", rank_, low=True)
+                    fn.best("sym_frame", in_frame)
+                    f.add("sym_hits", 1)
+                    f.best("sym_specificity", specificity)
+                    f.best("sym_ident_rank", rank_, low=True)
+                    f.add("sym_weight", specificity / (1 + 0.1 * rank_))
+                    f.add("sym_frame", in_frame)
+            case "find_files":
+                for i, hit in enumerate(result["files"]):
+                    f = c.files[hit["path"]]
+                    f.best("path_score", hit["score"])
+                    if i == 0 and hit["score"] >= 85:
+                        f.values["path_top"] = 1.0
+                        for frame in signals.frames:
+                            if frame.path.endswith(hit["path"]):
+                                f.add("frame_hits", 1)
+            case "references":
+                name = args["name"]
+                groups = [
+                    (f["path"], g)
+                    for f in result["files"]
+                    for g in f["groups"]
+                    if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
+                ]
+                amount = 1 / max(1, len(groups)) ** 0.5
+                for path, g in groups:
+                    key = (path, g["symbol"])
+                    c.spans[key] = (g["kind"], g["start_line"], g["end_line"])
+                    c.functions[key].add("caller_weight", amount)
+                    c.files[path].add("caller_hits", 1)
+                    c.files[path].add("caller_weight", amount)
+            case "outline":
+                path = result["path"]
+                for d in flat_symbols(result["symbols"]):
+                    key = (path, d["qualified_name"])
+                    c.spans[key] = (d["kind"], d["start_line"], d["end_line"])
+                    c.functions[key].values["outlined"] = 1.0
+            case "grep":
+                specificity = 1 / max(1, len(result["files"])) ** 0.5
+                for hit in result["files"]:
+                    f = c.files[hit["path"]]
+                    f.add("grep_hits", 1)
+                    f.best("grep_specificity", specificity)
+                for m in result["matches"][:20]:
+                    if e := m.get("enclosing"):
+                        key = (m["path"], e["name"])
+                        c.spans[key] = (e["kind"], e["start_line"], e["end_line"])
+                        c.functions[key].add("grep_hits", 1)
     for path, _ in list(c.functions):
         c.files.setdefault(path, FileEvidence())  # a function's file is a candidate too
     return c
