@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .issue import IssueSignals
@@ -76,12 +77,17 @@ def _words(text: str) -> set[str]:
     return {w for w in found if len(w) >= 3 and w not in _GENERIC_PATH_WORDS}
 
 
+@lru_cache(maxsize=1 << 16)
+def path_words(path: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The words of a file's name, and of its whole path (cached: paths recur across runs)."""
+    stem = path.rsplit(".", 1)[0]
+    return frozenset(_words(stem.rsplit("/", 1)[-1])), frozenset(_words(stem.replace("/", " ")))
+
+
 def _path_overlap(path: str, words: set[str]) -> float:
     """How much of a file's name (and, less, of its folders) the issue's words cover: an issue
     about "autotools" points at `autotools.py` more than its text similarity alone says."""
-    stem = path.rsplit(".", 1)[0]
-    name = _words(stem.rsplit("/", 1)[-1])
-    parts = _words(stem.replace("/", " "))
+    name, parts = path_words(path)
     name_share = len(name & words) / max(1, len(name))
     return name_share + 0.3 * len(parts & words) / max(1, len(parts))
 

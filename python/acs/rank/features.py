@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from ..issue import IssueSignals
@@ -30,6 +31,7 @@ from ..joiner import (
     _path_overlap,
     _words,
     is_auxiliary,
+    path_words,
     rank,
     tool_results,
 )
@@ -278,7 +280,7 @@ def _ranks(scores: dict[Any, float]) -> dict[Any, int]:
 
 
 def _row(values: dict[str, float], names: Sequence[str]) -> list[float]:
-    return [float(values.get(n, NAN)) for n in names]
+    return list(map(values.get, names, repeat(NAN, len(names))))
 
 
 @dataclass
@@ -324,7 +326,7 @@ def file_features(
     for path in keys:
         v = dict(c.files[path].values)
         stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        name_words = _words(stem)
+        name_words = path_words(path)[0]
         v["name_share"] = len(name_words & words) / max(1, len(name_words))
         v["dir_share"] = _path_overlap(path, words) - v["name_share"]
         v["stem_in_issue"] = float(len(stem) >= 3 and stem.lower() in tokens)
