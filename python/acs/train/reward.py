@@ -1,0 +1,224 @@
+"""The localization reward for reinforcement learning: how right the answer is (multi-level
+F-beta, computed by `acs.eval.metrics`), times how fast it came (a latency factor), plus how
+the search was planned (parallel width rewarded, duplicate calls penalised). A malformed plan
+scores 0. Formula, defaults and their reasons: docs/reward.md.
+
+    quality = sum_l w_l * F_beta(l) / sum_l w_l      over the levels l whose gold is non-empty
+    latency = tool_s + prompt_tokens * prefill_s + generated_tokens * decode_s + turns * turn_s
+    factor  = exp(-max(0, latency - target_s) / scale_s)
+    total   = max(0, quality * factor + parallel_bonus - duplicate_penalty)
+
+`score_trajectory` never raises: input it cannot read gives a zero reward whose `reason` says
+why, so one odd rollout cannot fail a training step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..eval.groundtruth import GroundTruth
+from ..eval.metrics import Prediction, set_scores
+
+__all__ = ["LEVELS", "PLAN_SYNTAX", "Reward", "RewardConfig", "score_trajectory"]
+
+LEVELS = ("file", "module", "function")
+PLAN_SYNTAX = "plan_syntax"  # the error kind of a plan line the parser could not read
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """Every weight and cost of the reward (docs/reward.md gives the reason for each default).
+
+    The latency costs are placeholders until `benches/bench_llm.py`'s GPU decode figures are
+    measured: they assume Qwen3-0.6B served by vLLM on one H100/H200 at about 250 tokens/s
+    of decode per sequence and 20,000 tokens/s of prefill."""
+
+    # Precision weighted over recall, as the localizer's confident set and SWE-grep's F0.5:
+    # the consumer is a coding agent whose context every wrong file costs.
+    beta: float = 0.5
+    # File and function carry the signal; module is half-redundant with function (it is
+    # derived from it) and gives partial credit for the right class with the wrong method.
+    file_weight: float = 0.4
+    module_weight: float = 0.2
+    function_weight: float = 0.4
+    # Latency model (seconds); the placeholders above.
+    prefill_s_per_token: float = 1 / 20_000
+    decode_s_per_token: float = 1 / 250
+    turn_s: float = 0.02  # a request's fixed cost (scheduling, first token) per model turn
+    target_s: float = 1.0  # the product's budget for a whole localization: no penalty below
+    scale_s: float = 2.0  # past the target, the factor falls by e per `scale_s` seconds
+    # Plan quality.
+    parallel_weight: float = 0.1  # the bonus at full width, times the answer's quality
+    parallel_cap: int = 8  # calls per turn that earn the full bonus (SWE-grep runs 8)
+    duplicate_penalty: float = 0.05  # per call that repeats an earlier one (tool + args)
+    malformed_zero: bool = True  # a plan line the parser cannot read zeroes the reward
+    require_search: bool = True  # an answer without any tool call scores 0 (a guess)
+
+    def weights(self) -> dict[str, float]:
+        return {
+            "file": self.file_weight,
+            "module": self.module_weight,
+            "function": self.function_weight,
+        }
+
+
+@dataclass(frozen=True)
+class Reward:
+    """The reward and each of its terms (`terms`, for the training logs); `reason` says why
+    a reward is zero by rule (malformed plan, unreadable input), else None."""
+
+    total: float
+    terms: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None
+
+
+def score_trajectory(
+    prediction: Prediction | Mapping[str, Any],
+    gold: GroundTruth | Mapping[str, Any],
+    trajectory: Mapping[str, Any] | None,
+    *,
+    prompt_tokens: int = 0,
+    generated_tokens: int = 0,
+    config: RewardConfig = RewardConfig(),  # frozen: safe to share
+) -> Reward:
+    """The reward of one rollout: `prediction` (a `Prediction` or an `acs.localize` result),
+    `gold` (a `GroundTruth` or its JSON), `trajectory` (`localize(..., trajectory=True)`'s
+    record: `turns`, each with `tasks`, `outcomes` and `elapsed_ms`; None scores the answer
+    and the token latency only). Never raises."""
+    try:
+        return _score(prediction, gold, trajectory, prompt_tokens, generated_tokens, config)
+    except Exception as e:  # a training step must not fail on one odd rollout
+        return _zero(f"unreadable input: {type(e).__name__}: {e}"[:200])
+
+
+def _score(
+    prediction: Prediction | Mapping[str, Any],
+    gold: GroundTruth | Mapping[str, Any],
+    trajectory: Mapping[str, Any] | None,
+    prompt_tokens: int,
+    generated_tokens: int,
+    config: RewardConfig,
+) -> Reward:
+    pred = prediction if isinstance(prediction, Prediction) else Prediction.from_result(prediction)
+    truth = gold if isinstance(gold, GroundTruth) else GroundTruth.from_json(gold)
+    turns = _turns(trajectory)
+    if turns is None:
+        return _zero("malformed trajectory: `turns` must be a list of turns")
+    calls = [t for turn in turns for t in turn.get("tasks") or ()]
+    malformed = sum(
+        1
+        for turn in turns
+        for o in turn.get("outcomes") or ()
+        if (o.get("error") or {}).get("kind") == PLAN_SYNTAX
+    )
+    terms: dict[str, float] = {"malformed": float(malformed), "tool_calls": float(len(calls))}
+    if malformed and config.malformed_zero:
+        return _zero("malformed plan: a line the parser could not read", terms)
+    if trajectory is not None and not calls and config.require_search:
+        return _zero("no tool call: the answer was not searched for", terms)
+
+    # Quality: F-beta per level, by acs.eval.metrics, weighted over the levels with gold.
+    weights = config.weights()
+    scored = {lv: g for lv, g in _gold_levels(truth).items() if g and weights[lv] > 0}
+    if not scored:
+        return _zero("gold is empty at every weighted level", terms)
+    key = f"f{config.beta:g}"
+    for level, level_gold in scored.items():
+        terms[f"f_{level}"] = set_scores(pred.confident_set(level), level_gold, config.beta)[key]
+    quality = sum(weights[lv] * terms[f"f_{lv}"] for lv in scored) / sum(
+        weights[lv] for lv in scored
+    )
+
+    # Latency: the model's tokens at the serving costs, plus the tools' measured time.
+    tool_s = sum(_tool_ms(turn) for turn in turns) / 1000
+    model_turns = len(turns) + 1  # every planning turn, plus the answer turn
+    latency_s = (
+        tool_s
+        + max(prompt_tokens, 0) * config.prefill_s_per_token
+        + max(generated_tokens, 0) * config.decode_s_per_token
+        + (model_turns if trajectory is not None else 0) * config.turn_s
+    )
+    factor = math.exp(-max(0.0, latency_s - config.target_s) / config.scale_s)
+
+    # Plan quality: distinct calls per turn, and calls that repeat an earlier one.
+    width = _mean_width(turns)
+    span = max(config.parallel_cap - 1, 1)
+    bonus = config.parallel_weight * min(max(width - 1, 0.0), span) / span * quality
+    duplicates = len(calls) - len({_call_key(t) for t in calls})
+    penalty = config.duplicate_penalty * duplicates
+    total = max(0.0, quality * factor + bonus - penalty)
+    terms.update(
+        quality=quality,
+        tool_s=tool_s,
+        latency_s=latency_s,
+        latency_factor=factor,
+        width=width,
+        parallel_bonus=bonus,
+        duplicates=float(duplicates),
+        duplicate_penalty=penalty,
+        total=total,
+    )
+    return Reward(total, terms)
+
+
+def _zero(reason: str, terms: Mapping[str, float] | None = None) -> Reward:
+    return Reward(0.0, {**(terms or {}), "total": 0.0}, reason)
+
+
+def _gold_levels(gold: GroundTruth) -> dict[str, Sequence[str]]:
+    return {"file": gold.files, "module": gold.modules, "function": gold.functions}
+
+
+def _turns(trajectory: Mapping[str, Any] | None) -> list[Mapping[str, Any]] | None:
+    """The trajectory's turns ([] when there is none), None when they cannot be read."""
+    if trajectory is None:
+        return []
+    if not isinstance(trajectory, Mapping):
+        return None
+    turns = trajectory.get("turns", [])
+    if not isinstance(turns, list) or not all(isinstance(t, Mapping) for t in turns):
+        return None
+    for turn in turns:
+        for name in ("tasks", "outcomes"):
+            items = turn.get(name) or []
+            if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+                return None
+    return turns
+
+
+def _tool_ms(turn: Mapping[str, Any]) -> float:
+    """The tools' wall time in a turn: from the first submission to the last finish (the
+    critical path, so calls run in parallel cost their longest, not their sum). A turn whose
+    outcomes carry no timings counts its `elapsed_ms`."""
+    spans = [
+        (float(o["submitted_ms"]), float(o["started_ms"]) + float(o["elapsed_ms"]))
+        for o in turn.get("outcomes") or ()
+        if _timed(o)
+    ]
+    if spans:
+        return max(0.0, max(end for _, end in spans) - min(start for start, _ in spans))
+    elapsed = turn.get("elapsed_ms", 0.0)
+    return float(elapsed) if isinstance(elapsed, int | float) else 0.0
+
+
+def _timed(outcome: Mapping[str, Any]) -> bool:
+    """Whether an outcome carries engine timings (a task refused before it reached the engine
+    has all three at 0: it would stretch the span back to the run's start)."""
+    values = [outcome.get(k) for k in ("submitted_ms", "started_ms", "elapsed_ms")]
+    return all(isinstance(v, int | float) for v in values) and any(values)
+
+
+def _call_key(task: Mapping[str, Any]) -> str:
+    """A call's identity: its tool and arguments (the id differs between repeats)."""
+    return json.dumps([task.get("tool"), task.get("args", {})], sort_keys=True, default=str)
+
+
+def _mean_width(turns: Sequence[Mapping[str, Any]]) -> float:
+    """Distinct calls per turn, averaged over the turns that made any."""
+    widths = [len({_call_key(t) for t in turn.get("tasks") or ()}) for turn in turns]
+    widths = [w for w in widths if w]
+    return sum(widths) / len(widths) if widths else 0.0

@@ -1,0 +1,144 @@
+"""The RL data builder: SkyRL parquet rows from instances on real git repositories, with the
+gold of `acs.eval.groundtruth`, the planner's own prompt, a split by repository, and held-out
+repositories refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import acs
+from acs.errors import InvalidArgumentError
+from acs.eval.dataset import Instance
+from acs.eval.groundtruth import ground_truth
+from acs.llm.prompt import Conversation, load_prompts
+from acs.train import rl_data
+from conftest import git, write_tree
+
+pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow comes with `datasets`")
+
+BEFORE = {
+    "pkg/io.py": "class Reader:\n    def read(self):\n        return 1\n\n\ndef f():\n    pass\n",
+    "pkg/util.py": "X = 1\n",
+}
+AFTER = {
+    "pkg/io.py": "class Reader:\n    def read(self):\n        return 2\n\n\ndef f():\n    pass\n",
+    "pkg/util.py": "X = 2\n",
+}
+
+
+def make_repo(repos: Path, name: str) -> Instance:
+    """A repository `acme/<name>` under `repos` (the `owner__name` layout) with one fix
+    commit; the instance of that fix."""
+    root = write_tree(repos / f"acme__{name}", BEFORE)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    base = git(root, "rev-parse", "HEAD")
+    write_tree(root, AFTER)
+    git(root, "commit", "-q", "-am", "fix")
+    patch = git(root, "diff", base, "HEAD") + "\n"
+    return Instance(f"acme__{name}-1", f"acme/{name}", base, "Reader.read returns 1", patch)
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> tuple[Path, Path, list[Instance]]:
+    repos = tmp_path / "repos"
+    instances = [make_repo(repos, n) for n in ("widgets", "gadgets", "gizmos")]
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps(i.to_json()) + "\n" for i in instances))
+    return data, repos, instances
+
+
+def test_cli_writes_skyrl_parquet_with_gold_from_acs_eval(dataset, tmp_path, capsys) -> None:
+    data, repos, instances = dataset
+    out = tmp_path / "out"
+    args = [str(data), "--repos", str(repos), "--out", str(out), "--val-fraction", "0.3"]
+    assert rl_data.main(args) == 0
+    train = pq.read_table(out / "train.parquet")
+    val = pq.read_table(out / "validation.parquet")
+    assert train.column_names == ["prompt", "env_class", "reward_spec", "extra_info"]
+    assert (train.num_rows, val.num_rows) == (2, 1)  # ceil(0.3 * 3) = 1 repository
+    rows = train.to_pylist() + val.to_pylist()
+    by_id = {i.instance_id: i for i in instances}
+    for row in rows:
+        inst = by_id[row["extra_info"]["instance_id"]]
+        assert row["env_class"] == "acs-localize"
+        assert row["extra_info"]["repo"] == inst.repo
+        assert row["extra_info"]["base_commit"] == inst.base_commit
+        root = repos / inst.repo.replace("/", "__")
+        gold = ground_truth(acs.Repo.open(root, commit=inst.base_commit), inst.patch)
+        assert row["reward_spec"] == {
+            "method": "rule",
+            "ground_truth": {
+                "files": list(gold.files),
+                "modules": list(gold.modules),
+                "functions": list(gold.functions),
+            },
+        }
+        assert gold.functions == ("pkg/io.py:Reader.read",)
+        # The prompt is the planner's own first messages, word for word.
+        expected = Conversation(load_prompts(), inst.problem_statement, 4).messages
+        assert row["prompt"] == expected
+    assert "train: 2 instances from 2 repositories" in capsys.readouterr().out
+
+
+def test_no_repository_in_both_splits(dataset) -> None:
+    _, _, instances = dataset
+    repos = [i.repo for i in instances] * 3
+    for fraction in (0.1, 0.5, 0.9):
+        train, val = rl_data.split_by_repo(repos, val_fraction=fraction, seed=7)
+        assert not train & val and train | val == set(repos)
+        assert train and val  # at least one each, never all in validation
+    assert rl_data.split_by_repo(repos, val_fraction=0.5) == rl_data.split_by_repo(
+        repos, val_fraction=0.5
+    )  # a fixed seed: the same split every time
+    train, val = rl_data.split_by_repo(repos, val_repos=["ACME/gizmos"])
+    assert val == {"acme/gizmos"} and train == {"acme/widgets", "acme/gadgets"}
+    assert rl_data.split_by_repo(repos, val_fraction=0.0)[1] == set()
+
+
+def test_held_out_repositories_are_refused(dataset, tmp_path, capsys) -> None:
+    _, repos, instances = dataset
+    swe_bench = Instance("django__django-1", "django/django", "0" * 40, "bug", "")
+    with pytest.raises(InvalidArgumentError, match="held-out"):
+        rl_data.build_rows([instances[0], swe_bench], repos)
+    data = tmp_path / "swe.jsonl"
+    data.write_text(json.dumps(swe_bench.to_json()) + "\n")
+    assert rl_data.main([str(data), "--repos", str(repos), "--out", str(tmp_path / "o")]) == 2
+    assert "held-out" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(InvalidArgumentError, match="SWE-bench"):
+        rl_data.check_source("princeton-nlp/SWE-bench_Lite")
+
+
+def test_dev_set_and_unusable_instances_are_skipped_and_counted(dataset) -> None:
+    _, repos, instances = dataset
+    moto = Instance("getmoto__moto-1", "getmoto/moto", "0" * 40, "bug", "")
+    missing = Instance("acme__nothere-1", "acme/nothere", "0" * 40, "bug", "")
+    added_only = Instance(
+        "acme__widgets-2",
+        "acme/widgets",
+        instances[0].base_commit,
+        "add a file",
+        "diff --git a/new.py b/new.py\nnew file mode 100644\n--- /dev/null\n+++ b/new.py\n"
+        "@@ -0,0 +1 @@\n+x = 1\n",
+    )
+    built = rl_data.build_rows([instances[0], moto, missing, added_only], repos)
+    assert [r["extra_info"]["instance_id"] for r in built.rows] == [instances[0].instance_id]
+    assert built.skipped == {
+        "development-set repository": 1,
+        "no repository": 1,
+        "no gold file": 1,
+    }
+
+
+def test_an_empty_split_still_has_the_column_types(tmp_path) -> None:
+    rl_data.write_parquet([], tmp_path / "empty.parquet")
+    table = pq.read_table(tmp_path / "empty.parquet")
+    assert table.num_rows == 0
+    assert str(table.schema.field("prompt").type) == (
+        "list<element: struct<role: string, content: string>>"
+    )
