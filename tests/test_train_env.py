@@ -1,0 +1,261 @@
+"""The SkyRL environment `acs-localize`, driven through `skyrl_gym.make` on a real git
+repository: scripted policies get exactly the reward `score_trajectory` gives their answer,
+the observations are the ones inference shows, rollouts run concurrently, and nothing raises."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+skyrl_gym = pytest.importorskip("skyrl_gym", reason="the RL extra: pip install 'acs[rl]'")
+
+import acs  # noqa: E402
+from acs.eval.groundtruth import ground_truth  # noqa: E402
+from acs.llm import LlmPolicy, ScriptedBackend  # noqa: E402
+from acs.train import env as acs_env  # noqa: E402
+from acs.train.reward import RewardConfig, score_trajectory  # noqa: E402
+from conftest import git, write_tree  # noqa: E402
+
+BEFORE = {
+    "pkg/io.py": (
+        "class Reader:\n    def read(self):\n        return 1\n\n\ndef helper():\n    pass\n"
+    ),
+    "pkg/util.py": "def double(x):\n    return 2 * x\n",
+    "pkg/cli.py": "from pkg.io import Reader\n\n\ndef main():\n    return Reader().read()\n",
+}
+FIX = {"pkg/io.py": BEFORE["pkg/io.py"].replace("return 1", "return 2")}
+ISSUE = "Reader.read returns 1 instead of 2"
+
+PLAN = '1. symbols(name="Reader.read")\n2. grep(pattern="return 1", fixed_strings=True)\nend\n'
+PERFECT = 'answer(files=["pkg/io.py"], functions=["pkg/io.py:Reader.read"])\n'
+WIDE = (
+    '1. symbols(name="Reader.read")\n2. grep(pattern="return 1", fixed_strings=True)\n'
+    '3. symbols(name="Reader")\n4. outline(path="pkg/io.py")\n5. find_files(query="io.py")\n'
+    '6. bm25(query="reader read returns")\n7. references(name="Reader")\n'
+    '8. read(path="pkg/io.py", symbol="Reader.read")\nend\n'
+)
+BONUS_PER_WIDTH = RewardConfig().parallel_weight / (RewardConfig().parallel_cap - 1)
+
+
+@pytest.fixture(scope="module")
+def row(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A repository `acme/widgets` (owner__name layout) with one fix commit, and the row the
+    data builder makes of it (gold from `acs.eval.groundtruth`)."""
+    repos = tmp_path_factory.mktemp("repos")
+    root = write_tree(repos / "acme__widgets", BEFORE)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    base = git(root, "rev-parse", "HEAD")
+    write_tree(root, FIX)
+    git(root, "commit", "-q", "-am", "fix")
+    patch = git(root, "diff", base, "HEAD") + "\n"
+    gold = ground_truth(acs.Repo.open(root, commit=base), patch)
+    acs_env.register_env()
+    return {
+        "repos": repos,
+        "root": root,
+        "base": base,
+        "extras": {
+            "reward_spec": {
+                "method": "rule",
+                "ground_truth": {
+                    "files": list(gold.files),
+                    "modules": list(gold.modules),
+                    "functions": list(gold.functions),
+                },
+            },
+            "extra_info": {"repo": "acme/widgets", "base_commit": base, "instance_id": "w-1"},
+        },
+    }
+
+
+def make(row: dict[str, Any], **config: Any) -> acs_env.AcsLocalizeEnv:
+    env = skyrl_gym.make(
+        "acs-localize",
+        env_config={"repos_dir": str(row["repos"]), **config},
+        extras=row["extras"],
+    )
+    assert isinstance(env, acs_env.AcsLocalizeEnv)
+    prompt = [{"role": "system", "content": "s"}, {"role": "user", "content": ISSUE}]
+    assert env.init(prompt)[0] == prompt
+    return env
+
+
+def rollout(row: dict[str, Any], *texts: str, **config: Any) -> tuple[list[Any], Any]:
+    env = make(row, **config)
+    outputs = [env.step(text) for text in texts]
+    return outputs, env
+
+
+def test_gold_is_the_fixed_method(row) -> None:
+    gold = row["extras"]["reward_spec"]["ground_truth"]
+    assert gold["files"] == ["pkg/io.py"]
+    assert gold["functions"] == ["pkg/io.py:Reader.read"]
+
+
+def test_register_is_idempotent(row) -> None:
+    acs_env.register_env()
+    acs_env.register_env()
+    assert skyrl_gym.registry["acs-localize"].entry_point == "acs.train.env:AcsLocalizeEnv"
+
+
+def test_perfect_rollout_gets_score_trajectorys_reward(row) -> None:
+    (plan, answer), env = rollout(row, PLAN, PERFECT)
+    assert not plan["done"] and plan["reward"] == 0.0
+    assert plan["observations"][0]["role"] == "user"
+    assert "[1] symbols: 1 definitions" in plan["observations"][0]["content"]
+    assert "pkg/io.py:2-3 method Reader.read" in plan["observations"][0]["content"]
+    assert answer["done"] and answer["observations"] == []
+    # Exactly what the reward gives this answer on this trajectory, with these token counts.
+    prediction = {
+        "files": [{"path": "pkg/io.py", "score": 1.0, "confident": True}],
+        "functions": [{"path": "pkg/io.py", "name": "Reader.read", "confident": True}],
+    }
+    expected = score_trajectory(
+        prediction,
+        row["extras"]["reward_spec"]["ground_truth"],
+        {"turns": [t.to_json() for t in env.history]},
+        prompt_tokens=env.prompt_tokens,
+        generated_tokens=env.generated_tokens,
+    )
+    assert answer["reward"] == expected.total
+    assert answer["reward"] == pytest.approx(1.0 + BONUS_PER_WIDTH)  # width 2, fast: factor 1
+    terms = answer["metadata"]["reward_terms"]
+    assert terms["quality"] == 1.0 and terms["latency_factor"] == 1.0
+    assert answer["metadata"]["errors"] == 0 and answer["metadata"]["reason"] is None
+    assert env.get_metrics()["total"] == answer["reward"]
+
+
+def test_observation_is_what_inference_shows(row) -> None:
+    """The env's next user message is the one `LlmPolicy` sends at inference."""
+    backend = ScriptedBackend([PLAN, PERFECT])
+    repo = acs.Repo.open(row["root"], commit=row["base"])
+    acs.localize(repo, ISSUE, policy=LlmPolicy(backend, max_turns=4))
+    (plan, _), _ = rollout(row, PLAN, PERFECT)
+    assert plan["observations"][0] == backend.requests[1]["messages"][-1]
+
+
+def test_last_turn_asks_for_the_answer_and_ends_the_rollout(row) -> None:
+    (first, second), _ = rollout(row, PLAN, PLAN.replace("Reader.read", "helper"), max_turns=2)
+    assert "Last turn: write only the `answer(...)` line" in first["observations"][0]["content"]
+    assert second["done"] and second["reward"] == 0.0  # no answer: nothing predicted
+    assert second["metadata"]["turns"] == 2
+
+
+def test_empty_answer_scores_zero(row) -> None:
+    (_, answer), _ = rollout(row, PLAN, "answer(files=[], functions=[])\n")
+    assert answer["done"] and answer["reward"] == 0.0
+    assert answer["metadata"]["reward_terms"]["quality"] == 0.0
+
+
+def test_hallucinated_path_is_not_credited(row) -> None:
+    """Only paths the tools returned count (merge_answer): guessing the gold file unseen fails."""
+    (_, answer), _ = rollout(row, '1. grep(pattern="double")\nend\n', PERFECT)
+    assert answer["reward"] == 0.0
+
+
+def test_malformed_plan_scores_zero_with_reason(row) -> None:
+    (plan, answer), _ = rollout(row, PLAN.replace("end\n", "let me think about it\nend\n"), PERFECT)
+    assert "error (plan_syntax)" in plan["observations"][0]["content"]
+    assert answer["reward"] == 0.0
+    assert answer["metadata"]["reason"].startswith("malformed plan")
+    assert answer["metadata"]["reward_terms"]["malformed"] == 1.0
+
+
+def test_answer_without_search_scores_zero(row) -> None:
+    (answer,), _ = rollout(row, PERFECT)
+    assert answer["done"] and answer["reward"] == 0.0
+    assert answer["metadata"]["reason"].startswith("no tool call")
+
+
+def test_duplicate_calls_are_penalised(row) -> None:
+    again = '3. symbols(name="Reader.read")\n4. symbols(name="Reader.read")\n'
+    repeated = PLAN.replace("end\n", again + "end\n")
+    (_, answer), _ = rollout(row, repeated, PERFECT)
+    terms = answer["metadata"]["reward_terms"]
+    assert terms["duplicates"] == 2.0
+    assert terms["duplicate_penalty"] == pytest.approx(2 * RewardConfig().duplicate_penalty)
+    assert answer["reward"] == pytest.approx(1.0 + BONUS_PER_WIDTH - 0.1)
+
+
+def test_parallel_width_earns_the_bonus(row) -> None:
+    (_, wide), _ = rollout(row, WIDE, PERFECT)
+    (_, narrow), _ = rollout(row, '1. symbols(name="Reader.read")\nend\n', PERFECT)
+    assert wide["metadata"]["reward_terms"]["width"] == 8.0
+    assert wide["metadata"]["reward_terms"]["parallel_bonus"] == pytest.approx(0.1)
+    assert wide["reward"] == pytest.approx(1.1)
+    assert narrow["metadata"]["reward_terms"]["parallel_bonus"] == 0.0
+    assert narrow["reward"] == pytest.approx(1.0)
+
+
+def test_reward_overrides_come_from_env_config(row) -> None:
+    (_, answer), _ = rollout(row, WIDE, PERFECT, reward={"parallel_weight": 0.0})
+    assert answer["reward"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="unknown reward options"):
+        make(row, reward={"paralel_weight": 0.0})
+
+
+TIMED = {"tool_s", "latency_s"}  # measured wall time: differs from run to run
+
+
+def _comparable(outputs: list[Any]) -> list[Any]:
+    out = []
+    for o in outputs:
+        meta = {k: v for k, v in o["metadata"].items() if k != "reward_terms"}
+        terms = {k: v for k, v in o["metadata"].get("reward_terms", {}).items() if k not in TIMED}
+        out.append((o["observations"], o["reward"], o["done"], meta, terms))
+    return out
+
+
+def test_concurrent_rollouts_match_sequential(row) -> None:
+    scripts = [(PLAN, PERFECT), (WIDE, PERFECT), (PLAN, "answer(files=[], functions=[])\n")] * 3
+    sequential = [_comparable(rollout(row, *s)[0]) for s in scripts[:8]]
+    results: list[Any] = [None] * 8
+    barrier = threading.Barrier(8)
+
+    def work(i: int) -> None:
+        env = make(row)
+        barrier.wait()
+        results[i] = _comparable([env.step(text) for text in scripts[i]])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == sequential
+
+
+def test_one_repository_is_opened_once_per_process(row) -> None:
+    git_dir = row["root"]
+    assert acs_env.open_repo(git_dir, row["base"]) is acs_env.open_repo(git_dir, row["base"])
+
+
+def test_missing_repository_gives_zero_reward_not_a_raise(row, tmp_path: Path) -> None:
+    env = skyrl_gym.make(
+        "acs-localize", env_config={"repos_dir": str(tmp_path / "nowhere")}, extras=row["extras"]
+    )
+    out = env.step(PLAN)
+    assert out["done"] and out["reward"] == 0.0
+    assert out["metadata"]["errors"] == 1
+    assert "no git repository for acme/widgets" in out["metadata"]["reason"]
+    assert env.step(PERFECT)["reward"] == 0.0  # after the end: still no raise
+
+
+def test_unusable_row_gives_zero_reward_not_a_raise(row) -> None:
+    env = skyrl_gym.make("acs-localize", env_config={"repos_dir": str(row["repos"])}, extras={})
+    out = env.step(PLAN)
+    assert out["done"] and out["reward"] == 0.0 and out["metadata"]["errors"] == 1
+
+
+def test_odd_actions_do_not_raise(row) -> None:
+    for action in ["", "\x00\ud800", "1. read(path=" + "x" * 10_000, None, 42]:
+        env = make(row)
+        out = env.step(action)  # type: ignore[arg-type]
+        assert isinstance(out["reward"], float)
+        if not out["done"]:
+            assert env.step(PERFECT)["done"]
