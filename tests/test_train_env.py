@@ -17,6 +17,7 @@ from acs.eval.groundtruth import ground_truth  # noqa: E402
 from acs.llm import LlmPolicy, ScriptedBackend  # noqa: E402
 from acs.train import env as acs_env  # noqa: E402
 from acs.train.reward import RewardConfig, score_trajectory  # noqa: E402
+from acs.train.rl_data import reward_spec  # noqa: E402
 from conftest import git, write_tree  # noqa: E402
 
 BEFORE = {
@@ -60,14 +61,7 @@ def row(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "root": root,
         "base": base,
         "extras": {
-            "reward_spec": {
-                "method": "rule",
-                "ground_truth": {
-                    "files": list(gold.files),
-                    "modules": list(gold.modules),
-                    "functions": list(gold.functions),
-                },
-            },
+            "reward_spec": reward_spec(gold),
             "extra_info": {"repo": "acme/widgets", "base_commit": base, "instance_id": "w-1"},
         },
     }

@@ -27,7 +27,7 @@ from typing import Any
 from ..data.heldout import check_allowed, is_dev_set
 from ..errors import AcsError, InvalidArgumentError
 from ..eval.dataset import DatasetError, Instance, load_instances
-from ..eval.groundtruth import ground_truth
+from ..eval.groundtruth import GroundTruth, ground_truth
 from ..eval.repos import RepositoryMissing, find_repository
 from ..llm.prompt import PROMPT_VERSION, Conversation, load_prompts
 from ..repo import Repo
@@ -96,14 +96,7 @@ def build_rows(
             {
                 "prompt": messages,
                 "env_class": ENV_CLASS,
-                "reward_spec": {
-                    "method": "rule",
-                    "ground_truth": {
-                        "files": list(gold.files),
-                        "modules": list(gold.modules),
-                        "functions": list(gold.functions),
-                    },
-                },
+                "reward_spec": reward_spec(gold),
                 "extra_info": {
                     "repo": inst.repo,
                     "base_commit": inst.base_commit,
@@ -220,3 +213,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def reward_spec(gold: GroundTruth) -> dict[str, Any]:
+    """A row's `reward_spec`: the gold locations the environment scores the answer against."""
+    return {
+        "method": "rule",
+        "ground_truth": {
+            "files": list(gold.files),
+            "modules": list(gold.modules),
+            "functions": list(gold.functions),
+        },
+    }
