@@ -1,0 +1,78 @@
+"""SkyRL's typed training config, extended with `acs-localize`'s options.
+
+SkyRL 0.4 rejects keys its dataclasses do not declare, and its generator hands each
+environment `getattr(cfg.environment.skyrl_gym, env_class, {})`. So the options live in a
+declared field, `environment.skyrl_gym.acs_localize.*` (a dataclass field cannot be named
+`acs-localize`), and the class also answers to the name `acs-localize` with the same object,
+which the environment reads as a mapping.
+
+Imports `skyrl` (GPU stack, Python >= 3.12): only `acs.train.skyrl_main` imports this module,
+and only after checking that `skyrl` is there. No `from __future__ import annotations`: SkyRL
+builds nested configs from the fields' real types, not from strings.
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from skyrl.train.config import BaseConfig, EnvironmentConfig, SkyRLGymConfig, SkyRLTrainConfig
+
+from .rl_data import ENV_CLASS
+
+__all__ = [
+    "AcsEnvironmentConfig",
+    "AcsLocalizeEnvConfig",
+    "AcsSkyRLGymConfig",
+    "AcsTrainConfig",
+    "check_config",
+]
+
+
+@dataclass
+class AcsLocalizeEnvConfig(BaseConfig):
+    """`acs.train.env.AcsLocalizeEnv`'s `env_config` (its OPTIONS)."""
+
+    repos_dir: str | None = None
+    """Folder of git mirrors (as `acs eval --repos`); None: the workers' `$ACS_REPOS`."""
+    max_turns: int = 4
+    """Plan turns; must equal `generator.max_turns` and the data builder's `--max-turns`."""
+    turn_timeout_s: float = 30.0
+    """A turn's tool-time limit."""
+    reward: dict[str, Any] = field(default_factory=dict)
+    """Overrides of `acs.train.reward.RewardConfig` fields (docs/reward.md)."""
+
+    def items(self):  # the environment reads its config as a mapping
+        return {k: v for k, v in asdict(self).items() if v is not None}.items()
+
+
+@dataclass
+class AcsSkyRLGymConfig(SkyRLGymConfig):
+    acs_localize: AcsLocalizeEnvConfig = field(default_factory=AcsLocalizeEnvConfig)
+
+
+# SkyRL's generator looks the env's options up by the env class's name.
+setattr(AcsSkyRLGymConfig, ENV_CLASS, property(lambda self: self.acs_localize))
+
+
+@dataclass
+class AcsEnvironmentConfig(EnvironmentConfig):
+    env_class: str = ENV_CLASS
+    skyrl_gym: AcsSkyRLGymConfig = field(default_factory=AcsSkyRLGymConfig)
+
+
+@dataclass
+class AcsTrainConfig(SkyRLTrainConfig):
+    """`SkyRLTrainConfig` whose environment section knows `acs_localize`."""
+
+    environment: AcsEnvironmentConfig = field(default_factory=AcsEnvironmentConfig)
+
+
+def check_config(cfg: AcsTrainConfig) -> None:
+    """What SkyRL's `validate_cfg` cannot know about this environment."""
+    env = cfg.environment.skyrl_gym.acs_localize
+    if env.max_turns != cfg.generator.max_turns:
+        raise ValueError(
+            f"environment.skyrl_gym.acs_localize.max_turns={env.max_turns} differs from "
+            f"generator.max_turns={cfg.generator.max_turns}: the prompt states one turn budget"
+        )
+    if cfg.generator.max_turns > 1 and cfg.generator.batched:
+        raise ValueError("multi-turn rollouts need generator.batched=false")

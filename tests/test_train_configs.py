@@ -1,0 +1,168 @@
+"""training/configs presets, the SkyRL entrypoint module and training/train.sh (CPU; SkyRL's
+own config classes validate the presets only where `skyrl` is importable)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from acs.train import skyrl_main
+from acs.train.skyrl_main import SkyRLMissingError, expand_args, read_preset
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "training" / "configs"
+TRAIN_SH = ROOT / "training" / "train.sh"
+ENVIRON = {"ACS_DATA": "/data/acs", "ACS_REPOS": "/mirrors", "ACS_RUN_DIR": "/runs/a"}
+PRESETS = [(p, a) for p in ("1gpu", "8gpu") for a in ("grpo", "gspo")]
+
+
+def _args(preset: str, algo: str) -> list[str]:
+    files = [f"@{CONFIGS / n}.args" for n in ("base", preset, algo)]
+    return expand_args(files, ENVIRON)
+
+
+def _as_dict(args: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for a in args:  # later wins, as in OmegaConf's dotlist
+        k, v = a.split("=", 1)
+        out[k] = v
+    return out
+
+
+def test_every_preset_file_parses():
+    files = sorted(CONFIGS.glob("*.args"))
+    assert {f.stem for f in files} == {"base", "1gpu", "8gpu", "grpo", "gspo"}
+    for f in files:
+        lines = read_preset(f)
+        assert lines and all("=" in ln and not ln.startswith("+") for ln in lines)
+        keys = [ln.split("=", 1)[0] for ln in lines]
+        assert len(keys) == len(set(keys)), f"{f.name} sets a key twice"
+
+
+@pytest.mark.parametrize(("preset", "algo"), PRESETS)
+def test_presets_have_the_required_values(preset, algo):
+    cfg = _as_dict(_args(preset, algo))
+    assert cfg["environment.env_class"] == "acs-localize"
+    assert cfg["trainer.policy.model.path"] == "Qwen/Qwen3-0.6B"
+    assert cfg["trainer.strategy"] == "fsdp"
+    assert cfg["generator.n_samples_per_prompt"] == "8"
+    assert cfg["generator.max_turns"] == "4"
+    assert cfg["environment.skyrl_gym.acs_localize.max_turns"] == "4"
+    assert cfg["generator.batched"] == "false"
+    assert cfg["generator.inference_engine.backend"] == "vllm"
+    assert cfg["generator.inference_engine.enable_prefix_caching"] == "true"
+    assert cfg["trainer.placement.colocate_all"] == "true"
+    assert cfg["trainer.algorithm.advantage_estimator"] == "grpo"
+    assert cfg["trainer.algorithm.policy_loss_type"] == ("gspo" if algo == "gspo" else "regular")
+    assert cfg["data.train_data"] == "['/data/acs/train.parquet']"
+    assert cfg["data.val_data"] == "['/data/acs/validation.parquet']"
+    assert cfg["environment.skyrl_gym.acs_localize.repos_dir"] == "/mirrors"
+    gpus = 1 if preset == "1gpu" else 8
+    assert int(cfg["trainer.placement.policy_num_gpus_per_node"]) == gpus
+    assert int(cfg["generator.inference_engine.num_engines"]) == gpus  # colocated: one per GPU
+    # SkyRL's batch arithmetic (validate_batch_sizes) holds for the preset
+    n, dp = 8, gpus
+    mini = int(cfg["trainer.policy_mini_batch_size"]) * n // dp
+    assert int(cfg["trainer.train_batch_size"]) % int(cfg["trainer.policy_mini_batch_size"]) == 0
+    assert mini > 0 and mini % int(cfg["trainer.micro_train_batch_size_per_gpu"]) == 0
+    assert int(cfg["generator.max_input_length"]) >= int(cfg["trainer.max_prompt_length"])
+
+
+def test_expand_args_variables_alias_and_errors(tmp_path):
+    preset = tmp_path / "p.args"
+    preset.write_text("# comment\n\na.b=${X}/y\n")
+    assert expand_args([f"@{preset}", "c=1"], {"X": "/x"}) == ["a.b=/x/y", "c=1"]
+    with pytest.raises(ValueError, match=r"\$\{X\} is not set"):
+        expand_args([f"@{preset}"], {})
+    alias = expand_args(["environment.skyrl_gym.acs-localize.max_turns=4"], {})
+    assert alias == ["environment.skyrl_gym.acs_localize.max_turns=4"]
+    preset.write_text("no value here\n")
+    with pytest.raises(ValueError, match="not a key=value"):
+        read_preset(preset)
+
+
+def test_presets_load_as_an_omegaconf_dotlist():
+    omegaconf = pytest.importorskip("omegaconf")
+    cfg = omegaconf.OmegaConf.from_cli(_args("8gpu", "gspo"))
+    assert cfg.generator.chat_template_kwargs == {"enable_thinking": False}
+    assert cfg.environment.skyrl_gym.acs_localize.reward == {}
+    assert list(cfg.data.train_data) == ["/data/acs/train.parquet"]
+
+
+@pytest.mark.parametrize(("preset", "algo"), PRESETS)
+def test_presets_validate_with_skyrl_config_classes(preset, algo):
+    pytest.importorskip("skyrl.train.config", reason="skyrl (Python >= 3.12, GPU stack) absent")
+    from acs.train.skyrl_config import AcsTrainConfig, check_config
+
+    cfg = AcsTrainConfig.from_cli_overrides(_args(preset, algo))
+    check_config(cfg)
+    assert cfg.environment.env_class == "acs-localize"
+    env_config = getattr(cfg.environment.skyrl_gym, "acs-localize")  # as SkyRL's generator does
+    assert dict(env_config.items())["repos_dir"] == "/mirrors"
+    from skyrl.train.utils import validate_cfg
+
+    validate_cfg(cfg)
+
+
+def _skyrl_missing() -> bool:
+    try:
+        skyrl_main.require_skyrl()
+    except SkyRLMissingError:
+        return True
+    return False
+
+
+def test_entrypoint_without_skyrl_says_how_to_install(capsys):
+    if not _skyrl_missing():
+        pytest.skip("skyrl is installed here")
+    with pytest.raises(SkyRLMissingError, match=r"Python >= 3\.12") as e:
+        skyrl_main.require_skyrl()
+    assert "uv pip install 'skyrl[fsdp]'" in str(e.value) and "uv sync --extra fsdp" in str(e.value)
+    assert skyrl_main.main(["trainer.epochs=1"]) == 2
+    assert "SkyRL is not installed" in capsys.readouterr().err
+    assert skyrl_main.main(["--help"]) == 0
+
+
+def _sh(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHON": sys.executable}
+    return subprocess.run(
+        ["bash", str(TRAIN_SH), *args], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_train_sh_help_and_bad_options():
+    out = _sh("--help")
+    assert out.returncode == 0 and "--preset 1gpu|8gpu" in out.stdout
+    assert _sh("--preset", "4gpu", "d", "r").returncode == 2
+    assert _sh("d").returncode == 2
+
+
+def test_train_sh_dry_run_prints_the_exact_command(tmp_path):
+    data, repos = tmp_path / "data", tmp_path / "repos"
+    data.mkdir()
+    repos.mkdir()
+    out = _sh("--dry-run", "--preset", "8gpu", "--algo", "gspo", str(data), str(repos), "a.b=1")
+    assert out.returncode == 0, out.stderr
+    build, launch = out.stdout.strip().splitlines()
+    assert build.split() == [
+        sys.executable, "-m", "acs.train.rl_data", f"{data}/instances.jsonl",
+        "--repos", str(repos), "--out", str(data),
+    ]  # fmt: skip
+    assert launch.split() == [
+        "env", f"ACS_DATA={data}", f"ACS_REPOS={repos}", f"ACS_RUN_DIR={data}/run",
+        sys.executable, "-m", "acs.train.skyrl_main",
+        f"@{CONFIGS}/base.args", f"@{CONFIGS}/8gpu.args", f"@{CONFIGS}/gspo.args", "a.b=1",
+    ]  # fmt: skip
+    for name in ("train", "validation"):  # built already: only the launch
+        (data / f"{name}.parquet").write_bytes(b"")
+    out = _sh("--dry-run", str(data), str(repos))
+    (only,) = out.stdout.strip().splitlines()
+    assert only.split()[-3:] == [
+        f"@{CONFIGS}/base.args",
+        f"@{CONFIGS}/1gpu.args",
+        f"@{CONFIGS}/grpo.args",
+    ]
