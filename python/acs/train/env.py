@@ -9,8 +9,8 @@ with the very code inference runs, so training and serving cannot drift apart:
   instance's repository at its base commit (opened once per process: `open_repo`);
 * the next user message is `Conversation.results` (the `next` or `final` template around
   `render_turn`), exactly what `LlmPolicy` appends at inference;
-* the answer turn (or the last allowed turn) is merged by `merge_answer` (grounded in the
-  evidence) and scored by `acs.train.reward.score_trajectory`.
+* the answer turn (or the last allowed turn) is scored by `acs.train.reward.score_answer`
+  (`merge_answer`, grounded in the evidence, then `score_trajectory`).
 
 `step` never raises: SkyRL fails the whole training step on one exception, so an error
 becomes an error observation or a zero reward, counted in `metadata["errors"]`.
@@ -34,19 +34,18 @@ import skyrl_gym
 from skyrl_gym.envs.base_text_env import BaseTextEnv, BaseTextEnvStepOutput
 
 from ..eval.repos import find_repository
-from ..llm.policy import LlmPolicy, merge_answer
+from ..llm.policy import LlmPolicy
 from ..llm.prompt import PROMPT_VERSION, Conversation, approx_tokens
 from ..localize import dispatch
 from ..policy import Turn
 from ..repo import Repo
 from ..types import Task, TaskOutcome
-from .reward import Reward, RewardConfig, score_trajectory
+from .reward import Reward, RewardConfig, score_answer
 from .rl_data import ENV_CLASS
 
 __all__ = ["ENV_ID", "AcsLocalizeEnv", "open_repo", "register_env"]
 
 ENV_ID = ENV_CLASS  # the rows' env_class
-TOP_K, TOP_K_FUNCTIONS = 10, 20  # `acs.localize`'s defaults: the answer is cut as at inference
 REPO_CACHE_SIZE = 8  # open repositories kept per process (a training batch spans a few)
 OPTIONS = ("repos_dir", "max_turns", "turn_timeout_s", "reward")
 
@@ -267,29 +266,14 @@ class AcsLocalizeEnv(BaseTextEnv):
         return _output([], self.reward.total, True, metadata)
 
     def _score(self) -> Reward:
+        tokens = {"prompt_tokens": self.prompt_tokens, "generated_tokens": self.generated_tokens}
         try:
-            # The model's answer alone (weight 1: the joiner's picks would earn it credit for
-            # work it did not do), kept to paths and definitions the tools returned.
-            empty: dict[str, Any] = {"files": [], "functions": [], "lines": [], "why": {}}
-            answer = self.policy.answer
-            prediction = (
-                merge_answer(
-                    answer, empty, self.history, TOP_K, 1.0, top_k_functions=TOP_K_FUNCTIONS
-                )
-                if answer is not None
-                else empty
+            return score_answer(
+                self.policy.answer, self.history, self.gold, config=self.reward_config, **tokens
             )
-        except Exception as e:
+        except Exception as e:  # an answer that cannot be merged scores as no answer
             self._error(f"answer: {type(e).__name__}: {e}")
-            prediction = {"files": [], "functions": [], "lines": []}
-        return score_trajectory(
-            prediction,
-            self.gold,
-            {"turns": [t.to_json() for t in self.history]},
-            prompt_tokens=self.prompt_tokens,
-            generated_tokens=self.generated_tokens,
-            config=self.reward_config,
-        )
+            return score_answer(None, self.history, self.gold, config=self.reward_config, **tokens)
 
     def _error(self, message: str) -> None:
         self.errors.append(message[:300])

@@ -222,3 +222,38 @@ def _mean_width(turns: Sequence[Mapping[str, Any]]) -> float:
     widths = [len({_call_key(t) for t in turn.get("tasks") or ()}) for turn in turns]
     widths = [w for w in widths if w]
     return sum(widths) / len(widths) if widths else 0.0
+
+
+# `acs.localize`'s defaults: an answer is cut as it would be at inference.
+TOP_K, TOP_K_FUNCTIONS = 10, 20
+
+
+def score_answer(
+    answer: Mapping[str, Any] | None,
+    turns: Sequence[Any],
+    gold: Any,
+    *,
+    prompt_tokens: int = 0,
+    generated_tokens: int = 0,
+    config: RewardConfig | None = None,
+) -> Reward:
+    """The reward of a model planner's rollout: its `answer` alone (weight 1: the joiner's
+    picks would earn it credit for work it did not do), kept to the paths and definitions
+    the tools returned in `turns` (`merge_answer`), scored by `score_trajectory`. The
+    environment and the SFT export both score with this."""
+    from ..llm.policy import merge_answer
+
+    empty: dict[str, Any] = {"files": [], "functions": [], "lines": [], "why": {}}
+    prediction = (
+        merge_answer(answer, empty, turns, TOP_K, 1.0, top_k_functions=TOP_K_FUNCTIONS)
+        if answer is not None
+        else empty
+    )
+    return score_trajectory(
+        prediction,
+        gold,
+        {"turns": [t.to_json() for t in turns]},
+        prompt_tokens=prompt_tokens,
+        generated_tokens=generated_tokens,
+        config=config or RewardConfig(),
+    )

@@ -14,9 +14,9 @@ A conversation is built only from code inference runs, never a second renderer:
   functions of the run's own ranking of the turns shown (the top few when none is
   confident), so the example teaches the whole protocol within `max_turns`.
 
-A run is scored as the environment `acs-localize` scores a rollout: the answer alone, merged
-with the evidence by `merge_answer` (weight 1), by `acs.train.reward.score_trajectory`
-against the gold of `acs.eval.groundtruth`, with the conversation's token counts.
+A run is scored as the environment `acs-localize` scores a rollout
+(`acs.train.reward.score_answer`: the answer alone, grounded in the evidence) against the gold
+of `acs.eval.groundtruth`, with the conversation's token counts.
 
     python -m acs.train.sft DATASET --repos MIRRORS --out sft.jsonl [--min-reward 0.5]
     python -m acs.train.sft --trace run.json [--trace ...] --out sft.jsonl   # acs localize --trace
@@ -45,12 +45,11 @@ from ..eval.repos import RepositoryMissing, find_repository
 from ..issue import parse_issue
 from ..joiner import rank as joiner_rank
 from ..llm import planlang
-from ..llm.policy import merge_answer
 from ..llm.prompt import Conversation, Prompts, approx_tokens, load_prompts
 from ..localize import POLICIES, localize
 from ..policy import Turn
 from ..repo import Repo
-from .reward import Reward, RewardConfig, score_trajectory
+from .reward import TOP_K, TOP_K_FUNCTIONS, Reward, RewardConfig, score_answer
 from .rl_data import check_source
 
 __all__ = [
@@ -63,7 +62,6 @@ __all__ = [
     "score_example",
 ]
 
-TOP_K, TOP_K_FUNCTIONS = 10, 20  # `acs.localize`'s defaults (and the environment's)
 FEW = 3  # answered when the ranking marks nothing confident
 MAX_FILES, MAX_FUNCTIONS = 5, 10  # the prompt's limits on the answer line
 
@@ -173,19 +171,15 @@ def score_example(
     config: RewardConfig | None = None,
 ) -> Reward:
     """The reward the environment gives a rollout that writes this conversation: its answer
-    alone, grounded in the turns shown (`merge_answer`, weight 1), by `score_trajectory`."""
-    empty: dict[str, Any] = {"files": [], "functions": [], "lines": [], "why": {}}
-    prediction = merge_answer(
-        example.answer, empty, example.turns, TOP_K, 1.0, top_k_functions=TOP_K_FUNCTIONS
-    )
+    alone, grounded in the turns shown (`acs.train.reward.score_answer`)."""
     prompt_tokens, generated_tokens = example.tokens()
-    return score_trajectory(
-        prediction,
+    return score_answer(
+        example.answer,
+        example.turns,
         gold,
-        {"turns": [t.to_json() for t in example.turns]},
         prompt_tokens=prompt_tokens,
         generated_tokens=generated_tokens,
-        config=config or RewardConfig(),
+        config=config,
     )
 
 
