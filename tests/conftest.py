@@ -44,6 +44,21 @@ def git(cwd: Path, *args: str) -> str:
     return out.stdout.strip()
 
 
+def repo_with_fix(
+    root: Path, before: Mapping[str, str | bytes], fix: Mapping[str, str | bytes]
+) -> tuple[str, str]:
+    """A git repository at `root` with two commits: `before`, then `fix` written over it.
+    Returns the base commit and the fix's patch (as a dataset row holds it)."""
+    write_tree(root, before)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    base = git(root, "rev-parse", "HEAD")
+    write_tree(root, fix)
+    git(root, "commit", "-q", "-am", "fix")
+    return base, git(root, "diff", base, "HEAD") + "\n"
+
+
 @pytest.fixture
 def make_tree(tmp_path: Path) -> Callable[[Mapping[str, str | bytes]], Path]:
     counter = iter(range(1_000_000))

@@ -18,7 +18,7 @@ from acs.llm import LlmPolicy, ScriptedBackend  # noqa: E402
 from acs.train import env as acs_env  # noqa: E402
 from acs.train.reward import RewardConfig, score_trajectory  # noqa: E402
 from acs.train.rl_data import reward_spec  # noqa: E402
-from conftest import git, write_tree  # noqa: E402
+from conftest import repo_with_fix  # noqa: E402
 
 BEFORE = {
     "pkg/io.py": (
@@ -46,14 +46,8 @@ def row(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A repository `acme/widgets` (owner__name layout) with one fix commit, and the row the
     data builder makes of it (gold from `acs.eval.groundtruth`)."""
     repos = tmp_path_factory.mktemp("repos")
-    root = write_tree(repos / "acme__widgets", BEFORE)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    base = git(root, "rev-parse", "HEAD")
-    write_tree(root, FIX)
-    git(root, "commit", "-q", "-am", "fix")
-    patch = git(root, "diff", base, "HEAD") + "\n"
+    root = repos / "acme__widgets"
+    base, patch = repo_with_fix(root, BEFORE, FIX)
     gold = ground_truth(acs.Repo.open(root, commit=base), patch)
     acs_env.register_env()
     return {

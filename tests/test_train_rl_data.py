@@ -15,7 +15,7 @@ from acs.eval.dataset import Instance
 from acs.eval.groundtruth import ground_truth
 from acs.llm.prompt import Conversation, load_prompts
 from acs.train import rl_data
-from conftest import git, write_tree
+from conftest import repo_with_fix
 
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow comes with `datasets`")
 
@@ -32,14 +32,8 @@ AFTER = {
 def make_repo(repos: Path, name: str) -> Instance:
     """A repository `acme/<name>` under `repos` (the `owner__name` layout) with one fix
     commit; the instance of that fix."""
-    root = write_tree(repos / f"acme__{name}", BEFORE)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    base = git(root, "rev-parse", "HEAD")
-    write_tree(root, AFTER)
-    git(root, "commit", "-q", "-am", "fix")
-    patch = git(root, "diff", base, "HEAD") + "\n"
+    root = repos / f"acme__{name}"
+    base, patch = repo_with_fix(root, BEFORE, AFTER)
     return Instance(f"acme__{name}-1", f"acme/{name}", base, "Reader.read returns 1", patch)
 
 

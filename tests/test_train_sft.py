@@ -19,7 +19,7 @@ from acs.eval.groundtruth import ground_truth
 from acs.llm import LlmPolicy, ScriptedBackend, planlang
 from acs.llm.prompt import Conversation, load_prompts
 from acs.train import sft
-from conftest import git, write_tree
+from conftest import repo_with_fix
 
 BEFORE = {
     "pkg/io.py": (
@@ -34,14 +34,8 @@ BAD = "util.double gives the wrong value for negative numbers"  # points away fr
 
 
 def make_repo(repos: Path, name: str, issue: str) -> Instance:
-    root = write_tree(repos / f"acme__{name}", BEFORE)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    base = git(root, "rev-parse", "HEAD")
-    write_tree(root, FIX)
-    git(root, "commit", "-q", "-am", "fix")
-    patch = git(root, "diff", base, "HEAD") + "\n"
+    root = repos / f"acme__{name}"
+    base, patch = repo_with_fix(root, BEFORE, FIX)
     return Instance(f"acme__{name}-1", f"acme/{name}", base, issue, patch)
 
 
