@@ -199,7 +199,10 @@ def test_a_plan_timeout_cancels_the_run() -> None:
 
 
 INTERRUPTED = """
-import sys, time
+import signal, sys, time
+# A test run started in the background (`cmd &` without job control) hands SIGINT down
+# ignored, and Python then installs no handler: restore Ctrl-C as a user's terminal has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import acs
 {tree}
 repo = acs.Repo.from_files(tree({files}, 400, "sigint"))
