@@ -37,6 +37,12 @@ def test_a_model_of_another_feature_version_is_refused():
         LearnedRanker(orjson.dumps(meta).decode())
 
 
+@pytest.mark.parametrize("text", ["", "[]", '{"files": {}}', '{"format": "acs-ranker"}'])
+def test_a_file_that_is_not_a_model_is_refused_clearly(text):
+    with pytest.raises(InvalidArgumentError, match="(ranker|gbdt) model"):
+        LearnedRanker(text)
+
+
 def test_calibration_keeps_the_ranking_order():
     meta = orjson.loads(model_text())
     for level in ("files", "functions"):

@@ -40,9 +40,14 @@ class LearnedRanker:
     """Ranks a search's candidates with the two ensembles of a model file."""
 
     def __init__(self, text: str) -> None:
-        self.files = gbdt.load(_part(text, "files"))
-        self.functions = gbdt.load(_part(text, "functions"))
-        meta = orjson.loads(text)
+        try:
+            meta = orjson.loads(text)
+            self.files = gbdt.loads(orjson.dumps(meta["files"]))
+            self.functions = gbdt.loads(orjson.dumps(meta["functions"]))
+            self.calibration = meta["calibration"]
+            self.thresholds = meta["confident"]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as e:
+            raise InvalidArgumentError(f"ranker model: not a model file ({e!r:.100})") from None
         if meta.get("features_version") != FEATURES_VERSION:
             raise InvalidArgumentError(
                 f"ranker model: trained on features version {meta.get('features_version')}, "
@@ -51,8 +56,6 @@ class LearnedRanker:
         for model, names in ((self.files, FILE_FEATURES), (self.functions, FUNCTION_FEATURES)):
             if tuple(model.feature_names) != tuple(names):
                 raise InvalidArgumentError("ranker model: feature names differ from this acs")
-        self.calibration = meta["calibration"]
-        self.thresholds = meta["confident"]
         self.info = meta.get("info", {})
         # Which model this is (an eval row made with another model is not reused).
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -110,10 +113,6 @@ def _mark_confident(items: list[dict[str, Any]], threshold: float) -> None:
     first item (an empty answer has no precision at all)."""
     for i, item in enumerate(items):
         item["confident"] = i == 0 or item["score"] >= threshold
-
-
-def _part(text: str, name: str) -> str:
-    return orjson.dumps(orjson.loads(text)[name]).decode()
 
 
 @lru_cache(maxsize=1)
