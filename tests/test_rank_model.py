@@ -39,7 +39,7 @@ def test_a_model_of_another_feature_version_is_refused():
 
 @pytest.mark.parametrize("text", ["", "[]", '{"files": {}}', '{"format": "acs-ranker"}'])
 def test_a_file_that_is_not_a_model_is_refused_clearly(text):
-    with pytest.raises(InvalidArgumentError, match="(ranker|gbdt) model"):
+    with pytest.raises(InvalidArgumentError, match=r"(ranker|gbdt) model"):
         LearnedRanker(text)
 
 
