@@ -4,6 +4,7 @@ the observations are the ones inference shows, rollouts run concurrently, and no
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,18 @@ def test_parallel_width_earns_the_bonus(row) -> None:
     assert wide["reward"] == pytest.approx(1.1)
     assert narrow["metadata"]["reward_terms"]["parallel_bonus"] == 0.0
     assert narrow["reward"] == pytest.approx(1.0)
+
+
+def test_a_slow_rollout_is_penalised_by_the_latency_factor(row) -> None:
+    # The perfect rollout again, with decoding at 1 s per generated token: far past the
+    # one-second budget, so the factor falls by e per `scale_s` seconds beyond it.
+    slow = {"decode_s_per_token": 1.0, "target_s": 1.0, "scale_s": 2.0}
+    (_, answer), env = rollout(row, PLAN, PERFECT, reward=slow)
+    terms = answer["metadata"]["reward_terms"]
+    assert terms["latency_s"] >= env.generated_tokens > 10  # decoding dominates
+    assert terms["latency_factor"] == pytest.approx(math.exp(-(terms["latency_s"] - 1.0) / 2.0))
+    assert answer["reward"] == pytest.approx(terms["latency_factor"] + BONUS_PER_WIDTH)
+    assert answer["reward"] < BONUS_PER_WIDTH + 1e-3  # the answer is right, and worth ~nothing
 
 
 def test_reward_overrides_come_from_env_config(row) -> None:
