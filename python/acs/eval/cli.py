@@ -3,7 +3,7 @@
 acs eval DATASET --repos DIR [--policy NAME]... [--no-baseline] [--limit N]
          [--instances ID,...] [--repo OWNER/NAME] [--split S] [--workers N] [--timeout S]
          [--top-k N] [--out DIR] [--no-resume] [--clone [--clone-dir DIR]] [--no-index-cache]
-             [--no-progress]
+         [--executor local|ray [--ray-address ADDR]] [--no-progress]
 acs eval --compare DIR_A DIR_B
 """
 
@@ -63,6 +63,19 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="keep indexes in memory only (default: read and feed the per-file store in the "
         "on-disk index cache, see ACS_CACHE_DIR)",
     )
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where the workers run: local processes (default), or Ray actors (pip install "
+        "'acs[ray]'; on a local Ray instance of --workers CPUs unless --ray-address)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="an existing Ray cluster (with --executor ray; its nodes must see --repos at the "
+        "same path)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--compare", nargs=2, metavar=("DIR_A", "DIR_B"), help="compare two runs (--out folders)"
@@ -105,6 +118,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise UsageError(f"{flag} must be at least 1")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.ray_address and args.executor != "ray":
+        raise UsageError("--ray-address needs --executor ray")
+    if args.executor == "ray":
+        from .ray_runner import import_ray
+
+        try:
+            import_ray()
+        except InvalidArgumentError as e:
+            _fail(str(e), 1)
     policies = args.policy or ["default"]
     baseline = None if args.no_baseline else "bm25"
     try:
@@ -140,6 +162,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             clone=args.clone,
             clone_dir=args.clone_dir,
             index_cache=not args.no_index_cache,
+            executor=args.executor,
+            ray_address=args.ray_address,
         )
     except OSError as e:
         _fail(f"cannot write results in {out}: {e.strerror or e}", 1)
@@ -152,6 +176,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "baseline": baseline,
         "top_k": args.top_k,
         "workers": args.workers,
+        "executor": args.executor,
         "timeout_s": args.timeout,
         "index_cache": not args.no_index_cache,
         "started": started,

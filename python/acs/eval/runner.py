@@ -42,7 +42,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -60,6 +60,7 @@ from .metrics import Prediction, calibration_pairs, score
 from .repos import RepositoryMissing, commit_order, locate
 
 STATUSES = ("ok", "error", "timeout")
+EXECUTORS = ("local", "ray")
 STARTUP_GRACE_S = 60.0  # a fresh worker imports acs before it takes its first instance
 # The shape of a row's prediction: part of the fingerprint, so that rows written before ranked
 # lists with confident sets and scores (v1: the cut list alone) run again on resume.
@@ -234,16 +235,40 @@ class _Once:
         return self.made
 
 
-def _worker_main(
-    conn: Connection, top_k: int, policy_names: Sequence[str], index_cache: str | bool
-) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
+def worker_factories(policy_names: Sequence[str]) -> dict[str, Callable[[], Policy]]:
+    """Each policy's factory, as a worker holds them for its lifetime."""
     factories = {name: policy_factory(name) for name in policy_names}
     # A model planner is built once per worker (loading a model, or a client and its model
     # list, is slow); it starts afresh on each issue. Others are cheap: one per run.
     for name in policy_names:
         if name in LLM_POLICIES:
             factories[name] = _Once(factories[name])
+    return factories
+
+
+def item_messages(
+    inst_json: Mapping[str, Any],
+    git_dir: str,
+    policies: Sequence[str],
+    factories: Mapping[str, Callable[[], Policy]],
+    top_k: int,
+    index_cache: str | bool,
+) -> Iterator[tuple[Any, ...]]:
+    """One work item, as the messages the parent's runner reads, each yielded as soon as it
+    is known: `start`, `gold` (with open/index facts), then a `row` per policy (or one
+    `fail`), then `done`. Every executor runs items through this (the local worker sends each
+    message on its pipe, the Ray actor streams them back)."""
+    inst = Instance(**inst_json)
+    yield ("start", inst.instance_id)
+    yield from instance_messages(inst, git_dir, policies, factories, top_k, index_cache)
+    yield ("done", inst.instance_id)
+
+
+def _worker_main(
+    conn: Connection, top_k: int, policy_names: Sequence[str], index_cache: str | bool
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops us
+    factories = worker_factories(policy_names)
     while True:
         try:
             item = conn.recv()
@@ -252,21 +277,19 @@ def _worker_main(
         if item is None:
             return
         inst_json, git_dir, policies = item
-        inst = Instance(**inst_json)
-        conn.send(("start", inst.instance_id))
-        _run_instance(conn, inst, git_dir, policies, factories, top_k, index_cache)
-        conn.send(("done", inst.instance_id))
+        for message in item_messages(inst_json, git_dir, policies, factories, top_k, index_cache):
+            conn.send(message)
 
 
-def _run_instance(
-    conn: Connection,
+def instance_messages(
     inst: Instance,
     git_dir: str,
     policies: Sequence[str],
     factories: Mapping[str, Callable[[], Policy]],
     top_k: int,
     index_cache: str | bool,
-) -> None:
+) -> Iterator[tuple[Any, ...]]:
+    """The messages of one instance between `start` and `done` (see `item_messages`)."""
     from ..localize import localize
     from ..repo import Repo
     from .groundtruth import ground_truth
@@ -276,9 +299,9 @@ def _run_instance(
     try:
         repo = Repo.open(git_dir, commit=inst.base_commit, index_cache=index_cache)
     except Exception as e:
-        conn.send(("gold", iid, None, {}))
+        yield ("gold", iid, None, {})
         where = f"cannot open {inst.repo} at {inst.base_commit[:12]}"
-        conn.send(("fail", iid, f"{where}: {_one_line(e)}"))
+        yield ("fail", iid, f"{where}: {_one_line(e)}")
         return
     facts: dict[str, Any] = {"open_ms": round((time.perf_counter() - t0) * 1000, 3)}
     try:
@@ -289,16 +312,16 @@ def _run_instance(
         facts["index_ms"] = round((time.perf_counter() - t0) * 1000, 3)
         facts["index_source"] = report["source"]
     except Exception as e:
-        conn.send(("gold", iid, None, facts))
-        conn.send(("fail", iid, f"index: {_one_line(e)}"))
+        yield ("gold", iid, None, facts)
+        yield ("fail", iid, f"index: {_one_line(e)}")
         return
     try:
         gold = ground_truth(repo, inst.patch).to_json()
     except Exception as e:
-        conn.send(("gold", iid, None, facts))
-        conn.send(("fail", iid, f"ground truth: {_one_line(e)}"))
+        yield ("gold", iid, None, facts)
+        yield ("fail", iid, f"ground truth: {_one_line(e)}")
         return
-    conn.send(("gold", iid, gold, facts))
+    yield ("gold", iid, gold, facts)
     for name in policies:
         try:
             result = localize(
@@ -320,7 +343,7 @@ def _run_instance(
             }
         except Exception as e:
             message = {"status": "error", "error": _one_line(e)}
-        conn.send(("row", iid, name, message))
+        yield ("row", iid, name, message)
 
 
 # -- the parent: scheduling, time limits, results ---------------------------------------------
@@ -562,11 +585,22 @@ def evaluate(
     clone: bool = False,
     clone_dir: str | os.PathLike[str] | None = None,
     index_cache: str | os.PathLike[str] | bool = True,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run every policy and the baseline on every instance; returns one row per (instance,
-    policy) in instance order, reused rows included (see the module docstring)."""
+    policy) in instance order, reused rows included (see the module docstring).
+
+    `executor` is `local` (worker processes here) or `ray` (`workers` Ray actors, see
+    `acs.eval.ray_runner`): on the cluster at `ray_address`, else on a local Ray instance of
+    `workers` CPUs, started for the run and shut down after it (one already initialized in
+    this process is used as it is)."""
     if workers < 1 or top_k < 1 or timeout_s <= 0:
         raise InvalidArgumentError("workers and top_k must be at least 1, timeout positive")
+    if executor not in EXECUTORS:
+        raise InvalidArgumentError(f"unknown executor {executor!r} (known: local, ray)")
+    if ray_address is not None and executor != "ray":
+        raise InvalidArgumentError("ray_address needs executor='ray'")
     names = run_policies(policies, baseline)
     index_cache = index_cache if isinstance(index_cache, bool) else os.fspath(index_cache)
     if not names:
@@ -606,8 +640,24 @@ def evaluate(
             bar.set_postfix(counts, refresh=False)
             bar.update(1)
 
+    ray: Any = None
+    ray_started = False
+    runner_class: Any = _Runner
+    extra: dict[str, Any] = {}
+    if executor == "ray":
+        from .ray_runner import RayRunner, import_ray
+
+        ray = import_ray()
+        if not ray.is_initialized():
+            if ray_address is not None:
+                ray.init(address=ray_address)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False)
+            ray_started = True
+        runner_class, extra = RayRunner, {"ray": ray}
+
     results = ResultsFile(path, resume=resume)
-    runner = _Runner(
+    runner = runner_class(
         all_policies=names,
         workers=workers,
         timeout_s=timeout_s,
@@ -615,6 +665,7 @@ def evaluate(
         index_cache=index_cache,
         results=results,
         on_row=on_row,
+        **extra,
     )
     try:
         groups = []
@@ -634,6 +685,8 @@ def evaluate(
         runner.run(groups)
     finally:
         results.close()
+        if ray_started:
+            ray.shutdown()
         if bar is not None:
             bar.close()
     rows = []
