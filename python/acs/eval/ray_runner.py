@@ -18,6 +18,7 @@ filesystem) and have acs installed.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import InvalidArgumentError
@@ -83,29 +84,10 @@ class RayRunner(_Runner):
         run = slot.process.run.options(num_returns="streaming")
         slot.conn = run.remote(inst.to_json(), git_dir, tuple(policies))
 
-    def _loop(self) -> None:
-        while True:
-            for slot in self.slots:
-                if slot.item is None:
-                    item = self.next_item(slot)
-                    if item is None:
-                        self.stop_worker(slot, kill=False)
-                    else:
-                        self.dispatch(slot, item)
-            busy = [s for s in self.slots if s.item is not None]
-            if not busy:
-                return
-            timeout = max(0.0, min(s.deadline for s in busy) - time.monotonic())
-            self.ray.wait([s.conn for s in busy], num_returns=1, timeout=timeout)
-            for slot in busy:
-                self.drain(slot)
-            now = time.monotonic()
-            for slot in busy:
-                if slot.item is not None and now >= slot.deadline:
-                    limit = self.timeout_s if slot.started else STARTUP_GRACE_S + self.timeout_s
-                    what = "" if slot.started else " (the worker did not start)"
-                    self.stop_worker(slot, kill=True)
-                    self.finish_item(slot, f"no result after {limit:g} s{what}", "timeout")
+    def wait_and_drain(self, busy: Sequence[_Slot], timeout: float) -> None:
+        self.ray.wait([s.conn for s in busy], num_returns=1, timeout=timeout)
+        for slot in busy:
+            self.drain(slot)
 
     def drain(self, slot: _Slot) -> None:
         """Every message the slot's actor has streamed so far."""

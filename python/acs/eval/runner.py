@@ -534,11 +534,7 @@ class _Runner:
             if not busy:
                 return
             timeout = max(0.0, min(s.deadline for s in busy) - time.monotonic())
-            waitables: list[Any] = [s.conn for s in busy] + [s.process.sentinel for s in busy]
-            ready = set(wait(waitables, timeout=timeout))
-            for slot in busy:
-                if slot.conn in ready or slot.process.sentinel in ready:
-                    self.drain(slot)
+            self.wait_and_drain(busy, timeout)
             now = time.monotonic()
             for slot in busy:
                 if slot.item is not None and now >= slot.deadline:
@@ -546,6 +542,15 @@ class _Runner:
                     what = "" if slot.started else " (the worker did not start)"
                     self.stop_worker(slot, kill=True)
                     self.finish_item(slot, f"no result after {limit:g} s{what}", "timeout")
+
+    def wait_and_drain(self, busy: Sequence[_Slot], timeout: float) -> None:
+        """Wait up to `timeout` for any busy worker to say something (or die), then read
+        what the ready ones said. (The executor-specific half of the loop.)"""
+        waitables: list[Any] = [s.conn for s in busy] + [s.process.sentinel for s in busy]
+        ready = set(wait(waitables, timeout=timeout))
+        for slot in busy:
+            if slot.conn in ready or slot.process.sentinel in ready:
+                self.drain(slot)
 
     def drain(self, slot: _Slot) -> None:
         assert slot.conn is not None
