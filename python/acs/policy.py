@@ -1,5 +1,6 @@
-"""Policies: what proposes the plan. Every planner (the model-free default here, LLM
-planners later) implements `Policy`, so the agent loop does not care which one runs."""
+"""Policies: what proposes the plan. Every planner (the model-free default and its `hand`
+variant, the BM25 baseline, the model planners of `acs.llm`) implements `Policy`, so the
+agent loop does not care which one runs."""
 
 from __future__ import annotations
 

@@ -26,9 +26,10 @@ and zero at every level when they are not (no repository or commit to read them 
 they count in every metric.
 
 Resuming. Rows are appended to `results_path` and flushed as runs finish; a later run skips
-each (instance, policy) whose last row is `ok` with the same `top_k`, and runs failures again
-(a repository may have been added, a timeout may have been load); the last row of a pair is
-the one that counts.
+each (instance, policy) whose last row is `ok` with the same fingerprint (`fingerprint`: acs
+version, row format, policy and its model, `top_k`, the instance's content), and runs
+failures again (a repository may have been added, a timeout may have been load); the last
+row of a pair is the one that counts.
 """
 
 from __future__ import annotations
