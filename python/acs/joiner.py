@@ -147,6 +147,17 @@ def tool_results(turns: Sequence[Turn]) -> Iterator[tuple[str, dict[str, Any], d
                 yield task["tool"], task["args"], outcome["result"]
 
 
+def caller_groups(name: str, result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(path, group) of a `references` result's uses inside other definitions than `name`
+    itself: the callers of the definition that builds a message the issue quotes."""
+    return [
+        (f["path"], g)
+        for f in result["files"]
+        for g in f["groups"]
+        if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
+    ]
+
+
 def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
     ev = Evidence()
     frame_functions = {f.function for f in signals.frames if f.function}
@@ -205,12 +216,7 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
             case "references":
                 # Uses of a definition that builds a message the issue quotes (callers).
                 name = args["name"]
-                groups = [
-                    (f["path"], g)
-                    for f in result["files"]
-                    for g in f["groups"]
-                    if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
-                ]
+                groups = caller_groups(name, result)
                 amount = W_CALLER / max(1, len(groups)) ** 0.5
                 for path, g in groups:
                     key = (path, g["symbol"])
@@ -240,12 +246,15 @@ def rank(
     issue: str,
     top_k: int,
     top_k_functions: int | None = None,
+    *,
+    evidence: Evidence | None = None,
 ) -> dict[str, Any]:
     """The best `top_k` files and `top_k_functions` (default `2 * top_k`) functions, best
     first, each with its score normalised to the best of its list and `confident` (see
-    `confident`); line ranges of the confident functions and files; `why` per item."""
+    `confident`); line ranges of the confident functions and files; `why` per item.
+    `evidence`: `collect(signals, turns)` when the caller has it already."""
     top_k_functions = 2 * top_k if top_k_functions is None else top_k_functions
-    ev = collect(signals, turns)
+    ev = evidence if evidence is not None else collect(signals, turns)
     mentions_tests = bool(_TEST_MENTION.search(issue))
     files = dict(ev.files)
     # A function's evidence is also evidence for its file.

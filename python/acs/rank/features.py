@@ -28,8 +28,10 @@ from ..issue import IssueSignals
 from ..joiner import (
     _SOURCE,
     _TEST_MENTION,
+    Evidence,
     _path_overlap,
     _words,
+    caller_groups,
     is_auxiliary,
     path_words,
     rank,
@@ -216,13 +218,7 @@ def gather(signals: IssueSignals, turns: Sequence[Turn]) -> Candidates:
                             if frame.path.endswith(hit["path"]):
                                 f.add("frame_hits", 1)
             case "references":
-                name = args["name"]
-                groups = [
-                    (f["path"], g)
-                    for f in result["files"]
-                    for g in f["groups"]
-                    if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
-                ]
+                groups = caller_groups(args["name"], result)
                 amount = 1 / max(1, len(groups)) ** 0.5
                 for path, g in groups:
                     key = (path, g["symbol"])
@@ -292,10 +288,15 @@ class FeatureTable:
 
 
 def hand_ranking(
-    signals: IssueSignals, turns: Sequence[Turn], issue: str, c: Candidates
+    signals: IssueSignals,
+    turns: Sequence[Turn],
+    issue: str,
+    c: Candidates,
+    evidence: Evidence | None = None,
 ) -> dict[str, Any]:
     """The hand-weighted joiner's ranking of every candidate (its scores are features)."""
-    return rank(signals, turns, issue, max(1, len(c.files)), max(1, len(c.functions)))
+    n_files, n_functions = max(1, len(c.files)), max(1, len(c.functions))
+    return rank(signals, turns, issue, n_files, n_functions, evidence=evidence)
 
 
 def file_features(

@@ -71,7 +71,8 @@ class LearnedRanker:
     ) -> dict[str, Any]:
         top_k_functions = top_k_functions or 2 * top_k
         cands = gather(signals, turns)
-        hand = hand_ranking(signals, turns, issue, cands)
+        ev = collect(signals, turns)  # once: the joiner's ranking and the line ranges share it
+        hand = hand_ranking(signals, turns, issue, cands, ev)
         table, _ = file_features(signals, turns, issue, cands, hand)
         raw = self.files.predict(table.rows)
         probs = calibrated(raw, self.calibration["files"])
@@ -91,7 +92,6 @@ class LearnedRanker:
             functions.append(loc)
         _mark_confident(functions, self.thresholds["functions"])
 
-        ev = collect(signals, turns)
         confident_files = {f["path"] for f in files if f["confident"]}
         lines = [
             {"path": f["path"], "start": f["start_line"], "end": f["end_line"]}
