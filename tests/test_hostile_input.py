@@ -385,3 +385,62 @@ def test_helpers_make_messages_one_printable_line():
     engine = 'invalid pattern "a(b": regex parse error:\n    (?:a(b)\n    ^\nerror: unclosed group'
     assert one_line(engine) == 'invalid pattern "a(b": regex parse error: unclosed group'
     assert printable("a\x1b[0m\u202eb\x00") == "a\\x1b[0m\\u202eb\\x00"
+
+
+# -- ways in added with the learned ranker, mined data and RL training -------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--min-score", "nan"],
+        ["--min-score", "-0.5"],
+        ["--top-k-functions", "0"],
+        ["--top-k-functions", "-1"],
+    ],
+)
+def test_localize_list_flags_out_of_range_are_usage_errors(tree, args):
+    assert_one_line_error(run_acs("localize", "--repo", tree, *args, "alpha"), 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["/nonexistent/repo", "--name", "a/b"], 1),  # no such directory
+        (["{tree}", "--name", "a/b"], 1),  # not a git repository
+        (["{git}", "--name", "../../etc"], 2),  # not an owner/name: never a path
+        (["{git}", "--name", "sympy/sympy"], 2),  # held out, whatever the repository
+        (["{git}", "--name", "a/b", "--max", "-3"], 2),
+    ],
+)
+def test_data_mine_refuses_what_it_cannot_mine_in_one_line(tree, make_git, tmp_path, args, status):
+    out_file = tmp_path / "out.jsonl"
+    repo = str(make_git({"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})[0])
+    argv = [a.replace("{tree}", tree).replace("{git}", repo) for a in args]
+    assert_one_line_error(run_acs("data", "mine", *argv, "--out", str(out_file)), status)
+    assert not out_file.exists()  # nothing written for a refused repository
+
+
+def test_eval_refuses_an_unknown_executor(tree):
+    out = run_acs("eval", "x.jsonl", "--repos", tree, "--executor", "dask")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # nesting far past any parser's stack
+        '{"format": "acs-gbdt", "version": 1, "features": ["a"], "trees": [{"num_leaves": '
+        '1000000000, "split_feature": [], "threshold": [], "decision_type": [], '
+        '"left_child": [], "right_child": [], "leaf_value": [0.1]}]}',
+        '{"format": "acs-gbdt", "version": 99}',
+        "\x00\xff not json",
+    ],
+)
+def test_a_hostile_tree_model_is_an_invalid_argument_quickly(text):
+    from acs.rank import gbdt
+
+    start = time.perf_counter()
+    with pytest.raises(InvalidArgumentError):
+        gbdt.loads(text)
+    assert time.perf_counter() - start < BOUND_S

@@ -43,6 +43,22 @@ def test_a_file_that_is_not_a_model_is_refused_clearly(text):
         LearnedRanker(text)
 
 
+@pytest.mark.parametrize(
+    ("part", "value"),
+    [
+        ("calibration", {"files": [1.0, 2.0], "functions": [1.0, 0.0, 0.0]}),
+        ("calibration", {"files": [1.0, "x", 0.0], "functions": [1.0, 0.0, 0.0]}),
+        ("confident", {"files": None, "functions": 0.3}),
+        ("confident", {"files": 0.5}),
+    ],
+)
+def test_a_model_with_malformed_calibration_is_refused_when_loaded(part, value):
+    meta = orjson.loads(model_text())
+    meta[part] = value
+    with pytest.raises(InvalidArgumentError, match="ranker model"):
+        LearnedRanker(orjson.dumps(meta).decode())
+
+
 def test_calibration_keeps_the_ranking_order():
     meta = orjson.loads(model_text())
     for level in ("files", "functions"):

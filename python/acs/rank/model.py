@@ -10,6 +10,7 @@ features do not match this code's is refused when loaded, never silently misread
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -45,9 +46,9 @@ class LearnedRanker:
             meta = orjson.loads(text)
             self.files = gbdt.loads(orjson.dumps(meta["files"]))
             self.functions = gbdt.loads(orjson.dumps(meta["functions"]))
-            self.calibration = meta["calibration"]
-            self.thresholds = meta["confident"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as e:
+            self.calibration = {k: _numbers(meta["calibration"][k], 3) for k in LEVELS}
+            self.thresholds = {k: _numbers([meta["confident"][k]], 1)[0] for k in LEVELS}
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise InvalidArgumentError(f"ranker model: not a model file ({e!r:.100})") from None
         if meta.get("features_version") != FEATURES_VERSION:
             raise InvalidArgumentError(
@@ -107,6 +108,21 @@ class LearnedRanker:
             if (key := f"{f['path']}:{f['name']}") in reasons:
                 why[key] = reasons[key]
         return {"files": files, "functions": functions, "lines": merge_lines(lines), "why": why}
+
+
+LEVELS = ("files", "functions")
+
+
+def _numbers(values: object, n: int) -> list[float]:
+    """`values` as `n` finite numbers, or ValueError (a model file is data, not trusted)."""
+    if not isinstance(values, list) or len(values) != n:
+        raise ValueError(f"expected a list of {n} numbers, got {values!r:.60}")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ValueError(f"expected a finite number, got {v!r:.60}")
+        out.append(float(v))
+    return out
 
 
 def _mark_confident(items: list[dict[str, Any]], threshold: float) -> None:
