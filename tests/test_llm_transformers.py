@@ -116,7 +116,7 @@ def test_replayed_plan_runs_end_to_end(tiny, repo):
     assert [o["status"] for o in outcomes] == ["ok", "ok", "ok"]
     transcript = result["trajectory"]["transcript"]
     assert [t["output"] for t in transcript["turns"]] == [PLAN, ANSWER]
-    assert result["files"][0] == {"path": "lib/parser.py", "score": 1.0}
+    assert result["files"][0] == {"path": "lib/parser.py", "score": 1.0, "confident": True}
     assert result["functions"][0]["name"] == "Parser.parse"
 
 
