@@ -16,7 +16,12 @@ from acs.train.skyrl_main import SkyRLMissingError, expand_args, read_preset
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "training" / "configs"
 TRAIN_SH = ROOT / "training" / "train.sh"
-ENVIRON = {"ACS_DATA": "/data/acs", "ACS_REPOS": "/mirrors", "ACS_RUN_DIR": "/runs/a"}
+ENVIRON = {
+    "ACS_DATA": "/data/acs",
+    "ACS_REPOS": "/mirrors",
+    "ACS_RUN_DIR": "/runs/a",
+    "ACS_MODEL": "Qwen/Qwen3-0.6B",
+}
 PRESETS = [(p, a) for p in ("1gpu", "8gpu") for a in ("grpo", "gspo")]
 
 
@@ -129,6 +134,7 @@ def test_entrypoint_without_skyrl_says_how_to_install(capsys):
 
 def _sh(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHON": sys.executable}
+    env.pop("ACS_MODEL", None)  # the default model
     return subprocess.run(
         ["bash", str(TRAIN_SH), *args], capture_output=True, text=True, env=env, timeout=60
     )
@@ -154,6 +160,7 @@ def test_train_sh_dry_run_prints_the_exact_command(tmp_path):
     ]  # fmt: skip
     assert launch.split() == [
         "env", f"ACS_DATA={data}", f"ACS_REPOS={repos}", f"ACS_RUN_DIR={data}/run",
+        "ACS_MODEL=Qwen/Qwen3-0.6B",
         sys.executable, "-m", "acs.train.skyrl_main",
         f"@{CONFIGS}/base.args", f"@{CONFIGS}/8gpu.args", f"@{CONFIGS}/gspo.args", "a.b=1",
     ]  # fmt: skip

@@ -40,6 +40,7 @@ WIDE = (
     '8. read(path="pkg/io.py", symbol="Reader.read")\nend\n'
 )
 BONUS_PER_WIDTH = RewardConfig().parallel_weight / (RewardConfig().parallel_cap - 1)
+ANSWERED = RewardConfig().answer_bonus  # finished once, with a right answer (quality 1)
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +111,11 @@ def test_perfect_rollout_gets_score_trajectorys_reward(row) -> None:
         {"turns": [t.to_json() for t in env.history]},
         prompt_tokens=env.prompt_tokens,
         generated_tokens=env.generated_tokens,
+        answer_calls=1,
     )
     assert answer["reward"] == expected.total
-    assert answer["reward"] == pytest.approx(1.0 + BONUS_PER_WIDTH)  # width 2, fast: factor 1
+    # width 2, fast (factor 1), answered once
+    assert answer["reward"] == pytest.approx(1.0 + BONUS_PER_WIDTH + ANSWERED)
     terms = answer["metadata"]["reward_terms"]
     assert terms["quality"] == 1.0 and terms["latency_factor"] == 1.0
     assert answer["metadata"]["errors"] == 0 and answer["metadata"]["reason"] is None
@@ -168,7 +171,7 @@ def test_duplicate_calls_are_penalised(row) -> None:
     terms = answer["metadata"]["reward_terms"]
     assert terms["duplicates"] == 2.0
     assert terms["duplicate_penalty"] == pytest.approx(2 * RewardConfig().duplicate_penalty)
-    assert answer["reward"] == pytest.approx(1.0 + BONUS_PER_WIDTH - 0.1)
+    assert answer["reward"] == pytest.approx(1.0 + BONUS_PER_WIDTH + ANSWERED - 0.1)
 
 
 def test_parallel_width_earns_the_bonus(row) -> None:
@@ -176,9 +179,9 @@ def test_parallel_width_earns_the_bonus(row) -> None:
     (_, narrow), _ = rollout(row, '1. symbols(name="Reader.read")\nend\n', PERFECT)
     assert wide["metadata"]["reward_terms"]["width"] == 8.0
     assert wide["metadata"]["reward_terms"]["parallel_bonus"] == pytest.approx(0.1)
-    assert wide["reward"] == pytest.approx(1.1)
+    assert wide["reward"] == pytest.approx(1.1 + ANSWERED)
     assert narrow["metadata"]["reward_terms"]["parallel_bonus"] == 0.0
-    assert narrow["reward"] == pytest.approx(1.0)
+    assert narrow["reward"] == pytest.approx(1.0 + ANSWERED)
 
 
 def test_a_slow_rollout_is_penalised_by_the_latency_factor(row) -> None:
@@ -189,12 +192,15 @@ def test_a_slow_rollout_is_penalised_by_the_latency_factor(row) -> None:
     terms = answer["metadata"]["reward_terms"]
     assert terms["latency_s"] >= env.generated_tokens > 10  # decoding dominates
     assert terms["latency_factor"] == pytest.approx(math.exp(-(terms["latency_s"] - 1.0) / 2.0))
-    assert answer["reward"] == pytest.approx(terms["latency_factor"] + BONUS_PER_WIDTH)
-    assert answer["reward"] < BONUS_PER_WIDTH + 1e-3  # the answer is right, and worth ~nothing
+    bonuses = BONUS_PER_WIDTH + ANSWERED  # for the plan's shape, not its speed
+    assert answer["reward"] == pytest.approx(terms["latency_factor"] + bonuses)
+    assert answer["reward"] < bonuses + 1e-3  # the answer is right, and worth ~nothing
 
 
 def test_reward_overrides_come_from_env_config(row) -> None:
-    (_, answer), _ = rollout(row, WIDE, PERFECT, reward={"parallel_weight": 0.0})
+    (_, answer), _ = rollout(
+        row, WIDE, PERFECT, reward={"parallel_weight": 0.0, "answer_bonus": 0.0}
+    )
     assert answer["reward"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="unknown reward options"):
         make(row, reward={"paralel_weight": 0.0})
@@ -260,3 +266,44 @@ def test_odd_actions_do_not_raise(row) -> None:
         assert isinstance(out["reward"], float)
         if not out["done"]:
             assert env.step(PERFECT)["done"]
+
+
+def test_the_rollout_ends_at_the_first_answer(row) -> None:
+    """The parser stops at the first `answer(...)`: a second one is never read (its tokens
+    still count as generated), so a rollout finishes once and earns the bonus once."""
+    (_, once), one = rollout(row, PLAN, PERFECT)
+    (_, twice), two = rollout(row, PLAN, PERFECT + PERFECT.replace("pkg/io.py", "pkg/util.py"))
+    assert once["metadata"]["reward_terms"]["answer_bonus"] == pytest.approx(ANSWERED)
+    assert twice["metadata"]["reward_terms"] == {
+        **once["metadata"]["reward_terms"],
+        "tool_s": twice["metadata"]["reward_terms"]["tool_s"],
+        "latency_s": twice["metadata"]["reward_terms"]["latency_s"],
+    }
+    assert two.generated_tokens > one.generated_tokens
+
+
+def test_running_out_of_turns_earns_no_finish_bonus(row) -> None:
+    """Two turns allowed, two plans and no answer: scored on the evidence, without a bonus."""
+    outputs, env = rollout(row, PLAN, '1. symbols(name="Reader")\nend\n', max_turns=2)
+    assert outputs[-1]["done"] and env.policy.answer is None
+    assert outputs[-1]["metadata"]["reward_terms"].get("answer_bonus", 0.0) == 0.0
+
+
+def test_a_named_tokenizer_counts_tokens_exactly(row, tmp_path) -> None:
+    """With `tokenizer` (the trained model's), the latency term counts real tokens; without,
+    the 3.5-characters estimate."""
+    pytest.importorskip("transformers", reason="transformers not installed")
+    from acs.llm.scripted import toy_tokenizer
+
+    tokenizer = toy_tokenizer([PLAN, PERFECT, ISSUE], 300)
+    tokenizer.save_pretrained(tmp_path / "tok")
+    _, exact = rollout(row, PLAN, PERFECT, tokenizer=str(tmp_path / "tok"))
+    _, estimated = rollout(row, PLAN, PERFECT)
+    count = len(tokenizer(PLAN, add_special_tokens=False)["input_ids"]) + len(
+        tokenizer(PERFECT, add_special_tokens=False)["input_ids"]
+    )
+    assert exact.generated_tokens == count
+    assert estimated.generated_tokens == acs_env.approx_tokens(PLAN) + acs_env.approx_tokens(
+        PERFECT
+    )
+    assert exact.generated_tokens != estimated.generated_tokens

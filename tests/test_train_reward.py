@@ -127,6 +127,20 @@ def test_parallel_width_earns_a_bonus_scaled_by_quality() -> None:
     assert score_trajectory(Prediction.empty(), GOLD, wide).total == 0.0
 
 
+def test_finishing_exactly_once_earns_a_bonus_scaled_by_quality() -> None:
+    """CodeScout's finish-once bonus: one `answer(...)`, not none (ran out of turns) and not
+    two; times the answer's quality, so a wrong answer earns nothing for finishing."""
+    bonus = RewardConfig().answer_bonus
+    once = score_trajectory(PERFECT, GOLD, ONE_GREP, answer_calls=1)
+    assert once.terms["answer_bonus"] == bonus and once.total == pytest.approx(1.0 + bonus)
+    for calls in (None, 0, 2):
+        assert score_trajectory(PERFECT, GOLD, ONE_GREP, answer_calls=calls).total == 1.0
+    half = Prediction(files=GOLD.files)  # the file only: quality 0.4 (file weight)
+    r = score_trajectory(half, GOLD, ONE_GREP, answer_calls=1)
+    assert r.terms["answer_bonus"] == pytest.approx(bonus * r.terms["quality"])
+    assert score_trajectory(Prediction.empty(), GOLD, ONE_GREP, answer_calls=1).total == 0.0
+
+
 def test_f_beta_per_level_weighted_over_the_levels_with_gold() -> None:
     gold = GroundTruth(files=("a.py", "b.py"), modules=("a.py:f",), functions=("a.py:f",))
     pred = Prediction(files=("a.py",), modules=("a.py:f",), functions=("a.py:g",))

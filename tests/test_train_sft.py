@@ -19,6 +19,7 @@ from acs.eval.groundtruth import ground_truth
 from acs.llm import LlmPolicy, ScriptedBackend, planlang
 from acs.llm.prompt import Conversation, load_prompts
 from acs.train import sft
+from acs.train.reward import RewardConfig
 from conftest import repo_with_fix
 
 BEFORE = {
@@ -130,7 +131,8 @@ def test_score_is_the_environments_reward(data) -> None:
     example = sft.build_example(default_run(data["repo"], 4)["trajectory"], max_turns=4)
     reward = sft.score_example(example, data["gold"])
     assert reward.terms["quality"] == 1.0
-    assert reward.total >= 1.0  # right, fast, and with a parallel bonus
+    assert reward.total >= 1.0  # right, fast, with a parallel and a finish-once bonus
+    assert reward.terms["answer_bonus"] == RewardConfig().answer_bonus
     wrong = sft.Example(example.messages, example.turns, ["pkg/util.py"], [])
     assert sft.score_example(wrong, data["gold"]).total == 0.0
 

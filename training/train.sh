@@ -11,11 +11,12 @@
 # --preset: training/configs/{1gpu,8gpu}.args on top of base.args (default 1gpu);
 # --algo: training/configs/{grpo,gspo}.args (default grpo); --run-dir: checkpoints, HF
 #   exports and logs (default DATA_DIR/run). Extra key=value arguments override the presets.
+# ACS_MODEL: the policy to start from (default Qwen/Qwen3-0.6B; e.g. an SFT warm-start export).
 # --dry-run prints the command (and the rl_data command when the data is missing), runs nothing.
 # Needs SkyRL in this Python (training/README.md): python -m acs.train.skyrl_main.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 preset=1gpu algo=grpo run_dir="" dataset="" dry=0
 python=${PYTHON:-python}
 while [[ $# -gt 0 ]]; do
@@ -42,7 +43,7 @@ dataset=${dataset:-$data/instances.jsonl}
 configs=$here/configs
 
 build=("$python" -m acs.train.rl_data "$dataset" --repos "$repos" --out "$data")
-cmd=(env "ACS_DATA=$data" "ACS_REPOS=$repos" "ACS_RUN_DIR=$run_dir"
+cmd=(env "ACS_DATA=$data" "ACS_REPOS=$repos" "ACS_RUN_DIR=$run_dir" "ACS_MODEL=${ACS_MODEL:-Qwen/Qwen3-0.6B}"
   "$python" -m acs.train.skyrl_main
   "@$configs/base.args" "@$configs/$preset.args" "@$configs/$algo.args" "$@")
 

@@ -21,11 +21,12 @@ becomes an error observation or a zero reward, counted in `metadata["errors"]`.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ __all__ = ["ENV_ID", "AcsLocalizeEnv", "open_repo", "register_env"]
 
 ENV_ID = ENV_CLASS  # the rows' env_class
 REPO_CACHE_SIZE = 8  # open repositories kept per process (a training batch spans a few)
-OPTIONS = ("repos_dir", "max_turns", "turn_timeout_s", "reward")
+OPTIONS = ("repos_dir", "max_turns", "turn_timeout_s", "reward", "tokenizer")
 
 # --- one open repository per (git dir, commit), shared by every rollout of the process -----
 
@@ -79,6 +80,28 @@ def open_repo(git_dir: str | os.PathLike[str], commit: str) -> Repo:
                 _repos.popitem(last=False)
             _opening.pop(key, None)
     return repo
+
+
+# --- token counts for the latency term -----------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def token_counter(tokenizer: str | None) -> Callable[[str], int]:
+    """How many tokens a text is: exactly, with the trained model's tokenizer (a folder or
+    Hub id, loaded once per process by transformers), or `approx_tokens`'s estimate when
+    none is named."""
+    if not tokenizer:
+        return approx_tokens
+    from transformers import AutoTokenizer  # lazily: the env itself needs no transformers
+
+    loaded = AutoTokenizer.from_pretrained(tokenizer)
+    lock = threading.Lock()  # a fast tokenizer is one Rust object shared by the rollouts
+
+    def count(text: str) -> int:
+        with lock:
+            return len(loaded(text, add_special_tokens=False)["input_ids"])
+
+    return count
 
 
 def register_env() -> None:
@@ -115,7 +138,9 @@ class AcsLocalizeEnv(BaseTextEnv):
     `env_config` (SkyRL's `environment.skyrl_gym.acs-localize`, any mapping): `repos_dir`
     (git mirrors, the layouts of `acs.eval.repos.find_repository`; default `$ACS_REPOS`),
     `max_turns` (default 4: must be the data builder's, whose prompt states it),
-    `turn_timeout_s` (default 30), `reward` (overrides of `RewardConfig` fields).
+    `turn_timeout_s` (default 30), `reward` (overrides of `RewardConfig` fields),
+    `tokenizer` (the model's tokenizer, a folder or Hub id: exact token counts for the
+    latency term; default an estimate of 3.5 characters per token).
     `extras`: the row's `reward_spec.ground_truth` and `extra_info` (repo, base_commit,
     instance_id, prompt_version)."""
 
@@ -129,6 +154,7 @@ class AcsLocalizeEnv(BaseTextEnv):
         self.turn_timeout_s = float(config.get("turn_timeout_s", 30.0))
         self.reward_config = _reward_config(config.get("reward"))
         self.repos_dir = config.get("repos_dir") or os.environ.get("ACS_REPOS")
+        self.count_tokens = token_counter(config.get("tokenizer") or None)
         self.errors: list[str] = []
         self.broken: str | None = None  # why this rollout cannot search (scored 0)
         self.history: list[Turn] = []
@@ -158,7 +184,7 @@ class AcsLocalizeEnv(BaseTextEnv):
 
     def init(self, prompt: list[dict[str, str]]) -> tuple[list[dict[str, str]], dict[str, Any]]:
         """The row's prompt as is: the data builder rendered it with `Conversation`."""
-        self.prompt_tokens = sum(approx_tokens(str(m.get("content", ""))) for m in prompt or ())
+        self.prompt_tokens = sum(self._tokens(str(m.get("content", ""))) for m in prompt or ())
         return prompt, {
             "instance_id": self.instance_id,
             "repo": self.repo_name,
@@ -192,7 +218,7 @@ class AcsLocalizeEnv(BaseTextEnv):
             return _output([], 0.0, True, {"reason": "the rollout had already ended"})
         self.turns += 1
         text = action if isinstance(action, str) else str(action)
-        self.generated_tokens += approx_tokens(text)
+        self.generated_tokens += self._tokens(text)
         if self.broken:  # the row is unusable: nothing to search
             return self._finish()
         if self._run is None:
@@ -223,13 +249,20 @@ class AcsLocalizeEnv(BaseTextEnv):
         ):
             return self._finish()
         observation = self._observation()
-        self.prompt_tokens += approx_tokens(observation)  # prefix-cached: only the new part
+        self.prompt_tokens += self._tokens(observation)  # prefix-cached: only the new part
         return _output(
             [{"role": "user", "content": observation}],
             0.0,
             False,
             {"turn": self.turns, "tool_calls": len(tasks), "errors": len(self.errors)},
         )
+
+    def _tokens(self, text: str) -> int:
+        try:
+            return self.count_tokens(text)
+        except Exception as e:  # a tokenizer that fails: the estimate, and say so
+            self._error(f"tokenizer: {type(e).__name__}: {e}")
+            return approx_tokens(text)
 
     def _repository(self) -> Repo:
         if not self.repos_dir:
@@ -266,13 +299,19 @@ class AcsLocalizeEnv(BaseTextEnv):
         return _output([], self.reward.total, True, metadata)
 
     def _score(self) -> Reward:
-        tokens = {"prompt_tokens": self.prompt_tokens, "generated_tokens": self.generated_tokens}
+        tokens = {
+            "prompt_tokens": self.prompt_tokens,
+            "generated_tokens": self.generated_tokens,
+            # The parser stops at the first `answer(...)`: a rollout answers once or never.
+            "answer_calls": int(self.policy.answer is not None),
+        }
         try:
             return score_answer(
                 self.policy.answer, self.history, self.gold, config=self.reward_config, **tokens
             )
         except Exception as e:  # an answer that cannot be merged scores as no answer
             self._error(f"answer: {type(e).__name__}: {e}")
+            tokens["answer_calls"] = 0
             return score_answer(None, self.history, self.gold, config=self.reward_config, **tokens)
 
     def _error(self, message: str) -> None:

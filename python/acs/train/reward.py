@@ -6,7 +6,7 @@ scores 0. Formula, defaults and their reasons: docs/reward.md.
     quality = sum_l w_l * F_beta(l) / sum_l w_l      over the levels l whose gold is non-empty
     latency = tool_s + prompt_tokens * prefill_s + generated_tokens * decode_s + turns * turn_s
     factor  = exp(-max(0, latency - target_s) / scale_s)
-    total   = max(0, quality * factor + parallel_bonus - duplicate_penalty)
+    total   = max(0, quality * factor + parallel_bonus + answer_bonus - duplicate_penalty)
 
 `score_trajectory` never raises: input it cannot read gives a zero reward whose `reason` says
 why, so one odd rollout cannot fail a training step.
@@ -56,6 +56,10 @@ class RewardConfig:
     parallel_cap: int = 8  # calls per turn that earn the full bonus (SWE-grep runs 8)
     duplicate_penalty: float = 0.05  # per call that repeats an earlier one (tool + args)
     malformed_zero: bool = True  # a plan line the parser cannot read zeroes the reward
+    # CodeScout's bonus for finishing exactly once: the model ended the rollout with one
+    # `answer(...)` of its own, rather than running out of turns (latency) or answering
+    # twice. Times the answer's quality, like the width bonus: a wrong guess earns nothing.
+    answer_bonus: float = 0.05
     require_search: bool = True  # an answer without any tool call scores 0 (a guess)
 
     def weights(self) -> dict[str, float]:
@@ -83,14 +87,18 @@ def score_trajectory(
     *,
     prompt_tokens: int = 0,
     generated_tokens: int = 0,
+    answer_calls: int | None = None,
     config: RewardConfig = RewardConfig(),  # frozen: safe to share
 ) -> Reward:
     """The reward of one rollout: `prediction` (a `Prediction` or an `acs.localize` result),
     `gold` (a `GroundTruth` or its JSON), `trajectory` (`localize(..., trajectory=True)`'s
     record: `turns`, each with `tasks`, `outcomes` and `elapsed_ms`; None scores the answer
-    and the token latency only). Never raises."""
+    and the token latency only), `answer_calls` (how many `answer(...)` lines the model
+    wrote; None where no model answered, which earns no answer bonus). Never raises."""
     try:
-        return _score(prediction, gold, trajectory, prompt_tokens, generated_tokens, config)
+        return _score(
+            prediction, gold, trajectory, prompt_tokens, generated_tokens, answer_calls, config
+        )
     except Exception as e:  # a training step must not fail on one odd rollout
         return _zero(f"unreadable input: {type(e).__name__}: {e}"[:200])
 
@@ -101,6 +109,7 @@ def _score(
     trajectory: Mapping[str, Any] | None,
     prompt_tokens: int,
     generated_tokens: int,
+    answer_calls: int | None,
     config: RewardConfig,
 ) -> Reward:
     pred = prediction if isinstance(prediction, Prediction) else Prediction.from_result(prediction)
@@ -150,7 +159,8 @@ def _score(
     bonus = config.parallel_weight * min(max(width - 1, 0.0), span) / span * quality
     duplicates = len(calls) - len({_call_key(t) for t in calls})
     penalty = config.duplicate_penalty * duplicates
-    total = max(0.0, quality * factor + bonus - penalty)
+    answered = config.answer_bonus * quality if answer_calls == 1 else 0.0
+    total = max(0.0, quality * factor + bonus + answered - penalty)
     terms.update(
         quality=quality,
         tool_s=tool_s,
@@ -160,6 +170,7 @@ def _score(
         parallel_bonus=bonus,
         duplicates=float(duplicates),
         duplicate_penalty=penalty,
+        answer_bonus=answered,
         total=total,
     )
     return Reward(total, terms)
@@ -235,12 +246,16 @@ def score_answer(
     *,
     prompt_tokens: int = 0,
     generated_tokens: int = 0,
+    answer_calls: int | None = None,
     config: RewardConfig | None = None,
 ) -> Reward:
     """The reward of a model planner's rollout: its `answer` alone (weight 1: the joiner's
     picks would earn it credit for work it did not do), kept to the paths and definitions
-    the tools returned in `turns` (`merge_answer`), scored by `score_trajectory`. The
+    the tools returned in `turns` (`merge_answer`), scored by `score_trajectory`;
+    `answer_calls` defaults to 1 when there is an answer, 0 when there is none. The
     environment and the SFT export both score with this."""
+    if answer_calls is None:
+        answer_calls = int(answer is not None)
     from ..llm.policy import merge_answer
 
     empty: dict[str, Any] = {"files": [], "functions": [], "lines": [], "why": {}}
@@ -255,5 +270,6 @@ def score_answer(
         {"turns": [t.to_json() for t in turns]},
         prompt_tokens=prompt_tokens,
         generated_tokens=generated_tokens,
+        answer_calls=answer_calls,
         config=config or RewardConfig(),
     )

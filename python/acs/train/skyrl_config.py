@@ -39,6 +39,8 @@ class AcsLocalizeEnvConfig(BaseConfig):
     """A turn's tool-time limit."""
     reward: dict[str, Any] = field(default_factory=dict)
     """Overrides of `acs.train.reward.RewardConfig` fields (docs/reward.md)."""
+    tokenizer: str | None = None
+    """The policy's tokenizer (a folder or Hub id): exact token counts for the latency term."""
 
     def items(self):  # the environment reads its config as a mapping
         return {k: v for k, v in asdict(self).items() if v is not None}.items()
