@@ -121,7 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.ray_address and args.executor != "ray":
         raise UsageError("--ray-address needs --executor ray")
     if args.executor == "ray":
-        from .ray_runner import import_ray
+        from ..distributed import import_ray
 
         try:
             import_ray()

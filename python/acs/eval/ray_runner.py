@@ -21,7 +21,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import InvalidArgumentError
 from .runner import (
     STARTUP_GRACE_S,
     WorkItem,
@@ -31,16 +30,6 @@ from .runner import (
     item_messages,
     worker_factories,
 )
-
-RAY_MISSING = "--executor ray needs the ray package: pip install 'acs[ray]'"
-
-
-def import_ray() -> Any:
-    try:
-        import ray
-    except ImportError as e:
-        raise InvalidArgumentError(RAY_MISSING) from e
-    return ray
 
 
 class RayWorker:

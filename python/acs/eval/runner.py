@@ -34,6 +34,7 @@ row of a pair is the one that counts.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -52,6 +53,7 @@ from typing import Any
 import orjson
 
 from .. import __version__ as acs_version
+from ..distributed import EXECUTORS, ray_session
 from ..errors import InvalidArgumentError
 from ..localize import LLM_POLICIES, POLICIES, make_policy
 from ..policy import Policy
@@ -61,7 +63,6 @@ from .metrics import Prediction, calibration_pairs, score
 from .repos import RepositoryMissing, commit_order, locate
 
 STATUSES = ("ok", "error", "timeout")
-EXECUTORS = ("local", "ray")
 STARTUP_GRACE_S = 60.0  # a fresh worker imports acs before it takes its first instance
 # The shape of a row's prediction: part of the fingerprint, so that rows written before ranked
 # lists with confident sets and scores (v1: the cut list alone) run again on resume.
@@ -646,20 +647,13 @@ def evaluate(
             bar.set_postfix(counts, refresh=False)
             bar.update(1)
 
-    ray: Any = None
-    ray_started = False
+    session = contextlib.ExitStack()  # the Ray session, when this run started one
     runner_class: Any = _Runner
     extra: dict[str, Any] = {}
     if executor == "ray":
-        from .ray_runner import RayRunner, import_ray
+        from .ray_runner import RayRunner
 
-        ray = import_ray()
-        if not ray.is_initialized():
-            if ray_address is not None:
-                ray.init(address=ray_address)
-            else:
-                ray.init(num_cpus=workers, include_dashboard=False)
-            ray_started = True
+        ray = session.enter_context(ray_session(ray_address, num_cpus=workers))
         runner_class, extra = RayRunner, {"ray": ray}
 
     results = ResultsFile(path, resume=resume)
@@ -691,8 +685,7 @@ def evaluate(
         runner.run(groups)
     finally:
         results.close()
-        if ray_started:
-            ray.shutdown()
+        session.close()
         if bar is not None:
             bar.close()
     rows = []

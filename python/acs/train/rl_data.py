@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.heldout import check_allowed, is_dev_set
+from ..distributed import add_executor_arguments, ordered_map
 from ..errors import AcsError, InvalidArgumentError
 from ..eval.dataset import DatasetError, Instance, load_instances
 from ..eval.groundtruth import GroundTruth, ground_truth
@@ -64,48 +65,60 @@ def build_rows(
     *,
     max_turns: int = 4,
     prompt_version: str = PROMPT_VERSION,
+    executor: str = "local",
+    workers: int = 1,
+    ray_address: str | None = None,
 ) -> Built:
-    """One row per usable instance. Raises `InvalidArgumentError` on a held-out repository;
-    skips dev-set repositories, missing repositories, unreadable patches and instances whose
-    gold has no file (a patch that only adds files)."""
-    prompts = load_prompts(prompt_version)
-    built = Built()
-    for inst in instances:
+    """One row per usable instance, in input order. Raises `InvalidArgumentError` on a
+    held-out repository (before any work); skips dev-set repositories, missing repositories,
+    unreadable patches and instances whose gold has no file (a patch that only adds files).
+    `executor="ray"` builds them as Ray tasks (`acs.distributed.ordered_map`)."""
+    todo = list(instances)
+    for inst in todo:
         check_allowed(inst.repo, purpose="eval")  # raises for a held-out repository
-        if is_dev_set(inst.repo):
-            built.skip("development-set repository")
-            continue
-        try:
-            repo = Repo.open(find_repository(repos_dir, inst.repo), commit=inst.base_commit)
-        except RepositoryMissing:
-            built.skip("no repository")
-            continue
-        except AcsError:
-            built.skip("base commit unreadable")
-            continue
-        try:
-            gold = ground_truth(repo, inst.patch)
-        except AcsError:
-            built.skip("patch unreadable")
-            continue
-        if not gold.files:
-            built.skip("no gold file")
-            continue
-        messages = Conversation(prompts, inst.problem_statement, max_turns).messages
-        built.rows.append(
-            {
-                "prompt": messages,
-                "env_class": ENV_CLASS,
-                "reward_spec": reward_spec(gold),
-                "extra_info": {
-                    "repo": inst.repo,
-                    "base_commit": inst.base_commit,
-                    "instance_id": inst.instance_id,
-                    "prompt_version": prompts.version,
-                },
-            }
-        )
+    version = load_prompts(prompt_version).version  # an unknown version fails here, once
+    jobs = [(inst, str(repos_dir), max_turns, version) for inst in todo]
+    built = Built()
+    for reason, row in ordered_map(
+        _build_row, jobs, executor=executor, workers=workers, ray_address=ray_address
+    ):
+        if row is None:
+            built.skip(reason)
+        else:
+            built.rows.append(row)
     return built
+
+
+def _build_row(job: tuple[Instance, str, int, str]) -> tuple[str, dict[str, Any] | None]:
+    """One instance's row, or why there is none (a module-level function: Ray pickles it)."""
+    inst, repos_dir, max_turns, version = job
+    if is_dev_set(inst.repo):
+        return "development-set repository", None
+    try:
+        repo = Repo.open(find_repository(repos_dir, inst.repo), commit=inst.base_commit)
+    except RepositoryMissing:
+        return "no repository", None
+    except AcsError:
+        return "base commit unreadable", None
+    try:
+        gold = ground_truth(repo, inst.patch)
+    except AcsError:
+        return "patch unreadable", None
+    if not gold.files:
+        return "no gold file", None
+    prompts = load_prompts(version)
+    messages = Conversation(prompts, inst.problem_statement, max_turns).messages
+    return "", {
+        "prompt": messages,
+        "env_class": ENV_CLASS,
+        "reward_spec": reward_spec(gold),
+        "extra_info": {
+            "repo": inst.repo,
+            "base_commit": inst.base_commit,
+            "instance_id": inst.instance_id,
+            "prompt_version": prompts.version,
+        },
+    }
 
 
 def split_by_repo(
@@ -186,11 +199,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--max-turns", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None)
+    add_executor_arguments(parser)
     args = parser.parse_args(argv)
     try:
         check_source(args.dataset)
         instances = load_instances(args.dataset, split=args.split, limit=args.limit)
-        built = build_rows(instances, args.repos, max_turns=args.max_turns)
+        built = build_rows(
+            instances,
+            args.repos,
+            max_turns=args.max_turns,
+            executor=args.executor,
+            workers=args.workers,
+            ray_address=args.ray_address,
+        )
         val_repos = [r.strip() for r in args.val_repos.split(",") if r.strip()]
         train, val = split_by_repo(
             (r["extra_info"]["repo"] for r in built.rows),

@@ -32,12 +32,12 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..data.heldout import check_allowed, is_dev_set
+from ..distributed import add_executor_arguments, ordered_map
 from ..errors import AcsError, InvalidArgumentError
 from ..eval.dataset import DatasetError, Instance, load_instances
 from ..eval.groundtruth import GroundTruth, ground_truth
@@ -218,66 +218,71 @@ def export(
     max_turns: int = 4,
     workers: int = 2,
     config: RewardConfig | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> Exported:
     """Run the default planner on each instance at its base commit (`max_turns - 1` search
     turns, so the whole run fits the conversation), score its conversation against the gold,
     keep those scoring at least `min_reward`, in input order. Raises `InvalidArgumentError`
     on a held-out repository before anything runs; skips development-set repositories,
-    missing repositories, unreadable patches and gold without files."""
+    missing repositories, unreadable patches and gold without files. `executor="ray"` runs
+    the instances as Ray tasks (`acs.distributed.ordered_map`)."""
     if max_turns < 2:
         raise InvalidArgumentError(f"max_turns must be at least 2, got {max_turns}")
     todo = list(instances)
     for inst in todo:
         check_allowed(inst.repo, purpose="eval")  # raises for a held-out repository
-    prompts = load_prompts()
-
-    def one(inst: Instance) -> tuple[str, dict[str, Any] | None]:
-        if is_dev_set(inst.repo):
-            return "development-set repository", None
-        try:
-            repo = Repo.open(find_repository(repos_dir, inst.repo), commit=inst.base_commit)
-        except RepositoryMissing:
-            return "no repository", None
-        except AcsError:
-            return "base commit unreadable", None
-        try:
-            gold = ground_truth(repo, inst.patch)
-        except AcsError:
-            return "patch unreadable", None
-        if not gold.files:
-            return "no gold file", None
-        try:
-            result = localize(
-                repo,
-                inst.problem_statement,
-                policy="default",
-                max_turns=max_turns - 1,
-                trajectory=True,
-            )
-            example = build_example(result["trajectory"], max_turns=max_turns, prompts=prompts)
-        except AcsError:
-            return "localize failed", None
-        reward = score_example(example, gold, config)
-        return "", {
-            "messages": example.messages,
-            "reward": reward.total,
-            "instance_id": inst.instance_id,
-            "repo": inst.repo,
-            "base_commit": inst.base_commit,
-            "prompt_version": example.prompt_version,
-            "reward_terms": dict(reward.terms),
-        }
-
+    jobs = [(inst, str(repos_dir), max_turns, config) for inst in todo]
     out = Exported()
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for reason, row in pool.map(one, todo):
-            if row is None:
-                out.skip(reason)
-            elif row["reward"] >= min_reward:
-                out.rows.append(row)
-            else:
-                out.below += 1
+    for reason, row in ordered_map(
+        _export_one, jobs, executor=executor, workers=workers, ray_address=ray_address
+    ):
+        if row is None:
+            out.skip(reason)
+        elif row["reward"] >= min_reward:
+            out.rows.append(row)
+        else:
+            out.below += 1
     return out
+
+
+def _export_one(
+    job: tuple[Instance, str, int, RewardConfig | None],
+) -> tuple[str, dict[str, Any] | None]:
+    """One instance's scored conversation, or why there is none (module-level: Ray pickles
+    it)."""
+    inst, repos_dir, max_turns, config = job
+    if is_dev_set(inst.repo):
+        return "development-set repository", None
+    try:
+        repo = Repo.open(find_repository(repos_dir, inst.repo), commit=inst.base_commit)
+    except RepositoryMissing:
+        return "no repository", None
+    except AcsError:
+        return "base commit unreadable", None
+    try:
+        gold = ground_truth(repo, inst.patch)
+    except AcsError:
+        return "patch unreadable", None
+    if not gold.files:
+        return "no gold file", None
+    try:
+        result = localize(
+            repo, inst.problem_statement, policy="default", max_turns=max_turns - 1, trajectory=True
+        )
+        example = build_example(result["trajectory"], max_turns=max_turns, prompts=load_prompts())
+    except AcsError:
+        return "localize failed", None
+    reward = score_example(example, gold, config)
+    return "", {
+        "messages": example.messages,
+        "reward": reward.total,
+        "instance_id": inst.instance_id,
+        "repo": inst.repo,
+        "base_commit": inst.base_commit,
+        "prompt_version": example.prompt_version,
+        "reward_terms": dict(reward.terms),
+    }
 
 
 def write_jsonl(rows: Iterable[Mapping[str, Any]], path: str | Path) -> None:
@@ -301,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--min-reward", type=float, default=0.5)
     parser.add_argument("--max-turns", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--workers", type=int, default=2)
+    add_executor_arguments(parser, workers=2)
     args = parser.parse_args(argv)
     if bool(args.dataset) == bool(args.trace):
         parser.error("give either a DATASET (with --repos) or --trace files")
@@ -324,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             min_reward=args.min_reward,
             max_turns=args.max_turns,
             workers=args.workers,
+            executor=args.executor,
+            ray_address=args.ray_address,
         )
     except (InvalidArgumentError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,0 +1,306 @@
+"""A policy-gradient loop on the `acs-localize` environment with a transformers causal LM: the
+smoke test of the RL plumbing (on a GPU, or the CPU with a tiny random Qwen3), not a trainer.
+SkyRL is the trainer (training/README.md); this loop exists so that what SkyRL relies on
+(the environment, its prompt, parser, tools and reward, and gradients through the sampled
+tokens) is exercised where SkyRL cannot be installed.
+
+* A rollout is SkyRL's multi-turn loop: the row's prompt from `env.init`, then per turn the
+  chat template over the conversation so far, a sampled completion, `env.step(text)`, and the
+  observation appended, until the environment says done. The exact token ids the model
+  sampled are kept with the exact context they were sampled from, so the update scores the
+  same tokens (no re-tokenisation drift between rollout and update).
+* The update is GRPO's: `group` samples per prompt, each rollout's advantage its reward
+  minus the group's mean over the group's standard deviation (0 when all are equal), and the
+  loss the token-level mean of `-advantage * log p(token)` over every sampled token. One
+  update per batch, so the samples are on-policy and no ratio clipping or KL term is needed.
+* The warm start (`warm_start`) fits the model to conversations of `acs.train.sft` (the
+  default planner's runs in the model's own protocol) with the same segments, advantage 1.
+
+`acs.train.pg_smoke` builds a small memorisable task set and runs the whole thing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "PgSettings",
+    "Rollout",
+    "Segment",
+    "conversation_segments",
+    "group_advantages",
+    "policy_gradient_step",
+    "rollout",
+    "train",
+    "warm_start",
+]
+
+
+@dataclass(frozen=True)
+class PgSettings:
+    steps: int = 30
+    group: int = 8  # samples per prompt (SkyRL's n_samples_per_prompt)
+    lr: float = 1e-3
+    temperature: float = 1.0
+    max_new_tokens: int = 256  # per turn
+    max_grad_norm: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class Segment:
+    """One model turn: the context it was sampled from and the tokens it sampled (ending with
+    the end-of-turn token when the model wrote one)."""
+
+    context: list[int]
+    generated: list[int]
+
+
+@dataclass
+class Rollout:
+    row: int  # index of the prompt in the batch's rows (its GRPO group)
+    segments: list[Segment] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    reward: float = 0.0
+    terms: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None
+
+
+# --- sampling -------------------------------------------------------------------------------
+
+
+def _context(tokenizer: Any, messages: Sequence[Mapping[str, str]]) -> list[int]:
+    """The prompt the model continues, as inference renders it (thinking off)."""
+    ids = tokenizer.apply_chat_template(
+        [dict(m) for m in messages],
+        add_generation_prompt=True,
+        enable_thinking=False,
+        tokenize=True,
+        return_dict=True,
+    )["input_ids"]
+    return list(ids)
+
+
+def sample(
+    model: Any, tokenizer: Any, messages: Sequence[Mapping[str, str]], settings: PgSettings
+) -> Segment:
+    import torch
+
+    context = _context(tokenizer, messages)
+    ids = torch.tensor([context], device=model.device)
+    with torch.no_grad():
+        out = model.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            do_sample=True,
+            temperature=settings.temperature,
+            top_k=0,
+            top_p=1.0,
+            max_new_tokens=settings.max_new_tokens,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    return Segment(context, out[0, len(context) :].tolist())
+
+
+def rollout(
+    model: Any,
+    tokenizer: Any,
+    row: Mapping[str, Any],
+    env_config: Mapping[str, Any],
+    settings: PgSettings,
+    *,
+    index: int = 0,
+) -> Rollout:
+    """One episode of the environment `acs-localize` (made through `skyrl_gym.make`, as
+    SkyRL makes it) with the model sampling every turn."""
+    import skyrl_gym
+
+    from .env import ENV_ID, register_env
+
+    register_env()
+    extras = {"reward_spec": row["reward_spec"], "extra_info": row["extra_info"]}
+    env = skyrl_gym.make(ENV_ID, env_config=dict(env_config), extras=extras)
+    messages, _ = env.init([dict(m) for m in row["prompt"]])
+    out = Rollout(index)
+    try:
+        for _ in range(env.max_turns + 1):  # the environment ends by then
+            segment = sample(model, tokenizer, messages, settings)
+            text = tokenizer.decode(segment.generated, skip_special_tokens=True)
+            out.segments.append(segment)
+            out.texts.append(text)
+            step = env.step(text)
+            if step["done"]:
+                out.reward = float(step["reward"])
+                out.terms = dict(step["metadata"].get("reward_terms") or {})
+                out.reason = step["metadata"].get("reason")
+                return out
+            messages = [*messages, {"role": "assistant", "content": text}, *step["observations"]]
+        out.reason = "the environment did not end"
+        return out
+    finally:
+        env.close()
+
+
+# --- the update -----------------------------------------------------------------------------
+
+
+def group_advantages(rewards: Sequence[float], groups: Sequence[int]) -> list[float]:
+    """GRPO's advantages: each reward minus its group's mean, over the group's standard
+    deviation; 0 for a group whose rewards are all equal (nothing to learn from it)."""
+    members: dict[int, list[float]] = {}
+    for r, g in zip(rewards, groups, strict=True):
+        members.setdefault(g, []).append(r)
+    stats = {}
+    for g, rs in members.items():
+        mean = sum(rs) / len(rs)
+        std = math.sqrt(sum((r - mean) ** 2 for r in rs) / len(rs))
+        stats[g] = (mean, std)
+    return [
+        (r - stats[g][0]) / stats[g][1] if stats[g][1] > 1e-8 else 0.0
+        for r, g in zip(rewards, groups, strict=True)
+    ]
+
+
+def _accumulate(
+    model: Any, weighted: Sequence[tuple[Segment, float]], *, normalise_by: int
+) -> float:
+    """Backward of `-sum(weight * log p(generated))/normalise_by` one segment at a time (the
+    memory of one sequence, not the batch). Returns the loss."""
+    import torch
+
+    total = 0.0
+    for segment, weight in weighted:
+        if not segment.generated or weight == 0.0:
+            continue
+        ids = torch.tensor([segment.context + segment.generated], device=model.device)
+        logits = model(ids).logits[0, len(segment.context) - 1 : -1].float()
+        target = ids[0, len(segment.context) :]
+        logp = torch.log_softmax(logits, dim=-1).gather(-1, target[:, None]).squeeze(-1)
+        loss = -weight * logp.sum() / normalise_by
+        loss.backward()
+        total += float(loss.detach())
+    return total
+
+
+def policy_gradient_step(
+    model: Any,
+    optimizer: Any,
+    weighted: Sequence[tuple[Segment, float]],
+    *,
+    max_grad_norm: float = 1.0,
+) -> tuple[float, float]:
+    """One update on `(segment, advantage)` pairs: the token-level mean of `-advantage *
+    log p` over all their tokens, gradients clipped to `max_grad_norm`. Returns (loss,
+    gradient norm before clipping)."""
+    import torch
+
+    tokens = sum(len(s.generated) for s, _ in weighted)
+    loss = _accumulate(model, weighted, normalise_by=max(tokens, 1))
+    norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm))
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss, norm
+
+
+def conversation_segments(tokenizer: Any, messages: Sequence[Mapping[str, str]]) -> list[Segment]:
+    """The model turns of a chat conversation as segments: each assistant message's tokens
+    (plus the end-of-turn token) after the context the chat template renders before it."""
+    segments = []
+    for i, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        content = tokenizer(message["content"], add_special_tokens=False)["input_ids"]
+        segments.append(
+            Segment(_context(tokenizer, messages[:i]), [*content, tokenizer.eos_token_id])
+        )
+    return segments
+
+
+def warm_start(
+    model: Any,
+    tokenizer: Any,
+    conversations: Sequence[Sequence[Mapping[str, str]]],
+    *,
+    steps: int,
+    lr: float = 3e-3,
+    log: Callable[[dict[str, Any]], None] | None = None,
+) -> list[float]:
+    """Supervised steps on whole conversations (every model turn, every step): the mean
+    negative log-likelihood per token, returned per step."""
+    import torch
+
+    segments = [s for messages in conversations for s in conversation_segments(tokenizer, messages)]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    losses = []
+    model.train()
+    for step in range(steps):
+        loss, _ = policy_gradient_step(model, optimizer, [(s, 1.0) for s in segments])
+        losses.append(loss)
+        if log:
+            log({"phase": "warm_start", "step": step, "nll_per_token": loss})
+    model.eval()
+    return losses
+
+
+def train(
+    model: Any,
+    tokenizer: Any,
+    rows: Sequence[Mapping[str, Any]],
+    env_config: Mapping[str, Any],
+    settings: PgSettings = PgSettings(),
+    *,
+    log: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """`settings.steps` GRPO steps over all `rows` (each sampled `settings.group` times).
+    Returns a record per step: reward mean/min/max, the loss, the gradient norm before
+    clipping, tokens sampled, answers that earned credit, zero-reward reasons, the seconds spent
+    sampling (rollouts) and updating."""
+    import torch
+
+    torch.manual_seed(settings.seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr)
+    records = []
+    for step in range(settings.steps):
+        started = time.perf_counter()
+        model.eval()
+        rollouts = [
+            rollout(model, tokenizer, row, env_config, settings, index=i)
+            for i, row in enumerate(rows)
+            for _ in range(settings.group)
+        ]
+        sampled = time.perf_counter()
+        rewards = [r.reward for r in rollouts]
+        advantages = group_advantages(rewards, [r.row for r in rollouts])
+        model.train()
+        weighted = [(s, a) for r, a in zip(rollouts, advantages, strict=True) for s in r.segments]
+        loss, grad_norm = policy_gradient_step(
+            model, optimizer, weighted, max_grad_norm=settings.max_grad_norm
+        )
+        reasons: dict[str, int] = {}
+        for r in rollouts:
+            if r.reward == 0.0 and r.reason:
+                key = r.reason.split(":")[0]
+                reasons[key] = reasons.get(key, 0) + 1
+        record = {
+            "step": step,
+            "reward_mean": sum(rewards) / len(rewards),
+            "reward_min": min(rewards),
+            "reward_max": max(rewards),
+            "loss": loss,
+            "grad_norm": grad_norm,
+            "tokens": sum(len(s.generated) for s, _ in weighted),
+            "credited_answers": sum(1 for r in rollouts if r.terms.get("answer_bonus", 0) > 0),
+            "zero_reasons": reasons,
+            "rollout_s": sampled - started,
+            "update_s": time.perf_counter() - sampled,
+        }
+        records.append(record)
+        if log:
+            log({"phase": "rl", **record})
+    model.eval()
+    return records

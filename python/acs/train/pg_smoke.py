@@ -1,0 +1,300 @@
+"""The RL smoke run: a tiny randomly initialised Qwen3 learns, by policy gradient through the
+`acs-localize` environment, to localize a small memorisable set of bugs. It shows that the
+plumbing SkyRL trains through carries gradients and that the reward rises; it says nothing
+about how good a trained model is.
+
+Everything is the real path, built here because no model or dataset can be downloaded:
+
+1. a git repository `acme/toolkit` with one fix commit per bug (`make_task_set`), turned into
+   SkyRL rows by `acs.train.rl_data.build_rows` (the prompt, gold from `acs.eval.groundtruth`);
+2. the default planner's conversations on the same bugs by `acs.train.sft.export`;
+3. a byte-level BPE tokenizer trained on those texts (`acs.llm.scripted.toy_tokenizer`), saved
+   so the environment counts tokens with it, and a Qwen3 of random weights sized by `--shape`;
+4. a short supervised warm start on the conversations (`acs.train.pg.warm_start`), then GRPO
+   steps (`acs.train.pg.train`), every rollout through `skyrl_gym.make("acs-localize")`.
+
+    python -m acs.train.pg_smoke --device cuda --out pg_smoke.json
+    python -m acs.train.pg_smoke --device cpu --shape tiny --steps 8 --group 4   # minutes
+
+Needs `pip install 'acs[hf,rl]'` (torch, transformers, skyrl-gym).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..eval.dataset import Instance
+from ..llm import planlang
+from ..llm.errors import require
+from ..llm.scripted import toy_tokenizer
+from .pg import PgSettings, train, warm_start
+from .rl_data import build_rows
+from .sft import export
+
+__all__ = ["BUGS", "SHAPES", "SmokeResult", "make_task_set", "run"]
+
+REPO = "acme/toolkit"
+
+BASE = {
+    "toolkit/__init__.py": '"""Small utilities."""\n',
+    "toolkit/csvio.py": (
+        "def split_fields(line, sep=','):\n"
+        "    return [f.strip() for f in line.split(sep)]\n\n\n"
+        "def parse_header(line):\n"
+        "    fields = split_fields(line)\n"
+        "    return fields[:-1]\n\n\n"
+        "def write_row(fields, sep=','):\n"
+        "    return sep.join(str(f) for f in fields)\n"
+    ),
+    "toolkit/cache.py": (
+        "class LruCache:\n"
+        "    def __init__(self, size):\n"
+        "        self.size = size\n"
+        "        self.items = {}\n\n"
+        "    def get(self, key):\n"
+        "        value = self.items.pop(key)\n"
+        "        self.items[key] = value\n"
+        "        return value\n\n"
+        "    def put(self, key, value):\n"
+        "        self.items[key] = value\n"
+        "        if len(self.items) > self.size:\n"
+        "            self.evict()\n\n"
+        "    def evict(self):\n"
+        "        self.items.pop(list(self.items)[-1])\n"
+    ),
+    "toolkit/dates.py": (
+        "import datetime\n\n\n"
+        "def parse_date(text):\n"
+        "    return datetime.date.fromisoformat(text)\n\n\n"
+        "def days_between(a, b):\n"
+        "    return (parse_date(a) - parse_date(b)).days\n"
+    ),
+    "toolkit/cli.py": (
+        "import sys\n\nfrom toolkit.csvio import parse_header\n\n\n"
+        "def main(argv=None):\n"
+        "    for line in sys.stdin:\n"
+        "        print(parse_header(line))\n"
+    ),
+}
+
+# (issue, path, text before, text after): one fix commit each, from the same base.
+BUGS = [
+    (
+        "parse_header drops the last column of the header line",
+        "toolkit/csvio.py",
+        "    return fields[:-1]\n",
+        "    return fields\n",
+    ),
+    (
+        "LruCache.evict removes the most recently used entry instead of the oldest one",
+        "toolkit/cache.py",
+        "list(self.items)[-1]",
+        "next(iter(self.items))",
+    ),
+    (
+        "days_between returns a negative count when the first date is the earlier one",
+        "toolkit/dates.py",
+        "(parse_date(a) - parse_date(b))",
+        "(parse_date(b) - parse_date(a))",
+    ),
+]
+
+SHAPES = {
+    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2),
+    "small": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4),
+}
+
+
+def _git(root: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "acs",
+        "GIT_AUTHOR_EMAIL": "acs@localhost",
+        "GIT_COMMITTER_NAME": "acs",
+        "GIT_COMMITTER_EMAIL": "acs@localhost",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def make_task_set(repos_dir: Path, bugs: int = len(BUGS)) -> list[Instance]:
+    """`repos_dir/acme__toolkit`: a base commit, and one branch per bug with its fix. The
+    instances are SWE-bench-shaped (the patch is the fix's diff)."""
+    root = repos_dir / REPO.replace("/", "__")
+    root.mkdir(parents=True)
+    for rel, text in BASE.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "base")
+    base = _git(root, "rev-parse", "HEAD")
+    instances = []
+    for n, (issue, rel, before, after) in enumerate(BUGS[:bugs], start=1):
+        _git(root, "checkout", "-q", "-b", f"fix-{n}", base)
+        path = root / rel
+        path.write_text(path.read_text().replace(before, after))
+        _git(root, "commit", "-q", "-am", f"fix {n}")
+        patch = _git(root, "diff", base, "HEAD") + "\n"
+        instances.append(Instance(f"toolkit-{n}", REPO, base, issue, patch))
+    _git(root, "checkout", "-q", "main")
+    return instances
+
+
+@dataclass
+class SmokeResult:
+    device: str
+    shape: str
+    parameters: int
+    vocab_size: int
+    instances: int
+    warm_start_reward: float  # the default planner's conversations, as scored by the env
+    warm_start_nll: list[float]
+    steps: list[dict[str, Any]]
+    seconds: float
+
+    def reward_curve(self) -> list[float]:
+        return [s["reward_mean"] for s in self.steps]
+
+    def summary(self, window: int = 3) -> dict[str, float]:
+        curve = self.reward_curve()
+        k = max(1, min(window, len(curve) // 2))
+        return {
+            "reward_first": sum(curve[:k]) / k,
+            "reward_last": sum(curve[-k:]) / k,
+            "seconds_per_step": sum(s["rollout_s"] + s["update_s"] for s in self.steps)
+            / max(len(self.steps), 1),
+        }
+
+
+def run(
+    workdir: Path,
+    *,
+    device: str = "auto",
+    shape: str = "tiny",
+    bugs: int = len(BUGS),
+    warm_steps: int = 30,
+    warm_lr: float = 3e-3,
+    settings: PgSettings | None = None,
+    log: Any = None,
+) -> SmokeResult:
+    settings = settings or PgSettings()
+    started = time.perf_counter()
+    torch = require("torch", "the RL smoke run")
+    transformers = require("transformers", "the RL smoke run")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(settings.seed)
+    repos = workdir / "repos"
+    instances = make_task_set(repos, bugs)
+    max_turns = 2  # one search turn, then the answer: the shortest whole protocol
+    rows = build_rows(instances, repos, max_turns=max_turns).rows
+    exported = export(instances, repos, min_reward=0.0, max_turns=max_turns, workers=1)
+    conversations = [row["messages"] for row in exported.rows]
+    texts = [m["content"] for c in conversations for m in c] + [planlang.grammar()]
+    tokenizer = toy_tokenizer(texts, 2000)
+    tokenizer.save_pretrained(workdir / "tokenizer")
+    config = transformers.Qwen3Config(
+        vocab_size=len(tokenizer),
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=8192,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **SHAPES[shape],
+    )
+    model = transformers.Qwen3ForCausalLM(config).to(device)
+    nll = warm_start(model, tokenizer, conversations, steps=warm_steps, lr=warm_lr, log=log)
+    env_config = {
+        "repos_dir": str(repos),
+        "max_turns": max_turns,
+        "tokenizer": str(workdir / "tokenizer"),
+    }
+    steps = train(model, tokenizer, rows, env_config, settings, log=log)
+    return SmokeResult(
+        device=device,
+        shape=shape,
+        parameters=sum(p.numel() for p in model.parameters()),
+        vocab_size=len(tokenizer),
+        instances=len(rows),
+        warm_start_reward=sum(r["reward"] for r in exported.rows) / max(len(exported.rows), 1),
+        warm_start_nll=nll,
+        steps=steps,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m acs.train.pg_smoke", description=__doc__)
+    parser.add_argument("--device", default="auto", help="cuda, cpu or auto (default)")
+    parser.add_argument("--shape", default="tiny", choices=sorted(SHAPES))
+    parser.add_argument("--bugs", type=int, default=len(BUGS), help="instances (1-3)")
+    parser.add_argument("--warm-steps", type=int, default=30, help="supervised steps first")
+    parser.add_argument("--warm-lr", type=float, default=3e-3)
+    parser.add_argument("--steps", type=int, default=PgSettings.steps, help="GRPO steps")
+    parser.add_argument("--group", type=int, default=PgSettings.group, help="samples/prompt")
+    parser.add_argument("--lr", type=float, default=PgSettings.lr)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="write the figures (JSON) here")
+    parser.add_argument("--workdir", help="keep the repository and tokenizer here")
+    args = parser.parse_args(argv)
+    if not 1 <= args.bugs <= len(BUGS):
+        parser.error(f"--bugs must be between 1 and {len(BUGS)}")
+    settings = PgSettings(steps=args.steps, group=args.group, lr=args.lr, seed=args.seed)
+
+    def log(record: dict[str, Any]) -> None:
+        print(json.dumps(record, default=str), file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="acs-pg-") as scratch:
+        workdir = Path(args.workdir) if args.workdir else Path(scratch)
+        result = run(
+            workdir,
+            device=args.device,
+            shape=args.shape,
+            bugs=args.bugs,
+            warm_steps=args.warm_steps,
+            warm_lr=args.warm_lr,
+            settings=settings,
+            log=log,
+        )
+    figures = {**asdict(result), **result.summary()}
+    text = json.dumps(figures, indent=2, default=str)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(
+        json.dumps(
+            {
+                k: figures[k]
+                for k in (
+                    "device",
+                    "shape",
+                    "parameters",
+                    "instances",
+                    "warm_start_reward",
+                    "reward_first",
+                    "reward_last",
+                    "seconds_per_step",
+                    "seconds",
+                )
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
