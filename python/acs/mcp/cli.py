@@ -60,6 +60,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    from .threads import exit_leaving_calls
     from .workspace import Workspace, root_at
 
     try:
@@ -74,4 +75,5 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         server.run(workspace, roots or None, args.http)
     except KeyboardInterrupt:
         pass
+    exit_leaving_calls(0)
     return 0

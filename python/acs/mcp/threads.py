@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+THREAD_NAME = "acs-mcp-call"
 
 
 async def in_thread(fn: Callable[[], T]) -> T:
@@ -35,5 +39,15 @@ async def in_thread(fn: Callable[[], T]) -> T:
         except RuntimeError:  # the loop closed: nobody is waiting any more
             pass
 
-    threading.Thread(target=work, name="acs-mcp-call", daemon=True).start()
+    threading.Thread(target=work, name=THREAD_NAME, daemon=True).start()
     return await done
+
+
+def exit_leaving_calls(status: int) -> None:
+    """Exit now if engine calls are still running (their client went away): a daemon thread
+    inside the engine when the interpreter shuts down aborts the process, so skip the
+    shutdown. Safe for the on-disk index: its records are checksummed, a torn one ignored."""
+    if any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

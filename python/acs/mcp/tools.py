@@ -157,6 +157,11 @@ def run_read(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
         max_line_chars=a["max_line_chars"],
     )
     first = r["start_line"]
+    # The engine marks a cut only inside an asked range; an open range that stops before the
+    # end of the file is cut too.
+    cut = r["truncated"] or (
+        a["end"] is None and a["symbol"] is None and r["end_line"] < r["total_lines"]
+    )
     out: dict[str, Any] = {
         "path": r["path"],
         "start_line": first,
@@ -164,11 +169,11 @@ def run_read(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
         "total_lines": r["total_lines"],
         # Numbered like an editor's gutter, so a model can cite and edit exact lines.
         "content": "\n".join(f"{first + i}: {line}" for i, line in enumerate(r["lines"])),
-        "truncated": r["truncated"],
+        "truncated": cut,
     }
     if "symbol" in r:
         out["symbol"] = r["symbol"]
-    if r["truncated"]:
+    if cut:
         out["next_start"] = r["end_line"] + 1
         out["note"] = f"cut at line {r['end_line']}: call again with start={r['end_line'] + 1}"
     return out
