@@ -178,7 +178,7 @@ def test_the_second_localize_is_warm(repo: Path) -> None:
 
 def test_a_repository_changed_on_disk_is_seen(repo: Path) -> None:
     async def main() -> None:
-        async with session("--repo", str(repo), "--no-cache") as s:
+        async with session("--repo", str(repo), "--no-cache", "--recheck-ms", "0") as s:
             assert (await ok(s, "grep", pattern="fresh_name"))["matches"] == []
             (repo / "pkg" / "new.py").write_text("def fresh_name():\n    pass\n")
             assert (await ok(s, "symbols", name="fresh_name"))["symbols"][0]["path"] == "pkg/new.py"
@@ -195,6 +195,17 @@ def test_a_repository_changed_on_disk_is_seen(repo: Path) -> None:
             (repo / "pkg" / "more.py").write_text("x = 1\n")
             stats = (await ok(s, "localize", issue=ISSUE))["stats"]["server"]
             assert stats["warm"] is False and stats["reopened"] is True
+
+    run(main())
+
+
+def test_a_change_is_seen_once_the_recheck_window_has_passed(repo: Path) -> None:
+    async def main() -> None:
+        async with session("--repo", str(repo), "--no-cache", "--recheck-ms", "100") as s:
+            assert (await ok(s, "grep", pattern="late_name"))["matches"] == []
+            (repo / "late.py").write_text("late_name = 1\n")
+            time.sleep(0.15)
+            assert (await ok(s, "grep", pattern="late_name"))["page"]["returned"] == 1
 
     run(main())
 

@@ -1,6 +1,7 @@
 """`acs mcp`: serve acs's tools to coding agents over the Model Context Protocol.
 
-acs mcp [--repo PATH]... [--http PORT] [--exclude GLOB]... [--cache-dir DIR | --no-cache]
+acs mcp [--repo PATH]... [--http PORT] [--exclude GLOB]... [--recheck-ms MS]
+        [--cache-dir DIR | --no-cache]
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--exclude", action="append", metavar="GLOB", help="leave these paths out (repeatable)"
     )
+    p.add_argument(
+        "--recheck-ms",
+        type=float,
+        default=250.0,
+        metavar="MS",
+        help="a check of the files on disk serves the calls that arrive within MS of it "
+        "(default 250; 0: check before every call)",
+    )
     p.add_argument("--cache-dir", help="index folder (default: the user cache, $ACS_CACHE_DIR)")
     p.add_argument(
         "--no-cache", action="store_true", help="keep indexes in memory only, write nothing"
@@ -50,6 +59,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def cmd_mcp(args: argparse.Namespace) -> int:
     if args.http is not None and not 0 <= args.http < 65536:
         raise UsageError(f"--http must be a port number in [0, 65535], got {args.http}")
+    if not 0 <= args.recheck_ms < 86_400_000:  # also false for nan
+        raise UsageError(
+            f"--recheck-ms must be a number of milliseconds >= 0, got {args.recheck_ms}"
+        )
     try:
         from . import server
     except ImportError as e:
@@ -70,6 +83,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     workspace = Workspace(
         index_cache=False if args.no_cache else (args.cache_dir or True),
         exclude=args.exclude or (),
+        recheck_ms=args.recheck_ms,
     )
     try:
         server.run(workspace, roots or None, args.http)

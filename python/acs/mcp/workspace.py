@@ -10,8 +10,12 @@ changed files are processed again. Not seen: a new file in a folder that holds n
 snapshot and sits above none (an empty folder, a folder of binary files), and an edit that
 keeps a file's size and nanosecond mtime.
 
-Calls that arrive while a check runs share the next one: a check counts for a call only if
-it started after the call arrived, so no call is answered from a tree older than its request.
+The walk costs about 4 µs a file (10 ms for the standard library's 2,300 files), so a check
+serves every call that arrives within `recheck_ms` of its start (default 250 ms: an agent's
+edit and its next search are a model's turn apart, and a burst of parallel calls shares one
+walk). With `recheck_ms=0` a check counts for a call only if it started after the call
+arrived: no call is answered from a tree older than its request; calls that arrive while a
+check runs then share the next one.
 """
 
 from __future__ import annotations
@@ -116,9 +120,16 @@ class _Snapshot:
 class Workspace:
     """Warm snapshots of the roots, shared by every session of the server."""
 
-    def __init__(self, *, index_cache: StrPath | bool = True, exclude: Sequence[str] = ()):
+    def __init__(
+        self,
+        *,
+        index_cache: StrPath | bool = True,
+        exclude: Sequence[str] = (),
+        recheck_ms: float = 250.0,
+    ) -> None:
         self.index_cache = index_cache
         self.exclude = list(exclude)
+        self.recheck_s = recheck_ms / 1000
         self._snapshots: dict[str, _Snapshot] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -127,7 +138,7 @@ class Workspace:
         arrived = time.monotonic()
         async with self._locks.setdefault(root.path, asyncio.Lock()):
             snapshot = self._snapshots.get(root.path)
-            if snapshot is not None and snapshot.check_started >= arrived:
+            if snapshot is not None and snapshot.check_started >= arrived - self.recheck_s:
                 return snapshot.repo, _fresh(snapshot.repo, warm=True)
             check_ms = 0.0
             if snapshot is not None:
