@@ -444,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .data.cli import add_parser as add_data_parser
 
     add_data_parser(sub)
+    from .mcp.cli import add_parser as add_mcp_parser
+
+    add_mcp_parser(sub)
     return parser
 
 

@@ -1,0 +1,93 @@
+"""`acs mcp`: serve acs's tools to coding agents over the Model Context Protocol.
+
+acs mcp [--repo PATH]... [--http PORT] [--exclude GLOB]... [--recheck-ms MS]
+        [--cache-dir DIR | --no-cache]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..cli import UsageError
+from ..errors import AcsError
+
+INSTALL_HINT = "pip install 'acs[mcp]'"
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "mcp",
+        help="serve the search tools to coding agents (Model Context Protocol)",
+        description="A Model Context Protocol server: localize, grep, find_files, symbols, "
+        "outline, read, references and run_plan over the given repositories (or, without "
+        "--repo, the roots the client shares), indexes kept warm between calls. stdio by "
+        "default; --http PORT serves streamable HTTP on 127.0.0.1.",
+    )
+    p.add_argument(
+        "--repo",
+        action="append",
+        metavar="PATH",
+        help="a repository folder to serve (repeatable; default: the client's roots)",
+    )
+    p.add_argument(
+        "--http",
+        type=int,
+        metavar="PORT",
+        help="serve streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio (0: any)",
+    )
+    p.add_argument(
+        "--exclude", action="append", metavar="GLOB", help="leave these paths out (repeatable)"
+    )
+    p.add_argument(
+        "--recheck-ms",
+        type=float,
+        default=250.0,
+        metavar="MS",
+        help="a check of the files on disk serves the calls that arrive within MS of it "
+        "(default 250; 0: check before every call)",
+    )
+    p.add_argument("--cache-dir", help="index folder (default: the user cache, $ACS_CACHE_DIR)")
+    p.add_argument(
+        "--no-cache", action="store_true", help="keep indexes in memory only, write nothing"
+    )
+    p.set_defaults(func=cmd_mcp)
+    return p
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    if args.http is not None and not 0 <= args.http < 65536:
+        raise UsageError(f"--http must be a port number in [0, 65535], got {args.http}")
+    if not 0 <= args.recheck_ms < 86_400_000:  # also false for nan
+        raise UsageError(
+            f"--recheck-ms must be a number of milliseconds >= 0, got {args.recheck_ms}"
+        )
+    try:
+        from . import server
+    except ImportError as e:
+        if e.name is None or not e.name.startswith(("mcp", "anyio", "starlette", "uvicorn")):
+            raise
+        print(
+            f"acs: `acs mcp` needs the MCP SDK ({e.name} is missing): {INSTALL_HINT}",
+            file=sys.stderr,
+        )
+        return 1
+    from .threads import exit_leaving_calls
+    from .workspace import Workspace, root_at
+
+    try:
+        roots = [root_at(path) for path in args.repo or ()]
+    except AcsError as e:
+        raise UsageError(f"--repo: {e}") from e
+    workspace = Workspace(
+        index_cache=False if args.no_cache else (args.cache_dir or True),
+        exclude=args.exclude or (),
+        recheck_ms=args.recheck_ms,
+    )
+    try:
+        server.run(workspace, roots or None, args.http)
+    except KeyboardInterrupt:
+        pass
+    exit_leaving_calls(0)
+    return 0
