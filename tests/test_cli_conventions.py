@@ -246,17 +246,20 @@ def test_bash_completes_subcommands_options_and_choices(scripts, line, offered):
     assert _bash_complete(scripts["bash"], line) == offered
 
 
+def _run_shell(argv: list[str], home: Path) -> str:
+    """`argv`'s stdout, run without the user's shell configuration."""
+    out = subprocess.run(
+        argv, capture_output=True, text=True, env={"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="no zsh")
 def test_zsh_script_registers_the_bash_completion(scripts, tmp_path):
     program = f"source {scripts['zsh']} && print -r -- ${{_comps[acs]}}"
-    out = subprocess.run(
-        ["zsh", "-f", "-c", program],
-        capture_output=True,
-        text=True,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "_bash_complete -o default -F _acs"
+    out = _run_shell(["zsh", "-f", "-c", program], tmp_path)
+    assert out.strip() == "_bash_complete -o default -F _acs"
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="no fish")
@@ -271,14 +274,8 @@ def test_zsh_script_registers_the_bash_completion(scripts, tmp_path):
 )
 def test_fish_completes_subcommands_options_and_choices(scripts, tmp_path, line, offered):
     program = f"source {scripts['fish']}; complete -C '{line}'"
-    out = subprocess.run(
-        ["fish", "--no-config", "-c", program],
-        capture_output=True,
-        text=True,
-        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert out.returncode == 0, out.stderr
-    assert {row.split("\t")[0] for row in out.stdout.splitlines()} == offered
+    out = _run_shell(["fish", "--no-config", "-c", program], tmp_path)
+    assert {row.split("\t")[0] for row in out.splitlines()} == offered
 
 
 def test_unknown_shell_is_bad_usage():
