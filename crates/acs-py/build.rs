@@ -10,12 +10,27 @@ use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    emit("ACS_BUILD_PROFILE", &std::env::var("PROFILE").unwrap_or_default());
-    emit("ACS_BUILD_TARGET", &std::env::var("TARGET").unwrap_or_default());
+    emit(
+        "ACS_BUILD_PROFILE",
+        &std::env::var("PROFILE").unwrap_or_default(),
+    );
+    emit(
+        "ACS_BUILD_TARGET",
+        &std::env::var("TARGET").unwrap_or_default(),
+    );
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    emit("ACS_BUILD_RUSTC", &output_of(Command::new(rustc).arg("--version")).unwrap_or_default());
-    emit("ACS_BUILD_COMMIT", &git_commit(&manifest_dir).unwrap_or_default());
-    let lock = manifest_dir.ancestors().map(|d| d.join("Cargo.lock")).find(|p| p.is_file());
+    emit(
+        "ACS_BUILD_RUSTC",
+        &output_of(Command::new(rustc).arg("--version")).unwrap_or_default(),
+    );
+    emit(
+        "ACS_BUILD_COMMIT",
+        &git_commit(&manifest_dir).unwrap_or_default(),
+    );
+    let lock = manifest_dir
+        .ancestors()
+        .map(|d| d.join("Cargo.lock"))
+        .find(|p| p.is_file());
     let crates = match &lock {
         Some(path) => {
             println!("cargo:rerun-if-changed={}", path.display());
@@ -74,6 +89,10 @@ fn tree_sitter_versions(lock: &str) -> String {
 }
 
 fn quoted_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let rest = line.strip_prefix(key)?.trim_start().strip_prefix('=')?.trim();
+    let rest = line
+        .strip_prefix(key)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
     rest.strip_prefix('"')?.strip_suffix('"')
 }

@@ -172,7 +172,11 @@ mod tests {
         let manifest = include_str!("../Cargo.toml");
         for lang in ALL {
             let line = format!("\n{} = ", lang.grammar_crate());
-            assert!(manifest.contains(&line), "{} not in Cargo.toml", lang.grammar_crate());
+            assert!(
+                manifest.contains(&line),
+                "{} not in Cargo.toml",
+                lang.grammar_crate()
+            );
         }
     }
 }
