@@ -18,11 +18,13 @@ from typing import Any, NoReturn
 
 import orjson
 
+from . import completion, github
 from .errors import AcsError
 from .localize import LLM_POLICIES, POLICIES, LocalizeResult, localize, make_policy
 from .policy import Policy
 from .repo import Repo
 from .types import IndexReport, RunReport, TaskOutcome
+from .version import version_text
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"  # acs.llm.DEFAULT_BASE_URL (not imported here)
 
@@ -299,6 +301,8 @@ def cmd_localize(args: argparse.Namespace) -> int:
         raise UsageError(f"--min-score must be a number in [0, 1], got {args.min_score}")
     if not 0 < args.budget_ms < math.inf:  # also false for nan
         raise UsageError(f"--budget-ms must be a finite number > 0, got {args.budget_ms}")
+    if args.fail_under is not None and not 0 <= args.fail_under <= 1:
+        raise UsageError(f"--fail-under must be a number in [0, 1], got {args.fail_under}")
     issue = _issue_text(args)
     policy = policy_from_args(args)  # before opening: a missing extra fails fast
     repo = _open(args)
@@ -326,9 +330,49 @@ def cmd_localize(args: argparse.Namespace) -> int:
             _fail(f"cannot write trace {args.trace}: {e.strerror}", 1)
     if args.format == "json":
         sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    elif args.format == "github":
+        print_github(result, issue, args.repo)
     else:
         print_locations(result)
+    return _fail_under_status(result, args.fail_under)
+
+
+def print_github(result: LocalizeResult, issue: str, repo: str) -> None:
+    """Annotations on stdout, the Markdown summary into the job summary when there is one."""
+    for line in github.annotations(result, github.workspace_prefix(repo)):
+        print(printable(line))
+    try:
+        github.write_step_summary(github.summary_markdown(result, issue))
+    except OSError as e:
+        _fail(f"cannot write the job summary: {e.strerror}", 1)
+
+
+def _fail_under_status(result: LocalizeResult, threshold: float | None) -> int:
+    """1 (said on stderr) when `--fail-under` is given and the best file scores below it."""
+    if threshold is None:
+        return 0
+    best = result["files"][0]["score"] if result["files"] else None
+    if best is not None and best >= threshold:
+        return 0
+    found = "no file found" if best is None else f"the best file scores {best:.3f}"
+    print(f"acs: {found}, under --fail-under {threshold:g}", file=sys.stderr)
+    return 1
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    sys.stdout.write(completion.script(args.shell, build_parser()))
     return 0
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: acs, the engine's build and the grammars; computed only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show versions and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        print(version_text())
+        parser.exit()
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -372,6 +416,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acs", description="Agentic code search.")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def repo_args(p: argparse.ArgumentParser, required: bool | None = True) -> None:
@@ -410,7 +455,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="leave out files and functions scoring below this, in [0, 1] (default 0)",
     )
-    loc.add_argument("--format", choices=["json", "text"], default="json")
+    loc.add_argument(
+        "--format",
+        choices=["json", "text", "github"],
+        default="json",
+        help="json (default), text, or github: GitHub Actions annotations and job summary",
+    )
+    loc.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="SCORE",
+        help="exit with status 1 when the best file scores below SCORE, in [0, 1]",
+    )
     loc.add_argument("--max-turns", type=int, default=4)
     loc.add_argument("--budget-ms", type=float, default=60_000)
     loc.add_argument(
@@ -447,6 +503,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .mcp.cli import add_parser as add_mcp_parser
 
     add_mcp_parser(sub)
+
+    shell = sub.add_parser("completion", help="print a shell completion script")
+    shell.add_argument("shell", choices=completion.SHELLS)
+    shell.set_defaults(func=cmd_completion)
     return parser
 
 

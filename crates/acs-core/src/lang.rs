@@ -66,6 +66,19 @@ impl Lang {
         }
     }
 
+    /// The crate that compiles this language's grammar into the binary (TypeScript and TSX
+    /// share one).
+    pub fn grammar_crate(self) -> &'static str {
+        match self {
+            Lang::Python => "tree-sitter-python",
+            Lang::JavaScript => "tree-sitter-javascript",
+            Lang::TypeScript | Lang::Tsx => "tree-sitter-typescript",
+            Lang::Go => "tree-sitter-go",
+            Lang::Rust => "tree-sitter-rust",
+            Lang::Java => "tree-sitter-java",
+        }
+    }
+
     /// The tree-sitter grammar for this language.
     pub fn ts_language(self) -> tree_sitter::Language {
         match self {
@@ -150,6 +163,20 @@ mod tests {
             parser
                 .set_language(&lang.ts_language())
                 .unwrap_or_else(|e| panic!("{}: {e}", lang.name()));
+        }
+    }
+
+    #[test]
+    fn every_grammar_crate_is_a_dependency() {
+        // `acs --version` reports these crates' versions from Cargo.lock by name.
+        let manifest = include_str!("../Cargo.toml");
+        for lang in ALL {
+            let line = format!("\n{} = ", lang.grammar_crate());
+            assert!(
+                manifest.contains(&line),
+                "{} not in Cargo.toml",
+                lang.grammar_crate()
+            );
         }
     }
 }

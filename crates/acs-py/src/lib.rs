@@ -26,6 +26,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+mod build_facts;
+
 /// How often a waiting call lets Python run its signal handlers.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
@@ -629,6 +631,13 @@ fn tool_arguments() -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// The engine's build as JSON bytes: crate version, profile, target, rustc, git commit,
+/// tree-sitter and grammar versions (`acs --version`).
+#[pyfunction]
+fn build_info(py: Python<'_>) -> PyResult<Py<PyBytes>> {
+    json_bytes(py, &build_facts::build_info())
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let threading = m.py().import("threading")?;
@@ -645,6 +654,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(term_cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(tool_arguments, m)?)?;
+    m.add_function(wrap_pyfunction!(build_info, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
