@@ -45,7 +45,7 @@ def test_a_registration_missing_a_kind_is_refused(drop):
 
 def test_a_registration_with_an_unknown_kind_or_a_non_exception_is_refused():
     try:
-        with pytest.raises(ValueError, match="missing none; unknown renamed$"):
+        with pytest.raises(ValueError, match=r"missing none; unknown renamed$"):
             _core._register_errors({**errors._BY_KIND, "renamed": errors.AcsError})
         with pytest.raises(TypeError, match="`internal` is not an Exception"):
             _core._register_errors({**errors._BY_KIND, "internal": int})

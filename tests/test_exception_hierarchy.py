@@ -56,9 +56,7 @@ def test_every_acs_exception_is_an_acs_error():
         "acs.data.git.GitError",
     ):
         assert name in classes
-    outside = sorted(
-        name for name, cls in classes.items() if not issubclass(cls, AcsError)
-    )
+    outside = sorted(name for name, cls in classes.items() if not issubclass(cls, AcsError))
     assert [n for n in outside if n not in KNOWN_OUTSIDE] == []
     for name in KNOWN_OUTSIDE:
         if name in classes:  # skipped when its optional dependencies are absent
