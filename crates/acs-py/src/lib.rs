@@ -83,9 +83,9 @@ fn _register_errors(classes: &Bound<'_, PyDict>) -> PyResult<()> {
     let mut ordered = Vec::with_capacity(names.len());
     for name in names {
         let class = classes.get_item(name)?.expect("checked above");
-        let class = class.cast_into::<PyType>().map_err(|_| {
-            PyTypeError::new_err(format!("the class for `{name}` is not a class"))
-        })?;
+        let class = class
+            .cast_into::<PyType>()
+            .map_err(|_| PyTypeError::new_err(format!("the class for `{name}` is not a class")))?;
         if !class.is_subclass_of::<PyException>()? {
             return Err(PyTypeError::new_err(format!(
                 "the class for `{name}` is not an Exception subclass"
