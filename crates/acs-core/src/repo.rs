@@ -141,8 +141,8 @@ impl Repo {
 
     /// Make every index ready now: the symbol index and both BM25 indexes, assembled from
     /// per-file entries taken from the process's caches, else from the on-disk store of
-    /// `cache`, else computed and appended there (see [`crate::indexing`],
-    /// [`crate::filestore`]). Indexes this snapshot already has are kept.
+    /// `cache`, else computed and appended there (see `indexing.rs` and `filestore.rs`).
+    /// Indexes this snapshot already has are kept.
     pub fn index(&self, cache: Option<&IndexCache>) -> IndexReport {
         uncancelled(self.index_cancellable(cache, &Cancel::new()))
     }

@@ -167,7 +167,7 @@ impl Snapshot {
         }
     }
 
-    /// Normalise a user path against this repository (see [`pathsafe::normalize`]).
+    /// Normalise a user path against this repository (lexically: `..` above the root and absolute paths outside it are refused).
     pub fn normalize(&self, raw: &str) -> Result<String> {
         pathsafe::normalize(raw, self.root())
     }

@@ -52,12 +52,12 @@ impl ParseCounts {
     }
 }
 
-/// The definitions of one file. Python is read by the linear scanner ([`scan`]): the same
+/// The definitions of one file. Python is read by the linear scanner ([`crate::scan_python`]): the same
 /// definitions as tree-sitter on well-formed code (one file in 1,790 of the standard library
 /// differs, where tree-sitter misreads it), 40-50 times faster, and linear on generated code
 /// that tree-sitter parses slowly. A Python file with unbalanced brackets or an unterminated
 /// string goes to tree-sitter, whose error recovery reads the rest of it better, unless it is
-/// over [`MAX_TREE_SITTER_FALLBACK_BYTES`].
+/// over 1 MiB.
 pub fn definitions(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
     read_definitions(lang, source).0
 }
