@@ -24,6 +24,7 @@ from .errors import (
     PathOutsideRepoError,
     PlanError,
     RepositoryError,
+    SkippedError,
     SymbolNotFoundError,
     UnknownCommitError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "PlanRun",
     "Repo",
     "RepositoryError",
+    "SkippedError",
     "SymbolNotFoundError",
     "UnknownCommitError",
     "__version__",

@@ -29,8 +29,8 @@ from .version import version_text
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"  # acs.llm.DEFAULT_BASE_URL (not imported here)
 
 
-class UsageError(Exception):
-    pass
+class UsageError(AcsError):
+    """A command line that cannot be run as written (the message says why)."""
 
 
 def one_line(message: str) -> str:

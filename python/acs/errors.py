@@ -1,10 +1,16 @@
 """The exceptions acs raises. Every one is an `AcsError`; catch that to catch them all.
 
-The Rust engine raises these classes directly (see `crates/acs-py`), so the same class
-reaches you whether a call failed in Python or in Rust.
+The engine's error kinds are one table in Rust (`ErrorKind`, `crates/acs-core/src/error.rs`),
+exported as `_core.error_kinds()`: one class here per kind, whose docstring opens with the
+kind's description. At import this module registers `{kind: class}` with the extension
+(`_core._register_errors`), which refuses a table that misses or invents a kind; the engine
+then raises these classes directly, so the same class reaches you whether a call failed in
+Python or in Rust. `tests/test_error_kinds.py` pins the two sides together.
 """
 
 from __future__ import annotations
+
+from . import _core
 
 
 class AcsError(Exception):
@@ -43,12 +49,20 @@ class PlanError(AcsError, ValueError):
     """A plan that fails validation; the message names the offending task."""
 
 
+class SkippedError(AcsError):
+    """A task not run because a task it depends on failed or was skipped."""
+
+
 class CancelledError(AcsError):
-    """Work stopped early: the run was cancelled (`PlanRun.cancel()`) or its timeout passed."""
+    """Work stopped early: the run was cancelled or its timeout passed.
+
+    By `PlanRun.cancel()`, a timeout, or Ctrl-C."""
 
 
 class InternalError(AcsError, RuntimeError):
-    """A bug in acs (a caught panic). Please report it with the input that caused it."""
+    """A bug in acs (a caught panic or a broken invariant).
+
+    Please report it with the input that caused it."""
 
 
 _BY_KIND: dict[str, type[AcsError]] = {
@@ -60,9 +74,11 @@ _BY_KIND: dict[str, type[AcsError]] = {
     "repository": RepositoryError,
     "invalid_argument": InvalidArgumentError,
     "invalid_plan": PlanError,
+    "skipped": SkippedError,
     "cancelled": CancelledError,
     "internal": InternalError,
 }
+_core._register_errors(_BY_KIND)
 
 
 def error_for(kind: str, message: str) -> AcsError:

@@ -7,6 +7,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 CaseMode = Literal["sensitive", "insensitive", "smart"]
 MatchMode = Literal["exact", "prefix", "regex", "fuzzy"]
+# Pinned to the engine's tables by tests/test_cross_language_tables.py.
 SymbolKind = Literal[
     "class", "interface", "struct", "enum", "trait", "impl", "function", "method", "module"
 ]

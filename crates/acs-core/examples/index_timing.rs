@@ -11,8 +11,8 @@
 //!
 //! SRC is a directory, or a git directory when a REV is given; `site-packages` is left out.
 
-use acs_core::bm25::Bm25Index;
-use acs_core::symbols::SymbolIndex;
+use acs_core::Bm25Index;
+use acs_core::SymbolIndex;
 use acs_core::{IndexCache, Repo, SourceOptions, Store};
 use std::time::Instant;
 

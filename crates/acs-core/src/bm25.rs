@@ -214,10 +214,12 @@ impl Bm25Index {
         }
     }
 
+    /// Documents in the index.
     pub fn len(&self) -> usize {
         self.docs.len()
     }
 
+    /// Whether the index has no document.
     pub fn is_empty(&self) -> bool {
         self.docs.is_empty()
     }
@@ -504,11 +506,14 @@ impl Ord for Score {
     }
 }
 
+/// What a BM25 index ranks: whole files or function-level chunks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// Whole files (path included).
     #[default]
     File,
+    /// Functions and classes, each a document of its own.
     Function,
 }
 

@@ -9,14 +9,19 @@ use crate::symbols::SymbolKind;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// A BM25 request: rank files or functions against free text.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Bm25Request {
     /// Free text: an issue, a question, a list of words.
     pub query: String,
+    /// Rank files (default) or functions.
     pub level: Level,
+    /// Globs a file must match (any of); `!glob` excludes.
     pub include: Vec<String>,
+    /// Globs that exclude a file.
     pub exclude: Vec<String>,
+    /// At most this many hits (default 20).
     pub limit: usize,
 }
 
@@ -32,23 +37,31 @@ impl Default for Bm25Request {
     }
 }
 
+/// One ranked document.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Bm25Hit {
+    /// The file.
     pub path: Arc<str>,
+    /// BM25 score; higher is better.
     pub score: f32,
     /// Function-level hits: the definition.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Function-level hits: the definition's kind.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<SymbolKind>,
+    /// Function-level hits: the definition's first line (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_line: Option<u32>,
+    /// Function-level hits: the definition's last line (inclusive).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_line: Option<u32>,
 }
 
+/// The hits of a [`bm25`] request, best first.
 #[derive(Clone, Debug, Serialize, Default)]
 pub struct Bm25Result {
+    /// Best first.
     pub hits: Vec<Bm25Hit>,
     /// Documents in the index (files, or functions and classes).
     pub documents: usize,

@@ -15,11 +15,14 @@ use std::sync::{Arc, Mutex, OnceLock};
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub enum ContentKey {
+    /// A git blob id (SHA-1).
     GitBlob([u8; 20]),
+    /// An xxh3-128 hash of a directory file's bytes.
     Hash(u128),
 }
 
 impl ContentKey {
+    /// The key of bytes read from a directory: their xxh3-128 hash.
     pub fn of_bytes(bytes: &[u8]) -> Self {
         ContentKey::Hash(xxhash_rust::xxh3::xxh3_128(bytes))
     }
@@ -79,10 +82,6 @@ impl<K: Hash + Eq, V: Clone> ByteLru<K, V> {
     pub fn len(&self) -> usize {
         self.map.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
 }
 
 pub type Symbols = Arc<[SymbolDef]>;
@@ -126,6 +125,7 @@ const VOCABULARY_SHARE: usize = 4;
 const MIN_VOCABULARY_BYTES: usize = 32 << 20;
 
 impl Store {
+    /// A store with these budgets (bytes) for contents and symbol tables; the term budget defaults to the symbol budget.
     pub fn new(content_budget: usize, symbol_budget: usize) -> Self {
         let caches = Caches {
             contents: Mutex::new(ByteLru::new(content_budget)),
@@ -149,6 +149,7 @@ impl Store {
         STORE.get_or_init(|| Store::new(DEFAULT_CONTENT_BUDGET, DEFAULT_SYMBOL_BUDGET))
     }
 
+    /// Budgets (bytes) of the content and symbol caches; entries over them are evicted.
     pub fn set_budgets(&self, content_bytes: usize, symbol_bytes: usize) {
         lock(&self.caches.contents).set_budget(content_bytes);
         lock(&self.caches.symbols).set_budget(symbol_bytes);
@@ -159,7 +160,7 @@ impl Store {
         lock(&self.caches.terms).set_budget(bytes);
     }
 
-    pub fn content(&self, key: &ContentKey) -> Option<Content> {
+    pub(crate) fn content(&self, key: &ContentKey) -> Option<Content> {
         lock(&self.caches.contents).get(key)
     }
 
@@ -175,11 +176,11 @@ impl Store {
         shared
     }
 
-    pub fn symbols(&self, key: &(ContentKey, Lang)) -> Option<Symbols> {
+    pub(crate) fn symbols(&self, key: &(ContentKey, Lang)) -> Option<Symbols> {
         lock(&self.caches.symbols).get(key)
     }
 
-    pub fn insert_symbols(&self, key: (ContentKey, Lang), symbols: Symbols) {
+    pub(crate) fn insert_symbols(&self, key: (ContentKey, Lang), symbols: Symbols) {
         let size = symbols
             .iter()
             .map(|s| std::mem::size_of::<SymbolDef>() + s.name.len() + s.qualified_name.len())
@@ -193,7 +194,7 @@ impl Store {
         lock(&self.caches.vocab).clone()
     }
 
-    pub fn file_terms(&self, key: &TermKey) -> Option<Arc<FileTerms>> {
+    pub(crate) fn file_terms(&self, key: &TermKey) -> Option<Arc<FileTerms>> {
         lock(&self.caches.terms).get(key)
     }
 

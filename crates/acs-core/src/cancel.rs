@@ -55,6 +55,7 @@ impl Cancel {
             .compare_exchange(RUNNING, why, Ordering::Relaxed, Ordering::Relaxed);
     }
 
+    /// Whether [`Cancel::cancel`] was called or the deadline passed.
     pub fn is_cancelled(&self) -> bool {
         if self.state.load(Ordering::Relaxed) != RUNNING {
             return true;

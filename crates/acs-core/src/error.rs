@@ -9,28 +9,59 @@ use std::fmt;
 pub enum Error {
     /// A regular expression or glob that does not compile.
     #[error("invalid pattern {pattern:?}: {message}")]
-    InvalidPattern { pattern: String, message: String },
+    InvalidPattern {
+        /// The pattern as the caller wrote it.
+        pattern: String,
+        /// Why it does not compile, on one line.
+        message: String,
+    },
     /// A path that escapes the repository (`..`, absolute, or a symlink pointing out).
     #[error("path {path:?} is outside the repository")]
-    PathOutsideRepo { path: String },
+    PathOutsideRepo {
+        /// The path as given.
+        path: String,
+    },
     /// A path inside the repository that is not one of its (searchable) files.
     #[error("no such file in the repository: {path:?}")]
-    FileNotFound { path: String },
+    FileNotFound {
+        /// The path as given.
+        path: String,
+    },
     /// A definition that `read` or `outline` was asked for but does not exist.
     #[error("no definition named {name:?} in {path:?}")]
-    SymbolNotFound { path: String, name: String },
+    SymbolNotFound {
+        /// The file searched.
+        path: String,
+        /// The name asked for.
+        name: String,
+    },
     /// A revision that does not resolve to a commit.
     #[error("unknown commit {rev:?}: {message}")]
-    UnknownCommit { rev: String, message: String },
+    UnknownCommit {
+        /// The revision as given.
+        rev: String,
+        /// git's reason.
+        message: String,
+    },
     /// A repository that cannot be opened at all (missing directory, not a git directory).
     #[error("cannot open repository {path:?}: {message}")]
-    Repository { path: String, message: String },
+    Repository {
+        /// The path as given.
+        path: String,
+        /// Why it cannot be opened.
+        message: String,
+    },
     /// A request whose arguments are malformed (wrong type, missing field, bad range).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// A plan that fails validation; `task` names the offending task when there is one.
     #[error("{}", PlanMessage(.task, .message))]
-    InvalidPlan { task: Option<u64>, message: String },
+    InvalidPlan {
+        /// The offending task's id, when one is to blame.
+        task: Option<u64>,
+        /// What is wrong.
+        message: String,
+    },
     /// A dependency of this task failed or was skipped.
     #[error("skipped: {0}")]
     Skipped(String),
@@ -56,18 +87,23 @@ impl fmt::Display for PlanMessage<'_> {
 impl Error {
     /// A stable machine-readable name for the variant, used by the bindings and in plan results.
     pub fn kind(&self) -> &'static str {
+        self.error_kind().name()
+    }
+
+    /// The variant's [`ErrorKind`].
+    pub fn error_kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidPattern { .. } => "invalid_pattern",
-            Error::PathOutsideRepo { .. } => "path_outside_repo",
-            Error::FileNotFound { .. } => "file_not_found",
-            Error::SymbolNotFound { .. } => "symbol_not_found",
-            Error::UnknownCommit { .. } => "unknown_commit",
-            Error::Repository { .. } => "repository",
-            Error::InvalidArgument(_) => "invalid_argument",
-            Error::InvalidPlan { .. } => "invalid_plan",
-            Error::Skipped(_) => "skipped",
-            Error::Cancelled(_) => "cancelled",
-            Error::Internal(_) => "internal",
+            Error::InvalidPattern { .. } => ErrorKind::InvalidPattern,
+            Error::PathOutsideRepo { .. } => ErrorKind::PathOutsideRepo,
+            Error::FileNotFound { .. } => ErrorKind::FileNotFound,
+            Error::SymbolNotFound { .. } => ErrorKind::SymbolNotFound,
+            Error::UnknownCommit { .. } => ErrorKind::UnknownCommit,
+            Error::Repository { .. } => ErrorKind::Repository,
+            Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            Error::InvalidPlan { .. } => ErrorKind::InvalidPlan,
+            Error::Skipped(_) => ErrorKind::Skipped,
+            Error::Cancelled(_) => ErrorKind::Cancelled,
+            Error::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -97,7 +133,55 @@ impl Error {
     }
 }
 
+/// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Defines [`ErrorKind`] from one list (variant, name, description), so its names, its
+/// descriptions and [`ErrorKind::ALL`] cannot drift apart.
+macro_rules! error_kinds {
+    ($($variant:ident => $name:literal, $description:literal;)*) => {
+        /// The kind of an [`Error`], without its details: what plan results report as
+        /// `kind`, and what the Python bindings map to one exception class each.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorKind {
+            $(#[doc = $description] $variant,)*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant),*];
+
+            /// The stable name (`invalid_pattern`, ...).
+            pub fn name(self) -> &'static str {
+                match self { $(ErrorKind::$variant => $name,)* }
+            }
+
+            /// One sentence on what the kind means.
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorKind::$variant => $description,)* }
+            }
+        }
+    };
+}
+
+error_kinds! {
+    InvalidPattern => "invalid_pattern", "A regular expression or glob that does not compile.";
+    PathOutsideRepo => "path_outside_repo",
+        "A path that escapes the repository (`..`, absolute, or a symlink pointing out).";
+    FileNotFound => "file_not_found",
+        "A path inside the repository that is not one of its searchable files.";
+    SymbolNotFound => "symbol_not_found", "A definition that does not exist in the given file.";
+    UnknownCommit => "unknown_commit", "A revision that does not resolve to a commit.";
+    Repository => "repository",
+        "A repository that cannot be opened (missing directory, not a git repository).";
+    InvalidArgument => "invalid_argument",
+        "Malformed tool arguments: a wrong type, a missing field, a bad line range.";
+    InvalidPlan => "invalid_plan", "A plan that fails validation; the message names the offending task.";
+    Skipped => "skipped", "A task not run because a task it depends on failed or was skipped.";
+    Cancelled => "cancelled",
+        "Work stopped early: the run was cancelled or its timeout passed.";
+    Internal => "internal", "A bug in acs (a caught panic or a broken invariant).";
+}
 
 /// `regex parse error:\n    (?:a(b)\n    ^\nerror: unclosed group` becomes
 /// `unclosed group at character 2`: the message, and where in the caller's pattern. Reports
@@ -135,6 +219,37 @@ fn one_line_regex_error(pattern: &str, report: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_has_a_kind_listed_once_in_all() {
+        let one_of_each = [
+            Error::invalid_pattern("(", "unclosed group"),
+            Error::PathOutsideRepo { path: "..".into() },
+            Error::FileNotFound { path: "x".into() },
+            Error::SymbolNotFound {
+                path: "x".into(),
+                name: "f".into(),
+            },
+            Error::UnknownCommit {
+                rev: "r".into(),
+                message: "m".into(),
+            },
+            Error::Repository {
+                path: "x".into(),
+                message: "m".into(),
+            },
+            Error::InvalidArgument("a".into()),
+            Error::plan_message("p"),
+            Error::Skipped("s".into()),
+            Error::Cancelled("c".into()),
+            Error::Internal("i".into()),
+        ];
+        let kinds: Vec<ErrorKind> = one_of_each.iter().map(Error::error_kind).collect();
+        assert_eq!(kinds, ErrorKind::ALL);
+        let names: std::collections::HashSet<&str> =
+            ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len(), "names are unique");
+    }
 
     #[test]
     fn regex_reports_become_one_line_about_the_callers_pattern() {

@@ -6,6 +6,7 @@ use crate::repo::Repo;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// A find_files request: files by glob, path fragment or fuzzy name.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FindFilesRequest {
@@ -13,7 +14,9 @@ pub struct FindFilesRequest {
     pub glob: Option<String>,
     /// A path fragment or fuzzy name (`modl/basemodl` finds `pydantic/main/base_model.py`).
     pub query: Option<String>,
+    /// Globs that exclude a file.
     pub exclude: Vec<String>,
+    /// At most this many files (default 50).
     pub limit: usize,
 }
 
@@ -28,19 +31,25 @@ impl Default for FindFilesRequest {
     }
 }
 
+/// One file found.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct FoundFile {
+    /// The file.
     pub path: Arc<str>,
     /// Higher is better; 0 when only a glob was given.
     pub score: f64,
 }
 
+/// The files of a [`find_files`] request, best first.
 #[derive(Clone, Debug, Serialize, Default)]
 pub struct FindFilesResult {
+    /// Best first, at most `limit`.
     pub files: Vec<FoundFile>,
+    /// Files found before `limit` was applied.
     pub total: usize,
 }
 
+/// Find files by glob, path fragment or fuzzy name; at least one of `glob` and `query`.
 pub fn find_files(repo: &Repo, req: &FindFilesRequest) -> Result<FindFilesResult> {
     if req.glob.is_none() && req.query.as_deref().is_none_or(|q| q.trim().is_empty()) {
         return Err(Error::InvalidArgument(

@@ -425,7 +425,8 @@ impl FileStore {
         }
     }
 
-    /// Total bytes of the logs and their key indexes, for tests and stats.
+    /// Total bytes of the logs and their key indexes.
+    #[cfg(test)]
     pub fn bytes(&self) -> u64 {
         if self.check().is_err() {
             return 0;

@@ -34,10 +34,6 @@ impl PathFilter {
         })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.include.is_none() && self.exclude.is_none()
-    }
-
     pub fn matches(&self, path: &str) -> bool {
         if let Some(inc) = &self.include {
             if !inc.is_match(path) {

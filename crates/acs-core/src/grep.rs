@@ -33,8 +33,10 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseMode {
+    /// Letters match only in their own case (the default).
     #[default]
     Sensitive,
+    /// Letters match in either case.
     Insensitive,
     /// Insensitive unless the pattern has an upper-case letter (ripgrep's `-S`).
     Smart,
@@ -44,11 +46,14 @@ pub enum CaseMode {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrepRequest {
+    /// The patterns; a file's line matches when any does.
     pub patterns: Vec<String>,
+    /// One more pattern (shorthand for a one-element `patterns`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
     /// Treat patterns as literal strings.
     pub fixed_strings: bool,
+    /// How letter case is matched.
     pub case: CaseMode,
     /// Only whole-word matches (ripgrep's `-w`).
     pub word: bool,
@@ -88,6 +93,7 @@ impl Default for GrepRequest {
 }
 
 impl GrepRequest {
+    /// A request for one pattern, every other field at its default.
     pub fn new(pattern: impl Into<String>) -> Self {
         Self {
             patterns: vec![pattern.into()],
@@ -103,18 +109,23 @@ impl GrepRequest {
     }
 }
 
+/// One matching line.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct GrepMatch {
     /// Index into the request's patterns.
     pub pattern: usize,
+    /// The file.
     pub path: Arc<str>,
     /// 1-based line number.
     pub line: u64,
     /// 1-based byte column of the first match on the line.
     pub column: usize,
+    /// The line, cut at `max_line_chars`.
     pub text: String,
+    /// With `context`: the lines before the match.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub before: Vec<String>,
+    /// With `context`: the lines after the match.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub after: Vec<String>,
     /// With `enclosing`: the innermost definition around the match, if any.
@@ -128,6 +139,7 @@ pub struct FileHits {
     pub count: usize,
 }
 
+/// The matches of a [`grep()`] request.
 #[derive(Clone, Debug, Serialize, Default)]
 pub struct GrepResult {
     /// Matches in path order, then line order, then pattern order.
@@ -139,6 +151,7 @@ pub struct GrepResult {
     /// True when some pattern had more than `max_results` matches, or when the result
     /// reached its size cap (half of [`MAX_TASK_RESULT_BYTES`]) and later matches were dropped.
     pub truncated: bool,
+    /// Files the search read (after include, exclude and paths).
     pub files_searched: usize,
 }
 

@@ -5,12 +5,19 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
+    /// Python (`.py`, `.pyi`).
     Python,
+    /// JavaScript (`.js`, `.mjs`, `.cjs`, `.jsx`).
     JavaScript,
+    /// TypeScript (`.ts`, `.mts`, `.cts`).
     TypeScript,
+    /// TypeScript with JSX (`.tsx`).
     Tsx,
+    /// Go.
     Go,
+    /// Rust.
     Rust,
+    /// Java.
     Java,
 }
 

@@ -3,17 +3,17 @@
 //! Layers, each importing only those before it but for the entry types the [`Store`] holds
 //! (ARCHITECTURE.md has the module table and the import direction):
 //!
-//! 1. **snapshot** ([`Snapshot`], [`snapshot`]): a repository's text files, sorted by path,
+//! 1. **snapshot** ([`Snapshot`], `snapshot.rs`): a repository's text files, sorted by path,
 //!    immutable, with path lookup and what opening found ([`OpenStats`]). Sources make one
 //!    from a directory (gitignore-aware) or from a commit of a git repository (read from the
 //!    object database, no checkout): files are opened without following links, names that
 //!    cannot be exact repository paths are skipped and counted, and damaged git objects are
 //!    errors, not hangs.
-//! 2. **index builders** ([`symbols::SymbolIndex`], [`bm25::Bm25Index`]): take a `&Snapshot`
+//! 2. **index builders** ([`SymbolIndex`], [`Bm25Index`]): take a `&Snapshot`
 //!    and a [`Store`], whose byte-budgeted caches hold contents, parsed symbol tables and
 //!    term statistics by content, so snapshots of many commits share what they have in
 //!    common.
-//! 3. **persistence** ([`IndexCache`], [`IndexReport`], [`filestore`]): a snapshot's indexes
+//! 3. **persistence** ([`IndexCache`], [`IndexReport`], `filestore.rs`): a snapshot's indexes
 //!    assembled from per-file entries (definitions, term statistics) found in the `Store` or
 //!    in the on-disk store, or computed for the files never seen.
 //! 4. **[`Repo`]**: a `Snapshot` (it derefs to it) with its indexes, built once, and the
@@ -39,7 +39,7 @@
 //! (`$1.files[0].path`); [`PlanRun`] executes it concurrently on rayon's shared pool and
 //! accepts tasks while it runs.
 //!
-//! Beside the layers, importing none of them: [`gbdt`] ([`TreeEnsemble`]) evaluates the
+//! Beside the layers, importing none of them: `gbdt.rs` ([`TreeEnsemble`]) evaluates the
 //! learned ranker, a gradient-boosted tree ensemble trained by LightGBM (LambdaMART) and
 //! exported as JSON, with LightGBM's own decisions and sums (missing values included), so
 //! inference needs no LightGBM.
@@ -72,40 +72,52 @@
 //! assert!(report.complete);
 //! assert_eq!(report.tasks.len(), 2);
 //! ```
+//!
+//! Every module is private; this page lists the whole public API. Errors carry a stable
+//! [`ErrorKind`], whose names and descriptions the Python bindings export, so the two
+//! languages share one table of error kinds.
 
-pub mod bm25;
-pub mod bm25_tool;
-pub mod cache;
-pub mod cancel;
-pub mod error;
-pub mod files;
-pub mod filestore;
-pub mod gbdt;
-pub mod glob;
-pub mod grep;
+#![deny(missing_docs)]
+
+// Every module is private: the public API is what is re-exported below (ripgrep's crates
+// are the model), so a module's internals can change without breaking a caller.
+mod bm25;
+mod bm25_tool;
+mod cache;
+mod cancel;
+mod error;
+mod files;
+#[allow(unsafe_code)] // flock, geteuid, mmap
+mod filestore;
+mod gbdt;
+mod glob;
+mod grep;
 mod indexing;
-pub mod lang;
+mod lang;
 pub mod limits;
-pub mod outline;
-pub mod pathsafe;
-pub mod persist;
-pub mod plan;
-pub mod pool;
-pub mod read;
-pub mod references;
-pub mod repo;
-pub mod snapshot;
+mod outline;
+mod pathsafe;
+mod persist;
+mod plan;
+mod pool;
+mod read;
+mod references;
+mod repo;
+mod snapshot;
+#[allow(unsafe_code)] // openat without following links; libgit2 options
 mod source;
-pub mod symbols;
-pub mod symbols_tool;
-pub mod terms;
-pub mod text;
-pub mod tools;
+#[allow(unsafe_code)] // malloc_trim
+mod symbols;
+mod symbols_tool;
+mod terms;
+mod text;
+mod tools;
 
+pub use bm25::{Bm25Index, Level as Bm25Level};
 pub use bm25_tool::{bm25, Bm25Hit, Bm25Request, Bm25Result};
 pub use cache::{ContentKey, Store};
 pub use cancel::Cancel;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
 pub use gbdt::TreeEnsemble;
 pub use grep::{
@@ -114,13 +126,17 @@ pub use grep::{
 };
 pub use lang::Lang;
 pub use outline::{outline, OutlineNode, OutlineRequest, OutlineResult};
-pub use persist::{IndexCache, IndexReport};
-pub use plan::executor::{execute, PlanRun, RunReport, Status, TaskOutcome};
+pub use persist::{IndexCache, IndexReport, IndexSource};
+pub use plan::executor::{execute, guarded, PlanRun, RunReport, Status, TaskOutcome};
 pub use plan::{Plan, TaskSpec};
 pub use read::{read, ReadRequest, ReadResult};
 pub use references::{references, references_cancellable, ReferencesRequest, ReferencesResult};
 pub use repo::Repo;
 pub use snapshot::{FileEntry, OpenStats, Origin, Snapshot, SourceOptions};
-pub use symbols::{MatchMode, Symbol, SymbolKind, SymbolRequest, SymbolResult};
+pub use symbols::scan::scan_python;
+pub use symbols::{
+    definitions, extract_symbols, MatchMode, Symbol, SymbolDef, SymbolIndex, SymbolKind,
+    SymbolRequest, SymbolResult,
+};
 pub use symbols_tool::symbols;
 pub use tools::Tool;

@@ -6,32 +6,46 @@ use crate::symbols::SymbolKind;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// An outline request: a file's definitions, nested.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutlineRequest {
+    /// The file.
     pub path: String,
 }
 
+/// One definition of an outline, with the definitions inside it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct OutlineNode {
+    /// Bare name.
     pub name: String,
+    /// Dotted container path, e.g. `Class.method`.
     pub qualified_name: String,
+    /// What sort of definition.
     pub kind: SymbolKind,
+    /// First line (1-based).
     pub start_line: u32,
+    /// Last line (inclusive).
     pub end_line: u32,
+    /// The definitions nested inside this one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<OutlineNode>,
 }
 
+/// The outline of one file.
 #[derive(Clone, Debug, Serialize)]
 pub struct OutlineResult {
+    /// The file.
     pub path: Arc<str>,
     /// None when the file's language has no symbol support.
     pub language: Option<crate::lang::Lang>,
+    /// Lines in the file.
     pub line_count: usize,
+    /// Top-level definitions, each with its nested ones.
     pub symbols: Vec<OutlineNode>,
 }
 
+/// A file's definitions, nested.
 pub fn outline(repo: &Repo, req: &OutlineRequest) -> Result<OutlineResult> {
     let (index, file) = repo.file_indexed(&req.path)?;
     let defs = repo.symbol_index().file_symbols(index);

@@ -31,7 +31,9 @@ const EXTENSION: &str = "acsidx";
 /// The cache folder, and how many bytes of it the per-file store may use.
 #[derive(Clone, Debug)]
 pub struct IndexCache {
+    /// The cache folder (the per-file store lives in a subfolder).
     pub dir: PathBuf,
+    /// Bytes the per-file store may use (default 2 GiB, at least 1 MiB).
     pub max_bytes: u64,
 }
 
@@ -39,6 +41,7 @@ pub struct IndexCache {
 pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
 impl IndexCache {
+    /// A cache in `dir` with the default budget.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self {
             dir: dir.into(),
@@ -47,19 +50,45 @@ impl IndexCache {
     }
 }
 
+/// Where an index build found its per-file entries, serialised as `memory`, `disk` or
+/// `built` (the strings Python and JSON readers see).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexSource {
+    /// Every file's entry was in this process's caches.
+    #[default]
+    Memory,
+    /// Some came from the on-disk store, none was processed.
+    Disk,
+    /// Some files were processed (parsed and tokenised) now.
+    Built,
+}
+
+impl IndexSource {
+    /// The source of a build that found `disk` entries on disk and `processed` nowhere.
+    pub(crate) fn of(disk: usize, processed: usize) -> Self {
+        match (processed, disk) {
+            (0, 0) => IndexSource::Memory,
+            (0, _) => IndexSource::Disk,
+            _ => IndexSource::Built,
+        }
+    }
+}
+
 /// What [`crate::Repo::index`] did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct IndexReport {
-    /// `memory` (every file's entry was in this process), `disk` (some came from the
-    /// on-disk store, none was processed) or `built` (some files were processed).
-    pub source: &'static str,
+    /// Where the entries came from: memory, disk, or built now.
+    pub source: IndexSource,
     /// Digest of the snapshot's content.
     pub digest: String,
     /// The on-disk store's folder, when a cache was used.
     pub path: Option<PathBuf>,
     /// Bytes read from and written to the on-disk store.
     pub bytes: u64,
+    /// Bytes read from the on-disk store.
     pub bytes_read: u64,
+    /// Bytes appended to the on-disk store.
     pub bytes_written: u64,
     /// Files whose entry (definitions, term statistics) came from this process's caches...
     pub files_memory: usize,
@@ -70,7 +99,9 @@ pub struct IndexReport {
     /// What found the definitions of the processed files: the Python scanner, tree-sitter,
     /// or the scanner for damaged Python too large for tree-sitter's budget.
     pub parsed: crate::symbols::ParseCounts,
+    /// Definitions in the symbol index.
     pub symbols: usize,
+    /// Wall time of the call.
     pub elapsed_ms: f64,
     /// Why the cache could not be used (unreadable, corrupt, unwritable); the index is
     /// still complete, it was built instead.

@@ -6,9 +6,11 @@ use crate::text::{clip_line, line_starts, strip_bom};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// A read request: a line range of a file, or a definition's body.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReadRequest {
+    /// The file.
     pub path: String,
     /// 1-based first line (default 1).
     pub start: Option<u64>,
@@ -17,7 +19,9 @@ pub struct ReadRequest {
     /// A definition to read instead of a range: `Class.method`, `func`, or a bare name
     /// when it is unique in the file.
     pub symbol: Option<String>,
+    /// At most this many lines (default 400).
     pub max_lines: usize,
+    /// Lines longer than this many characters are cut (default 500).
     pub max_line_chars: usize,
 }
 
@@ -34,20 +38,27 @@ impl Default for ReadRequest {
     }
 }
 
+/// The lines read.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ReadResult {
+    /// The file.
     pub path: Arc<str>,
+    /// First line returned (1-based).
     pub start_line: u64,
     /// Last line returned (inclusive); `start_line - 1` when nothing was returned.
     pub end_line: u64,
+    /// Lines in the file.
     pub total_lines: u64,
+    /// The lines, each cut at `max_line_chars`.
     pub lines: Vec<String>,
     /// True when `max_lines` cut the requested range.
     pub truncated: bool,
+    /// The qualified name of the definition read, when one was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<String>,
 }
 
+/// Read a line range, or a definition's body.
 pub fn read(repo: &Repo, req: &ReadRequest) -> Result<ReadResult> {
     let (index, file) = repo.file_indexed(&req.path)?;
     // A byte-order mark is not part of line 1.

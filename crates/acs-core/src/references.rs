@@ -9,13 +9,19 @@ use crate::symbols::{Enclosing, SymbolKind};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// A references request: whole-word uses of a name.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReferencesRequest {
+    /// The identifier to look for.
     pub name: String,
+    /// Globs a file must match (any of); `!glob` excludes.
     pub include: Vec<String>,
+    /// Globs that exclude a file.
     pub exclude: Vec<String>,
+    /// Restrict the search to these files or folders.
     pub paths: Vec<String>,
+    /// At most this many lines (default 500).
     pub max_results: usize,
 }
 
@@ -55,14 +61,20 @@ pub struct ReferenceFile {
     pub groups: Vec<ReferenceGroup>,
 }
 
+/// The uses of a name, grouped by file and enclosing definition.
 #[derive(Clone, Debug, Serialize, Default)]
 pub struct ReferencesResult {
+    /// The name looked for.
     pub name: String,
+    /// Lines found before `max_results` was applied.
     pub total: usize,
+    /// True when `max_results` dropped some lines.
     pub truncated: bool,
+    /// Files in path order.
     pub files: Vec<ReferenceFile>,
 }
 
+/// Whole-word uses of a name, grouped by enclosing definition.
 pub fn references(repo: &Repo, req: &ReferencesRequest) -> Result<ReferencesResult> {
     references_cancellable(repo, req, &Cancel::new())
 }

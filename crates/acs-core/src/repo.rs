@@ -11,7 +11,7 @@ use crate::cache::Store;
 use crate::cancel::Cancel;
 use crate::error::Result;
 use crate::filestore::FileStore;
-use crate::persist::{self, IndexCache, IndexReport};
+use crate::persist::{self, IndexCache, IndexReport, IndexSource};
 use crate::snapshot::{Snapshot, SourceOptions};
 use crate::symbols::SymbolIndex;
 use std::path::PathBuf;
@@ -141,8 +141,8 @@ impl Repo {
 
     /// Make every index ready now: the symbol index and both BM25 indexes, assembled from
     /// per-file entries taken from the process's caches, else from the on-disk store of
-    /// `cache`, else computed and appended there (see [`crate::indexing`],
-    /// [`crate::filestore`]). Indexes this snapshot already has are kept.
+    /// `cache`, else computed and appended there (see `indexing.rs` and `filestore.rs`).
+    /// Indexes this snapshot already has are kept.
     pub fn index(&self, cache: Option<&IndexCache>) -> IndexReport {
         uncancelled(self.index_cancellable(cache, &Cancel::new()))
     }
@@ -162,7 +162,7 @@ impl Repo {
             self.bm25_functions.get(),
         ) {
             return Ok(IndexReport {
-                source: "memory",
+                source: IndexSource::Memory,
                 digest: persist::digest(&self.snapshot),
                 symbols: symbols.len(),
                 files_memory: self.files().len(),
@@ -173,13 +173,8 @@ impl Repo {
         let disk = cache.map(|c| FileStore::new(&c.dir, c.max_bytes));
         let (indexes, how) =
             crate::indexing::build(&self.snapshot, &self.store, disk.as_ref(), cancel)?;
-        let source = match (how.processed, how.disk) {
-            (0, 0) => "memory",
-            (0, _) => "disk",
-            _ => "built",
-        };
         let report = IndexReport {
-            source,
+            source: IndexSource::of(how.disk, how.processed),
             digest: persist::digest(&self.snapshot),
             path: disk.map(|d| d.dir().to_path_buf()),
             bytes: how.bytes_read + how.bytes_written,

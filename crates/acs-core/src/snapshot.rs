@@ -47,8 +47,11 @@ impl SourceOptions {
 pub struct FileEntry {
     /// Repository-relative, `/`-separated.
     pub path: Arc<str>,
+    /// The bytes (UTF-8 after decoding), shared with the content cache.
     pub content: crate::cache::Content,
+    /// Identity of the bytes.
     pub key: ContentKey,
+    /// The language, when the symbol extractor knows it.
     pub lang: Option<Lang>,
 }
 
@@ -56,12 +59,18 @@ pub struct FileEntry {
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Origin {
+    /// A directory, walked.
     Directory {
+        /// The folder, as given.
         root: PathBuf,
     },
+    /// A commit of a git repository.
     Git {
+        /// The git directory, as given.
         git_dir: PathBuf,
+        /// The revision, as given.
         rev: String,
+        /// The commit it resolved to (hex id).
         commit: String,
     },
 }
@@ -72,7 +81,9 @@ pub enum Origin {
 /// their line structure is unchanged. Every file not loaded is counted in one `skipped_*`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct OpenStats {
+    /// Files loaded.
     pub files: usize,
+    /// Bytes loaded.
     pub bytes: u64,
     /// Files with a NUL byte (after UTF-16 decoding).
     pub skipped_binary: usize,
@@ -87,6 +98,7 @@ pub struct OpenStats {
     /// `..` or `.git` in any case; holding `/` or `\`; a path over 4 KiB; or a second entry
     /// of the same name in a crafted git tree. A folder's files are each counted; a git tree's are not read.
     pub skipped_names: usize,
+    /// Wall time of opening.
     pub elapsed_ms: f64,
 }
 
@@ -133,14 +145,17 @@ impl Snapshot {
         }
     }
 
+    /// The files, sorted by path.
     pub fn files(&self) -> &[FileEntry] {
         &self.files
     }
 
+    /// Where the snapshot came from.
     pub fn origin(&self) -> &Origin {
         &self.origin
     }
 
+    /// What opening found.
     pub fn stats(&self) -> &OpenStats {
         &self.stats
     }
@@ -152,7 +167,7 @@ impl Snapshot {
         }
     }
 
-    /// Normalise a user path against this repository (see [`pathsafe::normalize`]).
+    /// Normalise a user path against this repository (lexically: `..` above the root and absolute paths outside it are refused).
     pub fn normalize(&self, raw: &str) -> Result<String> {
         pathsafe::normalize(raw, self.root())
     }

@@ -18,19 +18,28 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+/// The tools a plan or a binding can call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tool {
+    /// Regex or literal search ([`crate::grep()`]).
     Grep,
+    /// Files by glob or name ([`crate::find_files`]).
     FindFiles,
+    /// Definitions by name ([`crate::symbols()`]).
     Symbols,
+    /// A file's definitions, nested ([`crate::outline()`]).
     Outline,
+    /// A line range or a definition's body ([`crate::read()`]).
     Read,
+    /// Whole-word uses of a name ([`crate::references()`]).
     References,
+    /// Lexical ranking against free text ([`crate::bm25()`]).
     Bm25,
 }
 
 impl Tool {
+    /// Every tool, in the order documentation lists them.
     pub const ALL: [Tool; 7] = [
         Tool::Grep,
         Tool::FindFiles,
@@ -41,6 +50,7 @@ impl Tool {
         Tool::Bm25,
     ];
 
+    /// The name plans and the bindings use (`find_files`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Tool::Grep => "grep",
@@ -53,6 +63,7 @@ impl Tool {
         }
     }
 
+    /// The tool of that name, if any.
     pub fn from_name(name: &str) -> Option<Tool> {
         Tool::ALL.into_iter().find(|t| t.name() == name)
     }
@@ -88,6 +99,7 @@ impl Tool {
         }
     }
 
+    /// The argument names the tool accepts.
     pub fn argument_names(self) -> Vec<&'static str> {
         match self {
             Tool::Grep => vec![

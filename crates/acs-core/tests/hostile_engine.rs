@@ -4,7 +4,7 @@
 //! promptly without keeping anything partial.
 
 use acs_core::limits::*;
-use acs_core::plan::executor::Status;
+use acs_core::Status;
 use acs_core::{
     grep, grep_cancellable, grep_fused_cancellable, read, references, Cancel, Error, GrepRequest,
     Plan, PlanRun, ReadRequest, ReferencesRequest, Repo, Tool,
@@ -473,7 +473,7 @@ fn a_cancelled_index_build_is_not_kept() {
     // Cancelled in the middle: the build stops early.
     let cancel = Cancel::with_deadline(Instant::now() + Duration::from_millis(30));
     let (r, t) = timed(|| {
-        repo.try_bm25_index(acs_core::bm25::Level::Function, &cancel)
+        repo.try_bm25_index(acs_core::Bm25Level::Function, &cancel)
             .map(drop)
     });
     assert_eq!(r.unwrap_err().kind(), "cancelled");

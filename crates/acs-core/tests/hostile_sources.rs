@@ -1,6 +1,7 @@
 //! Hostile input to the sources (issue 9): path races, names that escape or shadow, crafted
 //! git trees, damaged git objects, UTF-16 files. Anything that could hang runs in a thread
 //! with a deadline, so a regression fails instead of stalling CI.
+#![allow(unsafe_code)] // mkfifo, to make a file that is not a regular one
 
 mod common;
 

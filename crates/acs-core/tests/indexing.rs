@@ -3,7 +3,7 @@
 
 mod common;
 
-use acs_core::{bm25, Bm25Request, Repo, SourceOptions};
+use acs_core::{bm25, Bm25Request, IndexSource, Repo, SourceOptions};
 use common::*;
 
 #[test]
@@ -32,7 +32,7 @@ fn a_new_commit_in_the_same_process_processes_only_its_changed_files() {
     let next = at(&commits[1]);
     let report = next.index(None);
     assert_eq!((report.files_memory, report.files_processed), (2, 1));
-    assert_eq!(report.source, "built");
+    assert_eq!(report.source, IndexSource::Built);
 
     // The same answers, scores included, as a snapshot whose BM25 index is built lazily.
     let lazy = at(&commits[1]);

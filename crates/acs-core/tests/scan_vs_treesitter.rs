@@ -5,10 +5,10 @@
 //!
 //! `throughput` (ignored; run with `--release -- --ignored --nocapture`) prints MB/s of both.
 
-use acs_core::symbols::extract_symbols;
-use acs_core::symbols::scan::scan_python;
-use acs_core::symbols::SymbolDef;
+use acs_core::extract_symbols;
+use acs_core::scan_python;
 use acs_core::Lang;
+use acs_core::SymbolDef;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -298,7 +298,7 @@ fn many_commits_fit_in_a_fixed_cache_budget() {
     let store = acs_core::Store::new(budget, budget);
     for id in &ids {
         let repo = Repo::open_git_in(dir.path(), id, &SourceOptions::default(), &store).unwrap();
-        acs_core::symbols::SymbolIndex::build(&repo, &store);
+        acs_core::SymbolIndex::build(&repo, &store);
         let ((_, content_bytes), (_, symbol_bytes)) = store.usage();
         assert!(content_bytes <= budget && symbol_bytes <= budget);
     }

@@ -21,8 +21,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use acs_core::symbols::{extract_symbols, SymbolDef};
 use acs_core::Lang;
+use acs_core::{extract_symbols, SymbolDef};
 
 fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/symbols")

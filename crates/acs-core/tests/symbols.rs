@@ -2,7 +2,7 @@
 
 mod common;
 
-use acs_core::symbols::SymbolIndex;
+use acs_core::SymbolIndex;
 use acs_core::{
     outline, read, references, symbols, Error, MatchMode, OutlineRequest, ReadRequest,
     ReferencesRequest, Repo, SourceOptions, Store, SymbolKind, SymbolRequest,
@@ -360,8 +360,8 @@ fn grep_can_name_the_definition_around_each_match() {
 
 #[test]
 fn python_definitions_come_from_the_scanner_and_damaged_files_from_tree_sitter() {
-    use acs_core::symbols::{definitions, extract_symbols, scan::scan_python};
     use acs_core::Lang;
+    use acs_core::{definitions, extract_symbols, scan_python};
     // Well-formed: the scanner's answer, which is tree-sitter's.
     let fine = MODELS.as_bytes();
     assert_eq!(definitions(Lang::Python, fine), scan_python(fine));
@@ -372,8 +372,7 @@ fn python_definitions_come_from_the_scanner_and_damaged_files_from_tree_sitter()
     // An unclosed bracket: the scanner would read the rest of the file as one line;
     // tree-sitter's error recovery reads it otherwise, and its answer is the one kept.
     let damaged = b"def broken(x:\n    pass\n\ndef after():\n    pass\n";
-    let names =
-        |d: Vec<acs_core::symbols::SymbolDef>| d.into_iter().map(|d| d.name).collect::<Vec<_>>();
+    let names = |d: Vec<acs_core::SymbolDef>| d.into_iter().map(|d| d.name).collect::<Vec<_>>();
     assert_eq!(
         names(definitions(Lang::Python, damaged)),
         names(extract_symbols(Lang::Python, damaged))

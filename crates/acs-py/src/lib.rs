@@ -3,22 +3,22 @@
 //! Requests go in and results come out as JSON bytes (parsed with orjson on the Python
 //! side): one allocation crossing the boundary instead of thousands of small objects.
 //! Every call releases the GIL for its whole duration and turns engine errors, and panics,
-//! into the exception classes of `acs.errors`.
+//! into the exception classes of `acs.errors`, which registers one class per
+//! [`ErrorKind`] at import (`_register_errors`).
 //!
 //! Ctrl-C: calls that can run long (tools, plans, index builds) run the engine on a helper
 //! thread while the calling thread lets Python handle signals every 50 ms. When a handler
 //! raises (`KeyboardInterrupt`), the engine's [`Cancel`] token is set, the call waits for
 //! the work to stop (a fraction of a second) and the exception is raised.
 
-use acs_core::plan::executor::guarded;
 use acs_core::{
-    Cancel, Error, IndexCache, Plan, PlanRun, Repo, SourceOptions, Store, TaskSpec, Tool,
-    TreeEnsemble,
+    guarded, Cancel, Error, ErrorKind, IndexCache, Plan, PlanRun, Repo, SourceOptions, Store,
+    SymbolKind, TaskSpec, Tool, TreeEnsemble,
 };
 use pyo3::buffer::PyBuffer;
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyException, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyType};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -31,29 +31,88 @@ mod build_facts;
 /// How often a waiting call lets Python run its signal handlers.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
 
-/// Map an engine error to its `acs.errors` class (imported lazily: the Python package
-/// defines the hierarchy, so `except acs.AcsError` catches everything).
+/// The exception class of each error kind, in [`ErrorKind::ALL`] order, as `acs.errors`
+/// registers them at import (`_register_errors`): the bindings never look a class up by
+/// name, and a registration that misses a kind is refused.
+static ERROR_CLASSES: Mutex<Vec<Py<PyType>>> = Mutex::new(Vec::new());
+
+/// Map an engine error to the class registered for its kind (a `RuntimeError` if
+/// `acs.errors` never registered, i.e. `acs._core` was loaded without its package).
 fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
-    let class = match &e {
-        Error::InvalidPattern { .. } => "InvalidPatternError",
-        Error::PathOutsideRepo { .. } => "PathOutsideRepoError",
-        Error::FileNotFound { .. } => "PathNotFoundError",
-        Error::SymbolNotFound { .. } => "SymbolNotFoundError",
-        Error::UnknownCommit { .. } => "UnknownCommitError",
-        Error::Repository { .. } => "RepositoryError",
-        Error::InvalidArgument(_) => "InvalidArgumentError",
-        Error::InvalidPlan { .. } => "PlanError",
-        Error::Skipped(_) => "AcsError",
-        Error::Cancelled(_) => "CancelledError",
-        Error::Internal(_) => "InternalError",
-    };
     let message = e.to_string();
-    let made = py
-        .import("acs.errors")
-        .and_then(|m| m.getattr(class))
-        .and_then(|cls| cls.call1((message.clone(),)))
-        .map(PyErr::from_value);
-    made.unwrap_or_else(|_| PyRuntimeError::new_err(message))
+    let index = ErrorKind::ALL.iter().position(|k| *k == e.error_kind());
+    let class = {
+        let classes = ERROR_CLASSES.lock().unwrap_or_else(|e| e.into_inner());
+        index.and_then(|i| classes.get(i).map(|c| c.clone_ref(py)))
+    };
+    match class {
+        Some(class) => PyErr::from_type(class.into_bound(py), message),
+        None => PyRuntimeError::new_err(message),
+    }
+}
+
+/// `{kind: exception class}` for every error kind: registered by `acs.errors` at import.
+/// Refused (ValueError) unless the kinds are exactly those of [`error_kinds`], each mapped
+/// to an exception class.
+#[pyfunction]
+fn _register_errors(classes: &Bound<'_, PyDict>) -> PyResult<()> {
+    let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+    let mut given = Vec::new();
+    for key in classes.keys() {
+        given.push(key.extract::<String>()?);
+    }
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !given.iter().any(|g| g == n))
+        .collect();
+    let unknown: Vec<&str> = given
+        .iter()
+        .map(String::as_str)
+        .filter(|g| !names.contains(g))
+        .collect();
+    if !missing.is_empty() || !unknown.is_empty() {
+        let list = |names: &[&str]| match names {
+            [] => "none".to_string(),
+            _ => names.join(", "),
+        };
+        return Err(PyValueError::new_err(format!(
+            "the error classes do not match the engine's error kinds: missing {}; unknown {}",
+            list(&missing),
+            list(&unknown)
+        )));
+    }
+    let mut ordered = Vec::with_capacity(names.len());
+    for name in names {
+        let class = classes.get_item(name)?.expect("checked above");
+        let class = class
+            .cast_into::<PyType>()
+            .map_err(|_| PyTypeError::new_err(format!("the class for `{name}` is not a class")))?;
+        if !class.is_subclass_of::<PyException>()? {
+            return Err(PyTypeError::new_err(format!(
+                "the class for `{name}` is not an Exception subclass"
+            )));
+        }
+        ordered.push(class.unbind());
+    }
+    *ERROR_CLASSES.lock().unwrap_or_else(|e| e.into_inner()) = ordered;
+    Ok(())
+}
+
+/// The engine's error kinds and what each means, as (name, description) pairs: the one
+/// table `acs.errors` builds its registration from and its tests compare against.
+#[pyfunction]
+fn error_kinds() -> Vec<(&'static str, &'static str)> {
+    ErrorKind::ALL
+        .iter()
+        .map(|k| (k.name(), k.description()))
+        .collect()
+}
+
+/// The names of the symbol kinds the engine reports (`class`, `function`, ...).
+#[pyfunction]
+fn symbol_kinds() -> Vec<&'static str> {
+    SymbolKind::ALL.iter().map(|k| k.as_str()).collect()
 }
 
 /// Run `f` without the GIL, catching panics, and raise its error in Python.
@@ -246,7 +305,9 @@ impl PyRepo {
 
     /// Like `call`, but builds the result as Python objects in Rust (pythonize) instead of
     /// returning JSON bytes. Kept to measure the two ways of crossing the boundary
-    /// (`benches/bench_boundary.py`); `call` is the one the API uses.
+    /// (`benches/bench_boundary.py`); `call` is the one the API uses. Only in builds with
+    /// the `bench-objects` feature: the shipped extension leaves it (and pythonize) out.
+    #[cfg(feature = "bench-objects")]
     fn call_objects<'py>(
         &self,
         py: Python<'py>,
@@ -655,6 +716,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(term_cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(tool_arguments, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
+    m.add_function(wrap_pyfunction!(symbol_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(error_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(_register_errors, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

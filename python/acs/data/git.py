@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import RepositoryError
+from ..errors import AcsError, RepositoryError
 
 _ENV = {**os.environ, "GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat"}
 _DIFF_OPTS = ("--no-ext-diff", "--no-textconv", "--no-color", "--find-renames")
 _FIELD = "\x1f"
 
 
-class GitError(Exception):
+class GitError(AcsError):
     """A git command failed (missing objects, a bad revision)."""
 
 

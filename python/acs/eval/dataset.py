@@ -11,11 +11,13 @@ from typing import Any
 
 import orjson
 
+from ..errors import AcsError
+
 FIELDS = ("instance_id", "repo", "base_commit", "problem_statement", "patch")
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
 
-class DatasetError(Exception):
+class DatasetError(AcsError):
     """The dataset cannot be read, or a row lacks a field."""
 
 

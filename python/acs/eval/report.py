@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from ..errors import AcsError
 from .metrics import ACC_K, CALIBRATED, LEVELS, aggregate, reliability
 from .runner import STATUSES, read_rows
 
@@ -553,7 +554,7 @@ def write_report(
     return summary
 
 
-class ReportError(Exception):
+class ReportError(AcsError):
     """A run folder that cannot be read."""
 
 

@@ -11,6 +11,8 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ..errors import AcsError
+
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 CLONE_URL = "https://github.com/{repo}"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "acs" / "repos"
@@ -20,7 +22,7 @@ def _valid(repo: str) -> bool:
     return bool(_NAME.match(repo)) and not any(p in (".", "..") for p in repo.split("/"))
 
 
-class RepositoryMissing(Exception):
+class RepositoryMissing(AcsError):
     """No git directory for a repository (and no clone of it)."""
 
 

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from ..errors import AcsError
+
 # --- the tools' arguments, as the model may write them ---------------------------------
 
 
@@ -49,9 +51,10 @@ class Arg:
 
 
 STR, INT, BOOL, STRS = Arg("str"), Arg("int"), Arg("bool"), Arg("strs")
+# The engine's symbol kinds, in its order (tests pin this to `_core.symbol_kinds()`).
 KINDS = ("class", "interface", "struct", "enum", "trait", "impl", "function", "method", "module")
 
-# Every argument the engine accepts (tests check this against `acs.tool_arguments()`).
+# Every tool and argument the engine accepts (tests pin this to `acs.tool_arguments()`).
 TOOLS: dict[str, dict[str, Arg]] = {
     "grep": {
         "pattern": STR,
@@ -156,8 +159,8 @@ class End:
 Item = Call | Answer | Invalid | End
 
 
-class ParseError(ValueError):
-    pass
+class ParseError(AcsError, ValueError):
+    """A plan line that cannot be read; the parser turns it into an `Invalid` item."""
 
 
 # --- the line parser -------------------------------------------------------------------

@@ -28,11 +28,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// How a task ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// The tool ran and returned a result.
     Ok,
+    /// The tool failed, or the task was refused or cancelled.
     Error,
+    /// Not run: a task it depends on failed or was skipped.
     Skipped,
 }
 
@@ -46,18 +50,24 @@ pub struct ErrorInfo {
 /// What became of one task.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskOutcome {
+    /// The task's id, as submitted.
     pub id: u64,
+    /// The tool it called.
     pub tool: Tool,
+    /// How it ended.
     pub status: Status,
     /// The tool's result as JSON text: serialised once, embedded as is in reports, and
     /// parsed only when a later task references it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<Box<RawValue>>,
+    /// Why it failed or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
+    /// The tasks it referenced.
     pub deps: Vec<u64>,
     /// Milliseconds from the start of the run: when the task was submitted, when it started.
     pub submitted_ms: f64,
+    /// See `submitted_ms`.
     pub started_ms: f64,
     /// Wall time of the task itself (of the whole fused pass for a fused grep).
     pub elapsed_ms: f64,
@@ -68,9 +78,11 @@ pub struct TaskOutcome {
 /// Every outcome so far, in submission order.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
+    /// In submission order.
     pub tasks: Vec<Arc<TaskOutcome>>,
     /// False when a wait timed out before every submitted task finished.
     pub complete: bool,
+    /// Milliseconds from the start of the run.
     pub elapsed_ms: f64,
 }
 
@@ -114,6 +126,7 @@ enum Job {
 }
 
 impl PlanRun {
+    /// An empty run over `repo`, never cancelled unless [`PlanRun::cancel`] is called.
     pub fn new(repo: Arc<Repo>) -> PlanRun {
         Self::with_cancel(repo, Cancel::new())
     }

@@ -21,8 +21,11 @@ use std::collections::HashSet;
 /// One validated task.
 #[derive(Clone, Debug)]
 pub struct TaskSpec {
+    /// Unique within its plan or run; `$N` references name it.
     pub id: u64,
+    /// The tool to call.
     pub tool: Tool,
+    /// Its arguments (a JSON object), references unresolved.
     pub args: Value,
     /// Tasks this one references, deduplicated, in order of first mention.
     pub deps: Vec<u64>,
@@ -87,10 +90,12 @@ impl TaskSpec {
 /// A whole plan, validated, with tasks in an order where dependencies come first.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// Dependencies first.
     pub tasks: Vec<TaskSpec>,
 }
 
 impl Plan {
+    /// A plan from `{"tasks": [...]}` or a bare list of tasks, validated.
     pub fn from_json(value: &Value) -> Result<Plan> {
         let list = match value {
             Value::Array(items) => items,
@@ -117,6 +122,7 @@ impl Plan {
         Self::new(tasks)
     }
 
+    /// [`Plan::from_json`] of JSON text.
     pub fn parse(text: &str) -> Result<Plan> {
         let value: Value =
             serde_json::from_str(text).map_err(|e| Error::plan(None, format!("not JSON: {e}")))?;

@@ -83,11 +83,6 @@ impl Reference {
         self.steps.contains(&Step::Each)
     }
 
-    /// Follow the steps into `root` (the referenced task's result).
-    pub fn resolve(&self, root: &Value) -> Result<Value> {
-        self.resolve_counted(root, &mut Spent::default())
-    }
-
     /// Resolve, adding what it produces to `spent` (checked against the caps as values are
     /// produced, before they are copied).
     fn resolve_counted(&self, root: &Value, spent: &mut Spent) -> Result<Value> {

@@ -52,12 +52,12 @@ impl ParseCounts {
     }
 }
 
-/// The definitions of one file. Python is read by the linear scanner ([`scan`]): the same
+/// The definitions of one file. Python is read by the linear scanner ([`crate::scan_python`]): the same
 /// definitions as tree-sitter on well-formed code (one file in 1,790 of the standard library
 /// differs, where tree-sitter misreads it), 40-50 times faster, and linear on generated code
 /// that tree-sitter parses slowly. A Python file with unbalanced brackets or an unterminated
 /// string goes to tree-sitter, whose error recovery reads the rest of it better, unless it is
-/// over [`MAX_TREE_SITTER_FALLBACK_BYTES`].
+/// over 1 MiB.
 pub fn definitions(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
     read_definitions(lang, source).0
 }
@@ -142,12 +142,19 @@ pub(crate) fn cached_definitions_read(f: &FileEntry, store: &Store) -> Read {
 /// One definition as tools report it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Symbol {
+    /// Bare name, e.g. `get`.
     pub name: String,
+    /// Dotted container path, e.g. `Class.get`.
     pub qualified_name: String,
+    /// What sort of definition.
     pub kind: SymbolKind,
+    /// The file.
     pub path: Arc<str>,
+    /// First line (1-based).
     pub start_line: u32,
+    /// Last line (inclusive).
     pub end_line: u32,
+    /// The file's language.
     pub language: Lang,
 }
 
@@ -247,10 +254,12 @@ impl SymbolIndex {
         }
     }
 
+    /// Definitions in the index.
     pub fn len(&self) -> usize {
         self.count
     }
 
+    /// Whether the index has no definition.
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }
@@ -411,6 +420,7 @@ pub(crate) fn release_freed_memory() {
     }
 }
 
+/// How a symbol request's name is matched.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchMode {
@@ -426,17 +436,25 @@ pub enum MatchMode {
     Fuzzy,
 }
 
+/// A symbols request: definitions by name.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SymbolRequest {
+    /// The name (or pattern) to look up.
     pub name: String,
+    /// How `name` is matched (default exact).
     pub mode: MatchMode,
+    /// Ignore letter case in exact and regex matching.
     pub ignore_case: bool,
     /// Only these kinds (None: all).
     pub kinds: Option<Vec<SymbolKind>>,
+    /// Globs a file must match (any of); `!glob` excludes.
     pub include: Vec<String>,
+    /// Globs that exclude a file.
     pub exclude: Vec<String>,
+    /// Restrict the search to these files or folders.
     pub paths: Vec<String>,
+    /// At most this many definitions (default 100).
     pub limit: usize,
 }
 
@@ -456,6 +474,7 @@ impl Default for SymbolRequest {
 }
 
 impl SymbolRequest {
+    /// An exact lookup of `name`.
     pub fn exact(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -464,8 +483,10 @@ impl SymbolRequest {
     }
 }
 
+/// The definitions of a [`symbols()`](crate::symbols()) request.
 #[derive(Clone, Debug, Serialize, Default)]
 pub struct SymbolResult {
+    /// Best first, at most `limit`.
     pub symbols: Vec<Symbol>,
     /// Matches before `limit` was applied.
     pub total: usize,

@@ -42,18 +42,40 @@ pub(crate) const MAX_QUALIFIED_BYTES: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SymbolKind {
+    /// A class (Python, JavaScript/TypeScript, Java).
     Class,
+    /// An interface (TypeScript, Java, Go).
     Interface,
+    /// A struct (Rust, Go).
     Struct,
+    /// An enum (Rust, TypeScript, Java).
     Enum,
+    /// A trait (Rust).
     Trait,
+    /// An `impl` block (Rust).
     Impl,
+    /// A function outside any class.
     Function,
+    /// A function inside a class, impl or interface.
     Method,
+    /// A module (Rust `mod`, TypeScript namespace).
     Module,
 }
 
 impl SymbolKind {
+    /// Every kind, in declaration order (the bindings export their names).
+    pub const ALL: [SymbolKind; 9] = [
+        SymbolKind::Class,
+        SymbolKind::Interface,
+        SymbolKind::Struct,
+        SymbolKind::Enum,
+        SymbolKind::Trait,
+        SymbolKind::Impl,
+        SymbolKind::Function,
+        SymbolKind::Method,
+        SymbolKind::Module,
+    ];
+
     /// Lowercase name; identical to the serde representation.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -77,6 +99,7 @@ pub struct SymbolDef {
     pub name: String,
     /// Dotted container path, e.g. `Outer.Inner.get`; top level: same as `name`.
     pub qualified_name: String,
+    /// What sort of definition.
     pub kind: SymbolKind,
     /// 1-based, inclusive. For Python decorated definitions, the first
     /// decorator line; for exported JS/TS declarations, the `export` line
@@ -129,6 +152,29 @@ pub(crate) fn rows(defs: &[SymbolDef]) -> Vec<Row<'_>> {
 mod tests {
     use super::*;
     use SymbolKind::*;
+
+    #[test]
+    fn all_symbol_kinds_are_listed_once_by_their_serialised_names() {
+        let names: Vec<String> = SymbolKind::ALL
+            .iter()
+            .map(|k| {
+                serde_json::to_value(k)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let as_str: Vec<&str> = SymbolKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, as_str);
+        let unique: std::collections::HashSet<&str> = as_str.iter().copied().collect();
+        assert_eq!(unique.len(), as_str.len());
+        // A kind missing from ALL would still deserialise: check the round trip covers them.
+        for k in SymbolKind::ALL {
+            let back: SymbolKind = serde_json::from_value(serde_json::json!(k.as_str())).unwrap();
+            assert_eq!(back, k);
+        }
+    }
 
     /// Parents precede children and enclose their line range.
     pub(super) fn assert_invariants(defs: &[SymbolDef]) {
