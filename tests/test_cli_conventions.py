@@ -227,7 +227,10 @@ def test_bash_script_registers_a_completion_for_acs(scripts):
 @pytest.mark.parametrize(
     ("line", "offered"),
     [
-        ("acs ", ["demo", "plan", "localize", "index", "tool", "eval", "data", "mcp", "completion"]),
+        (
+            "acs ",
+            ["demo", "plan", "localize", "index", "tool", "eval", "data", "mcp", "completion"],
+        ),
         ("acs lo", ["localize"]),
         ("acs --v", ["--version"]),
         ("acs localize --fa", ["--fail-under"]),

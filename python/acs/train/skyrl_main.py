@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import AcsError
+
 __all__ = ["SkyRLMissingError", "expand_args", "main", "read_preset", "require_skyrl"]
 
 ENV_ALIAS = ("environment.skyrl_gym.acs-localize.", "environment.skyrl_gym.acs_localize.")
@@ -40,7 +42,7 @@ SKYRL_MISSING = (
 )
 
 
-class SkyRLMissingError(RuntimeError):
+class SkyRLMissingError(AcsError, RuntimeError):
     """`skyrl` cannot be imported: the message says how to install it."""
 
 
