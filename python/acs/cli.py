@@ -29,10 +29,11 @@ from .cli_common import (
     printable,
 )
 from .data import cli as data_cli
-from .errors import AcsError
+from .errors import AcsError, InvalidArgumentError
 from .eval import cli as eval_cli
+from .localize import LocalizeResult, localize
 from .mcp import cli as mcp_cli
-from .localize import LLM_POLICIES, POLICIES, LocalizeResult, localize, make_policy
+from .policies import LLM_POLICIES, make_policy, policy_factory
 from .policy import Policy
 from .repo import Repo
 from .types import IndexReport, RunReport, TaskOutcome
@@ -264,9 +265,10 @@ def policy_from_args(args: argparse.Namespace) -> Policy | str:
         given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
         if given:
             raise UsageError(f"{', '.join(given)} only apply to --policy {'|'.join(LLM_POLICIES)}")
-        if args.policy not in POLICIES:
-            known = ", ".join(sorted([*POLICIES, *LLM_POLICIES]))
-            raise UsageError(f"unknown policy {args.policy!r} (known: {known})")
+        try:
+            policy_factory(args.policy)  # an unknown name is bad usage, found before opening
+        except InvalidArgumentError as e:
+            raise UsageError(str(e)) from e
         return args.policy
     return make_policy(args.policy, max_turns=args.max_turns, **options)
 
@@ -446,8 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     loc.add_argument(
         "--policy",
         default="default",
-        help="default, bm25, or a model planner: vllm, openai (an OpenAI-compatible server), "
-        "transformers (a local model)",
+        help="default, bm25, a model planner: vllm, openai (an OpenAI-compatible server), "
+        "transformers (a local model), or module:Class for your own",
     )
     loc.add_argument("--trace", help="write the run's trajectory (JSON) to this file")
     add_model_args(loc)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..cli_common import UsageError, fail
 from ..errors import InvalidArgumentError
+from ..policies import policy_factory
 
 DEFAULT_OUT = Path("eval-runs")
 
@@ -92,8 +93,9 @@ def default_out(dataset: str) -> Path:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .dataset import DatasetError, load_instances
-    from .report import RESULTS, ReportError, compare, write_report
-    from .runner import evaluate, policy_factory, run_policies
+    from .report import ReportError, compare, write_report
+    from .results import RESULTS
+    from .runner import evaluate, run_policies
 
     if args.compare:
         if args.dataset or args.repos:
