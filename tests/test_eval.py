@@ -14,7 +14,8 @@ from acs.cli import main
 from acs.eval.dataset import DatasetError, Instance, load_instances
 from acs.eval.report import compare, distribution, summarize
 from acs.eval.repos import RepositoryMissing, commit_order, find_repository, locate
-from acs.eval.runner import evaluate, read_rows
+from acs.eval.results import read_rows
+from acs.eval.runner import evaluate
 from conftest import GIT_ENV
 
 PARSER = '''"""Headers."""
@@ -476,7 +477,7 @@ def test_compare_needs_common_instances(tmp_path):
 
 def test_resume_reruns_a_row_whose_instance_changed():
     from acs.eval.dataset import Instance
-    from acs.eval.runner import fingerprint
+    from acs.eval.results import fingerprint
 
     inst = Instance("o__r-1", "o/r", "abc", "issue text", "--- a/x.py\n+++ b/x.py\n")
     same = fingerprint(inst, "default", 10)

@@ -54,7 +54,7 @@ def test_every_acs_exception_is_an_acs_error():
         "acs.eval.dataset.DatasetError",
         "acs.eval.report.ReportError",
         "acs.eval.repos.RepositoryMissing",
-        "acs.cli.UsageError",
+        "acs.cli_common.UsageError",
         "acs.llm.planlang.ParseError",
         "acs.data.git.GitError",
     ):

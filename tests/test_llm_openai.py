@@ -250,7 +250,7 @@ def test_cli_errors(server, make_tree, capsys):
 
 
 def test_eval_builds_model_planners_from_the_environment(server, make_tree, monkeypatch):
-    from acs.eval.runner import policy_factory
+    from acs.policies import policy_factory
 
     monkeypatch.setenv("ACS_LLM_BASE_URL", server.base_url)
     monkeypatch.setenv("ACS_LLM_MODEL", "tiny-planner")

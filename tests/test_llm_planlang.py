@@ -131,8 +131,14 @@ def test_thinking_and_fences_are_skipped():
 def test_garbage_never_raises():
     junk = ["\x00\x01", "((((", '"""', "1. ", "1. grep(", "answer(", "$$$", "é" * 50, ")" * 9]
     for text in junk:
-        for item in pl.parse_plan(text + "\n" + text):
-            assert isinstance(item, Invalid | End | Call | Answer)
+        # Two lines the model is told about: the first as not a task, the second (no newline
+        # after it) as cut off; nothing is run, nothing is dropped.
+        items = pl.parse_plan(text + "\n" + text)
+        assert [type(i) for i in items] == [Invalid, Invalid], text
+        first, second = items
+        assert (first.line, second.line) == (1, 2)
+        assert first.text == second.text == text.strip()
+        assert first.message and "cut off" in second.message, text
 
 
 def test_format_round_trip():

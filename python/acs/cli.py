@@ -1,4 +1,6 @@
-"""The `acs` command line.
+"""The `acs` command line: its own commands (demo, plan, localize, index, tool, completion)
+and the subcommands of `acs.eval.cli`, `acs.data.cli` and `acs.mcp.cli`, which share
+`acs.cli_common` with it and never import this module.
 
 Exit status: 0 on success, 2 for bad usage, 1 for a runtime failure; errors are one line
 on stderr.
@@ -9,7 +11,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 import sysconfig
 import threading
@@ -19,44 +20,26 @@ from typing import Any, NoReturn
 import orjson
 
 from . import completion, github
-from .errors import AcsError
-from .localize import LLM_POLICIES, POLICIES, LocalizeResult, localize, make_policy
+from .cli_common import (
+    UsageError,
+    add_index_cache_args,
+    fail,
+    index_cache,
+    one_line,
+    printable,
+)
+from .data import cli as data_cli
+from .errors import AcsError, InvalidArgumentError
+from .eval import cli as eval_cli
+from .localize import LocalizeResult, localize
+from .mcp import cli as mcp_cli
+from .policies import LLM_POLICIES, make_policy, policy_factory
 from .policy import Policy
 from .repo import Repo
 from .types import IndexReport, RunReport, TaskOutcome
 from .version import version_text
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"  # acs.llm.DEFAULT_BASE_URL (not imported here)
-
-
-class UsageError(AcsError):
-    """A command line that cannot be run as written (the message says why)."""
-
-
-def one_line(message: str) -> str:
-    """An error message as one line. The regex crate's messages span several lines: the
-    pattern (as the engine wrapped it), a caret under the spot, then `error: <what>`; keep the
-    first line and the `error:` line."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    if len(lines) <= 1:
-        return lines[0] if lines else message.strip()
-    detail = [line[len("error:") :].strip() for line in lines[1:] if line.startswith("error:")]
-    return " ".join([lines[0], *(detail or lines[1:])])
-
-
-# Characters a terminal would act on rather than show: C0 and C1 controls, DEL, bidirectional
-# overrides and line separators (a file name can hold any of them), and lone surrogates.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def printable(text: str) -> str:
-    """`text` for a terminal: each unprintable character as its Python escape (`\x1b`)."""
-    return _UNPRINTABLE.sub(lambda m: repr(m[0])[1:-1], text)
-
-
-def _fail(message: str, status: int) -> NoReturn:
-    print(f"acs: {printable(one_line(message))}", file=sys.stderr)
-    raise SystemExit(status)
 
 
 def _read_json(source: str) -> Any:
@@ -80,17 +63,12 @@ def _text(raw: str) -> str:
     return raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _index_cache(args: argparse.Namespace) -> str | bool:
-    """`--no-cache`, `--cache-dir DIR`, or the default index folder."""
-    return False if args.no_cache else (args.cache_dir or True)
-
-
 def _open(args: argparse.Namespace, path: str | None = None) -> Repo:
     return Repo.open(
         path or args.repo,
         commit=None if args.commit is None else _text(args.commit),
         exclude=[_text(g) for g in args.exclude or ()],
-        index_cache=_index_cache(args),
+        index_cache=index_cache(args),
     )
 
 
@@ -173,7 +151,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     commit = None if args.commit is None else _text(args.commit)
     exclude = [_text(g) for g in exclude]
-    repo = Repo.open(path, commit=commit, exclude=exclude, index_cache=_index_cache(args))
+    repo = Repo.open(path, commit=commit, exclude=exclude, index_cache=index_cache(args))
     opened = (time.perf_counter() - t0) * 1000
     s = repo.stats
     print(f"opened {path}: {s['files']} files, {s['bytes'] / 1e6:.1f} MB in {opened:.0f} ms")
@@ -287,9 +265,10 @@ def policy_from_args(args: argparse.Namespace) -> Policy | str:
         given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
         if given:
             raise UsageError(f"{', '.join(given)} only apply to --policy {'|'.join(LLM_POLICIES)}")
-        if args.policy not in POLICIES:
-            known = ", ".join(sorted([*POLICIES, *LLM_POLICIES]))
-            raise UsageError(f"unknown policy {args.policy!r} (known: {known})")
+        try:
+            policy_factory(args.policy)  # an unknown name is bad usage, found before opening
+        except InvalidArgumentError as e:
+            raise UsageError(str(e)) from e
         return args.policy
     return make_policy(args.policy, max_turns=args.max_turns, **options)
 
@@ -327,7 +306,7 @@ def cmd_localize(args: argparse.Namespace) -> int:
             with open(args.trace, "wb") as f:
                 f.write(orjson.dumps(trace, option=orjson.OPT_INDENT_2))
         except OSError as e:
-            _fail(f"cannot write trace {args.trace}: {e.strerror}", 1)
+            fail(f"cannot write trace {args.trace}: {e.strerror}", 1)
     if args.format == "json":
         sys.stdout.write(orjson.dumps(result).decode() + "\n")
     elif args.format == "github":
@@ -344,7 +323,7 @@ def print_github(result: LocalizeResult, issue: str, repo: str) -> None:
     try:
         github.write_step_summary(github.summary_markdown(result, issue))
     except OSError as e:
-        _fail(f"cannot write the job summary: {e.strerror}", 1)
+        fail(f"cannot write the job summary: {e.strerror}", 1)
 
 
 def _fail_under_status(result: LocalizeResult, threshold: float | None) -> int:
@@ -426,10 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--exclude", action="append", metavar="GLOB", help="leave these paths out (repeatable)"
         )
-        p.add_argument("--cache-dir", help="index folder (default: the user cache, $ACS_CACHE_DIR)")
-        p.add_argument(
-            "--no-cache", action="store_true", help="keep indexes in memory only, write nothing"
-        )
+        add_index_cache_args(p)
 
     demo = sub.add_parser("demo", help="open a repository and run an 8-task plan")
     repo_args(demo, required=False)
@@ -472,8 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     loc.add_argument(
         "--policy",
         default="default",
-        help="default, bm25, or a model planner: vllm, openai (an OpenAI-compatible server), "
-        "transformers (a local model)",
+        help="default, bm25, a model planner: vllm, openai (an OpenAI-compatible server), "
+        "transformers (a local model), or module:Class for your own",
     )
     loc.add_argument("--trace", help="write the run's trajectory (JSON) to this file")
     add_model_args(loc)
@@ -494,15 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
     tool.add_argument("args", help='JSON arguments, e.g. \'{"pattern": "TODO"}\'')
     tool.set_defaults(func=cmd_tool)
 
-    from .eval.cli import add_parser as add_eval_parser  # here: acs.eval imports this module
-
-    add_eval_parser(sub)
-    from .data.cli import add_parser as add_data_parser
-
-    add_data_parser(sub)
-    from .mcp.cli import add_parser as add_mcp_parser
-
-    add_mcp_parser(sub)
+    eval_cli.add_parser(sub)
+    data_cli.add_parser(sub)
+    mcp_cli.add_parser(sub)
 
     shell = sub.add_parser("completion", help="print a shell completion script")
     shell.add_argument("shell", choices=completion.SHELLS)
@@ -515,16 +485,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UsageError as e:
-        _fail(str(e), 2)
+        fail(str(e), 2)
     except AcsError as e:
-        _fail(str(e), 1)
+        fail(str(e), 1)
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        fail("interrupted", 130)
     except BrokenPipeError:  # `acs ... | head`: the reader left; nothing to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
         return 1
     except Exception as e:  # a bug: still one line, never a traceback
-        _fail(f"internal error ({type(e).__name__}: {e}); please report it", 1)
+        fail(f"internal error ({type(e).__name__}: {e}); please report it", 1)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,15 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, TypedDict
 
-from .baseline import Bm25Policy
 from .errors import AcsError, InvalidArgumentError, kind_of
 from .issue import MAX_ISSUE_CHARS, parse_issue, truncate_issue
 from .joiner import rank
 from .plan import PlanRun
-from .planner import DefaultPlanner, HandPlanner
+from .policies import LLM_POLICIES, make_policy
+from .policies import POLICIES as POLICIES  # re-exported: its home before `acs.policies`
 from .policy import Policy, Turn
 from .repo import Repo
 from .types import Task, TaskOutcome
-
-POLICIES: dict[str, type] = {"default": DefaultPlanner, "hand": HandPlanner, "bm25": Bm25Policy}
 
 
 class FileLocation(TypedDict):
@@ -67,24 +65,6 @@ class LocalizeResult(TypedDict):
     warnings: NotRequired[list[str]]
     why: NotRequired[dict[str, str]]
     trajectory: NotRequired[dict[str, Any]]
-
-
-# Model planners (`acs.llm`), imported only when asked for: they need optional packages.
-LLM_POLICIES = ("vllm", "openai", "transformers")
-
-
-def make_policy(name: str, **options: Any) -> Policy:
-    """A policy by name. The model planners take options (`model`, `base_url`, `api_key`,
-    `timeout`, `max_turns`, `constrain`, `device`: see `acs.llm.make_llm_policy`)."""
-    if name in LLM_POLICIES:
-        from .llm import make_llm_policy
-
-        return make_llm_policy(name, **options)
-    try:
-        return POLICIES[name]()
-    except KeyError:
-        known = ", ".join(sorted([*POLICIES, *LLM_POLICIES]))
-        raise InvalidArgumentError(f"unknown policy {name!r} (known: {known})") from None
 
 
 def localize(

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import orjson
 
+from ..cli_common import UsageError
 from ..errors import InvalidArgumentError
 from .filters import MAX_FILES, MAX_LINES, MIN_WORDS, Limits
 from .git import Commit
@@ -108,7 +109,6 @@ def exclude_list(value: str | None) -> set[str]:
 
 
 def cmd_mine(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
     from .mine import Miner
 
     for flag, value in (
@@ -179,7 +179,6 @@ def _rejects_file(path: str | None) -> contextlib.AbstractContextManager[IO[byte
 
 
 def cmd_card(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
     from .card import card, read_summaries
 
     try:

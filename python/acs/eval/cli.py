@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..cli_common import UsageError, fail
 from ..errors import InvalidArgumentError
+from ..policies import policy_factory
 
 DEFAULT_OUT = Path("eval-runs")
 
@@ -90,10 +92,10 @@ def default_out(dataset: str) -> Path:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ..cli import UsageError, _fail
     from .dataset import DatasetError, load_instances
-    from .report import RESULTS, ReportError, compare, write_report
-    from .runner import evaluate, policy_factory, run_policies
+    from .report import ReportError, compare, write_report
+    from .results import RESULTS
+    from .runner import evaluate, run_policies
 
     if args.compare:
         if args.dataset or args.repos:
@@ -101,7 +103,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         try:
             sys.stdout.write(compare(*args.compare))
         except ReportError as e:
-            _fail(str(e), 1)
+            fail(str(e), 1)
         return 0
     if not args.dataset:
         raise UsageError("give a dataset (file or Hub id), or --compare DIR_A DIR_B")
@@ -126,7 +128,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         try:
             import_ray()
         except InvalidArgumentError as e:
-            _fail(str(e), 1)
+            fail(str(e), 1)
     policies = args.policy or ["default"]
     baseline = None if args.no_baseline else "bm25"
     try:
@@ -141,9 +143,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             args.dataset, split=args.split, limit=args.limit, instances=wanted, repo=args.repo
         )
     except DatasetError as e:
-        _fail(str(e), 1)
+        fail(str(e), 1)
     if not instances:
-        _fail(f"no instance of {args.dataset} matches the filters", 1)
+        fail(f"no instance of {args.dataset} matches the filters", 1)
     out = Path(args.out) if args.out else default_out(args.dataset)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
@@ -166,7 +168,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             ray_address=args.ray_address,
         )
     except OSError as e:
-        _fail(f"cannot write results in {out}: {e.strerror or e}", 1)
+        fail(f"cannot write results in {out}: {e.strerror or e}", 1)
     meta = {
         "dataset": args.dataset,
         "split": args.split,
@@ -185,7 +187,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     try:
         write_report(rows, out, baseline=baseline, meta=meta)
     except OSError as e:
-        _fail(f"cannot write the report in {out}: {e.strerror or e}", 1)
+        fail(f"cannot write the report in {out}: {e.strerror or e}", 1)
     sys.stdout.write((out / "report.md").read_text(encoding="utf-8"))
     print(f"acs: wrote {out}/ (results.jsonl, summary.json, report.md, plots)", file=sys.stderr)
     return 0

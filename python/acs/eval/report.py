@@ -22,11 +22,10 @@ import orjson
 
 from ..errors import AcsError
 from .metrics import ACC_K, CALIBRATED, LEVELS, aggregate, reliability
-from .runner import STATUSES, read_rows
+from .results import RESULTS, STATUSES, read_rows
 
 SUMMARY = "summary.json"
 MARKDOWN = "report.md"
-RESULTS = "results.jsonl"
 PLOTS = ("latency.png", "accuracy_by_repo.png", "accuracy_by_level.png", "reliability.png")
 
 # What the markdown shows per level (summary.json has every metric): the ranked lists' metrics

@@ -26,8 +26,8 @@ and zero at every level when they are not (no repository or commit to read them 
 they count in every metric.
 
 Resuming. Rows are appended to `results_path` and flushed as runs finish; a later run skips
-each (instance, policy) whose last row is `ok` with the same fingerprint (`fingerprint`: acs
-version, row format, policy and its model, `top_k`, the instance's content), and runs
+each (instance, policy) whose last row is `ok` with the same fingerprint (`results.fingerprint`:
+acs version, row format, policy and its model, `top_k`, the instance's content), and runs
 failures again (a repository may have been added, a timeout may have been load); the last
 row of a pair is the one that counts.
 """
@@ -35,9 +35,6 @@ row of a pair is the one that counts.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
-import importlib
 import multiprocessing as mp
 import os
 import signal
@@ -50,169 +47,18 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from .. import __version__ as acs_version
 from ..distributed import EXECUTORS, ray_session
 from ..errors import InvalidArgumentError
-from ..localize import LLM_POLICIES, POLICIES, make_policy
+from ..policies import LLM_POLICIES, policy_factory
 from ..policy import Policy
 from .dataset import Instance
-from .groundtruth import GroundTruth
-from .metrics import Prediction, calibration_pairs, score
+from .metrics import Prediction
 from .repos import RepositoryMissing, commit_order, locate
+from .results import STATUSES, ResultsFile, fingerprint, make_row, read_rows
 
-STATUSES = ("ok", "error", "timeout")
 STARTUP_GRACE_S = 60.0  # a fresh worker imports acs before it takes its first instance
-# The shape of a row's prediction: part of the fingerprint, so that rows written before ranked
-# lists with confident sets and scores (v1: the cut list alone) run again on resume.
-ROW_FORMAT = "rows-v2"
 
 WorkItem = tuple[Instance, str, tuple[str, ...]]  # instance, git dir, policies left to run
-
-
-# -- policies ---------------------------------------------------------------------------------
-
-
-def policy_factory(name: str) -> Callable[[], Policy]:
-    """A registered policy (`acs.localize.POLICIES`), or `module:attribute` naming a class or
-    function that returns a new `Policy` (for policies outside acs)."""
-    if ":" in name:
-        module, _, attr = name.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as e:
-            raise InvalidArgumentError(f"cannot load policy {name}: {e}") from e
-        if not callable(factory):
-            raise InvalidArgumentError(f"policy {name} is not a class or function")
-        return factory
-    if name in LLM_POLICIES:
-        # A model planner, configured from the environment (ACS_LLM_MODEL, ACS_LLM_BASE_URL,
-        # ACS_LLM_API_KEY: see docs/llm.md), so that every worker builds the same one.
-        return functools.partial(make_policy, name)
-    try:
-        return POLICIES[name]
-    except KeyError:
-        known = ", ".join(sorted([*POLICIES, *LLM_POLICIES]))
-        raise InvalidArgumentError(
-            f"unknown policy {name!r} (known: {known}, or module:Class)"
-        ) from None
-
-
-# -- rows -------------------------------------------------------------------------------------
-
-
-def zero_metrics() -> dict[str, dict[str, float]]:
-    """Every metric of every level at zero: a failure whose gold locations are unknown."""
-    anything = GroundTruth(
-        files=("a",), modules=("a:A",), functions=("a:A.f",), lines={"a": ((1, 1),)}
-    )
-    return {
-        level: dict.fromkeys(metrics, 0.0)
-        for level, metrics in score(Prediction.empty(), anything).items()
-    }
-
-
-def fingerprint(inst: Instance, policy: str, top_k: int) -> str:
-    """What a row's result depends on besides the code of the policy's own module: the acs
-    version, the policy and its model settings, `top_k` and the instance's content. Resuming
-    reuses a row only when this matches, so an edited dataset row, another model or another
-    acs version runs again."""
-    parts = [acs_version, ROW_FORMAT, policy, str(top_k), inst.base_commit]
-    parts.append(inst.problem_statement)
-    parts.append(inst.patch)
-    if policy == "default":  # its answer is the shipped ranker's: another model, another row
-        from ..rank.model import shipped
-
-        model = shipped()
-        parts.append(model.fingerprint if model is not None else "joiner")
-    if policy in LLM_POLICIES:
-        parts += [os.environ.get(k, "") for k in ("ACS_LLM_MODEL", "ACS_LLM_BASE_URL")]
-    return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
-
-
-def make_row(
-    inst: Instance,
-    policy: str,
-    status: str,
-    *,
-    top_k: int,
-    error: str | None = None,
-    prediction: Mapping[str, Any] | None = None,
-    gold: Mapping[str, Any] | None = None,
-    timings: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    pred = Prediction.from_json(prediction) if prediction is not None else Prediction.empty()
-    truth = GroundTruth.from_json(gold) if gold is not None else None
-    metrics = score(pred, truth) if truth is not None else zero_metrics()
-    t = dict(timings or {})
-    return {
-        "instance_id": inst.instance_id,
-        "repo": inst.repo,
-        "base_commit": inst.base_commit,
-        "policy": policy,
-        "status": status,
-        "error": error,
-        "prediction": pred.to_json(),
-        "gold": gold,
-        "metrics": metrics,
-        # Per level, each ranked item's [score, 1 if gold else 0]: the reliability diagram's
-        # input (absent for a failure whose gold is unknown, or a level without scores).
-        "calibration": calibration_pairs(pred, truth) if truth is not None else {},
-        "latency_ms": t.get("latency_ms"),
-        "index_ms": t.get("index_ms"),
-        "index_source": t.get("index_source"),
-        "open_ms": t.get("open_ms"),
-        "elapsed_ms": t.get("elapsed_ms"),
-        "turns": t.get("turns"),
-        "tool_calls": t.get("tool_calls"),
-        "calls_per_turn": t.get("calls_per_turn"),
-        "top_k": top_k,
-        "fingerprint": fingerprint(inst, policy, top_k),
-    }
-
-
-def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The rows of a results file, the last one of each (instance, policy); a line that is
-    not a JSON object (the tail of an interrupted write) is skipped."""
-    last: dict[tuple[str, str], dict[str, Any]] = {}
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        return []
-    for line in data.splitlines():
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(row, dict) and "instance_id" in row and "policy" in row:
-            key = (row["instance_id"], row["policy"])
-            last.pop(key, None)
-            last[key] = row
-    return list(last.values())
-
-
-class ResultsFile:
-    """Append-only jsonl of rows, flushed after each row."""
-
-    def __init__(self, path: Path, *, resume: bool) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if resume and path.exists() and path.stat().st_size:
-            with path.open("rb") as f:
-                f.seek(-1, os.SEEK_END)
-                torn = f.read(1) != b"\n"
-            self._f = path.open("ab")
-            if torn:  # an interrupted write: end its line so the next row stands alone
-                self._f.write(b"\n")
-        else:
-            self._f = path.open("wb")
-
-    def write(self, row: Mapping[str, Any]) -> None:
-        self._f.write(orjson.dumps(row) + b"\n")
-        self._f.flush()
-
-    def close(self) -> None:
-        self._f.close()
 
 
 # -- the worker process -----------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 
-from .backends import DEFAULT_BASE_URL, OpenAIBackend, TransformersBackend
 from .errors import (
     BadResponseError,
     LlmError,
@@ -22,8 +21,10 @@ from .errors import (
     ModelNotFoundError,
     ServerUnavailableError,
 )
+from .openai_backend import DEFAULT_BASE_URL, OpenAIBackend
 from .policy import LlmPolicy
 from .scripted import ReplayBackend, ScriptedBackend
+from .transformers_backend import TransformersBackend
 
 BACKENDS = ("vllm", "openai", "transformers")
 

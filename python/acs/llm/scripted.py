@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from .backends import Messages, TransformersBackend
+from .backends import Messages
 from .planlang import Constraint
+from .transformers_backend import TransformersBackend
 
 Script = Sequence[str] | Callable[[Messages], str]
 

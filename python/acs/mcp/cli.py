@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import UsageError
+from ..cli_common import UsageError, add_index_cache_args, index_cache
 from ..errors import AcsError
 
 INSTALL_HINT = "pip install 'acs[mcp]'"
@@ -48,10 +48,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="a check of the files on disk serves the calls that arrive within MS of it "
         "(default 250; 0: check before every call)",
     )
-    p.add_argument("--cache-dir", help="index folder (default: the user cache, $ACS_CACHE_DIR)")
-    p.add_argument(
-        "--no-cache", action="store_true", help="keep indexes in memory only, write nothing"
-    )
+    add_index_cache_args(p)
     p.set_defaults(func=cmd_mcp)
     return p
 
@@ -81,7 +78,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     except AcsError as e:
         raise UsageError(f"--repo: {e}") from e
     workspace = Workspace(
-        index_cache=False if args.no_cache else (args.cache_dir or True),
+        index_cache=index_cache(args),
         exclude=args.exclude or (),
         recheck_ms=args.recheck_ms,
     )

@@ -26,7 +26,7 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
 from .. import __version__
-from ..cli import one_line
+from ..cli_common import one_line
 from ..errors import AcsError
 from .schemas import with_defaults
 from .threads import in_thread

@@ -46,7 +46,8 @@ from ..issue import parse_issue
 from ..joiner import rank as joiner_rank
 from ..llm import planlang
 from ..llm.prompt import Conversation, Prompts, approx_tokens, load_prompts
-from ..localize import POLICIES, localize
+from ..localize import localize
+from ..policies import POLICIES
 from ..policy import Turn
 from ..repo import Repo
 from .reward import TOP_K, TOP_K_FUNCTIONS, Reward, RewardConfig, score_answer

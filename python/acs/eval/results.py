@@ -1,0 +1,143 @@
+"""The results of an evaluation run: one row per (instance, policy), its schema and
+fingerprint, the statuses a run ends in, and the append-only results file. The runner writes
+rows, the report reads them; neither needs the other.
+
+A row holds the prediction, the gold locations, the metrics of one against the other, the
+timings and `fingerprint` (what the result depends on besides the policy's code). Rows are
+appended as runs finish; the last row of an (instance, policy) pair is the one that counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .. import __version__ as acs_version
+from ..policies import LLM_POLICIES
+from .dataset import Instance
+from .groundtruth import GroundTruth
+from .metrics import Prediction, calibration_pairs, score
+
+RESULTS = "results.jsonl"  # the rows, in a run's --out folder
+STATUSES = ("ok", "error", "timeout")
+# The shape of a row's prediction: part of the fingerprint, so that rows written before ranked
+# lists with confident sets and scores (v1: the cut list alone) run again on resume.
+ROW_FORMAT = "rows-v2"
+
+
+def zero_metrics() -> dict[str, dict[str, float]]:
+    """Every metric of every level at zero: a failure whose gold locations are unknown."""
+    anything = GroundTruth(
+        files=("a",), modules=("a:A",), functions=("a:A.f",), lines={"a": ((1, 1),)}
+    )
+    return {
+        level: dict.fromkeys(metrics, 0.0)
+        for level, metrics in score(Prediction.empty(), anything).items()
+    }
+
+
+def fingerprint(inst: Instance, policy: str, top_k: int) -> str:
+    """What a row's result depends on besides the code of the policy's own module: the acs
+    version, the policy and its model settings, `top_k` and the instance's content. Resuming
+    reuses a row only when this matches, so an edited dataset row, another model or another
+    acs version runs again."""
+    parts = [acs_version, ROW_FORMAT, policy, str(top_k), inst.base_commit]
+    parts.append(inst.problem_statement)
+    parts.append(inst.patch)
+    if policy == "default":  # its answer is the shipped ranker's: another model, another row
+        from ..rank.model import shipped
+
+        model = shipped()
+        parts.append(model.fingerprint if model is not None else "joiner")
+    if policy in LLM_POLICIES:
+        parts += [os.environ.get(k, "") for k in ("ACS_LLM_MODEL", "ACS_LLM_BASE_URL")]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def make_row(
+    inst: Instance,
+    policy: str,
+    status: str,
+    *,
+    top_k: int,
+    error: str | None = None,
+    prediction: Mapping[str, Any] | None = None,
+    gold: Mapping[str, Any] | None = None,
+    timings: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    pred = Prediction.from_json(prediction) if prediction is not None else Prediction.empty()
+    truth = GroundTruth.from_json(gold) if gold is not None else None
+    metrics = score(pred, truth) if truth is not None else zero_metrics()
+    t = dict(timings or {})
+    return {
+        "instance_id": inst.instance_id,
+        "repo": inst.repo,
+        "base_commit": inst.base_commit,
+        "policy": policy,
+        "status": status,
+        "error": error,
+        "prediction": pred.to_json(),
+        "gold": gold,
+        "metrics": metrics,
+        # Per level, each ranked item's [score, 1 if gold else 0]: the reliability diagram's
+        # input (absent for a failure whose gold is unknown, or a level without scores).
+        "calibration": calibration_pairs(pred, truth) if truth is not None else {},
+        "latency_ms": t.get("latency_ms"),
+        "index_ms": t.get("index_ms"),
+        "index_source": t.get("index_source"),
+        "open_ms": t.get("open_ms"),
+        "elapsed_ms": t.get("elapsed_ms"),
+        "turns": t.get("turns"),
+        "tool_calls": t.get("tool_calls"),
+        "calls_per_turn": t.get("calls_per_turn"),
+        "top_k": top_k,
+        "fingerprint": fingerprint(inst, policy, top_k),
+    }
+
+
+def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The rows of a results file, the last one of each (instance, policy); a line that is
+    not a JSON object (the tail of an interrupted write) is skipped."""
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    for line in data.splitlines():
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and "instance_id" in row and "policy" in row:
+            key = (row["instance_id"], row["policy"])
+            last.pop(key, None)
+            last[key] = row
+    return list(last.values())
+
+
+class ResultsFile:
+    """Append-only jsonl of rows, flushed after each row."""
+
+    def __init__(self, path: Path, *, resume: bool) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and path.exists() and path.stat().st_size:
+            with path.open("rb") as f:
+                f.seek(-1, os.SEEK_END)
+                torn = f.read(1) != b"\n"
+            self._f = path.open("ab")
+            if torn:  # an interrupted write: end its line so the next row stands alone
+                self._f.write(b"\n")
+        else:
+            self._f = path.open("wb")
+
+    def write(self, row: Mapping[str, Any]) -> None:
+        self._f.write(orjson.dumps(row) + b"\n")
+        self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()
