@@ -113,7 +113,7 @@ def test_annotations_escape_what_would_end_a_property_or_message():
         "lines": [],
         "stats": {},
     }
-    (line,) = github.annotations(result)  # type: ignore[arg-type]
+    (line,) = github.annotation_lines(result)  # type: ignore[arg-type]
     assert line == ("::notice file=a%2Cb%3Ac%25.py,title=acs%3A likely location::file, score 0.90")
 
 
@@ -147,7 +147,7 @@ def test_annotations_mark_confident_functions_then_files_without_one():
         "lines": [],
         "stats": {},
     }
-    lines = list(github.annotations(result, "sub/"))  # type: ignore[arg-type]
+    lines = list(github.annotation_lines(result, "sub/"))  # type: ignore[arg-type]
     assert [line.split(",")[0] for line in lines] == [
         "::notice file=sub/a.py",
         "::notice file=sub/b.py",

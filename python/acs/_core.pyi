@@ -1,6 +1,6 @@
 """Native engine (Rust, pyo3). Use the typed wrappers in `acs` rather than this module."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 
 __version__: str
@@ -73,6 +73,6 @@ def symbol_kinds() -> list[str]: ...
 def error_kinds() -> list[tuple[str, str]]:
     """The engine's error kinds as (name, description), in declaration order."""
 
-def _register_errors(classes: dict[str, type[Exception]]) -> None:
+def _register_errors(classes: Mapping[str, type[Exception]]) -> None:
     """Map every error kind to its exception class (done once by `acs.errors` at import);
     ValueError if a kind is missing or unknown."""

@@ -269,7 +269,7 @@ def policy_from_args(args: argparse.Namespace) -> Policy | str:
             policy_factory(args.policy)  # an unknown name is bad usage, found before opening
         except InvalidArgumentError as e:
             raise UsageError(str(e)) from e
-        return args.policy
+        return str(args.policy)
     return make_policy(args.policy, max_turns=args.max_turns, **options)
 
 
@@ -318,7 +318,7 @@ def cmd_localize(args: argparse.Namespace) -> int:
 
 def print_github(result: LocalizeResult, issue: str, repo: str) -> None:
     """Annotations on stdout, the Markdown summary into the job summary when there is one."""
-    for line in github.annotations(result, github.workspace_prefix(repo)):
+    for line in github.annotation_lines(result, github.workspace_prefix(repo)):
         print(printable(line))
     try:
         github.write_step_summary(github.summary_markdown(result, issue))
@@ -483,7 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except UsageError as e:
         fail(str(e), 2)
     except AcsError as e:

@@ -36,7 +36,7 @@ def _notice(path: str, message: str, line: int | None = None, end: int | None = 
     return f"::notice {','.join(props)}::{_escape_data(message)}"
 
 
-def annotations(result: LocalizeResult, prefix: str = "") -> Iterator[str]:
+def annotation_lines(result: LocalizeResult, prefix: str = "") -> Iterator[str]:
     """One `::notice` per likely location, best first. `prefix` is the repository's folder
     relative to the workspace, since GitHub resolves `file=` from the workspace root."""
     annotated_files = set()

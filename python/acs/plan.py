@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -44,7 +44,8 @@ def _kind(value: Any) -> str:
 
 def plan_bytes(plan: PlanLike) -> bytes:
     """Serialise a plan given as `{"tasks": [...]}` or a list of tasks."""
-    if isinstance(plan, str | bytes | bytearray) or not isinstance(plan, Mapping | Iterable):
+    given: object = plan  # callers may pass anything; the types say what is accepted
+    if isinstance(given, str | bytes | bytearray) or not isinstance(given, Mapping | Iterable):
         # Not iterated: a string would be read as a list of one-character tasks.
         raise PlanError(
             f'invalid plan: expected {{"tasks": [...]}} or a list of tasks, got {_kind(plan)}'
@@ -96,15 +97,15 @@ class PlanRun:
     def wait(self, task_id: int, timeout: float | None = None) -> TaskOutcome | None:
         """The outcome of `task_id`, or None if `timeout` seconds pass first."""
         raw = self._native.wait(valid_task_id(task_id), valid_timeout(timeout))
-        return None if raw is None else orjson.loads(raw)
+        return None if raw is None else cast(TaskOutcome, orjson.loads(raw))
 
     def wait_all(self, timeout: float | None = None) -> RunReport:
         """Every outcome, in submission order; `complete` is False after a timeout."""
-        return orjson.loads(self._native.wait_all(valid_timeout(timeout)))
+        return cast(RunReport, orjson.loads(self._native.wait_all(valid_timeout(timeout))))
 
     def snapshot(self) -> RunReport:
         """The outcomes so far, without waiting."""
-        return orjson.loads(self._native.snapshot())
+        return cast(RunReport, orjson.loads(self._native.snapshot()))
 
     def cancel(self) -> None:
         """Stop the run: what runs stops promptly, what has not started never will (tasks

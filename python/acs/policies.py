@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .baseline import Bm25Policy
 from .errors import InvalidArgumentError
@@ -58,4 +58,4 @@ def _imported(name: str) -> Callable[[], Policy]:
         raise InvalidArgumentError(f"cannot load policy {name}: {e}") from e
     if not callable(factory):
         raise InvalidArgumentError(f"policy {name} is not a class or function")
-    return factory
+    return cast(Callable[[], Policy], factory)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import orjson
 
@@ -119,6 +119,7 @@ class Repo:
             "hidden": bool(hidden),
             "exclude": [_text(g, "exclude") for g in _strs(exclude, "exclude")],
         }
+        cache: StrPath | None
         if index_cache is True:
             cache = default_index_cache()
         elif index_cache is False or index_cache is None:
@@ -178,21 +179,24 @@ class Repo:
         """Search file contents. Several patterns run in one pass over the files; each match
         says which pattern (by index) it belongs to. Globs follow ripgrep's `-g`. With
         `enclosing`, each match also names the innermost definition around it."""
-        return self.call(
-            "grep",
-            {
-                "patterns": _strs(pattern, "grep: pattern", none=False),
-                "fixed_strings": fixed_strings,
-                "case": case,
-                "word": word,
-                "include": _strs(include, "grep: include"),
-                "exclude": _strs(exclude, "grep: exclude"),
-                "paths": _strs(paths, "grep: paths"),
-                "context": context,
-                "max_results": max_results,
-                "max_line_chars": max_line_chars,
-                "enclosing": enclosing,
-            },
+        return cast(
+            GrepResult,
+            self.call(
+                "grep",
+                {
+                    "patterns": _strs(pattern, "grep: pattern", none=False),
+                    "fixed_strings": fixed_strings,
+                    "case": case,
+                    "word": word,
+                    "include": _strs(include, "grep: include"),
+                    "exclude": _strs(exclude, "grep: exclude"),
+                    "paths": _strs(paths, "grep: paths"),
+                    "context": context,
+                    "max_results": max_results,
+                    "max_line_chars": max_line_chars,
+                    "enclosing": enclosing,
+                },
+            ),
         )
 
     def grep_many(self, requests: Sequence[Mapping[str, Any]]) -> list[GrepResult | AcsError]:
@@ -218,14 +222,17 @@ class Repo:
         limit: int = 50,
     ) -> FindFilesResult:
         """Files by path fragment or fuzzy name (`query`, ranked) and/or by `glob`."""
-        return self.call(
-            "find_files",
-            {
-                "query": query,
-                "glob": glob,
-                "exclude": _strs(exclude, "find_files: exclude"),
-                "limit": limit,
-            },
+        return cast(
+            FindFilesResult,
+            self.call(
+                "find_files",
+                {
+                    "query": query,
+                    "glob": glob,
+                    "exclude": _strs(exclude, "find_files: exclude"),
+                    "limit": limit,
+                },
+            ),
         )
 
     def symbols(
@@ -241,23 +248,26 @@ class Repo:
         limit: int = 100,
     ) -> SymbolResult:
         """Definitions by exact bare or qualified name (`Class.method`), prefix or regex."""
-        return self.call(
-            "symbols",
-            {
-                "name": name,
-                "mode": mode,
-                "ignore_case": ignore_case,
-                "kinds": None if kinds is None else _strs(kinds, "symbols: kinds"),
-                "include": _strs(include, "symbols: include"),
-                "exclude": _strs(exclude, "symbols: exclude"),
-                "paths": _strs(paths, "symbols: paths"),
-                "limit": limit,
-            },
+        return cast(
+            SymbolResult,
+            self.call(
+                "symbols",
+                {
+                    "name": name,
+                    "mode": mode,
+                    "ignore_case": ignore_case,
+                    "kinds": None if kinds is None else _strs(kinds, "symbols: kinds"),
+                    "include": _strs(include, "symbols: include"),
+                    "exclude": _strs(exclude, "symbols: exclude"),
+                    "paths": _strs(paths, "symbols: paths"),
+                    "limit": limit,
+                },
+            ),
         )
 
     def outline(self, path: str) -> OutlineResult:
         """A file's definitions, nested, with line ranges."""
-        return self.call("outline", {"path": path})
+        return cast(OutlineResult, self.call("outline", {"path": path}))
 
     def read(
         self,
@@ -270,16 +280,19 @@ class Repo:
         max_line_chars: int = 500,
     ) -> ReadResult:
         """Lines `start..=end` (1-based) of a file, or the body of definition `symbol`."""
-        return self.call(
-            "read",
-            {
-                "path": path,
-                "start": start,
-                "end": end,
-                "symbol": symbol,
-                "max_lines": max_lines,
-                "max_line_chars": max_line_chars,
-            },
+        return cast(
+            ReadResult,
+            self.call(
+                "read",
+                {
+                    "path": path,
+                    "start": start,
+                    "end": end,
+                    "symbol": symbol,
+                    "max_lines": max_lines,
+                    "max_line_chars": max_line_chars,
+                },
+            ),
         )
 
     def references(
@@ -292,15 +305,18 @@ class Repo:
         max_results: int = 500,
     ) -> ReferencesResult:
         """Whole-word uses of an identifier, grouped by file and enclosing definition."""
-        return self.call(
-            "references",
-            {
-                "name": name,
-                "include": _strs(include, "references: include"),
-                "exclude": _strs(exclude, "references: exclude"),
-                "paths": _strs(paths, "references: paths"),
-                "max_results": max_results,
-            },
+        return cast(
+            ReferencesResult,
+            self.call(
+                "references",
+                {
+                    "name": name,
+                    "include": _strs(include, "references: include"),
+                    "exclude": _strs(exclude, "references: exclude"),
+                    "paths": _strs(paths, "references: paths"),
+                    "max_results": max_results,
+                },
+            ),
         )
 
     def bm25(
@@ -315,22 +331,25 @@ class Repo:
         """Rank files (or functions and classes) against free text such as an issue, with
         BM25 over identifiers split on case and underscores. The index is built on first
         use and kept with this snapshot."""
-        return self.call(
-            "bm25",
-            {
-                "query": query,
-                "level": level,
-                "include": _strs(include, "bm25: include"),
-                "exclude": _strs(exclude, "bm25: exclude"),
-                "limit": limit,
-            },
+        return cast(
+            Bm25Result,
+            self.call(
+                "bm25",
+                {
+                    "query": query,
+                    "level": level,
+                    "include": _strs(include, "bm25: include"),
+                    "exclude": _strs(exclude, "bm25: exclude"),
+                    "limit": limit,
+                },
+            ),
         )
 
     # -- plans ---------------------------------------------------------------------------
 
     def run_plan(self, plan: PlanLike) -> RunReport:
         """Validate and run a whole plan (`{"tasks": [...]}` or a list of tasks)."""
-        return orjson.loads(self._native.run_plan(plan_bytes(plan)))
+        return cast(RunReport, orjson.loads(self._native.run_plan(plan_bytes(plan))))
 
     def start_plan(self, timeout: float | None = None) -> PlanRun:
         """An empty run to submit tasks to while it executes; with `timeout` (seconds), the
@@ -341,11 +360,12 @@ class Repo:
 
     @property
     def stats(self) -> OpenStats:
-        return orjson.loads(self._native.info())["stats"]
+        return cast(OpenStats, orjson.loads(self._native.info())["stats"])
 
     @property
     def origin(self) -> dict[str, Any]:
-        return orjson.loads(self._native.info())["origin"]
+        origin: dict[str, Any] = orjson.loads(self._native.info())["origin"]
+        return origin
 
     def paths(self) -> list[str]:
         """Every loaded file, sorted."""

@@ -3,7 +3,7 @@ grammars compiled into it (their crates' versions and the ABI each grammar decla
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import TypedDict, cast
 
 import orjson
 
@@ -29,7 +29,7 @@ class BuildInfo(TypedDict):
 
 def build_info() -> BuildInfo:
     """The engine's build facts, as `build.rs` embedded them."""
-    return orjson.loads(_core.build_info())
+    return cast(BuildInfo, orjson.loads(_core.build_info()))
 
 
 def version_text() -> str:

@@ -26,7 +26,7 @@ from .heldout import PURPOSES, parse_repo_list
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
+    p: argparse.ArgumentParser = sub.add_parser(
         "data",
         help="mine training instances from git history; tabulate mining summaries",
         description="Training data from git history (see docs/data.md).",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +113,7 @@ class Git:
 
     def first_parent_log(
         self, rev: str = "HEAD", since: str | None = None, until: str | None = None
-    ) -> Iterator[Commit]:
+    ) -> Generator[Commit, None, None]:
         """The first-parent history of `rev`, newest first, read as it streams (stopping
         early stops git). Raises `RepositoryError` when git cannot walk it at all."""
         fmt = _FIELD.join(("%H", "%P", "%an", "%ae", "%cI", "%B"))

@@ -25,7 +25,7 @@ DEFAULT_OUT = Path("eval-runs")
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
+    p: argparse.ArgumentParser = sub.add_parser(
         "eval",
         help="evaluate localization on a dataset of issues, or compare two runs",
         description="Evaluate policies (and the BM25 baseline) on SWE-bench-style instances, "

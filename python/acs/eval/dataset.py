@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -99,7 +99,7 @@ def _local_rows(path: Path, split: str | None) -> Iterable[Mapping[str, Any]]:
     if path.is_dir():
         if ds is None:
             raise DatasetError(f"reading folder {path} needs `datasets`: {INSTALL_HINT}")
-        return _load(ds, str(path), split, f"cannot read {path}")
+        return cast(Iterable[Mapping[str, Any]], _load(ds, str(path), split, f"cannot read {path}"))
     kind = LOCAL_FORMATS.get(path.suffix.lower())
     if kind is None:
         raise DatasetError(f"{path}: unknown format (expected .jsonl, .json or .parquet)")
@@ -108,7 +108,10 @@ def _local_rows(path: Path, split: str | None) -> Iterable[Mapping[str, Any]]:
             raise DatasetError(f"reading {path} needs `datasets`: {INSTALL_HINT}")
         return read_json_rows(path)
     try:
-        return ds.load_dataset(kind, data_files=str(path), split="train")
+        rows: Iterable[Mapping[str, Any]] = ds.load_dataset(
+            kind, data_files=str(path), split="train"
+        )
+        return rows
     except Exception as e:
         if kind == "json":  # e.g. a column whose type varies between rows: read it plainly
             return read_json_rows(path)
@@ -121,7 +124,7 @@ def _hub_rows(name: str, split: str | None) -> Iterable[Mapping[str, Any]]:
         raise DatasetError(
             f"no file {name}, and loading it from the Hub needs `datasets`: {INSTALL_HINT}"
         )
-    return _load(ds, name, split, f"cannot load dataset {name}")
+    return cast(Iterable[Mapping[str, Any]], _load(ds, name, split, f"cannot load dataset {name}"))
 
 
 def _load(ds: Any, name: str, split: str | None, failure: str) -> Any:
@@ -147,7 +150,7 @@ def read_json_rows(path: Path) -> list[dict[str, Any]]:
     stripped = data.lstrip()
     if stripped.startswith(b"["):
         try:
-            rows = orjson.loads(data)
+            rows: list[dict[str, Any]] = orjson.loads(data)
         except orjson.JSONDecodeError as e:
             raise DatasetError(f"{path} is not valid JSON: {e}") from e
     else:

@@ -110,6 +110,8 @@ class _Parser:
     # -- file headers ---------------------------------------------------------------------
 
     def git_file(self) -> FilePatch:
+        old_path: str | None
+        new_path: str | None
         old_path, new_path = _split_git_header(self.lines[self.i][len("diff --git ") :])
         self.i += 1
         added = deleted = binary = False

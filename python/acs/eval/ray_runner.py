@@ -86,7 +86,7 @@ class RayRunner(_Runner):
             if not ready:
                 return
             try:
-                message = ray.get(next(slot.conn))
+                message = ray.get(next(slot.conn))  # type: ignore[call-overload]  # a Ray stream
             except StopIteration:
                 reason = "worker returned no result"
             except Exception as e:  # the actor died (or the call failed in Ray)

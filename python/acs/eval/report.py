@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,17 @@ def _quantile(xs: Sequence[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
+def _ready_ms(row: Mapping[str, Any]) -> float | None:
+    return float(row["latency_ms"]) if row["status"] == "ok" else None
+
+
 def with_index_ms(row: Mapping[str, Any]) -> float | None:
     """The latency of a run with opening and index building, or a timeout's time."""
     if row["status"] == "ok":
-        return (row.get("open_ms") or 0.0) + (row.get("index_ms") or 0.0) + row["latency_ms"]
+        return float((row.get("open_ms") or 0.0) + (row.get("index_ms") or 0.0) + row["latency_ms"])
     if row["status"] == "timeout":
-        return row.get("elapsed_ms")
+        elapsed = row.get("elapsed_ms")
+        return None if elapsed is None else float(elapsed)
     return None
 
 
@@ -206,7 +211,8 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], left: int = 1) 
 
 
 def _metric(summary: Mapping[str, Any], level: str, name: str) -> float | None:
-    return summary["metrics"].get(level, {}).get(name)
+    value = summary["metrics"].get(level, {}).get(name)
+    return None if value is None else float(value)
 
 
 def accuracy_table(
@@ -410,11 +416,8 @@ def plots(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], out: Pa
     written = []
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    panels = [
-        (
-            "latency (indexes ready)",
-            lambda r: r["latency_ms"] if r["status"] == "ok" else None,
-        ),
+    panels: list[tuple[str, Callable[[Mapping[str, Any]], float | None]]] = [
+        ("latency (indexes ready)", _ready_ms),
         ("latency with open + index", with_index_ms),
     ]
     for ax, (title, value) in zip(axes, panels, strict=True):

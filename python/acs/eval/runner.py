@@ -538,9 +538,9 @@ def evaluate(
     for inst in instances:
         for name in names:
             key = (inst.instance_id, name)
-            row = fresh.get(key) or done.get(key)
-            if row is not None:
-                rows.append(row)
+            found = fresh.get(key) or done.get(key)
+            if found is not None:
+                rows.append(found)
     return rows
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from .backends import Backend
 from .errors import (
     BadResponseError,
     LlmError,
@@ -61,6 +62,7 @@ def make_llm_policy(
     Unset options come from the environment: ACS_LLM_MODEL, ACS_LLM_BASE_URL,
     ACS_LLM_API_KEY (or OPENAI_API_KEY)."""
     model = model or os.environ.get("ACS_LLM_MODEL") or None
+    backend: Backend
     if name in ("vllm", "openai"):
         backend = OpenAIBackend(
             base_url or os.environ.get("ACS_LLM_BASE_URL") or DEFAULT_BASE_URL,

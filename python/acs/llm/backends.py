@@ -28,8 +28,12 @@ class Backend(Protocol):
     `prompt_tokens`, `completion_tokens` where the backend knows them."""
 
     name: str
-    model_name: str
     stats: dict[str, Any]
+
+    @property
+    def model_name(self) -> str | None:
+        """The served model's name, where the backend knows it."""
+        ...
 
     def stream(
         self, messages: Messages, *, constraint: Constraint | None = None, max_tokens: int = 512

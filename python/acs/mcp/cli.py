@@ -17,7 +17,7 @@ INSTALL_HINT = "pip install 'acs[mcp]'"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
-    p = sub.add_parser(
+    p: argparse.ArgumentParser = sub.add_parser(
         "mcp",
         help="serve the search tools to coding agents (Model Context Protocol)",
         description="A Model Context Protocol server: localize, grep, find_files, symbols, "

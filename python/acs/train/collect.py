@@ -29,7 +29,7 @@ from ..rank.features import flat_symbols
 
 def compact_outcome(outcome: dict[str, Any]) -> dict[str, Any]:
     """An outcome without the parts the features never read (outlines, matched line text)."""
-    out = {k: outcome[k] for k in ("id", "tool", "status") if k in outcome}
+    out: dict[str, Any] = {k: outcome[k] for k in ("id", "tool", "status") if k in outcome}
     if outcome.get("status") != "ok":
         return out
     if outcome.get("tool") == "outline":  # the definitions, flat, without what no one reads

@@ -182,7 +182,7 @@ def _accumulate(
         target = ids[0, len(segment.context) :]
         logp = torch.log_softmax(logits, dim=-1).gather(-1, target[:, None]).squeeze(-1)
         loss = -weight * logp.sum() / normalise_by
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         total += float(loss.detach())
     return total
 

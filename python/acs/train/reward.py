@@ -18,10 +18,13 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..eval.groundtruth import GroundTruth
 from ..eval.metrics import Prediction, set_scores
+
+if TYPE_CHECKING:
+    from ..llm.planlang import Answer
 
 __all__ = ["LEVELS", "PLAN_SYNTAX", "Reward", "RewardConfig", "score_trajectory"]
 
@@ -184,7 +187,7 @@ def _gold_levels(gold: GroundTruth) -> dict[str, Sequence[str]]:
     return {"file": gold.files, "module": gold.modules, "function": gold.functions}
 
 
-def _turns(trajectory: Mapping[str, Any] | None) -> list[Mapping[str, Any]] | None:
+def _turns(trajectory: Any) -> list[Mapping[str, Any]] | None:  # Any: rollouts are untrusted
     """The trajectory's turns ([] when there is none), None when they cannot be read."""
     if trajectory is None:
         return []
@@ -240,7 +243,7 @@ TOP_K, TOP_K_FUNCTIONS = 10, 20
 
 
 def score_answer(
-    answer: Mapping[str, Any] | None,
+    answer: Answer | None,
     turns: Sequence[Any],
     gold: Any,
     *,

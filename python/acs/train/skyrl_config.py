@@ -11,6 +11,7 @@ and only after checking that `skyrl` is there. No `from __future__ import annota
 builds nested configs from the fields' real types, not from strings.
 """
 
+from collections.abc import ItemsView
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,7 +43,7 @@ class AcsLocalizeEnvConfig(BaseConfig):
     tokenizer: str | None = None
     """The policy's tokenizer (a folder or Hub id): exact token counts for the latency term."""
 
-    def items(self):  # the environment reads its config as a mapping
+    def items(self) -> ItemsView[str, Any]:  # the environment reads its config as a mapping
         return {k: v for k, v in asdict(self).items() if v is not None}.items()
 
 
