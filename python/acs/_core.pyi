@@ -2,9 +2,27 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
+from typing import final
 
+__all__ = [
+    "PlanRun",
+    "Repo",
+    "TreeEnsemble",
+    "__version__",
+    "_register_errors",
+    "build_info",
+    "cache_usage",
+    "error_kinds",
+    "set_cache_budgets",
+    "symbol_kinds",
+    "term_cache_usage",
+    "tool_arguments",
+]
 __version__: str
 
+# The classes are final at runtime (pyo3): stubtest checks it (scripts/test).
+
+@final
 class Repo:
     @staticmethod
     def open_dir(
@@ -26,8 +44,8 @@ class Repo:
     @staticmethod
     def from_files(files: list[tuple[str, bytes]]) -> Repo: ...
     def call(self, tool: str, args: bytes) -> bytes: ...
-    # Only in builds with the `bench-objects` cargo feature (benches/bench_boundary.py).
-    def call_objects(self, tool: str, args: bytes) -> object: ...
+    # `call_objects(tool, args) -> object` exists only in builds with the `bench-objects`
+    # cargo feature (benches/bench_boundary.py); the shipped extension has no such method.
     def grep_many(self, requests: bytes) -> bytes: ...
     def run_plan(self, plan: bytes) -> bytes: ...
     def start(self, timeout_s: float | None = None) -> PlanRun: ...
@@ -37,6 +55,7 @@ class Repo:
     def index(self, cache_dir: str | None = None, max_bytes: int | None = None) -> bytes: ...
     def __len__(self) -> int: ...
 
+@final
 class PlanRun:
     def submit(self, tasks: bytes) -> None: ...
     def wait(self, id: int, timeout_s: float | None = None) -> bytes | None: ...
@@ -45,10 +64,11 @@ class PlanRun:
     def cancel(self) -> None: ...
     def cancelled(self) -> bool: ...
 
+@final
 class TreeEnsemble:
     """A gradient-boosted tree ensemble (the learned ranker), validated on load."""
 
-    def __init__(self, model_json: str) -> None: ...
+    def __new__(cls, model_json: str) -> TreeEnsemble: ...
     def predict(self, rows: Iterable[Sequence[float | None]]) -> list[float]: ...
     def predict_flat(self, values: object, n_rows: int) -> list[float]: ...
     @property
