@@ -29,7 +29,7 @@
 //! |---|---|---|
 //! | [`grep()`] | [`GrepRequest`] | regex/literal search, many patterns in one pass ([`grep_fused`]) |
 //! | [`find_files`] | [`FindFilesRequest`] | files by glob, path fragment or fuzzy name |
-//! | [`symbols()`] | [`SymbolRequest`] | definitions by exact name, prefix or regex (tree-sitter) |
+//! | [`symbols()`] | [`SymbolRequest`] | definitions by exact name, prefix, regex or fuzzy name (tree-sitter) |
 //! | [`outline()`] | [`OutlineRequest`] | a file's definitions, nested |
 //! | [`read()`] | [`ReadRequest`] | a line range, or a definition's body |
 //! | [`references()`] | [`ReferencesRequest`] | whole-word uses, grouped by enclosing definition |
