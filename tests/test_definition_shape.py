@@ -95,7 +95,8 @@ def test_results_inside_a_definition_hold_it_only_as_enclosing(repo):
         frozenset({"pattern", "path", "line", "column", "text"}),  # module level
     }
     groups = [g for f in repo.references("read_settings")["files"] for g in f["groups"]]
-    assert {frozenset(g) for g in groups} == {frozenset({"enclosing", "lines"}), frozenset({"lines"})}
+    shapes = {frozenset(g) for g in groups}
+    assert shapes == {frozenset({"enclosing", "lines"}), frozenset({"lines"})}
     nested = [g["enclosing"]["qualified_name"] for g in groups if "enclosing" in g]
     assert nested == ["Settings.load.check", "read_settings"]
 
