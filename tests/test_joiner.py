@@ -12,7 +12,7 @@ ISSUE = "Widgets explode\nThey explode on tuesdays when the moon is full."
 def hit(path: str, score: float, name: str | None = None) -> dict:
     h: dict = {"path": path, "score": score}
     if name:
-        h.update(name=name, kind="function", start_line=1, end_line=3)
+        h.update(name=name, qualified_name=name, kind="function", start_line=1, end_line=3)
     return h
 
 

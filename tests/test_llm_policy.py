@@ -192,6 +192,7 @@ def test_merge_weights():
         "path": "b.py",
         "score": 1.0,
         "name": "g",
+        "qualified_name": "g",
         "kind": "function",
         "start_line": 3,
         "end_line": 9,
@@ -200,7 +201,10 @@ def test_merge_weights():
         "id": 1,
         "tool": "bm25",
         "status": "ok",
-        "result": {"hits": [hit, {**hit, "path": "a.py", "name": "f"}], "documents": 2},
+        "result": {
+            "hits": [hit, {**hit, "path": "a.py", "name": "f", "qualified_name": "f"}],
+            "documents": 2,
+        },
     }
     turns = [Turn([{"id": 1, "tool": "bm25", "args": {}}], [outcome])]
     base = {

@@ -25,7 +25,7 @@ def ok(i: int, tool: str, result: dict) -> dict:
 def hit(path: str, score: float, name: str | None = None) -> dict:
     h: dict = {"path": path, "score": score}
     if name:
-        h.update(name=name, kind="function", start_line=10, end_line=19)
+        h.update(name=name, qualified_name=name, kind="function", start_line=10, end_line=19)
     return h
 
 
@@ -49,9 +49,10 @@ def turns() -> list[Turn]:
     outline = {
         "path": "pkg/widget.py",
         "symbols": [
-            {"name": "Widget", "qualified_name": "Widget", "kind": "class", "start_line": 1,
-             "end_line": 20, "children": [{"name": "draw", "qualified_name": "Widget.draw",
-                                           "kind": "method", "start_line": 5, "end_line": 9}]},
+            {"name": "Widget", "qualified_name": "Widget", "kind": "class",
+             "path": "pkg/widget.py", "start_line": 1, "end_line": 20,
+             "children": [{"name": "draw", "qualified_name": "Widget.draw", "kind": "method",
+                           "path": "pkg/widget.py", "start_line": 5, "end_line": 9}]},
         ],
     }  # fmt: skip
     second = Turn([{"id": 5, "tool": "outline", "args": {"path": "pkg/widget.py"}}])

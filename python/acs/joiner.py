@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from . import definitions
 from .issue import IssueSignals
 from .policy import Turn
 
@@ -154,7 +155,7 @@ def caller_groups(name: str, result: dict[str, Any]) -> list[tuple[str, dict[str
         (f["path"], g)
         for f in result["files"]
         for g in f["groups"]
-        if g["symbol"] and g["symbol"].rsplit(".", 1)[-1] != name
+        if (d := g.get("enclosing")) and d["qualified_name"].rsplit(".", 1)[-1] != name
     ]
 
 
@@ -172,9 +173,9 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                     weight = W_TITLE_FUNCTION
                 why = "best text match in its file" if drill else "text similar to the issue"
                 for hit, s in _normalised(result["hits"]):
-                    key = (hit["path"], hit["name"])
+                    key = definitions.key(hit)
                     ev.add_function(key, weight * s, f"{why} (BM25)", drilled=drill, similar=True)
-                    ev.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
+                    ev.spans[key] = definitions.span(hit)
             case "bm25":
                 weight = W_TITLE_FILE if args["query"] == signals.title else W_BM25_FILE
                 why = "text similar to the issue (BM25)"
@@ -192,7 +193,7 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                 if fuzzy:
                     weight *= W_FUZZY
                 for d in defs:
-                    key = (d["path"], d["qualified_name"])
+                    key = definitions.key(d)
                     bonus = 1.5 if d["name"] in frame_functions else 1.0
                     why = f"defines `{d['qualified_name']}`" + (
                         f", close to `{args['name']}` in the issue"
@@ -200,7 +201,7 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                         else (" (in the stack trace)" if bonus > 1 else ", named in the issue")
                     )
                     ev.add_function(key, weight * bonus, why)
-                    ev.spans[key] = (d["kind"], d["start_line"], d["end_line"])
+                    ev.spans[key] = definitions.span(d)
                     ev.add_file(d["path"], 0.5 * weight, why)
             case "find_files":
                 files = result["files"]
@@ -219,9 +220,9 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                 groups = caller_groups(name, result)
                 amount = W_CALLER / max(1, len(groups)) ** 0.5
                 for path, g in groups:
-                    key = (path, g["symbol"])
+                    key = definitions.key(g["enclosing"])
                     ev.add_function(key, amount, f"uses `{name}`, which the issue's text leads to")
-                    ev.spans[key] = (g["kind"], g["start_line"], g["end_line"])
+                    ev.spans[key] = definitions.span(g["enclosing"])
                     ev.add_file(path, 0.5 * amount, f"uses `{name}`")
             case "grep":
                 amount = W_STRING / max(1, len(result["files"])) ** 0.5
@@ -232,9 +233,9 @@ def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
                     ev.add_file(f["path"], amount, f'contains "{text}"')
                 for m in result["matches"][:20]:
                     if e := m.get("enclosing"):
-                        key = (m["path"], e["name"])
+                        key = definitions.key(e)
                         ev.add_function(key, W_STRING_FUNCTION * amount, f'contains "{text}"')
-                        ev.spans[key] = (e["kind"], e["start_line"], e["end_line"])
+                        ev.spans[key] = definitions.span(e)
                 for m in result["matches"][:20]:
                     ev.lines[m["path"]].append((m["line"], m["line"]))
     return ev

@@ -81,7 +81,8 @@ class DefaultPlanner:
                 if assigned:
                     name = assigned.group(1)
                 elif enclosing and enclosing["kind"] in ("function", "method"):
-                    name = enclosing["name"].rsplit(".", 1)[-1]
+                    # the qualified name's last part, as the shipped ranker's data saw it
+                    name = enclosing["qualified_name"].rsplit(".", 1)[-1]
                 else:
                     continue
                 if len(name) >= 4 and not name.startswith("__") and name not in names:

@@ -14,9 +14,15 @@ SymbolKind = Literal[
 ToolName = Literal["grep", "find_files", "symbols", "outline", "read", "references", "bm25"]
 
 
-class Enclosing(TypedDict):
-    name: str
+class Definition(TypedDict):
+    """A definition, as every tool result names one: flattened into a result that is one
+    (`Symbol`, `OutlineNode`, `Bm25FunctionHit`), as `enclosing` in a result inside one
+    (`GrepMatch`, `ReferenceGroup`). Readers key definitions by (`path`, `qualified_name`)."""
+
+    name: str  # bare: `get`
+    qualified_name: str  # dotted container path: `Class.get`; top level: `name`
     kind: SymbolKind
+    path: str
     start_line: int
     end_line: int
 
@@ -29,7 +35,7 @@ class GrepMatch(TypedDict):
     text: str
     before: NotRequired[list[str]]
     after: NotRequired[list[str]]
-    enclosing: NotRequired[Enclosing]
+    enclosing: NotRequired[Definition]  # with `enclosing=True`, inside a definition
 
 
 class FileHits(TypedDict):
@@ -55,13 +61,7 @@ class FindFilesResult(TypedDict):
     total: int
 
 
-class Symbol(TypedDict):
-    name: str
-    qualified_name: str
-    kind: SymbolKind
-    path: str
-    start_line: int
-    end_line: int
+class Symbol(Definition):
     language: str
 
 
@@ -70,12 +70,7 @@ class SymbolResult(TypedDict):
     total: int
 
 
-class OutlineNode(TypedDict):
-    name: str
-    qualified_name: str
-    kind: SymbolKind
-    start_line: int
-    end_line: int
+class OutlineNode(Definition):
     children: NotRequired[list[OutlineNode]]
 
 
@@ -102,10 +97,7 @@ class ReferenceLine(TypedDict):
 
 
 class ReferenceGroup(TypedDict):
-    symbol: str | None
-    kind: SymbolKind | None
-    start_line: int | None
-    end_line: int | None
+    enclosing: NotRequired[Definition]  # absent at module level
     lines: list[ReferenceLine]
 
 
@@ -122,13 +114,17 @@ class ReferencesResult(TypedDict):
     files: list[ReferenceFile]
 
 
-class Bm25Hit(TypedDict):
+class Bm25FileHit(TypedDict):
     path: str
     score: float
-    name: NotRequired[str]
-    kind: NotRequired[SymbolKind]
-    start_line: NotRequired[int]
-    end_line: NotRequired[int]
+
+
+class Bm25FunctionHit(Definition):
+    score: float
+
+
+# `level="function"` ranks definitions, `level="file"` files; both hits have `path`.
+Bm25Hit = Bm25FileHit | Bm25FunctionHit
 
 
 class Bm25Result(TypedDict):

@@ -5,7 +5,7 @@ use crate::bm25::Level;
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::repo::Repo;
-use crate::symbols::SymbolKind;
+use crate::symbols::Definition;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -37,25 +37,46 @@ impl Default for Bm25Request {
     }
 }
 
-/// One ranked document.
+/// One ranked document: `{path, score}` for a file, the [`Definition`]'s fields and
+/// `score` for a function or class.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Bm25Hit {
-    /// The file.
-    pub path: Arc<str>,
+    /// What was ranked (its fields flattened into the hit's).
+    #[serde(flatten)]
+    pub document: Document,
     /// BM25 score; higher is better.
     pub score: f32,
+}
+
+/// A document of a BM25 index, as a hit names it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Document {
+    /// A file-level hit.
+    File {
+        /// The file.
+        path: Arc<str>,
+    },
+    /// A function-level hit: the function or class (its file is its `path`).
+    Definition(Definition),
+}
+
+impl Bm25Hit {
+    /// The hit's file, at either level.
+    pub fn path(&self) -> &Arc<str> {
+        match &self.document {
+            Document::File { path } => path,
+            Document::Definition(d) => &d.path,
+        }
+    }
+
     /// Function-level hits: the definition.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Function-level hits: the definition's kind.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<SymbolKind>,
-    /// Function-level hits: the definition's first line (1-based).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_line: Option<u32>,
-    /// Function-level hits: the definition's last line (inclusive).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_line: Option<u32>,
+    pub fn definition(&self) -> Option<&Definition> {
+        match &self.document {
+            Document::File { .. } => None,
+            Document::Definition(d) => Some(d),
+        }
+    }
 }
 
 /// The hits of a [`bm25`] request, best first.
@@ -84,18 +105,15 @@ pub fn bm25(repo: &Repo, req: &Bm25Request) -> Result<Bm25Result> {
         })
         .into_iter()
         .map(|(score, doc)| {
-            let path = files[doc.file as usize].path.clone();
+            let path = &files[doc.file as usize].path;
             let def = doc
                 .def
                 .and_then(|di| symbols.map(|s| &s.file_symbols(doc.file as usize)[di as usize]));
-            Bm25Hit {
-                path,
-                score,
-                name: def.map(|d| d.qualified_name.clone()),
-                kind: def.map(|d| d.kind),
-                start_line: def.map(|d| d.start_line),
-                end_line: def.map(|d| d.end_line),
-            }
+            let document = match def {
+                Some(d) => Document::Definition(Definition::new(d, path)),
+                None => Document::File { path: path.clone() },
+            };
+            Bm25Hit { document, score }
         })
         .collect();
     Ok(Bm25Result {
@@ -127,7 +145,7 @@ mod tests {
             },
         )
         .unwrap();
-        let paths: Vec<&str> = r.hits.iter().map(|h| &*h.path).collect();
+        let paths: Vec<&str> = r.hits.iter().map(|h| &**h.path()).collect();
         assert_eq!(paths, ["a.py", "c.py"]);
         let f = bm25(
             &repo,
@@ -138,10 +156,9 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(f.hits[0].name.as_deref(), Some("parse_body"));
-        assert_eq!(
-            (f.hits[0].start_line, f.hits[0].end_line),
-            (Some(3), Some(4))
-        );
+        let def = f.hits[0].definition().unwrap();
+        assert_eq!(def.qualified_name, "parse_body");
+        assert_eq!((&*def.path, def.start_line, def.end_line), ("c.py", 3, 4));
+        assert!(r.hits[0].definition().is_none());
     }
 }

@@ -18,7 +18,7 @@ use crate::limits::{
     MAX_CONTEXT_LINES, MAX_GREP_PATTERNS, MAX_GREP_REGEXES, MAX_TASK_RESULT_BYTES,
 };
 use crate::repo::Repo;
-use crate::symbols::Enclosing;
+use crate::symbols::Definition;
 use crate::text::{clip_line, context_lines, strip_bom};
 use aho_corasick::{AhoCorasick, MatchKind};
 use grep_matcher::Matcher;
@@ -130,7 +130,7 @@ pub struct GrepMatch {
     pub after: Vec<String>,
     /// With `enclosing`: the innermost definition around the match, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enclosing: Option<Enclosing>,
+    pub enclosing: Option<Definition>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -260,7 +260,7 @@ fn annotate_enclosing(repo: &Repo, result: &mut GrepResult, cancel: &Cancel) -> 
     let index = repo.try_symbol_index(cancel)?;
     for m in &mut result.matches {
         if let Some(fi) = repo.index_of(&m.path) {
-            m.enclosing = Enclosing::of_line(index.file_symbols(fi), m.line as u32);
+            m.enclosing = Definition::enclosing(index.file_symbols(fi), m.line as u32, &m.path);
         }
     }
     Ok(())

@@ -35,6 +35,11 @@
 //! | [`references()`] | [`ReferencesRequest`] | whole-word uses, grouped by enclosing definition |
 //! | [`bm25()`] | [`Bm25Request`] | lexical ranking of files or functions against free text |
 //!
+//! Every result that names a definition names it as a [`Definition`] (`name`,
+//! `qualified_name`, `kind`, `path`, `start_line`, `end_line`): flattened into a result that
+//! is one (a [`Symbol`], an [`OutlineNode`], a function-level [`Bm25Hit`]), as `enclosing`
+//! in a result inside one (a grep match, a references group).
+//!
 //! A [`Plan`] is a DAG of such calls whose arguments may reference earlier results
 //! (`$1.files[0].path`); [`PlanRun`] executes it concurrently on rayon's shared pool and
 //! accepts tasks while it runs.
@@ -114,7 +119,7 @@ mod text;
 mod tools;
 
 pub use bm25::{Bm25Index, Level as Bm25Level};
-pub use bm25_tool::{bm25, Bm25Hit, Bm25Request, Bm25Result};
+pub use bm25_tool::{bm25, Bm25Hit, Bm25Request, Bm25Result, Document as Bm25Document};
 pub use cache::{ContentKey, Store};
 pub use cancel::Cancel;
 pub use error::{Error, ErrorKind, Result};
@@ -135,8 +140,8 @@ pub use repo::Repo;
 pub use snapshot::{FileEntry, OpenStats, Origin, Snapshot, SourceOptions};
 pub use symbols::scan::scan_python;
 pub use symbols::{
-    definitions, extract_symbols, MatchMode, Symbol, SymbolDef, SymbolIndex, SymbolKind,
-    SymbolRequest, SymbolResult,
+    definitions, extract_symbols, Definition, MatchMode, Symbol, SymbolDef, SymbolIndex,
+    SymbolKind, SymbolRequest, SymbolResult,
 };
 pub use symbols_tool::symbols;
 pub use tools::Tool;

@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::repo::Repo;
-use crate::symbols::SymbolKind;
+use crate::symbols::Definition;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -14,19 +14,14 @@ pub struct OutlineRequest {
     pub path: String,
 }
 
-/// One definition of an outline, with the definitions inside it.
+/// One definition of an outline, with the definitions inside it. Each node carries its
+/// path like every other [`Definition`], so a reader handles outline nodes as it handles
+/// `symbols` entries.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct OutlineNode {
-    /// Bare name.
-    pub name: String,
-    /// Dotted container path, e.g. `Class.method`.
-    pub qualified_name: String,
-    /// What sort of definition.
-    pub kind: SymbolKind,
-    /// First line (1-based).
-    pub start_line: u32,
-    /// Last line (inclusive).
-    pub end_line: u32,
+    /// The definition (its fields flattened into the node's).
+    #[serde(flatten)]
+    pub definition: Definition,
     /// The definitions nested inside this one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<OutlineNode>,
@@ -55,11 +50,7 @@ pub fn outline(repo: &Repo, req: &OutlineRequest) -> Result<OutlineResult> {
         .iter()
         .map(|d| {
             Some(OutlineNode {
-                name: d.name.clone(),
-                qualified_name: d.qualified_name.clone(),
-                kind: d.kind,
-                start_line: d.start_line,
-                end_line: d.end_line,
+                definition: Definition::new(d, &file.path),
                 children: Vec::new(),
             })
         })
@@ -78,7 +69,7 @@ pub fn outline(repo: &Repo, req: &OutlineRequest) -> Result<OutlineResult> {
     }
     roots.reverse();
     fn order(nodes: &mut [OutlineNode]) {
-        nodes.sort_by_key(|n| n.start_line);
+        nodes.sort_by_key(|n| n.definition.start_line);
         for n in nodes {
             order(&mut n.children);
         }

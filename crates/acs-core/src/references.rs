@@ -5,7 +5,7 @@ use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::grep::{grep_cancellable, CaseMode, GrepRequest};
 use crate::repo::Repo;
-use crate::symbols::{Enclosing, SymbolKind};
+use crate::symbols::Definition;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -37,27 +37,43 @@ impl Default for ReferencesRequest {
     }
 }
 
+/// One line that uses the name.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ReferenceLine {
+    /// 1-based line number.
     pub line: u64,
+    /// The line.
     pub text: String,
 }
 
+/// The uses of the name inside one definition, or at module level.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ReferenceGroup {
-    /// Qualified name of the enclosing definition; None at module level.
-    pub symbol: Option<String>,
-    /// The enclosing definition's kind and lines (None at module level).
-    pub kind: Option<SymbolKind>,
-    pub start_line: Option<u32>,
-    pub end_line: Option<u32>,
+    /// The innermost definition around the lines (as a `grep` match's `enclosing`); absent
+    /// at module level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enclosing: Option<Definition>,
+    /// The lines, in order.
     pub lines: Vec<ReferenceLine>,
 }
 
+impl ReferenceGroup {
+    /// The qualified name of the group's definition. Lines are grouped by it, not by the
+    /// whole definition: two definitions of one name in a file (`if`/`else` branches) share
+    /// a group, the first one's.
+    fn qualified_name(&self) -> Option<&str> {
+        self.enclosing.as_ref().map(|d| d.qualified_name.as_str())
+    }
+}
+
+/// The uses of the name in one file.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ReferenceFile {
+    /// The file.
     pub path: Arc<str>,
+    /// Lines found in it.
     pub count: usize,
+    /// By enclosing definition, in order of first use.
     pub groups: Vec<ReferenceGroup>,
 }
 
@@ -118,20 +134,21 @@ pub fn references_cancellable(
         }
         let file = files.last_mut().expect("just pushed");
         let fi = repo.index_of(&m.path).unwrap_or(usize::MAX);
-        let enclosing = Enclosing::of_line(index.file_symbols(fi), m.line as u32);
-        let symbol = enclosing.as_ref().map(|e| e.name.clone());
+        let enclosing = Definition::enclosing(index.file_symbols(fi), m.line as u32, &m.path);
+        let qualified_name = enclosing.as_ref().map(|d| d.qualified_name.as_str());
         file.count += 1;
         let line = ReferenceLine {
             line: m.line,
             text: m.text.clone(),
         };
-        match file.groups.iter_mut().find(|g| g.symbol == symbol) {
+        match file
+            .groups
+            .iter_mut()
+            .find(|g| g.qualified_name() == qualified_name)
+        {
             Some(g) => g.lines.push(line),
             None => file.groups.push(ReferenceGroup {
-                symbol,
-                kind: enclosing.as_ref().map(|e| e.kind),
-                start_line: enclosing.as_ref().map(|e| e.start_line),
-                end_line: enclosing.as_ref().map(|e| e.end_line),
+                enclosing,
                 lines: vec![line],
             }),
         }

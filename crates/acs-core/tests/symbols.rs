@@ -44,9 +44,10 @@ fn names(r: &acs_core::SymbolResult) -> Vec<String> {
     r.symbols
         .iter()
         .map(|s| {
+            let d = &s.definition;
             format!(
                 "{}:{}:{}-{}",
-                s.path, s.qualified_name, s.start_line, s.end_line
+                d.path, d.qualified_name, d.start_line, d.end_line
             )
         })
         .collect()
@@ -64,7 +65,7 @@ fn exact_lookup_by_bare_or_qualified_name() {
         ["app/models.py:User.name:7-9"]
     );
     let go = symbols(&repo, &SymbolRequest::exact("Server.Start")).unwrap();
-    assert_eq!(go.symbols[0].kind, SymbolKind::Method);
+    assert_eq!(go.symbols[0].definition.kind, SymbolKind::Method);
     let ts = symbols(&repo, &SymbolRequest::exact("ApiClient.fetchUser")).unwrap();
     assert_eq!(names(&ts), ["web/client.ts:ApiClient.fetchUser:2-4"]);
 }
@@ -108,17 +109,22 @@ fn outline_nests_methods_and_inner_functions() {
         },
     )
     .unwrap();
-    let top: Vec<&str> = o.symbols.iter().map(|n| n.name.as_str()).collect();
+    let top: Vec<&str> = o
+        .symbols
+        .iter()
+        .map(|n| n.definition.name.as_str())
+        .collect();
     assert_eq!(top, ["User", "load_user"]);
     let methods: Vec<&str> = o.symbols[0]
         .children
         .iter()
-        .map(|n| n.name.as_str())
+        .map(|n| n.definition.name.as_str())
         .collect();
     assert_eq!(methods, ["name", "save"]);
+    let validate = &o.symbols[0].children[1].children[0].definition;
     assert_eq!(
-        o.symbols[0].children[1].children[0].qualified_name,
-        "User.save.validate"
+        (validate.qualified_name.as_str(), &*validate.path),
+        ("User.save.validate", "app/models.py")
     );
     assert_eq!(o.line_count, 18);
 }
@@ -175,7 +181,10 @@ fn references_are_grouped_by_enclosing_definition() {
                 f.path.to_string(),
                 f.groups
                     .iter()
-                    .map(|g| (g.symbol.clone(), g.lines.iter().map(|l| l.line).collect()))
+                    .map(|g| {
+                        let name = g.enclosing.as_ref().map(|d| d.qualified_name.clone());
+                        (name, g.lines.iter().map(|l| l.line).collect())
+                    })
                     .collect(),
             )
         })
@@ -261,7 +270,11 @@ fn prefix_matches_come_shortest_first_and_respect_the_limit() {
     };
     let found = symbols(&repo, &req).unwrap();
     assert_eq!(found.total, 3);
-    let got: Vec<&str> = found.symbols.iter().map(|s| s.name.as_str()).collect();
+    let got: Vec<&str> = found
+        .symbols
+        .iter()
+        .map(|s| s.definition.name.as_str())
+        .collect();
     assert_eq!(got, ["load", "loader"]);
 }
 
@@ -294,14 +307,25 @@ fn fuzzy_lookup_finds_misspelled_names_closest_first() {
         ..Default::default()
     };
     let found = symbols(&repo, &req("load_setings")).unwrap();
-    let names: Vec<&str> = found.symbols.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = found
+        .symbols
+        .iter()
+        .map(|s| s.definition.name.as_str())
+        .collect();
     assert_eq!(names, ["load_settings", "load_setting"]); // one edit, then two
     assert_eq!(
-        symbols(&repo, &req("Load_Settings")).unwrap().symbols[0].name,
+        symbols(&repo, &req("Load_Settings")).unwrap().symbols[0]
+            .definition
+            .name,
         "load_settings"
     );
     assert_eq!(symbols(&repo, &req("rnu")).unwrap().total, 0); // short names allow one edit only
-    assert_eq!(symbols(&repo, &req("rum")).unwrap().symbols[0].name, "run");
+    assert_eq!(
+        symbols(&repo, &req("rum")).unwrap().symbols[0]
+            .definition
+            .name,
+        "run"
+    );
 }
 
 #[test]
@@ -318,26 +342,25 @@ fn reference_groups_carry_the_enclosing_definitions_lines() {
         .files
         .iter()
         .flat_map(|f| f.groups.iter().map(move |g| (&*f.path, g)))
-        .map(|(p, g)| (p, g.symbol.clone(), g.kind, g.start_line, g.end_line))
+        .map(|(p, g)| {
+            let d = g.enclosing.as_ref();
+            let span = d.map(|d| (d.qualified_name.as_str(), d.kind, d.start_line, d.end_line));
+            assert!(
+                d.is_none_or(|d| *d.path == *p),
+                "a group's definition is in its file"
+            );
+            (p, span)
+        })
         .collect();
     assert_eq!(
         spans,
         [
             (
                 "app/models.py",
-                Some("load_user".into()),
-                Some(SymbolKind::Function),
-                Some(17),
-                Some(18)
+                Some(("load_user", SymbolKind::Function, 17, 18))
             ),
-            ("app/views.py", None, None, None, None),
-            (
-                "app/views.py",
-                Some("show".into()),
-                Some(SymbolKind::Function),
-                Some(3),
-                Some(5)
-            ),
+            ("app/views.py", None),
+            ("app/views.py", Some(("show", SymbolKind::Function, 3, 5))),
         ]
     );
 }
@@ -351,8 +374,12 @@ fn grep_can_name_the_definition_around_each_match() {
     let found = acs_core::grep(&repo(), &req).unwrap();
     let e = found.matches[0].enclosing.as_ref().unwrap();
     assert_eq!(
-        (e.name.as_str(), e.kind, e.start_line, e.end_line),
-        ("User.save", SymbolKind::Method, 11, 14)
+        (e.name.as_str(), e.qualified_name.as_str(), &*e.path),
+        ("save", "User.save", "app/models.py")
+    );
+    assert_eq!(
+        (e.kind, e.start_line, e.end_line),
+        (SymbolKind::Method, 11, 14)
     );
     let plain = acs_core::grep(&repo(), &acs_core::GrepRequest::new("db.write")).unwrap();
     assert_eq!(plain.matches[0].enclosing, None);

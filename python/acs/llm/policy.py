@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .. import definitions
 from ..issue import IssueSignals
 from ..joiner import function_location, merge_lines
 from ..joiner import rank as joiner_rank
@@ -225,16 +226,11 @@ def _renumber(value: Any, aliases: dict[int, int]) -> Any:
 
 def _evidence(
     turns: Sequence[Turn],
-) -> tuple[set[str], dict[tuple[str, str], tuple[str, int, int]]]:
+) -> tuple[set[str], dict[definitions.Key, definitions.Span]]:
     """Paths that appeared in any result, and the definitions found (path, qualified name)
     with their kind and lines."""
     paths: set[str] = set()
-    spans: dict[tuple[str, str], tuple[str, int, int]] = {}
-
-    def outline(path: str, nodes: Sequence[dict[str, Any]]) -> None:
-        for n in nodes:
-            spans[(path, n["qualified_name"])] = (n["kind"], n["start_line"], n["end_line"])
-            outline(path, n.get("children", ()))
+    spans: dict[definitions.Key, definitions.Span] = {}
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
@@ -250,43 +246,9 @@ def _evidence(
         for outcome in turn.outcomes:
             if outcome.get("status") != "ok":
                 continue
-            result = outcome["result"]
-            walk(result)
-            match outcome["tool"]:
-                case "symbols":
-                    for s in result["symbols"]:
-                        spans[(s["path"], s["qualified_name"])] = (
-                            s["kind"],
-                            s["start_line"],
-                            s["end_line"],
-                        )
-                case "bm25":
-                    for h in result["hits"]:
-                        if "name" in h:
-                            spans[(h["path"], h["name"])] = (
-                                h["kind"],
-                                h["start_line"],
-                                h["end_line"],
-                            )
-                case "outline":
-                    outline(result["path"], result["symbols"])
-                case "grep":
-                    for m in result["matches"]:
-                        if e := m.get("enclosing"):
-                            spans[(m["path"], e["name"])] = (
-                                e["kind"],
-                                e["start_line"],
-                                e["end_line"],
-                            )
-                case "references":
-                    for f in result["files"]:
-                        for g in f["groups"]:
-                            if g.get("symbol") and g.get("start_line") is not None:
-                                spans[(f["path"], g["symbol"])] = (
-                                    g.get("kind") or "function",
-                                    g["start_line"],
-                                    g["end_line"],
-                                )
+            walk(outcome["result"])
+            for d in definitions.named(outcome["tool"], outcome["result"]):
+                spans[definitions.key(d)] = definitions.span(d)
     return paths, spans
 
 

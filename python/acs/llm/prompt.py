@@ -124,7 +124,7 @@ def render_outcome(outcome: TaskOutcome, budget: int | None = None) -> str:
             header = f"{head}: {len(r['matches'])} matches in {len(r['files'])} files{more}"
             lines = [
                 f"{m['path']}:{m['line']}: {_line(m['text'])}"
-                + (f"  [in {m['enclosing']['name']}]" if m.get("enclosing") else "")
+                + (f"  [in {m['enclosing']['qualified_name']}]" if m.get("enclosing") else "")
                 for m in r["matches"]
             ]
         case "find_files":
@@ -152,15 +152,16 @@ def render_outcome(outcome: TaskOutcome, budget: int | None = None) -> str:
             for f in r["files"]:
                 lines.append(f"{f['path']} ({f['count']})")
                 for g in f["groups"]:
-                    where = f"in {g['symbol']}" if g["symbol"] else "top level"
+                    d = g.get("enclosing")
+                    where = f"in {d['qualified_name']}" if d else "top level"
                     uses = "; ".join(f"{u['line']}: {_line(u['text'])}" for u in g["lines"][:2])
                     lines.append(f"  {where}: {_line(uses)}")
         case "bm25":
             header = f"{head}: {len(r['hits'])} hits"
             lines = [
-                f"{h['path']}:{h['start_line']}-{h['end_line']} {h['kind']} {h['name']}"
+                f"{h['path']}:{h['start_line']}-{h['end_line']} {h['kind']} {h['qualified_name']}"
                 f" ({h['score']:.2f})"
-                if "name" in h
+                if "qualified_name" in h
                 else f"{h['path']} ({h['score']:.2f})"
                 for h in r["hits"]
             ]

@@ -24,6 +24,7 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
+from .. import definitions
 from ..issue import IssueSignals
 from ..joiner import (
     _SOURCE,
@@ -164,8 +165,8 @@ def gather(signals: IssueSignals, turns: Sequence[Turn]) -> Candidates:
                 drill = bool(args.get("include"))
                 q = _query_kind(args, signals)
                 for r, hit, s in _ranked(result["hits"]):
-                    key = (hit["path"], hit["name"])
-                    c.spans[key] = (hit["kind"], hit["start_line"], hit["end_line"])
+                    key = definitions.key(hit)
+                    c.spans[key] = definitions.span(hit)
                     fn, f = c.functions[key], c.files[hit["path"]]
                     if drill:
                         fn.best("drill_norm", s)
@@ -192,8 +193,8 @@ def gather(signals: IssueSignals, turns: Sequence[Turn]) -> Candidates:
                 rank_ = identifier_rank.get(args["name"], 10)
                 fuzzy = args.get("mode") == "fuzzy"
                 for d in defs:
-                    key = (d["path"], d["qualified_name"])
-                    c.spans[key] = (d["kind"], d["start_line"], d["end_line"])
+                    key = definitions.key(d)
+                    c.spans[key] = definitions.span(d)
                     fn, f = c.functions[key], c.files[d["path"]]
                     in_frame = float(d["name"] in frame_functions)
                     if fuzzy:
@@ -221,16 +222,15 @@ def gather(signals: IssueSignals, turns: Sequence[Turn]) -> Candidates:
                 groups = caller_groups(args["name"], result)
                 amount = 1 / max(1, len(groups)) ** 0.5
                 for path, g in groups:
-                    key = (path, g["symbol"])
-                    c.spans[key] = (g["kind"], g["start_line"], g["end_line"])
+                    key = definitions.key(g["enclosing"])
+                    c.spans[key] = definitions.span(g["enclosing"])
                     c.functions[key].add("caller_weight", amount)
                     c.files[path].add("caller_hits", 1)
                     c.files[path].add("caller_weight", amount)
             case "outline":
-                path = result["path"]
-                for d in flat_symbols(result["symbols"]):
-                    key = (path, d["qualified_name"])
-                    c.spans[key] = (d["kind"], d["start_line"], d["end_line"])
+                for d in definitions.outline_nodes(result["symbols"]):
+                    key = definitions.key(d)
+                    c.spans[key] = definitions.span(d)
                     c.functions[key].values["outlined"] = 1.0
             case "grep":
                 specificity = 1 / max(1, len(result["files"])) ** 0.5
@@ -240,8 +240,8 @@ def gather(signals: IssueSignals, turns: Sequence[Turn]) -> Candidates:
                     f.best("grep_specificity", specificity)
                 for m in result["matches"][:20]:
                     if e := m.get("enclosing"):
-                        key = (m["path"], e["name"])
-                        c.spans[key] = (e["kind"], e["start_line"], e["end_line"])
+                        key = definitions.key(e)
+                        c.spans[key] = definitions.span(e)
                         c.functions[key].add("grep_hits", 1)
     for path, _ in list(c.functions):
         c.files.setdefault(path, FileEvidence())  # a function's file is a candidate too
@@ -250,11 +250,10 @@ def gather(signals: IssueSignals, turns: Sequence[Turn]) -> Candidates:
 
 def flat_symbols(symbols: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """An outline's definitions, nested ones after their parent, without `children`."""
-    out: list[dict[str, Any]] = []
-    for sym in symbols:
-        out.append({k: v for k, v in sym.items() if k != "children"})
-        out.extend(flat_symbols(sym.get("children", ())))
-    return out
+    return [
+        {k: v for k, v in node.items() if k != "children"}
+        for node in definitions.outline_nodes(symbols)
+    ]
 
 
 _TOKEN = re.compile(r"\w+")

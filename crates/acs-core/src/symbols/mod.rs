@@ -3,9 +3,11 @@
 //! soundly), and a per-snapshot index for lookups by exact name, prefix, regex or fuzzy
 //! match.
 
+mod definition;
 pub mod extract;
 pub mod scan;
 
+pub use definition::Definition;
 pub use extract::{extract_symbols, SymbolDef, SymbolKind};
 
 use crate::cache::{Store, Symbols};
@@ -16,7 +18,6 @@ use crate::lang::Lang;
 use crate::snapshot::{FileEntry, Snapshot};
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// Python files larger than this never go to tree-sitter: on damaged or generated code it
 /// parses 2-3 MB/s, so the scanner's answer is kept instead.
@@ -139,48 +140,15 @@ pub(crate) fn cached_definitions_read(f: &FileEntry, store: &Store) -> Read {
     }
 }
 
-/// One definition as tools report it.
+/// One definition as the `symbols` tool reports it: the [`Definition`], and its file's
+/// language.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Symbol {
-    /// Bare name, e.g. `get`.
-    pub name: String,
-    /// Dotted container path, e.g. `Class.get`.
-    pub qualified_name: String,
-    /// What sort of definition.
-    pub kind: SymbolKind,
-    /// The file.
-    pub path: Arc<str>,
-    /// First line (1-based).
-    pub start_line: u32,
-    /// Last line (inclusive).
-    pub end_line: u32,
+    /// The definition (its fields flattened into the symbol's).
+    #[serde(flatten)]
+    pub definition: Definition,
     /// The file's language.
     pub language: Lang,
-}
-
-/// The definition that encloses a line, as grep matches and references report it.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct Enclosing {
-    /// Qualified name, e.g. `Class.method`.
-    pub name: String,
-    pub kind: SymbolKind,
-    pub start_line: u32,
-    pub end_line: u32,
-}
-
-impl Enclosing {
-    /// The innermost definition of `defs` whose range holds `line`.
-    pub fn of_line(defs: &[SymbolDef], line: u32) -> Option<Enclosing> {
-        defs.iter()
-            .filter(|d| d.start_line <= line && line <= d.end_line)
-            .min_by_key(|d| d.end_line - d.start_line)
-            .map(|d| Enclosing {
-                name: d.qualified_name.clone(),
-                kind: d.kind,
-                start_line: d.start_line,
-                end_line: d.end_line,
-            })
-    }
 }
 
 /// Where a definition lives: (file index, index into that file's definitions).
@@ -370,14 +338,8 @@ impl SymbolIndex {
 
     fn symbol(&self, snapshot: &Snapshot, loc: Loc) -> Symbol {
         let f = &snapshot.files()[loc.0 as usize];
-        let d = self.def(loc);
         Symbol {
-            name: d.name.clone(),
-            qualified_name: d.qualified_name.clone(),
-            kind: d.kind,
-            path: f.path.clone(),
-            start_line: d.start_line,
-            end_line: d.end_line,
+            definition: Definition::new(self.def(loc), &f.path),
             language: f.lang.unwrap_or(Lang::Python),
         }
     }
