@@ -107,8 +107,12 @@ class DefaultPlanner:
         tasks: list[Task] = []
         for path in files:
             if path in drill and path not in with_functions:
-                args = {"query": issue, "level": "function", "include": [path]}
-                args["limit"] = DRILL_FUNCTIONS
+                args = {
+                    "query": issue,
+                    "level": "function",
+                    "include": [path],
+                    "limit": DRILL_FUNCTIONS,
+                }
                 tasks.append({"id": next_id, "tool": "bm25", "args": args})
                 next_id += 1
             tasks.append({"id": next_id, "tool": "outline", "args": {"path": path}})

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, cast
 
 from .. import definitions
 from ..issue import IssueSignals
@@ -57,7 +57,7 @@ class LlmPolicy:
         self.plan_tokens = plan_tokens
         self.answer_tokens = answer_tokens
         self.model_weight = model_weight
-        self.name = name or getattr(backend, "name", "llm")
+        self.name: str = name or str(getattr(backend, "name", "llm"))
         self._start("")
 
     def _start(self, issue: str) -> None:
@@ -153,7 +153,7 @@ class LlmPolicy:
         task_id = self._take(item.number)
         if item.number is not None:
             aliases[item.number] = task_id
-        return {"id": task_id, "tool": item.tool, "args": args}  # type: ignore[typeddict-item]
+        return cast(Task, {"id": task_id, "tool": item.tool, "args": args})
 
     @staticmethod
     def _invalid(item: planlang.Invalid, task_id: int) -> Task:
@@ -277,13 +277,13 @@ def _resolve(
 
 def merge_answer(
     answer: planlang.Answer,
-    base: dict[str, list[dict[str, Any]]],
+    base: Mapping[str, Any],
     turns: Sequence[Turn],
     top_k: int,
     weight: float,
     *,
     top_k_functions: int | None = None,
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, Any]:
     """Each list scored `weight * model + (1 - weight) * joiner`, where the model's score
     falls from 1 to 0.5 along its answer and the joiner's is its normalised score over its
     confident set (0 where it did not put the item there); then normalised to a best of 1 and
@@ -331,7 +331,7 @@ def merge_answer(
         functions.append({**function_location(path, name, span, score), "confident": True})
 
     # Why each item is there (`localize(explain=True)`): the joiner's reason and the model's.
-    base_why = base.get("why", {})
+    base_why: Mapping[str, str] = base.get("why", {})
     why: dict[str, str] = {}
     answered = {path: i for i, path in enumerate(named_files)}
     answered_fn = {key: i for i, key in enumerate(functions_model)}

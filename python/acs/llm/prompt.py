@@ -12,7 +12,7 @@ appends the model's own output (verbatim) and the next results.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -107,10 +107,10 @@ def _fit(header: str, lines: list[str], budget: int) -> str:
 
 def render_outcome(outcome: TaskOutcome, budget: int | None = None) -> str:
     """One task's result for the model: `[id] tool: summary` and indented detail lines."""
-    tool = outcome.get("tool", "?")
+    tool: str = outcome.get("tool", "?")  # any string: outcomes may come from a trace file
     head = f"[{outcome.get('id', '?')}] {tool}"
     if outcome.get("status") != "ok":
-        error = outcome.get("error") or {}
+        error: Mapping[str, Any] = outcome.get("error") or {}
         message = _line(_PLAN_PREFIX.sub("", error.get("message", "failed")))
         status = "skipped" if outcome.get("status") == "skipped" else "error"
         kind = error.get("kind", "")
@@ -170,7 +170,7 @@ def render_outcome(outcome: TaskOutcome, budget: int | None = None) -> str:
     return _fit(header, lines, budget)
 
 
-def _outline_lines(nodes: Sequence[Mapping[str, Any]], depth: int):
+def _outline_lines(nodes: Sequence[Mapping[str, Any]], depth: int) -> Iterator[str]:
     for n in nodes:
         yield f"{'  ' * depth}{n['start_line']}-{n['end_line']} {n['kind']} {n['name']}"
         yield from _outline_lines(n.get("children", ()), depth + 1)

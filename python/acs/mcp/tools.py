@@ -48,7 +48,9 @@ class Tool:
     run: Handler
 
 
-def page(items: list[Any], offset: int, count: int, more: bool, total: int | None = None) -> dict:
+def page(
+    items: list[Any], offset: int, count: int, more: bool, total: int | None = None
+) -> dict[str, Any]:
     """The paging facts of a result: what was returned and, when cut, how to get the rest."""
     shown = items[offset : offset + count]
     info: dict[str, Any] = {"offset": offset, "returned": len(shown), "truncated": more}
@@ -122,7 +124,7 @@ def run_symbols(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_outline(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
-    r = dict(repo.outline(a["path"]))
+    r: dict[str, Any] = dict(repo.outline(a["path"]))
     budget = [a["max_symbols"]]
     r["symbols"] = _prune(r["symbols"], budget)
     r["truncated"] = budget[0] < 0
@@ -196,7 +198,7 @@ def run_references(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
 
 def run_plan(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
     report = repo.run_plan({"tasks": a["tasks"]})
-    tasks = [
+    tasks: list[dict[str, Any]] = [
         {k: t[k] for k in ("id", "tool", "status", "result", "error") if k in t}
         for t in report["tasks"]
     ]

@@ -49,6 +49,18 @@ class PgSettings:
     max_new_tokens: int = 256  # per turn
     max_grad_norm: float = 1.0
     seed: int = 0
+    # "adamw", or "sgd": plain SGD moves weights in proportion to the gradient, where Adam's
+    # early, sign-like steps move every weight by about `lr` (noise included).
+    optimizer: str = "adamw"
+
+    def make_optimizer(self, params: Any) -> Any:
+        import torch
+
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr)
+        if self.optimizer == "adamw":
+            return torch.optim.AdamW(params, lr=self.lr)
+        raise ValueError(f"optimizer must be 'adamw' or 'sgd', not {self.optimizer!r}")
 
 
 @dataclass
@@ -263,7 +275,7 @@ def train(
     import torch
 
     torch.manual_seed(settings.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr)
+    optimizer = settings.make_optimizer(model.parameters())
     records = []
     for step in range(settings.steps):
         started = time.perf_counter()
