@@ -149,3 +149,23 @@ def test_the_smoke_run_records_its_figures(tmp_path: Path, capsys) -> None:
     assert (tmp_path / "work" / "tokenizer" / "tokenizer.json").is_file()
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["reward_first"] == summary["reward_last"] == step["reward_mean"]
+
+
+def test_the_kl_term_pulls_the_policy_back_to_its_reference(task) -> None:
+    """SkyRL's use_kl_loss (k3): at the reference it adds nothing; away from it, a step with
+    no advantage at all moves the policy's log-probabilities back toward the reference's."""
+    tokenizer = task["tokenizer"]
+    segment = pg.conversation_segments(tokenizer, task["conversations"][0])[0]
+    reference = task["model"]
+    model = transformers.Qwen3ForCausalLM(reference.config)
+    model.load_state_dict(reference.state_dict())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    kl = {"reference": reference, "kl_coef": 1.0}
+    assert pg.policy_gradient_step(model, optimizer, [(segment, 0.0)], **kl) == (0.0, 0.0)
+    with torch.no_grad():  # move the policy away from the reference
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    gap = abs(logp(model, segment) - logp(reference, segment))
+    loss, norm = pg.policy_gradient_step(model, optimizer, [(segment, 0.0)], **kl)
+    assert loss > 0 and norm > 0
+    assert abs(logp(model, segment) - logp(reference, segment)) < gap

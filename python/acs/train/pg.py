@@ -21,6 +21,7 @@ tokens) is exercised where SkyRL cannot be installed.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +53,9 @@ class PgSettings:
     # "adamw", or "sgd": plain SGD moves weights in proportion to the gradient, where Adam's
     # early, sign-like steps move every weight by about `lr` (noise included).
     optimizer: str = "adamw"
+    # KL to the starting policy (SkyRL's use_kl_loss, k3 estimator): keeps a memorised warm
+    # start from drifting under noisy updates. 0 turns it off.
+    kl_coef: float = 0.0
 
     def make_optimizer(self, params: Any) -> Any:
         import torch
@@ -178,23 +182,44 @@ def group_advantages(rewards: Sequence[float], groups: Sequence[int]) -> list[fl
     ]
 
 
-def _accumulate(
-    model: Any, weighted: Sequence[tuple[Segment, float]], *, normalise_by: int
-) -> float:
-    """Backward of `-sum(weight * log p(generated))/normalise_by` one segment at a time (the
-    memory of one sequence, not the batch). Returns the loss."""
+def _token_logp(model: Any, segment: Segment) -> Any:
+    """log p of each generated token given everything before it (a tensor, with grad)."""
     import torch
 
+    ids = torch.tensor([segment.context + segment.generated], device=model.device)
+    logits = model(ids).logits[0, len(segment.context) - 1 : -1].float()
+    target = ids[0, len(segment.context) :]
+    return torch.log_softmax(logits, dim=-1).gather(-1, target[:, None]).squeeze(-1)
+
+
+def _accumulate(
+    model: Any,
+    weighted: Sequence[tuple[Segment, float]],
+    *,
+    normalise_by: int,
+    reference: Any = None,
+    kl_coef: float = 0.0,
+) -> float:
+    """Backward of `sum(-weight * log p(token) + kl_coef * KL_k3(token)) / normalise_by` one
+    segment at a time (the memory of one sequence, not the batch), where KL_k3 is the k3
+    estimator of KL(policy || reference) on the sampled token, as SkyRL's `use_kl_loss`.
+    Returns the loss."""
+    import torch
+
+    with_kl = reference is not None and kl_coef > 0
     total = 0.0
     for segment, weight in weighted:
-        if not segment.generated or weight == 0.0:
+        if not segment.generated or (weight == 0.0 and not with_kl):
             continue
-        ids = torch.tensor([segment.context + segment.generated], device=model.device)
-        logits = model(ids).logits[0, len(segment.context) - 1 : -1].float()
-        target = ids[0, len(segment.context) :]
-        logp = torch.log_softmax(logits, dim=-1).gather(-1, target[:, None]).squeeze(-1)
-        loss = -weight * logp.sum() / normalise_by
-        loss.backward()  # type: ignore[no-untyped-call]
+        logp = _token_logp(model, segment)
+        loss = -weight * logp.sum()
+        if with_kl:
+            with torch.no_grad():
+                ref = _token_logp(reference, segment)
+            delta = ref - logp
+            loss = loss + kl_coef * (torch.exp(delta) - delta - 1).sum()
+        loss = loss / normalise_by
+        loss.backward()
         total += float(loss.detach())
     return total
 
@@ -205,14 +230,18 @@ def policy_gradient_step(
     weighted: Sequence[tuple[Segment, float]],
     *,
     max_grad_norm: float = 1.0,
+    reference: Any = None,
+    kl_coef: float = 0.0,
 ) -> tuple[float, float]:
     """One update on `(segment, advantage)` pairs: the token-level mean of `-advantage *
-    log p` over all their tokens, gradients clipped to `max_grad_norm`. Returns (loss,
-    gradient norm before clipping)."""
+    log p` (plus `kl_coef` times the KL to `reference`, when given) over all their tokens,
+    gradients clipped to `max_grad_norm`. Returns (loss, gradient norm before clipping)."""
     import torch
 
     tokens = sum(len(s.generated) for s, _ in weighted)
-    loss = _accumulate(model, weighted, normalise_by=max(tokens, 1))
+    loss = _accumulate(
+        model, weighted, normalise_by=max(tokens, 1), reference=reference, kl_coef=kl_coef
+    )
     norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm))
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
@@ -276,6 +305,9 @@ def train(
 
     torch.manual_seed(settings.seed)
     optimizer = settings.make_optimizer(model.parameters())
+    reference = None
+    if settings.kl_coef > 0:  # the policy as training starts, frozen
+        reference = copy.deepcopy(model).eval().requires_grad_(False)
     records = []
     for step in range(settings.steps):
         started = time.perf_counter()
@@ -291,7 +323,12 @@ def train(
         model.train()
         weighted = [(s, a) for r, a in zip(rollouts, advantages, strict=True) for s in r.segments]
         loss, grad_norm = policy_gradient_step(
-            model, optimizer, weighted, max_grad_norm=settings.max_grad_norm
+            model,
+            optimizer,
+            weighted,
+            max_grad_norm=settings.max_grad_norm,
+            reference=reference,
+            kl_coef=settings.kl_coef,
         )
         reasons: dict[str, int] = {}
         for r in rollouts:
