@@ -248,13 +248,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=PgSettings.steps, help="GRPO steps")
     parser.add_argument("--group", type=int, default=PgSettings.group, help="samples/prompt")
     parser.add_argument("--lr", type=float, default=PgSettings.lr)
+    parser.add_argument("--kl", type=float, default=PgSettings.kl_coef, help="KL coefficient")
+    parser.add_argument("--optimizer", default=PgSettings.optimizer, choices=("adamw", "sgd"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="write the figures (JSON) here")
     parser.add_argument("--workdir", help="keep the repository and tokenizer here")
     args = parser.parse_args(argv)
     if not 1 <= args.bugs <= len(BUGS):
         parser.error(f"--bugs must be between 1 and {len(BUGS)}")
-    settings = PgSettings(steps=args.steps, group=args.group, lr=args.lr, seed=args.seed)
+    settings = PgSettings(
+        steps=args.steps,
+        group=args.group,
+        lr=args.lr,
+        seed=args.seed,
+        kl_coef=args.kl,
+        optimizer=args.optimizer,
+    )
 
     def log(record: dict[str, Any]) -> None:
         print(json.dumps(record, default=str), file=sys.stderr, flush=True)
