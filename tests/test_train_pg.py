@@ -34,19 +34,14 @@ def task(tmp_path_factory: pytest.TempPathFactory):
                      .rows]  # fmt: skip
     tokenizer = toy_tokenizer([m["content"] for c in conversations for m in c], 800)
     torch.manual_seed(0)
-    config = transformers.Qwen3Config(
-        vocab_size=len(tokenizer),
+    model = pg_smoke.random_qwen3(
+        tokenizer,
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=1,
         num_attention_heads=2,
         num_key_value_heads=1,
-        head_dim=16,
-        max_position_embeddings=8192,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
     )
-    model = transformers.Qwen3ForCausalLM(config)
     return {"repos": repos, "rows": rows, "conversations": conversations,
             "tokenizer": tokenizer, "model": model}  # fmt: skip
 

@@ -41,7 +41,7 @@ from .pg import PgSettings, train, warm_start
 from .rl_data import build_rows
 from .sft import export
 
-__all__ = ["BUGS", "SHAPES", "SmokeResult", "make_task_set", "run"]
+__all__ = ["BUGS", "SHAPES", "SmokeResult", "make_task_set", "random_qwen3", "run"]
 
 REPO = "acme/toolkit"
 
@@ -153,6 +153,27 @@ def make_task_set(repos_dir: Path, bugs: int = len(BUGS)) -> list[Instance]:
     return instances
 
 
+def random_qwen3(tokenizer: Any, **shape: Any) -> Any:
+    """A Qwen3 of random weights for `tokenizer` (its vocabulary, end and pad tokens);
+    `shape` overrides the layer sizes (`SHAPES`)."""
+    transformers = require("transformers", "a random Qwen3")
+    settings = {
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "head_dim": 16,
+        "max_position_embeddings": 8192,
+        "tie_word_embeddings": True,
+        **shape,
+    }
+    config = transformers.Qwen3Config(
+        vocab_size=len(tokenizer),
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **settings,
+    )
+    return transformers.Qwen3ForCausalLM(config)
+
+
 @dataclass
 class SmokeResult:
     device: str
@@ -193,7 +214,6 @@ def run(
     settings = settings or PgSettings()
     started = time.perf_counter()
     torch = require("torch", "the RL smoke run")
-    transformers = require("transformers", "the RL smoke run")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(settings.seed)
@@ -206,18 +226,7 @@ def run(
     texts = [m["content"] for c in conversations for m in c] + [planlang.grammar()]
     tokenizer = toy_tokenizer(texts, 2000)
     tokenizer.save_pretrained(workdir / "tokenizer")
-    config = transformers.Qwen3Config(
-        vocab_size=len(tokenizer),
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=16,
-        max_position_embeddings=8192,
-        tie_word_embeddings=True,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        **SHAPES[shape],
-    )
-    model = transformers.Qwen3ForCausalLM(config).to(device)
+    model = random_qwen3(tokenizer, **SHAPES[shape]).to(device)
     nll = warm_start(model, tokenizer, conversations, steps=warm_steps, lr=warm_lr, log=log)
     env_config = {
         "repos_dir": str(repos),

@@ -89,23 +89,34 @@ def build_rows(
     return built
 
 
-def _build_row(job: tuple[Instance, str, int, str]) -> tuple[str, dict[str, Any] | None]:
-    """One instance's row, or why there is none (a module-level function: Ray pickles it)."""
-    inst, repos_dir, max_turns, version = job
+def open_instance(inst: Instance, repos_dir: str | Path) -> tuple[Repo, GroundTruth] | str:
+    """The instance's repository at its base commit and its gold, or why an RL/SFT builder
+    skips it: a development-set repository, no mirror, an unreadable commit or patch, or gold
+    without a file (a patch that only adds files)."""
     if is_dev_set(inst.repo):
-        return "development-set repository", None
+        return "development-set repository"
     try:
         repo = Repo.open(find_repository(repos_dir, inst.repo), commit=inst.base_commit)
     except RepositoryMissing:
-        return "no repository", None
+        return "no repository"
     except AcsError:
-        return "base commit unreadable", None
+        return "base commit unreadable"
     try:
         gold = ground_truth(repo, inst.patch)
     except AcsError:
-        return "patch unreadable", None
+        return "patch unreadable"
     if not gold.files:
-        return "no gold file", None
+        return "no gold file"
+    return repo, gold
+
+
+def _build_row(job: tuple[Instance, str, int, str]) -> tuple[str, dict[str, Any] | None]:
+    """One instance's row, or why there is none (a module-level function: Ray pickles it)."""
+    inst, repos_dir, max_turns, version = job
+    opened = open_instance(inst, repos_dir)
+    if isinstance(opened, str):
+        return opened, None
+    _, gold = opened
     prompts = load_prompts(version)
     messages = Conversation(prompts, inst.problem_statement, max_turns).messages
     return "", {

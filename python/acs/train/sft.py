@@ -36,12 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..data.heldout import check_allowed, is_dev_set
+from ..data.heldout import check_allowed
 from ..distributed import add_executor_arguments, ordered_map
 from ..errors import AcsError, InvalidArgumentError
 from ..eval.dataset import DatasetError, Instance, load_instances
-from ..eval.groundtruth import GroundTruth, ground_truth
-from ..eval.repos import RepositoryMissing, find_repository
+from ..eval.groundtruth import GroundTruth
 from ..issue import parse_issue
 from ..joiner import rank as joiner_rank
 from ..llm import planlang
@@ -49,9 +48,8 @@ from ..llm.prompt import Conversation, Prompts, approx_tokens, load_prompts
 from ..localize import localize
 from ..policies import POLICIES
 from ..policy import Turn
-from ..repo import Repo
 from .reward import TOP_K, TOP_K_FUNCTIONS, Reward, RewardConfig, score_answer
-from .rl_data import check_source
+from .rl_data import check_source, open_instance
 
 __all__ = [
     "Example",
@@ -253,20 +251,10 @@ def _export_one(
     """One instance's scored conversation, or why there is none (module-level: Ray pickles
     it)."""
     inst, repos_dir, max_turns, config = job
-    if is_dev_set(inst.repo):
-        return "development-set repository", None
-    try:
-        repo = Repo.open(find_repository(repos_dir, inst.repo), commit=inst.base_commit)
-    except RepositoryMissing:
-        return "no repository", None
-    except AcsError:
-        return "base commit unreadable", None
-    try:
-        gold = ground_truth(repo, inst.patch)
-    except AcsError:
-        return "patch unreadable", None
-    if not gold.files:
-        return "no gold file", None
+    opened = open_instance(inst, repos_dir)
+    if isinstance(opened, str):
+        return opened, None
+    repo, gold = opened
     try:
         result = localize(
             repo, inst.problem_statement, policy="default", max_turns=max_turns - 1, trajectory=True
