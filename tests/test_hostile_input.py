@@ -444,3 +444,86 @@ def test_a_hostile_tree_model_is_an_invalid_argument_quickly(text):
     with pytest.raises(InvalidArgumentError):
         gbdt.loads(text)
     assert time.perf_counter() - start < BOUND_S
+
+
+# --- the training tools' new ways in: executors, workers, smoke settings, env tokenizer -----
+
+
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--workers", "0"], ["--workers", "-3"], ["--executor", "dask"]],
+)
+@pytest.mark.parametrize("module", ["acs.train.rl_data", "acs.train.sft"])
+def test_data_builders_refuse_bad_executor_options_and_write_nothing(tree, tmp_path, module, args):
+    data = tmp_path / "data.jsonl"
+    data.write_text(json.dumps({"instance_id": "a-1", "repo": "acme/a", "base_commit": "0" * 40,
+                                "problem_statement": "x", "patch": "y"}) + "\n")  # fmt: skip
+    out = tmp_path / "out"
+    done = run_module(module, str(data), "--repos", tree, "--out", str(out), *args)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert ("workers" in done.stderr) or ("dask" in done.stderr)
+    assert not out.exists()
+
+
+def test_ordered_map_refuses_a_worker_count_that_is_no_positive_integer():
+    from acs.distributed import ordered_map
+
+    for workers in (0, -1, True, 1.5):
+        with pytest.raises(InvalidArgumentError, match="workers must be a positive integer"):
+            ordered_map(str, [1], workers=workers)  # type: ignore[arg-type]
+
+
+def test_a_missing_ray_is_one_clear_error_for_the_data_builders(monkeypatch, tmp_path):
+    from acs.eval.dataset import Instance
+    from acs.train import rl_data
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    inst = Instance("a-1", "acme/a", "0" * 40, "x", "y")
+    with pytest.raises(InvalidArgumentError, match=r"pip install 'acs\[ray\]'"):
+        rl_data.build_rows([inst], tmp_path, executor="ray")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"steps": -1},
+        {"group": 0},
+        {"lr": 0.0},
+        {"lr": float("nan")},
+        {"kl_coef": -0.1},
+        {"kl_coef": float("inf")},
+        {"temperature": 0.0},
+        {"max_new_tokens": 0},
+        {"optimizer": "lion"},
+    ],
+)
+def test_policy_gradient_settings_out_of_range_are_invalid_arguments(fields):
+    from acs.train.pg import PgSettings
+
+    with pytest.raises(InvalidArgumentError, match="invalid policy-gradient settings"):
+        PgSettings(**fields)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--group", "0"], ["--lr", "-1"], ["--kl", "-1"], ["--bugs", "9"], ["--warm-steps", "-2"]],
+)
+def test_the_smoke_command_refuses_bad_settings_before_any_work(tmp_path, args):
+    work = tmp_path / "work"
+    done = run_module("acs.train.pg_smoke", "--workdir", str(work), *args)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert not work.exists()  # refused before the task set is built
+
+
+def test_an_unloadable_env_tokenizer_is_an_invalid_argument(tmp_path):
+    pytest.importorskip("transformers", reason="transformers not installed")
+    from acs.train.env import token_counter
+
+    with pytest.raises(InvalidArgumentError, match="cannot load tokenizer"):
+        token_counter(str(tmp_path / "no-such-tokenizer"))

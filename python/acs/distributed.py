@@ -78,11 +78,13 @@ def ordered_map(
         raise InvalidArgumentError(f"executor must be one of {EXECUTORS}, not {executor!r}")
     if ray_address is not None and executor != "ray":
         raise InvalidArgumentError("ray_address needs executor='ray'")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidArgumentError(f"workers must be a positive integer, got {workers!r}")
     todo = list(items)
     if executor == "local":
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(fn, todo))
-    with ray_session(ray_address, num_cpus=max(1, workers)) as ray:
+    with ray_session(ray_address, num_cpus=workers) as ray:
         remote = ray.remote(num_cpus=1, max_retries=0)(_apply)
         return list(ray.get([remote.remote(fn, item) for item in todo]))
 

@@ -34,6 +34,7 @@ from typing import Any
 import skyrl_gym
 from skyrl_gym.envs.base_text_env import BaseTextEnv, BaseTextEnvStepOutput
 
+from ..errors import InvalidArgumentError
 from ..eval.repos import find_repository
 from ..llm.policy import LlmPolicy
 from ..llm.prompt import PROMPT_VERSION, Conversation, approx_tokens
@@ -92,9 +93,12 @@ def token_counter(tokenizer: str | None) -> Callable[[str], int]:
     none is named."""
     if not tokenizer:
         return approx_tokens
-    from transformers import AutoTokenizer  # lazily: the env itself needs no transformers
+    try:  # lazily: the env itself needs no transformers
+        from transformers import AutoTokenizer
 
-    loaded = AutoTokenizer.from_pretrained(tokenizer)
+        loaded = AutoTokenizer.from_pretrained(tokenizer)
+    except Exception as e:  # a misconfigured run fails at its start, with the reason
+        raise InvalidArgumentError(f"cannot load tokenizer {tokenizer!r}: {e}") from e
     lock = threading.Lock()  # a fast tokenizer is one Rust object shared by the rollouts
 
     def count(text: str) -> int:

@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import InvalidArgumentError
+
 __all__ = [
     "PgSettings",
     "Rollout",
@@ -57,14 +59,27 @@ class PgSettings:
     # start from drifting under noisy updates. 0 turns it off.
     kl_coef: float = 0.0
 
+    def __post_init__(self) -> None:
+        checks = {
+            "steps": self.steps >= 0,
+            "group": self.group >= 1,
+            "lr": self.lr > 0 and math.isfinite(self.lr),
+            "temperature": self.temperature > 0 and math.isfinite(self.temperature),
+            "max_new_tokens": self.max_new_tokens >= 1,
+            "max_grad_norm": self.max_grad_norm > 0,
+            "kl_coef": self.kl_coef >= 0 and math.isfinite(self.kl_coef),
+            "optimizer": self.optimizer in ("adamw", "sgd"),
+        }
+        if bad := [name for name, ok in checks.items() if not ok]:
+            values = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
+            raise InvalidArgumentError(f"invalid policy-gradient settings: {values}")
+
     def make_optimizer(self, params: Any) -> Any:
         import torch
 
         if self.optimizer == "sgd":
             return torch.optim.SGD(params, lr=self.lr)
-        if self.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=self.lr)
-        raise ValueError(f"optimizer must be 'adamw' or 'sgd', not {self.optimizer!r}")
+        return torch.optim.AdamW(params, lr=self.lr)  # the only other one __post_init__ allows
 
 
 @dataclass

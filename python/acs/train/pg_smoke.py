@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import InvalidArgumentError
 from ..eval.dataset import Instance
 from ..llm import planlang
 from ..llm.errors import require
@@ -265,14 +266,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.bugs <= len(BUGS):
         parser.error(f"--bugs must be between 1 and {len(BUGS)}")
-    settings = PgSettings(
-        steps=args.steps,
-        group=args.group,
-        lr=args.lr,
-        seed=args.seed,
-        kl_coef=args.kl,
-        optimizer=args.optimizer,
-    )
+    if args.warm_steps < 0 or not args.warm_lr > 0:
+        parser.error("--warm-steps must be >= 0 and --warm-lr > 0")
+    try:
+        settings = PgSettings(
+            steps=args.steps,
+            group=args.group,
+            lr=args.lr,
+            seed=args.seed,
+            kl_coef=args.kl,
+            optimizer=args.optimizer,
+        )
+    except InvalidArgumentError as e:
+        parser.error(str(e))
 
     def log(record: dict[str, Any]) -> None:
         print(json.dumps(record, default=str), file=sys.stderr, flush=True)
