@@ -501,6 +501,7 @@ def test_a_missing_ray_is_one_clear_error_for_the_data_builders(monkeypatch, tmp
         {"temperature": 0.0},
         {"max_new_tokens": 0},
         {"optimizer": "lion"},
+        {"loss_reduction": "sum"},
     ],
 )
 def test_policy_gradient_settings_out_of_range_are_invalid_arguments(fields):
@@ -512,7 +513,16 @@ def test_policy_gradient_settings_out_of_range_are_invalid_arguments(fields):
 
 @pytest.mark.parametrize(
     "args",
-    [["--group", "0"], ["--lr", "-1"], ["--kl", "-1"], ["--bugs", "9"], ["--warm-steps", "-2"]],
+    [
+        ["--group", "0"],
+        ["--lr", "-1"],
+        ["--kl", "-1"],
+        ["--bugs", "9"],
+        ["--warm-steps", "-2"],
+        ["--temperature", "0"],
+        ["--eval-samples", "0"],
+        ["--loss-reduction", "sum"],
+    ],
 )
 def test_the_smoke_command_refuses_bad_settings_before_any_work(tmp_path, args):
     work = tmp_path / "work"

@@ -5,6 +5,7 @@ start fits the default planner's conversations, and the whole run records its fi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -15,11 +16,13 @@ torch = pytest.importorskip("torch", reason="torch not installed (pip install 'a
 transformers = pytest.importorskip("transformers", reason="pip install 'acs[hf]'")
 pytest.importorskip("skyrl_gym", reason="the RL extra: pip install 'acs[rl]'")
 
+from acs.errors import InvalidArgumentError  # noqa: E402
 from acs.llm.scripted import toy_tokenizer  # noqa: E402
 from acs.train import pg, pg_smoke  # noqa: E402
 from acs.train.rl_data import build_rows  # noqa: E402
 from acs.train.sft import export  # noqa: E402
 
+SEED = 0
 SETTINGS = pg.PgSettings(steps=1, group=2, max_new_tokens=24, lr=1e-3)
 
 
@@ -54,6 +57,14 @@ def logp(model, segment: pg.Segment) -> float:
         return float(torch.log_softmax(logits, -1).gather(-1, target[:, None]).sum())
 
 
+def k3(model, reference, segment: pg.Segment) -> float:
+    """The k3 estimate of KL(model || reference) on the segment's tokens (summed): what the KL
+    term minimises (a sum of log-probabilities can agree while the distributions differ)."""
+    with torch.no_grad():
+        delta = pg._token_logp(reference, segment) - pg._token_logp(model, segment)
+        return float((torch.exp(delta) - delta - 1).sum())
+
+
 def test_the_task_set_is_real_git_history_with_gold_from_the_patch(task) -> None:
     (row,) = task["rows"]
     assert row["env_class"] == "acs-localize"
@@ -72,6 +83,81 @@ def test_group_advantages_are_normalised_within_each_group() -> None:
     three = pg.group_advantages([0.0, 0.0, 3.0], [7, 7, 7])
     assert three == pytest.approx([-1 / math.sqrt(2), -1 / math.sqrt(2), math.sqrt(2)])
     assert sum(three) == pytest.approx(0.0)
+
+
+def test_without_std_normalisation_advantages_are_the_reward_minus_the_group_mean() -> None:
+    """Dr. GRPO (SkyRL's grpo_norm_by_std=false): a small reward gap stays a small push."""
+    assert pg.group_advantages([1.0, 0.0, 0.2, 0.1], [0, 0, 1, 1], norm_by_std=False) == (
+        pytest.approx([0.5, -0.5, 0.05, -0.05])
+    )
+
+
+def test_loss_scales_follow_skyrls_loss_reduction() -> None:
+    """Two rollouts: the first of two turns (3 and 1 tokens), the second of one (2 tokens).
+    token_mean weighs every token alike; sequence_mean weighs every rollout alike."""
+    lengths, rollout_of = [3, 1, 2], [0, 0, 1]
+    assert pg.loss_scales(lengths, rollout_of, "token_mean") == [1 / 6] * 3
+    assert pg.loss_scales(lengths, rollout_of, "sequence_mean") == [1 / 8, 1 / 8, 1 / 4]
+    with pytest.raises(InvalidArgumentError, match="unknown loss reduction 'sum'"):
+        pg.loss_scales(lengths, rollout_of, "sum")
+
+
+def test_a_rollout_is_truncated_when_a_turn_hit_the_token_limit_without_its_end() -> None:
+    eos = 2
+    cut = pg.Rollout(0, [pg.Segment([1], [5, 6, 7, 8]), pg.Segment([1], [9, eos])])
+    ended = pg.Rollout(0, [pg.Segment([1], [5, 6, 7, eos])])
+    short = pg.Rollout(0, [pg.Segment([1], [5, 6])])  # the episode ended it, not the limit
+    assert cut.truncated(4, eos) and not ended.truncated(4, eos) and not short.truncated(4, eos)
+
+
+def test_batched_sampling_is_the_same_distribution_as_one_at_a_time(task) -> None:
+    """Left padding changes nothing: at a temperature near 0, contexts of different lengths
+    sampled together give what each gives alone (so the update's unpadded scoring matches
+    the sampling)."""
+    tokenizer, model = task["tokenizer"], task["model"]
+    long = pg.conversation_segments(tokenizer, task["conversations"][0])[1].context
+    contexts = [long, long[:-40]]
+    cold = pg.PgSettings(temperature=1e-6, max_new_tokens=12)
+    together = pg.sample_batch(model, tokenizer, contexts, cold)
+    alone = [pg.sample_batch(model, tokenizer, [c], cold)[0] for c in contexts]
+    assert together == alone and all(0 < len(t) <= 12 for t in together)
+
+
+def test_rollouts_run_every_rows_group_in_lockstep(task) -> None:
+    env_config = {"repos_dir": str(task["repos"]), "max_turns": 2}
+    rows = [task["rows"][0], task["rows"][0]]
+    out = pg.rollouts(task["model"], task["tokenizer"], rows, env_config, SETTINGS, group=3)
+    assert [r.row for r in out] == [0, 0, 0, 1, 1, 1]
+    for r in out:
+        assert r.segments and len(r.texts) == len(r.segments) and r.reason  # random: zero
+    figures = pg.evaluate(
+        task["model"], task["tokenizer"], rows[:1], env_config, SETTINGS, samples=2
+    )
+    assert figures["samples"] == 2 and figures["reward_mean"] == 0.0
+    assert all(0.0 <= figures[k] <= 1.0 for k in ("right", "malformed", "truncated"))
+
+
+def test_the_overlong_filter_leaves_cut_rollouts_out_of_the_loss(task) -> None:
+    """DAPO's overlong filtering: a rollout cut at the token limit stays in its group but adds
+    no token to the update; without the filter its tokens are scored."""
+    env_config = {"repos_dir": str(task["repos"]), "max_turns": 2}
+    model = transformers.Qwen3ForCausalLM(task["model"].config)
+    model.load_state_dict(task["model"].state_dict())
+    cut = pg.PgSettings(steps=1, group=2, max_new_tokens=4, overlong_filter=True)
+    (filtered,) = pg.train(model, task["tokenizer"], task["rows"], env_config, cut)
+    assert filtered["truncated"] == 2 and filtered["tokens"] == 0
+    kept = dataclasses.replace(cut, overlong_filter=False)
+    (unfiltered,) = pg.train(model, task["tokenizer"], task["rows"], env_config, kept)
+    assert unfiltered["truncated"] == 2 and unfiltered["tokens"] >= 2 * 4
+
+
+def test_a_wrong_answer_conversation_changes_only_the_answer(task) -> None:
+    right = task["conversations"][0]
+    wrong = pg_smoke.with_wrong_answer(right, ("toolkit/cli.py", "toolkit/cli.py:main"))
+    assert wrong[:-1] == right[:-1] and wrong[-1]["role"] == "assistant"
+    assert wrong[-1]["content"] == (
+        'answer(files=["toolkit/cli.py"], functions=["toolkit/cli.py:main"])\n'
+    )
 
 
 def test_conversation_segments_are_the_model_turns_after_their_context(task) -> None:
@@ -133,7 +219,8 @@ def test_the_smoke_run_records_its_figures(tmp_path: Path, capsys) -> None:
     figures written; the environment counted tokens with the saved tokenizer."""
     out = tmp_path / "pg.json"
     argv = ["--device", "cpu", "--bugs", "1", "--warm-steps", "2", "--steps", "1",
-            "--group", "2", "--out", str(out), "--workdir", str(tmp_path / "work")]  # fmt: skip
+            "--group", "2", "--eval-samples", "2",
+            "--out", str(out), "--workdir", str(tmp_path / "work")]  # fmt: skip
     assert pg_smoke.main(argv) == 0
     figures = json.loads(out.read_text())
     assert figures["device"] == "cpu" and figures["instances"] == 1
@@ -144,11 +231,16 @@ def test_the_smoke_run_records_its_figures(tmp_path: Path, capsys) -> None:
     assert (tmp_path / "work" / "tokenizer" / "tokenizer.json").is_file()
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["reward_first"] == summary["reward_last"] == step["reward_mean"]
+    # Evaluated before and after, on 2 samples of the one bug; the warm start also saw the
+    # wrong answer (so what to answer is left to the reward).
+    assert figures["distractors"] is True
+    assert figures["before"]["samples"] == figures["after"]["samples"] == 2
+    assert summary["reward_before"] == figures["before"]["reward_mean"]
 
 
 def test_the_kl_term_pulls_the_policy_back_to_its_reference(task) -> None:
     """SkyRL's use_kl_loss (k3): at the reference it adds nothing; away from it, a step with
-    no advantage at all moves the policy's log-probabilities back toward the reference's."""
+    no advantage at all lowers the policy's KL to the reference."""
     tokenizer = task["tokenizer"]
     segment = pg.conversation_segments(tokenizer, task["conversations"][0])[0]
     reference = task["model"]
@@ -157,10 +249,11 @@ def test_the_kl_term_pulls_the_policy_back_to_its_reference(task) -> None:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     kl = {"reference": reference, "kl_coef": 1.0}
     assert pg.policy_gradient_step(model, optimizer, [(segment, 0.0)], **kl) == (0.0, 0.0)
+    noise = torch.Generator().manual_seed(SEED)  # the same move whatever ran before
     with torch.no_grad():  # move the policy away from the reference
         for p in model.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    gap = abs(logp(model, segment) - logp(reference, segment))
+            p.add_(0.01 * torch.randn(p.shape, generator=noise))
+    before = k3(model, reference, segment)
     loss, norm = pg.policy_gradient_step(model, optimizer, [(segment, 0.0)], **kl)
     assert loss > 0 and norm > 0
-    assert abs(logp(model, segment) - logp(reference, segment)) < gap
+    assert k3(model, reference, segment) < before

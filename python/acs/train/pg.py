@@ -6,13 +6,17 @@ tokens) is exercised where SkyRL cannot be installed.
 
 * A rollout is SkyRL's multi-turn loop: the row's prompt from `env.init`, then per turn the
   chat template over the conversation so far, a sampled completion, `env.step(text)`, and the
-  observation appended, until the environment says done. The exact token ids the model
-  sampled are kept with the exact context they were sampled from, so the update scores the
-  same tokens (no re-tokenisation drift between rollout and update).
+  observation appended, until the environment says done. All the episodes of a step run in
+  lockstep, one batched (left-padded) `generate` per turn, as an inference engine batches
+  them. The exact token ids the model sampled are kept with the exact context they were
+  sampled from, so the update scores the same tokens (no re-tokenisation drift between
+  rollout and update).
 * The update is GRPO's: `group` samples per prompt, each rollout's advantage its reward
-  minus the group's mean over the group's standard deviation (0 when all are equal), and the
-  loss the token-level mean of `-advantage * log p(token)` over every sampled token. One
-  update per batch, so the samples are on-policy and no ratio clipping or KL term is needed.
+  minus the group's mean (over the group's standard deviation unless `norm_by_std` is off),
+  and the loss `-advantage * log p(token)` over the sampled tokens, reduced as SkyRL's
+  `loss_reduction` says. One update per batch, so the samples are on-policy and no ratio
+  clipping is needed; an optional KL term to the starting policy (`kl_coef`), and DAPO's
+  overlong filtering (`overlong_filter`).
 * The warm start (`warm_start`) fits the model to conversations of `acs.train.sft` (the
   default planner's runs in the model's own protocol) with the same segments, advantage 1.
 
@@ -30,14 +34,21 @@ from typing import Any
 
 from ..errors import InvalidArgumentError
 
+LOSS_REDUCTIONS = ("token_mean", "sequence_mean")
+
 __all__ = [
+    "LOSS_REDUCTIONS",
     "PgSettings",
     "Rollout",
     "Segment",
     "conversation_segments",
+    "evaluate",
     "group_advantages",
+    "loss_scales",
     "policy_gradient_step",
     "rollout",
+    "rollouts",
+    "sample_batch",
     "train",
     "warm_start",
 ]
@@ -58,6 +69,13 @@ class PgSettings:
     # KL to the starting policy (SkyRL's use_kl_loss, k3 estimator): keeps a memorised warm
     # start from drifting under noisy updates. 0 turns it off.
     kl_coef: float = 0.0
+    # SkyRL's names: trainer.algorithm.loss_reduction ("token_mean" or "sequence_mean"),
+    # trainer.algorithm.grpo_norm_by_std, generator.apply_overlong_filtering (DAPO: a rollout
+    # cut at `max_new_tokens` before its end-of-turn token stays in its group's statistics
+    # but adds nothing to the loss: its tail is noise, not a choice the reward judged).
+    loss_reduction: str = "token_mean"
+    norm_by_std: bool = True
+    overlong_filter: bool = False
 
     def __post_init__(self) -> None:
         checks = {
@@ -69,6 +87,7 @@ class PgSettings:
             "max_grad_norm": self.max_grad_norm > 0,
             "kl_coef": self.kl_coef >= 0 and math.isfinite(self.kl_coef),
             "optimizer": self.optimizer in ("adamw", "sgd"),
+            "loss_reduction": self.loss_reduction in LOSS_REDUCTIONS,
         }
         if bad := [name for name, ok in checks.items() if not ok]:
             values = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
@@ -100,6 +119,13 @@ class Rollout:
     terms: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
 
+    def truncated(self, max_new_tokens: int, eos_token_id: int) -> bool:
+        """Whether a model turn was cut at `max_new_tokens` before its end-of-turn token."""
+        return any(
+            len(s.generated) >= max_new_tokens and s.generated[-1] != eos_token_id
+            for s in self.segments
+        )
+
 
 # --- sampling -------------------------------------------------------------------------------
 
@@ -116,26 +142,102 @@ def _context(tokenizer: Any, messages: Sequence[Mapping[str, str]]) -> list[int]
     return list(ids)
 
 
-def sample(
-    model: Any, tokenizer: Any, messages: Sequence[Mapping[str, str]], settings: PgSettings
-) -> Segment:
+def sample_batch(
+    model: Any, tokenizer: Any, contexts: Sequence[Sequence[int]], settings: PgSettings
+) -> list[list[int]]:
+    """One batched `generate` over `contexts` (left-padded, as an inference engine batches
+    requests): each context's sampled tokens, up to and including the end-of-turn token."""
     import torch
 
-    context = _context(tokenizer, messages)
-    ids = torch.tensor([context], device=model.device)
+    width = max(len(c) for c in contexts)
+    pad = tokenizer.pad_token_id
+    ids = torch.tensor([[pad] * (width - len(c)) + list(c) for c in contexts], device=model.device)
+    mask = torch.tensor(
+        [[0] * (width - len(c)) + [1] * len(c) for c in contexts], device=model.device
+    )
     with torch.no_grad():
         out = model.generate(
             ids,
-            attention_mask=torch.ones_like(ids),
+            attention_mask=mask,
             do_sample=True,
             temperature=settings.temperature,
             top_k=0,
             top_p=1.0,
             max_new_tokens=settings.max_new_tokens,
             eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
+            pad_token_id=pad,
         )
-    return Segment(context, out[0, len(context) :].tolist())
+    sampled = []
+    for row in out[:, width:].tolist():
+        end = row.index(tokenizer.eos_token_id) + 1 if tokenizer.eos_token_id in row else len(row)
+        sampled.append(row[:end])  # what follows the end-of-turn token is padding
+    return sampled
+
+
+def sample(
+    model: Any, tokenizer: Any, messages: Sequence[Mapping[str, str]], settings: PgSettings
+) -> Segment:
+    context = _context(tokenizer, messages)
+    return Segment(context, sample_batch(model, tokenizer, [context], settings)[0])
+
+
+def rollouts(
+    model: Any,
+    tokenizer: Any,
+    rows: Sequence[Mapping[str, Any]],
+    env_config: Mapping[str, Any],
+    settings: PgSettings,
+    *,
+    group: int = 1,
+) -> list[Rollout]:
+    """Episodes of the environment `acs-localize` (made through `skyrl_gym.make`, as SkyRL
+    makes it), `group` per row, run in lockstep: each turn, one batched `generate` over the
+    episodes still running, then each one's `env.step`. Row i's episodes come out in
+    positions `i * group` to `(i + 1) * group - 1`, with `Rollout.row == i`."""
+    import skyrl_gym
+
+    from .env import ENV_ID, register_env
+
+    register_env()
+    episodes: list[tuple[Any, Rollout, list[dict[str, Any]]]] = []
+    try:
+        for index, row in enumerate(rows):
+            extras = {"reward_spec": row["reward_spec"], "extra_info": row["extra_info"]}
+            for _ in range(group):
+                env = skyrl_gym.make(ENV_ID, env_config=dict(env_config), extras=extras)
+                # appended before `init`, so `finally` closes it whatever happens next; the
+                # list is the conversation so far
+                episodes.append((env, Rollout(index), []))
+                episodes[-1][2].extend(env.init([dict(m) for m in row["prompt"]])[0])
+        running = list(episodes)
+        turns = max((env.max_turns for env, _, _ in episodes), default=-1) + 1  # ended by then
+        for _ in range(turns):
+            if not running:
+                break
+            contexts = [_context(tokenizer, messages) for _, _, messages in running]
+            sampled = sample_batch(model, tokenizer, contexts, settings)
+            still = []
+            for (env, out, messages), context, generated in zip(
+                running, contexts, sampled, strict=True
+            ):
+                text = tokenizer.decode(generated, skip_special_tokens=True)
+                out.segments.append(Segment(context, generated))
+                out.texts.append(text)
+                step = env.step(text)
+                if step["done"]:
+                    out.reward = float(step["reward"])
+                    out.terms = dict(step["metadata"].get("reward_terms") or {})
+                    out.reason = step["metadata"].get("reason")
+                    continue
+                messages.extend([{"role": "assistant", "content": text}, *step["observations"]])
+                still.append((env, out, messages))
+            running = still
+        for _, out, _ in running:
+            out.reason = "the environment did not end"
+        return [out for _, out, _ in episodes]
+    finally:
+        for env, _, _ in episodes:
+            env.close()
 
 
 def rollout(
@@ -147,42 +249,21 @@ def rollout(
     *,
     index: int = 0,
 ) -> Rollout:
-    """One episode of the environment `acs-localize` (made through `skyrl_gym.make`, as
-    SkyRL makes it) with the model sampling every turn."""
-    import skyrl_gym
-
-    from .env import ENV_ID, register_env
-
-    register_env()
-    extras = {"reward_spec": row["reward_spec"], "extra_info": row["extra_info"]}
-    env = skyrl_gym.make(ENV_ID, env_config=dict(env_config), extras=extras)
-    messages, _ = env.init([dict(m) for m in row["prompt"]])
-    out = Rollout(index)
-    try:
-        for _ in range(env.max_turns + 1):  # the environment ends by then
-            segment = sample(model, tokenizer, messages, settings)
-            text = tokenizer.decode(segment.generated, skip_special_tokens=True)
-            out.segments.append(segment)
-            out.texts.append(text)
-            step = env.step(text)
-            if step["done"]:
-                out.reward = float(step["reward"])
-                out.terms = dict(step["metadata"].get("reward_terms") or {})
-                out.reason = step["metadata"].get("reason")
-                return out
-            messages = [*messages, {"role": "assistant", "content": text}, *step["observations"]]
-        out.reason = "the environment did not end"
-        return out
-    finally:
-        env.close()
+    """One episode of `rollouts`, its `Rollout.row` set to `index`."""
+    (out,) = rollouts(model, tokenizer, [row], env_config, settings)
+    out.row = index
+    return out
 
 
 # --- the update -----------------------------------------------------------------------------
 
 
-def group_advantages(rewards: Sequence[float], groups: Sequence[int]) -> list[float]:
+def group_advantages(
+    rewards: Sequence[float], groups: Sequence[int], *, norm_by_std: bool = True
+) -> list[float]:
     """GRPO's advantages: each reward minus its group's mean, over the group's standard
-    deviation; 0 for a group whose rewards are all equal (nothing to learn from it)."""
+    deviation (`norm_by_std`, SkyRL's `grpo_norm_by_std`; Dr. GRPO turns it off); 0 for a
+    group whose rewards are all equal (nothing to learn from it)."""
     members: dict[int, list[float]] = {}
     for r, g in zip(rewards, groups, strict=True):
         members.setdefault(g, []).append(r)
@@ -192,9 +273,32 @@ def group_advantages(rewards: Sequence[float], groups: Sequence[int]) -> list[fl
         std = math.sqrt(sum((r - mean) ** 2 for r in rs) / len(rs))
         stats[g] = (mean, std)
     return [
-        (r - stats[g][0]) / stats[g][1] if stats[g][1] > 1e-8 else 0.0
+        ((r - stats[g][0]) / stats[g][1] if norm_by_std else r - stats[g][0])
+        if stats[g][1] > 1e-8
+        else 0.0
         for r, g in zip(rewards, groups, strict=True)
     ]
+
+
+def loss_scales(
+    lengths: Sequence[int], sequences: Sequence[int], reduction: str = "token_mean"
+) -> list[float]:
+    """What each segment's token sum is multiplied by in the loss, given the segments' token
+    counts and the sequence (rollout) each belongs to. SkyRL's `loss_reduction`:
+    `token_mean` is the mean over every token of the batch (DAPO), `sequence_mean` the mean
+    over sequences of each one's token mean (GRPO as published: a long rollout weighs no
+    more than a short one)."""
+    if reduction == "token_mean":
+        return [1 / max(sum(lengths), 1)] * len(lengths)
+    if reduction == "sequence_mean":
+        per_sequence: dict[int, int] = {}
+        for n, seq in zip(lengths, sequences, strict=True):
+            per_sequence[seq] = per_sequence.get(seq, 0) + n
+        count = len(per_sequence)
+        return [1 / (max(per_sequence[seq], 1) * count) for seq in sequences]
+    raise InvalidArgumentError(
+        f"unknown loss reduction {reduction!r} (expected one of {', '.join(LOSS_REDUCTIONS)})"
+    )
 
 
 def _token_logp(model: Any, segment: Segment) -> Any:
@@ -210,20 +314,20 @@ def _token_logp(model: Any, segment: Segment) -> Any:
 def _accumulate(
     model: Any,
     weighted: Sequence[tuple[Segment, float]],
+    scales: Sequence[float],
     *,
-    normalise_by: int,
     reference: Any = None,
     kl_coef: float = 0.0,
 ) -> float:
-    """Backward of `sum(-weight * log p(token) + kl_coef * KL_k3(token)) / normalise_by` one
-    segment at a time (the memory of one sequence, not the batch), where KL_k3 is the k3
-    estimator of KL(policy || reference) on the sampled token, as SkyRL's `use_kl_loss`.
-    Returns the loss."""
+    """Backward of `sum_segments(scale * sum_tokens(-weight * log p(token) + kl_coef *
+    KL_k3(token)))` one segment at a time (the memory of one sequence, not the batch), where
+    KL_k3 is the k3 estimator of KL(policy || reference) on the sampled token, as SkyRL's
+    `use_kl_loss`. Returns the loss."""
     import torch
 
     with_kl = reference is not None and kl_coef > 0
     total = 0.0
-    for segment, weight in weighted:
+    for (segment, weight), scale in zip(weighted, scales, strict=True):
         if not segment.generated or (weight == 0.0 and not with_kl):
             continue
         logp = _token_logp(model, segment)
@@ -233,7 +337,7 @@ def _accumulate(
                 ref = _token_logp(reference, segment)
             delta = ref - logp
             loss = loss + kl_coef * (torch.exp(delta) - delta - 1).sum()
-        loss = loss / normalise_by
+        loss = loss * scale
         loss.backward()
         total += float(loss.detach())
     return total
@@ -244,19 +348,22 @@ def policy_gradient_step(
     optimizer: Any,
     weighted: Sequence[tuple[Segment, float]],
     *,
+    sequences: Sequence[int] | None = None,
+    reduction: str = "token_mean",
     max_grad_norm: float = 1.0,
     reference: Any = None,
     kl_coef: float = 0.0,
 ) -> tuple[float, float]:
-    """One update on `(segment, advantage)` pairs: the token-level mean of `-advantage *
-    log p` (plus `kl_coef` times the KL to `reference`, when given) over all their tokens,
-    gradients clipped to `max_grad_norm`. Returns (loss, gradient norm before clipping)."""
+    """One update on `(segment, advantage)` pairs: `-advantage * log p` (plus `kl_coef`
+    times the KL to `reference`, when given) over all their tokens, reduced by `reduction`
+    (`loss_scales`; `sequences[i]` is the rollout segment i belongs to, by default each
+    segment its own), gradients clipped to `max_grad_norm`. Returns (loss, gradient norm
+    before clipping)."""
     import torch
 
-    tokens = sum(len(s.generated) for s, _ in weighted)
-    loss = _accumulate(
-        model, weighted, normalise_by=max(tokens, 1), reference=reference, kl_coef=kl_coef
-    )
+    lengths = [len(s.generated) for s, _ in weighted]
+    scales = loss_scales(lengths, sequences or range(len(weighted)), reduction)
+    loss = _accumulate(model, weighted, scales, reference=reference, kl_coef=kl_coef)
     norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm))
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
@@ -303,6 +410,30 @@ def warm_start(
     return losses
 
 
+def evaluate(
+    model: Any,
+    tokenizer: Any,
+    rows: Sequence[Mapping[str, Any]],
+    env_config: Mapping[str, Any],
+    settings: PgSettings,
+    *,
+    samples: int,
+) -> dict[str, float]:
+    """The policy as it samples (no update): `samples` rollouts per row. Returns the mean
+    reward, the share of rollouts whose answer was entirely right (quality 1), the share
+    zeroed for a malformed plan, and the share cut at the token limit."""
+    episodes = rollouts(model, tokenizer, rows, env_config, settings, group=samples)
+    n = max(len(episodes), 1)
+    eos = tokenizer.eos_token_id
+    return {
+        "samples": float(len(episodes)),
+        "reward_mean": sum(r.reward for r in episodes) / n,
+        "right": sum(1 for r in episodes if r.terms.get("quality") == 1.0) / n,
+        "malformed": sum(1 for r in episodes if (r.reason or "").startswith("malformed")) / n,
+        "truncated": sum(1 for r in episodes if r.truncated(settings.max_new_tokens, eos)) / n,
+    }
+
+
 def train(
     model: Any,
     tokenizer: Any,
@@ -324,29 +455,35 @@ def train(
     if settings.kl_coef > 0:  # the policy as training starts, frozen
         reference = copy.deepcopy(model).eval().requires_grad_(False)
     records = []
+    eos = tokenizer.eos_token_id
     for step in range(settings.steps):
         started = time.perf_counter()
         model.eval()
-        rollouts = [
-            rollout(model, tokenizer, row, env_config, settings, index=i)
-            for i, row in enumerate(rows)
-            for _ in range(settings.group)
-        ]
+        episodes = rollouts(model, tokenizer, rows, env_config, settings, group=settings.group)
         sampled = time.perf_counter()
-        rewards = [r.reward for r in rollouts]
-        advantages = group_advantages(rewards, [r.row for r in rollouts])
+        rewards = [r.reward for r in episodes]
+        advantages = group_advantages(
+            rewards, [r.row for r in episodes], norm_by_std=settings.norm_by_std
+        )
         model.train()
-        weighted = [(s, a) for r, a in zip(rollouts, advantages, strict=True) for s in r.segments]
+        trained = [
+            (n, r, a)
+            for n, (r, a) in enumerate(zip(episodes, advantages, strict=True))
+            if not (settings.overlong_filter and r.truncated(settings.max_new_tokens, eos))
+        ]
+        weighted = [(s, a) for _, r, a in trained for s in r.segments]
         loss, grad_norm = policy_gradient_step(
             model,
             optimizer,
             weighted,
+            sequences=[n for n, r, _ in trained for _ in r.segments],
+            reduction=settings.loss_reduction,
             max_grad_norm=settings.max_grad_norm,
             reference=reference,
             kl_coef=settings.kl_coef,
         )
         reasons: dict[str, int] = {}
-        for r in rollouts:
+        for r in episodes:
             if r.reward == 0.0 and r.reason:
                 key = r.reason.split(":")[0]
                 reasons[key] = reasons.get(key, 0) + 1
@@ -358,7 +495,8 @@ def train(
             "loss": loss,
             "grad_norm": grad_norm,
             "tokens": sum(len(s.generated) for s, _ in weighted),
-            "credited_answers": sum(1 for r in rollouts if r.terms.get("answer_bonus", 0) > 0),
+            "truncated": sum(1 for r in episodes if r.truncated(settings.max_new_tokens, eos)),
+            "credited_answers": sum(1 for r in episodes if r.terms.get("answer_bonus", 0) > 0),
             "zero_reasons": reasons,
             "rollout_s": sampled - started,
             "update_s": time.perf_counter() - sampled,

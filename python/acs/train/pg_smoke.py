@@ -7,14 +7,19 @@ Everything is the real path, built here because no model or dataset can be downl
 
 1. a git repository `acme/toolkit` with one fix commit per bug (`make_task_set`), turned into
    SkyRL rows by `acs.train.rl_data.build_rows` (the prompt, gold from `acs.eval.groundtruth`);
-2. the default planner's conversations on the same bugs by `acs.train.sft.export`;
+2. the default planner's conversations on the same bugs by `acs.train.sft.export`, and the
+   same conversations with the answer turn naming a plausible wrong location instead
+   (`BUGS`; `with_wrong_answer`), as many of each: the warm start teaches the protocol and
+   both answers, so which one to give must be learnt from the reward;
 3. a byte-level BPE tokenizer trained on those texts (`acs.llm.scripted.toy_tokenizer`), saved
    so the environment counts tokens with it, and a Qwen3 of random weights sized by `--shape`;
-4. a short supervised warm start on the conversations (`acs.train.pg.warm_start`), then GRPO
-   steps (`acs.train.pg.train`), every rollout through `skyrl_gym.make("acs-localize")`.
+4. a supervised warm start on the conversations (`acs.train.pg.warm_start`), then GRPO steps
+   (`acs.train.pg.train`), every rollout through `skyrl_gym.make("acs-localize")`, with the
+   policy evaluated on `--eval-samples` rollouts per bug before the first step and after the
+   last (`acs.train.pg.evaluate`).
 
-    python -m acs.train.pg_smoke --device cuda --out pg_smoke.json
-    python -m acs.train.pg_smoke --device cpu --shape tiny --steps 8 --group 4   # minutes
+    python -m acs.train.pg_smoke --device cpu --bugs 1     # ~8 min on 2 cores
+    python -m acs.train.pg_smoke --device cuda --shape small --steps 200
 
 Needs `pip install 'acs[hf,rl]'` (torch, transformers, skyrl-gym).
 """
@@ -28,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +43,7 @@ from ..eval.dataset import Instance
 from ..llm import planlang
 from ..llm.errors import require
 from ..llm.scripted import toy_tokenizer
-from .pg import PgSettings, train, warm_start
+from .pg import LOSS_REDUCTIONS, PgSettings, evaluate, train, warm_start
 from .rl_data import build_rows
 from .sft import export
 
@@ -88,25 +93,30 @@ BASE = {
     ),
 }
 
-# (issue, path, text before, text after): one fix commit each, from the same base.
+# (issue, path, text before, text after, a plausible wrong location): one fix commit each,
+# from the same base. The wrong location is code the issue's words lead to that the fix does
+# not touch (the caller, the sibling method, the helper).
 BUGS = [
     (
         "parse_header drops the last column of the header line",
         "toolkit/csvio.py",
         "    return fields[:-1]\n",
         "    return fields\n",
+        ("toolkit/cli.py", "toolkit/cli.py:main"),
     ),
     (
         "LruCache.evict removes the most recently used entry instead of the oldest one",
         "toolkit/cache.py",
         "list(self.items)[-1]",
         "next(iter(self.items))",
+        ("toolkit/cache.py", "toolkit/cache.py:LruCache.get"),
     ),
     (
         "days_between returns a negative count when the first date is the earlier one",
         "toolkit/dates.py",
         "(parse_date(a) - parse_date(b))",
         "(parse_date(b) - parse_date(a))",
+        ("toolkit/dates.py", "toolkit/dates.py:parse_date"),
     ),
 ]
 
@@ -143,7 +153,7 @@ def make_task_set(repos_dir: Path, bugs: int = len(BUGS)) -> list[Instance]:
     _git(root, "commit", "-q", "-m", "base")
     base = _git(root, "rev-parse", "HEAD")
     instances = []
-    for n, (issue, rel, before, after) in enumerate(BUGS[:bugs], start=1):
+    for n, (issue, rel, before, after, _) in enumerate(BUGS[:bugs], start=1):
         _git(root, "checkout", "-q", "-b", f"fix-{n}", base)
         path = root / rel
         path.write_text(path.read_text().replace(before, after))
@@ -175,6 +185,17 @@ def random_qwen3(tokenizer: Any, **shape: Any) -> Any:
     return transformers.Qwen3ForCausalLM(config)
 
 
+def with_wrong_answer(
+    messages: Sequence[Mapping[str, str]], location: tuple[str, str]
+) -> list[dict[str, str]]:
+    """The conversation with its answer turn replaced by one naming `location` (file,
+    function): the same search, the wrong conclusion."""
+    path, function = location
+    out = [dict(m) for m in messages]
+    out[-1]["content"] = planlang.format_answer([path], [function]) + "\n"
+    return out
+
+
 @dataclass
 class SmokeResult:
     device: str
@@ -184,6 +205,9 @@ class SmokeResult:
     instances: int
     warm_start_reward: float  # the default planner's conversations, as scored by the env
     warm_start_nll: list[float]
+    distractors: bool  # the warm start also saw a wrong answer per bug, as often as the right
+    before: dict[str, float]  # `pg.evaluate` after the warm start, before any GRPO step
+    after: dict[str, float]  # the same, after the last step
     steps: list[dict[str, Any]]
     seconds: float
 
@@ -194,6 +218,10 @@ class SmokeResult:
         curve = self.reward_curve()
         k = max(1, min(window, len(curve) // 2))
         return {
+            "reward_before": self.before["reward_mean"],
+            "reward_after": self.after["reward_mean"],
+            "right_before": self.before["right"],
+            "right_after": self.after["right"],
             "reward_first": sum(curve[:k]) / k,
             "reward_last": sum(curve[-k:]) / k,
             "seconds_per_step": sum(s["rollout_s"] + s["update_s"] for s in self.steps)
@@ -207,8 +235,10 @@ def run(
     device: str = "auto",
     shape: str = "tiny",
     bugs: int = len(BUGS),
-    warm_steps: int = 30,
+    warm_steps: int = 300,
     warm_lr: float = 3e-3,
+    distractors: bool = True,
+    eval_samples: int = 64,
     settings: PgSettings | None = None,
     log: Any = None,
 ) -> SmokeResult:
@@ -224,6 +254,11 @@ def run(
     rows = build_rows(instances, repos, max_turns=max_turns).rows
     exported = export(instances, repos, min_reward=0.0, max_turns=max_turns, workers=1)
     conversations = [row["messages"] for row in exported.rows]
+    if distractors:  # as often wrong as right: what to answer must come from the reward
+        wrong = {inst.instance_id: bug[4] for inst, bug in zip(instances, BUGS, strict=False)}
+        conversations += [
+            with_wrong_answer(row["messages"], wrong[row["instance_id"]]) for row in exported.rows
+        ]
     texts = [m["content"] for c in conversations for m in c] + [planlang.grammar()]
     tokenizer = toy_tokenizer(texts, 2000)
     tokenizer.save_pretrained(workdir / "tokenizer")
@@ -234,7 +269,13 @@ def run(
         "max_turns": max_turns,
         "tokenizer": str(workdir / "tokenizer"),
     }
+    before = evaluate(model, tokenizer, rows, env_config, settings, samples=eval_samples)
+    if log:
+        log({"phase": "evaluate", "when": "before", **before})
     steps = train(model, tokenizer, rows, env_config, settings, log=log)
+    after = evaluate(model, tokenizer, rows, env_config, settings, samples=eval_samples)
+    if log:
+        log({"phase": "evaluate", "when": "after", **after})
     return SmokeResult(
         device=device,
         shape=shape,
@@ -243,6 +284,9 @@ def run(
         instances=len(rows),
         warm_start_reward=sum(r["reward"] for r in exported.rows) / max(len(exported.rows), 1),
         warm_start_nll=nll,
+        distractors=distractors,
+        before=before,
+        after=after,
         steps=steps,
         seconds=time.perf_counter() - started,
     )
@@ -253,19 +297,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", help="cuda, cpu or auto (default)")
     parser.add_argument("--shape", default="tiny", choices=sorted(SHAPES))
     parser.add_argument("--bugs", type=int, default=len(BUGS), help="instances (1-3)")
-    parser.add_argument("--warm-steps", type=int, default=30, help="supervised steps first")
+    # The defaults are the recipe that raised the reward here (training/README.md section 6).
+    parser.add_argument("--warm-steps", type=int, default=300, help="supervised steps first")
     parser.add_argument("--warm-lr", type=float, default=3e-3)
-    parser.add_argument("--steps", type=int, default=PgSettings.steps, help="GRPO steps")
-    parser.add_argument("--group", type=int, default=PgSettings.group, help="samples/prompt")
-    parser.add_argument("--lr", type=float, default=PgSettings.lr)
+    parser.add_argument("--steps", type=int, default=60, help="GRPO steps")
+    parser.add_argument("--group", type=int, default=16, help="samples per prompt")
+    parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--kl", type=float, default=PgSettings.kl_coef, help="KL coefficient")
     parser.add_argument("--optimizer", default=PgSettings.optimizer, choices=("adamw", "sgd"))
+    parser.add_argument(
+        "--loss-reduction", default=PgSettings.loss_reduction, choices=LOSS_REDUCTIONS
+    )
+    parser.add_argument(
+        "--no-norm-by-std",
+        dest="norm_by_std",
+        action="store_false",
+        help="advantages not divided by their group's standard deviation (Dr. GRPO)",
+    )
+    parser.add_argument(
+        "--overlong-filter",
+        action="store_true",
+        help="rollouts cut at the token limit add nothing to the loss (DAPO)",
+    )
+    parser.add_argument("--temperature", type=float, default=PgSettings.temperature)
+    parser.add_argument(
+        "--no-distractors",
+        dest="distractors",
+        action="store_false",
+        help="warm-start on the right answers only (default: a wrong one per bug as well)",
+    )
+    parser.add_argument(
+        "--eval-samples", type=int, default=64, help="rollouts per bug before and after"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="write the figures (JSON) here")
     parser.add_argument("--workdir", help="keep the repository and tokenizer here")
     args = parser.parse_args(argv)
     if not 1 <= args.bugs <= len(BUGS):
         parser.error(f"--bugs must be between 1 and {len(BUGS)}")
+    if args.eval_samples < 1:
+        parser.error("--eval-samples must be at least 1")
     if args.warm_steps < 0 or not args.warm_lr > 0:
         parser.error("--warm-steps must be >= 0 and --warm-lr > 0")
     try:
@@ -276,6 +347,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             kl_coef=args.kl,
             optimizer=args.optimizer,
+            loss_reduction=args.loss_reduction,
+            norm_by_std=args.norm_by_std,
+            overlong_filter=args.overlong_filter,
+            temperature=args.temperature,
         )
     except InvalidArgumentError as e:
         parser.error(str(e))
@@ -292,6 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bugs=args.bugs,
             warm_steps=args.warm_steps,
             warm_lr=args.warm_lr,
+            distractors=args.distractors,
+            eval_samples=args.eval_samples,
             settings=settings,
             log=log,
         )
@@ -309,6 +386,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "parameters",
                     "instances",
                     "warm_start_reward",
+                    "reward_before",
+                    "reward_after",
+                    "right_before",
+                    "right_after",
                     "reward_first",
                     "reward_last",
                     "seconds_per_step",
