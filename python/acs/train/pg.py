@@ -174,13 +174,6 @@ def sample_batch(
     return sampled
 
 
-def sample(
-    model: Any, tokenizer: Any, messages: Sequence[Mapping[str, str]], settings: PgSettings
-) -> Segment:
-    context = _context(tokenizer, messages)
-    return Segment(context, sample_batch(model, tokenizer, [context], settings)[0])
-
-
 def rollouts(
     model: Any,
     tokenizer: Any,
