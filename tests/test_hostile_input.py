@@ -522,6 +522,7 @@ def test_policy_gradient_settings_out_of_range_are_invalid_arguments(fields):
         ["--temperature", "0"],
         ["--eval-samples", "0"],
         ["--loss-reduction", "sum"],
+        ["--budget-s", "0"],
     ],
 )
 def test_the_smoke_command_refuses_bad_settings_before_any_work(tmp_path, args):

@@ -145,10 +145,38 @@ def test_the_overlong_filter_leaves_cut_rollouts_out_of_the_loss(task) -> None:
     model.load_state_dict(task["model"].state_dict())
     cut = pg.PgSettings(steps=1, group=2, max_new_tokens=4, overlong_filter=True)
     (filtered,) = pg.train(model, task["tokenizer"], task["rows"], env_config, cut)
-    assert filtered["truncated"] == 2 and filtered["tokens"] == 0
+    assert filtered["truncated"] == 2 and filtered["tokens_trained"] == 0
+    assert filtered["tokens_sampled"] >= 2 * 4
     kept = dataclasses.replace(cut, overlong_filter=False)
     (unfiltered,) = pg.train(model, task["tokenizer"], task["rows"], env_config, kept)
-    assert unfiltered["truncated"] == 2 and unfiltered["tokens"] >= 2 * 4
+    assert unfiltered["truncated"] == 2
+    assert unfiltered["tokens_trained"] == unfiltered["tokens_sampled"] >= 2 * 4
+
+
+def test_a_cut_rollout_still_counts_in_its_groups_advantages() -> None:
+    """One group: a rollout cut at the limit (reward 0) and one that ended (reward 1). The
+    filter keeps the cut one out of the loss, not out of the group: the other's advantage is
+    +1, not 0 (as it would be alone), and sequence_mean still divides by both."""
+    eos, limit = 2, 3
+    cut = pg.Rollout(0, [pg.Segment([1], [5, 6, 7])], reward=0.0)
+    ended = pg.Rollout(0, [pg.Segment([1], [5, eos]), pg.Segment([1], [8, 9, eos])], reward=1.0)
+    settings = pg.PgSettings(max_new_tokens=limit, overlong_filter=True)
+    batch = pg.update_batch([cut, ended], settings, eos)
+    assert [(s.generated, a) for s, a in batch.weighted] == [([5, eos], 1.0), ([8, 9, eos], 1.0)]
+    assert batch.sequences == [1, 1] and batch.rollouts == 2 and batch.tokens == 5
+    scales = pg.loss_scales([2, 3], batch.sequences, "sequence_mean", count=batch.rollouts)
+    assert scales == [1 / 10, 1 / 10]  # a token mean over 5 tokens, over 2 rollouts
+    unfiltered = pg.update_batch(
+        [cut, ended], dataclasses.replace(settings, overlong_filter=False), eos
+    )
+    assert [a for _, a in unfiltered.weighted] == [-1.0, 1.0, 1.0] and unfiltered.tokens == 8
+
+
+def test_a_time_budget_stops_training_before_the_next_step(task) -> None:
+    env_config = {"repos_dir": str(task["repos"]), "max_turns": 2}
+    settings = pg.PgSettings(steps=5, group=1, max_new_tokens=4)
+    assert pg.train(task["model"], task["tokenizer"], task["rows"], env_config, settings,
+                    budget_s=0.0) == []  # fmt: skip
 
 
 def test_a_wrong_answer_conversation_changes_only_the_answer(task) -> None:
@@ -158,6 +186,8 @@ def test_a_wrong_answer_conversation_changes_only_the_answer(task) -> None:
     assert wrong[-1]["content"] == (
         'answer(files=["toolkit/cli.py"], functions=["toolkit/cli.py:main"])\n'
     )
+    with pytest.raises(InvalidArgumentError, match="does not end with the model's answer"):
+        pg_smoke.with_wrong_answer(right[:-1], ("toolkit/cli.py", "toolkit/cli.py:main"))
 
 
 def test_conversation_segments_are_the_model_turns_after_their_context(task) -> None:
@@ -226,7 +256,7 @@ def test_the_smoke_run_records_its_figures(tmp_path: Path, capsys) -> None:
     assert figures["device"] == "cpu" and figures["instances"] == 1
     assert len(figures["warm_start_nll"]) == 2 and len(figures["steps"]) == 1
     step = figures["steps"][0]
-    assert step["tokens"] > 0 and 0.0 <= step["reward_mean"] <= step["reward_max"]
+    assert step["tokens_sampled"] > 0 and 0.0 <= step["reward_mean"] <= step["reward_max"]
     assert figures["warm_start_reward"] > 0.5  # the default planner solves the bug
     assert (tmp_path / "work" / "tokenizer" / "tokenizer.json").is_file()
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -41,6 +41,7 @@ __all__ = [
     "PgSettings",
     "Rollout",
     "Segment",
+    "UpdateBatch",
     "conversation_segments",
     "evaluate",
     "group_advantages",
@@ -50,6 +51,7 @@ __all__ = [
     "rollouts",
     "sample_batch",
     "train",
+    "update_batch",
     "warm_start",
 ]
 
@@ -274,20 +276,25 @@ def group_advantages(
 
 
 def loss_scales(
-    lengths: Sequence[int], sequences: Sequence[int], reduction: str = "token_mean"
+    lengths: Sequence[int],
+    sequences: Sequence[int],
+    reduction: str = "token_mean",
+    *,
+    count: int | None = None,
 ) -> list[float]:
     """What each segment's token sum is multiplied by in the loss, given the segments' token
     counts and the sequence (rollout) each belongs to. SkyRL's `loss_reduction`:
     `token_mean` is the mean over every token of the batch (DAPO), `sequence_mean` the mean
     over sequences of each one's token mean (GRPO as published: a long rollout weighs no
-    more than a short one)."""
+    more than a short one), over `count` sequences (default: those given; a batch whose
+    filtered rollouts still count, as zeros, passes its whole size)."""
     if reduction == "token_mean":
         return [1 / max(sum(lengths), 1)] * len(lengths)
     if reduction == "sequence_mean":
         per_sequence: dict[int, int] = {}
         for n, seq in zip(lengths, sequences, strict=True):
             per_sequence[seq] = per_sequence.get(seq, 0) + n
-        count = len(per_sequence)
+        count = max(count or len(per_sequence), len(per_sequence), 1)
         return [1 / (max(per_sequence[seq], 1) * count) for seq in sequences]
     raise InvalidArgumentError(
         f"unknown loss reduction {reduction!r} (expected one of {', '.join(LOSS_REDUCTIONS)})"
@@ -343,6 +350,7 @@ def policy_gradient_step(
     *,
     sequences: Sequence[int] | None = None,
     reduction: str = "token_mean",
+    sequence_count: int | None = None,
     max_grad_norm: float = 1.0,
     reference: Any = None,
     kl_coef: float = 0.0,
@@ -350,12 +358,15 @@ def policy_gradient_step(
     """One update on `(segment, advantage)` pairs: `-advantage * log p` (plus `kl_coef`
     times the KL to `reference`, when given) over all their tokens, reduced by `reduction`
     (`loss_scales`; `sequences[i]` is the rollout segment i belongs to, by default each
-    segment its own), gradients clipped to `max_grad_norm`. Returns (loss, gradient norm
+    segment its own; `sequence_count` the batch's rollouts, filtered ones included), gradients
+    clipped to `max_grad_norm`. Returns (loss, gradient norm
     before clipping)."""
     import torch
 
     lengths = [len(s.generated) for s, _ in weighted]
-    scales = loss_scales(lengths, sequences or range(len(weighted)), reduction)
+    scales = loss_scales(
+        lengths, sequences or range(len(weighted)), reduction, count=sequence_count
+    )
     loss = _accumulate(model, weighted, scales, reference=reference, kl_coef=kl_coef)
     norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm))
     optimizer.step()
@@ -427,6 +438,42 @@ def evaluate(
     }
 
 
+@dataclass
+class UpdateBatch:
+    """What one GRPO update trains on: `(segment, advantage)` pairs, the rollout each segment
+    belongs to, and how many rollouts the batch had (filtered ones included)."""
+
+    weighted: list[tuple[Segment, float]]
+    sequences: list[int]
+    rollouts: int
+
+    @property
+    def tokens(self) -> int:
+        return sum(len(s.generated) for s, _ in self.weighted)
+
+
+def update_batch(
+    episodes: Sequence[Rollout], settings: PgSettings, eos_token_id: int
+) -> UpdateBatch:
+    """Advantages over each row's whole group (`group_advantages`), then, with
+    `overlong_filter`, the rollouts cut at the token limit left out of the loss: they still
+    set their group's mean and spread, as SkyRL's apply_overlong_filtering zeroes their loss
+    mask but keeps them in the batch. (SkyRL looks at the stop reason of the trajectory's
+    last generation; here a cut in any turn counts, since every turn is sampled text the
+    next turn builds on.)"""
+    advantages = group_advantages(
+        [r.reward for r in episodes], [r.row for r in episodes], norm_by_std=settings.norm_by_std
+    )
+    weighted: list[tuple[Segment, float]] = []
+    sequences: list[int] = []
+    for n, (r, a) in enumerate(zip(episodes, advantages, strict=True)):
+        if settings.overlong_filter and r.truncated(settings.max_new_tokens, eos_token_id):
+            continue
+        weighted.extend((s, a) for s in r.segments)
+        sequences.extend(n for _ in r.segments)
+    return UpdateBatch(weighted, sequences, len(episodes))
+
+
 def train(
     model: Any,
     tokenizer: Any,
@@ -435,11 +482,14 @@ def train(
     settings: PgSettings = PgSettings(),
     *,
     log: Callable[[dict[str, Any]], None] | None = None,
+    budget_s: float | None = None,
 ) -> list[dict[str, Any]]:
     """`settings.steps` GRPO steps over all `rows` (each sampled `settings.group` times).
     Returns a record per step: reward mean/min/max, the loss, the gradient norm before
-    clipping, tokens sampled, answers that earned credit, zero-reward reasons, the seconds spent
-    sampling (rollouts) and updating."""
+    clipping, tokens sampled and tokens in the loss (fewer when the overlong filter drops
+    some), rollouts cut at the token limit, answers that earned credit, zero-reward reasons,
+    the seconds spent sampling (rollouts) and updating. With `budget_s`, no step starts once
+    that many seconds have passed (a time-boxed run still ends with its records)."""
     import torch
 
     torch.manual_seed(settings.seed)
@@ -449,28 +499,24 @@ def train(
         reference = copy.deepcopy(model).eval().requires_grad_(False)
     records = []
     eos = tokenizer.eos_token_id
+    began = time.perf_counter()
     for step in range(settings.steps):
         started = time.perf_counter()
+        if budget_s is not None and started - began >= budget_s:
+            break
         model.eval()
         episodes = rollouts(model, tokenizer, rows, env_config, settings, group=settings.group)
         sampled = time.perf_counter()
         rewards = [r.reward for r in episodes]
-        advantages = group_advantages(
-            rewards, [r.row for r in episodes], norm_by_std=settings.norm_by_std
-        )
+        batch = update_batch(episodes, settings, eos)
         model.train()
-        trained = [
-            (n, r, a)
-            for n, (r, a) in enumerate(zip(episodes, advantages, strict=True))
-            if not (settings.overlong_filter and r.truncated(settings.max_new_tokens, eos))
-        ]
-        weighted = [(s, a) for _, r, a in trained for s in r.segments]
         loss, grad_norm = policy_gradient_step(
             model,
             optimizer,
-            weighted,
-            sequences=[n for n, r, _ in trained for _ in r.segments],
+            batch.weighted,
+            sequences=batch.sequences,
             reduction=settings.loss_reduction,
+            sequence_count=batch.rollouts,
             max_grad_norm=settings.max_grad_norm,
             reference=reference,
             kl_coef=settings.kl_coef,
@@ -487,7 +533,8 @@ def train(
             "reward_max": max(rewards),
             "loss": loss,
             "grad_norm": grad_norm,
-            "tokens": sum(len(s.generated) for s, _ in weighted),
+            "tokens_sampled": sum(len(s.generated) for r in episodes for s in r.segments),
+            "tokens_trained": batch.tokens,
             "truncated": sum(1 for r in episodes if r.truncated(settings.max_new_tokens, eos)),
             "credited_answers": sum(1 for r in episodes if r.terms.get("answer_bonus", 0) > 0),
             "zero_reasons": reasons,

@@ -47,7 +47,16 @@ from .pg import LOSS_REDUCTIONS, PgSettings, evaluate, train, warm_start
 from .rl_data import build_rows
 from .sft import export
 
-__all__ = ["BUGS", "SHAPES", "SmokeResult", "make_task_set", "random_qwen3", "run"]
+__all__ = [
+    "BUGS",
+    "RECIPE",
+    "SHAPES",
+    "SmokeResult",
+    "make_task_set",
+    "random_qwen3",
+    "run",
+    "with_wrong_answer",
+]
 
 REPO = "acme/toolkit"
 
@@ -120,6 +129,10 @@ BUGS = [
     ),
 ]
 
+# The GRPO settings that raised the reward here (training/README.md section 6): the CLI's
+# defaults and `run`'s.
+RECIPE = PgSettings(steps=60, group=16, lr=1e-4)
+
 SHAPES = {
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2),
     "small": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4),
@@ -191,6 +204,8 @@ def with_wrong_answer(
     """The conversation with its answer turn replaced by one naming `location` (file,
     function): the same search, the wrong conclusion."""
     path, function = location
+    if not messages or messages[-1].get("role") != "assistant":
+        raise InvalidArgumentError("the conversation does not end with the model's answer turn")
     out = [dict(m) for m in messages]
     out[-1]["content"] = planlang.format_answer([path], [function]) + "\n"
     return out
@@ -239,10 +254,10 @@ def run(
     warm_lr: float = 3e-3,
     distractors: bool = True,
     eval_samples: int = 64,
-    settings: PgSettings | None = None,
+    settings: PgSettings = RECIPE,
+    budget_s: float | None = None,
     log: Any = None,
 ) -> SmokeResult:
-    settings = settings or PgSettings()
     started = time.perf_counter()
     torch = require("torch", "the RL smoke run")
     if device == "auto":
@@ -272,7 +287,7 @@ def run(
     before = evaluate(model, tokenizer, rows, env_config, settings, samples=eval_samples)
     if log:
         log({"phase": "evaluate", "when": "before", **before})
-    steps = train(model, tokenizer, rows, env_config, settings, log=log)
+    steps = train(model, tokenizer, rows, env_config, settings, log=log, budget_s=budget_s)
     after = evaluate(model, tokenizer, rows, env_config, settings, samples=eval_samples)
     if log:
         log({"phase": "evaluate", "when": "after", **after})
@@ -300,9 +315,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The defaults are the recipe that raised the reward here (training/README.md section 6).
     parser.add_argument("--warm-steps", type=int, default=300, help="supervised steps first")
     parser.add_argument("--warm-lr", type=float, default=3e-3)
-    parser.add_argument("--steps", type=int, default=60, help="GRPO steps")
-    parser.add_argument("--group", type=int, default=16, help="samples per prompt")
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--steps", type=int, default=RECIPE.steps, help="GRPO steps")
+    parser.add_argument("--group", type=int, default=RECIPE.group, help="samples per prompt")
+    parser.add_argument("--lr", type=float, default=RECIPE.lr)
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        help="start no GRPO step after this many seconds of training (the evaluation after "
+        "and the figures still come)",
+    )
     parser.add_argument("--kl", type=float, default=PgSettings.kl_coef, help="KL coefficient")
     parser.add_argument("--optimizer", default=PgSettings.optimizer, choices=("adamw", "sgd"))
     parser.add_argument(
@@ -335,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.bugs <= len(BUGS):
         parser.error(f"--bugs must be between 1 and {len(BUGS)}")
+    if args.budget_s is not None and not args.budget_s > 0:
+        parser.error("--budget-s must be positive")
     if args.eval_samples < 1:
         parser.error("--eval-samples must be at least 1")
     if args.warm_steps < 0 or not args.warm_lr > 0:
@@ -370,6 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             distractors=args.distractors,
             eval_samples=args.eval_samples,
             settings=settings,
+            budget_s=args.budget_s,
             log=log,
         )
     figures = {**asdict(result), **result.summary()}
