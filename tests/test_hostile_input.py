@@ -502,6 +502,7 @@ def test_a_missing_ray_is_one_clear_error_for_the_data_builders(monkeypatch, tmp
         {"max_new_tokens": 0},
         {"optimizer": "lion"},
         {"loss_reduction": "sum"},
+        {"batch_size": 0},
     ],
 )
 def test_policy_gradient_settings_out_of_range_are_invalid_arguments(fields):
@@ -523,6 +524,9 @@ def test_policy_gradient_settings_out_of_range_are_invalid_arguments(fields):
         ["--eval-samples", "0"],
         ["--loss-reduction", "sum"],
         ["--budget-s", "0"],
+        ["--budget-s", "nan"],
+        ["--group", "100000"],
+        ["--eval-samples", "100000"],
     ],
 )
 def test_the_smoke_command_refuses_bad_settings_before_any_work(tmp_path, args):
@@ -530,6 +534,19 @@ def test_the_smoke_command_refuses_bad_settings_before_any_work(tmp_path, args):
     done = run_module("acs.train.pg_smoke", "--workdir", str(work), *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert not work.exists()  # refused before the task set is built
+
+
+def test_training_or_evaluating_on_no_rows_is_an_invalid_argument():
+    """Checked before the model, the tokenizer or an environment is touched."""
+    from acs.train import pg
+
+    settings = pg.PgSettings()
+    with pytest.raises(InvalidArgumentError, match="no rows to train on"):
+        pg.train(None, None, [], {}, settings)
+    with pytest.raises(InvalidArgumentError, match="nothing to evaluate"):
+        pg.evaluate(None, None, [], {}, settings, samples=4)
+    with pytest.raises(InvalidArgumentError, match="nothing to evaluate"):
+        pg.evaluate(None, None, [{"prompt": []}], {}, settings, samples=0)
 
 
 def test_an_unloadable_env_tokenizer_is_an_invalid_argument(tmp_path):

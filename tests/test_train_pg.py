@@ -126,7 +126,8 @@ def test_batched_sampling_is_the_same_distribution_as_one_at_a_time(task) -> Non
 def test_rollouts_run_every_rows_group_in_lockstep(task) -> None:
     env_config = {"repos_dir": str(task["repos"]), "max_turns": 2}
     rows = [task["rows"][0], task["rows"][0]]
-    out = pg.rollouts(task["model"], task["tokenizer"], rows, env_config, SETTINGS, group=3)
+    chunked = dataclasses.replace(SETTINGS, batch_size=4)  # 6 episodes: batches of 4 and 2
+    out = pg.rollouts(task["model"], task["tokenizer"], rows, env_config, chunked, group=3)
     assert [r.row for r in out] == [0, 0, 0, 1, 1, 1]
     for r in out:
         assert r.segments and len(r.texts) == len(r.segments) and r.reason  # random: zero

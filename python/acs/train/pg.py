@@ -78,6 +78,8 @@ class PgSettings:
     loss_reduction: str = "token_mean"
     norm_by_std: bool = True
     overlong_filter: bool = False
+    # Sequences per `generate` call: bounds sampling memory whatever the number of rollouts.
+    batch_size: int = 256
 
     def __post_init__(self) -> None:
         checks = {
@@ -90,6 +92,7 @@ class PgSettings:
             "kl_coef": self.kl_coef >= 0 and math.isfinite(self.kl_coef),
             "optimizer": self.optimizer in ("adamw", "sgd"),
             "loss_reduction": self.loss_reduction in LOSS_REDUCTIONS,
+            "batch_size": self.batch_size >= 1,
         }
         if bad := [name for name, ok in checks.items() if not ok]:
             values = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
@@ -210,7 +213,12 @@ def rollouts(
             if not running:
                 break
             contexts = [_context(tokenizer, messages) for _, _, messages in running]
-            sampled = sample_batch(model, tokenizer, contexts, settings)
+            size = settings.batch_size
+            sampled = [
+                tokens
+                for at in range(0, len(contexts), size)
+                for tokens in sample_batch(model, tokenizer, contexts[at : at + size], settings)
+            ]
             still = []
             for (env, out, messages), context, generated in zip(
                 running, contexts, sampled, strict=True
@@ -426,6 +434,8 @@ def evaluate(
     """The policy as it samples (no update): `samples` rollouts per row. Returns the mean
     reward, the share of rollouts whose answer was entirely right (quality 1), the share
     zeroed for a malformed plan, and the share cut at the token limit."""
+    if not rows or samples < 1:
+        raise InvalidArgumentError(f"nothing to evaluate: {len(rows)} rows, {samples} samples")
     episodes = rollouts(model, tokenizer, rows, env_config, settings, group=samples)
     n = max(len(episodes), 1)
     eos = tokenizer.eos_token_id
@@ -490,6 +500,8 @@ def train(
     some), rollouts cut at the token limit, answers that earned credit, zero-reward reasons,
     the seconds spent sampling (rollouts) and updating. With `budget_s`, no step starts once
     that many seconds have passed (a time-boxed run still ends with its records)."""
+    if not rows:
+        raise InvalidArgumentError("no rows to train on")
     import torch
 
     torch.manual_seed(settings.seed)

@@ -132,6 +132,7 @@ BUGS = [
 # The GRPO settings that raised the reward here (training/README.md section 6): the CLI's
 # defaults and `run`'s.
 RECIPE = PgSettings(steps=60, group=16, lr=1e-4)
+MAX_SAMPLES = 1024  # per bug, for --group and --eval-samples
 
 SHAPES = {
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2),
@@ -358,8 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--bugs must be between 1 and {len(BUGS)}")
     if args.budget_s is not None and not args.budget_s > 0:
         parser.error("--budget-s must be positive")
-    if args.eval_samples < 1:
-        parser.error("--eval-samples must be at least 1")
+    # Bounded work: every rollout is an environment and a sampled conversation.
+    if not 1 <= args.eval_samples <= MAX_SAMPLES:
+        parser.error(f"--eval-samples must be between 1 and {MAX_SAMPLES}")
+    if args.group > MAX_SAMPLES:
+        parser.error(f"--group must be at most {MAX_SAMPLES}")
     if args.warm_steps < 0 or not args.warm_lr > 0:
         parser.error("--warm-steps must be >= 0 and --warm-lr > 0")
     try:
