@@ -432,6 +432,74 @@ def test_missing_field_is_named(tmp_path):
         load_instances(path)
 
 
+def _row(n: int, statement: object) -> dict:
+    return {
+        "instance_id": f"x-{n}",
+        "repo": "a/b",
+        "base_commit": "c" * 40,
+        "problem_statement": statement,
+        "patch": "diff --git a/x.py b/x.py\n",
+    }
+
+
+def _write_rows(path: Path, rows: list[dict], *, pad_to: int = 0) -> int:
+    """`rows` as jsonl after enough good rows to make the file `pad_to` bytes; returns the
+    line number of the first of `rows`."""
+    with path.open("wb") as f:
+        n = 0
+        while f.tell() < pad_to:
+            f.write(orjson.dumps(_row(n, "a statement " + "y" * 4000)) + b"\n")
+            n += 1
+        for i, row in enumerate(rows):
+            f.write(orjson.dumps({**row, "instance_id": f"late-{i}"}) + b"\n")
+    return n + 1
+
+
+@pytest.mark.parametrize("pad_to", [0, 12 << 20], ids=["small", "past-one-datasets-block"])
+def test_a_row_of_the_wrong_type_is_refused_by_line_whatever_the_file_size(tmp_path, pad_to):
+    # `datasets` infers a JSON column's type per ~10 MB block: past the first block, a number
+    # as problem_statement turned every later statement into a quoted JSON string.
+    path = tmp_path / "mixed.jsonl"
+    line = _write_rows(path, [_row(0, 42), _row(0, "after the number")], pad_to=pad_to)
+    with pytest.raises(DatasetError) as e:
+        load_instances(path)
+    what = "field 'problem_statement' is a number, not a string"
+    assert str(e.value) == f"{path}:{line}: row (instance late-0): {what}"
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"), [(None, "null"), (["a"], "an array"), (True, "a boolean")]
+)
+def test_each_json_type_is_named(tmp_path, value, kind):
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(orjson.dumps(_row(1, "ok")) + b"\n\n" + orjson.dumps(_row(2, value)))
+    with pytest.raises(DatasetError, match=rf"d\.jsonl:3: .*'problem_statement' is {kind},"):
+        load_instances(path)
+
+
+def test_a_folder_of_jsonl_is_read_by_line_too(tmp_path):
+    pytest.importorskip("datasets")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "test.jsonl").write_bytes(
+        orjson.dumps(_row(1, "fine")) + b"\n" + orjson.dumps(_row(2, 7)) + b"\n"
+    )
+    (folder / "train.jsonl").write_bytes(orjson.dumps(_row(3, "fine")) + b"\n")
+    with pytest.raises(DatasetError, match=r"test\.jsonl:2: .*is a number, not a string"):
+        load_instances(folder)
+    assert [i.instance_id for i in load_instances(folder, split="train")] == ["x-3"]
+
+
+def test_errors_quote_a_short_prefix_of_an_instance_id(tmp_path):
+    path = tmp_path / "long.jsonl"
+    row = _row(0, "t")
+    row["instance_id"] = "i" * 1_000_000
+    path.write_bytes(orjson.dumps(row) + b"\n" + orjson.dumps(row) + b"\n")
+    with pytest.raises(DatasetError, match="appears twice") as e:
+        load_instances(path)
+    assert len(str(e.value)) < 300
+
+
 # -- report pieces ----------------------------------------------------------------------------
 
 

@@ -1,13 +1,21 @@
 """Evaluation instances: SWE-bench-style rows (`instance_id`, `repo`, `base_commit`,
-`problem_statement`, `patch`) from a local jsonl/json/parquet file or a Hugging Face Hub
-dataset, read with `datasets` (a plain jsonl reader is the fallback when it is missing)."""
+`problem_statement`, `patch`) from a local jsonl/json/parquet file (or a folder of them) or a
+Hugging Face Hub dataset.
+
+JSON files are read here, row by row, never by `datasets`: its JSON reader infers a column's
+type per block of the file (~10 MB), and a row of another type past the first block (a number
+as `problem_statement`) silently turned every later string of that column into a quoted JSON
+string, while the same row in a small file was refused. Here each row is checked as it is
+read, and a field of the wrong type is an error naming its line, whatever the file's size.
+Parquet files and Hub datasets (typed columns) are read with `datasets`; their rows go through
+the same check."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
@@ -15,6 +23,12 @@ from ..errors import AcsError
 
 FIELDS = ("instance_id", "repo", "base_commit", "problem_statement", "patch")
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+SHOWN_CHARS = 80  # of a value quoted in an error: a 10 MB instance id must not come back whole
+_JSON_TYPES: dict[type, str] = {dict: "an object", list: "an array", bool: "a boolean"}
+_JSON_TYPES |= {int: "a number", float: "a number", type(None): "null"}
+
+# A row and where it is: `data.jsonl:12: ` (a line), `data.json: row 12: ` or `row 12: `.
+Located = tuple[str, Mapping[str, Any]]
 
 
 class DatasetError(AcsError):
@@ -31,16 +45,19 @@ class Instance:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], where: str = "") -> Instance:
+        """The instance of one row; `where` (`data.jsonl:12: `) opens any error."""
         values = {}
         for name in FIELDS:
             value = row.get(name)
-            if value is None:
-                ident = row.get("instance_id")
-                at = f" (instance {ident})" if ident and name != "instance_id" else ""
+            if isinstance(value, str):
+                values[name] = value
+                continue
+            ident = row.get("instance_id") if name != "instance_id" else None
+            at = f" (instance {_short(ident)})" if isinstance(ident, str) and ident else ""
+            if name not in row:
                 raise DatasetError(f"{where}row{at} has no field {name!r}")
-            if not isinstance(value, str):
-                raise DatasetError(f"{where}field {name!r} is not a string")
-            values[name] = value
+            kind = _JSON_TYPES.get(type(value), type(value).__name__)
+            raise DatasetError(f"{where}row{at}: field {name!r} is {kind}, not a string")
         return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
@@ -58,21 +75,22 @@ def load_instances(
     """Instances from `source`, in dataset order: a local `.jsonl`, `.json` or `.parquet`
     file (or a folder of data files), else a Hub dataset id such as `SWE-Gym/SWE-Gym`
     (split `test` by default, or the only split there is). `instances` keeps those ids,
-    `repo` one repository (`owner/name`), and `limit` the first N of what is left."""
+    `repo` one repository (`owner/name`), and `limit` the first N of what is left. A row
+    whose fields are missing or not strings is a `DatasetError` naming its line."""
     path = Path(source)
     if path.exists():
-        rows, where = _local_rows(path, split), f"{path}: "
+        rows, name = _local_rows(path, split), f"{path}: "
     elif str(source).endswith(tuple(LOCAL_FORMATS)):
         raise DatasetError(f"no such file: {source}")
     else:
-        rows, where = _hub_rows(str(source), split), f"{source}: "
+        rows, name = _hub_rows(str(source), split), f"{source}: "
     wanted = set(instances) if instances is not None else None
     out: list[Instance] = []
     seen: set[str] = set()
-    for row in rows:
+    for where, row in rows:
         inst = Instance.from_row(row, where)
         if inst.instance_id in seen:
-            raise DatasetError(f"{where}instance {inst.instance_id} appears twice")
+            raise DatasetError(f"{where}instance {_short(inst.instance_id)} appears twice")
         seen.add(inst.instance_id)
         if wanted is not None and inst.instance_id not in wanted:
             continue
@@ -80,7 +98,8 @@ def load_instances(
             continue
         out.append(inst)
     if wanted is not None and (unknown := wanted - seen):
-        raise DatasetError(f"{where}no instance {', '.join(sorted(unknown)[:5])}")
+        missing = ", ".join(_short(i) for i in sorted(unknown)[:5])
+        raise DatasetError(f"{name}no instance {missing}")
     return out[:limit] if limit is not None else out
 
 
@@ -94,77 +113,129 @@ def _datasets() -> Any | None:
     return datasets
 
 
-def _local_rows(path: Path, split: str | None) -> Iterable[Mapping[str, Any]]:
-    ds = _datasets()
+def _local_rows(path: Path, split: str | None) -> Iterable[Located]:
     if path.is_dir():
-        if ds is None:
-            raise DatasetError(f"reading folder {path} needs `datasets`: {INSTALL_HINT}")
-        return cast(Iterable[Mapping[str, Any]], _load(ds, str(path), split, f"cannot read {path}"))
+        return _folder_rows(path, split)
     kind = LOCAL_FORMATS.get(path.suffix.lower())
     if kind is None:
         raise DatasetError(f"{path}: unknown format (expected .jsonl, .json or .parquet)")
+    if kind == "json":
+        return iter_json_rows(path)
+    ds = _datasets()
     if ds is None:
-        if kind == "parquet":
-            raise DatasetError(f"reading {path} needs `datasets`: {INSTALL_HINT}")
-        return read_json_rows(path)
+        raise DatasetError(f"reading {path} needs `datasets`: {INSTALL_HINT}")
     try:
-        rows: Iterable[Mapping[str, Any]] = ds.load_dataset(
-            kind, data_files=str(path), split="train"
-        )
-        return rows
+        table = ds.load_dataset("parquet", data_files=str(path), split="train")
     except Exception as e:
-        if kind == "json":  # e.g. a column whose type varies between rows: read it plainly
-            return read_json_rows(path)
         raise DatasetError(f"cannot read {path}: {_one_line(e)}") from e
+    return _table_rows(table, f"{path}: ")
 
 
-def _hub_rows(name: str, split: str | None) -> Iterable[Mapping[str, Any]]:
+def _folder_rows(path: Path, split: str | None) -> Iterable[Located]:
+    """A folder of data files, its splits as `datasets` names them (`test.jsonl`,
+    `data/test-00000-of-00001.parquet`, ...); JSON files are read here all the same."""
+    ds = _datasets()
+    if ds is None:
+        raise DatasetError(f"reading folder {path} needs `datasets`: {INSTALL_HINT}")
+    failure = f"cannot read {path}"
+    try:
+        data_files = ds.load_dataset_builder(str(path)).config.data_files
+    except Exception as e:
+        raise DatasetError(f"{failure}: {_one_line(e)}") from e
+    by_split = {str(name): files for name, files in (data_files or {}).items()}
+    chosen = _choose_split(str(path), split, list(by_split))
+    files = [Path(f) for f in by_split[chosen]]
+    if files and all(LOCAL_FORMATS.get(f.suffix.lower()) == "json" for f in files):
+        return (located for f in files for located in iter_json_rows(f))
+    return _table_rows(_load(ds, str(path), chosen, failure), f"{path}: ")
+
+
+def _hub_rows(name: str, split: str | None) -> Iterable[Located]:
     ds = _datasets()
     if ds is None:
         raise DatasetError(
             f"no file {name}, and loading it from the Hub needs `datasets`: {INSTALL_HINT}"
         )
-    return cast(Iterable[Mapping[str, Any]], _load(ds, name, split, f"cannot load dataset {name}"))
+    return _table_rows(_load(ds, name, split, f"cannot load dataset {name}"), f"{name}: ")
+
+
+def _choose_split(name: str, split: str | None, splits: list[str]) -> str:
+    """`split` when the dataset has it; else `test`, or the only split there is."""
+    if split is not None:
+        if split not in splits:
+            raise DatasetError(f"{name} has no split {_short(split)} (it has {', '.join(splits)})")
+        return split
+    if "test" in splits:
+        return "test"
+    if len(splits) == 1:
+        return splits[0]
+    raise DatasetError(f"{name} has splits {', '.join(splits)}: choose one with --split")
 
 
 def _load(ds: Any, name: str, split: str | None, failure: str) -> Any:
+    """One split of a dataset: `split`, else `test` or the only split there is."""
     try:
         if split is not None:
             return ds.load_dataset(name, split=split)
         loaded = ds.load_dataset(name)
     except Exception as e:
         raise DatasetError(f"{failure}: {_one_line(e)}") from e
-    if "test" in loaded:
-        return loaded["test"]
-    if len(loaded) == 1:
-        return next(iter(loaded.values()))
-    raise DatasetError(f"{name} has splits {', '.join(loaded)}: choose one with --split")
+    return loaded[_choose_split(name, None, [str(s) for s in loaded])]
 
 
-def read_json_rows(path: Path) -> list[dict[str, Any]]:
-    """A jsonl file (or a json file holding a list of objects), without `datasets`."""
+def _table_rows(table: Iterable[Mapping[str, Any]], name: str) -> Iterator[Located]:
+    for number, row in enumerate(table, 1):
+        yield f"{name}row {number}: ", row
+
+
+def iter_json_rows(path: Path) -> Iterator[Located]:
+    """The objects of a jsonl file, one a line (blank lines skipped), or of a json file
+    holding a list of objects, each with where it is (`data.jsonl:12: `), read as they are
+    needed: a line that is not a JSON object is an error naming it."""
     try:
-        data = path.read_bytes()
+        f = path.open("rb")
     except OSError as e:
         raise DatasetError(f"cannot read {path}: {e.strerror}") from e
-    stripped = data.lstrip()
-    if stripped.startswith(b"["):
-        try:
-            rows: list[dict[str, Any]] = orjson.loads(data)
-        except orjson.JSONDecodeError as e:
-            raise DatasetError(f"{path} is not valid JSON: {e}") from e
-    else:
-        rows = []
-        for number, line in enumerate(data.splitlines(), 1):
+    with f:
+        start = f.read(1 << 16).lstrip(b"\xef\xbb\xbf").lstrip()  # a BOM, blank lines
+        if start.startswith(b"["):
+            yield from _json_list_rows(path, start + f.read())
+            return
+        f.seek(0)
+        for number, line in enumerate(f, 1):
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
             if not line.strip():
                 continue
             try:
-                rows.append(orjson.loads(line))
+                row = orjson.loads(line)
             except orjson.JSONDecodeError as e:
                 raise DatasetError(f"{path}:{number}: not valid JSON: {e}") from e
-    if not all(isinstance(r, dict) for r in rows):
-        raise DatasetError(f"{path}: every row must be a JSON object")
-    return rows
+            if not isinstance(row, dict):
+                raise DatasetError(f"{path}:{number}: a row must be a JSON object")
+            yield f"{path}:{number}: ", row
+
+
+def _json_list_rows(path: Path, data: bytes) -> Iterator[Located]:
+    try:
+        rows = orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        raise DatasetError(f"{path} is not valid JSON: {e}") from e
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            raise DatasetError(f"{path}: row {number}: a row must be a JSON object")
+        yield f"{path}: row {number}: ", row
+
+
+def read_json_rows(path: Path) -> list[dict[str, Any]]:
+    """Every object of a jsonl file (or of a json file holding a list of objects)."""
+    return [dict(row) for _, row in iter_json_rows(path)]
+
+
+def _short(value: object) -> str:
+    """A value quoted in an error, cut to its first `SHOWN_CHARS` characters."""
+    text = str(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text):,} chars)"
 
 
 def _one_line(e: BaseException) -> str:
