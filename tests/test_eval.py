@@ -554,3 +554,88 @@ def test_resume_reruns_a_row_whose_instance_changed():
     assert fingerprint(inst, "default", 5) != same
     edited = Instance("o__r-1", "o/r", "abc", "issue text, edited", inst.patch)
     assert fingerprint(edited, "default", 10) != same
+
+
+# -- the --out folder -------------------------------------------------------------------------
+
+FOREIGN_RESULTS = {
+    "a dataset": orjson.dumps({"instance_id": "x-1", "repo": "a/b", "patch": "p"}) + b"\n",
+    "prose": b"my notes on the last run\n",
+    "an array": b"[1, 2, 3]\n",
+}
+
+
+def _eval_argv(world, out: Path) -> list[str]:
+    return ["eval", str(world["data"]), "--repos", str(world["repos"]), "--out", str(out),
+            "--instances", "acme__widgets-1", "--no-baseline", "--workers", "1",
+            "--no-progress"]  # fmt: skip
+
+
+@pytest.mark.parametrize("content", FOREIGN_RESULTS.values(), ids=FOREIGN_RESULTS)
+def test_out_refuses_a_folder_with_a_foreign_results_file(world, tmp_path, capsys, content):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "results.jsonl").write_bytes(content)
+    with pytest.raises(SystemExit) as e:
+        main(_eval_argv(world, out))
+    assert e.value.code == 2
+    assert "holds files acs eval did not write (results.jsonl)" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["results.jsonl"]
+    assert (out / "results.jsonl").read_bytes() == content
+
+
+def test_out_refuses_a_folder_with_only_a_foreign_report(world, tmp_path, capsys):
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "report.md").write_text("# my own report\n")
+    with pytest.raises(SystemExit) as e:
+        main(_eval_argv(world, out))
+    assert e.value.code == 2 and "(report.md)" in capsys.readouterr().err
+    assert (out / "report.md").read_text() == "# my own report\n"
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]
+
+
+def test_out_resumes_a_killed_run_and_a_run_from_before_the_marker(world, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = _eval_argv(world, out)
+    assert main(argv) == 0
+    capsys.readouterr()
+    rows = _lines(out / "results.jsonl")
+    assert len(rows) == 1 and rows[0]["status"] == "ok"
+    # killed in the middle of its next row: the folder is still the run's
+    with (out / "results.jsonl").open("ab") as f:
+        f.write(b'{"instance_id":"acme__widgets-2","pol')
+    (out / "report.md").unlink()
+    assert main(argv) == 0
+    assert (out / "report.md").is_file()
+    # a run made before the marker existed: known by its results file
+    (out / ".acs-eval-run").unlink()
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert _lines_lenient(out / "results.jsonl") == rows  # reused, not run again
+    # an empty folder is taken as it is
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(_eval_argv(world, empty)) == 0
+
+
+def _lines_lenient(path: Path) -> list[dict]:
+    out = []
+    for line in path.read_bytes().splitlines():
+        try:
+            out.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            continue
+    return out
+
+
+def test_evaluate_never_writes_over_a_file_of_other_rows(world, tmp_path):
+    path = tmp_path / "dev-copy.jsonl"
+    data = world["data"].read_bytes()
+    path.write_bytes(data)
+    inst = Instance(**world["rows"][1])
+    for resume in (True, False):
+        with pytest.raises(acs.InvalidArgumentError, match="line 1 is not a result row"):
+            evaluate([inst], repos_dir=world["repos"], results_path=path, resume=resume,
+                     progress=False)  # fmt: skip
+    assert path.read_bytes() == data

@@ -52,7 +52,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--top-k", type=int, default=10, help="files to rank, functions twice as many (default 10)"
     )
     p.add_argument(
-        "--out", metavar="DIR", help=f"results, summary, report, plots (default {DEFAULT_OUT}/NAME)"
+        "--out",
+        metavar="DIR",
+        help=f"results, summary, report, plots (default {DEFAULT_OUT}/NAME): a new or empty "
+        "folder, or an earlier run's to resume it",
     )
     p.add_argument("--no-resume", action="store_true", help="start over instead of resuming")
     p.add_argument("--clone", action="store_true", help="clone missing repositories from GitHub")
@@ -95,6 +98,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .dataset import DatasetError, load_instances
     from .report import ReportError, compare, write_report
     from .results import RESULTS
+    from .rundir import RunDirError, claim_run_dir
     from .runner import evaluate, run_policies
 
     if args.compare:
@@ -147,6 +151,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not instances:
         fail(f"no instance of {args.dataset} matches the filters", 1)
     out = Path(args.out) if args.out else default_out(args.dataset)
+    try:
+        claim_run_dir(out)
+    except RunDirError as e:
+        raise UsageError(str(e)) from e
+    except OSError as e:
+        fail(f"cannot write results in {out}: {e.strerror or e}", 1)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     try:

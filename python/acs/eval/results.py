@@ -18,12 +18,15 @@ from typing import Any
 import orjson
 
 from .. import __version__ as acs_version
+from ..errors import InvalidArgumentError
 from ..policies import LLM_POLICIES
 from .dataset import Instance
 from .groundtruth import GroundTruth
 from .metrics import Prediction, calibration_pairs, score
 
 RESULTS = "results.jsonl"  # the rows, in a run's --out folder
+ROW_START = b'{"instance_id":'  # how every row's line starts (make_row's first key)
+ROW_KEYS = frozenset({"instance_id", "policy", "status", "metrics", "fingerprint"})
 STATUSES = ("ok", "error", "timeout")
 # The shape of a row's prediction: part of the fingerprint, so that rows written before ranked
 # lists with confident sets and scores (v1: the cut list alone) run again on resume.
@@ -118,6 +121,38 @@ def read_rows(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             last.pop(key, None)
             last[key] = row
     return list(last.values())
+
+
+def foreign_line(path: str | os.PathLike[str]) -> int | None:
+    """The number of the first line of `path` that no run wrote: a JSON value that is not a
+    row, or other text that is not the start of a row cut short by a killed run. None for a
+    results file (an empty or missing one too)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            if line.startswith(ROW_START):
+                continue  # the tail of an interrupted write
+            return number
+        if not (isinstance(row, dict) and ROW_KEYS <= row.keys()):
+            return number
+    return None
+
+
+def check_results_file(path: Path) -> None:
+    """Refuse (`InvalidArgumentError`) an existing `path` that holds anything but rows: it
+    is not ours to append to or to overwrite."""
+    if path.is_file() and (number := foreign_line(path)) is not None:
+        raise InvalidArgumentError(
+            f"{path} is not an acs eval results file (line {number} is not a result row): "
+            "refusing to write over it"
+        )
 
 
 class ResultsFile:

@@ -25,11 +25,11 @@ replaced. Both get an empty prediction scored against the gold locations when th
 and zero at every level when they are not (no repository or commit to read them from), so
 they count in every metric.
 
-Resuming. Rows are appended to `results_path` and flushed as runs finish; a later run skips
-each (instance, policy) whose last row is `ok` with the same fingerprint (`results.fingerprint`:
-acs version, row format, policy and its model, `top_k`, the instance's content), and runs
-failures again (a repository may have been added, a timeout may have been load); the last
-row of a pair is the one that counts.
+Resuming. Rows are appended to `results_path` (refused when it holds anything but rows) and
+flushed as runs finish; a later run skips each (instance, policy) whose last row is `ok` with
+the same fingerprint (`results.fingerprint`: acs version, row format, policy and its model,
+`top_k`, the instance's content), and runs failures again (a repository may have been added,
+a timeout may have been load); the last row of a pair is the one that counts.
 """
 
 from __future__ import annotations
@@ -54,7 +54,14 @@ from ..policy import Policy
 from .dataset import Instance
 from .metrics import Prediction
 from .repos import RepositoryMissing, commit_order, locate
-from .results import STATUSES, ResultsFile, fingerprint, make_row, read_rows
+from .results import (
+    STATUSES,
+    ResultsFile,
+    check_results_file,
+    fingerprint,
+    make_row,
+    read_rows,
+)
 
 STARTUP_GRACE_S = 60.0  # a fresh worker imports acs before it takes its first instance
 
@@ -465,6 +472,7 @@ def evaluate(
         raise InvalidArgumentError("instance ids must be unique")
 
     path = Path(results_path)
+    check_results_file(path)  # before anything starts: never append to someone else's file
     done: dict[tuple[str, str], dict[str, Any]] = {}
     if resume:
         expected = {
