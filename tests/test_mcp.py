@@ -22,6 +22,7 @@ mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters, types  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
+from mcp.shared._httpx_utils import create_mcp_http_client  # noqa: E402
 
 TOOLS = {"localize", "grep", "find_files", "symbols", "outline", "read", "references", "run_plan"}
 
@@ -409,9 +410,11 @@ def test_streamable_http_on_localhost(repo: Path) -> None:
         line = server.stderr.readline()
         assert line.startswith("acs mcp: serving http://127.0.0.1:"), line
         url = line.split()[-1]
+        token = server.stderr.readline().split("Bearer ")[1].rstrip("'\n")
 
         async def main() -> None:
-            async with streamable_http_client(url) as streams:
+            client = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+            async with client, streamable_http_client(url, http_client=client) as streams:
                 async with ClientSession(streams[0], streams[1]) as s:
                     await s.initialize()
                     assert {t.name for t in (await s.list_tools()).tools} == TOOLS

@@ -2,11 +2,15 @@
 
 acs mcp [--repo PATH]... [--http PORT] [--exclude GLOB]... [--recheck-ms MS]
         [--cache-dir DIR | --no-cache]
+
+Over HTTP (`--http`), `--repo` is required and clients must send the bearer token printed
+at start (or set beforehand in ACS_MCP_TOKEN).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -23,13 +27,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         description="A Model Context Protocol server: localize, grep, find_files, symbols, "
         "outline, read, references and run_plan over the given repositories (or, without "
         "--repo, the roots the client shares), indexes kept warm between calls. stdio by "
-        "default; --http PORT serves streamable HTTP on 127.0.0.1.",
+        "default; --http PORT serves streamable HTTP on 127.0.0.1 to clients that send the "
+        "bearer token printed at start (or set in ACS_MCP_TOKEN), for the --repo folders "
+        "only.",
     )
     p.add_argument(
         "--repo",
         action="append",
         metavar="PATH",
-        help="a repository folder to serve (repeatable; default: the client's roots)",
+        help="a repository folder to serve (repeatable; default over stdio: the client's "
+        "roots; required with --http)",
     )
     p.add_argument(
         "--http",
@@ -77,13 +84,24 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         roots = [root_at(path) for path in args.repo or ()]
     except AcsError as e:
         raise UsageError(f"--repo: {e}") from e
+    http = None
+    if args.http is not None:
+        if not roots:
+            raise UsageError(
+                "--http needs --repo: over HTTP any local process can connect, so the "
+                "repositories are the ones you name, never a client's roots"
+            )
+        try:
+            http = server.http_access(args.http, os.environ)
+        except AcsError as e:
+            raise UsageError(str(e)) from e
     workspace = Workspace(
         index_cache=index_cache(args),
         exclude=args.exclude or (),
         recheck_ms=args.recheck_ms,
     )
     try:
-        server.run(workspace, roots or None, args.http)
+        server.run(workspace, roots or None, http)
     except KeyboardInterrupt:
         pass
     exit_leaving_calls(0)

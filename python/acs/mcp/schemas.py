@@ -2,14 +2,18 @@
 
 The server checks arguments itself rather than leaving it to the SDK (1.x validates with
 jsonschema, 2.x's low-level server does not), so a model gets the same one-line message
-under either."""
+under either. Every string has a `maxLength` and every list a `maxItems`, and all arguments
+together are measured against `MAX_ARGUMENTS_CHARS`, before any work: an oversized argument
+is refused with its size, never quoted back whole."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from ..echo import excerpt, quoted
 from ..errors import InvalidArgumentError
+from .limits import MAX_ARGUMENTS_CHARS, MAX_GLOBS, MAX_NAME_CHARS, MAX_PATH_CHARS
 
 Schema = dict[str, Any]
 
@@ -23,8 +27,8 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def string(description: str, **extra: Any) -> Schema:
-    return {"type": "string", "description": description, **extra}
+def string(description: str, *, max_length: int = MAX_NAME_CHARS, **extra: Any) -> Schema:
+    return {"type": "string", "description": description, "maxLength": max_length, **extra}
 
 
 def integer(description: str, *, default: int, minimum: int, maximum: int) -> Schema:
@@ -41,8 +45,15 @@ def boolean(description: str, *, default: bool) -> Schema:
     return {"type": "boolean", "description": description, "default": default}
 
 
-def strings(description: str) -> Schema:
-    return {"type": "array", "items": {"type": "string"}, "description": description}
+def strings(
+    description: str, *, max_items: int = MAX_GLOBS, max_length: int = MAX_PATH_CHARS
+) -> Schema:
+    return {
+        "type": "array",
+        "items": {"type": "string", "maxLength": max_length},
+        "maxItems": max_items,
+        "description": description,
+    }
 
 
 def choice(description: str, values: list[str], *, default: str) -> Schema:
@@ -72,9 +83,17 @@ def _check(name: str, value: Any, schema: Schema) -> None:
     if allowed and not any(_fits(value, t) for t in allowed):
         want = " or ".join(allowed)
         raise InvalidArgumentError(f"argument {name!r}: expected {want}, got {_kind(value)}")
+    if isinstance(value, str) and len(value) > schema.get("maxLength", len(value)):
+        raise InvalidArgumentError(
+            f"argument {name!r}: {len(value):,} characters, over the cap of {schema['maxLength']:,}"
+        )
+    if isinstance(value, list) and len(value) > schema.get("maxItems", len(value)):
+        raise InvalidArgumentError(
+            f"argument {name!r}: {len(value):,} items, over the cap of {schema['maxItems']:,}"
+        )
     if "enum" in schema and value not in schema["enum"]:
         options = ", ".join(map(str, schema["enum"]))
-        raise InvalidArgumentError(f"argument {name!r}: {value!r} is not one of: {options}")
+        raise InvalidArgumentError(f"argument {name!r}: {quoted(value)} is not one of: {options}")
     if isinstance(value, int | float) and not isinstance(value, bool):
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
@@ -100,11 +119,18 @@ def with_defaults(schema: Schema, arguments: Mapping[str, Any] | None) -> dict[s
     """`arguments` checked against an object `schema` (unknown names, missing required ones,
     types, enums, bounds), every property present: the schema's default, else None."""
     arguments = dict(arguments or {})
+    size = json_chars(arguments, MAX_ARGUMENTS_CHARS)
+    if size > MAX_ARGUMENTS_CHARS:
+        raise InvalidArgumentError(
+            f"the arguments hold over {MAX_ARGUMENTS_CHARS:,} characters, the cap of one call"
+        )
     properties: dict[str, Schema] = schema["properties"]
     unknown = sorted(set(arguments) - set(properties))
     if unknown:
+        names = ", ".join(excerpt(n, 40) for n in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         known = ", ".join(properties)
-        raise InvalidArgumentError(f"unknown argument(s) {', '.join(unknown)} (known: {known})")
+        raise InvalidArgumentError(f"unknown argument(s) {names}{more} (known: {known})")
     for name in schema.get("required", []):
         if arguments.get(name) is None:
             raise InvalidArgumentError(f"argument {name!r} is required")
@@ -115,3 +141,24 @@ def with_defaults(schema: Schema, arguments: Mapping[str, Any] | None) -> dict[s
         if arguments.get(name) is None:
             arguments[name] = prop.get("default")
     return arguments
+
+
+def json_chars(value: Any, budget: int) -> int:
+    """About the characters of `value` as JSON (strings, keys and one per number, list item
+    or member), counted until the count passes `budget`: a huge value costs no more than the
+    budget to measure."""
+    count = 0
+    stack = [value]
+    while stack and count <= budget:
+        item = stack.pop()
+        if isinstance(item, str):
+            count += len(item) + 2
+        elif isinstance(item, dict):
+            count += 2 + sum(len(k) + 4 for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            count += 2 + len(item)
+            stack.extend(item)
+        else:
+            count += 4
+    return count

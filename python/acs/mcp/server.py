@@ -3,9 +3,14 @@ the official `mcp` SDK, 1.x or 2.x (their low-level servers register handlers di
 everything else here is common to both).
 
 A call is checked against its tool's schema, names one of the session's repositories (the
-`--repo` folders, else the roots the client shares), gets that repository's warm snapshot
-and runs on a worker thread. Any failure is a tool error result (`isError`) carrying acs's
-message; the server keeps serving."""
+`--repo` folders, else, over stdio only, the roots the client shares), gets that repository's
+warm snapshot and runs on the worker pool. Any failure is a tool error result (`isError`)
+carrying acs's message, never more than `MAX_ERROR_CHARS`; the server keeps serving.
+
+Over HTTP any local process can connect, so nothing it says is trusted: the repositories are
+the `--repo` folders only (never a client's roots), and every request must carry the bearer
+token the server printed at start (or was given in `ACS_MCP_TOKEN`). The caps of
+`limits.py` bound what one client can make the server hold."""
 
 # The server speaks the SDK's 1.x and 2.x APIs (`build_server` picks one); mypy sees the one
 # installed, so the other's names and the 1.x untyped decorators are not errors here.
@@ -13,14 +18,17 @@ message; the server keeps serving."""
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 import socket
 import sys
 import traceback
 import warnings
 import weakref
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import unquote, urlparse
 
 import anyio
@@ -31,8 +39,18 @@ from mcp.server.stdio import stdio_server
 
 from .. import __version__
 from ..cli_common import one_line
-from ..errors import AcsError
+from ..echo import excerpt, quoted
+from ..errors import AcsError, InvalidArgumentError
+from .limits import (
+    HTTP_SESSION_IDLE_S,
+    MAX_CALLS_PER_SESSION,
+    MAX_HTTP_CONNECTIONS,
+    MAX_HTTP_SESSIONS,
+    MAX_MESSAGE_BYTES,
+    MAX_RESULT_CHARS,
+)
 from .schemas import with_defaults
+from .stdio import Wire
 from .threads import in_thread
 from .tools import BY_NAME, TOOLS
 from .workspace import Root, Workspace, resolve, root_at
@@ -50,6 +68,15 @@ INSTRUCTIONS = (
 
 ROOTS_TIMEOUT_S = 10.0
 
+# Characters of an error message sent to a client: the message names what went wrong and
+# quotes inputs only in part (`acs.echo`); this bounds whatever a message might still hold.
+MAX_ERROR_CHARS = 2_000
+
+# The HTTP server's bearer token, when the user picks it (a client's configuration can then
+# name it); otherwise one is made at each start.
+TOKEN_VARIABLE = "ACS_MCP_TOKEN"
+MIN_TOKEN_CHARS = 16
+
 
 class AcsMcp:
     """The tools over a workspace, for any number of sessions."""
@@ -60,6 +87,7 @@ class AcsMcp:
         # Without --repo, each session searches the roots its client shares (asked once,
         # asked again when a call names a repository not among them).
         self._client_roots: weakref.WeakKeyDictionary[Any, list[Root]] = weakref.WeakKeyDictionary()
+        self._in_flight: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
     def tool_list(self) -> list[types.Tool]:
         hints = types.ToolAnnotations(readOnlyHint=True, openWorldHint=False)
@@ -75,22 +103,38 @@ class AcsMcp:
     ) -> types.CallToolResult:
         tool = BY_NAME.get(name)
         if tool is None:
-            return error_result(f"unknown tool {name!r} (tools: {', '.join(BY_NAME)})")
+            return error_result(f"unknown tool {quoted(name, 60)} (tools: {', '.join(BY_NAME)})")
+        client = client_of(session)
+        running = self._in_flight.get(client, 0)
+        if running >= MAX_CALLS_PER_SESSION:
+            return error_result(
+                f"too many calls in flight: this session has {running} unanswered (the cap "
+                f"is {MAX_CALLS_PER_SESSION}); wait for answers before sending more"
+            )
+        self._in_flight[client] = running + 1
         try:
             args = with_defaults(tool.schema, arguments)
             asked = args.pop("repo", None)
             root = resolve(await self.roots(session, asked), asked)
             repo, freshness = await self.workspace.checkout(root)
             payload = await in_thread(lambda: tool.run(repo, args))
+            if name == "localize":  # how warm the answer was: the latency an agent sees
+                payload["stats"]["server"] = {"repo": root.name, **freshness}
+            text = orjson.dumps(payload).decode()
         except AcsError as e:
             return error_result(one_line(str(e)))
         except Exception as e:  # a bug: the model is told, the server keeps serving
             traceback.print_exc(file=sys.stderr)
             return error_result(f"internal error ({type(e).__name__}: {e}); please report it")
-        if name == "localize":  # how warm the answer was: the latency an agent sees
-            payload["stats"]["server"] = {"repo": root.name, **freshness}
+        finally:
+            self._in_flight[client] -= 1
+        if len(text) > MAX_RESULT_CHARS:
+            return error_result(
+                f"the result has {len(text):,} characters, over the cap of {MAX_RESULT_CHARS:,}: "
+                "ask for less (a smaller limit, max_lines or max_line_chars, narrower paths)"
+            )
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=orjson.dumps(payload).decode())],
+            content=[types.TextContent(type="text", text=text)],
             structuredContent=payload,
             isError=False,
         )
@@ -98,10 +142,18 @@ class AcsMcp:
     async def roots(self, session: Any, asked: str | None) -> list[Root]:
         if self.fixed_roots is not None:
             return self.fixed_roots
-        known = self._client_roots.get(session)
+        client = client_of(session)
+        known = self._client_roots.get(client)
         if known is None or (asked is not None and not _names(known, asked)):
-            known = self._client_roots[session] = await client_roots(session)
+            known = self._client_roots[client] = await client_roots(session)
         return known
+
+
+def client_of(session: Any) -> Any:
+    """What stands for one client across its calls: SDK 1.x hands every call the
+    connection's session; 2.x makes a session per request, over the connection's
+    `Connection`."""
+    return getattr(session, "_connection", None) or session
 
 
 def _names(roots: Sequence[Root], asked: str) -> bool:
@@ -133,7 +185,8 @@ async def client_roots(session: Any) -> list[Root]:
 
 def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=message)], isError=True
+        content=[types.TextContent(type="text", text=excerpt(message, MAX_ERROR_CHARS))],
+        isError=True,
     )
 
 
@@ -168,13 +221,15 @@ def build_server(app: AcsMcp) -> Server:
 
 async def serve_stdio(server: Server) -> None:
     """Until the client closes stdin (calls still running are abandoned)."""
-    async with stdio_server() as (read, write):
+    wire = cast(Any, Wire())
+    async with stdio_server(stdin=wire, stdout=wire) as (read, write):
         await server.run(read, write, server.create_initialization_options())
 
 
-async def serve_http(server: Server, port: int) -> None:
+async def serve_http(server: Server, port: int, token: str, token_hint: str) -> None:
     """Streamable HTTP at http://127.0.0.1:PORT/mcp (port 0: any free port), with the SDK's
-    DNS-rebinding protection: only local Host and Origin headers are served."""
+    DNS-rebinding protection (only local Host and Origin headers are served), for clients
+    that send `Authorization: Bearer TOKEN`."""
     import uvicorn
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
     from mcp.server.transport_security import TransportSecuritySettings
@@ -194,21 +249,80 @@ async def serve_http(server: Server, port: int) -> None:
             allowed_hosts=hosts,
             allowed_origins=[f"http://{h}" for h in hosts],
         ),
+        max_request_body_size=MAX_MESSAGE_BYTES,
+        max_sessions=MAX_HTTP_SESSIONS,
+        session_idle_timeout=HTTP_SESSION_IDLE_S,
     )
+    expected = f"Bearer {token}".encode()
 
     class Endpoint:  # an ASGI app, so Starlette hands it the raw request
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if not authorized(scope, expected):
+                await unauthorized(send)
+                return
             await manager.handle_request(scope, receive, send)
 
     app = Starlette(routes=[Route("/mcp", Endpoint())], lifespan=lambda _: manager.run())
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", limit_concurrency=MAX_HTTP_CONNECTIONS
+    )
     print(f"acs mcp: serving http://127.0.0.1:{port}/mcp", file=sys.stderr, flush=True)
+    print(f"acs mcp: {token_hint}", file=sys.stderr, flush=True)
     await uvicorn.Server(config).serve(sockets=[sock])
 
 
-def run(workspace: Workspace, roots: Sequence[Root] | None, http_port: int | None) -> None:
+def authorized(scope: Any, expected: bytes) -> bool:
+    """Whether the request carries the server's bearer token (compared in constant time)."""
+    sent = dict(scope.get("headers") or ()).get(b"authorization", b"")
+    return hmac.compare_digest(sent, expected)
+
+
+async def unauthorized(send: Any) -> None:
+    body = b'{"error": "unauthorized: send the header Authorization: Bearer <token>"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"www-authenticate", b'Bearer realm="acs mcp"'),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def run(workspace: Workspace, roots: Sequence[Root] | None, http: HttpAccess | None) -> None:
     server = build_server(AcsMcp(workspace, roots))
-    if http_port is None:
+    if http is None:
         anyio.run(serve_stdio, server)
     else:
-        anyio.run(serve_http, server, http_port)
+        if not roots:  # the CLI refuses this first; a client's roots are never trusted here
+            raise ValueError("serving HTTP takes the repositories to serve (--repo)")
+        anyio.run(serve_http, server, http.port, http.token, http.hint)
+
+
+@dataclass(frozen=True)
+class HttpAccess:
+    """Where HTTP is served and the token a client must send."""
+
+    port: int
+    token: str
+    hint: str  # what the start-up message says of the token
+
+
+def http_access(port: int, environ: Mapping[str, str]) -> HttpAccess:
+    """`ACS_MCP_TOKEN` when set (at least `MIN_TOKEN_CHARS` characters), else a new random
+    token, printed at start for the user to give the client."""
+    given = environ.get(TOKEN_VARIABLE)
+    if given is None:
+        token = secrets.token_urlsafe(32)
+        hint = f"clients must send the header 'Authorization: Bearer {token}'"
+        return HttpAccess(port, token, hint)
+    if len(given) < MIN_TOKEN_CHARS or given != given.strip() or not given.isprintable():
+        raise InvalidArgumentError(
+            f"{TOKEN_VARIABLE} must be at least {MIN_TOKEN_CHARS} printable characters "
+            "without surrounding spaces"
+        )
+    return HttpAccess(port, given, f"clients must send 'Authorization: Bearer ${TOKEN_VARIABLE}'")

@@ -14,6 +14,13 @@ import orjson
 
 from ..localize import localize
 from ..repo import Repo
+from .limits import (
+    MAX_ISSUE_CHARS,
+    MAX_PATH_CHARS,
+    MAX_PATTERN_CHARS,
+    MAX_PATTERNS,
+    MAX_PLAN_TASKS,
+)
 from .schemas import Schema, boolean, choice, integer, obj, string, strings
 
 Handler = Callable[[Repo, dict[str, Any]], dict[str, Any]]
@@ -23,7 +30,8 @@ MAX_PLAN_CHARS = 60_000
 
 REPO = string(
     "Repository to search: its name or path as the server lists them. Optional when the "
-    "server searches one repository."
+    "server searches one repository.",
+    max_length=MAX_PATH_CHARS,
 )
 INCLUDE = strings("Only paths matching these globs (ripgrep -g syntax), e.g. ['*.py', 'src/**'].")
 EXCLUDE = strings("Leave out paths matching these globs, e.g. ['tests/**'].")
@@ -234,7 +242,10 @@ TOOLS: tuple[Tool, ...] = (
         "messages). Start here on a new task, then read the top locations.",
         obj(
             {
-                "issue": string("The issue text: title, description, tracebacks, logs."),
+                "issue": string(
+                    "The issue text: title, description, tracebacks, logs.",
+                    max_length=MAX_ISSUE_CHARS,
+                ),
                 "repo": REPO,
                 "top_k": limit("files", default=10, maximum=50),
                 "top_k_functions": limit("functions", default=20, maximum=100),
@@ -267,7 +278,9 @@ TOOLS: tuple[Tool, ...] = (
             {
                 "pattern": {
                     "type": ["string", "array"],
-                    "items": {"type": "string"},
+                    "maxLength": MAX_PATTERN_CHARS,
+                    "items": {"type": "string", "maxLength": MAX_PATTERN_CHARS},
+                    "maxItems": MAX_PATTERNS,
                     "description": "A regex (or several, as a list).",
                 },
                 "repo": REPO,
@@ -347,7 +360,9 @@ TOOLS: tuple[Tool, ...] = (
         "table of contents, to decide what to read.",
         obj(
             {
-                "path": string("File path relative to the repository root."),
+                "path": string(
+                    "File path relative to the repository root.", max_length=MAX_PATH_CHARS
+                ),
                 "repo": REPO,
                 "max_symbols": limit("definitions", default=300, maximum=5000),
             },
@@ -361,7 +376,9 @@ TOOLS: tuple[Tool, ...] = (
         "(`symbol`, e.g. 'JSONDecoder.raw_decode'). Lines come numbered.",
         obj(
             {
-                "path": string("File path relative to the repository root."),
+                "path": string(
+                    "File path relative to the repository root.", max_length=MAX_PATH_CHARS
+                ),
                 "repo": REPO,
                 "start": {"type": "integer", "minimum": 1, "description": "First line (1-based)."},
                 "end": {
@@ -408,6 +425,7 @@ TOOLS: tuple[Tool, ...] = (
             {
                 "tasks": {
                     "type": "array",
+                    "maxItems": MAX_PLAN_TASKS,
                     "description": "The tasks, e.g. [{'id': 1, 'tool': 'symbols', 'args': "
                     "{'name': 'Foo'}}, {'id': 2, 'tool': 'read', 'args': {'path': "
                     "'$1.symbols[0].path', 'symbol': 'Foo'}}].",
