@@ -555,3 +555,30 @@ def test_an_unloadable_env_tokenizer_is_an_invalid_argument(tmp_path):
 
     with pytest.raises(InvalidArgumentError, match="cannot load tokenizer"):
         token_counter(str(tmp_path / "no-such-tokenizer"))
+
+
+# -- issue 20: the public API's remaining bare TypeErrors -------------------------------------
+
+BAD_API_VALUES: dict[str, Callable[[Repo], Any]] = {
+    "localize a path": lambda r: acs.localize("/path/to/repo", "x"),
+    "localize 42": lambda r: acs.localize(42, "x"),
+    "localize None": lambda r: acs.localize(None, "x"),
+    "open path surrogate": lambda r: Repo.open("/tmp/\ud800"),
+    "open index_cache surrogate": lambda r: Repo.open(".", index_cache="\ud800"),
+    "open index_cache not UTF-8": lambda r: Repo.open(".", index_cache="/tmp/\udcff"),
+    "start_plan timeout str": lambda r: r.start_plan(timeout="1"),
+    "start_plan timeout True": lambda r: r.start_plan(timeout=True),
+}
+
+
+@pytest.mark.parametrize("call", BAD_API_VALUES.values(), ids=BAD_API_VALUES.keys())
+def test_bad_api_values_are_one_line_invalid_argument_errors(tmp_path, monkeypatch, repo, call):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgumentError) as e:
+        call(repo)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 200
+
+
+def test_a_bytes_path_opens_like_its_str(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert Repo.open(bytes(tmp_path), index_cache=False).paths() == ["a.py"]

@@ -244,6 +244,20 @@ def test_bad_input(repo):
         acs.localize(repo, "x", policy="nope")
 
 
+@pytest.mark.parametrize("not_a_repo", ["/path/to/repo", 42, None, b"/path"])
+def test_a_repo_argument_that_is_not_a_repo_is_named(not_a_repo):
+    import asyncio
+
+    # a path in place of the Repo was a bare TypeError (str.index), anything else an
+    # AttributeError
+    expected = f"repo: expected an acs.Repo (from acs.Repo.open), not {type(not_a_repo).__name__}"
+    with pytest.raises(acs.InvalidArgumentError) as e:
+        acs.localize(not_a_repo, "the parser drops the last header")
+    assert str(e.value) == expected
+    with pytest.raises(acs.InvalidArgumentError, match=r"expected an acs\.Repo"):
+        asyncio.run(acs.localize_async(not_a_repo, "the parser drops the last header"))
+
+
 def test_async_form(repo):
     import asyncio
 

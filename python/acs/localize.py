@@ -94,6 +94,10 @@ def localize(
     read (`warnings` says so). `explain` adds `why`: for each returned file (`path`) and
     function (`path:name`), its strongest piece of evidence in words. `trajectory` adds the
     record of the run."""
+    if not isinstance(repo, Repo):  # a path is the usual slip: say how to open one
+        raise InvalidArgumentError(
+            f"repo: expected an acs.Repo (from acs.Repo.open), not {type(repo).__name__}"
+        )
     if not isinstance(issue, str):
         raise InvalidArgumentError(f"the issue is text, not {type(issue).__name__}")
     if not issue.strip():

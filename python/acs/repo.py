@@ -69,6 +69,24 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
+def _os_path(value: Any, what: str, expected: str = "a path", *, utf8: bool = False) -> str:
+    """A path argument (str, bytes or os.PathLike) as a str the OS can take back: bytes are
+    decoded as the OS does, and a lone surrogate that no file name can hold is refused (so
+    is any undecodable byte when `utf8`: the engine reads that path as text)."""
+    try:
+        path = os.fsdecode(value)
+    except TypeError:
+        raise _invalid(what, f"expected {expected}, got {_kind(value)}") from None
+    try:
+        if utf8:
+            path.encode("utf-8")
+        else:
+            os.fsencode(path)
+    except UnicodeEncodeError as e:
+        raise _invalid(what, describe_conversion_error(e)) from None
+    return path
+
+
 class Repo:
     """An immutable, in-memory snapshot of a repository's text files.
 
@@ -104,10 +122,7 @@ class Repo:
 
         `index_cache` is where `index()` keeps its per-file store: True for the user's
         cache folder (see `acs.cachedir`), False for memory only, or a folder."""
-        try:
-            path = os.fspath(path)
-        except TypeError:
-            raise _invalid("path", f"expected a path, got {type(path).__name__}") from None
+        path = _os_path(path, "path")
         if max_file_size is not None and (
             isinstance(max_file_size, bool)
             or not isinstance(max_file_size, int)
@@ -125,11 +140,7 @@ class Repo:
         elif index_cache is False or index_cache is None:
             cache = None
         else:
-            try:
-                cache = os.fspath(index_cache)
-            except TypeError:
-                what = type(index_cache).__name__
-                raise _invalid("index_cache", f"expected a folder or a bool, got {what}") from None
+            cache = _os_path(index_cache, "index_cache", "a folder or a bool", utf8=True)
         if commit is None:
             return cls(_core.Repo.open_dir(path, **opts), cache)
         commit = _text(commit, "commit")
@@ -354,6 +365,10 @@ class Repo:
     def start_plan(self, timeout: float | None = None) -> PlanRun:
         """An empty run to submit tasks to while it executes; with `timeout` (seconds), the
         run cancels itself that long from now (see `PlanRun.cancel`)."""
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float)
+        ):
+            raise _invalid("timeout", f"expected a number of seconds, got {_kind(timeout)}")
         return PlanRun(self._native.start(timeout))
 
     # -- facts ---------------------------------------------------------------------------
