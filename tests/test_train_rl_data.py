@@ -5,6 +5,9 @@ repositories refused."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,11 +49,21 @@ def dataset(tmp_path: Path) -> tuple[Path, Path, list[Instance]]:
     return data, repos, instances
 
 
-def test_cli_writes_skyrl_parquet_with_gold_from_acs_eval(dataset, tmp_path, capsys) -> None:
+def test_cli_writes_skyrl_parquet_with_gold_from_acs_eval(dataset, tmp_path) -> None:
+    # Run as training/train.sh runs it (`python -m`): a module-level name defined below the
+    # `__main__` block once made every such run fail while in-process calls passed.
     data, repos, instances = dataset
     out = tmp_path / "out"
     args = [str(data), "--repos", str(repos), "--out", str(out), "--val-fraction", "0.3"]
-    assert rl_data.main(args) == 0
+    env = {**os.environ, "PYTHONPATH": str(Path(acs.__file__).parent.parent)}
+    run = subprocess.run(
+        [sys.executable, "-m", "acs.train.rl_data", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
     train = pq.read_table(out / "train.parquet")
     val = pq.read_table(out / "validation.parquet")
     assert train.column_names == ["prompt", "env_class", "reward_spec", "extra_info"]
@@ -76,7 +89,7 @@ def test_cli_writes_skyrl_parquet_with_gold_from_acs_eval(dataset, tmp_path, cap
         # The prompt is the planner's own first messages, word for word.
         expected = Conversation(load_prompts(), inst.problem_statement, 4).messages
         assert row["prompt"] == expected
-    assert "train: 2 instances from 2 repositories" in capsys.readouterr().out
+    assert "train: 2 instances from 2 repositories" in run.stdout
 
 
 def test_no_repository_in_both_splits(dataset) -> None:

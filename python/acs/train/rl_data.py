@@ -132,6 +132,18 @@ def _build_row(job: tuple[Instance, str, int, str]) -> tuple[str, dict[str, Any]
     }
 
 
+def reward_spec(gold: GroundTruth) -> dict[str, Any]:
+    """A row's `reward_spec`: the gold locations the environment scores the answer against."""
+    return {
+        "method": "rule",
+        "ground_truth": {
+            "files": list(gold.files),
+            "modules": list(gold.modules),
+            "functions": list(gold.functions),
+        },
+    }
+
+
 def split_by_repo(
     repos: Iterable[str],
     *,
@@ -245,15 +257,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def reward_spec(gold: GroundTruth) -> dict[str, Any]:
-    """A row's `reward_spec`: the gold locations the environment scores the answer against."""
-    return {
-        "method": "rule",
-        "ground_truth": {
-            "files": list(gold.files),
-            "modules": list(gold.modules),
-            "functions": list(gold.functions),
-        },
-    }
