@@ -24,18 +24,20 @@ _TRAILER_KEYS = (
     "pr-url|pr-close|original-commit|backport-of|git-svn-id|piperorigin-revid|"
     "differential revision|pull request resolved|ghstack-source-id"
 )
-_TRAILER = re.compile(rf"^\s*({_TRAILER_KEYS})\s*:.*$", re.I | re.M)
+# Line patterns start with `[ \t]*`, not `\s*`: `\s*` crossed newlines, so at each line
+# of a run of blank lines (trailers removed leave them) it scanned to the run's end: quadratic.
+_TRAILER = re.compile(rf"^[ \t]*({_TRAILER_KEYS})\s*:.*$", re.I | re.M)
 _REF = r"(#\d+|gh-\d+|[\w.-]+/[\w.-]+#\d+|https?://\S+)"
 # "Fixes #12", "Closes: #3, #4", "Refs https://...": a line of references only.
 _REF_LINE = re.compile(
-    rf"^\s*(fix(es|ed)?|close[sd]?|resolve[sd]?|refs?|see|related( to)?|part of|addresses)"
+    rf"^[ \t]*(fix(es|ed)?|close[sd]?|resolve[sd]?|refs?|see|related( to)?|part of|addresses)"
     rf"\s*:?\s*{_REF}([\s,]+(and\s+)?{_REF})*\.?\s*$",
     re.I | re.M,
 )
-_CHERRY_PICK = re.compile(r"^\s*\(cherry[ -]picked from commit [0-9a-f]+\)\s*$", re.I | re.M)
+_CHERRY_PICK = re.compile(r"^[ \t]*\(cherry[ -]picked from commit [0-9a-f]+\)\s*$", re.I | re.M)
 _SKIP_CI = re.compile(r"\[(skip ci|ci skip|no ci|skip actions|actions skip)\]", re.I)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_SEPARATOR = re.compile(r"^\s*-{3,}\s*$", re.M)
+_SEPARATOR = re.compile(r"^[ \t]*-{3,}\s*$", re.M)
 _SQUASH_SUFFIX = re.compile(r"\s*\((#\d+)(,\s*#\d+)*\)\s*$")
 # A merged pull request: the pull request's title and body follow (GitHub, bors).
 _PR_MERGE = re.compile(r"^merge (pull request #\d+ from \S+|#\d+)\s*$", re.I)
