@@ -370,7 +370,7 @@ def test_ground_truth_and_load_instances_read_the_output(
     assert gold.functions == ("pkg/header.py:parse_header",)
     data = orjson.loads(summary.read_bytes())
     assert data["emitted"] == 7 and data["seen"] == 22
-    assert not out.with_name(out.name + ".part").exists()
+    assert not list(out.parent.glob("*.part"))
 
 
 def test_cli_options_and_summary_on_stderr(
@@ -580,6 +580,7 @@ def test_data_mine_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "--exclude-repos" in out and "--purpose" in out
+    assert "65,536" in out and "--force" in out  # the message cap and the overwrite rule
 
 
 def test_the_training_repositories_may_all_be_mined_for_training() -> None:
@@ -591,3 +592,128 @@ def test_the_training_repositories_may_all_be_mined_for_training() -> None:
     assert len(domains) == 32 and all(domains.values())
     for name in domains:
         check_allowed(name, purpose="train")
+
+
+# -- hostile repositories and outputs (issue 20) --------------------------------------------
+
+
+def small_history(root: Path) -> History:
+    h = History(root)
+    h.commit("Initial import of the widgets package", {"pkg/header.py": HEADER})
+    h.commit(
+        "Handle tabs around header values properly",
+        {"pkg/header.py": HEADER.replace("value.strip()", "value.strip(' \\t')")},
+    )
+    return h
+
+
+def commit_from_file(h: History, message: str, files: Mapping[str, str]) -> None:
+    """A commit whose message is too long for a command line."""
+    h.write(files)
+    h.git("add", "-A")
+    path = h.root.parent / "message.txt"
+    path.write_text(message)
+    h.git("commit", "-q", "-F", str(path), env=h.dates())
+
+
+def run_mine(root: Path, out: Path, *extra: str) -> int:
+    argv = ["data", "mine", str(root), "--name", "acme/widgets", "--out", str(out), *extra]
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+
+
+def test_an_empty_repository_says_it_has_no_commits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = History(tmp_path / "empty")
+    out = tmp_path / "o.jsonl"
+    assert run_mine(h.root, out) == 1
+    err = capsys.readouterr().err
+    assert "has no commits" in err and "cannot write" not in err
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_a_huge_commit_message_is_cut_and_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from acs.data.mine import MAX_MESSAGE_CHARS
+
+    h = small_history(tmp_path / "r")
+    huge = "Handle quoted header values in the parser\n\n" + "the parser drops a quote " * 400_000
+    commit_from_file(h, huge, {"pkg/header.py": HEADER.replace("return 1", "return 2")})
+    # rejected (test-only), with a 1 MB title
+    commit_from_file(h, "x" * 1_000_000, {"tests/test_x.py": "def test(): pass\n"})
+    out, rejects, summary = tmp_path / "o.jsonl", tmp_path / "rej.jsonl", tmp_path / "s.json"
+    assert run_mine(h.root, out, "--rejects", str(rejects), "--summary", str(summary)) == 0
+    rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    assert len(huge) > 10_000_000 and len(rows) == 2
+    statement = rows[0]["problem_statement"]
+    assert (
+        statement.startswith("Handle quoted header values") and len(statement) <= MAX_MESSAGE_CHARS
+    )
+    assert orjson.loads(summary.read_bytes())["truncated"] == 1
+    assert "problem statements cut to 65,536 characters: 1" in capsys.readouterr().err
+    titles = [orjson.loads(line)["title"] for line in rejects.read_bytes().splitlines()]
+    assert max(len(t) for t in titles) <= 200
+
+
+def test_out_refuses_a_file_it_did_not_write_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = small_history(tmp_path / "r")
+    out = tmp_path / "notes.txt"
+    out.write_text("my notes\n")
+    assert run_mine(h.root, out) == 2
+    assert "is not an earlier acs data mine instances file" in capsys.readouterr().err
+    assert out.read_text() == "my notes\n"
+    assert run_mine(h.root, out, "--force") == 0
+    assert orjson.loads(out.read_bytes().splitlines()[0])["repo"] == "acme/widgets"
+    # an earlier output is replaced as it is, and so is an empty file
+    assert run_mine(h.root, out) == 0
+    empty = tmp_path / "empty.jsonl"
+    empty.touch()
+    assert run_mine(h.root, empty) == 0 and empty.read_bytes()
+
+
+@pytest.mark.parametrize("flag", ["--rejects", "--summary"])
+def test_rejects_and_summary_refuse_a_foreign_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    h = small_history(tmp_path / "r")
+    other = tmp_path / "other.json"
+    other.write_text('{"mine": true}\n')
+    out = tmp_path / "o.jsonl"
+    assert run_mine(h.root, out, flag, str(other)) == 2
+    assert f"{flag} {other} exists" in capsys.readouterr().err
+    assert other.read_text() == '{"mine": true}\n' and not out.exists()
+
+
+@pytest.mark.parametrize("target", ["pkg/header.py", ".git/config", ".git/new.jsonl"])
+def test_out_never_writes_the_mined_repository_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    h = small_history(tmp_path / "r")
+    path = h.root / target
+    before = path.read_bytes() if path.exists() else None
+    assert run_mine(h.root, path, "--force") == 2
+    assert "of the mined repository" in capsys.readouterr().err
+    assert (path.read_bytes() if path.exists() else None) == before
+
+
+def test_out_may_be_an_untracked_path_of_the_work_tree(tmp_path: Path) -> None:
+    # Mining reads commits, never the work tree: an output there changes nothing mined.
+    h = small_history(tmp_path / "r")
+    out = h.root / "data" / "widgets.jsonl"
+    assert run_mine(h.root, out) == 0
+    assert len(out.read_bytes().splitlines()) == 1
+
+
+def test_a_file_named_like_the_partial_output_is_left_alone(tmp_path: Path) -> None:
+    h = small_history(tmp_path / "r")
+    out = tmp_path / "o.jsonl"
+    stray = tmp_path / "o.jsonl.part"
+    stray.write_text("not ours\n")
+    assert run_mine(h.root, out) == 0
+    assert stray.read_text() == "not ours\n"

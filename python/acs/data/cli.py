@@ -3,7 +3,7 @@
 acs data mine REPO --out FILE [--name OWNER/NAME] [--since DATE] [--until DATE] [--max N]
               [--exclude-repos FILE_OR_LIST] [--purpose train|eval] [--summary FILE]
               [--rejects FILE] [--keep-changelog] [--min-words N] [--max-files N]
-              [--max-lines N] [--rev REV]
+              [--max-lines N] [--rev REV] [--force]
 acs data card SUMMARY_OR_DIR... [--repos-file FILE]
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -19,10 +20,13 @@ from typing import IO, Any
 import orjson
 
 from ..cli_common import UsageError
-from ..errors import InvalidArgumentError
+from ..errors import AcsError, InvalidArgumentError
 from .filters import MAX_FILES, MAX_LINES, MIN_WORDS, Limits
 from .git import Commit
 from .heldout import PURPOSES, parse_repo_list
+from .mine import MAX_MESSAGE_CHARS, Miner
+
+MAX_TITLE_CHARS = 200  # of a rejected commit's title in --rejects
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -37,13 +41,22 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "mine",
         help="SWE-bench-format instances from a repository's commits and merged pull requests",
         description="Walk the first-parent history of a git repository (newest first) and "
-        "write one SWE-bench-format instance per usable commit: its message is the problem "
+        "write one SWE-bench-format instance per usable commit: its message (the first "
+        f"{MAX_MESSAGE_CHARS:,} characters) is the problem "
         "statement, its diff from the first parent the patch (non-test files), test_patch and "
         "changelog_patch (release notes). "
-        "Held-out repositories are refused, and development-set ones unless --purpose eval.",
+        "Held-out repositories are refused, and development-set ones unless --purpose eval. "
+        "An existing output file is replaced only when it is an earlier output of acs data "
+        "mine (or with --force), never when it is in the mined repository's git directory or "
+        "a file git tracks there.",
     )
     m.add_argument("repo", metavar="REPO", help="a git work tree or git directory (bare too)")
     m.add_argument("--out", required=True, metavar="FILE", help="the instances (.jsonl)")
+    m.add_argument(
+        "--force",
+        action="store_true",
+        help="replace output files that are not earlier outputs of acs data mine",
+    )
     m.add_argument("--name", metavar="OWNER/NAME", help="default: from remote.origin.url")
     m.add_argument("--rev", default="HEAD", help="walk the history of this revision (HEAD)")
     m.add_argument("--since", metavar="DATE", help="only commits after DATE (git's formats)")
@@ -109,8 +122,6 @@ def exclude_list(value: str | None) -> set[str]:
 
 
 def cmd_mine(args: argparse.Namespace) -> int:
-    from .mine import Miner
-
     for flag, value in (
         ("--max", args.max),
         ("--min-words", args.min_words),
@@ -136,14 +147,18 @@ def cmd_mine(args: argparse.Namespace) -> int:
     except InvalidArgumentError as e:
         raise UsageError(str(e)) from e
     out = Path(args.out)
-    partial = out.with_name(out.name + ".part")
+    check_outputs(args, miner)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial, "wb") as f, _rejects_file(args.rejects) as rejects:
+        partial, part_file = _open_partial(out)
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror or e}") from e
+    try:
+        with part_file as f, _rejects_file(args.rejects) as rejects:
 
             def on_reject(commit: Commit, reason: str) -> None:
                 if rejects is not None:
-                    title = commit.message.strip().split("\n", 1)[0]
+                    title = commit.message.strip().split("\n", 1)[0][:MAX_TITLE_CHARS]
                     row = {"commit": commit.sha, "reason": reason, "title": title}
                     rejects.write(orjson.dumps(row) + b"\n")
 
@@ -156,6 +171,9 @@ def cmd_mine(args: argparse.Namespace) -> int:
             ):
                 f.write(orjson.dumps(instance) + b"\n")
         os.replace(partial, out)
+    except AcsError:  # the repository's error (RepositoryError is an OSError too)
+        partial.unlink(missing_ok=True)
+        raise
     except OSError as e:
         partial.unlink(missing_ok=True)
         raise UsageError(f"cannot write {out}: {e.strerror or e}") from e
@@ -172,6 +190,35 @@ def cmd_mine(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot write {args.summary}: {e.strerror or e}") from e
     print(summary.format(), file=sys.stderr)
     return 0
+
+
+def check_outputs(args: argparse.Namespace, miner: Miner) -> None:
+    """Refuse, before any work, an output path that is not ours to write (`outputs`)."""
+    from .outputs import Kind, check_output
+
+    outputs: tuple[tuple[str, str | None, Kind], ...] = (
+        ("--out", args.out, "instances"),
+        ("--rejects", args.rejects, "rejects"),
+        ("--summary", args.summary, "summary"),
+    )
+    for flag, path, kind in outputs:
+        if path:
+            try:
+                check_output(Path(path), kind, git=miner.git, force=args.force, flag=flag)
+            except InvalidArgumentError as e:
+                raise UsageError(str(e)) from e
+
+
+def _open_partial(out: Path) -> tuple[Path, IO[bytes]]:
+    """A new file beside `out` to write into before it replaces `out`: a name of its own
+    (`.NAME.PID.part`, created exclusively), so nothing already there is overwritten."""
+    for attempt in itertools.count():
+        partial = out.with_name(f".{out.name}.{os.getpid()}.{attempt}.part")
+        try:
+            return partial, open(partial, "xb")
+        except FileExistsError:
+            continue
+    raise AssertionError("unreachable")
 
 
 def _rejects_file(path: str | None) -> contextlib.AbstractContextManager[IO[bytes] | None]:

@@ -111,6 +111,13 @@ class Git:
             return False
         return True
 
+    def has_commits(self) -> bool:
+        """Whether any branch or tag points at a commit (a fresh `git init` has none)."""
+        try:
+            return bool(self.run("rev-list", "-n", "1", "--all").strip())
+        except GitError:
+            return False
+
     def first_parent_log(
         self, rev: str = "HEAD", since: str | None = None, until: str | None = None
     ) -> Generator[Commit, None, None]:
@@ -141,6 +148,8 @@ class Git:
             status = proc.wait()
             error = _first_line(proc.stderr.read())
             if status != 0 and not yielded:
+                if not self.has_commits():
+                    raise RepositoryError(f"{self.path} has no commits: there is nothing to mine")
                 raise RepositoryError(f"cannot read the history of {self.path}: {error}")
             # A walk that fails part-way (a missing commit object) ends the history there.
         finally:

@@ -7,6 +7,10 @@ Newest first. A merge commit on the first-parent line is a merged pull request: 
 from the first parent is the whole pull request, and its message (after the merge title)
 GitHub's copy of the pull request's title and body. Every commit seen is either emitted or
 counted under the first reason that rejected it (`filters.REASONS`).
+
+A commit message is read up to `MAX_MESSAGE_CHARS` characters (64 Ki, what `localize` reads of
+an issue, cut at a line or word end); the summary counts the instances whose message was cut
+(`truncated`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 from ..errors import InvalidArgumentError
 from ..eval.patch import parse_patch
+from ..issue import MAX_ISSUE_CHARS, truncate_issue
 from .filters import LABELS, REASONS, Limits, change_reason, is_bot, labels, message_reason
 from .git import Commit, Git, GitError, remote_name, split_diff
 from .heldout import Purpose, check_allowed
@@ -27,6 +32,9 @@ from .message import clean_message, is_merge_title
 from .paths import path_kind
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# A commit message is read up to this many characters (cut at a line or word end): what
+# `localize` reads of an issue. A 10 MB message made a 10 MB problem statement.
+MAX_MESSAGE_CHARS = MAX_ISSUE_CHARS
 
 
 @dataclass
@@ -41,6 +49,7 @@ class Summary:
     filtered: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     labels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
     with_tests: int = 0  # emitted instances whose commit also changed tests
+    truncated: int = 0  # emitted instances whose message was cut to MAX_MESSAGE_CHARS
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -52,6 +61,7 @@ class Summary:
             "filtered": dict(self.filtered),
             "labels": dict(self.labels),
             "with_tests": self.with_tests,
+            "truncated": self.truncated,
             "options": dict(self.options),
         }
 
@@ -62,6 +72,10 @@ class Summary:
         out += [f"  label {lb}: {n}" for lb, n in self.labels.items() if n]
         if self.with_tests:
             out.append(f"  with a test_patch: {self.with_tests}")
+        if self.truncated:
+            out.append(
+                f"  problem statements cut to {MAX_MESSAGE_CHARS:,} characters: {self.truncated}"
+            )
         return "\n".join(out)
 
 
@@ -145,6 +159,7 @@ class Miner:
                 for label in result["labels"]:
                     self.summary.labels[label] += 1
                 self.summary.with_tests += bool(result["test_patch"])
+                self.summary.truncated += len(commit.message) > MAX_MESSAGE_CHARS
                 yield result
                 if max_instances is not None and self.summary.emitted >= max_instances:
                     return
@@ -156,10 +171,11 @@ class Miner:
         if not commit.parents:
             return "parent-missing" if commit.sha in shallow else "root"
         parent = commit.parents[0]
-        statement = clean_message(commit.message)
-        if not statement and is_merge_title(commit.message.strip().split("\n", 1)[0]):
+        message = truncate_issue(commit.message)[0]  # before any cleaning: bounded work
+        statement = clean_message(message)
+        if not statement and is_merge_title(message.strip().split("\n", 1)[0]):
             return "merge-no-text"
-        if is_bot(commit.author_name, commit.author_email, commit.message):
+        if is_bot(commit.author_name, commit.author_email, message):
             return "bot"
         if reason := message_reason(statement, self.limits):
             return reason
