@@ -1,9 +1,11 @@
 //! The plan executor: concurrency, references, fusion, failure containment, streaming.
 
+mod common;
+
 use acs_core::{execute, Error, Plan, PlanRun, Repo, Status, TaskSpec};
+use common::HANG_LIMIT;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::Duration;
 
 fn repo() -> Arc<Repo> {
     Arc::new(
@@ -125,7 +127,7 @@ fn tasks_stream_in_while_earlier_ones_run() {
         json!({"id": 3, "tool": "read", "args": {"path": "$2.files[0].path"}}),
     ))
     .unwrap();
-    let report = run.wait_all(Some(Duration::from_secs(10)));
+    let report = run.wait_all(Some(HANG_LIMIT));
     assert!(report.complete);
     assert_eq!(
         report.tasks.iter().map(|t| t.id).collect::<Vec<_>>(),
@@ -176,10 +178,7 @@ fn a_dependent_of_an_already_failed_task_is_skipped_on_submission() {
     ))
     .unwrap();
     assert_eq!(
-        run.wait(2, Some(Duration::from_secs(5)))
-            .unwrap()
-            .unwrap()
-            .status,
+        run.wait(2, Some(HANG_LIMIT)).unwrap().unwrap().status,
         Status::Skipped
     );
 }
@@ -223,7 +222,7 @@ fn tasks_that_all_need_a_fresh_index_do_not_deadlock() {
         }
         let run = PlanRun::new(repo);
         run.submit_many(tasks).unwrap();
-        let report = run.wait_all(Some(Duration::from_secs(60)));
+        let report = run.wait_all(Some(HANG_LIMIT));
         assert!(report.complete, "the run hung");
         assert!(
             report.tasks.iter().all(|t| t.status == Status::Ok),

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 pub fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) {
     let path = root.join(rel);
@@ -87,4 +88,100 @@ pub fn bare_clone(src: &Path) -> (tempfile::TempDir, PathBuf) {
         ],
     );
     (dir, target)
+}
+
+// ---- timing: CPU time, never wall time ---------------------------------------------------
+//
+// The rule: no test asserts on wall time. CI machines are shared and the sibling tests of a
+// binary run at once, so wall time measures the machine (a 0.03 s plan took 6 s beside them).
+// Bound the CPU time of the work instead, which only the code under test spends:
+// - work that stays on the calling thread: `cpu_of(thread_cpu, ..)`;
+// - work that fans out to pools (grep, index builds, plans): `cpu_of(process_cpu, ..)` in a
+//   test that starts with `if ran_alone() { return; }`, so no sibling test's threads count;
+// - cancellation: the CPU spent after the cancel (or deadline), not the delay.
+// Waits that only keep a hung test from stalling CI may use wall time, at `HANG_LIMIT`.
+// tests/test_timing_lint.py refuses new `elapsed() <`-style asserts in these tests.
+
+/// A wait that only a hang reaches: generous, because a loaded machine can hold back the
+/// shared thread pool for many seconds.
+pub const HANG_LIMIT: Duration = Duration::from_secs(120);
+
+#[allow(unsafe_code)] // clock_gettime
+fn clock(id: libc::clockid_t) -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec; the clock ids used are always supported.
+    let rc = unsafe { libc::clock_gettime(id, &mut t) };
+    assert_eq!(rc, 0, "clock_gettime({id})");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// CPU time of the calling thread so far.
+pub fn thread_cpu() -> Duration {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// CPU time of the whole process so far, every thread (pools included).
+pub fn process_cpu() -> Duration {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// `f`'s result and the CPU time it took on `clock` ([`thread_cpu`] or [`process_cpu`]).
+pub fn cpu_of<T>(clock: fn() -> Duration, f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = clock();
+    let value = f();
+    (value, clock() - start)
+}
+
+/// The process CPU time at `when` (or a little later), read on a helper thread: to bound the
+/// work done after a deadline.
+pub fn process_cpu_at(when: Instant) -> std::thread::JoinHandle<Duration> {
+    std::thread::spawn(move || {
+        std::thread::sleep(when.saturating_duration_since(Instant::now()));
+        process_cpu()
+    })
+}
+
+const ALONE_VAR: &str = "ACS_TEST_ALONE";
+
+/// Runs the calling test again, alone, in a child process, so that [`process_cpu`] there
+/// counts its own work only. In the parent it waits for the child, fails if the child
+/// failed, and returns true (the caller returns); in the child it returns false (the
+/// caller goes on with the test).
+pub fn ran_alone() -> bool {
+    // libtest runs each test on a thread named after it.
+    let name = std::thread::current()
+        .name()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !name.is_empty() && name != "main",
+        "ran_alone needs libtest's test thread"
+    );
+    if std::env::var(ALONE_VAR).as_deref() == Ok(name.as_str()) {
+        return false;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            &name,
+            "--exact",
+            "--include-ignored",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(ALONE_VAR, &name)
+        .output()
+        .expect("the test binary runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    eprint!("{stderr}");
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{name}, run alone:\n{stdout}\n{stderr}"
+    );
+    true
 }

@@ -317,7 +317,7 @@ def helper_@N(a, b=1, /, c=2, *, d=3):
         let _ = extract_symbols(Lang::Python, b"pass\n");
         let start = std::time::Instant::now();
         let defs = extract_symbols(Lang::Python, src.as_bytes());
-        let secs = start.elapsed().as_secs_f64();
+        let secs = start.elapsed().as_secs_f64(); // wall-clock: allowed: printed, not asserted
         assert_eq!(defs.len(), i * 5);
         assert_eq!(defs[2].qualified_name, "Service0.handle");
         assert_eq!(defs[3].qualified_name, "Service0.handle.inner");
