@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,8 +16,10 @@ from typing import Any
 class Reply:
     """One response. `text` is streamed `chunk` characters per event; `delay` seconds pass
     before each event, `line_delay` more after each event that ends a line, `first_delay`
-    before the headers. A `status` other than 200 answers `body` (JSON) instead; `stream`
-    False answers one JSON chat completion, as a server that ignores `stream: true` does."""
+    before the headers; `after_line(n)`, if given, is called once the n-th line is sent (a
+    test waits there for the client, instead of guessing how long it takes). A `status`
+    other than 200 answers `body` (JSON) instead; `stream` False answers one JSON chat
+    completion, as a server that ignores `stream: true` does."""
 
     text: str = ""
     status: int = 200
@@ -27,6 +30,7 @@ class Reply:
     first_delay: float = 0.0
     finish_reason: str = "stop"
     stream: bool = True
+    after_line: Callable[[int], None] | None = None
 
 
 @dataclass
@@ -34,9 +38,9 @@ class FakeOpenAI:
     models: list[str] = field(default_factory=lambda: ["tiny-planner"])
     replies: list[Reply | str] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
-    # (request index, monotonic time, text) of every piece of text sent
-    sent: list[tuple[int, float, str]] = field(default_factory=list)
-    finished: list[float] = field(default_factory=list)  # when each stream ended
+    # (request index, text) of every piece of text sent
+    sent: list[tuple[int, str]] = field(default_factory=list)
+    finished: int = 0  # streams sent to the end
     disconnected: int = 0  # streams the client closed before the end
 
     def __post_init__(self) -> None:
@@ -103,19 +107,23 @@ class FakeOpenAI:
 
                 event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
                 text = reply.text
+                lines = 0
                 for i in range(0, len(text), reply.chunk):
                     time.sleep(reply.delay)
                     piece = text[i : i + reply.chunk]
+                    fake.sent.append((index, piece))  # before the client can see it
                     event({"choices": [{"index": 0, "delta": {"content": piece}}]})
-                    fake.sent.append((index, time.monotonic(), piece))
                     if "\n" in piece:
                         time.sleep(reply.line_delay)
+                        lines += piece.count("\n")
+                        if reply.after_line:
+                            reply.after_line(lines)
                 finish = {"index": 0, "delta": {}, "finish_reason": reply.finish_reason}
                 event({"choices": [finish]})
                 event({"choices": [], "usage": {"prompt_tokens": 100, "completion_tokens": 10}})
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
-                fake.finished.append(time.monotonic())
+                fake.finished += 1
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

@@ -262,6 +262,9 @@ class Slow(DefaultPlanner):
             os._exit(3)
         return super().plan(issue, history)
 '''
+# Per run. A good run of this world takes well under a second of CPU; the limit leaves room
+# for a busy machine, since a run that passes it is recorded as timed out.
+RUN_TIMEOUT_S = 10.0
 
 
 def test_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):
@@ -277,14 +280,14 @@ def test_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):
         policies=["slowpolicy:Slow"],
         baseline="bm25",
         workers=1,
-        timeout_s=2.0,
+        timeout_s=RUN_TIMEOUT_S,
         results_path=results,
         progress=False,
     )
     by = {(r["instance_id"], r["policy"]): r for r in rows}
     slow = by[("sleepy", "slowpolicy:Slow")]
-    assert slow["status"] == "timeout" and "no result after 2 s" in slow["error"]
-    assert slow["elapsed_ms"] >= 2000 and slow["gold"]["files"] == ["pkg/parser.py"]
+    assert slow["status"] == "timeout" and "no result after 10 s" in slow["error"]
+    assert slow["elapsed_ms"] >= 10_000 and slow["gold"]["files"] == ["pkg/parser.py"]
     assert slow["metrics"]["file"]["acc@1"] == 0.0 and slow["prediction"]["files"] == []
     # The policy after the one that timed out still ran, in a new worker.
     assert by[("sleepy", "bm25")]["status"] == "ok"
@@ -297,7 +300,7 @@ def test_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):
     counts = summary["per_policy"]["slowpolicy:Slow"]["counts"]
     assert counts == {"total": 3, "ok": 1, "error": 1, "timeout": 1}
     with_index = summary["per_policy"]["slowpolicy:Slow"]["latency_with_index_ms"]
-    assert with_index["n"] == 2 and with_index["max"] >= 2000  # the timeout is in the tail
+    assert with_index["n"] == 2 and with_index["max"] >= 10_000  # the timeout is in the tail
 
 
 # -- the baseline -----------------------------------------------------------------------------

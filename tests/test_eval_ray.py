@@ -12,7 +12,7 @@ import pytest
 from acs.cli import main
 from acs.eval.dataset import Instance
 from acs.eval.runner import evaluate
-from test_eval import SLOW_POLICY, _lines, world  # noqa: F401  (world: repositories, a dataset)
+from test_eval import RUN_TIMEOUT_S, SLOW_POLICY, _lines, world  # noqa: F401  (world: repositories, a dataset)
 
 # What a row's outcome is, apart from timings and where its index came from.
 SAME = ("status", "error", "prediction", "gold", "metrics", "calibration", "top_k", "fingerprint")
@@ -69,14 +69,14 @@ def test_ray_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):  # no
         policies=["slowpolicy:Slow"],
         baseline="bm25",
         workers=2,
-        timeout_s=2.0,
+        timeout_s=RUN_TIMEOUT_S,
         results_path=tmp_path / "r.jsonl",
         progress=False,
         executor="ray",
     )
     by = {(r["instance_id"], r["policy"]): r for r in rows}
     slow = by[("sleepy", "slowpolicy:Slow")]
-    assert slow["status"] == "timeout" and "no result after 2 s" in slow["error"]
+    assert slow["status"] == "timeout" and "no result after 10 s" in slow["error"]
     assert slow["gold"]["files"] == ["pkg/parser.py"]
     assert by[("sleepy", "bm25")]["status"] == "ok"  # ran again, on a new actor
     died = by[("crash", "slowpolicy:Slow")]

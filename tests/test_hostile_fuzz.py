@@ -6,7 +6,6 @@ back gives the same task, for every string."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -28,12 +27,15 @@ from acs.llm.planlang import (
     parse_line,
     parse_plan,
 )
+from cpu_clock import HANG_S, cpu_limited, cpu_of
 
 FUZZ = settings(
     max_examples=150,
-    deadline=2000,  # ms per example: a hang or a quadratic blow-up fails the test
+    deadline=None,  # Hypothesis's deadline is wall time: each test is `@BOUNDED` instead
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+# CPU seconds per example: a quadratic blow-up fails the test.
+BOUNDED = cpu_limited(2.0)
 
 # Every string, lone surrogates and controls included.
 ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=40)
@@ -87,6 +89,7 @@ PLANS = (
 
 @FUZZ
 @given(plan=PLANS)
+@BOUNDED
 def test_a_plan_runs_or_fails_with_an_acs_error(repo, plan):
     try:
         report = repo.run_plan(plan)
@@ -97,6 +100,7 @@ def test_a_plan_runs_or_fails_with_an_acs_error(repo, plan):
 
 @FUZZ
 @given(tool=st.sampled_from(TOOL_NAMES) | ANY_TEXT, args=JSON)
+@BOUNDED
 def test_a_tool_call_answers_or_fails_with_an_acs_error(repo, tool, args):
     try:
         repo.call(tool, args)
@@ -106,6 +110,7 @@ def test_a_tool_call_answers_or_fails_with_an_acs_error(repo, tool, args):
 
 @FUZZ
 @given(tasks=st.lists(TASKS, max_size=4), wait_for=st.integers(-(2**65), 2**65) | st.none())
+@BOUNDED
 def test_a_streamed_plan_fails_only_with_acs_errors(repo, tasks, wait_for):
     run = repo.start_plan()
     for task in tasks:
@@ -117,7 +122,7 @@ def test_a_streamed_plan_fails_only_with_acs_errors(repo, tasks, wait_for):
         run.wait(wait_for, timeout=1.0)  # type: ignore[arg-type]
     except AcsError:
         pass
-    assert run.wait_all(timeout=5.0)["complete"]
+    assert run.wait_all(timeout=HANG_S)["complete"]
 
 
 # -- the plan language -----------------------------------------------------------------------
@@ -136,6 +141,7 @@ MODEL_OUTPUT = st.lists(PIECES | ANY_TEXT, max_size=30).map("".join)
 @FUZZ
 @given(text=MODEL_OUTPUT)
 @example(text="9" * 5000 + ". end\n")  # int() refuses over 4,300 digits
+@BOUNDED
 def test_the_plan_parser_never_raises(text):
     for item in parse_plan(text):
         assert isinstance(item, Call | Answer | Invalid | End)
@@ -143,6 +149,7 @@ def test_the_plan_parser_never_raises(text):
 
 @FUZZ
 @given(text=MODEL_OUTPUT, cut=st.integers(min_value=1, max_value=8))
+@BOUNDED
 def test_streaming_in_chunks_reads_what_a_whole_output_reads(text, cut):
     parser = PlanParser()
     items = []
@@ -176,6 +183,7 @@ def tasks_in_plan_language(draw: st.DrawFn) -> tuple[int, str, dict[str, Any]]:
 
 @settings(FUZZ, max_examples=300)
 @given(task=tasks_in_plan_language())
+@BOUNDED
 def test_format_then_parse_gives_the_same_task(task):
     number, tool, args = task
     item = parse_line(format_task(number, tool, args))
@@ -199,6 +207,7 @@ ISSUES = st.lists(ISSUE_PIECES | ANY_TEXT, max_size=60).map("".join)
 @FUZZ
 @given(text=ISSUES)
 @example(text='File "a.py", line ' + "9" * 5000)
+@BOUNDED
 def test_the_issue_parser_never_raises(text):
     assert isinstance(parse_issue(text), IssueSignals)
 
@@ -208,6 +217,5 @@ def test_the_issue_parser_never_raises(text):
 def test_the_issue_parser_is_linear_on_repetitive_text(unit, size):
     text = (unit * (size // len(unit) + 1))[:size]
     _parse_issue.cache_clear()
-    start = time.perf_counter()
-    parse_issue(text)
-    assert time.perf_counter() - start < 1.5
+    _, cpu = cpu_of(lambda: parse_issue(text))
+    assert cpu < 1.5, f"{cpu:.2f} s of CPU"
