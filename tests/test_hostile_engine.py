@@ -292,3 +292,42 @@ def test_localize_cancels_the_search_its_budget_cut_short(monkeypatch) -> None:
     assert report["complete"] and runs[0].cancelled
     assert after < 2, f"{after:.2f} s of CPU after a 0.3 s budget"
     assert {t["error"]["kind"] for t in report["tasks"]} == {"cancelled"}
+
+
+# --- issue 20: plans over the task cap; errors echo a short prefix of their input ----------
+
+MAX_PLAN_TASKS = 256
+MAX_RUN_TASKS = 4_096
+
+
+def test_a_streamed_batch_over_the_task_cap_is_refused_whole():
+    repo = acs.Repo.from_files({"a.py": "a = 1\n"})
+    run = repo.start_plan()
+    tasks = [{"id": i, "tool": "grep", "args": {"pattern": "a"}} for i in range(1, 2_002)]
+    started = time.process_time()
+    with pytest.raises(acs.PlanError, match=r"2001 tasks: .*at most 256 .*tasks per plan"):
+        run.submit(tasks)
+    assert time.process_time() - started < 0.5
+    assert run.snapshot()["tasks"] == []
+    run.submit(tasks[:MAX_PLAN_TASKS])
+    assert len(run.wait_all(timeout=600)["tasks"]) == MAX_PLAN_TASKS
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda repo, huge: repo.grep("(" + huge),  # a regex error quoted the whole pattern
+        lambda repo, huge: repo.read(huge),
+        lambda repo, huge: repo.outline(huge),
+        lambda repo, huge: repo.grep("a", paths=[huge]),
+        lambda repo, huge: repo.run_plan([{"id": 1, "tool": huge}]),
+    ],
+)
+def test_errors_quote_a_short_prefix_of_a_huge_input(call):
+    repo = acs.Repo.from_files({"a.py": "a = 1\n"})
+    huge = "x" * (10 << 20)
+    with pytest.raises(AcsError) as caught:
+        call(repo, huge)
+    message = str(caught.value)
+    assert len(message) < 2_000, len(message)
+    assert "bytes)" in message

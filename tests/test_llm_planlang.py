@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from importlib import resources
 
 import pytest
@@ -341,3 +342,94 @@ def test_regex_escapes_are_kept_as_written():
     assert pl.parse_line(r'1. grep(pattern="\bfoo\b")').args == {"pattern": r"\bfoo\b"}
     assert pl.parse_line(r'1. grep(pattern="a\N")').args == {"pattern": r"a\N"}
     assert pl.parse_line(r'1. grep(pattern="say \"hi\"")').args == {"pattern": 'say "hi"'}
+
+
+# --- issue 20: caps on what one plan may hold, and short echoes ------------------------------
+
+
+def greps(n: int) -> str:
+    return "".join(f'{i}. grep(pattern="a")\n' for i in range(1, n + 1)) + "end\n"
+
+
+def test_a_plan_over_the_task_cap_stops_at_the_cap_with_a_message():
+    """2,000 task lines: the first MAX_PLAN_TASKS are tasks, the next is refused with the
+    cap named, and the parser stops there (the model stops writing)."""
+    parser = pl.PlanParser()
+    started = time.process_time()
+    items = parser.feed(greps(2_000))
+    spent = time.process_time() - started
+    assert parser.done
+    calls = [i for i in items if isinstance(i, Call)]
+    assert len(calls) == pl.MAX_PLAN_TASKS == 256
+    refused = items[-1]
+    assert isinstance(refused, Invalid) and len(items) == pl.MAX_PLAN_TASKS + 1
+    assert "over 256 tasks (the cap on tasks per plan)" in refused.message
+    assert parser.output().count("\n") == pl.MAX_PLAN_TASKS + 1  # the conversation keeps no more
+    # Parsing stops at the cap: about what parsing 257 lines costs.
+    alone = time.process_time()
+    pl.parse_plan(greps(pl.MAX_PLAN_TASKS + 1))
+    baseline = time.process_time() - alone
+    assert spent < 3 * baseline + 0.2, (spent, baseline)
+
+
+def test_a_plan_at_the_task_cap_is_parsed_whole():
+    items = pl.parse_plan(greps(pl.MAX_PLAN_TASKS))
+    assert [type(i) for i in items] == [Call] * pl.MAX_PLAN_TASKS + [End]
+
+
+def test_invalid_lines_count_toward_the_task_cap():
+    items = pl.parse_plan("nonsense\n" * 1_000)
+    assert len(items) == pl.MAX_PLAN_TASKS + 1
+    assert "the cap on tasks per plan" in items[-1].message
+
+
+def test_the_plan_cap_is_the_engines(tmp_path):
+    """The engine refuses a batch of MAX_PLAN_TASKS + 1 tasks, naming the same number."""
+    repo = acs.Repo.from_files({"a.py": "a = 1\n"})
+    tasks = [{"id": i, "tool": "read", "args": {"path": "a.py"}} for i in range(1, 258)]
+    with pytest.raises(acs.PlanError, match=r"257 tasks: .*at most 256 .*tasks per plan"):
+        repo.run_plan(tasks)
+    report = repo.run_plan(tasks[:256])
+    assert [t["status"] for t in report["tasks"]] == ["ok"] * 256
+
+
+def test_a_line_over_the_line_cap_is_refused_before_it_is_parsed():
+    line = "1. grep(patterns=[" + '"a", ' * 2_000_000 + '"a"])'  # 10 MB
+    started = time.process_time()
+    item = pl.parse_line(line)
+    spent = time.process_time() - started
+    assert isinstance(item, Invalid)
+    assert f"at most {pl.MAX_LINE_CHARS:,} (the cap on a plan line)" in item.message
+    assert len(item.message) < 200
+    assert spent < 0.5, spent  # parsing it took seconds and gigabytes
+
+
+def test_an_answer_over_the_entry_cap_is_refused_with_a_message():
+    files = ", ".join(f'"f{i}.py"' for i in range(pl.MAX_ANSWER_ENTRIES + 1))
+    item = pl.parse_line(f"answer(files=[{files}])")
+    assert isinstance(item, Invalid)
+    assert "lists 101 files: at most 100 (the cap on answer entries)" in item.message
+    at_cap = ", ".join(f'"f{i}.py"' for i in range(pl.MAX_ANSWER_ENTRIES))
+    assert isinstance(pl.parse_line(f"answer(files=[{at_cap}], functions=[{at_cap}])"), Answer)
+    # A million entries is over the line cap: refused before Python parses the list.
+    huge = "answer(files=[" + '"a", ' * 1_000_000 + "])"
+    started = time.process_time()
+    item = pl.parse_line(huge)
+    assert isinstance(item, Invalid) and time.process_time() - started < 0.5
+
+
+def test_messages_quote_a_short_prefix_of_what_the_model_wrote():
+    item = pl.parse_line("1. grep(pattern=" + "x" * 50_000 + ")")
+    assert isinstance(item, Invalid)
+    assert len(item.message) < 400 and "characters)" in item.message
+
+
+def test_a_turn_of_many_failures_renders_a_bounded_observation():
+    """10,000 invalid lines made a 2.5 MB observation: past twice the turn budget the
+    results are counted, and the last failure among them is still shown."""
+    error = {"kind": "plan_syntax", "message": "`" + "x" * 300 + "`: not a task"}
+    outcomes = [outcome(i, "?", error=error) for i in range(1, 10_001)]
+    text = render_turn(Turn([], outcomes))
+    assert len(text) < 8 * 3000 * 3.5, len(text)  # a few times the turn's token budget
+    assert "more results not shown (turn budget)" in text
+    assert "last failure: [" in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +308,87 @@ def test_a_named_tokenizer_counts_tokens_exactly(row, tmp_path) -> None:
         PERFECT
     )
     assert exact.generated_tokens != estimated.generated_tokens
+
+
+# --- issue 20: a plan over the task cap, echoes, huge answers ------------------------------
+
+
+def many_greps(n: int) -> str:
+    return "".join(f'{i}. grep(pattern="a")\n' for i in range(1, n + 1)) + "end\n"
+
+
+def test_a_plan_over_the_task_cap_is_an_observation_at_bounded_cost(row) -> None:
+    """2,000 greps: the first 256 run, the model is told the rest were not (the cap named),
+    and the turn costs about what a plan at the cap costs (it took 28 s and 4.3 GB)."""
+    at_cap, over = make(row), make(row)
+    started = time.process_time()
+    capped = at_cap.step(many_greps(256))
+    baseline = time.process_time() - started
+    started = time.process_time()
+    out = over.step(many_greps(2_000))
+    spent = time.process_time() - started
+    assert not capped["done"] and not out["done"]
+    text = out["observations"][0]["content"]
+    assert "over 256 tasks (the cap on tasks per plan)" in text
+    assert "not run" in text and len(text) < 40_000
+    assert out["metadata"]["tool_calls"] == 257 and out["metadata"]["errors"] == 0
+    assert spent < 3 * baseline + 1.0, (spent, baseline)
+
+
+def test_invalid_model_text_is_not_echoed_whole(row) -> None:
+    """10,000 lines of 250 characters of prose made a 2.5 MB observation."""
+    env = make(row)
+    out = env.step(("x" * 250 + "\n") * 10_000)
+    text = out["observations"][0]["content"]
+    assert len(text) < 40_000, len(text)
+    assert "the cap on tasks per plan" in text
+
+
+def test_an_answer_of_a_million_entries_is_refused_cheaply(row) -> None:
+    """It took 5.5 s and 1.4 GB to parse; now the line is over the cap on a plan line."""
+    env = make(row)
+    env.step(PLAN)
+    started = time.process_time()
+    out = env.step("answer(files=[" + '"pkg/io.py", ' * 1_000_000 + "])\n")
+    assert time.process_time() - started < 1.0
+    assert env.policy.answer is None
+    if not out["done"]:
+        assert "the cap on a plan line" in out["observations"][0]["content"]
+    over = ", ".join(['"pkg/io.py"'] * 101)
+    out = make(row).step(f"answer(files=[{over}])\n")
+    assert "the cap on answer entries" in out["observations"][0]["content"]
+
+
+MEMORY_SCRIPT = """
+import json, resource, sys, time
+from acs.train import env as acs_env
+root, base, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+extras = {"reward_spec": {"ground_truth": {"files": ["pkg/m0.py"], "functions": []}},
+          "extra_info": {"repo": "acme/big", "base_commit": base, "instance_id": "m"}}
+env = acs_env.AcsLocalizeEnv({"repos_dir": sys.argv[4]}, extras)
+acs_env.open_repo(root, base)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = env.step("".join(f'{i}. grep(pattern="a")\\n' for i in range(1, n + 1)) + "end\\n")
+time.sleep(0.5)  # tasks cut off by the turn's timeout would still be running
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"grown_mb": (after - before) / 1024, "errors": env.errors}))
+"""
+
+
+def test_a_plan_of_2000_greps_holds_bounded_memory(tmp_path: Path) -> None:
+    """In a process of its own (peak RSS): 2,000 greps of a letter on every line of 300
+    files grew a debug build by 1.1 GB (4.3 GB in release) before the turn timed out."""
+    import json
+    import subprocess
+    import sys
+
+    body = "".join(f"def f_{i}(a, b):\n    return a + b  # a line with a\n" for i in range(100))
+    root = tmp_path / "repos" / "acme__big"
+    base, _ = repo_with_fix(root, {f"pkg/m{i}.py": body for i in range(300)}, {"pkg/m0.py": ""})
+    args = [str(root), base, "2000", str(tmp_path / "repos")]
+    run = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, *args], capture_output=True, text=True, check=True
+    )
+    measured = json.loads(run.stdout.strip().splitlines()[-1])
+    assert measured["errors"] == []
+    assert measured["grown_mb"] < 300, measured

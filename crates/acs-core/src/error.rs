@@ -1,5 +1,9 @@
 //! One error type for the whole engine. Each variant maps to one Python exception class
 //! (see `acs.errors`), so callers can tell bad input from engine failures.
+//!
+//! A message quotes at most a short prefix of any input ([`Echo`]), and its free text is cut
+//! at [`MESSAGE_CHARS`] ([`Clip`]): a 10 MB pattern made a 10 MB error, wherever the error
+//! was raised. The variants keep the whole values for callers that match on them.
 
 use std::fmt;
 
@@ -8,7 +12,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// A regular expression or glob that does not compile.
-    #[error("invalid pattern {pattern:?}: {message}")]
+    #[error("invalid pattern {}: {}", Echo(.pattern), Clip(.message))]
     InvalidPattern {
         /// The pattern as the caller wrote it.
         pattern: String,
@@ -16,19 +20,19 @@ pub enum Error {
         message: String,
     },
     /// A path that escapes the repository (`..`, absolute, or a symlink pointing out).
-    #[error("path {path:?} is outside the repository")]
+    #[error("path {} is outside the repository", Echo(.path))]
     PathOutsideRepo {
         /// The path as given.
         path: String,
     },
     /// A path inside the repository that is not one of its (searchable) files.
-    #[error("no such file in the repository: {path:?}")]
+    #[error("no such file in the repository: {}", Echo(.path))]
     FileNotFound {
         /// The path as given.
         path: String,
     },
     /// A definition that `read` or `outline` was asked for but does not exist.
-    #[error("no definition named {name:?} in {path:?}")]
+    #[error("no definition named {} in {}", Echo(.name), Echo(.path))]
     SymbolNotFound {
         /// The file searched.
         path: String,
@@ -36,7 +40,7 @@ pub enum Error {
         name: String,
     },
     /// A revision that does not resolve to a commit.
-    #[error("unknown commit {rev:?}: {message}")]
+    #[error("unknown commit {}: {}", Echo(.rev), Clip(.message))]
     UnknownCommit {
         /// The revision as given.
         rev: String,
@@ -44,7 +48,7 @@ pub enum Error {
         message: String,
     },
     /// A repository that cannot be opened at all (missing directory, not a git directory).
-    #[error("cannot open repository {path:?}: {message}")]
+    #[error("cannot open repository {}: {}", Echo(.path), Clip(.message))]
     Repository {
         /// The path as given.
         path: String,
@@ -52,7 +56,7 @@ pub enum Error {
         message: String,
     },
     /// A request whose arguments are malformed (wrong type, missing field, bad range).
-    #[error("invalid argument: {0}")]
+    #[error("invalid argument: {}", Clip(.0))]
     InvalidArgument(String),
     /// A plan that fails validation; `task` names the offending task when there is one.
     #[error("{}", PlanMessage(.task, .message))]
@@ -63,13 +67,13 @@ pub enum Error {
         message: String,
     },
     /// A dependency of this task failed or was skipped.
-    #[error("skipped: {0}")]
+    #[error("skipped: {}", Clip(.0))]
     Skipped(String),
     /// Work stopped early by a [`crate::Cancel`]: a Ctrl-C, a timeout, a spent budget.
-    #[error("cancelled: {0}")]
+    #[error("cancelled: {}", Clip(.0))]
     Cancelled(String),
     /// A bug in acs: a caught panic or a broken invariant.
-    #[error("internal error: {0}")]
+    #[error("internal error: {}", Clip(.0))]
     Internal(String),
 }
 
@@ -78,10 +82,55 @@ struct PlanMessage<'a>(&'a Option<u64>, &'a String);
 impl fmt::Display for PlanMessage<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(id) => write!(f, "invalid plan: task {id}: {}", self.1),
-            None => write!(f, "invalid plan: {}", self.1),
+            Some(id) => write!(f, "invalid plan: task {id}: {}", Clip(self.1)),
+            None => write!(f, "invalid plan: {}", Clip(self.1)),
         }
     }
+}
+
+/// Characters of an input quoted back in an error (as `acs.echo.ECHO_CHARS` in Python).
+pub const ECHO_CHARS: usize = 200;
+
+/// Characters of an error's own text (which may hold an input, as serde's reports do).
+pub const MESSAGE_CHARS: usize = 1_000;
+
+/// An input quoted back: `"the input"` when short, else `"its first ECHO_CHARS
+/// characters"… (N bytes)`.
+pub struct Echo<'a>(pub &'a str);
+
+impl fmt::Display for Echo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match cut(self.0, ECHO_CHARS) {
+            None => write!(f, "{:?}", self.0),
+            Some(head) => write!(f, "{head:?}… ({} bytes)", self.0.len()),
+        }
+    }
+}
+
+/// Free text cut at [`MESSAGE_CHARS`]: `its start… (N bytes)`.
+pub struct Clip<'a>(pub &'a str);
+
+impl fmt::Display for Clip<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match cut(self.0, MESSAGE_CHARS) {
+            None => f.write_str(self.0),
+            Some(head) => write!(f, "{head}… ({} bytes)", self.0.len()),
+        }
+    }
+}
+
+/// `text` itself when short, else its first [`ECHO_CHARS`] characters, `…` and its size:
+/// for an input quoted inside a message.
+pub fn short(text: &str) -> std::borrow::Cow<'_, str> {
+    match cut(text, ECHO_CHARS) {
+        None => text.into(),
+        Some(head) => format!("{head}… ({} bytes)", text.len()).into(),
+    }
+}
+
+/// The first `chars` characters of `text`, or None when it has no more.
+fn cut(text: &str, chars: usize) -> Option<&str> {
+    text.char_indices().nth(chars).map(|(at, _)| &text[..at])
 }
 
 impl Error {
@@ -249,6 +298,49 @@ mod tests {
         let names: std::collections::HashSet<&str> =
             ErrorKind::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(names.len(), ErrorKind::ALL.len(), "names are unique");
+    }
+
+    #[test]
+    fn errors_quote_a_short_prefix_of_long_inputs() {
+        let huge = "é".repeat(5_000_000); // 10 MB
+        for e in [
+            Error::invalid_pattern(&huge, "unclosed group"),
+            Error::PathOutsideRepo { path: huge.clone() },
+            Error::FileNotFound { path: huge.clone() },
+            Error::SymbolNotFound {
+                path: huge.clone(),
+                name: huge.clone(),
+            },
+            Error::UnknownCommit {
+                rev: huge.clone(),
+                message: huge.clone(),
+            },
+            Error::Repository {
+                path: huge.clone(),
+                message: huge.clone(),
+            },
+            Error::InvalidArgument(huge.clone()),
+            Error::plan(Some(3), huge.clone()),
+            Error::Skipped(huge.clone()),
+            Error::Cancelled(huge.clone()),
+            Error::Internal(huge.clone()),
+        ] {
+            let text = e.to_string();
+            assert!(text.len() < 2 * 4 * MESSAGE_CHARS, "{} bytes", text.len());
+            assert!(text.contains("… (10000000 bytes)"), "{}", &text[..300]);
+        }
+        // Short inputs are quoted whole, as before.
+        let short = Error::FileNotFound {
+            path: "a.py".into(),
+        };
+        assert_eq!(
+            short.to_string(),
+            "no such file in the repository: \"a.py\""
+        );
+        assert_eq!(
+            Echo(&"x".repeat(ECHO_CHARS)).to_string().len(),
+            ECHO_CHARS + 2
+        );
     }
 
     #[test]

@@ -7,15 +7,22 @@
 //!
 //! Bounds (see [`crate::limits`]): at most [`MAX_GREP_PATTERNS`] patterns per request, of
 //! which [`MAX_GREP_REGEXES`] regexes, and [`MAX_CONTEXT_LINES`] lines of context; a result
-//! stops growing at half of [`MAX_TASK_RESULT_BYTES`] (marked `truncated`). A [`Cancel`] is
-//! checked for every file. A UTF-8 byte-order mark is not part of the first line: it is
+//! stops growing at half of [`MAX_TASK_RESULT_BYTES`] (marked `truncated`), and the results
+//! of one fused pass together at [`MAX_PLAN_RESULT_BYTES`]. A [`Cancel`] is checked for
+//! every file.
+//!
+//! Memory: the matches of a step's files are held until they are attributed, so a step
+//! takes as many files as fit [`HIT_BUDGET`] at the most matches each file may still yield
+//! (a file's scan keeps at most `max_results` lines per pattern). Before, a step was always
+//! 512 files with every matching line of every pattern: 256 fused greps of `a` held 600 MB. A UTF-8 byte-order mark is not part of the first line: it is
 //! skipped before searching, so columns, text and context are those of the text after it.
 
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::glob::PathFilter;
 use crate::limits::{
-    MAX_CONTEXT_LINES, MAX_GREP_PATTERNS, MAX_GREP_REGEXES, MAX_TASK_RESULT_BYTES,
+    MAX_CONTEXT_LINES, MAX_GREP_PATTERNS, MAX_GREP_REGEXES, MAX_PLAN_RESULT_BYTES,
+    MAX_TASK_RESULT_BYTES,
 };
 use crate::repo::Repo;
 use crate::symbols::Definition;
@@ -348,9 +355,13 @@ struct Hit {
     end: usize,
 }
 
-/// Files per step: big enough to keep two cores busy, small enough to stop soon after every
-/// pattern has hit its cap.
+/// Files per step, at most: big enough to keep two cores busy, small enough to stop soon
+/// after every pattern has hit its cap.
 const CHUNK: usize = 512;
+
+/// Matches one step may hold before they are attributed (about 40 bytes each): the step's
+/// file count is cut to fit it (see [`step_files`]).
+const HIT_BUDGET: usize = 1 << 20;
 
 /// One scan of a file: a matcher, and the patterns whose lines it finds.
 struct Group {
@@ -424,6 +435,53 @@ fn groups(compiled: &[Compiled], cancel: &Cancel) -> Result<Vec<Group>> {
 /// A result stops growing at this estimate of its serialised size (see [`GrepResult::truncated`]).
 const RESULT_BUDGET: usize = MAX_TASK_RESULT_BYTES / 2;
 
+/// The results of one fused pass together stop growing here: a run keeps no more than this
+/// of all its results anyway.
+const FUSED_BUDGET: usize = MAX_PLAN_RESULT_BYTES;
+
+/// The estimated serialised bytes of one match at least (its keys, numbers and quotes).
+const MATCH_BYTES: usize = 96;
+
+/// Lines each compiled pattern may still add to its result: `max_results` less what it has,
+/// or 0 once its request's result is full.
+fn still_wanted(
+    compiled: &[Compiled],
+    prepared: &[Option<Prepared>],
+    results: &[GrepResult],
+    sizes: &[usize],
+) -> Vec<usize> {
+    compiled
+        .iter()
+        .map(|c| {
+            let request = prepared[c.request]
+                .as_ref()
+                .expect("compiled implies prepared")
+                .request;
+            if sizes[c.request] >= RESULT_BUDGET {
+                0
+            } else {
+                request
+                    .max_results
+                    .saturating_sub(results[c.request].counts[c.pattern])
+            }
+        })
+        .collect()
+}
+
+/// How many files the next step may take: as many as [`HIT_BUDGET`] holds when each yields
+/// the most matches a file's scan keeps (`wanted` per pattern, a result's budget per request).
+fn step_files(compiled: &[Compiled], wanted: &[usize], requests: usize) -> usize {
+    let mut per_request = vec![0usize; requests];
+    for (c, &w) in compiled.iter().zip(wanted) {
+        per_request[c.request] = per_request[c.request].saturating_add(w);
+    }
+    let per_file: usize = per_request
+        .iter()
+        .map(|&n| n.min(RESULT_BUDGET / MATCH_BYTES))
+        .fold(0, usize::saturating_add);
+    (HIT_BUDGET / per_file.max(1)).clamp(1, CHUNK)
+}
+
 fn search(
     repo: &Repo,
     prepared: &[Option<Prepared>],
@@ -456,10 +514,14 @@ fn search(
             .collect()
     };
 
-    for start in (0..files.len()).step_by(CHUNK) {
+    // Estimated serialised bytes of all results together (see [`FUSED_BUDGET`]).
+    let mut total = 0usize;
+    let mut start = 0;
+    while start < files.len() {
         cancel.check()?;
-        let end = (start + CHUNK).min(files.len());
-        let per_file: Vec<(usize, Vec<bool>, Vec<Hit>)> = (start..end)
+        let wanted = still_wanted(compiled, prepared, &results, &sizes);
+        let end = (start + step_files(compiled, &wanted, prepared.len())).min(files.len());
+        let per_file: Vec<(usize, Vec<bool>, FileScan)> = (start..end)
             .into_par_iter()
             .map_init(
                 || {
@@ -473,40 +535,45 @@ fn search(
                 },
                 |searcher, i| {
                     if cancel.is_cancelled() {
-                        return (i, Vec::new(), Vec::new());
+                        return (i, Vec::new(), FileScan::default());
                     }
                     let applies = applicable(i);
-                    let hits = if !applies.iter().any(|&a| a) {
-                        Vec::new()
+                    let scan = if !applies.iter().any(|&a| a) {
+                        FileScan::default()
                     } else {
                         search_file(
                             searcher,
                             &groups,
                             compiled,
+                            &wanted,
                             &applies,
                             strip_bom(&files[i].content),
                             cancel,
                         )
                     };
-                    (i, applies, hits)
+                    (i, applies, scan)
                 },
             )
             .collect();
         // Some files may have been skipped: the result would be partial.
         cancel.check()?;
-        for (i, applies, hits) in per_file {
+        for (i, applies, scan) in per_file {
             let entry = &files[i];
             for (r, _) in applies.iter().enumerate().filter(|(_, &a)| a) {
                 results[r].files_searched += 1;
             }
             let content = strip_bom(&entry.content);
-            if hits.len() >= hits_per_file(applies.iter().filter(|&&a| a).count()) {
+            if scan.hits.len() >= hits_per_file(applies.iter().filter(|&&a| a).count()) {
                 // The file's scan stopped early: later lines were not seen.
                 for (r, _) in applies.iter().enumerate().filter(|(_, &a)| a) {
                     results[r].truncated = true;
                 }
             }
-            for hit in hits {
+            for ci in scan.dropped {
+                // Lines past a pattern's `max_results` were left out of the file's scan.
+                results[compiled[ci].request].truncated = true;
+            }
+            for hit in scan.hits {
                 let c = &compiled[hit.compiled];
                 let result = &mut results[c.request];
                 let request = prepared[c.request]
@@ -515,6 +582,7 @@ fn search(
                     .request;
                 if result.counts[c.pattern] >= request.max_results
                     || sizes[c.request] >= RESULT_BUDGET
+                    || total >= FUSED_BUDGET
                 {
                     result.truncated = true;
                     continue;
@@ -533,7 +601,7 @@ fn search(
                     request.max_line_chars,
                 );
                 // JSON keys, numbers and quotes of one match, plus its strings.
-                sizes[c.request] += 96
+                let size = MATCH_BYTES
                     + 2 * entry.path.len()
                     + text.len()
                     + before
@@ -541,6 +609,8 @@ fn search(
                         .chain(&after)
                         .map(|l| l.len() + 3)
                         .sum::<usize>();
+                sizes[c.request] += size;
+                total += size;
                 result.matches.push(GrepMatch {
                     pattern: c.pattern,
                     path: entry.path.clone(),
@@ -560,17 +630,20 @@ fn search(
                 }
             }
         }
-        let all_full = results.iter().enumerate().all(|(ri, r)| {
-            prepared[ri].as_ref().is_none_or(|p| {
-                sizes[ri] >= RESULT_BUDGET || r.counts.iter().all(|&n| n >= p.request.max_results)
-            })
-        });
+        let all_full = total >= FUSED_BUDGET
+            || results.iter().enumerate().all(|(ri, r)| {
+                prepared[ri].as_ref().is_none_or(|p| {
+                    sizes[ri] >= RESULT_BUDGET
+                        || r.counts.iter().all(|&n| n >= p.request.max_results)
+                })
+            });
         if all_full {
             for r in results.iter_mut() {
                 r.truncated |= end < files.len();
             }
             break;
         }
+        start = end;
     }
     Ok(results)
 }
@@ -582,6 +655,12 @@ struct Collect<'a> {
     /// Literals to confirm where the automaton finds them, if their request applies.
     exact: Option<&'a Exact>,
     applies: &'a [bool],
+    /// Lines each compiled pattern may still keep in this file (see [`still_wanted`]).
+    wanted: &'a [usize],
+    /// Lines kept per compiled pattern in this file.
+    kept: &'a mut [usize],
+    /// Per compiled pattern: it had more lines than `wanted` in this file.
+    dropped: &'a mut [bool],
     hits: Vec<Hit>,
     candidates: Vec<usize>,
     /// Stop the file at this many hits (see [`hits_per_file`]).
@@ -611,7 +690,18 @@ impl Sink for Collect<'_> {
                 self.candidates.dedup();
             }
             for &ci in &self.candidates {
+                if self.kept[ci] >= self.wanted[ci] {
+                    // Its result cannot take more lines: do not hold them (one more
+                    // confirmation tells the result it was cut).
+                    if !self.dropped[ci]
+                        && matches!(self.compiled[ci].matcher.find(body), Ok(Some(_)))
+                    {
+                        self.dropped[ci] = true;
+                    }
+                    continue;
+                }
                 if let Ok(Some(m)) = self.compiled[ci].matcher.find(body) {
+                    self.kept[ci] += 1;
                     self.hits.push(Hit {
                         compiled: ci,
                         line: line_no,
@@ -634,17 +724,29 @@ fn hits_per_file(requests: usize) -> usize {
     requests.max(1) * (RESULT_BUDGET / 96)
 }
 
-/// Scan one file with every group that has a pattern of an applicable request; hits in line
-/// order, then pattern order.
+/// What one file's scan found.
+#[derive(Default)]
+struct FileScan {
+    /// Hits in line order, then pattern order.
+    hits: Vec<Hit>,
+    /// Patterns with lines past what they still wanted (their results are cut).
+    dropped: Vec<usize>,
+}
+
+/// Scan one file with every group that has a pattern of an applicable request, keeping at
+/// most `wanted[i]` lines of compiled pattern i.
 fn search_file(
     searcher: &mut Searcher,
     groups: &[Group],
     compiled: &[Compiled],
+    wanted: &[usize],
     applies: &[bool],
     content: &[u8],
     cancel: &Cancel,
-) -> Vec<Hit> {
+) -> FileScan {
     let mut hits = Vec::new();
+    let mut kept = vec![0usize; compiled.len()];
+    let mut dropped = vec![false; compiled.len()];
     let mut scans = 0;
     let every = applies.iter().all(|&a| a);
     let limit = hits_per_file(applies.iter().filter(|&&a| a).count());
@@ -675,6 +777,9 @@ fn search_file(
             check: &check,
             exact,
             applies,
+            wanted,
+            kept: &mut kept,
+            dropped: &mut dropped,
             hits,
             candidates: Vec::new(),
             limit,
@@ -690,5 +795,6 @@ fn search_file(
     if scans > 1 {
         hits.sort_by_key(|h| (h.line, h.compiled));
     }
-    hits
+    let dropped = (0..compiled.len()).filter(|&ci| dropped[ci]).collect();
+    FileScan { hits, dropped }
 }

@@ -34,6 +34,15 @@ pub const MAX_SPREAD_VALUES: usize = 1_000;
 /// together: a plain `$1` copies a whole result, and a plan may write it many times.
 pub const MAX_SUBSTITUTED_BYTES: usize = 8 << 20;
 
+/// Tasks in one plan, or in one batch submitted to a running plan. Planners write a few to a
+/// few tens per turn (the rule-based planner at most about 25; a model's 512-token turn holds
+/// about 35 lines); a 2,000-task plan took 4.3 GB.
+pub const MAX_PLAN_TASKS: usize = 256;
+
+/// Tasks submitted to one running plan, all batches together: one run serves one search,
+/// turn after turn (16 turns at the per-plan cap).
+pub const MAX_RUN_TASKS: usize = 4_096;
+
 /// Serialised bytes of one task's result. grep and references stop collecting matches
 /// before their result reaches half of it (and say `truncated`); any other result over it
 /// fails the task with `invalid_argument`.

@@ -616,3 +616,179 @@ fn an_index_build_cancelled_midway_writes_nothing_to_the_store() {
     );
     assert_eq!(report.symbols, 1_500 * 15);
 }
+
+// ---- issue 20, finding 2: tasks per plan and per run; a pass's memory -----------------
+
+/// CPU time of the calling thread: a refusal happens there, and other work on the machine
+/// does not inflate it.
+#[cfg(unix)]
+#[allow(unsafe_code)] // clock_gettime
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and a valid pointer to a timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+fn grep_tasks(ids: std::ops::RangeInclusive<u64>, pattern: &str) -> Vec<serde_json::Value> {
+    ids.map(|id| json!({"id": id, "tool": "grep", "args": {"pattern": pattern}}))
+        .collect()
+}
+
+fn specs(tasks: &[serde_json::Value]) -> Vec<acs_core::TaskSpec> {
+    tasks
+        .iter()
+        .map(|t| acs_core::TaskSpec::from_json(t).unwrap())
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_plan_over_the_task_cap_is_refused_before_anything_runs() {
+    // 2,000 greps of one letter took 28 s and 4.3 GB; 4,000 aborted the process.
+    let plan = json!({ "tasks": grep_tasks(1..=2_000, "a") });
+    let before = thread_cpu();
+    let err = Plan::from_json(&plan).unwrap_err();
+    let spent = thread_cpu() - before;
+    assert_eq!(err.kind(), "invalid_plan");
+    let m = err.to_string();
+    assert!(
+        m.contains("2000 tasks")
+            && m.contains(&MAX_PLAN_TASKS.to_string())
+            && m.contains("tasks per plan"),
+        "{m}"
+    );
+    // Counted before any task is parsed: far under what parsing them all costs.
+    assert!(spent < Duration::from_millis(100), "{spent:?}");
+    // One batch submitted to a run is refused whole: nothing of it runs.
+    let run = PlanRun::new(Arc::new(generated(3, 20, "cap")));
+    let over = specs(&grep_tasks(1..=MAX_PLAN_TASKS as u64 + 1, "a"));
+    assert_eq!(run.submit_many(over).unwrap_err().kind(), "invalid_plan");
+    assert!(run.snapshot().tasks.is_empty());
+}
+
+#[test]
+fn a_plan_at_the_task_cap_runs_as_one_pass_with_whole_results() {
+    // Every line holds an `a`: each of the 256 fused greps still gets exactly what it gets
+    // alone (the pass keeps at most max_results lines per pattern and file, no more).
+    let repo = Arc::new(generated(300, 100, "atcap"));
+    let plan =
+        Plan::from_json(&json!({ "tasks": grep_tasks(1..=MAX_PLAN_TASKS as u64, "a") })).unwrap();
+    let report = acs_core::execute(repo.clone(), &plan);
+    // How many files a pass read before every result was full depends on its steps.
+    let comparable = |mut v: serde_json::Value| {
+        v.as_object_mut().unwrap().remove("files_searched");
+        v
+    };
+    let alone = serde_json::to_value(grep(&repo, &GrepRequest::new("a")).unwrap()).unwrap();
+    let alone = comparable(alone);
+    assert_eq!(alone["counts"], json!([200]));
+    assert_eq!(alone["truncated"], json!(true));
+    assert_eq!(report.tasks.len(), MAX_PLAN_TASKS);
+    for t in &report.tasks {
+        assert_eq!(t.status, Status::Ok, "{:?}", t.error);
+        assert_eq!(t.fused, MAX_PLAN_TASKS);
+        let result = serde_json::from_str(t.result.as_ref().unwrap().get()).unwrap();
+        assert!(comparable(result) == alone, "task {} differs", t.id);
+    }
+}
+
+#[test]
+fn a_run_takes_at_most_max_run_tasks() {
+    let repo = Arc::new(Repo::from_files([("a.py", "x = 1\n")]).unwrap());
+    let run = PlanRun::new(repo);
+    let reads = |ids: std::ops::Range<u64>| -> Vec<serde_json::Value> {
+        ids.map(|id| json!({"id": id, "tool": "read", "args": {"path": "a.py"}}))
+            .collect()
+    };
+    let per_batch = MAX_PLAN_TASKS as u64;
+    for batch in 0..MAX_RUN_TASKS as u64 / per_batch {
+        let first = batch * per_batch + 1;
+        run.submit_many(specs(&reads(first..first + per_batch)))
+            .unwrap();
+    }
+    let next = MAX_RUN_TASKS as u64 + 1;
+    let err = run.submit_many(specs(&reads(next..next + 1))).unwrap_err();
+    let m = err.to_string();
+    assert!(
+        m.contains(&MAX_RUN_TASKS.to_string()) && m.contains("tasks per run"),
+        "{m}"
+    );
+    // Only a hang reaches this bound.
+    let report = run.wait_all(Some(Duration::from_secs(600)));
+    assert!(report.complete);
+    assert_eq!(report.tasks.len(), MAX_RUN_TASKS);
+    assert!(report.tasks.iter().all(|t| t.status == Status::Ok));
+}
+
+#[test]
+fn streamed_greps_wait_for_a_slot_and_share_a_pass() {
+    // Submitted one at a time, faster than they run. Before, each became a job of its own
+    // at once, and rayon workers waiting inside one job's loop started the others on top of
+    // it: every grep was in flight, each holding its scan's matches. Now a few jobs of a run
+    // run at once, and the greps that wait together share one pass.
+    let repo = Arc::new(generated(1_000, 50, "stream"));
+    let run = PlanRun::new(repo);
+    for id in 1..=200u64 {
+        let task = json!({"id": id, "tool": "grep", "args": {"pattern": format!("value_{id}")}});
+        run.submit(acs_core::TaskSpec::from_json(&task).unwrap())
+            .unwrap();
+    }
+    let report = run.wait_all(Some(Duration::from_secs(600)));
+    assert!(report.complete);
+    assert!(report.tasks.iter().all(|t| t.status == Status::Ok));
+    let widest = report.tasks.iter().map(|t| t.fused).max().unwrap();
+    assert!(widest > 1, "no grep waited for a slot");
+}
+
+#[test]
+fn a_pattern_past_its_cap_does_not_hide_another_in_the_same_file() {
+    // A fused pass keeps at most max_results lines per pattern and file: the rare pattern
+    // after 5,000 lines of the common one is still found, and only the common one is cut.
+    let mut text: String = (0..5_000).map(|i| format!("common {i}\n")).collect();
+    text.push_str("rare\n");
+    let repo = Repo::from_files([("a.txt", text)]).unwrap();
+    let common = GrepRequest {
+        max_results: 3,
+        ..GrepRequest::new("common")
+    };
+    let rare = GrepRequest::new("rare");
+    let both = grep_fused_cancellable(&repo, &[&common, &rare], &Cancel::new());
+    let (common, rare) = (both[0].as_ref().unwrap(), both[1].as_ref().unwrap());
+    assert_eq!((common.counts.clone(), common.truncated), (vec![3], true));
+    assert_eq!((rare.counts.clone(), rare.truncated), (vec![1], false));
+    assert_eq!(rare.matches[0].line, 5_001);
+    // Exactly max_results matching lines is a whole result.
+    let exact = GrepRequest {
+        max_results: 1,
+        ..GrepRequest::new("rare")
+    };
+    assert!(!grep(&repo, &exact).unwrap().truncated);
+}
+
+// ---- issue 20: errors echo a short prefix of their input ------------------------------
+
+#[test]
+fn errors_quote_a_short_prefix_of_a_huge_input() {
+    let repo = Arc::new(generated(2, 10, "echo"));
+    let huge = "x".repeat(10 << 20);
+    let pattern = format!("({huge}");
+    let e = grep(&repo, &GrepRequest::new(pattern)).unwrap_err();
+    assert_eq!(e.kind(), "invalid_pattern");
+    let read_missing = ReadRequest {
+        path: huge.clone(),
+        ..Default::default()
+    };
+    let missing = read(&repo, &read_missing).unwrap_err();
+    let tool = Plan::from_json(&json!([{ "id": 1, "tool": huge.clone() }])).unwrap_err();
+    let field = Plan::from_json(&json!([{ "id": 1, "tool": "grep", "args": { huge.clone(): 1 } }]))
+        .unwrap_err();
+    for e in [e, missing, tool, field] {
+        let m = e.to_string();
+        assert!(m.len() < 2_000, "{} bytes: {}", m.len(), &m[..200]);
+        assert!(m.contains("bytes)"), "{m}");
+    }
+}

@@ -434,7 +434,7 @@ struct PyPlanRun {
 
 fn parse_tasks(bytes: &[u8]) -> acs_core::Result<Vec<TaskSpec>> {
     match parse_json(bytes, "tasks")? {
-        Value::Array(items) => items.iter().map(TaskSpec::from_json).collect(),
+        Value::Array(items) => TaskSpec::list_from_json(&items),
         one @ Value::Object(_) => Ok(vec![TaskSpec::from_json(&one)?]),
         _ => Err(Error::plan_message(
             "expected a task object or a list of tasks",

@@ -26,6 +26,13 @@ reports to the model in its next turn. It also accepts single quotes, `true`/`fa
 `$1.path` reference, a missing `N.`, a positional first argument and a string where a list
 is expected. Unknown tools and argument names are left to the engine, which refuses them with
 a message naming the known ones.
+
+Caps, far above what planners write (the prompt asks for at most 5 files and 10 functions; a
+512-token turn holds about 35 lines): a plan holds at most `MAX_PLAN_TASKS` tasks (the
+engine's cap; the line past it is refused and the plan ends there, so the model stops
+writing), a line at most `MAX_LINE_CHARS` characters (checked before it is parsed), an answer
+at most `MAX_ANSWER_ENTRIES` files and as many functions. Messages quote at most a short
+prefix of what the model wrote (`acs.echo`).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from ..echo import echo
 from ..errors import AcsError
 
 # --- the tools' arguments, as the model may write them ---------------------------------
@@ -174,6 +182,13 @@ _CALL = re.compile(r"^([A-Za-z_]\w*)\s*\(")
 _FENCE = re.compile(r"^```\w*$")
 _BARE_REF = re.compile(r"\$\d+(?:\.\w+|\[(?:-?\d+|\*)\])*")
 _JSON_NAMES = {"true": True, "false": False, "null": None, "none": None}
+# Tasks in one plan: the engine's `MAX_PLAN_TASKS` (crates/acs-core/src/limits.rs), which
+# refuses a larger batch; here the line past it is refused before anything is submitted.
+MAX_PLAN_TASKS = 256
+# Characters of one line, checked before it is parsed: Python's parser takes seconds and
+# gigabytes on a 10 MB literal (an answer listing 10**6 files took 5.5 s and 1.4 GB).
+MAX_LINE_CHARS = 64 * 1024
+MAX_ANSWER_ENTRIES = 100  # files, and functions, in one answer
 
 
 def parse_line(text: str, line: int = 0) -> Item | None:
@@ -182,6 +197,13 @@ def parse_line(text: str, line: int = 0) -> Item | None:
     stripped = text.strip()
     if not stripped or _FENCE.match(stripped):
         return None
+    if len(stripped) > MAX_LINE_CHARS:
+        return Invalid(
+            line,
+            stripped,
+            f"the line has {len(stripped):,} characters: at most {MAX_LINE_CHARS:,} "
+            "(the cap on a plan line)",
+        )
     m = _NUMBER.match(stripped)
     assert m is not None  # every part of it is optional
     body = stripped[m.end() :]
@@ -204,7 +226,7 @@ def parse_line(text: str, line: int = 0) -> Item | None:
     except ParseError as e:
         return Invalid(line, stripped, str(e), tool=name)
     except Exception as e:  # whatever a model writes, it gets an observation, not a crash
-        return Invalid(line, stripped, f"cannot read the call: {e}", tool=name)
+        return Invalid(line, stripped, f"cannot read the call: {echo(str(e))}", tool=name)
 
 
 def _call(line: int, number: int | None, name: str, body: str, stripped: str) -> Item:
@@ -220,6 +242,13 @@ def _call(line: int, number: int | None, name: str, body: str, stripped: str) ->
             )
         except ParseError as e:
             return Invalid(line, stripped, str(e), tool=name)
+        for what, entries in (("files", files), ("functions", functions)):
+            if len(entries) > MAX_ANSWER_ENTRIES:
+                message = (
+                    f"the answer lists {len(entries):,} {what}: at most {MAX_ANSWER_ENTRIES} "
+                    "(the cap on answer entries); give the best few"
+                )
+                return Invalid(line, stripped, message, tool=name)
         return Answer(line, files, functions, stripped)
     spec = TOOLS.get(name)
     if positional:
@@ -321,7 +350,7 @@ def _literal(node: ast.expr) -> Any:
             return -value
         case ast.Dict(keys=keys, values=values) if all(k is not None for k in keys):
             return {_literal(k): _literal(v) for k, v in zip(keys, values, strict=True)}  # type: ignore[arg-type]
-    raise ParseError(f"`{ast.unparse(node)}` is not a literal value (quote strings)")
+    raise ParseError(f"`{echo(ast.unparse(node))}` is not a literal value (quote strings)")
 
 
 def _coerce(value: Any, arg: Arg) -> Any:
@@ -349,10 +378,12 @@ def _strings(value: Any, what: str) -> list[str]:
 @dataclass
 class PlanParser:
     """Feed the model's output as it streams; get each item as soon as its line is complete.
-    After `end` or `answer(...)` the plan is `done` and further text is ignored."""
+    After `end` or `answer(...)` the plan is `done` and further text is ignored; so it is
+    after the line past `MAX_PLAN_TASKS` tasks, which becomes an `Invalid` item saying so."""
 
     done: bool = False
     lines: int = 0
+    tasks: int = 0  # items that become tasks: calls and invalid lines
     _buffer: str = ""
     _thinking: bool = False
     _kept: list[str] = field(default_factory=list)
@@ -360,10 +391,21 @@ class PlanParser:
     def feed(self, chunk: str) -> list[Item]:
         if self.done:
             return []
-        self._buffer += chunk
+        if "\n" not in chunk:
+            self._buffer += chunk
+            return []
+        # Split once: cutting one line at a time off the buffer copied the rest each time.
+        lines = (self._buffer + chunk).split("\n")
+        self._buffer = lines.pop()
+        return self._read(lines)
+
+    def _read(self, lines: list[str]) -> list[Item]:
+        """Complete lines, until the plan is done (the rest stay unread in the buffer)."""
         items: list[Item] = []
-        while not self.done and "\n" in self._buffer:
-            line, self._buffer = self._buffer.split("\n", 1)
+        for i, line in enumerate(lines):
+            if self.done:
+                self._buffer = "\n".join([*lines[i:], self._buffer])
+                break
             self._kept.append(line + "\n")
             items.extend(self._line(line))
         return items
@@ -398,6 +440,15 @@ class PlanParser:
         item = parse_line(line, self.lines)
         if item is None:
             return []
+        if isinstance(item, Call | Invalid):
+            self.tasks += 1
+            if self.tasks > MAX_PLAN_TASKS:
+                self.done = True
+                message = (
+                    f"over {MAX_PLAN_TASKS} tasks (the cap on tasks per plan): "
+                    "this line and the rest were not run"
+                )
+                return [Invalid(item.line, item.text, message)]
         if isinstance(item, End | Answer):
             self.done = True
         return [item]

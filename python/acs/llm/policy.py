@@ -33,6 +33,9 @@ from .backends import Backend
 from .prompt import PROMPT_VERSION, Conversation, load_prompts
 
 _REFERENCE = re.compile(r"^\$(\d{1,9})(?!\d)")
+# An invalid line's error: its quote and message together (the observation shows an error
+# on one line of 160 characters), the quote at least this long.
+INVALID_LINE_CHARS, INVALID_QUOTE_MIN = 150, 24
 
 
 class LlmPolicy:
@@ -157,8 +160,10 @@ class LlmPolicy:
 
     @staticmethod
     def _invalid(item: planlang.Invalid, task_id: int) -> Task:
-        """Not run: recorded as this turn's error outcome, shown to the model next turn."""
-        text = item.text if len(item.text) <= 120 else item.text[:119] + "…"
+        """Not run: recorded as this turn's error outcome, shown to the model next turn. The
+        line is quoted short enough that the message fits the observation's line."""
+        room = max(INVALID_QUOTE_MIN, INVALID_LINE_CHARS - len(item.message))
+        text = item.text if len(item.text) <= room else item.text[: room - 1] + "…"
         return {  # type: ignore[typeddict-unknown-key]
             "id": task_id,
             "tool": item.tool or "?",  # type: ignore[typeddict-item]

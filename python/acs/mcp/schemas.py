@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..echo import excerpt, quoted
+from ..echo import echo, quoted
 from ..errors import InvalidArgumentError
 from .limits import MAX_ARGUMENTS_CHARS, MAX_GLOBS, MAX_NAME_CHARS, MAX_PATH_CHARS
 
@@ -127,7 +127,7 @@ def with_defaults(schema: Schema, arguments: Mapping[str, Any] | None) -> dict[s
     properties: dict[str, Schema] = schema["properties"]
     unknown = sorted(set(arguments) - set(properties))
     if unknown:
-        names = ", ".join(excerpt(n, 40) for n in unknown[:5])
+        names = ", ".join(echo(n, 40) for n in unknown[:5])
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
         known = ", ".join(properties)
         raise InvalidArgumentError(f"unknown argument(s) {names}{more} (known: {known})")

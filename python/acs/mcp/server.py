@@ -39,7 +39,7 @@ from mcp.server.stdio import stdio_server
 
 from .. import __version__
 from ..cli_common import one_line
-from ..echo import excerpt, quoted
+from ..echo import echo, quoted
 from ..errors import AcsError, InvalidArgumentError
 from .limits import (
     HTTP_SESSION_IDLE_S,
@@ -185,7 +185,7 @@ async def client_roots(session: Any) -> list[Root]:
 
 def error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=excerpt(message, MAX_ERROR_CHARS))],
+        content=[types.TextContent(type="text", text=echo(message, MAX_ERROR_CHARS))],
         isError=True,
     )
 

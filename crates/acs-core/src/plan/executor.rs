@@ -11,19 +11,26 @@
 //! started end as `cancelled` errors (their dependents as skipped), and so do tasks
 //! submitted afterwards. All results of one run together are capped at
 //! [`MAX_PLAN_RESULT_BYTES`]: a task whose result would cross it fails.
+//!
+//! Memory: a batch holds at most [`MAX_PLAN_TASKS`] tasks and a run [`MAX_RUN_TASKS`]; at
+//! most [`job_slots`] jobs of one run are in flight at once, the others wait in a queue
+//! (where greps that wait together fuse into one pass). Without that bound every ready task
+//! was spawned at once, and rayon workers waiting inside one job's parallel loop started
+//! the others on top of it: 2,000 streamed greps were all in flight, each holding its
+//! scan's matches (4.3 GB), although the results kept stayed under the cap.
 
 use super::refs;
 use super::{order, TaskSpec};
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::grep::{grep_fused_cancellable, GrepRequest};
-use crate::limits::MAX_PLAN_RESULT_BYTES;
+use crate::limits::{MAX_PLAN_RESULT_BYTES, MAX_PLAN_TASKS, MAX_RUN_TASKS};
 use crate::repo::Repo;
 use crate::tools::{self, Tool};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -96,6 +103,15 @@ struct State {
     outcomes: HashMap<u64, Arc<TaskOutcome>>,
     /// Bytes of the results kept so far (see [`MAX_PLAN_RESULT_BYTES`]).
     result_bytes: usize,
+    /// Jobs ready to run, waiting for a slot (see [`job_slots`]).
+    queued: VecDeque<Job>,
+    /// Jobs spawned and not finished.
+    running: usize,
+}
+
+/// Jobs of one run in flight at once: enough to keep every worker busy.
+fn job_slots() -> usize {
+    rayon::current_num_threads().max(2)
 }
 
 struct Shared {
@@ -141,6 +157,8 @@ impl PlanRun {
             dependents: HashMap::new(),
             outcomes: HashMap::new(),
             result_bytes: 0,
+            queued: VecDeque::new(),
+            running: 0,
         };
         PlanRun {
             shared: Arc::new(Shared {
@@ -179,8 +197,19 @@ impl PlanRun {
     /// Submit a batch that may reference itself and earlier tasks. Invalid batches are
     /// refused whole. Greps of the batch that are ready now run as one fused pass.
     pub fn submit_many(&self, specs: Vec<TaskSpec>) -> Result<()> {
+        super::check_batch_size(specs.len())?;
         let now = self.now_ms();
         let mut state = lock(&self.shared.state);
+        let total = state.submitted.len() + specs.len();
+        if total > MAX_RUN_TASKS {
+            return Err(Error::plan(
+                None,
+                format!(
+                    "{total} tasks in this run: a run takes at most {MAX_RUN_TASKS} (the cap \
+                     on tasks per run; each plan or submission, at most {MAX_PLAN_TASKS})"
+                ),
+            ));
+        }
         let known: HashSet<u64> = state.specs.keys().copied().collect();
         let ordered = order(specs, &known)?;
         let mut ready = Vec::new();
@@ -257,9 +286,11 @@ impl PlanRun {
             greps.sort_by_key(|(s, _)| s.id);
             jobs.push(Job::Greps(greps));
         }
+        state.queued.extend(jobs);
+        let start = startable(&mut state);
         drop(state);
         self.shared.changed.notify_all();
-        for job in jobs {
+        for job in start {
             let run = self.clone();
             rayon::spawn(move || run.run_job(job));
         }
@@ -306,6 +337,7 @@ impl PlanRun {
         let elapsed = clock.elapsed().as_secs_f64() * 1000.0;
         let fused = specs.len();
         let mut state = lock(&self.shared.state);
+        state.running -= 1;
         let mut ready = Vec::new();
         for (spec, mut result) in specs.iter().zip(results) {
             if let Ok(raw) = &result {
@@ -386,6 +418,42 @@ impl PlanRun {
             elapsed_ms: self.now_ms(),
         }
     }
+}
+
+/// Take the queued jobs that fit in the free slots, counted as running. Greps waiting in the
+/// queue start together, as one fused pass.
+fn startable(state: &mut State) -> Vec<Job> {
+    let mut start = Vec::new();
+    while state.running < job_slots() {
+        let Some(job) = state.queued.pop_front() else {
+            break;
+        };
+        let job = match job {
+            Job::Greps(batch) => Job::Greps(fuse_queued_greps(&mut state.queued, batch)),
+            one => one,
+        };
+        state.running += 1;
+        start.push(job);
+    }
+    start
+}
+
+/// `batch` with the greps of `queued` that fit beside it (a fused pass of at most
+/// [`MAX_PLAN_TASKS`] requests, as a plan's own); the rest stay queued, in order.
+fn fuse_queued_greps(
+    queued: &mut VecDeque<Job>,
+    mut batch: Vec<(TaskSpec, Value)>,
+) -> Vec<(TaskSpec, Value)> {
+    let mut rest = VecDeque::with_capacity(queued.len());
+    for job in queued.drain(..) {
+        match job {
+            Job::Greps(more) if batch.len() + more.len() <= MAX_PLAN_TASKS => batch.extend(more),
+            other => rest.push_back(other),
+        }
+    }
+    *queued = rest;
+    batch.sort_by_key(|(s, _)| s.id);
+    batch
 }
 
 /// Record an outcome; return the tasks that it made ready. Dependents of a failed task are

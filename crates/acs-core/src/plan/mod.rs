@@ -12,7 +12,8 @@
 pub mod executor;
 pub mod refs;
 
-use crate::error::{Error, Result};
+use crate::error::{short, Error, Result};
+use crate::limits::MAX_PLAN_TASKS;
 use crate::tools::Tool;
 use serde::Deserialize;
 use serde_json::Value;
@@ -62,7 +63,11 @@ impl TaskSpec {
             let known: Vec<&str> = Tool::ALL.iter().map(|t| t.name()).collect();
             Error::plan(
                 Some(id),
-                format!("unknown tool `{}` (known: {})", raw.tool, known.join(", ")),
+                format!(
+                    "unknown tool `{}` (known: {})",
+                    short(&raw.tool),
+                    known.join(", ")
+                ),
             )
         })?;
         let references =
@@ -85,6 +90,30 @@ impl TaskSpec {
             deps,
         })
     }
+}
+
+impl TaskSpec {
+    /// Parse and check a batch of tasks (a plan, or what one submission adds to a run): at
+    /// most [`MAX_PLAN_TASKS`], counted before any is parsed.
+    pub fn list_from_json(items: &[Value]) -> Result<Vec<TaskSpec>> {
+        check_batch_size(items.len())?;
+        items.iter().map(TaskSpec::from_json).collect()
+    }
+}
+
+/// A plan or batch over [`MAX_PLAN_TASKS`] is refused whole: running its first tasks would
+/// spend the time and memory the cap is there to bound.
+pub(crate) fn check_batch_size(tasks: usize) -> Result<()> {
+    if tasks > MAX_PLAN_TASKS {
+        return Err(Error::plan(
+            None,
+            format!(
+                "{tasks} tasks: a plan (or one submission to a run) holds at most \
+                 {MAX_PLAN_TASKS} (the cap on tasks per plan)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A whole plan, validated, with tasks in an order where dependencies come first.
@@ -115,11 +144,7 @@ impl Plan {
                 ))
             }
         };
-        let tasks = list
-            .iter()
-            .map(TaskSpec::from_json)
-            .collect::<Result<Vec<_>>>()?;
-        Self::new(tasks)
+        Self::new(TaskSpec::list_from_json(list)?)
     }
 
     /// [`Plan::from_json`] of JSON text.
