@@ -99,3 +99,58 @@ def test_acs_index_fails_cleanly(args: list[str], make_git) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("acs: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _damage_loose_object(root: Path, rev: str) -> str:
+    """Cut the loose object `rev` names to its first 10 bytes; its id."""
+    blob = subprocess.run(
+        ["git", "rev-parse", rev], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    path = root / ".git" / "objects" / blob[:2] / blob[2:]
+    head = path.read_bytes()[:10]
+    path.unlink()  # objects are read-only; their folder is not
+    path.write_bytes(head)
+    return blob
+
+
+def test_a_damaged_git_object_is_named_not_silently_left_out(make_git, tmp_path: Path) -> None:
+    root, _ = make_git(FILES)
+    blob = _damage_loose_object(root, "HEAD:pkg/io.py")
+    repo = acs.Repo.open(root, commit="HEAD", index_cache=False)
+    assert repo.paths() == ["pkg/config.py"]
+    stats = repo.stats
+    assert stats["skipped_unreadable"] == 1
+    (unreadable,) = stats["unreadable"]
+    assert unreadable["path"] == "pkg/io.py"
+    assert unreadable["reason"].startswith(f"damaged object {blob}")
+
+    cache = str(tmp_path / "cache")
+    index = run_acs("index", str(root), "--commit", "HEAD", "--cache-dir", cache)
+    assert index.returncode == 0, index.stderr
+    assert index.stdout.startswith("1 files")
+    (warning,) = [line for line in index.stderr.splitlines() if "could not be read" in line]
+    assert warning.startswith("acs: warning: 1 file could not be read")
+    assert "pkg/io.py (damaged object" in warning
+
+    loc = run_acs(
+        "localize", "--repo", str(root), "--commit", "HEAD", "--cache-dir", cache, "read_yaml"
+    )
+    assert loc.returncode == 0, loc.stderr
+    assert orjson.loads(loc.stdout)["stats"]["unreadable_files"] == 1
+    assert "pkg/io.py" in loc.stderr
+
+
+def test_the_unreadable_warning_is_capped_with_a_count() -> None:
+    from acs.cli import unreadable_warning
+
+    listed = [
+        {"path": f"m{i}.py" + "x" * 500, "reason": "damaged " + "y" * 500} for i in range(100)
+    ]
+    stats = {"skipped_unreadable": 250, "unreadable": listed}
+    warning = unreadable_warning(stats)
+    assert warning is not None
+    assert warning.startswith("250 files could not be read")
+    assert warning.endswith(", and 245 more")
+    assert warning.count(".py") == 5
+    assert len(warning) < 1200
+    assert unreadable_warning({**stats, "skipped_unreadable": 0, "unreadable": []}) is None
