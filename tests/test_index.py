@@ -114,7 +114,11 @@ def _damage_loose_object(root: Path, rev: str) -> str:
 
 
 def test_a_damaged_git_object_is_named_not_silently_left_out(make_git, tmp_path: Path) -> None:
-    root, _ = make_git(FILES)
+    # Contents no other test loads: none is in this process's content cache.
+    unique = {
+        path: f"{text}# {path} in test_a_damaged_git_object\n" for path, text in FILES.items()
+    }
+    root, _ = make_git(unique)
     blob = _damage_loose_object(root, "HEAD:pkg/io.py")
     repo = acs.Repo.open(root, commit="HEAD", index_cache=False)
     assert repo.paths() == ["pkg/config.py"]

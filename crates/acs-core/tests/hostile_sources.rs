@@ -760,10 +760,13 @@ fn hostile_ignore_files_are_not_read_and_rules_above_the_root_do_not_apply() {
 
 #[test]
 fn damaged_git_blobs_are_named_with_why_in_path_order() {
-    let (dir, _) = damaged_fixture();
-    write(dir.path(), "c.py", "def c():\n    return 3\n");
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-q", "-m", "three files"]);
+    // Contents no other test loads: none is in this process's content cache.
+    let (a, b, c) = (unique_text("a"), unique_text("b"), unique_text("c"));
+    let (dir, _) = git_repo(&[vec![
+        ("a.py", Some(a.as_str())),
+        ("sub/b.py", Some(b.as_str())),
+        ("c.py", Some(c.as_str())),
+    ]]);
     let blobs: Vec<String> = ["sub/b.py", "a.py"]
         .iter()
         .map(|p| git(dir.path(), &["rev-parse", &format!("HEAD:{p}")]))
@@ -792,7 +795,7 @@ fn damaged_git_blobs_are_named_with_why_in_path_order() {
 #[test]
 fn at_most_a_hundred_unreadable_files_are_named_and_all_are_counted() {
     let files: Vec<(String, String)> = (0..120)
-        .map(|i| (format!("m{i:03}.py"), format!("x_{i} = {i}\n")))
+        .map(|i| (format!("m{i:03}.py"), unique_text(&format!("x_{i}"))))
         .collect();
     let changes: Vec<(&str, Option<&str>)> = files
         .iter()
