@@ -36,7 +36,7 @@ from .mcp import cli as mcp_cli
 from .policies import LLM_POLICIES, make_policy, policy_factory
 from .policy import Policy
 from .repo import Repo
-from .types import IndexReport, RunReport, TaskOutcome
+from .types import IndexReport, OpenStats, RunReport, TaskOutcome
 from .version import version_text
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"  # acs.llm.DEFAULT_BASE_URL (not imported here)
@@ -82,7 +82,28 @@ def _index(repo: Repo) -> IndexReport:
         progress.cancel()
     if report["warning"]:
         print(f"acs: warning: {report['warning']}", file=sys.stderr)
+    if unreadable := unreadable_warning(repo.stats):
+        print(f"acs: warning: {printable(unreadable)}", file=sys.stderr)
     return report
+
+
+def unreadable_warning(stats: OpenStats, shown: int = 5) -> str | None:
+    """One line naming the first `shown` files the snapshot could not read (a damaged git
+    object, a permission denied), with why and how many more; None when there are none."""
+    count = stats["skipped_unreadable"]
+    if not count:
+        return None
+    named = [f"{_cut(u['path'], 120)} ({_cut(u['reason'], 80)})" for u in stats["unreadable"]]
+    more = count - min(shown, len(named))
+    tail = f", and {more} more" if more else ""
+    files = "file" if count == 1 else "files"
+    return (
+        f"{count} {files} could not be read and are not searched: {', '.join(named[:shown])}{tail}"
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 DEMO_ISSUE = """json.loads("") raises JSONDecodeError "Expecting value: line 1 column 1 (char 0)"

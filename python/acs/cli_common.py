@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
 from typing import NoReturn
 
+from .cachedir import index_folder
 from .errors import AcsError
 
 
@@ -50,12 +52,19 @@ def fail(message: str, status: int) -> NoReturn:
 
 def add_index_cache_args(p: argparse.ArgumentParser) -> None:
     """`--cache-dir DIR` and `--no-cache` (read back by `index_cache`)."""
-    p.add_argument("--cache-dir", help="index folder (default: the user cache, $ACS_CACHE_DIR)")
+    p.add_argument(
+        "--cache-dir",
+        help="acs cache folder, as $ACS_CACHE_DIR: the index goes in its index/ folder "
+        "(default: $ACS_CACHE_DIR, else the user cache)",
+    )
     p.add_argument(
         "--no-cache", action="store_true", help="keep indexes in memory only, write nothing"
     )
 
 
-def index_cache(args: argparse.Namespace) -> str | bool:
-    """`--no-cache`, `--cache-dir DIR`, or the default index folder."""
-    return False if args.no_cache else (args.cache_dir or True)
+def index_cache(args: argparse.Namespace) -> Path | bool:
+    """`--no-cache` (False), the index folder of `--cache-dir DIR` (`DIR/index`, as with
+    `ACS_CACHE_DIR=DIR`), or the default index folder (True)."""
+    if args.no_cache:
+        return False
+    return index_folder(args.cache_dir) if args.cache_dir else True

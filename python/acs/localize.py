@@ -50,6 +50,7 @@ class LocalizeStats(TypedDict):
     latency_ms: float
     index_ms: float
     index: str
+    unreadable_files: int  # files left out of the snapshot: unreadable (Repo.stats names them)
     turns: int
     tool_calls: int
     calls_per_turn: list[int]
@@ -187,6 +188,7 @@ def localize(
             "latency_ms": round((time.perf_counter() - start) * 1000, 3),
             "index_ms": round(index_ms, 3),
             "index": index["source"],
+            "unreadable_files": repo.stats["skipped_unreadable"],
             "turns": len(turns),
             "tool_calls": sum(len(t.tasks) for t in turns),
             "calls_per_turn": [len(t.tasks) for t in turns],

@@ -401,7 +401,8 @@ class Repo:
         complete either way. Later calls return the first call's report."""
         if self._index_report is None:
             cache = None if self._index_cache is None else os.fspath(self._index_cache)
-            self._index_report = orjson.loads(self._native.index(cache, max_cache_bytes()))
+            budget = 0 if cache is None else max_cache_bytes()
+            self._index_report = orjson.loads(self._native.index(cache, budget))
         return self._index_report
 
     def index_symbols(self) -> int:

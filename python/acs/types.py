@@ -165,6 +165,13 @@ class RunReport(TypedDict):
     elapsed_ms: float
 
 
+class UnreadableFile(TypedDict):
+    """A file the snapshot left out because it could not be read, and why (briefly)."""
+
+    path: str
+    reason: str
+
+
 class OpenStats(TypedDict):
     files: int
     bytes: int
@@ -172,6 +179,8 @@ class OpenStats(TypedDict):
     skipped_large: int
     skipped_links: int
     skipped_unreadable: int
+    # The first 100 of the files counted in skipped_unreadable, by path.
+    unreadable: list[UnreadableFile]
     skipped_names: int
     elapsed_ms: float
 

@@ -6,26 +6,36 @@
 //! record is a header (magic, format tag, key hash, payload length, checksum) and a postcard
 //! payload holding the full key, the definitions and the term statistics. Beside each log,
 //! `<generation>.acskeys` lists its records (key hash, offset, length, a check of those), so
-//! a lookup reads 32 bytes per record and then only the records it uses; a log whose key
-//! index is missing is walked record by record instead.
+//! a lookup reads 32 bytes per record and then only the records it uses.
 //!
 //! Guarantees:
 //! - **Never trusted into a wrong answer.** A record is used only if its magic, format tag,
 //!   length and xxh3-128 checksum (over header and payload) hold, it decodes, its key equals
 //!   the one looked up, and every index in it points inside it. Anything else (a torn write,
 //!   a flipped bit, another version's record) is skipped, and the file is processed anew.
+//! - **Never cold for good.** A key index is trusted up to its first entry that is torn,
+//!   damaged, out of order or past the end of its log; the log is walked record by record
+//!   from where that trusted part ends (all of it when the key index is missing or not
+//!   acs's), so a torn key index hides nothing. The next write (or, after a lookup that met
+//!   one, the next call to append, even with nothing to add) cuts the key index back to its
+//!   trusted part and lists the walked records again, under the log's lock.
 //! - **Shared safely.** Writers append whole batches of records with one `write` under an
-//!   exclusive advisory lock (`flock`) on the log, opened `O_APPEND`; readers take no lock,
-//!   map the log and validate each record they use, so a record being written is at worst
-//!   skipped. Nothing is ever rewritten or truncated.
+//!   exclusive advisory lock (`flock`) on the log, opened `O_APPEND`; readers hold a shared
+//!   lock on each log while they map it, so they never see a write in progress. A write that
+//!   fails (disk full, a file size limit) is cut off again under the lock, giving its space
+//!   back; so is a torn tail a writer killed mid-write left, at the next write. Nothing else
+//!   is ever rewritten or truncated.
 //! - **Bounded.** When the newest log passes its share of the budget (a quarter, at least
 //!   1 MiB), a new generation starts; then the oldest logs and their key indexes are deleted
 //!   while the two together are over budget (never the newest). Records a lookup found in an
 //!   older log are copied into the newest, so what is in use survives pruning. Processes
 //!   pruning at once count a file another deleted first as deleted.
-//! - **Only its own files.** Pruning deletes only `<number>.acsfiles` regular files that
-//!   start with the record magic, and `<number>.acskeys` that start with the key magic (with
-//!   their log, or once their log is gone), inside the folder acs made for them.
+//! - **Only its own files.** Logs are `<number>.acsfiles` regular files that start with the
+//!   record magic; key indexes `<number>.acskeys` regular files that start with the key
+//!   magic. A file named like either that is not (another program's, a FIFO, a link, a
+//!   folder) is never read as a record, appended to, truncated or deleted: the writer moves
+//!   on to the next generation, and nothing else changes. Pruning deletes only logs and key
+//!   indexes (with their log, or once their log is gone), inside the folder acs made.
 //! - **Only its own folder.** The cache folder may be shared (`--cache-dir /tmp`), so the
 //!   store's folder is created private (mode 0700 on unix), and one that is a link, not a
 //!   folder, or (unix) owned by another user is not used: the index is then built in memory
@@ -61,6 +71,9 @@ const GENERATIONS: u64 = 4;
 /// a tiny budget (`ACS_CACHE_MAX_MB=0`) each append would otherwise start a new log and
 /// delete all the others.
 const MIN_SHARE: u64 = 1 << 20;
+/// Generations in a row a writer skips because a file in their place is not acs's own (a
+/// FIFO, a link, another program's file) before it gives up on the folder.
+const MAX_SKIPPED: u32 = 8;
 
 /// What a record's meaning depends on besides its key: the crate version and the format of
 /// definitions and terms. Records of another tag are skipped.
@@ -127,12 +140,14 @@ pub struct FileStore {
     max_bytes: u64,
 }
 
-/// What a lookup found: per key, its entry or `None`; the bytes of the records used; and
-/// the raw records that came from older logs, to copy forward.
+/// What a lookup found: per key, its entry or `None`; the bytes of the records used; the
+/// raw records that came from older logs, to copy forward; and the logs whose key index
+/// did not cover them whole, to repair.
 pub(crate) struct Lookup {
     pub found: Vec<Option<Found>>,
     pub bytes: u64,
     carried: Vec<u8>,
+    repair: Vec<PathBuf>,
 }
 
 impl FileStore {
@@ -199,8 +214,9 @@ impl FileStore {
         self.check().map_err(std::io::Error::other)
     }
 
-    /// The logs, oldest first, as (generation, path): regular files only (links, FIFOs and
-    /// folders with a log's name are not logs).
+    /// The logs, oldest first, as (generation, path): regular files that start with the
+    /// record magic (links, FIFOs, folders and other programs' files with a log's name are
+    /// not logs).
     fn logs(&self) -> Vec<(u64, PathBuf)> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Vec::new();
@@ -214,6 +230,7 @@ impl FileStore {
                 let ok = !generation.is_empty() && generation.bytes().all(|b| b.is_ascii_digit());
                 Some((generation.parse().ok().filter(|_| ok)?, e.path()))
             })
+            .filter(|(_, path)| starts_with_magic(path, MAGIC))
             .collect();
         logs.sort();
         logs
@@ -223,11 +240,16 @@ impl FileStore {
     /// interning its terms in `vocab`. Keys may repeat (equal files); each gets the entry.
     pub(crate) fn lookup(&self, keys: &[TermKey], vocab: &Arc<Vocabulary>) -> Lookup {
         let tag = format_tag();
+        let mut found: Vec<Option<Found>> = keys.iter().map(|_| None).collect();
+        let mut bytes = 0;
+        let mut carried = Vec::new();
+        let mut repair = Vec::new();
         if self.check().is_err() {
             return Lookup {
-                found: keys.iter().map(|_| None).collect(),
-                bytes: 0,
-                carried: Vec::new(),
+                found,
+                bytes,
+                carried,
+                repair,
             };
         }
         let mut wanted: rustc_hash::FxHashMap<u128, Vec<usize>> = Default::default();
@@ -236,24 +258,21 @@ impl FileStore {
         }
         let logs: Vec<(Mapped, PathBuf)> = self
             .logs()
-            .iter()
+            .into_iter()
             .rev()
-            .filter_map(|(_, p)| Some((Mapped::open(p)?, p.with_extension(KEYS_EXTENSION))))
+            .filter_map(|(_, p)| Some((Mapped::open(&p)?, p)))
             .collect();
         // Newest log first. Each log's key index says where its records are, so a lookup
-        // reads 32 bytes per record, not the logs; a log without one is walked. A key stays
-        // wanted until one of its records decodes: a damaged one lets older logs be tried.
-        let mut found: Vec<Option<Found>> = keys.iter().map(|_| None).collect();
-        let mut bytes = 0;
-        let mut carried = Vec::new();
-        for (age, (log, keys_path)) in logs.iter().enumerate() {
+        // reads 32 bytes per record, not the logs; what it does not cover is walked. A key
+        // stays wanted until one of its records decodes: a damaged one lets older logs be tried.
+        for (age, (log, path)) in logs.iter().enumerate() {
             if wanted.is_empty() {
                 break;
             }
-            let candidates: Vec<(u128, &[u8])> = match read_regular(keys_path) {
-                Ok(index) => indexed(log, &index, tag, |h| wanted.contains_key(&h)),
-                Err(_) => records(log, tag, |h| wanted.contains_key(&h)).collect(),
-            };
+            let (candidates, whole) = candidates(log, path, tag, |h| wanted.contains_key(&h));
+            if !whole {
+                repair.push(path.clone());
+            }
             let decoded = crate::pool::build_map(&candidates, |_, (hash, record)| {
                 decode(record, &keys[wanted[hash][0]], vocab)
             });
@@ -276,6 +295,7 @@ impl FileStore {
             found,
             bytes,
             carried,
+            repair,
         }
     }
 
@@ -294,64 +314,70 @@ impl FileStore {
     }
 
     /// Append `records` (from [`FileStore::record`]) and what `lookup` carried forward from
-    /// older logs, in one write, then prune. Returns the bytes written.
+    /// older logs, in one write, then prune; and repair the key indexes `lookup` found torn
+    /// or behind their log (even with nothing to append). Returns the bytes written.
     pub(crate) fn append(&self, records: &[&[u8]], lookup: Option<Lookup>) -> std::io::Result<u64> {
-        let mut batch = lookup.map(|l| l.carried).unwrap_or_default();
+        let (mut batch, repair) = lookup.map(|l| (l.carried, l.repair)).unwrap_or_default();
         for r in records {
             batch.extend_from_slice(r);
         }
-        if batch.is_empty() {
-            return Ok(0);
+        let written = match batch.is_empty() {
+            true => None,
+            false => Some(self.write_batch(&batch)?),
+        };
+        // The log just written had its key index brought up to date with the write.
+        for log in &repair {
+            if written.as_ref().is_none_or(|(_, path)| path != log) {
+                // Best effort: a key index left torn only costs walks of its log.
+                let _ = repair_keys(log);
+            }
         }
+        if let Some((generation, _)) = written {
+            self.prune(generation);
+            if let Some(parent) = self.dir.parent() {
+                crate::persist::remove_legacy_packs_once(parent);
+            }
+        }
+        Ok(batch.len() as u64)
+    }
+
+    /// Append `batch` to the newest log while it is within its share of the budget, else to
+    /// a new generation; a generation whose log or key index is not acs's own is skipped.
+    /// Returns the generation written and its log.
+    fn write_batch(&self, batch: &[u8]) -> std::io::Result<(u64, PathBuf)> {
         self.create()?;
         let share = (self.max_bytes / GENERATIONS).max(MIN_SHARE);
         let newest = self.logs().last().map_or(1, |(g, _)| *g);
+        let after = |generation: u64| {
+            // Only a forged log name gets here: a damaged store, not written.
+            generation
+                .checked_add(1)
+                .ok_or_else(|| std::io::Error::other("damaged store: no generation after the last"))
+        };
         let mut generation = newest;
+        let mut skipped = 0;
         loop {
             let path = self.dir.join(format!("{generation:08}.{EXTENSION}"));
-            let file = open_regular(std::fs::File::options().append(true).create(true), &path)?;
-            let _lock = Locked::exclusive(&file)?;
-            let size = file.metadata()?.len();
+            let Some(pair) = Pair::open(&path, true)? else {
+                skipped += 1;
+                if skipped > MAX_SKIPPED {
+                    return Err(std::io::Error::other(format!(
+                        "damaged store: {MAX_SKIPPED} generations in a row are not acs's files"
+                    )));
+                }
+                generation = after(generation)?;
+                continue;
+            };
+            let _lock = Locked::exclusive(&pair.log)?;
+            let size = pair.log.metadata()?.len();
             // A full log: start the next generation (another writer may have already).
             if size > 0 && size + batch.len() as u64 > share && generation == newest {
-                // Only a forged log name gets here: a damaged store, not written.
-                generation = generation.checked_add(1).ok_or_else(|| {
-                    std::io::Error::other("damaged store: no generation after the last")
-                })?;
+                generation = after(generation)?;
                 continue;
             }
-            (&file).write_all(&batch)?;
-            // Then its key index, under the same lock: an entry never points at bytes not
-            // yet written; a lost or torn entry only hides its record.
-            let keys = open_regular(
-                std::fs::File::options().append(true).create(true),
-                &path.with_extension(KEYS_EXTENSION),
-            )?;
-            let mut entries = Vec::new();
-            if keys.metadata()?.len() == 0 {
-                entries.extend_from_slice(KEYS_MAGIC);
-            }
-            let mut at = 0;
-            while let Some(header) = batch.get(at..at + HEADER_LEN) {
-                let len =
-                    HEADER_LEN + u32::from_le_bytes(header[32..36].try_into().expect("4")) as usize;
-                let mut entry = [0u8; KEY_ENTRY_LEN];
-                entry[..16].copy_from_slice(&header[16..32]);
-                entry[16..24].copy_from_slice(&(size + at as u64).to_le_bytes());
-                entry[24..28].copy_from_slice(&(len as u32).to_le_bytes());
-                let check = xxhash_rust::xxh3::xxh3_64(&entry[..28]) as u32;
-                entry[28..].copy_from_slice(&check.to_le_bytes());
-                entries.extend_from_slice(&entry);
-                at += len;
-            }
-            (&keys).write_all(&entries)?;
-            break;
+            pair.append(batch)?;
+            return Ok((generation, path));
         }
-        self.prune(generation);
-        if let Some(parent) = self.dir.parent() {
-            crate::persist::remove_legacy_packs_once(parent);
-        }
-        Ok(batch.len() as u64)
     }
 
     /// Delete key indexes whose log is gone, then the oldest logs (with their key indexes)
@@ -460,16 +486,15 @@ fn checksum(head: &[u8], payload: &[u8]) -> u128 {
     h.digest128()
 }
 
-/// The records of `log` with this tag whose key `wanted` accepts and whose checksum holds,
-/// as (key hash, whole record), in order. A record is skipped by its length only when
-/// another record (or the end) follows it; a damaged header or length, a torn record, or a
-/// wanted record whose checksum fails is stepped over by searching for the next magic, so
-/// a record appended after a torn one is still found. Only wanted records are hashed.
-fn records<F: Fn(u128) -> bool>(
+/// The records of `log` whose (tag, key hash) `accept` takes and whose checksum holds, as
+/// (offset, key hash, whole record), in order. A record is skipped by its length only when
+/// another record (or the end) follows it; a damaged header or length, a torn record, or an
+/// accepted record whose checksum fails is stepped over by searching for the next magic, so
+/// a record appended after a torn one is still found. Only accepted records are hashed.
+fn records<F: Fn(u64, u128) -> bool>(
     log: &[u8],
-    tag: u64,
-    wanted: F,
-) -> impl Iterator<Item = (u128, &[u8])> {
+    accept: F,
+) -> impl Iterator<Item = (usize, u128, &[u8])> {
     let mut at = 0usize;
     std::iter::from_fn(move || loop {
         let rest = log.get(at..)?;
@@ -491,13 +516,14 @@ fn records<F: Fn(u128) -> bool>(
             at += 1;
             continue;
         };
-        if record_tag == tag && wanted(key) {
+        if accept(record_tag, key) {
             if !checksum_holds(record) {
                 at += 1;
                 continue;
             }
+            let start = at;
             at += record.len();
-            return Some((key, record));
+            return Some((start, key, record));
         }
         at += record.len();
     })
@@ -576,30 +602,43 @@ fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The records of `log` that its key index `index` lists, whose key `wanted` accepts, and
-/// that are sound where the entry says (magic, tag, key, length, checksum), in order.
-/// Entries that fail their own check (torn, damaged) are skipped.
+/// The records of `log` (at `path`) with this tag whose key `wanted` accepts and that are
+/// sound: those its key index lists, then those past the part of the log the key index
+/// covers, walked. The flag is false when the key index should be repaired: it is torn,
+/// damaged, behind its log or absent, and not another program's file.
+fn candidates<'l>(
+    log: &'l [u8],
+    path: &Path,
+    tag: u64,
+    wanted: impl Fn(u128) -> bool,
+) -> (Vec<(u128, &'l [u8])>, bool) {
+    let index = read_regular(&path.with_extension(KEYS_EXTENSION));
+    let repairable = match &index {
+        Ok(bytes) => is_own(bytes, KEYS_MAGIC),
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    };
+    let index = index.unwrap_or_default();
+    let keys = KeyIndex::parse(&index, log.len());
+    let mut out = indexed(log, keys.entries, tag, &wanted);
+    let unlisted = records(&log[keys.covered..], |t, k| t == tag && wanted(k));
+    out.extend(unlisted.map(|(_, key, record)| (key, record)));
+    let whole = keys.sound_len == index.len() && keys.covered == log.len();
+    (out, whole || !repairable)
+}
+
+/// The records of `log` that the trusted key index `entries` lists, whose key `wanted`
+/// accepts, and that are sound where the entry says (magic, tag, key, length, checksum).
 fn indexed<'l>(
     log: &'l [u8],
-    index: &[u8],
+    entries: &[u8],
     tag: u64,
     wanted: impl Fn(u128) -> bool,
 ) -> Vec<(u128, &'l [u8])> {
-    let Some(entries) = index.strip_prefix(KEYS_MAGIC) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for e in entries.chunks_exact(KEY_ENTRY_LEN) {
-        let check = u32::from_le_bytes(e[28..].try_into().expect("4"));
-        if xxhash_rust::xxh3::xxh3_64(&e[..28]) as u32 != check {
-            continue;
-        }
-        let key = u128::from_le_bytes(e[..16].try_into().expect("16"));
+    for (key, at, len) in entries.chunks_exact(KEY_ENTRY_LEN).filter_map(key_entry) {
         if !wanted(key) {
             continue;
         }
-        let at = u64::from_le_bytes(e[16..24].try_into().expect("8")) as usize;
-        let len = u32::from_le_bytes(e[24..28].try_into().expect("4")) as usize;
         let Some(record) = log.get(at..).and_then(|r| r.get(..len)) else {
             continue;
         };
@@ -617,37 +656,242 @@ fn indexed<'l>(
     out
 }
 
+/// A key index as read back, trusted up to its first entry that is torn (a write cut
+/// short, stray bytes that misalign the rest), fails its check, goes back in the log, or
+/// reaches past the log's end. Entries are appended in log order, so what follows such an
+/// entry is not trusted either: the log is walked from where the trusted ones end.
+struct KeyIndex<'a> {
+    /// The trusted entries, whole.
+    entries: &'a [u8],
+    /// Bytes of the key index the magic and the trusted entries take (0 without the magic).
+    sound_len: usize,
+    /// Where the last trusted entry's record ends in the log: the records after it are not
+    /// listed.
+    covered: usize,
+}
+
+impl<'a> KeyIndex<'a> {
+    fn parse(index: &'a [u8], log_len: usize) -> KeyIndex<'a> {
+        let Some(body) = index.strip_prefix(KEYS_MAGIC) else {
+            return KeyIndex {
+                entries: &[],
+                sound_len: 0,
+                covered: 0,
+            };
+        };
+        let mut covered = 0;
+        let mut trusted = 0;
+        for (_, at, len) in body.chunks_exact(KEY_ENTRY_LEN).map_while(key_entry) {
+            match at.checked_add(len) {
+                Some(end) if at >= covered && end <= log_len => covered = end,
+                _ => break,
+            }
+            trusted += 1;
+        }
+        KeyIndex {
+            entries: &body[..trusted * KEY_ENTRY_LEN],
+            sound_len: KEYS_MAGIC.len() + trusted * KEY_ENTRY_LEN,
+            covered,
+        }
+    }
+}
+
+/// A key index entry's (key hash, offset, length), if its check holds.
+fn key_entry(e: &[u8]) -> Option<(u128, usize, usize)> {
+    let check = u32::from_le_bytes(e[28..32].try_into().ok()?);
+    if xxhash_rust::xxh3::xxh3_64(&e[..28]) as u32 != check {
+        return None;
+    }
+    let key = u128::from_le_bytes(e[..16].try_into().ok()?);
+    let at = usize::try_from(u64::from_le_bytes(e[16..24].try_into().ok()?)).ok()?;
+    let len = u32::from_le_bytes(e[24..28].try_into().ok()?) as usize;
+    Some((key, at, len))
+}
+
+/// The key index entry of the record of key hash `key` at offset `at`, `len` bytes long.
+fn key_entry_bytes(key: u128, at: u64, len: u32) -> [u8; KEY_ENTRY_LEN] {
+    let mut entry = [0u8; KEY_ENTRY_LEN];
+    entry[..16].copy_from_slice(&key.to_le_bytes());
+    entry[16..24].copy_from_slice(&at.to_le_bytes());
+    entry[24..28].copy_from_slice(&len.to_le_bytes());
+    let check = xxhash_rust::xxh3::xxh3_64(&entry[..28]) as u32;
+    entry[28..].copy_from_slice(&check.to_le_bytes());
+    entry
+}
+
+/// Whether a file that begins with `head` can be acs's (a log with `magic` = [`MAGIC`], a
+/// key index with [`KEYS_MAGIC`]): empty, starting with the magic, or a torn start of it.
+fn is_own(head: &[u8], magic: &[u8; 8]) -> bool {
+    head.starts_with(magic) || magic.starts_with(head)
+}
+
+/// Whether `path` is absent (to be created) or a regular file acs may write (see
+/// [`is_own`]): never a FIFO, a link, a folder or another program's file.
+fn may_write(path: &Path, magic: &[u8; 8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e),
+        Ok(meta) if !meta.is_file() => Ok(false),
+        Ok(_) => {
+            let mut head = Vec::with_capacity(magic.len());
+            open_regular(std::fs::File::options().read(true), path)?
+                .take(magic.len() as u64)
+                .read_to_end(&mut head)?;
+            Ok(is_own(&head, magic))
+        }
+    }
+}
+
+/// A log and its key index, open to be written (and read back).
+struct Pair {
+    log: std::fs::File,
+    keys: std::fs::File,
+}
+
+impl Pair {
+    /// The log at `path` and its key index, created if absent (the log only if `create`);
+    /// `None` when either is not a regular file acs may write (see [`may_write`]).
+    fn open(path: &Path, create: bool) -> std::io::Result<Option<Pair>> {
+        let keys_path = path.with_extension(KEYS_EXTENSION);
+        if !may_write(path, MAGIC)? || !may_write(&keys_path, KEYS_MAGIC)? {
+            return Ok(None);
+        }
+        let mut options = std::fs::File::options();
+        options.read(true).append(true).create(create);
+        let log = open_regular(&mut options, path)?;
+        let keys = open_regular(options.create(true), &keys_path)?;
+        Ok(Some(Pair { log, keys }))
+    }
+
+    /// Under the log's exclusive lock: append `batch` to the log and its entries to the key
+    /// index (brought up to date first, see [`Pair::sync`]). A write that fails is cut off
+    /// again, so a full disk keeps no torn batch.
+    fn append(&self, batch: &[u8]) -> std::io::Result<()> {
+        let (size, mut entries) = self.sync()?;
+        if let Err(e) = (&self.log).write_all(batch) {
+            let _ = self.log.set_len(size);
+            return Err(e);
+        }
+        let mut at = 0;
+        while let Some(header) = batch.get(at..at + HEADER_LEN) {
+            let len = HEADER_LEN as u32 + u32::from_le_bytes(header[32..36].try_into().expect("4"));
+            let key = u128::from_le_bytes(header[16..32].try_into().expect("16"));
+            entries.extend_from_slice(&key_entry_bytes(key, size + at as u64, len));
+            at += len as usize;
+        }
+        self.append_keys(&entries)
+    }
+
+    /// Under the log's exclusive lock: cut a torn tail (a writer killed mid-write) off the
+    /// log and the key index back to its trusted part (see [`KeyIndex`]); return the log's
+    /// size then, and what the key index lacks (its magic when it has none, and the entries
+    /// of the records after its trusted part), to append.
+    fn sync(&self) -> std::io::Result<(u64, Vec<u8>)> {
+        use std::io::Read;
+        let size = usize::try_from(self.log.metadata()?.len()).map_err(std::io::Error::other)?;
+        let mut index = Vec::new();
+        (&self.keys).read_to_end(&mut index)?;
+        let keys = KeyIndex::parse(&index, size);
+        let mut missing = Vec::new();
+        if keys.sound_len == 0 {
+            missing.extend_from_slice(KEYS_MAGIC);
+        }
+        if keys.sound_len < index.len() {
+            self.keys.set_len(keys.sound_len as u64)?;
+        }
+        let mut end = size;
+        if keys.covered < size {
+            // Mapped without a lock: this process holds the exclusive one.
+            let log =
+                Mapped::of(&self.log).ok_or_else(|| std::io::Error::other("unreadable log"))?;
+            end = keys.covered;
+            for (at, key, record) in records(&log[keys.covered..size], |_, _| true) {
+                let at = keys.covered + at;
+                missing.extend_from_slice(&key_entry_bytes(key, at as u64, record.len() as u32));
+                end = at + record.len();
+            }
+        }
+        if end < size {
+            self.log.set_len(end as u64)?;
+        }
+        Ok((end as u64, missing))
+    }
+
+    /// Append `entries` to the key index; cut off again if the write fails (a key index that
+    /// lags its log only costs walks until the next write).
+    fn append_keys(&self, entries: &[u8]) -> std::io::Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let before = self.keys.metadata()?.len();
+        (&self.keys).write_all(entries).inspect_err(|_| {
+            let _ = self.keys.set_len(before);
+        })
+    }
+}
+
+/// Bring the key index of the log at `path` up to date under the log's lock (see
+/// [`Pair::sync`]), if both are acs's own.
+fn repair_keys(path: &Path) -> std::io::Result<()> {
+    let Some(pair) = Pair::open(path, false)? else {
+        return Ok(());
+    };
+    let _lock = Locked::exclusive(&pair.log)?;
+    let (_, missing) = pair.sync()?;
+    pair.append_keys(&missing)
+}
+
 /// A log's bytes: mapped when it can be (one lookup touches only the headers it skips), or
-/// read whole.
-enum Mapped {
+/// read whole; with the file, whose shared lock (if taken) lasts as long as the bytes.
+struct Mapped {
+    bytes: Bytes,
+    _file: Option<std::fs::File>,
+}
+
+enum Bytes {
     Map(memmap2::Mmap),
     Read(Vec<u8>),
 }
 
 impl Mapped {
+    /// The log at `path`, under a shared lock: no writer appends to it or cuts it meanwhile.
     fn open(path: &Path) -> Option<Mapped> {
         let file = open_regular(std::fs::File::options().read(true), path).ok()?;
-        // SAFETY: logs are only ever appended to, never truncated or rewritten, so the
-        // mapped range stays valid; a record being appended past the mapped length is not
-        // seen, and one in progress inside it fails its checksum.
-        match unsafe { memmap2::Mmap::map(&file) } {
-            Ok(map) => Some(Mapped::Map(map)),
+        // Without locks (a filesystem without them) writers cannot take theirs either, so
+        // nothing is appended or cut: read on.
+        let _ = lock(&file, LockKind::Shared);
+        let bytes = Self::of(&file)?.bytes;
+        Some(Mapped {
+            bytes,
+            _file: Some(file),
+        })
+    }
+
+    /// The bytes of `file`, which the caller has locked.
+    fn of(file: &std::fs::File) -> Option<Mapped> {
+        // SAFETY: logs are only ever appended to, and cut back (a failed write, a torn tail)
+        // only under the exclusive lock, which excludes the shared lock every reader holds
+        // while its map lives; so the mapped range stays valid.
+        let bytes = match unsafe { memmap2::Mmap::map(file) } {
+            Ok(map) => Bytes::Map(map),
             Err(_) => {
                 use std::io::Read;
                 let mut bytes = Vec::new();
-                (&file).read_to_end(&mut bytes).ok()?;
-                Some(Mapped::Read(bytes))
+                (&*file).read_to_end(&mut bytes).ok()?;
+                Bytes::Read(bytes)
             }
-        }
+        };
+        Some(Mapped { bytes, _file: None })
     }
 }
 
 impl std::ops::Deref for Mapped {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        match self {
-            Mapped::Map(m) => m,
-            Mapped::Read(v) => v,
+        match &self.bytes {
+            Bytes::Map(m) => m,
+            Bytes::Read(v) => v,
         }
     }
 }
@@ -658,32 +902,45 @@ struct Locked<'a>(#[allow(dead_code)] &'a std::fs::File);
 
 impl<'a> Locked<'a> {
     fn exclusive(file: &'a std::fs::File) -> std::io::Result<Locked<'a>> {
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsRawFd;
-            // SAFETY: flock on a descriptor we own; released in Drop or when it closes.
-            while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() != std::io::ErrorKind::Interrupted {
-                    return Err(e);
-                }
-            }
-        }
+        lock(file, LockKind::Exclusive)?;
         Ok(Locked(file))
     }
 }
 
 impl Drop for Locked<'_> {
     fn drop(&mut self) {
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsRawFd;
-            // SAFETY: as above.
-            unsafe {
-                libc::flock(self.0.as_raw_fd(), libc::LOCK_UN);
+        let _ = lock(self.0, LockKind::Unlock);
+    }
+}
+
+enum LockKind {
+    Shared,
+    Exclusive,
+    Unlock,
+}
+
+/// `flock` on `file`, waiting as long as it takes (unix; a no-op elsewhere). A lock lasts
+/// until unlocked or until the file is closed.
+fn lock(file: &std::fs::File, kind: LockKind) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let op = match kind {
+            LockKind::Shared => libc::LOCK_SH,
+            LockKind::Exclusive => libc::LOCK_EX,
+            LockKind::Unlock => libc::LOCK_UN,
+        };
+        // SAFETY: flock on a descriptor we own.
+        while unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
             }
         }
     }
+    #[cfg(not(unix))]
+    let _ = (file, kind);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -716,17 +973,21 @@ mod tests {
             .collect();
         assert_eq!(terms, [Some(a.1), Some(b.1), Some(c.1), None]);
 
-        // A damaged key index entry hides its record; without a key index, the log is walked.
+        // A damaged key index entry: the log is walked from the first entry's record on;
+        // without a key index, the whole log is walked.
         let keys_path = store.logs().pop().unwrap().1.with_extension(KEYS_EXTENSION);
         let good_keys = std::fs::read(&keys_path).unwrap();
         let mut damaged = good_keys.clone();
         damaged[KEYS_MAGIC.len() + KEY_ENTRY_LEN + 20] ^= 1; // the second entry's offset
         std::fs::write(&keys_path, &damaged).unwrap();
         let present = |got: Lookup| got.found.iter().map(Option::is_some).collect::<Vec<_>>();
+        let got = store.lookup(&keys, &vocab);
         assert_eq!(
-            present(store.lookup(&keys, &vocab)),
-            [true, false, true, false]
+            got.repair.len(),
+            1,
+            "the damaged key index is to be repaired"
         );
+        assert_eq!(present(got), [true, true, true, false]);
         std::fs::remove_file(&keys_path).unwrap();
         assert_eq!(
             present(store.lookup(&keys, &vocab)),
@@ -812,9 +1073,16 @@ mod tests {
         let (a, b) = (entry("alpha").0, entry("beta").0);
         // The log is walked (its key index is a FIFO); the FIFO and link logs are skipped.
         assert!(store.lookup(&[a], &Arc::default()).found[0].is_some());
-        // Appends go to the newest regular log, never through the link.
-        one_record(&store, "beta").unwrap_err(); // its key index is a FIFO: refused
+        // Its key index is a FIFO: the writer moves on to the next generation, never through
+        // the link, and the FIFO stays as it was.
+        one_record(&store, "beta").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"");
+        let written: Vec<u64> = store.logs().iter().map(|(g, _)| *g).collect();
+        assert_eq!(written, [1, 2]);
+        let fifo = std::fs::symlink_metadata(store.dir().join("00000001.acskeys")).unwrap();
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo.file_type()));
+        let got = store.lookup(&[a, b], &Arc::default());
+        assert!(got.found.iter().all(Option::is_some));
 
         // A forged log at the last generation: full, so no next one: a damaged store.
         let dir = tempfile::tempdir().unwrap();
@@ -903,5 +1171,118 @@ mod tests {
         let keys: Vec<TermKey> = texts.iter().map(|t| entry(t).0).collect();
         let got = store.lookup(&keys, &Arc::default());
         assert!(got.found.iter().all(Option::is_some));
+    }
+
+    fn append_texts(store: &FileStore, texts: &[&str]) {
+        let records: Vec<Vec<u8>> = texts
+            .iter()
+            .map(|t| {
+                let (k, c) = entry(t);
+                FileStore::record(&k, None, &c)
+            })
+            .collect();
+        let batch: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        store.append(&batch, None).unwrap();
+    }
+
+    fn key_entries(store: &FileStore) -> usize {
+        let keys = store.logs().pop().unwrap().1.with_extension(KEYS_EXTENSION);
+        let len = std::fs::metadata(keys).unwrap().len() as usize - KEYS_MAGIC.len();
+        assert_eq!(len % KEY_ENTRY_LEN, 0, "the key index is whole");
+        len / KEY_ENTRY_LEN
+    }
+
+    fn append_bytes(path: &Path, bytes: &[u8]) {
+        let mut f = std::fs::File::options().append(true).open(path).unwrap();
+        f.write_all(bytes).unwrap();
+    }
+
+    #[test]
+    fn a_torn_key_index_hides_nothing_and_is_repaired() {
+        let texts = ["alpha", "beta", "gamma", "delta", "epsilon"];
+        let keys: Vec<TermKey> = texts.iter().map(|t| entry(t).0).collect();
+        let all_found = |got: &Lookup| got.found.iter().all(Option::is_some);
+        for damage in ["stray bytes", "cut mid-entry", "stray bytes, then a write"] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = FileStore::new(dir.path(), 1 << 30);
+            append_texts(&store, &texts[..3]);
+            let keys_path = store.logs().pop().unwrap().1.with_extension(KEYS_EXTENSION);
+            if damage == "stray bytes, then a write" {
+                // The entries written after the stray bytes would be misaligned for good.
+                append_bytes(&keys_path, b"xxxxx");
+                append_texts(&store, &texts[3..]);
+                assert_eq!(key_entries(&store), 5, "{damage}");
+            } else {
+                append_texts(&store, &texts[3..]);
+                match damage {
+                    "stray bytes" => append_bytes(&keys_path, b"xxxxx"),
+                    _ => {
+                        let len = std::fs::metadata(&keys_path).unwrap().len();
+                        std::fs::File::options()
+                            .write(true)
+                            .open(&keys_path)
+                            .unwrap()
+                            .set_len(len - 13)
+                            .unwrap();
+                    }
+                }
+            }
+            let got = store.lookup(&keys, &Arc::default());
+            assert!(all_found(&got), "{damage}");
+            // Nothing to append, but the key index is repaired.
+            assert_eq!(store.append(&[], Some(got)).unwrap(), 0, "{damage}");
+            assert_eq!(key_entries(&store), 5, "{damage}");
+            let got = store.lookup(&keys, &Arc::default());
+            assert!(all_found(&got) && got.repair.is_empty(), "{damage}");
+        }
+    }
+
+    #[test]
+    fn a_torn_tail_of_a_log_is_cut_at_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 30);
+        one_record(&store, "alpha").unwrap();
+        let log = store.logs().pop().unwrap().1;
+        let good = std::fs::metadata(&log).unwrap().len();
+        // A writer killed mid-write: half a record after the last whole one.
+        let (k, c) = entry("never finished");
+        let record = FileStore::record(&k, None, &c);
+        append_bytes(&log, &record[..record.len() / 2]);
+        let got = store.lookup(&[entry("alpha").0], &Arc::default());
+        assert!(got.found[0].is_some());
+        let written = one_record(&store, "beta").unwrap();
+        assert_eq!(std::fs::metadata(&log).unwrap().len(), good + written);
+        let got = store.lookup(&[entry("alpha").0, entry("beta").0], &Arc::default());
+        assert!(got.found.iter().all(Option::is_some) && got.repair.is_empty());
+        assert_eq!(key_entries(&store), 2);
+    }
+
+    #[test]
+    fn files_named_like_logs_or_key_indexes_that_are_not_acs_own_are_never_written() {
+        // Another program's file where the first log goes.
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 30);
+        std::fs::create_dir_all(store.dir()).unwrap();
+        let theirs = store.dir().join(format!("00000001.{EXTENSION}"));
+        std::fs::write(&theirs, b"hello").unwrap();
+        one_record(&store, "alpha").unwrap();
+        assert_eq!(std::fs::read(&theirs).unwrap(), b"hello");
+        assert!(store.lookup(&[entry("alpha").0], &Arc::default()).found[0].is_some());
+
+        // Another program's file where a real log's key index goes: the log is read by
+        // walking it, the file is neither repaired nor appended to.
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path(), 1 << 30);
+        one_record(&store, "alpha").unwrap();
+        let keys = store.dir().join(format!("00000001.{KEYS_EXTENSION}"));
+        std::fs::write(&keys, b"someone else's notes").unwrap();
+        let got = store.lookup(&[entry("alpha").0], &Arc::default());
+        assert!(got.found[0].is_some() && got.repair.is_empty());
+        store.append(&[], Some(got)).unwrap();
+        one_record(&store, "beta").unwrap();
+        assert_eq!(std::fs::read(&keys).unwrap(), b"someone else's notes");
+        let got = store.lookup(&[entry("alpha").0, entry("beta").0], &Arc::default());
+        assert!(got.found.iter().all(Option::is_some));
+        assert_eq!(store.logs().len(), 2, "beta went to the next generation");
     }
 }

@@ -137,7 +137,9 @@ pub use plan::{Plan, TaskSpec};
 pub use read::{read, ReadRequest, ReadResult};
 pub use references::{references, references_cancellable, ReferencesRequest, ReferencesResult};
 pub use repo::Repo;
-pub use snapshot::{FileEntry, OpenStats, Origin, Snapshot, SourceOptions};
+pub use snapshot::{
+    FileEntry, OpenStats, Origin, Snapshot, SourceOptions, Unreadable, MAX_UNREADABLE_LISTED,
+};
 pub use symbols::scan::scan_python;
 pub use symbols::{
     definitions, extract_symbols, Definition, MatchMode, Symbol, SymbolDef, SymbolIndex,

@@ -94,12 +94,45 @@ pub struct OpenStats {
     /// Files that could not be read: vanished, permission denied, not a regular file when
     /// opened (swapped since the walk), a link on the way, a damaged git blob.
     pub skipped_unreadable: usize,
+    /// The first [`MAX_UNREADABLE_LISTED`] of them by path, with why: a file missing from
+    /// the snapshot must not go unnoticed (a search would quietly omit it).
+    pub unreadable: Vec<Unreadable>,
     /// Entries whose name cannot be an exact, unique repository path: not UTF-8; empty, `.`,
     /// `..` or `.git` in any case; holding `/` or `\`; a path over 4 KiB; or a second entry
     /// of the same name in a crafted git tree. A folder's files are each counted; a git tree's are not read.
     pub skipped_names: usize,
     /// Wall time of opening.
     pub elapsed_ms: f64,
+}
+
+/// At most this many unreadable files are named in [`OpenStats::unreadable`] (all are
+/// counted in [`OpenStats::skipped_unreadable`]).
+pub const MAX_UNREADABLE_LISTED: usize = 100;
+/// Characters of a reason kept (an error message can quote anything).
+const MAX_REASON_CHARS: usize = 160;
+
+/// A file that could not be read, and why, briefly (`damaged object <id>: ...`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    /// Repository-relative, `/`-separated.
+    pub path: String,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
+impl OpenStats {
+    /// Count `path` as unreadable for `reason` (cut to its first characters).
+    pub(crate) fn add_unreadable(&mut self, path: &str, reason: &str) {
+        self.skipped_unreadable += 1;
+        let reason = match reason.char_indices().nth(MAX_REASON_CHARS) {
+            Some((cut, _)) => format!("{}...", &reason[..cut]),
+            None => reason.to_string(),
+        };
+        self.unreadable.push(Unreadable {
+            path: path.to_string(),
+            reason,
+        });
+    }
 }
 
 /// The raw material a source hands over to build a [`Snapshot`].
@@ -133,6 +166,9 @@ impl Snapshot {
             .map(|(i, f)| (f.path.clone(), i))
             .collect();
         let mut stats = loaded.stats;
+        // Named in path order, whatever order the readers finished in.
+        stats.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+        stats.unreadable.truncate(MAX_UNREADABLE_LISTED);
         stats.files = loaded.files.len();
         stats.bytes = loaded.files.iter().map(|f| f.content.len() as u64).sum();
         stats.elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;

@@ -765,3 +765,61 @@ fn hostile_ignore_files_are_not_read_and_rules_above_the_root_do_not_apply() {
         ["a.py", "big/c.py", "linked/d.py", "rules.txt", "sub/b.py"]
     );
 }
+
+// ---- issue 20: unreadable files are named, not only counted ---------------------------
+
+#[test]
+fn damaged_git_blobs_are_named_with_why_in_path_order() {
+    // Contents no other test loads: none is in this process's content cache.
+    let (a, b, c) = (unique_text("a"), unique_text("b"), unique_text("c"));
+    let (dir, _) = git_repo(&[vec![
+        ("a.py", Some(a.as_str())),
+        ("sub/b.py", Some(b.as_str())),
+        ("c.py", Some(c.as_str())),
+    ]]);
+    let blobs: Vec<String> = ["sub/b.py", "a.py"]
+        .iter()
+        .map(|p| git(dir.path(), &["rev-parse", &format!("HEAD:{p}")]))
+        .collect();
+    for blob in &blobs {
+        truncate_object(dir.path(), blob);
+    }
+    let repo = open_within(dir.path(), "HEAD").unwrap();
+    assert_eq!(paths(&repo), ["c.py"]);
+    let stats = repo.stats();
+    assert_eq!(stats.skipped_unreadable, 2);
+    let named: Vec<&str> = stats.unreadable.iter().map(|u| u.path.as_str()).collect();
+    assert_eq!(named, ["a.py", "sub/b.py"], "in path order");
+    for (u, blob) in stats.unreadable.iter().zip(blobs.iter().rev()) {
+        assert!(
+            u.reason.starts_with("damaged object") && u.reason.contains(blob.as_str()),
+            "{u:?}"
+        );
+        assert!(u.reason.chars().count() <= 163, "{u:?}");
+    }
+    // Serialised with the other stats, as the Python side reads them.
+    let json = serde_json::to_value(stats).unwrap();
+    assert_eq!(json["unreadable"][0]["path"], "a.py");
+}
+
+#[test]
+fn at_most_a_hundred_unreadable_files_are_named_and_all_are_counted() {
+    let files: Vec<(String, String)> = (0..120)
+        .map(|i| (format!("m{i:03}.py"), unique_text(&format!("x_{i}"))))
+        .collect();
+    let changes: Vec<(&str, Option<&str>)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), Some(c.as_str())))
+        .collect();
+    let (dir, _) = git_repo(&[changes]);
+    for (p, _) in &files {
+        let blob = git(dir.path(), &["rev-parse", &format!("HEAD:{p}")]);
+        truncate_object(dir.path(), &blob);
+    }
+    let repo = open_within(dir.path(), "HEAD").unwrap();
+    let stats = repo.stats();
+    assert_eq!(stats.skipped_unreadable, 120);
+    assert_eq!(stats.unreadable.len(), acs_core::MAX_UNREADABLE_LISTED);
+    assert_eq!(stats.unreadable[0].path, "m000.py");
+    assert_eq!(stats.unreadable[99].path, "m099.py");
+}

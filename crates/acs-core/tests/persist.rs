@@ -378,3 +378,128 @@ fn processes_sharing_the_store_lose_nothing() {
         assert_eq!((r.source, r.files_disk), (IndexSource::Disk, 300));
     }
 }
+
+/// A tree of `n` Python files whose contents no other tree here has.
+fn distinct_tree(tag: &str, n: usize) -> tempfile::TempDir {
+    let files: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            let body = format!("def {tag}_{i}(arg):\n    return arg + {i}\n");
+            (format!("{tag}{i}.py"), body.repeat(5))
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (&**p, &**c)).collect();
+    tree(&refs)
+}
+
+fn key_index(cache: &Path) -> PathBuf {
+    logs(cache).pop().unwrap().with_extension("acskeys")
+}
+
+#[test]
+fn a_torn_key_index_leaves_nothing_cold() {
+    as_a_new_process();
+    for damage in ["stray bytes", "cut mid-entry"] {
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = IndexCache::new(cache_dir.path());
+        let (first, second) = (distinct_tree("first", 20), distinct_tree("second", 20));
+        assert_eq!(open(first.path()).index(Some(&cache)).files_processed, 20);
+        let keys = key_index(cache_dir.path());
+        let len = std::fs::metadata(&keys).unwrap().len();
+        let mut torn = std::fs::File::options().append(true).open(&keys).unwrap();
+        match damage {
+            // A disk-full or killed append: every later entry would be misaligned.
+            "stray bytes" => std::io::Write::write_all(&mut torn, b"\x00\x01\x02\x03\x04").unwrap(),
+            _ => torn.set_len(len - 13).unwrap(),
+        }
+        drop(torn);
+        let report = open(second.path()).index(Some(&cache));
+        assert_eq!(report.files_processed, 20, "{damage}");
+        let log_size = std::fs::metadata(&logs(cache_dir.path())[0]).unwrap().len();
+        // Every later run finds every entry: nothing processed, nothing appended.
+        for _ in 0..2 {
+            for t in [&first, &second] {
+                let r = open(t.path()).index(Some(&cache));
+                assert_eq!(
+                    (r.source, r.files_disk, r.files_processed, r.bytes_written),
+                    (IndexSource::Disk, 20, 0, 0),
+                    "{damage}"
+                );
+            }
+        }
+        assert_eq!(logs(cache_dir.path()).len(), 1);
+        assert_eq!(
+            std::fs::metadata(&logs(cache_dir.path())[0]).unwrap().len(),
+            log_size,
+            "{damage}: the log did not grow"
+        );
+        // The key index lists every record again, whole.
+        let keys_len = std::fs::metadata(&keys).unwrap().len();
+        assert_eq!(keys_len, 8 + 40 * 32, "{damage}");
+    }
+}
+
+/// Run by `a_write_that_fails_midway_is_cut_back` in a child process, under a file size
+/// limit of `ACS_TEST_FSIZE` bytes: index the tree `ACS_TEST_TREE` into `ACS_TEST_CACHE`,
+/// whose write must fail.
+#[cfg(unix)]
+#[test]
+#[ignore = "a helper the disk-full test runs in a child process"]
+#[allow(unsafe_code)] // setrlimit and signal, to make writes fail as on a full disk
+fn child_process_indexes_under_a_file_size_limit() {
+    let (Some(tree), Some(cache), Some(limit)) = (
+        std::env::var_os("ACS_TEST_TREE"),
+        std::env::var_os("ACS_TEST_CACHE"),
+        std::env::var("ACS_TEST_FSIZE").ok(),
+    ) else {
+        return;
+    };
+    let limit: libc::rlim_t = limit.parse().unwrap();
+    let rlimit = libc::rlimit {
+        rlim_cur: limit,
+        rlim_max: limit,
+    };
+    // SAFETY: plain libc calls; SIGXFSZ ignored so a write past the limit fails with EFBIG
+    // instead of killing the process (as a full disk fails with ENOSPC).
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit), 0);
+    }
+    let report = open(Path::new(&tree)).index(Some(&IndexCache::new(cache)));
+    assert_eq!(report.files_processed, 200);
+    assert!(report.warning.unwrap().contains("cannot write"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_write_that_fails_midway_is_cut_back() {
+    as_a_new_process();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = IndexCache::new(cache_dir.path());
+    let (first, second) = (distinct_tree("kept", 5), distinct_tree("refused", 200));
+    open(first.path()).index(Some(&cache));
+    let log = logs(cache_dir.path()).remove(0);
+    let keys = log.with_extension("acskeys");
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+    let (log_len, keys_len) = (size(&log), size(&keys));
+    // Room for a few KB more: the 200 files' batch is torn partway.
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_process_indexes_under_a_file_size_limit",
+            "--ignored",
+            "--quiet",
+        ])
+        .env("ACS_TEST_TREE", second.path())
+        .env("ACS_TEST_CACHE", cache_dir.path())
+        .env("ACS_TEST_FSIZE", (log_len + 4096).to_string())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The store ends at its last good record: the space of the torn batch is returned.
+    assert_eq!((size(&log), size(&keys)), (log_len, keys_len));
+    let r = open(first.path()).index(Some(&cache));
+    assert_eq!((r.files_disk, r.files_processed), (5, 0));
+    let r = open(second.path()).index(Some(&cache));
+    assert_eq!((r.files_processed, r.warning), (200, None));
+}

@@ -43,7 +43,7 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
     let mut stats = OpenStats::default();
     let mut links = HashMap::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let read: Mutex<Vec<Result<FileEntry, Read>>> = Mutex::new(Vec::new());
+    let read: Mutex<Vec<Result<FileEntry, (String, Read)>>> = Mutex::new(Vec::new());
     // The walk runs on this thread while the pool reads (and hashes) what it has found so
     // far. A file that vanished or is unreadable is counted, not fatal: a live work tree
     // changes under us.
@@ -65,7 +65,7 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
                     scope.spawn(move |_| {
                         let item = match read_text(beneath, &rel, max) {
                             Read::Text(bytes) => Ok(entry(rel, bytes, None, store)),
-                            skipped => Err(skipped),
+                            skipped => Err((rel, skipped)),
                         };
                         read.lock().unwrap_or_else(|e| e.into_inner()).push(item);
                     });
@@ -83,9 +83,10 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
     for item in read.into_inner().unwrap_or_else(|e| e.into_inner()) {
         match item {
             Ok(file) => files.push(file),
-            Err(Read::Binary) => stats.skipped_binary += 1,
-            Err(Read::Large) => stats.skipped_large += 1,
-            Err(_) => stats.skipped_unreadable += 1,
+            Err((_, Read::Binary)) => stats.skipped_binary += 1,
+            Err((_, Read::Large)) => stats.skipped_large += 1,
+            Err((rel, Read::Unreadable(why))) => stats.add_unreadable(&rel, &why),
+            Err((_, Read::Text(_))) => unreachable!("text is loaded"),
         }
     }
     Ok(Loaded {
@@ -99,7 +100,8 @@ enum Read {
     Text(Vec<u8>),
     Binary,
     Large,
-    Unreadable,
+    /// Why, briefly.
+    Unreadable(String),
 }
 
 /// Read a file unless it is binary or too large. Like ripgrep, look at the head first, so
@@ -110,19 +112,22 @@ enum Read {
 /// be a regular file: the walk classified it earlier, and it may have been swapped since.
 fn read_text(beneath: &Beneath, rel: &str, max_size: u64) -> Read {
     const HEAD: usize = 8 * 1024;
-    let Ok(mut file) = beneath.open_file(rel) else {
-        return Read::Unreadable;
+    let unreadable = |e: std::io::Error| Read::Unreadable(e.to_string());
+    let mut file = match beneath.open_file(rel) {
+        Ok(file) => file,
+        Err(e) => return unreadable(e),
     };
     let size = match file.metadata() {
-        Ok(m) if !m.is_file() => return Read::Unreadable,
+        Ok(m) if !m.is_file() => return Read::Unreadable("not a regular file".into()),
         Ok(m) if m.len() > max_size => return Read::Large,
         Ok(m) => m.len() as usize,
-        Err(_) => return Read::Unreadable,
+        Err(e) => return unreadable(e),
     };
     let mut bytes = vec![0u8; size];
     let head = size.min(HEAD);
-    let Ok(got) = read_full(&mut file, &mut bytes[..head]) else {
-        return Read::Unreadable;
+    let got = match read_full(&mut file, &mut bytes[..head]) {
+        Ok(got) => got,
+        Err(e) => return unreadable(e),
     };
     let utf16 = super::is_utf16(&bytes[..got]);
     if !utf16 && is_binary(&bytes[..got]) {
@@ -131,8 +136,9 @@ fn read_text(beneath: &Beneath, rel: &str, max_size: u64) -> Read {
     if got < head {
         bytes.truncate(got); // shrank since fstat
     } else {
-        let Ok(rest) = read_full(&mut file, &mut bytes[head..]) else {
-            return Read::Unreadable;
+        let rest = match read_full(&mut file, &mut bytes[head..]) {
+            Ok(rest) => rest,
+            Err(e) => return unreadable(e),
         };
         bytes.truncate(head + rest);
         if !utf16 && is_binary(&bytes[head..]) {
@@ -590,7 +596,7 @@ mod tests {
         }
         assert!(matches!(
             read_text(&beneath, "fifo", 1 << 20),
-            Read::Unreadable
+            Read::Unreadable(_)
         ));
         assert!(matches!(
             read_text(&beneath, "a/b/ok.txt", 1 << 20),

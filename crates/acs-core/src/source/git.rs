@@ -6,7 +6,7 @@
 //! a hang, and every tree entry's name is checked ([`super::bad_name`]) before it becomes a
 //! path.
 
-use super::odb::{self, Kind, Object, Odb, MAX_OBJECT};
+use super::odb::{self, Kind, Object, Odb, ReadError, MAX_OBJECT};
 use super::{bad_name, entry, text_of};
 use crate::cache::{ContentKey, Store};
 use crate::error::{Error, Result};
@@ -373,7 +373,7 @@ pub(crate) fn load(
         Cached(crate::snapshot::FileEntry),
         Binary,
         Large,
-        Failed,
+        Failed(String, String),
     }
     let reads: Vec<Read> = blobs
         .par_chunks(256)
@@ -402,8 +402,17 @@ pub(crate) fn load(
                             None => Read::Binary,
                         },
                         Ok(Object::TooLarge(Kind::Blob)) => Read::Large,
-                        // Missing, damaged, or not a blob: counted as unreadable.
-                        _ => Read::Failed,
+                        // Missing, damaged, or not a blob: named and counted as unreadable.
+                        Ok(Object::Body(kind, _) | Object::TooLarge(kind)) => Read::Failed(
+                            path.clone(),
+                            format!("object {oid} is a {}, not a blob", kind.name()),
+                        ),
+                        Err(ReadError::Damaged(why)) => {
+                            Read::Failed(path.clone(), format!("damaged {why}"))
+                        }
+                        Err(ReadError::Missing(why)) => {
+                            Read::Failed(path.clone(), format!("missing {why}"))
+                        }
                     }
                 })
                 .collect::<Vec<_>>()
@@ -417,7 +426,7 @@ pub(crate) fn load(
             Read::Cached(e) => files.push(e),
             Read::Binary => stats.skipped_binary += 1,
             Read::Large => stats.skipped_large += 1,
-            Read::Failed => stats.skipped_unreadable += 1,
+            Read::Failed(path, why) => stats.add_unreadable(&path, &why),
         }
     }
     Ok((
