@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from ..llm.planlang import MAX_PLAN_TASKS as MAX_PLAN_TASKS  # the engine's cap on a plan
+
 # -- one message ---------------------------------------------------------------------------
 # Bytes of one JSON-RPC message (a stdio line, an HTTP request body): checked before it is
 # parsed, so a 400 MB argument is never held, parsed or quoted back.
@@ -19,7 +21,6 @@ MAX_PATTERNS = 1_000  # grep patterns of one call
 MAX_PATH_CHARS = 4_096  # a path, a repository name
 MAX_NAME_CHARS = 1_000  # a symbol name, a query, a glob
 MAX_GLOBS = 256  # include, exclude, paths: entries of each list
-MAX_PLAN_TASKS = 256  # tasks of one run_plan call
 # Characters of all of a call's arguments together, strings and keys counted (run_plan's task
 # arguments have no schema of their own here: the engine checks them, after this bound).
 MAX_ARGUMENTS_CHARS = 1_100_000
