@@ -91,3 +91,50 @@ def make_git(tmp_path: Path) -> Callable[..., tuple[Path, list[str]]]:
         return root, ids
 
     return make
+
+
+# -- SkyRL's own code (tests marked `skyrl`; scripts/test-skyrl runs them) ---------------------
+# They need SkyRL 0.4 (Python >= 3.12). Elsewhere they skip, saying why; in scripts/test-skyrl's
+# stage (ACS_SKYRL_STAGE=1) a skip is a failure, and only the files holding such tests are
+# collected (the others import packages that stage does not install).
+SKYRL_STAGE = os.environ.get("ACS_SKYRL_STAGE") == "1"
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    if SKYRL_STAGE and collection_path.suffix == ".py" and collection_path.name != "conftest.py":
+        return "mark.skyrl" not in collection_path.read_text(encoding="utf-8")
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if SKYRL_STAGE:
+        return
+    import sys
+
+    from acs.train.skyrl_main import installed_skyrl, skyrl_problem
+
+    problem = skyrl_problem(sys.version_info[:3], installed_skyrl())
+    if problem is None:
+        return
+    skip = pytest.mark.skip(reason=f"{problem} (scripts/test-skyrl runs it)")
+    for item in items:
+        if item.get_closest_marker("skyrl"):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    outcome = yield
+    report = outcome.get_result()
+    if SKYRL_STAGE and report.skipped and item.get_closest_marker("skyrl"):
+        report.outcome = "failed"
+        report.longrepr = f"a skyrl test skipped in the SkyRL stage: {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    # A whole file skipped (a module-level importorskip) in the SkyRL stage is a failure too.
+    outcome = yield
+    report = outcome.get_result()
+    if SKYRL_STAGE and report.skipped:
+        report.outcome = "failed"

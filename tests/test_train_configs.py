@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -98,9 +100,9 @@ def test_presets_load_as_an_omegaconf_dotlist():
     assert list(cfg.data.train_data) == ["/data/acs/train.parquet"]
 
 
+@pytest.mark.skyrl
 @pytest.mark.parametrize(("preset", "algo"), PRESETS)
 def test_presets_validate_with_skyrl_config_classes(preset, algo):
-    pytest.importorskip("skyrl.train.config", reason="skyrl (Python >= 3.12, GPU stack) absent")
     from acs.train.skyrl_config import AcsTrainConfig, check_config
 
     cfg = AcsTrainConfig.from_cli_overrides(_args(preset, algo))
@@ -124,12 +126,124 @@ def _skyrl_missing() -> bool:
 def test_entrypoint_without_skyrl_says_how_to_install(capsys):
     if not _skyrl_missing():
         pytest.skip("skyrl is installed here")
-    with pytest.raises(SkyRLMissingError, match=r"Python >= 3\.12") as e:
+    with pytest.raises(SkyRLMissingError, match=r"Python >= 3\.12|not installed") as e:
         skyrl_main.require_skyrl()
-    assert "uv pip install 'skyrl[fsdp]'" in str(e.value) and "uv sync --extra fsdp" in str(e.value)
+    assert "uv pip install 'skyrl[fsdp]==0.4.*'" in str(e.value)
+    assert "uv sync --extra fsdp" in str(e.value)
     assert skyrl_main.main(["trainer.epochs=1"]) == 2
-    assert "SkyRL is not installed" in capsys.readouterr().err
+    assert "SkyRL" in capsys.readouterr().err
     assert skyrl_main.main(["--help"]) == 0
+
+
+def test_the_launch_names_the_python_and_skyrl_version_it_needs():
+    assert skyrl_main.skyrl_problem((3, 12, 1), "0.4.0") is None
+    assert skyrl_main.skyrl_problem((3, 13, 0), "0.4.2") is None
+    on_311 = skyrl_main.skyrl_problem((3, 11, 7), "0.3.0")
+    assert on_311 and "Python >= 3.12" in on_311 and "3.11.7" in on_311 and "0.3.0" in on_311
+    assert "Python >= 3.12" in (skyrl_main.skyrl_problem((3, 11, 7), None) or "")
+    old = skyrl_main.skyrl_problem((3, 12, 1), "0.3.0")
+    assert old and "SkyRL 0.3.0 is installed" in old and "0.4" in old
+    assert "0.5.0" in (skyrl_main.skyrl_problem((3, 12, 1), "0.5.0") or "")
+    assert "not installed" in (skyrl_main.skyrl_problem((3, 12, 1), None) or "")
+
+
+def _fake_old_skyrl(site: Path) -> Path:
+    """SkyRL 0.3.0 as pip installs it on Python 3.11: importing any of it leaves a mark."""
+    mark = site / "imported"
+    for package in ("skyrl", "skyrl/train", "skyrl/train/entrypoints"):
+        (site / package).mkdir(parents=True)
+        (site / package / "__init__.py").write_text(f"open({str(mark)!r}, 'w').close()\n")
+    (site / "skyrl/train/entrypoints/main_base.py").write_text("")
+    (site / "skyrl/train/config.py").write_text("")
+    info = site / "skyrl-0.3.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: skyrl\nVersion: 0.3.0\n")
+    return mark
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="the Python 3.11 user's case")
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from acs.train import skyrl_main; raise SystemExit(skyrl_main.main(['a.b=1']))",
+        "import acs.train.skyrl_config",
+    ],
+)
+def test_python_311_with_pips_fallback_skyrl_is_refused_never_run(tmp_path, code):
+    mark = _fake_old_skyrl(tmp_path / "site")
+    python = str(Path(skyrl_main.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'site'}:{python}"}
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert run.returncode != 0 and not mark.exists(), run.stderr
+    err = run.stderr
+    assert "SkyRL 0.4 needs Python >= 3.12" in err and "SkyRL 0.3.0 is installed" in err, err
+    if "skyrl_config" in code:  # the import itself: an AcsError, not a NameError in old code
+        assert "acs.train.skyrl_main.SkyRLMissingError" in err, err
+
+
+def test_the_rl_extra_brings_skyrl_04_on_python_312_only():
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def wanted(specs: list[str], python: str) -> dict[str, Requirement]:
+        env = {**default_environment(), "python_version": python, "python_full_version": python}
+        reqs = [Requirement(s) for s in specs]
+        return {r.name: r for r in reqs if r.marker is None or r.marker.evaluate(env)}
+
+    rl = project["optional-dependencies"]["rl"]
+    assert "skyrl-gym" in wanted(rl, "3.11") and "skyrl" not in wanted(rl, "3.11")
+    skyrl = wanted(rl, "3.12")["skyrl"]
+    assert "0.4.0" in skyrl.specifier and "0.3.0" not in skyrl.specifier
+    assert "fsdp" in skyrl.extras  # the trainer's GPU stack, as training/README.md installs it
+    # The core install and the test extra stay light: no SkyRL on any Python.
+    for python in ("3.11", "3.12"):
+        assert "skyrl" not in wanted(project["dependencies"], python)
+        assert "skyrl" not in wanted(project["optional-dependencies"]["test"], python)
+        assert "acs[rl]" not in project["optional-dependencies"]["test"]
+
+
+def test_a_skyrl_entrypoint_handover_exits_nonzero_on_an_error():
+    # SkyRL's main_base runs `import_module(...).main()` and drops the return value.
+    with pytest.raises(SystemExit) as e:
+        skyrl_main.main(["trainer.override_entrypoint=acs.train.skyrl_main", "a.b=${NOT_SET_X}"])
+    assert e.value.code == 2
+    assert skyrl_main.main(["trainer.override_entrypoint=acs.train.skyrl_main", "--help"]) == 0
+
+
+def _cfg(train: list[str], val: list[str], batch: int = 1) -> SimpleNamespace:
+    """The part of SkyRL's config these checks read."""
+    return SimpleNamespace(
+        data=SimpleNamespace(train_data=train, val_data=val),
+        trainer=SimpleNamespace(eval_interval=10, eval_before_train=True, train_batch_size=batch),
+    )
+
+
+def test_a_validation_file_with_no_row_turns_evaluation_off(tmp_path):
+    pytest.importorskip("pyarrow", reason="pyarrow comes with `datasets`")
+    from acs.train.rl_data import write_parquet
+
+    row = {"prompt": [], "env_class": "acs-localize", "reward_spec": None, "extra_info": None}
+    empty, full = str(tmp_path / "empty.parquet"), str(tmp_path / "full.parquet")
+    write_parquet([], empty)
+    write_parquet([row, row], full)
+    cfg = _cfg([full], [empty, full])
+    assert skyrl_main.drop_empty_validation(cfg) == [empty]
+    assert cfg.data.val_data == [full] and cfg.trainer.eval_interval == 10
+    cfg = _cfg([full], [empty])
+    assert skyrl_main.drop_empty_validation(cfg) == [empty]
+    assert cfg.data.val_data == [] and cfg.trainer.eval_interval == -1
+    assert not cfg.trainer.eval_before_train
+    hub = _cfg([full], ["org/dataset:validation", str(tmp_path / "missing.parquet")])
+    assert skyrl_main.drop_empty_validation(hub) == []  # SkyRL reports those itself
+    skyrl_main.check_train_data(_cfg([full], [], batch=2))
+    with pytest.raises(ValueError, match="has no rows: nothing to train on"):
+        skyrl_main.check_train_data(_cfg([full, empty], []))
+    with pytest.raises(ValueError, match=r"2 rows, fewer than trainer.train_batch_size=32"):
+        skyrl_main.check_train_data(_cfg([full], [], batch=32))
 
 
 def _sh(*args: str) -> subprocess.CompletedProcess[str]:

@@ -149,3 +149,33 @@ def test_an_empty_split_still_has_the_column_types(tmp_path) -> None:
     assert str(table.schema.field("prompt").type) == (
         "list<element: struct<role: string, content: string>>"
     )
+
+
+def test_one_repository_gives_an_empty_validation_split_and_says_so(dataset, tmp_path, capsys):
+    # SkyRL cannot load a parquet file with no row: the launch (acs.train.skyrl_main) leaves
+    # it out and trains without evaluation, and the builder says so.
+    data, repos, _ = dataset
+    one = tmp_path / "one.jsonl"
+    one.write_text(data.read_text().splitlines()[0] + "\n")
+    out = tmp_path / "out"
+    assert rl_data.main([str(one), "--repos", str(repos), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "validation: 0 instances" in printed
+    assert "validation.parquet has no rows" in printed and "without evaluation" in printed
+    assert pq.read_table(out / "validation.parquet").num_rows == 0  # no older split stays
+    assert pq.read_table(out / "train.parquet").num_rows == 1
+
+
+def test_nothing_to_train_on_is_an_error_and_writes_nothing(dataset, tmp_path, capsys) -> None:
+    data, repos, instances = dataset
+    out = tmp_path / "out"
+    every = ",".join(i.repo for i in instances)
+    args = [str(data), "--repos", str(repos), "--out", str(out), "--val-repos", every]
+    assert rl_data.main(args) == 2
+    assert "no instance to train on (every usable one is in --val-repos)" in capsys.readouterr().err
+    unusable = tmp_path / "unusable.jsonl"
+    unusable.write_text(json.dumps({**instances[0].to_json(), "repo": "acme/nothere"}) + "\n")
+    assert rl_data.main([str(unusable), "--repos", str(repos), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "no instance to train on (none usable)" in err
+    assert not out.exists()

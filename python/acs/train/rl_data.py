@@ -245,13 +245,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InvalidArgumentError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    for name, repos in (("train", train), ("validation", val)):
-        rows = [r for r in built.rows if r["extra_info"]["repo"] in repos]
-        write_parquet(rows, out / f"{name}.parquet")
-        print(f"{name}: {len(rows)} instances from {len(repos)} repositories")
     for reason, n in sorted(built.skipped.items()):
         print(f"skipped ({reason}): {n}")
+    splits = {
+        name: [r for r in built.rows if r["extra_info"]["repo"] in repos]
+        for name, repos in (("train", train), ("validation", val))
+    }
+    if not splits["train"]:  # an empty train.parquet would only fail later, inside SkyRL
+        why = "every usable one is in --val-repos" if built.rows else "none usable"
+        print(f"error: no instance to train on ({why}): nothing written", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    for name, repos in (("train", train), ("validation", val)):
+        # Written even with no row, so that no older split's file stays behind.
+        write_parquet(splits[name], out / f"{name}.parquet")
+        print(f"{name}: {len(splits[name])} instances from {len(repos)} repositories")
+    if not val:
+        print(
+            "validation.parquet has no rows (one repository, or --val-fraction 0): "
+            "acs.train.skyrl_main trains without evaluation"
+        )
     return 0
 
 

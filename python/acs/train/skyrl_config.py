@@ -6,18 +6,27 @@ declared field, `environment.skyrl_gym.acs_localize.*` (a dataclass field cannot
 `acs-localize`), and the class also answers to the name `acs-localize` with the same object,
 which the environment reads as a mapping.
 
-Imports `skyrl` (GPU stack, Python >= 3.12): only `acs.train.skyrl_main` imports this module,
-and only after checking that `skyrl` is there. No `from __future__ import annotations`: SkyRL
-builds nested configs from the fields' real types, not from strings.
+Imports `skyrl` (GPU stack, Python >= 3.12): importing this module without SkyRL 0.4 (or on
+Python < 3.12, where pip falls back to SkyRL 0.3) raises `SkyRLMissingError`, before any of an
+old SkyRL is imported. No `from __future__ import annotations`: SkyRL builds nested configs from
+the fields' real types, not from strings.
 """
 
 from collections.abc import ItemsView
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from skyrl.train.config import BaseConfig, EnvironmentConfig, SkyRLGymConfig, SkyRLTrainConfig
-
 from .rl_data import ENV_CLASS
+from .skyrl_main import require_skyrl
+
+require_skyrl()  # the Python and SkyRL's version, before any of SkyRL is imported
+
+from skyrl.train.config import (  # noqa: E402
+    BaseConfig,
+    EnvironmentConfig,
+    SkyRLGymConfig,
+    SkyRLTrainConfig,
+)
 
 __all__ = [
     "AcsEnvironmentConfig",

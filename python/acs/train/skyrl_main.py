@@ -11,12 +11,20 @@ Arguments are SkyRL's `key=value` overrides. `@FILE` expands to a preset file's 
 variable, and later arguments win. `environment.skyrl_gym.acs-localize.*` is accepted for
 `environment.skyrl_gym.acs_localize.*`.
 
-`skyrl` (the GPU stack: torch, vLLM, flash-attn; Python >= 3.12) is imported only when a run
-starts; without it this module still imports, and `main` says how to install it.
+`skyrl` 0.4 (the GPU stack: torch, vLLM, flash-attn; Python >= 3.12) is imported only when a
+run starts, so this module imports on any Python. Without it, on Python < 3.12 (where pip falls
+back to SkyRL 0.3) or with another SkyRL version, the launch raises `SkyRLMissingError`, which
+says what to install: an old SkyRL is never run.
+
+A validation file with no row (`rl_data` writes one for a single repository or
+`--val-fraction 0`; SkyRL cannot load it) is left out, and with no validation data left the run
+trains without evaluation (`trainer.eval_interval=-1`), saying so. A training file with no row
+is an error.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import sys
@@ -26,32 +34,85 @@ from typing import Any
 
 from ..errors import AcsError
 
-__all__ = ["SkyRLMissingError", "expand_args", "main", "read_preset", "require_skyrl"]
+__all__ = [
+    "SkyRLMissingError",
+    "drop_empty_validation",
+    "expand_args",
+    "main",
+    "read_preset",
+    "require_skyrl",
+    "skyrl_problem",
+]
 
 ENV_ALIAS = ("environment.skyrl_gym.acs-localize.", "environment.skyrl_gym.acs_localize.")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-SKYRL_MISSING = (
-    "SkyRL is not installed in this environment (`import skyrl` failed: {error}).\n"
-    "It needs Python >= 3.12 and a CUDA GPU stack (torch, vLLM, flash-attn). Install it with uv,\n"
-    "SkyRL's own way, then acs into the same environment:\n"
+# The SkyRL the presets and config classes are written for (training/configs, skyrl_config).
+SKYRL_VERSIONS = ((0, 4), (0, 5))
+SKYRL_PYTHON = (3, 12)
+# `python -m skyrl.train.entrypoints.main_base trainer.override_entrypoint=acs.train.skyrl_main`
+# hands over to `main` with this key, which the config classes do not declare.
+HANDOVER = "trainer.override_entrypoint="
+
+SKYRL_INSTALL = (
+    "SkyRL 0.4 runs on Python 3.12-3.14 with a CUDA GPU stack (torch, vLLM, flash-attn).\n"
+    "Install it with uv, SkyRL's own way, then acs into the same environment:\n"
     "    uv venv --python 3.12 && source .venv/bin/activate\n"
-    "    uv pip install 'skyrl[fsdp]'       # or, in a SkyRL checkout: uv sync --extra fsdp\n"
+    "    uv pip install 'skyrl[fsdp]==0.4.*'   # or, in a SkyRL checkout: uv sync --extra fsdp\n"
     "    uv pip install -e '/path/to/acs[rl]'\n"
     "See training/README.md."
 )
 
 
 class SkyRLMissingError(AcsError, RuntimeError):
-    """`skyrl` cannot be imported: the message says how to install it."""
+    """SkyRL 0.4 cannot be used here (absent, another version, or Python < 3.12): the message
+    says what to install."""
+
+
+def installed_skyrl() -> str | None:
+    """The installed `skyrl` distribution's version, or None (read from its metadata: nothing
+    of an unsupported SkyRL is imported)."""
+    try:
+        return importlib.metadata.version("skyrl")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _major_minor(version: str) -> tuple[int, int] | None:
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def skyrl_problem(python: tuple[int, ...], skyrl: str | None) -> str | None:
+    """Why this Python (`sys.version_info[:3]`) with this installed SkyRL version cannot
+    launch a run, or None when it can."""
+    here = ".".join(str(p) for p in python)
+    if python[:2] < SKYRL_PYTHON:
+        installed = f" (SkyRL {skyrl} is installed: pip's fallback)" if skyrl else ""
+        return (
+            f"SkyRL 0.4 needs Python >= 3.12 and this is Python {here}{installed}: on an older "
+            "Python pip installs SkyRL 0.3 or nothing, which acs does not run"
+        )
+    if skyrl is None:
+        return f"SkyRL is not installed in this environment (Python {here})"
+    low, high = SKYRL_VERSIONS
+    if not low <= (_major_minor(skyrl) or (0, 0)) < high:
+        return f"SkyRL {skyrl} is installed: acs's presets and config classes need skyrl 0.4.x"
+    return None
 
 
 def require_skyrl() -> None:
-    """Import SkyRL's training entrypoint, or raise `SkyRLMissingError`."""
+    """Check the Python and the SkyRL version, then import SkyRL's training entrypoint; raise
+    `SkyRLMissingError` when any of that fails."""
+    problem = skyrl_problem(sys.version_info[:3], installed_skyrl())
+    if problem is not None:
+        raise SkyRLMissingError(f"{problem}.\n{SKYRL_INSTALL}")
     try:
         import skyrl.train.entrypoints.main_base  # noqa: F401
     except ImportError as e:
-        raise SkyRLMissingError(SKYRL_MISSING.format(error=e)) from e
+        raise SkyRLMissingError(
+            f"SkyRL's training stack does not import (`import skyrl` failed: {e}).\n{SKYRL_INSTALL}"
+        ) from e
 
 
 def read_preset(path: str | os.PathLike[str]) -> list[str]:
@@ -88,8 +149,54 @@ def expand_args(argv: Sequence[str], environ: Mapping[str, str] | None = None) -
     return out
 
 
+def parquet_rows(path: str) -> int | None:
+    """A local parquet file's row count (read from its footer), or None for anything else (a
+    Hub id, a JSON file, a missing or unreadable file: SkyRL reports those itself)."""
+    if not path.lower().endswith(".parquet") or not os.path.isfile(path):
+        return None
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def drop_empty_validation(cfg: Any) -> list[str]:
+    """Leave the validation files with no row out of `cfg.data.val_data` (SkyRL's
+    `PromptDataset` fails on one: `ArrowInvalid: BatchSize must be greater than 0`) and, when
+    none is left, turn evaluation off. Returns the files left out."""
+    empty = [p for p in cfg.data.val_data if parquet_rows(p) == 0]
+    if empty:
+        cfg.data.val_data = [p for p in cfg.data.val_data if p not in empty]
+    if empty and not cfg.data.val_data:
+        cfg.trainer.eval_interval = -1  # SkyRL's "no evaluation"
+        cfg.trainer.eval_before_train = False
+    return empty
+
+
+def check_train_data(cfg: Any) -> None:
+    """Training files with fewer rows than one batch are an error here, before Ray starts (an
+    empty one crashes SkyRL's loader; SkyRL itself refuses a short one only after loading)."""
+    counts = [parquet_rows(path) for path in cfg.data.train_data]
+    for path, rows in zip(cfg.data.train_data, counts, strict=True):
+        if rows == 0:
+            raise ValueError(f"data.train_data: {path} has no rows: nothing to train on")
+    if None in counts:  # not all local parquet files: SkyRL counts them itself
+        return
+    total, batch = sum(c for c in counts if c is not None), cfg.trainer.train_batch_size
+    if total < batch:
+        raise ValueError(
+            f"data.train_data has {total} rows, fewer than trainer.train_batch_size={batch} "
+            "(SkyRL needs one full batch): add instances or lower trainer.train_batch_size "
+            "and trainer.policy_mini_batch_size"
+        )
+
+
 def parse_config(args: Sequence[str]) -> Any:
-    """The validated `AcsTrainConfig` of expanded `key=value` arguments (needs `skyrl`)."""
+    """The validated `AcsTrainConfig` of expanded `key=value` arguments (needs `skyrl`), with
+    the validation files that have no row left out (said on stderr)."""
     require_skyrl()
     from skyrl.train.utils import validate_cfg
 
@@ -97,6 +204,11 @@ def parse_config(args: Sequence[str]) -> Any:
 
     cfg = AcsTrainConfig.from_cli_overrides(list(args))
     check_config(cfg)
+    check_train_data(cfg)
+    for path in drop_empty_validation(cfg):
+        print(f"note: data.val_data: {path} has no rows: left out", file=sys.stderr)
+    if cfg.trainer.eval_interval == -1 and not cfg.data.val_data:
+        print("note: no validation data: training without evaluation", file=sys.stderr)
     validate_cfg(cfg)
     return cfg
 
@@ -113,12 +225,19 @@ def run_experiment(cfg: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    code = launch([a for a in argv if not a.startswith(HANDOVER)])
+    if code and any(a.startswith(HANDOVER) for a in argv):
+        # SkyRL's main_base calls `main()` and drops what it returns: exit with the code here.
+        raise SystemExit(code)
+    return code
+
+
+def launch(argv: Sequence[str]) -> int:
+    """Parse and validate the config, then run the experiment: 0 when it ends, 2 on a config
+    error, 1 when the run fails (e.g. SkyRL finds no GPU for its placement group)."""
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__.strip())
         return 0
-    # `python -m skyrl.train.entrypoints.main_base trainer.override_entrypoint=acs.train.skyrl_main`
-    # hands over here with that key, which the config classes do not declare.
-    argv = [a for a in argv if not a.startswith("trainer.override_entrypoint=")]
     try:
         args = expand_args(argv)
         cfg = parse_config(args)
@@ -135,7 +254,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     initialize_ray(cfg)
     # The training loop runs in a Ray task (not on the driver), as in SkyRL's main_base.
-    ray.get(ray.remote(num_cpus=1)(body).remote(cfg))
+    try:
+        ray.get(ray.remote(num_cpus=1)(body).remote(cfg))
+    except ray.exceptions.RayTaskError as e:
+        # Ray has printed the task's traceback; say in one line where the run stopped.
+        cause = getattr(e, "cause", None) or e
+        first = (str(cause).strip().splitlines() or [""])[0]
+        print(f"error: the SkyRL run stopped: {type(cause).__name__}: {first}", file=sys.stderr)
+        return 1
     return 0
 
 
