@@ -106,27 +106,30 @@ pub fn set_thread_stack_size(bytes: usize) {
 /// result is incomplete (used, never cached: see [`Incomplete`]).
 const PARSE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// Tests only: a source containing this is parsed as if over the time limit from the start.
+/// Tests only: a source containing this is parsed as if over the time limit from the point
+/// the parse reaches it (so a test can cancel a parse with its stack as deep as it gets).
 #[cfg(test)]
 pub(crate) const TEST_TIMEOUT_MARKER: &[u8] = b"ACS_TEST_PARSE_TIMEOUT";
 
-fn over_time_limit(source: &[u8]) -> bool {
+/// The byte offset from which the parse counts as over the time limit (tests only).
+fn forced_timeout_at(source: &[u8]) -> Option<usize> {
     #[cfg(test)]
-    if memchr::memmem::find(source, TEST_TIMEOUT_MARKER).is_some() {
-        return true;
+    if let Some(at) = memchr::memmem::find(source, TEST_TIMEOUT_MARKER) {
+        return Some(at);
     }
     let _ = source;
-    false
+    None
 }
 
 fn parse_bounded(parser: &mut Parser, source: &[u8]) -> Result<Option<Tree>, Incomplete> {
     let start = std::time::Instant::now();
-    let forced = over_time_limit(source);
+    let forced_at = forced_timeout_at(source);
     let mut calls = 0u32;
     let mut cancelled = false;
     // Returning true cancels the parse; the clock is read every 256 progress reports.
-    let mut cancel = |_: &tree_sitter::ParseState| {
+    let mut cancel = |state: &tree_sitter::ParseState| {
         calls = calls.wrapping_add(1);
+        let forced = forced_at.is_some_and(|at| state.current_byte_offset() >= at);
         cancelled = forced || (calls % 256 == 0 && start.elapsed() > PARSE_TIME_LIMIT);
         cancelled
     };
@@ -134,6 +137,13 @@ fn parse_bounded(parser: &mut Parser, source: &[u8]) -> Result<Option<Tree>, Inc
     let len = source.len();
     let mut read = |i: usize, _| if i < len { &source[i..] } else { &[][..] };
     let tree = parser.parse_with_options(&mut read, None, Some(options));
+    if tree.is_none() {
+        // A cancelled parse keeps its GLR stack for a resume; freeing it (now, or whenever
+        // the parser is next reset or dropped) recurses as deep as the parse got. Free it
+        // here, on the thread whose stack `run_parser` sized for this input: the caller's
+        // may be a 2 MiB thread, where that would overflow and abort the process.
+        parser.reset();
+    }
     match tree {
         None if cancelled => Err(Incomplete),
         tree => Ok(tree),
@@ -164,7 +174,7 @@ fn run_parser(parser: &mut Parser, source: &[u8]) -> Result<Option<Tree>, Incomp
 #[cfg(test)]
 mod tests {
     use crate::lang::Lang;
-    use crate::symbols::extract::extract_symbols;
+    use crate::symbols::extract::{extract_symbols, extract_symbols_complete};
 
     const ALL: [Lang; 7] = Lang::ALL;
 
@@ -201,6 +211,35 @@ mod tests {
                     let _ = extract_symbols(*lang, src.as_bytes());
                 }
                 // The parser is still usable afterwards.
+                extract_symbols(Lang::Java, b"class A { void m() {} }").len()
+            })
+            .expect("spawn");
+        assert_eq!(worker.join().ok(), Some(2));
+    }
+
+    /// A parse cancelled by the time limit (as on a loaded machine) keeps its GLR stack for a
+    /// resume that never comes; freeing that stack recurses as deep as the parse got, so it
+    /// must happen on the thread that parsed (sized for the input), not on the caller's
+    /// 2 MiB stack. The marker cancels these parses mid-way, where their stacks are deep
+    /// enough to overflow 2 MiB (checked: from about 40 KB of `{(` or 80 KB of `<T>(`).
+    #[test]
+    fn a_cancelled_pathological_parse_does_not_overflow_a_2mib_stack() {
+        let marker = std::str::from_utf8(super::TEST_TIMEOUT_MARKER).unwrap();
+        let cut_at = |unit: &str, before: usize, after: usize| {
+            format!("{}{marker}{}", unit.repeat(before), unit.repeat(after))
+        };
+        let cases = [
+            (Lang::Java, cut_at("{(", 30_000, 10_000)),
+            (Lang::Tsx, cut_at("<T>(", 22_000, 3_000)),
+        ];
+        let worker = std::thread::Builder::new()
+            .name("cancelled-glr-2mib".to_string())
+            .stack_size(2 << 20)
+            .spawn(move || {
+                for (lang, src) in &cases {
+                    // Incomplete: the answer of a parse over the time limit.
+                    assert_eq!(extract_symbols_complete(*lang, src.as_bytes()), None);
+                }
                 extract_symbols(Lang::Java, b"class A { void m() {} }").len()
             })
             .expect("spawn");
