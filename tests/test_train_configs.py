@@ -180,7 +180,7 @@ def test_python_311_with_pips_fallback_skyrl_is_refused_never_run(tmp_path, code
     err = run.stderr
     assert "SkyRL 0.4 needs Python >= 3.12" in err and "SkyRL 0.3.0 is installed" in err, err
     if "skyrl_config" in code:  # the import itself: an AcsError, not a NameError in old code
-        assert "acs.train.skyrl_main.SkyRLMissingError" in err, err
+        assert "acs.train.skyrl_version.SkyRLMissingError" in err, err
 
 
 def test_the_rl_extra_brings_skyrl_04_on_python_312_only():

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .rl_data import ENV_CLASS
-from .skyrl_main import require_skyrl
+from .skyrl_version import require_skyrl
 
 require_skyrl()  # the Python and SkyRL's version, before any of SkyRL is imported
 
