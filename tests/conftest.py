@@ -100,6 +100,15 @@ def make_git(tmp_path: Path) -> Callable[..., tuple[Path, list[str]]]:
 SKYRL_STAGE = os.environ.get("ACS_SKYRL_STAGE") == "1"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here, not in pyproject.toml: the wheel stage runs these tests without it.
+    config.addinivalue_line(
+        "markers",
+        "skyrl: runs SkyRL 0.4's own code (Python >= 3.12): scripts/test-skyrl runs these, "
+        "elsewhere they skip",
+    )
+
+
 def pytest_ignore_collect(collection_path: Path) -> bool | None:
     if SKYRL_STAGE and collection_path.suffix == ".py" and collection_path.name != "conftest.py":
         return "mark.skyrl" not in collection_path.read_text(encoding="utf-8")
