@@ -36,6 +36,10 @@ _REFERENCE = re.compile(r"^\$(\d{1,9})(?!\d)")
 # An invalid line's error: its quote and message together (the observation shows an error
 # on one line of 160 characters), the quote at least this long.
 INVALID_LINE_CHARS, INVALID_QUOTE_MIN = 150, 24
+# Tokens the model may write in one turn, plan or answer. Training samples under the same cap
+# (training/configs/base.args: generator.sampling_params.max_generate_length; the launch
+# refuses another value), so the model is never trained on text serving would cut.
+TURN_TOKENS = 512
 
 
 class LlmPolicy:
@@ -48,8 +52,8 @@ class LlmPolicy:
         max_turns: int = 4,
         prompt_version: str = PROMPT_VERSION,
         constrain: bool = True,
-        plan_tokens: int = 512,
-        answer_tokens: int = 256,
+        plan_tokens: int = TURN_TOKENS,
+        answer_tokens: int = TURN_TOKENS,
         model_weight: float = 0.5,
         name: str | None = None,
     ) -> None:

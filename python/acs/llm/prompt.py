@@ -229,13 +229,15 @@ class Conversation:
         """The model's output of the turn, verbatim."""
         self.messages.append({"role": "assistant", "content": output})
 
-    def results(self, turn: Turn, *, number: int, next_id: int, final: bool) -> None:
-        """The results of the last turn and what to write next (`number` is the turn about
-        to be written, from 1)."""
+    def results(
+        self, turn: Turn, *, number: int, next_id: int, final: bool, budget: int = TURN_BUDGET
+    ) -> None:
+        """The results of the last turn (in `budget` tokens, `render_turn`'s) and what to
+        write next (`number` is the turn about to be written, from 1)."""
         template = self.prompts.final if final else self.prompts.next
         content = self.prompts.fill(
             template,
-            results=render_turn(turn),
+            results=render_turn(turn, budget),
             turn=number,
             max_turns=self.max_turns,
             next_id=next_id,

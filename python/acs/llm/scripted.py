@@ -89,10 +89,27 @@ class _Force:
         return forced
 
 
-# A ChatML template in the shape of Qwen3's: with `enable_thinking=False` the assistant turn
-# opens with an empty think block.
+# A ChatML template that follows Qwen3's rules (its tools aside), so that tests see what the
+# real template does to a conversation: an assistant turn after the last user message keeps
+# its think block, every earlier one loses it (the model's own text, after `</think>`, stays);
+# with `enable_thinking=False` the generation prompt opens an empty think block.
 CHATML_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% set ns = namespace(last_user=-1) %}"
+    "{% for m in messages %}{% if m['role'] == 'user' %}{% set ns.last_user = loop.index0 %}"
+    "{% endif %}{% endfor %}"
+    "{% for m in messages %}"
+    "{% if m['role'] == 'assistant' %}"
+    "{% set content = m['content'] %}{% set reasoning = '' %}"
+    "{% if '</think>' in content %}"
+    "{% set reasoning = content.split('</think>')[0].rstrip('\n')"
+    ".split('<think>')[-1].lstrip('\n') %}"
+    "{% set content = content.split('</think>')[-1].lstrip('\n') %}"
+    "{% endif %}"
+    "{% if loop.index0 > ns.last_user and (loop.last or reasoning) %}"
+    "<|im_start|>assistant\n<think>\n{{ reasoning.strip('\n') }}\n</think>\n\n"
+    "{{ content.lstrip('\n') }}"
+    "{% else %}<|im_start|>assistant\n{{ content }}{% endif %}<|im_end|>\n"
+    "{% else %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endif %}"
     "{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n"
     "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n"

@@ -37,7 +37,7 @@ from skyrl_gym.envs.base_text_env import BaseTextEnv, BaseTextEnvStepOutput
 from ..errors import InvalidArgumentError
 from ..eval.repos import find_repository
 from ..llm.policy import LlmPolicy
-from ..llm.prompt import PROMPT_VERSION, Conversation, approx_tokens
+from ..llm.prompt import PROMPT_VERSION, TURN_BUDGET, Conversation, approx_tokens
 from ..localize import dispatch
 from ..policy import Turn
 from ..repo import Repo
@@ -49,7 +49,12 @@ __all__ = ["ENV_ID", "AcsLocalizeEnv", "open_repo", "register_env"]
 
 ENV_ID = ENV_CLASS  # the rows' env_class
 REPO_CACHE_SIZE = 8  # open repositories kept per process (a training batch spans a few)
-OPTIONS = ("repos_dir", "max_turns", "turn_timeout_s", "reward", "tokenizer")
+OPTIONS = ("repos_dir", "max_turns", "turn_timeout_s", "reward", "tokenizer", "context_tokens")
+# What every rollout reports (SkyRL averages each key over the rollouts that report it: a
+# rollout zeroed by rule must report its zeros, or the means leave it out and overstate).
+METRICS = ("total", "quality", "f_file", "f_module", "f_function", "latency_s", "tool_calls")
+# The results' budgets tried, largest first, when the next prompt would not fit the context.
+SHRUNK_BUDGETS = (TURN_BUDGET // 2, TURN_BUDGET // 4, TURN_BUDGET // 8, 0)
 
 # --- one open repository per (git dir, commit), shared by every rollout of the process -----
 
@@ -87,23 +92,53 @@ def open_repo(git_dir: str | os.PathLike[str], commit: str) -> Repo:
 
 
 @functools.lru_cache(maxsize=4)
-def token_counter(tokenizer: str | None) -> Callable[[str], int]:
-    """How many tokens a text is: exactly, with the trained model's tokenizer (a folder or
-    Hub id, loaded once per process by transformers), or `approx_tokens`'s estimate when
-    none is named."""
-    if not tokenizer:
-        return approx_tokens
+def _tokenizer(name: str) -> tuple[Any, threading.Lock]:
+    """The model's tokenizer (a folder or Hub id, loaded once per process by transformers),
+    and the lock its users share (a fast tokenizer is one Rust object used by all rollouts)."""
     try:  # lazily: the env itself needs no transformers
         from transformers import AutoTokenizer
 
-        loaded = AutoTokenizer.from_pretrained(tokenizer)
+        return AutoTokenizer.from_pretrained(name), threading.Lock()
     except Exception as e:  # a misconfigured run fails at its start, with the reason
-        raise InvalidArgumentError(f"cannot load tokenizer {tokenizer!r}: {e}") from e
-    lock = threading.Lock()  # a fast tokenizer is one Rust object shared by the rollouts
+        raise InvalidArgumentError(f"cannot load tokenizer {name!r}: {e}") from e
+
+
+def token_counter(tokenizer: str | None) -> Callable[[str], int]:
+    """How many tokens a text is: exactly, with the trained model's tokenizer, or
+    `approx_tokens`'s estimate when none is named."""
+    if not tokenizer:
+        return approx_tokens
+    loaded, lock = _tokenizer(tokenizer)
 
     def count(text: str) -> int:
         with lock:
             return len(loaded(text, add_special_tokens=False)["input_ids"])
+
+    return count
+
+
+# Per message, the chat template's own tokens when no tokenizer counts them (ChatML's
+# `<|im_start|>role\n ... <|im_end|>\n`), and the generation prompt's (with an empty think block).
+MESSAGE_OVERHEAD, GENERATION_PROMPT = 5, 8
+
+
+def prompt_counter(tokenizer: str | None) -> Callable[[list[dict[str, str]]], int]:
+    """How many tokens the prompt of a conversation is, as the model is sent it: the chat
+    template applied with the generation prompt and `enable_thinking=False` (serving's and
+    the presets' `generator.chat_template_kwargs`); an estimate without a tokenizer."""
+    if not tokenizer:
+        return lambda messages: (
+            GENERATION_PROMPT
+            + sum(MESSAGE_OVERHEAD + approx_tokens(m["content"]) for m in messages)
+        )
+    loaded, lock = _tokenizer(tokenizer)
+
+    def count(messages: list[dict[str, str]]) -> int:
+        with lock:
+            ids = loaded.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=True, enable_thinking=False
+            )
+        return len(ids["input_ids"] if hasattr(ids, "keys") else ids)
 
     return count
 
@@ -144,7 +179,12 @@ class AcsLocalizeEnv(BaseTextEnv):
     `max_turns` (default 4: must be the data builder's, whose prompt states it),
     `turn_timeout_s` (default 30), `reward` (overrides of `RewardConfig` fields),
     `tokenizer` (the model's tokenizer, a folder or Hub id: exact token counts for the
-    latency term; default an estimate of 3.5 characters per token).
+    latency term and the context; default an estimate of 3.5 characters per token),
+    `context_tokens` (the longest prompt a turn may send: SkyRL's `generator.max_input_length`,
+    which the launch copies here; default no limit). A next prompt that would not fit asks
+    for the answer at once, with the results shrunk until it fits (`context_cut` in the
+    metrics); when not even that fits, the rollout ends and is scored as it stands. Either
+    way it is scored: SkyRL would stop a rollout over the context unscored.
     `extras`: the row's `reward_spec.ground_truth` and `extra_info` (repo, base_commit,
     instance_id, prompt_version)."""
 
@@ -159,6 +199,11 @@ class AcsLocalizeEnv(BaseTextEnv):
         self.reward_config = _reward_config(config.get("reward"))
         self.repos_dir = config.get("repos_dir") or os.environ.get("ACS_REPOS")
         self.count_tokens = token_counter(config.get("tokenizer") or None)
+        self.count_prompt = prompt_counter(config.get("tokenizer") or None)
+        context = config.get("context_tokens")
+        self.context_tokens = int(context) if context is not None else None
+        self.messages: list[dict[str, str]] = []  # the conversation as the model is sent it
+        self.context_cut = False
         self.errors: list[str] = []
         self.broken: str | None = None  # why this rollout cannot search (scored 0)
         self.history: list[Turn] = []
@@ -189,6 +234,10 @@ class AcsLocalizeEnv(BaseTextEnv):
     def init(self, prompt: list[dict[str, str]]) -> tuple[list[dict[str, str]], dict[str, Any]]:
         """The row's prompt as is: the data builder rendered it with `Conversation`."""
         self.prompt_tokens = sum(self._tokens(str(m.get("content", ""))) for m in prompt or ())
+        self.messages = [
+            {"role": str(m.get("role", "")), "content": str(m.get("content", ""))}
+            for m in prompt or ()
+        ]
         return prompt, {
             "instance_id": self.instance_id,
             "repo": self.repo_name,
@@ -213,7 +262,14 @@ class AcsLocalizeEnv(BaseTextEnv):
 
     def get_metrics(self) -> dict[str, Any]:
         terms = dict(self.reward.terms) if self.reward else {}
-        return {**terms, "errors": len(self.errors), "turns": len(self.history)}
+        return {
+            **dict.fromkeys(METRICS, 0.0),
+            **terms,
+            "errors": len(self.errors),
+            "turns": len(self.history),
+            "context_cut": int(self.context_cut),
+            "unscored": int(self.reward is None),
+        }
 
     # -- one turn ----------------------------------------------------------------------------
 
@@ -252,7 +308,9 @@ class AcsLocalizeEnv(BaseTextEnv):
             or len(self.history) >= self.max_turns
         ):
             return self._finish()
-        observation = self._observation()
+        observation = self._next_message(text)
+        if observation is None:  # not even the answer turn fits the context
+            return self._finish()
         self.prompt_tokens += self._tokens(observation)  # prefix-cached: only the new part
         return _output(
             [{"role": "user", "content": observation}],
@@ -273,14 +331,43 @@ class AcsLocalizeEnv(BaseTextEnv):
             raise FileNotFoundError("no repos_dir in env_config and no $ACS_REPOS")
         return open_repo(find_repository(self.repos_dir, self.repo_name), self.commit)
 
-    def _observation(self) -> str:
+    def _next_message(self, action: str) -> str | None:
+        """The next user message: as inference writes it when the prompt it makes fits the
+        context; else the answer turn's, its results shrunk until it fits (the policy is
+        told: its next turn is its last); None when not even that fits."""
+        self.messages.append({"role": "assistant", "content": action})
+        observation = self._observation()
+        if self._fits(observation):
+            self.messages.append({"role": "user", "content": observation})
+            return observation
+        self.context_cut = True
+        self.policy.max_turns = len(self.history) + 1  # `LlmPolicy.plan`: the next is final
+        for budget in SHRUNK_BUDGETS:
+            observation = self._observation(final=True, budget=budget)
+            if self._fits(observation):
+                self._error(f"turn {self.turns}: context full: answer turn, results cut")
+                self.messages.append({"role": "user", "content": observation})
+                return observation
+        self._error(f"turn {self.turns}: context full: the rollout ends unanswered")
+        return None
+
+    def _fits(self, observation: str) -> bool:
+        if self.context_tokens is None:
+            return True
+        message = {"role": "user", "content": observation}
+        return self.count_prompt([*self.messages, message]) <= self.context_tokens
+
+    def _observation(self, final: bool | None = None, budget: int = TURN_BUDGET) -> str:
         """The next user message, as `LlmPolicy.plan` appends it at inference (a scratch
         conversation, so the policy's own stays as inference leaves it)."""
         number = len(self.history) + 1
         next_id = 1 + max((t["id"] for turn in self.history for t in turn.tasks), default=0)
         scratch = Conversation(self.policy.prompts, "", self.max_turns)
-        final = len(self.history) >= self.max_turns - 1
-        scratch.results(self.history[-1], number=number, next_id=next_id, final=final)
+        if final is None:
+            final = len(self.history) >= self.max_turns - 1
+        scratch.results(
+            self.history[-1], number=number, next_id=next_id, final=final, budget=budget
+        )
         return scratch.messages[-1]["content"]
 
     def _finish(self) -> BaseTextEnvStepOutput:

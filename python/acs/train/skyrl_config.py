@@ -16,6 +16,7 @@ from collections.abc import ItemsView
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..llm.policy import TURN_TOKENS
 from .rl_data import ENV_CLASS
 from .skyrl_version import require_skyrl
 
@@ -50,7 +51,11 @@ class AcsLocalizeEnvConfig(BaseConfig):
     reward: dict[str, Any] = field(default_factory=dict)
     """Overrides of `acs.train.reward.RewardConfig` fields (docs/reward.md)."""
     tokenizer: str | None = None
-    """The policy's tokenizer (a folder or Hub id): exact token counts for the latency term."""
+    """The policy's tokenizer (a folder or Hub id): exact token counts for the latency term
+    and the context."""
+    context_tokens: int | None = None
+    """The longest prompt a turn may send; None: `generator.max_input_length` (the launch
+    copies it). The environment keeps every rollout within it (acs.train.env)."""
 
     def items(self) -> ItemsView[str, Any]:  # the environment reads its config as a mapping
         return {k: v for k, v in asdict(self).items() if v is not None}.items()
@@ -79,8 +84,39 @@ class AcsTrainConfig(SkyRLTrainConfig):
 
 
 def check_config(cfg: AcsTrainConfig) -> None:
-    """What SkyRL's `validate_cfg` cannot know about this environment."""
+    """What SkyRL's `validate_cfg` cannot know about this environment, and what keeps
+    training what serving is (`LlmPolicy`'s turn cap, its re-rendered conversation, its stop
+    at the planner's last line). Fills `context_tokens` from `generator.max_input_length`."""
     env = cfg.environment.skyrl_gym.acs_localize
+    generator = cfg.generator
+    limit = generator.max_input_length or cfg.trainer.max_prompt_length
+    if env.context_tokens is None:
+        env.context_tokens = limit
+    elif env.context_tokens > limit:
+        raise ValueError(
+            f"environment.skyrl_gym.acs_localize.context_tokens={env.context_tokens} exceeds "
+            f"generator.max_input_length={limit}: SkyRL would stop such rollouts unscored"
+        )
+    if generator.sampling_params.max_generate_length != TURN_TOKENS:
+        raise ValueError(
+            "generator.sampling_params.max_generate_length="
+            f"{generator.sampling_params.max_generate_length} differs from the {TURN_TOKENS} "
+            "tokens a turn may have at inference (acs.llm.policy.TURN_TOKENS): the model "
+            "would be trained on turns serving never lets it write"
+        )
+    if not generator.step_wise_trajectories:
+        raise ValueError(
+            "generator.step_wise_trajectories=false: each turn's prompt must be the "
+            "conversation re-rendered by the chat template, as inference sends it (token-in/"
+            "token-out keeps Qwen3's empty think blocks in earlier turns; inference drops them)"
+        )
+    engine = generator.inference_engine
+    if engine.enable_return_routed_experts or engine.enable_return_sample_support_set:
+        raise ValueError(
+            "generator.inference_engine.enable_return_routed_experts and "
+            "enable_return_sample_support_set are not supported: responses are cut at the "
+            "planner's last line (acs.train.plan_stop), and those traces are not"
+        )
     if env.max_turns != cfg.generator.max_turns:
         raise ValueError(
             f"environment.skyrl_gym.acs_localize.max_turns={env.max_turns} differs from "

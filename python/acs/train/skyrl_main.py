@@ -3,8 +3,9 @@
 SkyRL's own custom-environment pattern (its `examples/train/multiply/main_multiply.py`): parse
 the typed config on the driver, validate it, start Ray, and run the experiment inside one Ray
 task that first registers the environment, because SkyRL's workers make environments from
-their own process's `skyrl_gym` registry. The experiment itself is SkyRL's `BasePPOExp`
-(`skyrl.train.entrypoints.main_base`), unchanged.
+their own process's `skyrl_gym` registry. The experiment is SkyRL's `BasePPOExp`
+(`skyrl.train.entrypoints.main_base`) with one change: its generations end where serving's do,
+at the planner's `end` or answer line (`acs.train.skyrl_exp`, `acs.train.plan_stop`).
 
 Arguments are SkyRL's `key=value` overrides. `@FILE` expands to a preset file's lines
 (training/configs/*.args: one `key=value` a line, `#` comments), `${NAME}` to an environment
@@ -154,13 +155,13 @@ def parse_config(args: Sequence[str]) -> Any:
 
 
 def run_experiment(cfg: Any) -> None:
-    """The Ray task's body: register the environment in this worker, then SkyRL's experiment."""
-    from skyrl.train.entrypoints.main_base import BasePPOExp
-
+    """The Ray task's body: register the environment in this worker, then the experiment
+    (SkyRL's, its generations stopped where the planner stops: `skyrl_exp.AcsPPOExp`)."""
     from .env import register_env
+    from .skyrl_exp import AcsPPOExp
 
     register_env()
-    BasePPOExp(cfg).run()
+    AcsPPOExp(cfg).run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
