@@ -5,6 +5,9 @@ scores 0. Formula, defaults and their reasons: docs/reward.md.
 
     quality = sum_l w_l * F_beta(l) / sum_l w_l      over the levels l whose gold is non-empty
     latency = tool_s + prompt_tokens * prefill_s + generated_tokens * decode_s + turns * turn_s
+    tool_s  = the plan's modelled tool time (acs.train.latency_model): per turn the critical
+              path of its calls, each costing fixed + per unit of work + per result item
+              + per Unicode-class regex compiled, measured by benches/bench_latency_model.py
     factor  = exp(-max(0, latency - target_s) / scale_s)
     total   = max(0, quality * factor + parallel_bonus + answer_bonus - duplicate_penalty)
 
@@ -16,17 +19,28 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..eval.groundtruth import GroundTruth
 from ..eval.metrics import Prediction, set_scores
+from .latency_model import LatencyCosts, RepoStats, load_costs, plan_tool_ms
 
 if TYPE_CHECKING:
     from ..llm.planlang import Answer
 
-__all__ = ["LEVELS", "PLAN_SYNTAX", "Reward", "RewardConfig", "score_trajectory"]
+__all__ = [
+    "LEVELS",
+    "PLAN_SYNTAX",
+    "LatencyCosts",
+    "RepoStats",
+    "Reward",
+    "RewardConfig",
+    "score_answer",
+    "score_trajectory",
+]
 
 LEVELS = ("file", "module", "function")
 PLAN_SYNTAX = "plan_syntax"  # the error kind of a plan line the parser could not read
@@ -36,9 +50,10 @@ PLAN_SYNTAX = "plan_syntax"  # the error kind of a plan line the parser could no
 class RewardConfig:
     """Every weight and cost of the reward (docs/reward.md gives the reason for each default).
 
-    The latency costs are placeholders until `benches/bench_llm.py`'s GPU decode figures are
-    measured: they assume Qwen3-0.6B served by vLLM on one H100/H200 at about 250 tokens/s
-    of decode per sequence and 20,000 tokens/s of prefill."""
+    The per-token costs are placeholders until `benches/bench_llm.py`'s GPU decode figures
+    are measured: they assume Qwen3-0.6B served by vLLM on one H100/H200 at about 250
+    tokens/s of decode per sequence and 20,000 tokens/s of prefill. The tools' costs are
+    measured (`latency_costs`)."""
 
     # Precision weighted over recall, as the localizer's confident set and SWE-grep's F0.5:
     # the consumer is a coding agent whose context every wrong file costs.
@@ -52,6 +67,11 @@ class RewardConfig:
     prefill_s_per_token: float = 1 / 20_000
     decode_s_per_token: float = 1 / 250
     turn_s: float = 0.02  # a request's fixed cost (scheduling, first token) per model turn
+    # The tools' cost model (acs.train.latency_model), fitted by benches/bench_latency_model.py
+    # into the shipped latency_costs.json. Also accepted, as the env's `reward` overrides give
+    # them: a mapping of changes (`{"grep": {"per_unit_ms": 0.5}}`) over the shipped costs, or
+    # the path of another costs file (say one measured on the training node).
+    latency_costs: LatencyCosts | Mapping[str, Any] | str = field(default_factory=load_costs)
     target_s: float = 1.0  # the product's budget for a whole localization: no penalty below
     scale_s: float = 2.0  # past the target, the factor falls by e per `scale_s` seconds
     # Plan quality.
@@ -65,12 +85,34 @@ class RewardConfig:
     answer_bonus: float = 0.05
     require_search: bool = True  # an answer without any tool call scores 0 (a guess)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "latency_costs", _latency_costs(self.latency_costs))
+
+    @property
+    def costs(self) -> LatencyCosts:
+        """`latency_costs`, always a `LatencyCosts` (the constructor converts the others)."""
+        costs = self.latency_costs
+        assert isinstance(costs, LatencyCosts)  # by __post_init__
+        return costs
+
     def weights(self) -> dict[str, float]:
         return {
             "file": self.file_weight,
             "module": self.module_weight,
             "function": self.function_weight,
         }
+
+
+def _latency_costs(value: Any) -> LatencyCosts:  # Any: env overrides are untrusted JSON
+    if isinstance(value, LatencyCosts):
+        return value
+    if isinstance(value, str | os.PathLike):
+        return load_costs(value)
+    if hasattr(value, "items"):  # a dict, or OmegaConf's DictConfig from SkyRL's config
+        return load_costs().merged(value)
+    raise ValueError(
+        f"latency_costs: expected a mapping of costs or a file path, got {type(value).__name__}"
+    )
 
 
 @dataclass(frozen=True)
@@ -92,15 +134,27 @@ def score_trajectory(
     generated_tokens: int = 0,
     answer_calls: int | None = None,
     config: RewardConfig = RewardConfig(),  # frozen: safe to share
+    repo_stats: RepoStats | Mapping[str, Any] | None = None,
 ) -> Reward:
     """The reward of one rollout: `prediction` (a `Prediction` or an `acs.localize` result),
     `gold` (a `GroundTruth` or its JSON), `trajectory` (`localize(..., trajectory=True)`'s
-    record: `turns`, each with `tasks`, `outcomes` and `elapsed_ms`; None scores the answer
-    and the token latency only), `answer_calls` (how many `answer(...)` lines the model
-    wrote; None where no model answered, which earns no answer bonus). Never raises."""
+    record: `turns`, each with `tasks` and `outcomes`; None scores the answer and the token
+    latency only), `answer_calls` (how many `answer(...)` lines the model wrote; None where
+    no model answered, which earns no answer bonus), `repo_stats` (the searched snapshot's
+    size: `RepoStats.of(repo)`, or `Repo.stats`-like JSON; None: the costs' reference
+    repository). The tools' latency is modelled from the calls and their results, never
+    read from their timings, so a rollout scores the same on a loaded node. Never raises."""
     try:
+        stats = _repo_stats(repo_stats, config.costs.reference_repo)
         return _score(
-            prediction, gold, trajectory, prompt_tokens, generated_tokens, answer_calls, config
+            prediction,
+            gold,
+            trajectory,
+            prompt_tokens,
+            generated_tokens,
+            answer_calls,
+            config,
+            stats,
         )
     except Exception as e:  # a training step must not fail on one odd rollout
         return _zero(f"unreadable input: {type(e).__name__}: {e}"[:200])
@@ -114,6 +168,7 @@ def _score(
     generated_tokens: int,
     answer_calls: int | None,
     config: RewardConfig,
+    repo_stats: RepoStats,
 ) -> Reward:
     pred = prediction if isinstance(prediction, Prediction) else Prediction.from_result(prediction)
     truth = gold if isinstance(gold, GroundTruth) else GroundTruth.from_json(gold)
@@ -145,8 +200,8 @@ def _score(
         weights[lv] for lv in scored
     )
 
-    # Latency: the model's tokens at the serving costs, plus the tools' measured time.
-    tool_s = sum(_tool_ms(turn) for turn in turns) / 1000
+    # Latency: the model's tokens at the serving costs, plus the tools' modelled time.
+    tool_s = plan_tool_ms(turns, config.costs, repo_stats) / 1000
     model_turns = len(turns) + 1  # every planning turn, plus the answer turn
     latency_s = (
         tool_s
@@ -204,26 +259,14 @@ def _turns(trajectory: Any) -> list[Mapping[str, Any]] | None:  # Any: rollouts 
     return turns
 
 
-def _tool_ms(turn: Mapping[str, Any]) -> float:
-    """The tools' wall time in a turn: from the first submission to the last finish (the
-    critical path, so calls run in parallel cost their longest, not their sum). A turn whose
-    outcomes carry no timings counts its `elapsed_ms`."""
-    spans = [
-        (float(o["submitted_ms"]), float(o["started_ms"]) + float(o["elapsed_ms"]))
-        for o in turn.get("outcomes") or ()
-        if _timed(o)
-    ]
-    if spans:
-        return max(0.0, max(end for _, end in spans) - min(start for start, _ in spans))
-    elapsed = turn.get("elapsed_ms", 0.0)
-    return float(elapsed) if isinstance(elapsed, int | float) else 0.0
-
-
-def _timed(outcome: Mapping[str, Any]) -> bool:
-    """Whether an outcome carries engine timings (a task refused before it reached the engine
-    has all three at 0: it would stretch the span back to the run's start)."""
-    values = [outcome.get(k) for k in ("submitted_ms", "started_ms", "elapsed_ms")]
-    return all(isinstance(v, int | float) for v in values) and any(values)
+def _repo_stats(value: Any, reference: RepoStats) -> RepoStats:  # Any: untrusted JSON
+    if value is None:
+        return reference
+    if isinstance(value, RepoStats):
+        return value
+    if isinstance(value, Mapping):
+        return RepoStats.from_mapping(value, reference)
+    raise TypeError(f"repo_stats: expected RepoStats or a mapping, got {type(value).__name__}")
 
 
 def _call_key(task: Mapping[str, Any]) -> str:
@@ -251,12 +294,14 @@ def score_answer(
     generated_tokens: int = 0,
     answer_calls: int | None = None,
     config: RewardConfig | None = None,
+    repo_stats: RepoStats | Mapping[str, Any] | None = None,
 ) -> Reward:
     """The reward of a model planner's rollout: its `answer` alone (weight 1: the joiner's
     picks would earn it credit for work it did not do), kept to the paths and definitions
     the tools returned in `turns` (`merge_answer`), scored by `score_trajectory`;
-    `answer_calls` defaults to 1 when there is an answer, 0 when there is none. The
-    environment and the SFT export both score with this."""
+    `answer_calls` defaults to 1 when there is an answer, 0 when there is none;
+    `repo_stats` as `score_trajectory`'s. The environment and the SFT export both score
+    with this."""
     if answer_calls is None:
         answer_calls = int(answer is not None)
     from ..llm.policy import merge_answer
@@ -275,4 +320,5 @@ def score_answer(
         generated_tokens=generated_tokens,
         answer_calls=answer_calls,
         config=config or RewardConfig(),
+        repo_stats=repo_stats,
     )
