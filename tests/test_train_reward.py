@@ -13,6 +13,7 @@ from typing import Any, get_args
 import pytest
 
 import acs
+from acs.errors import InvalidArgumentError
 from acs.eval.groundtruth import GroundTruth
 from acs.eval.metrics import Prediction
 from acs.train.latency_model import COSTS_PATH, LatencyCosts, RepoStats, ToolCost, load_costs
@@ -374,7 +375,7 @@ def test_without_repository_stats_the_reference_repository_is_assumed() -> None:
     assert default == score_trajectory(PERFECT, GOLD, traj, config=ROUND, repo_stats=as_json)
     bad = score_trajectory(PERFECT, GOLD, traj, repo_stats=[1, 2])  # type: ignore[arg-type]
     assert bad.total == 0.0 and bad.reason is not None
-    assert bad.reason.startswith("unreadable input: TypeError: repo_stats")
+    assert bad.reason.startswith("unreadable input: InvalidArgumentError: repo_stats")
 
 
 def test_latency_costs_cover_every_engine_tool() -> None:
@@ -412,9 +413,9 @@ def test_reward_overrides_reach_the_latency_costs(tmp_path: Path) -> None:
     path.write_text(json.dumps(node))
     assert RewardConfig(latency_costs=str(path)).costs.read == ToolCost(fixed_ms=7.0)
     path.write_text(json.dumps({"tools": {"read": {"fixed_ms": 7.0}}}))
-    with pytest.raises(ValueError, match=r"no costs for \['grep', 'find_files'"):
+    with pytest.raises(InvalidArgumentError, match=r"no costs for \['grep', 'find_files'"):
         RewardConfig(latency_costs=str(path))
-    with pytest.raises(ValueError, match="cannot read latency costs"):
+    with pytest.raises(InvalidArgumentError, match="cannot read latency costs"):
         RewardConfig(latency_costs=str(tmp_path / "missing.json"))
 
 
@@ -430,6 +431,6 @@ def test_reward_overrides_reach_the_latency_costs(tmp_path: Path) -> None:
     ],
 )
 def test_bad_latency_cost_overrides_say_why_briefly(overrides: Any, message: str) -> None:
-    with pytest.raises(ValueError, match=message) as e:
+    with pytest.raises(InvalidArgumentError, match=message) as e:
         RewardConfig(latency_costs=overrides)
     assert len(str(e.value)) < 300

@@ -39,6 +39,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..errors import InvalidArgumentError
+
 if TYPE_CHECKING:
     from ..repo import Repo
 
@@ -138,13 +140,18 @@ class LatencyCosts:
 
     def merged(self, overrides: Mapping[str, Any]) -> LatencyCosts:
         """These costs with `overrides` (JSON: `{"grep": {"per_unit_ms": 2.0}, ...}`) on top;
-        an unknown tool or constant is a `ValueError` (a typo would train on the default)."""
+        an unknown tool or constant is an `InvalidArgumentError` (a typo would train on the
+        default)."""
         changes: dict[str, Any] = {}
         for name, values in overrides.items():
             if name not in COST_FIELDS:
-                raise ValueError(f"unknown latency cost {name!r:.60}; known: {list(COST_FIELDS)}")
+                raise InvalidArgumentError(
+                    f"unknown latency cost {name!r:.60}; known: {list(COST_FIELDS)}"
+                )
             if not hasattr(values, "items"):
-                raise ValueError(f"latency cost {name!r:.60} must be a mapping of constants")
+                raise InvalidArgumentError(
+                    f"latency cost {name!r:.60} must be a mapping of constants"
+                )
             current = getattr(self, name)
             if isinstance(current, RepoStats):
                 changes[name] = RepoStats.from_mapping(_plain(values), current)
@@ -152,7 +159,9 @@ class LatencyCosts:
             constants = _plain(values)
             if unknown := set(constants) - set(CONSTANTS):
                 shown = sorted(k[:40] for k in unknown)[:5]
-                raise ValueError(f"unknown {name} constants {shown}; known: {list(CONSTANTS)}")
+                raise InvalidArgumentError(
+                    f"unknown {name} constants {shown}; known: {list(CONSTANTS)}"
+                )
             changes[name] = replace(
                 current, **{k: _non_negative(v, f"{name}.{k}") for k, v in constants.items()}
             )
@@ -170,9 +179,11 @@ def _plain(values: Any) -> dict[str, Any]:
 
 
 def _non_negative(value: Any, what: str) -> float:
-    """`value` as a cost or a count, or a one-line `ValueError` that does not echo it."""
+    """`value` as a cost or a count, or a one-line error that does not echo it."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
-        raise ValueError(f"{what} must be a non-negative number, got {type(value).__name__}")
+        raise InvalidArgumentError(
+            f"{what} must be a non-negative number, got {type(value).__name__}"
+        )
     return float(value)
 
 
@@ -191,12 +202,12 @@ def _load(path: str) -> LatencyCosts:
     try:
         data = json.loads(Path(path).read_text("utf-8"))
     except (OSError, ValueError) as e:
-        raise ValueError(f"cannot read latency costs {path[:200]}: {e}"[:300]) from None
+        raise InvalidArgumentError(f"cannot read latency costs {path[:200]}: {e}"[:300]) from None
     tools = data.get("tools") if isinstance(data, Mapping) else None
     if not isinstance(tools, Mapping):
-        raise ValueError(f"latency costs {path[:200]}: no `tools` object")
+        raise InvalidArgumentError(f"latency costs {path[:200]}: no `tools` object")
     if missing := [name for name in TOOL_NAMES if name not in tools]:
-        raise ValueError(f"latency costs {path[:200]}: no costs for {missing}")
+        raise InvalidArgumentError(f"latency costs {path[:200]}: no costs for {missing}")
     overrides: dict[str, Any] = {
         str(name): _constants(costs) if isinstance(costs, Mapping) else costs
         for name, costs in tools.items()

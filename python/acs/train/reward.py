@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InvalidArgumentError
 from ..eval.groundtruth import GroundTruth
 from ..eval.metrics import Prediction, set_scores
 from .latency_model import LatencyCosts, RepoStats, load_costs, plan_tool_ms
@@ -110,7 +111,7 @@ def _latency_costs(value: Any) -> LatencyCosts:  # Any: env overrides are untrus
         return load_costs(value)
     if hasattr(value, "items"):  # a dict, or OmegaConf's DictConfig from SkyRL's config
         return load_costs().merged(value)
-    raise ValueError(
+    raise InvalidArgumentError(
         f"latency_costs: expected a mapping of costs or a file path, got {type(value).__name__}"
     )
 
@@ -266,7 +267,9 @@ def _repo_stats(value: Any, reference: RepoStats) -> RepoStats:  # Any: untruste
         return value
     if isinstance(value, Mapping):
         return RepoStats.from_mapping(value, reference)
-    raise TypeError(f"repo_stats: expected RepoStats or a mapping, got {type(value).__name__}")
+    raise InvalidArgumentError(
+        f"repo_stats: expected RepoStats or a mapping, got {type(value).__name__}"
+    )
 
 
 def _call_key(task: Mapping[str, Any]) -> str:
