@@ -295,3 +295,53 @@ def test_train_sh_dry_run_prints_the_exact_command(tmp_path):
         f"@{CONFIGS}/1gpu.args",
         f"@{CONFIGS}/grpo.args",
     ]
+
+
+# -- the context budget: no rollout under the presets' limits can outgrow its context ------------
+
+
+def shortest_answer_message() -> str:
+    """The longest form the shortest answer turn's message can take (results only counted,
+    `acs.train.env`'s last resort), its template's wrapping and the generation prompt's
+    included, after a turn whose every result failed with the longest message there is, in
+    four-byte characters."""
+    from acs.llm.prompt import Conversation, load_prompts
+    from acs.llm.scripted import CHATML_TEMPLATE
+    from acs.policy import Turn
+
+    message = "\U0001f600" * 100_000  # each 4 bytes in UTF-8
+    tasks = [{"id": i, "tool": "grep", "args": {}} for i in range(1, 257)]
+    outcomes = [
+        {"id": i, "tool": "grep", "status": "error", "error": {"kind": "x", "message": message}}
+        for i in range(1, 257)
+    ]
+    conversation = Conversation(load_prompts(), "", 4)
+    turn = Turn(tasks, outcomes, 1.0)  # type: ignore[arg-type]
+    conversation.results(turn, number=2, next_id=999_999_999, final=True, budget=-1)
+    import jinja2
+
+    template = jinja2.Environment().from_string(CHATML_TEMPLATE)
+    user = conversation.messages[-1]
+    return template.render(messages=[user], add_generation_prompt=True, enable_thinking=False)
+
+
+@pytest.mark.parametrize(("preset", "algo"), PRESETS)
+def test_the_presets_leave_room_for_a_turn_and_the_answer_in_the_context(preset, algo):
+    """The environment admits a plan turn's prompt only with room for one more model turn
+    and the shortest answer message (`ANSWER_RESERVE`), so a rollout can always be asked for
+    its answer. With the presets' numbers, the first prompt (at most
+    `trainer.max_prompt_length`: SkyRL's data filter) has that room, and the reserve holds
+    the shortest answer message whatever the results: its UTF-8 bytes bound its tokens under
+    any byte-level BPE, Qwen3's included (every token is at least one byte)."""
+    pytest.importorskip("skyrl_gym", reason="the RL extra")
+    from acs.llm.policy import TURN_TOKENS, LlmPolicy
+    from acs.train.env import ANSWER_RESERVE
+
+    cfg = _as_dict(_args(preset, algo))
+    assert int(cfg["generator.sampling_params.max_generate_length"]) == TURN_TOKENS
+    first = int(cfg["trainer.max_prompt_length"])
+    assert first + TURN_TOKENS + ANSWER_RESERVE <= int(cfg["generator.max_input_length"])
+    assert len(shortest_answer_message().encode()) <= ANSWER_RESERVE
+    # Serving's turn is training's turn (the launch refuses another max_generate_length).
+    policy = LlmPolicy(SimpleNamespace(stream=None))
+    assert policy.plan_tokens == policy.answer_tokens == TURN_TOKENS

@@ -392,3 +392,58 @@ def test_a_plan_of_2000_greps_holds_bounded_memory(tmp_path: Path) -> None:
     measured = json.loads(run.stdout.strip().splitlines()[-1])
     assert measured["errors"] == []
     assert measured["grown_mb"] < 300, measured
+
+
+# -- the context: every prompt a rollout sends fits `context_tokens`, and every rollout is scored
+
+
+@pytest.fixture(scope="module")
+def tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from acs.llm.scripted import toy_tokenizer
+
+    folder = tmp_path_factory.mktemp("tokenizer")
+    toy_tokenizer([ISSUE, PLAN, WIDE, PERFECT, BEFORE["pkg/io.py"]], 400).save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.parametrize("context", range(2_650, 4_050, 150))
+def test_every_prompt_fits_the_context_and_every_rollout_is_scored(row, tokenizer_dir, context):
+    env = make(row, tokenizer=str(tokenizer_dir), context_tokens=context)
+    count = acs_env.prompt_counter(str(tokenizer_dir))
+    # The row's prompt comes first (SkyRL's data filter bounds it: trainer.max_prompt_length).
+    # The model plans wide until it is asked for its answer, then answers.
+    for _ in range(env.max_turns):
+        asked = "Last turn" in env.messages[-1]["content"]
+        out = env.step(PERFECT if asked else WIDE)
+        if out["done"]:
+            break
+        assert count(env.messages) + acs_env.TURN_TOKENS <= context  # the next turn fits
+    assert out["done"] and env.reward is not None
+    metrics = env.get_metrics()
+    assert metrics["unscored"] == 0 and set(acs_env.METRICS) <= set(metrics)
+    if metrics["context_cut"]:  # asked for its answer early, and answered
+        assert "Last turn" in env.messages[-1]["content"] and env.reward.total > 0
+
+
+def test_a_context_too_small_for_the_plans_results_asks_for_the_answer_at_once(row, tokenizer_dir):
+    count = acs_env.prompt_counter(str(tokenizer_dir))
+    roomy = make(row, tokenizer=str(tokenizer_dir))
+    observation = roomy.step(WIDE)["observations"][0]["content"]
+    needed = count(roomy.messages)  # the prompt with the full results of the wide plan
+    # A context that holds not even that prompt:
+    env = make(row, tokenizer=str(tokenizer_dir), context_tokens=needed - 20)
+    cut = env.step(WIDE)["observations"][0]["content"]
+    assert cut != observation and "Last turn" in cut and len(cut) < len(observation)
+    assert env.get_metrics()["context_cut"] == 1 and count(env.messages) <= needed - 20
+    final = env.step(PERFECT)
+    assert final["done"] and final["reward"] > 0
+
+
+def test_a_rollout_zeroed_by_rule_reports_every_metric(row):
+    (out,), env = rollout(row, "this is not a plan line\nend\n", max_turns=1)
+    assert out["done"] and out["reward"] == 0.0
+    metrics = env.get_metrics()
+    # SkyRL averages each key over the rollouts that report it: zeros must be reported.
+    assert {k: metrics[k] for k in ("quality", "f_file", "f_function")} == dict.fromkeys(
+        ("quality", "f_file", "f_function"), 0.0
+    )

@@ -179,7 +179,10 @@ def _outline_lines(nodes: Sequence[Mapping[str, Any]], depth: int) -> Iterator[s
 def render_turn(turn: Turn, budget: int = TURN_BUDGET) -> str:
     """A turn's results, in the order the tasks were written. Past the turn's budget, the
     remaining results shrink to their first line; past twice the budget they are only
-    counted (2,000 error lines made a 2.5 MB observation)."""
+    counted (2,000 error lines made a 2.5 MB observation). A negative budget only counts them
+    (a context nearly full: acs.train.env)."""
+    if budget < 0:
+        return _not_shown(turn.outcomes) if turn.outcomes else "(no results)"
     parts: list[str] = []
     used = 0
     for i, outcome in enumerate(turn.outcomes):

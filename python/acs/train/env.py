@@ -36,7 +36,7 @@ from skyrl_gym.envs.base_text_env import BaseTextEnv, BaseTextEnvStepOutput
 
 from ..errors import InvalidArgumentError
 from ..eval.repos import find_repository
-from ..llm.policy import LlmPolicy
+from ..llm.policy import TURN_TOKENS, LlmPolicy
 from ..llm.prompt import PROMPT_VERSION, TURN_BUDGET, Conversation, approx_tokens
 from ..localize import dispatch
 from ..policy import Turn
@@ -53,8 +53,14 @@ OPTIONS = ("repos_dir", "max_turns", "turn_timeout_s", "reward", "tokenizer", "c
 # What every rollout reports (SkyRL averages each key over the rollouts that report it: a
 # rollout zeroed by rule must report its zeros, or the means leave it out and overstate).
 METRICS = ("total", "quality", "f_file", "f_module", "f_function", "latency_s", "tool_calls")
-# The results' budgets tried, largest first, when the next prompt would not fit the context.
-SHRUNK_BUDGETS = (TURN_BUDGET // 2, TURN_BUDGET // 4, TURN_BUDGET // 8, 0)
+# The results' budgets tried, largest first, when the next prompt would not fit the context
+# (`render_turn`'s: 0 keeps one line, -1 only counts the results).
+SHRUNK_BUDGETS = (TURN_BUDGET // 2, TURN_BUDGET // 4, TURN_BUDGET // 8, 0, -1)
+# Room a plan turn's prompt leaves for what may follow it: the model's turn (at most
+# TURN_TOKENS) and then the shortest answer turn's message (the answer template, results only
+# counted: under 2,048 tokens whatever the text; tests/test_train_configs.py bounds it), so a
+# rollout can always still be asked for its answer within the context.
+ANSWER_RESERVE = 2048
 
 # --- one open repository per (git dir, commit), shared by every rollout of the process -----
 
@@ -181,10 +187,12 @@ class AcsLocalizeEnv(BaseTextEnv):
     `tokenizer` (the model's tokenizer, a folder or Hub id: exact token counts for the
     latency term and the context; default an estimate of 3.5 characters per token),
     `context_tokens` (the longest prompt a turn may send: SkyRL's `generator.max_input_length`,
-    which the launch copies here; default no limit). A next prompt that would not fit asks
-    for the answer at once, with the results shrunk until it fits (`context_cut` in the
-    metrics); when not even that fits, the rollout ends and is scored as it stands. Either
-    way it is scored: SkyRL would stop a rollout over the context unscored.
+    which the launch copies here; default no limit). A plan turn's prompt must leave room
+    for one more model turn and the shortest answer message (`ANSWER_RESERVE`); when it
+    would not, the turn asks for the answer at once, its results shrunk until it fits
+    (`context_cut` in the metrics); should not even that fit, the rollout ends and is scored
+    as it stands. Either way it is scored: SkyRL would stop a rollout over the context
+    unscored.
     `extras`: the row's `reward_spec.ground_truth` and `extra_info` (repo, base_commit,
     instance_id, prompt_version)."""
 
@@ -337,7 +345,7 @@ class AcsLocalizeEnv(BaseTextEnv):
         told: its next turn is its last); None when not even that fits."""
         self.messages.append({"role": "assistant", "content": action})
         observation = self._observation()
-        if self._fits(observation):
+        if self._fits(observation, TURN_TOKENS + ANSWER_RESERVE):
             self.messages.append({"role": "user", "content": observation})
             return observation
         self.context_cut = True
@@ -351,11 +359,12 @@ class AcsLocalizeEnv(BaseTextEnv):
         self._error(f"turn {self.turns}: context full: the rollout ends unanswered")
         return None
 
-    def _fits(self, observation: str) -> bool:
+    def _fits(self, observation: str, room: int = 0) -> bool:
+        """Whether the prompt with `observation` fits the context, `room` tokens to spare."""
         if self.context_tokens is None:
             return True
         message = {"role": "user", "content": observation}
-        return self.count_prompt([*self.messages, message]) <= self.context_tokens
+        return self.count_prompt([*self.messages, message]) + room <= self.context_tokens
 
     def _observation(self, final: bool | None = None, budget: int = TURN_BUDGET) -> str:
         """The next user message, as `LlmPolicy.plan` appends it at inference (a scratch
