@@ -161,16 +161,38 @@ def test_a_cut_rollout_still_counts_in_its_groups_advantages() -> None:
     eos, limit = 2, 3
     cut = pg.Rollout(0, [pg.Segment([1], [5, 6, 7])], reward=0.0)
     ended = pg.Rollout(0, [pg.Segment([1], [5, eos]), pg.Segment([1], [8, 9, eos])], reward=1.0)
-    settings = pg.PgSettings(max_new_tokens=limit, overlong_filter=True)
+    settings = pg.PgSettings(max_new_tokens=limit, overlong_filter=True, step_wise=False)
     batch = pg.update_batch([cut, ended], settings, eos)
     assert [(s.generated, a) for s, a in batch.weighted] == [([5, eos], 1.0), ([8, 9, eos], 1.0)]
-    assert batch.sequences == [1, 1] and batch.rollouts == 2 and batch.tokens == 5
-    scales = pg.loss_scales([2, 3], batch.sequences, "sequence_mean", count=batch.rollouts)
+    assert batch.sequences == [1, 1] and batch.samples == 2 and batch.tokens == 5
+    scales = pg.loss_scales([2, 3], batch.sequences, "sequence_mean", count=batch.samples)
     assert scales == [1 / 10, 1 / 10]  # a token mean over 5 tokens, over 2 rollouts
     unfiltered = pg.update_batch(
         [cut, ended], dataclasses.replace(settings, overlong_filter=False), eos
     )
     assert [a for _, a in unfiltered.weighted] == [-1.0, 1.0, 1.0] and unfiltered.tokens == 8
+
+
+def test_step_wise_samples_are_turns_as_skyrl_trains_them() -> None:
+    """SkyRL's step-wise trajectories (the presets' generator.step_wise_trajectories=true):
+    each turn is a sample carrying its rollout's advantage, and `sequence_mean` is SkyRL's
+    `advantage / (samples * tokens in the sample)`: a 2-token answer turn weighs as much as
+    a 6-token plan turn, where the rollout mean would weigh it by its tokens."""
+    eos, limit = 2, 8
+    cut = pg.Rollout(0, [pg.Segment([1], [5, 6, 7, 8, 9, 10, 11, 12])], reward=0.0)
+    two_turns = pg.Rollout(
+        0, [pg.Segment([1], [5, 6, 7, 8, 9, eos]), pg.Segment([1], [3, eos])], reward=1.0
+    )
+    settings = pg.PgSettings(max_new_tokens=limit, overlong_filter=True)
+    assert settings.step_wise  # the default: what the presets run
+    batch = pg.update_batch([cut, two_turns], settings, eos)
+    assert batch.sequences == [1, 2] and batch.samples == 3  # the filtered turn still counts
+    scales = pg.loss_scales([6, 2], batch.sequences, "sequence_mean", count=batch.samples)
+    assert scales == [1 / (3 * 6), 1 / (3 * 2)]
+    by_rollout = pg.update_batch(
+        [cut, two_turns], dataclasses.replace(settings, step_wise=False), eos
+    )
+    assert by_rollout.sequences == [1, 1] and by_rollout.samples == 2
 
 
 def test_a_time_budget_stops_training_before_the_next_step(task) -> None:
@@ -251,10 +273,14 @@ def test_the_smoke_run_records_its_figures(tmp_path: Path, capsys) -> None:
     out = tmp_path / "pg.json"
     argv = ["--device", "cpu", "--bugs", "1", "--warm-steps", "2", "--steps", "1",
             "--group", "2", "--eval-samples", "2",
-            "--out", str(out), "--workdir", str(tmp_path / "work")]  # fmt: skip
+            "--out", str(out), "--workdir", str(tmp_path / "work"),
+            "--warm-cache", str(tmp_path / "warm")]  # fmt: skip
     assert pg_smoke.main(argv) == 0
     figures = json.loads(out.read_text())
     assert figures["device"] == "cpu" and figures["instances"] == 1
+    assert figures["cpu_seconds"] > 0
+    key = "cpu-tiny-bugs1-seed0-warm2x0.003-right-and-wrong"
+    assert (tmp_path / "warm" / key / "model.pt").is_file()
     assert len(figures["warm_start_nll"]) == 2 and len(figures["steps"]) == 1
     step = figures["steps"][0]
     assert step["tokens_sampled"] > 0 and 0.0 <= step["reward_mean"] <= step["reward_max"]
@@ -288,3 +314,37 @@ def test_the_kl_term_pulls_the_policy_back_to_its_reference(task) -> None:
     loss, norm = pg.policy_gradient_step(model, optimizer, [(segment, 0.0)], **kl)
     assert loss > 0 and norm > 0
     assert k3(model, reference, segment) < before
+
+
+def test_a_cached_warm_start_is_loaded_not_trained_again(task, tmp_path: Path, monkeypatch) -> None:
+    """`--warm-cache`: the second run with the same warm-start settings gets the first's
+    weights, tokenizer and NLL curve without a supervised step, so arms that compare GRPO
+    settings (docs/rl-settings.md) start from the same policy."""
+    cache = tmp_path / "cache"
+    settings = {"shape": "tiny", "device": "cpu", "steps": 2, "lr": 3e-3, "cache": cache}
+    model, tokenizer, nll = pg_smoke.warm_started(tmp_path / "a", task["conversations"],
+                                                  **settings)  # fmt: skip
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the cached warm start was trained again")
+
+    monkeypatch.setattr(pg_smoke, "warm_start", no_training)
+    again, tokenizer_again, nll_again = pg_smoke.warm_started(
+        tmp_path / "b", task["conversations"], **settings
+    )
+    assert nll_again == nll and len(nll) == 2
+    assert tokenizer_again.get_vocab() == tokenizer.get_vocab()
+    assert (tmp_path / "b" / "tokenizer" / "tokenizer.json").is_file()  # where the env reads it
+    loaded = again.state_dict()
+    assert all(torch.equal(w, loaded[name]) for name, w in model.state_dict().items())
+
+
+def test_the_warm_cache_key_holds_what_decides_the_warm_start() -> None:
+    base = {"device": "cpu", "shape": "tiny", "bugs": 1, "seed": 0, "steps": 300, "lr": 3e-3,
+            "distractors": True}  # fmt: skip
+    keys = {pg_smoke.warm_cache_key(**base)} | {
+        pg_smoke.warm_cache_key(**{**base, name: value})
+        for name, value in [("device", "cuda"), ("shape", "small"), ("bugs", 3), ("seed", 1),
+                            ("steps", 100), ("lr", 1e-3), ("distractors", False)]
+    }  # fmt: skip
+    assert len(keys) == 8

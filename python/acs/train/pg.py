@@ -78,6 +78,9 @@ class PgSettings:
     loss_reduction: str = "token_mean"
     norm_by_std: bool = True
     overlong_filter: bool = False
+    # SkyRL's generator.step_wise_trajectories, on in the presets (base.args): each turn is a
+    # training sample of its own, so `sequence_mean` averages over turns, not rollouts.
+    step_wise: bool = True
     # Sequences per `generate` call: bounds sampling memory whatever the number of rollouts.
     batch_size: int = 256
 
@@ -366,7 +369,7 @@ def policy_gradient_step(
     """One update on `(segment, advantage)` pairs: `-advantage * log p` (plus `kl_coef`
     times the KL to `reference`, when given) over all their tokens, reduced by `reduction`
     (`loss_scales`; `sequences[i]` is the rollout segment i belongs to, by default each
-    segment its own; `sequence_count` the batch's rollouts, filtered ones included), gradients
+    segment its own; `sequence_count` the batch's samples, filtered ones included), gradients
     clipped to `max_grad_norm`. Returns (loss, gradient norm
     before clipping)."""
     import torch
@@ -450,12 +453,13 @@ def evaluate(
 
 @dataclass
 class UpdateBatch:
-    """What one GRPO update trains on: `(segment, advantage)` pairs, the rollout each segment
-    belongs to, and how many rollouts the batch had (filtered ones included)."""
+    """What one GRPO update trains on: `(segment, advantage)` pairs, the training sample each
+    segment belongs to (its rollout, or with `step_wise` its own turn), and how many samples
+    the batch had (filtered ones included): what `sequence_mean` averages over."""
 
     weighted: list[tuple[Segment, float]]
     sequences: list[int]
-    rollouts: int
+    samples: int
 
     @property
     def tokens(self) -> int:
@@ -470,18 +474,23 @@ def update_batch(
     set their group's mean and spread, as SkyRL's apply_overlong_filtering zeroes their loss
     mask but keeps them in the batch. (SkyRL looks at the stop reason of the trajectory's
     last generation; here a cut in any turn counts, since every turn is sampled text the
-    next turn builds on.)"""
+    next turn builds on.) With `step_wise`, as SkyRL's step-wise trajectories, each turn is a
+    sample of its own and carries its rollout's advantage."""
     advantages = group_advantages(
         [r.reward for r in episodes], [r.row for r in episodes], norm_by_std=settings.norm_by_std
     )
     weighted: list[tuple[Segment, float]] = []
     sequences: list[int] = []
-    for n, (r, a) in enumerate(zip(episodes, advantages, strict=True)):
+    samples = 0
+    for r, a in zip(episodes, advantages, strict=True):
+        turns = len(r.segments) if settings.step_wise else 1
+        ids = [samples + t for t in range(turns)] if settings.step_wise else [samples]
+        samples += turns
         if settings.overlong_filter and r.truncated(settings.max_new_tokens, eos_token_id):
             continue
         weighted.extend((s, a) for s in r.segments)
-        sequences.extend(n for _ in r.segments)
-    return UpdateBatch(weighted, sequences, len(episodes))
+        sequences.extend(ids if settings.step_wise else ids * len(r.segments))
+    return UpdateBatch(weighted, sequences, samples)
 
 
 def train(
@@ -528,7 +537,7 @@ def train(
             batch.weighted,
             sequences=batch.sequences,
             reduction=settings.loss_reduction,
-            sequence_count=batch.rollouts,
+            sequence_count=batch.samples,
             max_grad_norm=settings.max_grad_norm,
             reference=reference,
             kl_coef=settings.kl_coef,

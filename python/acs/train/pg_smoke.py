@@ -16,7 +16,8 @@ Everything is the real path, built here because no model or dataset can be downl
 4. a supervised warm start on the conversations (`acs.train.pg.warm_start`), then GRPO steps
    (`acs.train.pg.train`), every rollout through `skyrl_gym.make("acs-localize")`, with the
    policy evaluated on `--eval-samples` rollouts per bug before the first step and after the
-   last (`acs.train.pg.evaluate`).
+   last (`acs.train.pg.evaluate`). `--warm-cache DIR` keeps each warm start and reuses it,
+   so arms that compare GRPO settings (docs/rl-settings.md) start from the same policy.
 
     python -m acs.train.pg_smoke --device cpu --bugs 1     # ~8 min on 2 cores
     python -m acs.train.pg_smoke --device cuda --shape small --steps 200
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,6 +57,8 @@ __all__ = [
     "make_task_set",
     "random_qwen3",
     "run",
+    "warm_cache_key",
+    "warm_started",
     "with_wrong_answer",
 ]
 
@@ -226,6 +230,7 @@ class SmokeResult:
     after: dict[str, float]  # the same, after the last step
     steps: list[dict[str, Any]]
     seconds: float
+    cpu_seconds: float  # the process's CPU time, every thread (wall time is noisy on shared cores)
 
     def reward_curve(self) -> list[float]:
         return [s["reward_mean"] for s in self.steps]
@@ -245,6 +250,64 @@ class SmokeResult:
         }
 
 
+def warm_cache_key(
+    *, device: str, shape: str, bugs: int, seed: int, steps: int, lr: float, distractors: bool
+) -> str:
+    """The folder name of one warm start in `--warm-cache`: everything that decides its
+    weights (the GRPO settings do not)."""
+    answers = "right-and-wrong" if distractors else "right"
+    return f"{device}-{shape}-bugs{bugs}-seed{seed}-warm{steps}x{lr:g}-{answers}"
+
+
+def _load_warm_start(cache: Path, workdir: Path, shape: str) -> tuple[Any, Any, list[float]]:
+    torch = require("torch", "the RL smoke run")
+    transformers = require("transformers", "the RL smoke run")
+    shutil.copytree(cache / "tokenizer", workdir / "tokenizer", dirs_exist_ok=True)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(workdir / "tokenizer")
+    model = random_qwen3(tokenizer, **SHAPES[shape])
+    model.load_state_dict(torch.load(cache / "model.pt", map_location="cpu"))
+    return model.eval(), tokenizer, json.loads((cache / "nll.json").read_text())
+
+
+def _save_warm_start(cache: Path, workdir: Path, model: Any, nll: Sequence[float]) -> None:
+    torch = require("torch", "the RL smoke run")
+    cache.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(workdir / "tokenizer", cache / "tokenizer", dirs_exist_ok=True)
+    (cache / "nll.json").write_text(json.dumps(list(nll)))
+    partial = cache / "model.pt.partial"
+    torch.save(model.state_dict(), partial)
+    partial.replace(cache / "model.pt")  # last: its presence marks a whole entry
+
+
+def warm_started(
+    workdir: Path,
+    conversations: Sequence[Sequence[Mapping[str, str]]],
+    *,
+    shape: str,
+    device: str,
+    steps: int,
+    lr: float,
+    cache: Path | None = None,
+    log: Any = None,
+) -> tuple[Any, Any, list[float]]:
+    """The tokenizer trained on the conversations (saved in `workdir/tokenizer`, where the
+    environment reads it), and a random Qwen3 warm-started on them: (model, tokenizer,
+    NLL per step). With `cache`, a folder holding an earlier warm start is loaded instead
+    of retrained, and a new one is saved there, so runs that compare GRPO settings start
+    from the same policy (and skip minutes of supervised steps)."""
+    if cache is not None and (cache / "model.pt").is_file():
+        model, tokenizer, nll = _load_warm_start(cache, workdir, shape)
+        return model.to(device), tokenizer, nll
+    texts = [m["content"] for c in conversations for m in c] + [planlang.grammar()]
+    tokenizer = toy_tokenizer(texts, 2000)
+    tokenizer.save_pretrained(workdir / "tokenizer")
+    model = random_qwen3(tokenizer, **SHAPES[shape]).to(device)
+    nll = warm_start(model, tokenizer, conversations, steps=steps, lr=lr, log=log)
+    if cache is not None:
+        _save_warm_start(cache, workdir, model, nll)
+    return model, tokenizer, nll
+
+
 def run(
     workdir: Path,
     *,
@@ -257,9 +320,10 @@ def run(
     eval_samples: int = 64,
     settings: PgSettings = RECIPE,
     budget_s: float | None = None,
+    warm_cache: Path | None = None,
     log: Any = None,
 ) -> SmokeResult:
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     torch = require("torch", "the RL smoke run")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -275,11 +339,29 @@ def run(
         conversations += [
             with_wrong_answer(row["messages"], wrong[row["instance_id"]]) for row in exported.rows
         ]
-    texts = [m["content"] for c in conversations for m in c] + [planlang.grammar()]
-    tokenizer = toy_tokenizer(texts, 2000)
-    tokenizer.save_pretrained(workdir / "tokenizer")
-    model = random_qwen3(tokenizer, **SHAPES[shape]).to(device)
-    nll = warm_start(model, tokenizer, conversations, steps=warm_steps, lr=warm_lr, log=log)
+    cache = None
+    if warm_cache is not None:
+        key = warm_cache_key(
+            device=device,
+            shape=shape,
+            bugs=bugs,
+            seed=settings.seed,
+            steps=warm_steps,
+            lr=warm_lr,
+            distractors=distractors,
+        )
+        cache = warm_cache / key
+    model, tokenizer, nll = warm_started(
+        workdir,
+        conversations,
+        shape=shape,
+        device=device,
+        steps=warm_steps,
+        lr=warm_lr,
+        cache=cache,
+        log=log,
+    )
+    torch.manual_seed(settings.seed)  # sampling starts alike, warm start loaded or trained
     env_config = {
         "repos_dir": str(repos),
         "max_turns": max_turns,
@@ -305,6 +387,7 @@ def run(
         after=after,
         steps=steps,
         seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu_started,
     )
 
 
@@ -354,6 +437,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="write the figures (JSON) here")
     parser.add_argument("--workdir", help="keep the repository and tokenizer here")
+    parser.add_argument(
+        "--warm-cache",
+        help="keep each warm-started model in this folder and start from it again when the "
+        "same seed, shape, bugs and warm-start settings come back (arms that compare GRPO "
+        "settings then start from the same policy)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.bugs <= len(BUGS):
         parser.error(f"--bugs must be between 1 and {len(BUGS)}")
@@ -398,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             eval_samples=args.eval_samples,
             settings=settings,
             budget_s=args.budget_s,
+            warm_cache=Path(args.warm_cache) if args.warm_cache else None,
             log=log,
         )
     figures = {**asdict(result), **result.summary()}
@@ -422,6 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "reward_last",
                     "seconds_per_step",
                     "seconds",
+                    "cpu_seconds",
                 )
             }
         )
