@@ -62,11 +62,9 @@ def test_sft_export_on_ray_is_the_local_export(session, world) -> None:
     repos, instances = world
     local = sft.export(instances, repos, min_reward=0.0)
     distributed = sft.export(instances, repos, min_reward=0.0, executor="ray", workers=2)
-    strip = [{k: v for k, v in r.items() if k != "reward_terms"} for r in local.rows]
-    same = [{k: v for k, v in r.items() if k != "reward_terms"} for r in distributed.rows]
-    # Messages, rewards and ids agree; only measured tool times (in the terms) may differ.
+    # Messages, rewards, their terms (the latency is modelled, not timed) and ids agree.
     assert [r["instance_id"] for r in local.rows] == ["widgets-1", "gadgets-1", "gizmos-1"]
-    assert [r["messages"] for r in same] == [r["messages"] for r in strip]
+    assert distributed.rows == local.rows
     assert distributed.skipped == local.skipped == {"no repository": 1}
 
 

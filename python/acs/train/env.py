@@ -42,7 +42,7 @@ from ..localize import dispatch
 from ..policy import Turn
 from ..repo import Repo
 from ..types import Task, TaskOutcome
-from .reward import Reward, RewardConfig, score_answer
+from .reward import RepoStats, Reward, RewardConfig, score_answer
 from .rl_data import ENV_CLASS
 
 __all__ = ["ENV_ID", "AcsLocalizeEnv", "open_repo", "register_env"]
@@ -84,7 +84,7 @@ def open_repo(git_dir: str | os.PathLike[str], commit: str) -> Repo:
             if (repo := _repos.get(key)) is not None:
                 return repo
         repo = Repo.open(key[0], commit=commit)
-        # Indexed now, so that no rollout's measured tool time (its latency reward) pays for it.
+        # Indexed now, once per snapshot, rather than inside the first rollout's turn.
         repo.index()
         with _lock:
             _repos[key] = repo
@@ -220,6 +220,7 @@ class AcsLocalizeEnv(BaseTextEnv):
         self.done = False
         self.reward: Reward | None = None
         self._run: Any = None
+        self.repo_stats: RepoStats | None = None
         self._step_lock = threading.Lock()  # SkyRL steps one rollout sequentially; be sure
         self._text = _StepText()
         extras = extras or {}
@@ -290,7 +291,9 @@ class AcsLocalizeEnv(BaseTextEnv):
         if self.broken:  # the row is unusable: nothing to search
             return self._finish()
         if self._run is None:
-            self._run = self._repository().start_plan()
+            repo = self._repository()
+            self.repo_stats = RepoStats.of(repo)  # the reward's cost model: this snapshot's size
+            self._run = repo.start_plan()
         self._text.text = text
         started = time.perf_counter()
         # `acs.localize`'s turn: the policy parses and yields tasks, dispatch submits them.
@@ -407,12 +410,24 @@ class AcsLocalizeEnv(BaseTextEnv):
         }
         try:
             return score_answer(
-                self.policy.answer, self.history, self.gold, config=self.reward_config, **tokens
+                self.policy.answer,
+                self.history,
+                self.gold,
+                config=self.reward_config,
+                repo_stats=self.repo_stats,
+                **tokens,
             )
         except Exception as e:  # an answer that cannot be merged scores as no answer
             self._error(f"answer: {type(e).__name__}: {e}")
             tokens["answer_calls"] = 0
-            return score_answer(None, self.history, self.gold, config=self.reward_config, **tokens)
+            return score_answer(
+                None,
+                self.history,
+                self.gold,
+                config=self.reward_config,
+                repo_stats=self.repo_stats,
+                **tokens,
+            )
 
     def _error(self, message: str) -> None:
         self.errors.append(message[:300])
