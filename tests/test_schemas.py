@@ -158,7 +158,7 @@ def _grown(value: dict[str, Any], path: list[str | int]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "path",
-    [[], ["files", 0], ["functions", 0], ["lines", 0], ["stats"]],
+    [[], ["files", 0], ["functions", 0], ["lines", 0], ["stats"], ["stats", "latency_split_ms"]],
     ids=lambda p: "/".join(map(str, p)) or "top",
 )
 def test_localize_output_with_an_unknown_field_fails(schemas, repo, path):
@@ -193,7 +193,19 @@ def test_eval_rows_and_summary_and_their_unknown_fields(schemas, eval_files):
         assert_valid(schemas, "eval-row", row)
     assert_valid(schemas, "eval-summary", summary)
     ok = next(r for r in rows if r["status"] == "ok" and r["policy"] == "default")
-    for path in ([], ["prediction"], ["gold"], ["prediction", "confident"]):
+    for path in (
+        [],
+        ["prediction"],
+        ["gold"],
+        ["prediction", "confident"],
+        ["latency_split_ms"],
+    ):
         assert not validator(schemas, "eval-row").is_valid(_grown(ok, path)), path
-    for path in ([], ["per_policy", "default"], ["per_policy", "default", "counts"]):
+    for path in (
+        [],
+        ["per_policy", "default"],
+        ["per_policy", "default", "counts"],
+        ["per_policy", "default", "latency_split_ms"],
+        ["per_policy", "default", "latency_split_ms", "rank"],
+    ):
         assert not validator(schemas, "eval-summary").is_valid(_grown(summary, path)), path
