@@ -76,6 +76,10 @@ def test_presets_have_the_required_values(preset, algo):
     assert int(cfg["trainer.train_batch_size"]) % int(cfg["trainer.policy_mini_batch_size"]) == 0
     assert mini > 0 and mini % int(cfg["trainer.micro_train_batch_size_per_gpu"]) == 0
     assert int(cfg["generator.max_input_length"]) >= int(cfg["trainer.max_prompt_length"])
+    # Dr. GRPO: no division by the group's spread (docs/rl-settings.md); SkyRL's default is true
+    assert cfg["trainer.algorithm.grpo_norm_by_std"] == "false"
+    reduction = "sequence_mean" if algo == "gspo" else "token_mean"
+    assert cfg["trainer.algorithm.loss_reduction"] == reduction
 
 
 def test_expand_args_variables_alias_and_errors(tmp_path):
