@@ -3,96 +3,18 @@
 //! one repository share what they have in common and parse and tokenise each distinct file
 //! once.
 
+use crate::byte_lru::{lock, ByteLru};
+use crate::content::{Content, ContentCache, ContentKey};
 use crate::lang::Lang;
-use crate::symbols::SymbolDef;
+use crate::symbols::definition::SymbolDef;
 use crate::terms::{FileTerms, Vocabulary};
-use lru::LruCache;
-use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// Identity of a file's bytes: a git blob id when read from git, else a 128-bit content hash.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub enum ContentKey {
-    /// A git blob id (SHA-1).
-    GitBlob([u8; 20]),
-    /// An xxh3-128 hash of a directory file's bytes.
-    Hash(u128),
-}
-
-impl ContentKey {
-    /// The key of bytes read from a directory: their xxh3-128 hash.
-    pub fn of_bytes(bytes: &[u8]) -> Self {
-        ContentKey::Hash(xxhash_rust::xxh3::xxh3_128(bytes))
-    }
-}
-
-/// An LRU map whose capacity is a number of bytes rather than entries.
-pub struct ByteLru<K: Hash + Eq, V> {
-    map: LruCache<K, (V, usize)>,
-    bytes: usize,
-    budget: usize,
-}
-
-impl<K: Hash + Eq, V: Clone> ByteLru<K, V> {
-    pub fn new(budget: usize) -> Self {
-        Self {
-            map: LruCache::unbounded(),
-            bytes: 0,
-            budget,
-        }
-    }
-
-    pub fn get(&mut self, key: &K) -> Option<V> {
-        self.map.get(key).map(|(v, _)| v.clone())
-    }
-
-    pub fn insert(&mut self, key: K, value: V, size: usize) {
-        if let Some((_, old)) = self.map.put(key, (value, size)) {
-            self.bytes -= old;
-        }
-        self.bytes += size;
-        self.shrink_to(self.budget);
-    }
-
-    pub fn set_budget(&mut self, budget: usize) {
-        self.budget = budget;
-        self.shrink_to(budget);
-    }
-
-    /// Drop every entry, keeping the budget.
-    pub fn clear(&mut self) {
-        self.shrink_to(0);
-    }
-
-    fn shrink_to(&mut self, budget: usize) {
-        while self.bytes > budget {
-            match self.map.pop_lru() {
-                Some((_, (_, size))) => self.bytes -= size,
-                None => break,
-            }
-        }
-    }
-
-    pub fn bytes(&self) -> usize {
-        self.bytes
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-}
 
 pub type Symbols = Arc<[SymbolDef]>;
 
 /// What a file's term statistics depend on: its bytes and its language (which decides its
 /// definitions, hence its chunks). Files in no supported language have them too.
 pub type TermKey = (ContentKey, Option<Lang>);
-
-/// A file's bytes, shared. (`Arc<Vec>` rather than `Arc<[u8]>`: taking a `Vec` read from
-/// disk costs no copy.)
-pub type Content = Arc<Vec<u8>>;
 
 /// The shared caches. Snapshots hold `Arc`s to what they use, so eviction only stops
 /// sharing with future snapshots; it never invalidates a live one.
@@ -107,7 +29,7 @@ pub struct Store {
 
 /// What a [`Store`] handle points to.
 struct Caches {
-    contents: Mutex<ByteLru<ContentKey, Content>>,
+    contents: ContentCache,
     symbols: Mutex<ByteLru<(ContentKey, Lang), Symbols>>,
     terms: Mutex<ByteLru<TermKey, Arc<FileTerms>>>,
     /// The interner the cached term statistics use (see [`Store::vocabulary`]).
@@ -128,7 +50,7 @@ impl Store {
     /// A store with these budgets (bytes) for contents and symbol tables; the term budget defaults to the symbol budget.
     pub fn new(content_budget: usize, symbol_budget: usize) -> Self {
         let caches = Caches {
-            contents: Mutex::new(ByteLru::new(content_budget)),
+            contents: ContentCache::new(content_budget),
             symbols: Mutex::new(ByteLru::new(symbol_budget)),
             terms: Mutex::new(ByteLru::new(DEFAULT_TERM_BUDGET)),
             vocab: Mutex::new(Arc::default()),
@@ -151,7 +73,7 @@ impl Store {
 
     /// Budgets (bytes) of the content and symbol caches; entries over them are evicted.
     pub fn set_budgets(&self, content_bytes: usize, symbol_bytes: usize) {
-        lock(&self.caches.contents).set_budget(content_bytes);
+        self.caches.contents.set_budget(content_bytes);
         lock(&self.caches.symbols).set_budget(symbol_bytes);
     }
 
@@ -160,20 +82,14 @@ impl Store {
         lock(&self.caches.terms).set_budget(bytes);
     }
 
-    pub(crate) fn content(&self, key: &ContentKey) -> Option<Content> {
-        lock(&self.caches.contents).get(key)
+    /// The content cache, which sources intern what they read into.
+    pub(crate) fn contents(&self) -> &ContentCache {
+        &self.caches.contents
     }
 
     /// Insert `bytes` unless an equal blob is cached; returns the shared copy.
     pub fn intern_content(&self, key: ContentKey, bytes: Vec<u8>) -> Content {
-        let mut cache = lock(&self.caches.contents);
-        if let Some(existing) = cache.get(&key) {
-            return existing;
-        }
-        let size = bytes.len() + 64;
-        let shared: Content = Arc::new(bytes);
-        cache.insert(key, shared.clone(), size);
-        shared
+        self.caches.contents.intern(key, bytes)
     }
 
     pub(crate) fn symbols(&self, key: &(ContentKey, Lang)) -> Option<Symbols> {
@@ -203,7 +119,7 @@ impl Store {
     /// them): only that bounds the interner, which never forgets a term otherwise.
     pub fn insert_file_terms(&self, key: TermKey, terms: Arc<FileTerms>) {
         let mut cache = lock(&self.caches.terms);
-        let limit = (cache.budget / VOCABULARY_SHARE).max(MIN_VOCABULARY_BYTES);
+        let limit = (cache.budget() / VOCABULARY_SHARE).max(MIN_VOCABULARY_BYTES);
         let mut vocab = lock(&self.caches.vocab);
         if vocab.bytes() > limit {
             *vocab = Arc::default();
@@ -223,33 +139,14 @@ impl Store {
 
     /// (entries, bytes) of the content and symbol caches, for stats and tests.
     pub fn usage(&self) -> ((usize, usize), (usize, usize)) {
-        let c = lock(&self.caches.contents);
         let s = lock(&self.caches.symbols);
-        ((c.len(), c.bytes()), (s.len(), s.bytes()))
+        (self.caches.contents.usage(), (s.len(), s.bytes()))
     }
-}
-
-/// A poisoned cache mutex only means another thread panicked mid-update of an LRU whose
-/// invariants hold between statements; keep using it rather than cascading the panic.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn least_recently_used_entries_leave_first_when_over_budget() {
-        let mut lru = ByteLru::new(100);
-        lru.insert("a", 1, 40);
-        lru.insert("b", 2, 40);
-        assert_eq!(lru.get(&"a"), Some(1)); // a is now the most recent
-        lru.insert("c", 3, 40);
-        assert_eq!(lru.get(&"b"), None);
-        assert_eq!(lru.get(&"a"), Some(1));
-        assert_eq!(lru.bytes(), 80);
-    }
 
     #[test]
     fn the_term_cache_stays_within_its_budget() {
@@ -264,14 +161,5 @@ mod tests {
         let (entries, _) = store.term_usage();
         assert!(entries > 0 && entries < 200, "{entries}");
         assert!(lock(&store.caches.terms).bytes() <= 20_000);
-    }
-
-    #[test]
-    fn identical_content_is_shared() {
-        let store = Store::new(1 << 20, 1 << 20);
-        let key = ContentKey::of_bytes(b"x = 1\n");
-        let a = store.intern_content(key, b"x = 1\n".to_vec());
-        let b = store.intern_content(key, b"x = 1\n".to_vec());
-        assert!(Arc::ptr_eq(&a, &b));
     }
 }

@@ -44,9 +44,10 @@
 //!   against forged records: a record someone else wrote with a valid checksum cannot be told
 //!   from one acs wrote, so no one else must be able to write into the folder.
 
-use crate::cache::{ContentKey, Symbols, TermKey};
+use crate::cache::{Symbols, TermKey};
+use crate::content::ContentKey;
 use crate::lang::Lang;
-use crate::symbols::SymbolDef;
+use crate::symbols::definition::SymbolDef;
 use crate::terms::{DocTerms, FileTerms, TermCounts, Vocabulary};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -80,7 +81,7 @@ const MAX_SKIPPED: u32 = 8;
 fn format_tag() -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    h.update(&crate::persist::FORMAT_VERSION.to_le_bytes());
+    h.update(&crate::tokenize::FORMAT_VERSION.to_le_bytes());
     h.digest()
 }
 

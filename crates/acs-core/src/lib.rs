@@ -88,8 +88,10 @@
 // are the model), so a module's internals can change without breaking a caller.
 mod bm25;
 mod bm25_tool;
+mod byte_lru;
 mod cache;
 mod cancel;
+mod content;
 mod error;
 mod files;
 #[allow(unsafe_code)] // flock, geteuid, mmap
@@ -116,12 +118,14 @@ mod symbols;
 mod symbols_tool;
 mod terms;
 mod text;
+mod tokenize;
 mod tools;
 
 pub use bm25::{Bm25Index, Level as Bm25Level};
 pub use bm25_tool::{bm25, Bm25Hit, Bm25Request, Bm25Result, Document as Bm25Document};
-pub use cache::{ContentKey, Store};
+pub use cache::Store;
 pub use cancel::Cancel;
+pub use content::ContentKey;
 pub use error::{Error, ErrorKind, Result};
 pub use files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
 pub use gbdt::TreeEnsemble;

@@ -11,19 +11,16 @@
 //! them and starting with the pack magic are.
 
 use crate::bm25::Bm25Index;
-use crate::cache::ContentKey;
+use crate::content::ContentKey;
 use crate::lang::Lang;
 use crate::snapshot::Snapshot;
 use crate::symbols::SymbolIndex;
+use crate::tokenize::FORMAT_VERSION;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// Bump when the extractor or the tokenizer changes meaning: it is in every record's tag.
-/// Bump when the extractor or the tokenizer changes meaning (it tags every stored record).
-/// 2: Python definitions from the scanner; 3: per-file store, no packs.
-pub(crate) const FORMAT_VERSION: u32 = 3;
 /// What the packs of formats 1 and 2 started with, and their extension.
 const MAGIC: &[u8; 8] = b"ACSINDEX";
 const EXTENSION: &str = "acsidx";

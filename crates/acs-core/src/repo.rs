@@ -55,7 +55,7 @@ impl Repo {
         store: &Store,
     ) -> Result<Repo> {
         crate::pool::init();
-        let snapshot = crate::source::open_dir(root.into(), opts, store)?;
+        let snapshot = crate::source::open_dir(root.into(), opts, store.contents())?;
         Ok(Self::new(snapshot, store))
     }
 
@@ -74,7 +74,7 @@ impl Repo {
         store: &Store,
     ) -> Result<Repo> {
         crate::pool::init();
-        let snapshot = crate::source::open_git(git_dir.into(), rev, opts, store)?;
+        let snapshot = crate::source::open_git(git_dir.into(), rev, opts, store.contents())?;
         Ok(Self::new(snapshot, store))
     }
 
@@ -91,7 +91,7 @@ impl Repo {
         store: &Store,
     ) -> Result<Repo> {
         crate::pool::init();
-        let snapshot = crate::source::from_files(files, store)?;
+        let snapshot = crate::source::from_files(files, store.contents())?;
         Ok(Self::new(snapshot, store))
     }
 

@@ -3,7 +3,7 @@
 //! builders read one, and a [`crate::Repo`] holds one with its indexes and store. Nothing
 //! here reads the filesystem or git.
 
-use crate::cache::ContentKey;
+use crate::content::{Content, ContentKey};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::pathsafe;
@@ -48,7 +48,7 @@ pub struct FileEntry {
     /// Repository-relative, `/`-separated.
     pub path: Arc<str>,
     /// The bytes (UTF-8 after decoding), shared with the content cache.
-    pub content: crate::cache::Content,
+    pub content: Content,
     /// Identity of the bytes.
     pub key: ContentKey,
     /// The language, when the symbol extractor knows it.

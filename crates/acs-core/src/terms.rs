@@ -10,8 +10,8 @@
 //! - **Exact.** Counts and lengths are those a from-scratch count of the same texts gives, so
 //!   an assembled index scores exactly as one built whole.
 
-use crate::bm25::{tokenize, word_tokens, words};
-use crate::symbols::{SymbolDef, SymbolKind};
+use crate::symbols::definition::{SymbolDef, SymbolKind};
+use crate::tokenize::{tokenize, word_tokens, words};
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};

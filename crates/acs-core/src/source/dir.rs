@@ -7,7 +7,7 @@
 //! [`MAX_IGNORE_FILE`] bytes) and matches as ripgrep does (with `require_git` off).
 
 use super::{bad_name, entry, is_binary};
-use crate::cache::Store;
+use crate::content::ContentCache;
 use crate::error::{Error, Result};
 use crate::snapshot::{FileEntry, Loaded, OpenStats, SourceOptions};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -27,7 +27,7 @@ enum Walked {
     BadName,
 }
 
-pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<Loaded> {
+pub(crate) fn load(root: &Path, opts: &SourceOptions, contents: &ContentCache) -> Result<Loaded> {
     let repo_error = |message: String| Error::Repository {
         path: root.display().to_string(),
         message,
@@ -64,7 +64,7 @@ pub(crate) fn load(root: &Path, opts: &SourceOptions, store: &Store) -> Result<L
                     let max = opts.max_file_size;
                     scope.spawn(move |_| {
                         let item = match read_text(beneath, &rel, max) {
-                            Read::Text(bytes) => Ok(entry(rel, bytes, None, store)),
+                            Read::Text(bytes) => Ok(entry(rel, bytes, None, contents)),
                             skipped => Err((rel, skipped)),
                         };
                         read.lock().unwrap_or_else(|e| e.into_inner()).push(item);

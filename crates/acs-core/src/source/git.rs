@@ -8,7 +8,7 @@
 
 use super::odb::{self, Kind, Object, Odb, ReadError, MAX_OBJECT};
 use super::{bad_name, entry, text_of};
-use crate::cache::{ContentKey, Store};
+use crate::content::{ContentCache, ContentKey};
 use crate::error::{Error, Result};
 use crate::snapshot::{Loaded, OpenStats, SourceOptions};
 use git2::{Oid, Repository};
@@ -264,7 +264,7 @@ pub(crate) fn load(
     git_dir: &Path,
     rev: &str,
     opts: &SourceOptions,
-    store: &Store,
+    contents: &ContentCache,
 ) -> Result<(Loaded, String)> {
     let repo = open_repository(git_dir)?;
     let loose = odb::loose_dirs(&repo);
@@ -387,7 +387,7 @@ pub(crate) fn load(
                         return Read::Binary;
                     }
                     let key = ContentKey::GitBlob(oid_bytes(oid));
-                    if let Some(content) = store.content(&key) {
+                    if let Some(content) = contents.get(&key) {
                         let lang = crate::lang::Lang::from_path(path);
                         return Read::Cached(crate::snapshot::FileEntry {
                             path: path.as_str().into(),
@@ -422,7 +422,7 @@ pub(crate) fn load(
     let mut files = Vec::with_capacity(reads.len());
     for r in reads {
         match r {
-            Read::Text(path, bytes, key) => files.push(entry(path, bytes, Some(key), store)),
+            Read::Text(path, bytes, key) => files.push(entry(path, bytes, Some(key), contents)),
             Read::Cached(e) => files.push(e),
             Read::Binary => stats.skipped_binary += 1,
             Read::Large => stats.skipped_large += 1,

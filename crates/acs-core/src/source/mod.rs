@@ -9,7 +9,7 @@ pub(crate) mod dir;
 pub(crate) mod git;
 mod odb;
 
-use crate::cache::{ContentKey, Store};
+use crate::content::{ContentCache, ContentKey};
 use crate::error::{Error, Result};
 use crate::lang::Lang;
 use crate::pathsafe;
@@ -52,12 +52,16 @@ fn is_git_dir(path: &Path) -> bool {
         || ((head.len() == 40 || head.len() == 64) && head.iter().all(u8::is_ascii_hexdigit))
 }
 
-/// The snapshot of a directory (walked with gitignore rules), contents interned in `store`;
+/// The snapshot of a directory (walked with gitignore rules), contents interned in `contents`;
 /// a git directory itself is opened at its `HEAD` commit (see [`crate::Repo::open_dir`]).
-pub(crate) fn open_dir(root: PathBuf, opts: &SourceOptions, store: &Store) -> Result<Snapshot> {
+pub(crate) fn open_dir(
+    root: PathBuf,
+    opts: &SourceOptions,
+    contents: &ContentCache,
+) -> Result<Snapshot> {
     let start = std::time::Instant::now();
     if is_git_dir(&root) {
-        return open_git(root.clone(), "HEAD", opts, store).map_err(|e| match e {
+        return open_git(root.clone(), "HEAD", opts, contents).map_err(|e| match e {
             Error::UnknownCommit { message, .. } => Error::Repository {
                 path: root.display().to_string(),
                 message: format!("a git directory with no commit at HEAD ({message})"),
@@ -65,21 +69,21 @@ pub(crate) fn open_dir(root: PathBuf, opts: &SourceOptions, store: &Store) -> Re
             other => other,
         });
     }
-    let loaded = dir::load(&root, opts, store)?;
+    let loaded = dir::load(&root, opts, contents)?;
     let root = root.canonicalize().unwrap_or(root);
     Ok(Snapshot::new(loaded, Origin::Directory { root }, start))
 }
 
 /// The snapshot of commit `rev` of the git repository at `git_dir`, read from its object
-/// database (no checkout), contents interned in `store`.
+/// database (no checkout), contents interned in `contents`.
 pub(crate) fn open_git(
     git_dir: PathBuf,
     rev: &str,
     opts: &SourceOptions,
-    store: &Store,
+    contents: &ContentCache,
 ) -> Result<Snapshot> {
     let start = std::time::Instant::now();
-    let (loaded, commit) = git::load(&git_dir, rev, opts, store)?;
+    let (loaded, commit) = git::load(&git_dir, rev, opts, contents)?;
     let origin = Origin::Git {
         git_dir,
         rev: rev.to_string(),
@@ -89,10 +93,10 @@ pub(crate) fn open_git(
 }
 
 /// The snapshot of in-memory files (binary ones skipped and counted), contents interned in
-/// `store`.
+/// `contents`.
 pub(crate) fn from_files<P: AsRef<str>, C: AsRef<[u8]>>(
     files: impl IntoIterator<Item = (P, C)>,
-    store: &Store,
+    contents: &ContentCache,
 ) -> Result<Snapshot> {
     let start = std::time::Instant::now();
     let mut entries = Vec::new();
@@ -104,7 +108,7 @@ pub(crate) fn from_files<P: AsRef<str>, C: AsRef<[u8]>>(
             stats.skipped_binary += 1;
             continue;
         }
-        entries.push(entry(path, bytes.to_vec(), None, store));
+        entries.push(entry(path, bytes.to_vec(), None, contents));
     }
     let loaded = Loaded {
         files: entries,
@@ -196,10 +200,10 @@ pub(crate) fn entry(
     path: String,
     bytes: Vec<u8>,
     key: Option<ContentKey>,
-    store: &Store,
+    contents: &ContentCache,
 ) -> FileEntry {
     let key = key.unwrap_or_else(|| ContentKey::of_bytes(&bytes));
-    let content = store.intern_content(key, bytes);
+    let content = contents.intern(key, bytes);
     let lang = Lang::from_path(&path);
     FileEntry {
         path: Arc::from(path),

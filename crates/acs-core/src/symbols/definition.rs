@@ -1,9 +1,84 @@
-//! [`Definition`]: the one shape in which every tool result names a definition, so that
-//! readers of any tool's result find a definition under the same field names.
+//! The shapes of a definition: [`SymbolDef`], one definition found in a file (what the
+//! extractors produce, the caches hold and the on-disk store keeps), of a [`SymbolKind`];
+//! and [`Definition`], the one shape in which every tool result names a definition, so that
+//! readers of any tool's result find a definition under the same field names. Nothing here
+//! imports another module of the engine.
 
-use super::{SymbolDef, SymbolKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+
+/// What sort of definition a [`SymbolDef`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SymbolKind {
+    /// A class (Python, JavaScript/TypeScript, Java).
+    Class,
+    /// An interface (TypeScript, Java, Go).
+    Interface,
+    /// A struct (Rust, Go).
+    Struct,
+    /// An enum (Rust, TypeScript, Java).
+    Enum,
+    /// A trait (Rust).
+    Trait,
+    /// An `impl` block (Rust).
+    Impl,
+    /// A function outside any class.
+    Function,
+    /// A function inside a class, impl or interface.
+    Method,
+    /// A module (Rust `mod`, TypeScript namespace).
+    Module,
+}
+
+impl SymbolKind {
+    /// Every kind, in declaration order (the bindings export their names).
+    pub const ALL: [SymbolKind; 9] = [
+        SymbolKind::Class,
+        SymbolKind::Interface,
+        SymbolKind::Struct,
+        SymbolKind::Enum,
+        SymbolKind::Trait,
+        SymbolKind::Impl,
+        SymbolKind::Function,
+        SymbolKind::Method,
+        SymbolKind::Module,
+    ];
+
+    /// Lowercase name; identical to the serde representation.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolKind::Class => "class",
+            SymbolKind::Interface => "interface",
+            SymbolKind::Struct => "struct",
+            SymbolKind::Enum => "enum",
+            SymbolKind::Trait => "trait",
+            SymbolKind::Impl => "impl",
+            SymbolKind::Function => "function",
+            SymbolKind::Method => "method",
+            SymbolKind::Module => "module",
+        }
+    }
+}
+
+/// One definition found in a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolDef {
+    /// Bare name, e.g. `get`.
+    pub name: String,
+    /// Dotted container path, e.g. `Outer.Inner.get`; top level: same as `name`.
+    pub qualified_name: String,
+    /// What sort of definition.
+    pub kind: SymbolKind,
+    /// 1-based, inclusive. For Python decorated definitions, the first
+    /// decorator line; for exported JS/TS declarations, the `export` line
+    /// (which also covers decorators written before `export`).
+    pub start_line: u32,
+    /// 1-based, inclusive.
+    pub end_line: u32,
+    /// Index of the enclosing definition in the same `Vec`.
+    pub parent: Option<u32>,
+}
 
 /// A definition as tool results name it. Results that are definitions (a `symbols` entry,
 /// an `outline` node, a function-level `bm25` hit) embed it flattened, next to their own

@@ -3,12 +3,12 @@
 //! soundly), and a per-snapshot index for lookups by exact name, prefix, regex or fuzzy
 //! match.
 
-mod definition;
-pub mod extract;
-pub mod scan;
+pub(crate) mod definition;
+pub(crate) mod extract;
+pub(crate) mod scan;
 
-pub use definition::Definition;
-pub use extract::{extract_symbols, SymbolDef, SymbolKind};
+pub use definition::{Definition, SymbolDef, SymbolKind};
+pub use extract::extract_symbols;
 
 use crate::cache::{Store, Symbols};
 use crate::cancel::Cancel;

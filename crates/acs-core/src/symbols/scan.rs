@@ -35,7 +35,8 @@
 //!   exact Unicode XID classes;
 //! * comments inside f-string replacement fields (Python 3.12) are not recognised.
 
-use super::extract::{cut_name, qualify, SymbolDef, SymbolKind};
+use super::definition::{SymbolDef, SymbolKind};
+use super::extract::{cut_name, qualify};
 #[cfg(test)]
 use super::extract::{MAX_NAME_BYTES, MAX_QUALIFIED_BYTES};
 

@@ -3,8 +3,8 @@
 
 use tree_sitter::Node;
 
-use super::walk::{field_text, found, rows, Found};
-use super::SymbolKind;
+use super::node::{field_text, found, rows, Found};
+use crate::symbols::definition::SymbolKind;
 
 /// The definition at `node`, if it is one.
 pub(super) fn classify(node: Node, src: &[u8]) -> Option<Found> {

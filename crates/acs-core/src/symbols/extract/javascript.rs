@@ -6,8 +6,8 @@
 
 use tree_sitter::Node;
 
-use super::walk::{field_text, found, parent_of, rows, text, Found};
-use super::SymbolKind;
+use super::node::{field_text, found, parent_of, rows, text, Found};
+use crate::symbols::definition::SymbolKind;
 
 fn is_function_value(kind: &str) -> bool {
     matches!(

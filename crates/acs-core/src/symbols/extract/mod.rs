@@ -1,11 +1,13 @@
-//! Definition extraction with tree-sitter: the public surface ([`extract_symbols`],
-//! [`SymbolDef`], [`SymbolKind`], [`set_thread_stack_size`]) and the caps on name lengths.
+//! Definition extraction with tree-sitter: the public surface ([`extract_symbols`]) and the
+//! caps on name lengths. What it finds is a [`SymbolDef`] (`symbols/definition.rs`).
 //!
 //! - `parse.rs`: bounded parsing: a reusable parser per language per thread, a time limit,
 //!   and a helper thread with a big stack for inputs whose parse could overflow this one.
 //! - `walk.rs`: the iterative cursor walk (no recursion, no tree-sitter queries, so deeply
-//!   nested input cannot overflow the stack) and what every language shares: line ranges,
-//!   qualified names, parents, names cut to size.
+//!   nested input cannot overflow the stack), which asks each language's rules about each
+//!   node and places what they find: line ranges, parents, qualified names.
+//! - `node.rs`: what the language rules share: the record of a found definition, rows,
+//!   ancestors, names read from the source and cut to size.
 //! - one module per language with its node rules: `python.rs`, `javascript.rs` (JavaScript,
 //!   TypeScript and TSX), `go.rs`, `rust.rs`, `java.rs`.
 //!
@@ -16,16 +18,20 @@
 mod go;
 mod java;
 mod javascript;
+mod node;
 mod parse;
 mod python;
 mod rust;
 mod walk;
 
-pub use parse::set_thread_stack_size;
 // Shared with the Python scanner, so both cut names the same way.
-pub(crate) use walk::{cut_name, qualify};
+pub(crate) use node::cut_name;
+pub(crate) use walk::qualify;
 
 use crate::lang::Lang;
+use crate::symbols::definition::SymbolDef;
+#[cfg(test)]
+use crate::symbols::definition::SymbolKind;
 
 /// Names longer than this (in bytes) are cut at a char boundary. Only
 /// pathological input (e.g. a computed JS property name spanning a whole
@@ -37,79 +43,6 @@ pub(crate) const MAX_NAME_BYTES: usize = 256;
 /// of thousands of nested functions, where full paths would grow
 /// quadratically.
 pub(crate) const MAX_QUALIFIED_BYTES: usize = 1024;
-
-/// What sort of definition a [`SymbolDef`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SymbolKind {
-    /// A class (Python, JavaScript/TypeScript, Java).
-    Class,
-    /// An interface (TypeScript, Java, Go).
-    Interface,
-    /// A struct (Rust, Go).
-    Struct,
-    /// An enum (Rust, TypeScript, Java).
-    Enum,
-    /// A trait (Rust).
-    Trait,
-    /// An `impl` block (Rust).
-    Impl,
-    /// A function outside any class.
-    Function,
-    /// A function inside a class, impl or interface.
-    Method,
-    /// A module (Rust `mod`, TypeScript namespace).
-    Module,
-}
-
-impl SymbolKind {
-    /// Every kind, in declaration order (the bindings export their names).
-    pub const ALL: [SymbolKind; 9] = [
-        SymbolKind::Class,
-        SymbolKind::Interface,
-        SymbolKind::Struct,
-        SymbolKind::Enum,
-        SymbolKind::Trait,
-        SymbolKind::Impl,
-        SymbolKind::Function,
-        SymbolKind::Method,
-        SymbolKind::Module,
-    ];
-
-    /// Lowercase name; identical to the serde representation.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SymbolKind::Class => "class",
-            SymbolKind::Interface => "interface",
-            SymbolKind::Struct => "struct",
-            SymbolKind::Enum => "enum",
-            SymbolKind::Trait => "trait",
-            SymbolKind::Impl => "impl",
-            SymbolKind::Function => "function",
-            SymbolKind::Method => "method",
-            SymbolKind::Module => "module",
-        }
-    }
-}
-
-/// One definition found in a file.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SymbolDef {
-    /// Bare name, e.g. `get`.
-    pub name: String,
-    /// Dotted container path, e.g. `Outer.Inner.get`; top level: same as `name`.
-    pub qualified_name: String,
-    /// What sort of definition.
-    pub kind: SymbolKind,
-    /// 1-based, inclusive. For Python decorated definitions, the first
-    /// decorator line; for exported JS/TS declarations, the `export` line
-    /// (which also covers decorators written before `export`).
-    pub start_line: u32,
-    /// 1-based, inclusive.
-    pub end_line: u32,
-    /// Index of the enclosing definition in the same `Vec`.
-    pub parent: Option<u32>,
-}
 
 /// Extracts definitions in source order (pre-order: a parent always precedes
 /// its children). Returns an empty `Vec` if the source cannot be parsed at all

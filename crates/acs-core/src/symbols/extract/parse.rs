@@ -3,7 +3,7 @@
 //! cancelled; and, for inputs whose parse could overflow the calling thread's stack (see
 //! [`INLINE_PARSE_MAX_BYTES`]), a helper thread whose stack grows with the input.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use tree_sitter::{Parser, Tree};
 
@@ -89,18 +89,6 @@ const PARSE_STACK_BASE: usize = 4 << 20;
 /// This covers inputs up to ~8 MiB at the worst measured ratio.
 const PARSE_STACK_MAX: usize = 1 << 30;
 
-thread_local! {
-    /// Stack size of the current thread when known to be large (the engine's pool
-    /// workers, see [`crate::pool`]); 0 when unknown.
-    static KNOWN_STACK: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Declare the current thread's stack size, so parses that fit run on it directly instead
-/// of on a helper thread.
-pub fn set_thread_stack_size(bytes: usize) {
-    let _ = KNOWN_STACK.try_with(|s| s.set(bytes));
-}
-
 /// tree-sitter's error recovery can take minutes on some garbage (8 KB of `<-` repeated
 /// takes seconds as Python); a parse that takes longer than this is cancelled, and its file's
 /// result is incomplete (used, never cached: see [`Incomplete`]).
@@ -156,7 +144,8 @@ fn run_parser(parser: &mut Parser, source: &[u8]) -> Result<Option<Tree>, Incomp
         .saturating_mul(PARSE_STACK_PER_BYTE)
         .saturating_add(PARSE_STACK_BASE)
         .min(PARSE_STACK_MAX);
-    let here = KNOWN_STACK.try_with(Cell::get).unwrap_or(0);
+    // The pools' workers have a known, large stack: parses that fit run there directly.
+    let here = crate::pool::worker_stack_size();
     if source.len() <= INLINE_PARSE_MAX_BYTES || stack <= here {
         return parse_bounded(parser, source);
     }

@@ -4,8 +4,8 @@
 
 use tree_sitter::Node;
 
-use super::walk::{field_text, found, parent_of, rows, Found};
-use super::SymbolKind;
+use super::node::{field_text, found, parent_of, rows, Found};
+use crate::symbols::definition::SymbolKind;
 
 /// Whether the walk must look inside a node of this kind: definitions only appear at
 /// statement level, so expressions, strings and simple statements (most of a file's nodes)

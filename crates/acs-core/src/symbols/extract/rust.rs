@@ -3,8 +3,8 @@
 
 use tree_sitter::Node;
 
-use super::walk::{field_text, found, rows, text, Found};
-use super::SymbolKind;
+use super::node::{field_text, found, rows, text, Found};
+use crate::symbols::definition::SymbolKind;
 
 /// The definition at `node`, if it is one.
 pub(super) fn classify(node: Node, enclosing: Option<SymbolKind>, src: &[u8]) -> Option<Found> {

@@ -1,27 +1,15 @@
 //! The tree walk, common to all languages: an iterative cursor walk (no recursion, no
 //! tree-sitter queries) that asks the language's rules ([`classify`]) whether each named node
 //! is a definition, and places what they find: line ranges, parents, qualified names (with
-//! Go receivers), names and qualified names cut to [`MAX_NAME_BYTES`] and
-//! [`MAX_QUALIFIED_BYTES`].
+//! Go receivers) cut to [`MAX_QUALIFIED_BYTES`].
 
 use tree_sitter::{Node, Tree};
 
+use super::node::Found;
+use super::MAX_QUALIFIED_BYTES;
 use super::{go, java, javascript, python, rust};
-use super::{SymbolDef, SymbolKind, MAX_NAME_BYTES, MAX_QUALIFIED_BYTES};
 use crate::lang::Lang;
-
-/// A definition recognised at one node, before its position in the container
-/// hierarchy is known.
-pub(super) struct Found {
-    pub(super) name: String,
-    pub(super) kind: SymbolKind,
-    /// 0-based first row.
-    pub(super) start_row: usize,
-    /// 0-based last row, inclusive.
-    pub(super) end_row: usize,
-    /// Extra container not visible in the tree (Go method receivers).
-    pub(super) receiver: Option<String>,
-}
+use crate::symbols::definition::{SymbolDef, SymbolKind};
 
 /// The definitions in `tree`, in pre-order (a parent always precedes its children).
 pub(super) fn collect(lang: Lang, tree: &Tree, src: &[u8]) -> Vec<SymbolDef> {
@@ -76,10 +64,6 @@ pub(super) fn collect(lang: Lang, tree: &Tree, src: &[u8]) -> Vec<SymbolDef> {
 }
 
 /// Whether the walk must look inside a node of this kind. Python definitions only appear at
-/// statement level, so expressions, strings and simple statements (most of a file's nodes)
-/// are skipped; the other languages allow definitions inside expressions (callbacks,
-/// closures), so everything is visited.
-/// Whether the walk must look inside a node of this kind. Python definitions only appear at
 /// statement level (see [`python::may_hold_definitions`]); the other languages allow
 /// definitions inside expressions (callbacks, closures), so everything is visited.
 fn may_hold_definitions(lang: Lang, kind: &str) -> bool {
@@ -91,18 +75,6 @@ fn may_hold_definitions(lang: Lang, kind: &str) -> bool {
 
 fn line(row: usize) -> u32 {
     u32::try_from(row).unwrap_or(u32::MAX - 1).saturating_add(1)
-}
-
-/// 0-based (first row, last row inclusive) spanning `first`'s start to
-/// `last`'s end. An end at column 0 of a later row belongs to the row before.
-pub(super) fn rows(first: Node, last: Node) -> (usize, usize) {
-    let start = first.start_position().row;
-    let end = last.end_position();
-    let mut end_row = end.row;
-    if end.column == 0 && end_row > start {
-        end_row -= 1;
-    }
-    (start, end_row.max(start))
 }
 
 pub(crate) fn qualify(prefix: Option<&str>, receiver: Option<&str>, name: &str) -> String {
@@ -120,54 +92,6 @@ pub(crate) fn qualify(prefix: Option<&str>, receiver: Option<&str>, name: &str) 
         q.drain(..cut);
     }
     q
-}
-
-/// Source text of `node`, decoded lossily, with whitespace runs collapsed to
-/// one space and the length capped. `None` if empty.
-pub(super) fn text(node: Node, src: &[u8]) -> Option<String> {
-    let bytes = src.get(node.start_byte()..node.end_byte())?;
-    let raw = String::from_utf8_lossy(bytes);
-    let mut s = String::with_capacity(raw.len().min(MAX_NAME_BYTES + 4));
-    for word in raw.split_whitespace() {
-        if !s.is_empty() {
-            s.push(' ');
-        }
-        s.push_str(word);
-        if s.len() > MAX_NAME_BYTES {
-            break;
-        }
-    }
-    cut_name(&mut s);
-    (!s.is_empty()).then_some(s)
-}
-
-/// Cut a name to [`MAX_NAME_BYTES`], at a character boundary.
-pub(crate) fn cut_name(s: &mut String) {
-    if s.len() > MAX_NAME_BYTES {
-        let mut cut = MAX_NAME_BYTES;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
-}
-
-pub(super) fn field_text(node: Node, field: &str, src: &[u8]) -> Option<String> {
-    text(node.child_by_field_name(field)?, src)
-}
-
-pub(super) fn found(
-    name: String,
-    kind: SymbolKind,
-    (start_row, end_row): (usize, usize),
-) -> Option<Found> {
-    Some(Found {
-        name,
-        kind,
-        start_row,
-        end_row,
-        receiver: None,
-    })
 }
 
 /// Is `node` a definition? `ancestors` are its ancestors (root first);
@@ -188,15 +112,6 @@ fn classify(
         Lang::Rust => rust::classify(node, enclosing, src),
         Lang::Java => java::classify(node, src),
     }
-}
-
-/// The `up`-th ancestor of the current node (0: its parent); `ancestors` are root first.
-pub(super) fn parent_of<'t>(ancestors: &[Node<'t>], up: usize) -> Option<Node<'t>> {
-    ancestors
-        .len()
-        .checked_sub(up + 1)
-        .and_then(|i| ancestors.get(i))
-        .copied()
 }
 
 #[cfg(test)]
