@@ -85,69 +85,53 @@
 #![deny(missing_docs)]
 
 // Every module is private: the public API is what is re-exported below (ripgrep's crates
-// are the model), so a module's internals can change without breaking a caller.
-mod bm25;
-mod bm25_tool;
+// are the model), so a module's internals can change without breaking a caller. The layers
+// are folders (snapshot, index, tools, plan), each using only those before it; the files
+// here are what every layer shares, and the tree ensemble, beside them
+// (tests/module_graph.rs checks both).
 mod byte_lru;
-mod cache;
 mod cancel;
-mod content;
 mod error;
-mod files;
-#[allow(unsafe_code)] // flock, geteuid, mmap
-mod filestore;
 mod gbdt;
 mod glob;
-mod grep;
-mod indexing;
+mod index;
 mod lang;
 pub mod limits;
-mod outline;
-mod pathsafe;
-mod persist;
 mod plan;
 mod pool;
-mod read;
-mod references;
-mod repo;
 mod snapshot;
-#[allow(unsafe_code)] // openat without following links; libgit2 options
-mod source;
-#[allow(unsafe_code)] // malloc_trim
-mod symbols;
-mod symbols_tool;
-mod terms;
 mod text;
-mod tokenize;
 mod tools;
 
-pub use bm25::{Bm25Index, Level as Bm25Level};
-pub use bm25_tool::{bm25, Bm25Hit, Bm25Request, Bm25Result, Document as Bm25Document};
-pub use cache::Store;
 pub use cancel::Cancel;
-pub use content::ContentKey;
 pub use error::{Error, ErrorKind, Result};
-pub use files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
 pub use gbdt::TreeEnsemble;
-pub use grep::{
-    grep, grep_cancellable, grep_fused, grep_fused_cancellable, CaseMode, GrepMatch, GrepRequest,
-    GrepResult,
-};
-pub use lang::Lang;
-pub use outline::{outline, OutlineNode, OutlineRequest, OutlineResult};
-pub use persist::{IndexCache, IndexReport, IndexSource};
-pub use plan::executor::{execute, guarded, PlanRun, RunReport, Status, TaskOutcome};
-pub use plan::{Plan, TaskSpec};
-pub use read::{read, ReadRequest, ReadResult};
-pub use references::{references, references_cancellable, ReferencesRequest, ReferencesResult};
-pub use repo::Repo;
-pub use snapshot::{
-    FileEntry, OpenStats, Origin, Snapshot, SourceOptions, Unreadable, MAX_UNREADABLE_LISTED,
-};
-pub use symbols::scan::scan_python;
-pub use symbols::{
+pub use index::bm25::{Bm25Index, Level as Bm25Level};
+pub use index::cache::Store;
+pub use index::persist::{IndexCache, IndexReport, IndexSource};
+pub use index::repo::Repo;
+pub use index::symbols::scan::scan_python;
+pub use index::symbols::{
     definitions, extract_symbols, Definition, MatchMode, Symbol, SymbolDef, SymbolIndex,
     SymbolKind, SymbolRequest, SymbolResult,
 };
-pub use symbols_tool::symbols;
+pub use lang::Lang;
+pub use plan::executor::{execute, guarded, PlanRun, RunReport, Status, TaskOutcome};
+pub use plan::{Plan, TaskSpec};
+pub use snapshot::content::ContentKey;
+pub use snapshot::{
+    FileEntry, OpenStats, Origin, Snapshot, SourceOptions, Unreadable, MAX_UNREADABLE_LISTED,
+};
+pub use tools::bm25::{bm25, Bm25Hit, Bm25Request, Bm25Result, Document as Bm25Document};
+pub use tools::files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
+pub use tools::grep::{
+    grep, grep_cancellable, grep_fused, grep_fused_cancellable, CaseMode, GrepMatch, GrepRequest,
+    GrepResult,
+};
+pub use tools::outline::{outline, OutlineNode, OutlineRequest, OutlineResult};
+pub use tools::read::{read, ReadRequest, ReadResult};
+pub use tools::references::{
+    references, references_cancellable, ReferencesRequest, ReferencesResult,
+};
+pub use tools::symbols::symbols;
 pub use tools::Tool;
