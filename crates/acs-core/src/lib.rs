@@ -83,6 +83,7 @@
 //! languages share one table of error kinds.
 
 #![deny(missing_docs)]
+#![deny(unreachable_pub)]
 
 // Every module is private: the public API is what is re-exported below (ripgrep's crates
 // are the model), so a module's internals can change without breaking a caller. The layers

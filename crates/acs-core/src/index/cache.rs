@@ -10,11 +10,11 @@ use crate::lang::Lang;
 use crate::snapshot::content::{Content, ContentCache, ContentKey};
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub type Symbols = Arc<[SymbolDef]>;
+pub(crate) type Symbols = Arc<[SymbolDef]>;
 
 /// What a file's term statistics depend on: its bytes and its language (which decides its
 /// definitions, hence its chunks). Files in no supported language have them too.
-pub type TermKey = (ContentKey, Option<Lang>);
+pub(crate) type TermKey = (ContentKey, Option<Lang>);
 
 /// The shared caches. Snapshots hold `Arc`s to what they use, so eviction only stops
 /// sharing with future snapshots; it never invalidates a live one.
@@ -37,9 +37,9 @@ struct Caches {
 }
 
 /// Default budgets: generous for one large repository at many commits, small next to 24 GiB.
-pub const DEFAULT_CONTENT_BUDGET: usize = 1 << 30;
-pub const DEFAULT_SYMBOL_BUDGET: usize = 256 << 20;
-pub const DEFAULT_TERM_BUDGET: usize = 256 << 20;
+pub(crate) const DEFAULT_CONTENT_BUDGET: usize = 1 << 30;
+pub(crate) const DEFAULT_SYMBOL_BUDGET: usize = 256 << 20;
+pub(crate) const DEFAULT_TERM_BUDGET: usize = 256 << 20;
 
 /// The interner may grow to this share of the term budget (but at least
 /// [`MIN_VOCABULARY_BYTES`]) before a fresh one replaces it.

@@ -55,7 +55,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The folder inside the cache folder; bump with a layout change of the records.
-pub const FOLDER: &str = "files-v1";
+pub(crate) const FOLDER: &str = "files-v1";
 const EXTENSION: &str = "acsfiles";
 /// Beside each log, its key index: a magic, then per record its key hash, offset and
 /// length, and a check of those.
@@ -136,7 +136,7 @@ pub(crate) struct Found {
 }
 
 /// The store in one cache folder.
-pub struct FileStore {
+pub(crate) struct FileStore {
     dir: PathBuf,
     max_bytes: u64,
 }
@@ -152,14 +152,14 @@ pub(crate) struct Lookup {
 }
 
 impl FileStore {
-    pub fn new(cache_dir: &Path, max_bytes: u64) -> FileStore {
+    pub(crate) fn new(cache_dir: &Path, max_bytes: u64) -> FileStore {
         FileStore {
             dir: cache_dir.join(FOLDER),
             max_bytes,
         }
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
@@ -454,7 +454,7 @@ impl FileStore {
 
     /// Total bytes of the logs and their key indexes.
     #[cfg(test)]
-    pub fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         if self.check().is_err() {
             return 0;
         }

@@ -35,7 +35,7 @@ pub struct IndexCache {
 }
 
 /// Default budget of the per-file store.
-pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
 impl IndexCache {
     /// A cache in `dir` with the default budget.
@@ -113,7 +113,7 @@ pub(crate) struct Indexes {
 }
 
 /// Hex digest of everything an index of `snapshot` depends on.
-pub fn digest(snapshot: &Snapshot) -> String {
+pub(crate) fn digest(snapshot: &Snapshot) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(b"acs-index\0");
     h.update(env!("CARGO_PKG_VERSION").as_bytes());

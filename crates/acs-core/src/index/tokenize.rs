@@ -26,7 +26,7 @@ const STOP: &[&str] = &[
 
 /// Lower-cased search terms of `text`: every identifier-like word, its parts split on case
 /// changes and underscores, and the whole word when it had parts.
-pub fn tokenize(text: &str, mut emit: impl FnMut(&str)) {
+pub(crate) fn tokenize(text: &str, mut emit: impl FnMut(&str)) {
     tokenize_at(text, |_, t| emit(t));
 }
 

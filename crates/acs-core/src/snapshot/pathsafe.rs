@@ -9,7 +9,7 @@ use std::path::Path;
 /// `./a//b/../c` becomes `a/c`. An absolute path is accepted when it lies under `root`
 /// (a directory source); anything that climbs above the root is [`Error::PathOutsideRepo`].
 /// The empty path (or `.`) means the repository root and normalises to `""`.
-pub fn normalize(raw: &str, root: Option<&Path>) -> Result<String> {
+pub(crate) fn normalize(raw: &str, root: Option<&Path>) -> Result<String> {
     let outside = || Error::PathOutsideRepo {
         path: raw.to_string(),
     };

@@ -97,7 +97,7 @@ pub fn find_files(repo: &Repo, req: &FindFilesRequest) -> Result<FindFilesResult
 /// Tiers, best first: the file name equals the query (with or without extension); the path
 /// ends with the query; the file name contains it; the path contains it; the query's
 /// characters appear in order (fuzzy), scored by how tightly they cluster.
-pub fn path_score(path: &str, query: &str) -> Option<f64> {
+pub(crate) fn path_score(path: &str, query: &str) -> Option<f64> {
     let lower = path.to_lowercase();
     let name = lower.rsplit('/').next().unwrap_or(&lower);
     let stem = name.split('.').next().unwrap_or(name);

@@ -283,19 +283,19 @@ fn check_size(n: usize) -> Result<()> {
 }
 
 /// Parse a tool's JSON arguments into its typed request, naming the tool in the error.
-pub fn parse<T: DeserializeOwned>(tool: Tool, args: &Value) -> Result<T> {
+pub(crate) fn parse<T: DeserializeOwned>(tool: Tool, args: &Value) -> Result<T> {
     T::deserialize(args).map_err(|e| Error::InvalidArgument(format!("{}: {e}", tool.name())))
 }
 
 /// A result as JSON text, refused over [`MAX_TASK_RESULT_BYTES`].
-pub fn to_raw<T: Serialize>(v: T) -> Result<Box<RawValue>> {
+pub(crate) fn to_raw<T: Serialize>(v: T) -> Result<Box<RawValue>> {
     let raw = serde_json::value::to_raw_value(&v)
         .map_err(|e| Error::Internal(format!("serialising a result: {e}")))?;
     check_size(raw.get().len())?;
     Ok(raw)
 }
 
-pub fn to_value<T: Serialize>(v: T) -> Result<Value> {
+pub(crate) fn to_value<T: Serialize>(v: T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::Internal(format!("serialising a result: {e}")))
 }
 

@@ -25,7 +25,7 @@ const MAX_TREE_SITTER_FALLBACK_BYTES: usize = 1 << 20;
 
 /// What found a file's definitions (counted in [`crate::IndexReport::parsed`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reader {
+pub(crate) enum Reader {
     /// The linear Python scanner, on well-formed code.
     Scanner,
     /// tree-sitter: the other languages, and Python the scanner could not read soundly.
@@ -64,7 +64,7 @@ pub fn definitions(lang: Lang, source: &[u8]) -> Vec<SymbolDef> {
 }
 
 /// [`definitions`], and what found them.
-pub fn read_definitions(lang: Lang, source: &[u8]) -> (Vec<SymbolDef>, Reader) {
+pub(crate) fn read_definitions(lang: Lang, source: &[u8]) -> (Vec<SymbolDef>, Reader) {
     let (defs, reader, _) = read_definitions_complete(lang, source);
     (defs, reader)
 }

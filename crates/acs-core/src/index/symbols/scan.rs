@@ -50,7 +50,7 @@ pub fn scan_python(source: &[u8]) -> Vec<SymbolDef> {
 /// bracket left open or closed twice, a string left open at the end of its line or of the
 /// file. There tree-sitter's error recovery reads the rest of the file better than the
 /// scanner, which keeps to brackets and indentation.
-pub fn scan_python_checked(source: &[u8]) -> Option<Vec<SymbolDef>> {
+pub(crate) fn scan_python_checked(source: &[u8]) -> Option<Vec<SymbolDef>> {
     let (defs, damaged) = Scanner::new(source).run();
     (!damaged).then_some(defs)
 }
