@@ -1,7 +1,7 @@
 //! The one thread pool: rayon's global pool, shared by the plan executor and every tool's
 //! parallel loops (so nested parallelism never oversubscribes the cores). acs configures it
 //! on first use with large worker stacks, because tree-sitter's C code can recurse deeply on
-//! pathological input (see `symbols::extract`); only address space is reserved, pages are
+//! pathological input (see `index::symbols::extract`); only address space is reserved, pages are
 //! committed as they are touched.
 
 use std::cell::Cell;
