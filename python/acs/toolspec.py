@@ -54,3 +54,62 @@ def _load() -> Mapping[str, Mapping[str, ArgSpec]]:
 
 # Tool name -> argument name -> its spec, in the engine's order.
 TOOL_SPECS: Mapping[str, Mapping[str, ArgSpec]] = _load()
+
+_JSON_TYPES: Mapping[ArgType, str] = {
+    "str": "string",
+    "int": "integer",
+    "bool": "boolean",
+    "strs": "array",
+    "enum": "string",
+    "enums": "array",
+}
+
+
+def _argument_schema(arg: ArgSpec) -> dict[str, Any]:
+    json_type = _JSON_TYPES[arg.type]
+    schema: dict[str, Any] = {
+        # An argument whose default is null takes null, as the engine's `Option` does.
+        "type": json_type if arg.default is not None else [json_type, "null"],
+        "description": arg.help,
+    }
+    if arg.type == "enum":
+        schema["enum"] = list(arg.values)
+    if arg.type in ("strs", "enums"):
+        schema["items"] = {"type": "string"}
+        if arg.type == "enums":
+            schema["items"]["enum"] = list(arg.values)
+        if arg.maximum is not None:
+            schema["items"]["maxLength"] = arg.maximum
+        if arg.max_items is not None:
+            schema["maxItems"] = arg.max_items
+    if arg.type == "str" and arg.maximum is not None:
+        schema["maxLength"] = arg.maximum
+    if arg.type == "int":
+        schema["minimum"] = arg.minimum or 0
+        if arg.maximum is not None:
+            schema["maximum"] = arg.maximum
+    if arg.default is not None:
+        schema["default"] = arg.default
+    return schema
+
+
+def arguments_schema() -> dict[str, Any]:
+    """The JSON Schema of every tool's arguments (`acs tool TOOL ARGS`, a plan task's `args`),
+    generated from the engine's spec: `docs/schema/tool-arguments.json` is this, written by
+    `scripts/gen-tool-schema` (a test checks the committed file is current)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://acs.invalid/schema/tool-arguments.json",
+        "title": "acs tool arguments",
+        "description": "The arguments of each tool (`acs tool TOOL ARGS`, `Repo.call`, a plan "
+        "task's `args`), by tool name in `$defs`. Generated from the engine's tool spec by "
+        "scripts/gen-tool-schema: do not edit.",
+        "$defs": {
+            tool: {
+                "type": "object",
+                "properties": {name: _argument_schema(a) for name, a in args.items()},
+                "additionalProperties": False,
+            }
+            for tool, args in TOOL_SPECS.items()
+        },
+    }
