@@ -376,7 +376,7 @@ mod tests {
     /// Every field a request type serialises, with each optional field set so that
     /// `skip_serializing_if` hides none.
     fn request_keys(tool: Tool) -> BTreeSet<String> {
-        let mut keys: BTreeSet<String> = tool.request_defaults().unwrap().into_keys().collect();
+        let mut keys: BTreeSet<String> = tool.request_defaults().unwrap().keys().cloned().collect();
         if tool == Tool::Grep {
             let full = GrepRequest {
                 pattern: Some("x".into()),
@@ -385,7 +385,7 @@ mod tests {
             let Value::Object(map) = serde_json::to_value(full).unwrap() else {
                 panic!("grep request is an object")
             };
-            keys.extend(map.into_keys());
+            keys.extend(map.keys().cloned());
         }
         keys
     }
