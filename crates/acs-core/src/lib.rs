@@ -139,5 +139,6 @@ pub use tools::read::{read, ReadRequest, ReadResult};
 pub use tools::references::{
     references, references_cancellable, ReferencesRequest, ReferencesResult,
 };
+pub use tools::spec::{ArgSpec, ArgType};
 pub use tools::symbols::symbols;
 pub use tools::Tool;

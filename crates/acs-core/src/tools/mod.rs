@@ -1,8 +1,8 @@
 //! The tools layer: each tool reads a [`Repo`] (and nothing else), takes a typed request and
 //! returns a typed, serialisable result (`grep.rs`, `files.rs`, `symbols.rs`, `outline.rs`,
-//! `read.rs`, `references.rs`, `bm25.rs`). Here, the tool table: names, argument parsing and
-//! dispatch, shared by the plan executor and the bindings so that a tool behaves the same
-//! whichever way it is called.
+//! `read.rs`, `references.rs`, `bm25.rs`); `spec.rs` describes each tool's arguments once.
+//! Here, the tool table: names, argument parsing and dispatch, shared by the plan executor
+//! and the bindings so that a tool behaves the same whichever way it is called.
 
 pub(crate) mod bm25;
 pub(crate) mod files;
@@ -10,6 +10,7 @@ pub(crate) mod grep;
 pub(crate) mod outline;
 pub(crate) mod read;
 pub(crate) mod references;
+pub(crate) mod spec;
 pub(crate) mod symbols;
 
 use crate::cancel::Cancel;
@@ -107,48 +108,6 @@ impl Tool {
             Tool::Read => parse::<ReadRequest>(self, args).map(drop),
             Tool::References => parse::<ReferencesRequest>(self, args).map(drop),
             Tool::Bm25 => parse::<Bm25Request>(self, args).map(drop),
-        }
-    }
-
-    /// The argument names the tool accepts.
-    pub fn argument_names(self) -> Vec<&'static str> {
-        match self {
-            Tool::Grep => vec![
-                "patterns",
-                "pattern",
-                "fixed_strings",
-                "case",
-                "word",
-                "include",
-                "exclude",
-                "paths",
-                "context",
-                "max_results",
-                "max_line_chars",
-                "enclosing",
-            ],
-            Tool::FindFiles => vec!["glob", "query", "exclude", "limit"],
-            Tool::Symbols => vec![
-                "name",
-                "mode",
-                "ignore_case",
-                "kinds",
-                "include",
-                "exclude",
-                "paths",
-                "limit",
-            ],
-            Tool::Outline => vec!["path"],
-            Tool::Read => vec![
-                "path",
-                "start",
-                "end",
-                "symbol",
-                "max_lines",
-                "max_line_chars",
-            ],
-            Tool::References => vec!["name", "include", "exclude", "paths", "max_results"],
-            Tool::Bm25 => vec!["query", "level", "include", "exclude", "limit"],
         }
     }
 
