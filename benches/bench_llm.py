@@ -24,6 +24,7 @@ import acs
 from acs.llm import LlmPolicy, ReplayBackend
 from acs.llm.prompt import Conversation, load_prompts
 from acs.llm.scripted import toy_tokenizer
+from acs.train.pg_smoke import QWEN3_0_6B
 
 torch = pytest.importorskip("torch", reason="torch not installed (pip install 'acs[gpu]')")
 transformers = pytest.importorskip("transformers", reason="transformers not installed")
@@ -40,18 +41,7 @@ if DEVICE.startswith("cuda") and not torch.cuda.is_available():
 
 SHAPES = {
     # Qwen/Qwen3-0.6B's config.json
-    "qwen3-0.6b": dict(
-        vocab_size=151936,
-        hidden_size=1024,
-        intermediate_size=3072,
-        num_hidden_layers=28,
-        num_attention_heads=16,
-        num_key_value_heads=8,
-        head_dim=128,
-        max_position_embeddings=40960,
-        rope_theta=1_000_000,
-        tie_word_embeddings=True,
-    ),
+    "qwen3-0.6b": dict(vocab_size=151936, **QWEN3_0_6B),
     "tiny": dict(
         vocab_size=4096,
         hidden_size=64,

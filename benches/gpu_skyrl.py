@@ -73,22 +73,16 @@ OVERRIDES = (
     "trainer.run_name=acs-gpu-check",
 )
 
-# Qwen/Qwen3-0.6B's config.json (as benches/bench_llm.py), less the vocabulary (the tokenizer's).
-QWEN3_0_6B = dict(
-    hidden_size=1024,
-    intermediate_size=3072,
-    num_hidden_layers=28,
-    num_attention_heads=16,
-    num_key_value_heads=8,
-    head_dim=128,
-    max_position_embeddings=40960,
-    rope_theta=1_000_000,
-    tie_word_embeddings=True,
-)
-SHAPES: dict[str, dict[str, Any]] = {
-    "qwen3-0.6b": QWEN3_0_6B,
-    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2),
-}
+# Model shapes: Qwen3-0.6B's (as benches/bench_llm.py builds it), or pg_smoke's tiny one.
+SHAPE_NAMES = ("qwen3-0.6b", "tiny")
+
+
+def shape_of(name: str) -> dict[str, Any]:
+    from acs.train.pg_smoke import QWEN3_0_6B, SHAPES
+
+    return dict(QWEN3_0_6B) if name == "qwen3-0.6b" else dict(SHAPES[name])
+
+
 VOCAB = 2000
 
 # What `skyrl[fsdp]` 0.4.0 pins (its metadata), for the message when SkyRL itself is absent.
@@ -288,7 +282,7 @@ def build_model(work: Work, shape: str, device: str) -> int:
     torch.manual_seed(0)
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     with torch.device(device):
-        model = random_qwen3(tokenizer, **SHAPES[shape]).to(dtype)
+        model = random_qwen3(tokenizer, **shape_of(shape)).to(dtype)
     model.save_pretrained(work.model)
     params = sum(p.numel() for p in model.parameters())
     del model  # the GPU is vLLM's and FSDP's from here
@@ -713,7 +707,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     go = sub.add_parser("run", help="build the data and the model, launch train.sh, the figures")
     go.add_argument("--work", required=True, help="a work directory (repos, data, model, run)")
     go.add_argument("--out", default=".", help="writes skyrl_grpo.json and skyrl_grpo.log here")
-    go.add_argument("--shape", choices=sorted(SHAPES), default="qwen3-0.6b")
+    go.add_argument("--shape", choices=sorted(SHAPE_NAMES), default="qwen3-0.6b")
     go.add_argument("--budget-s", type=int, default=240, help="the whole stage's time limit")
     go.add_argument("--dry-run", action="store_true", help="build and print, launch nothing")
     go.add_argument("overrides", nargs="*", help="more key=value overrides (they come last)")

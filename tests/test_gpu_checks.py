@@ -229,7 +229,7 @@ def test_the_model_is_qwen3_0_6b_shaped_as_bench_llm_measures(monkeypatch) -> No
     bench = load(ROOT / "benches" / "bench_llm.py", "bench_llm_shapes")
     qwen = dict(bench.SHAPES["qwen3-0.6b"])
     assert qwen.pop("vocab_size") == 151936
-    assert gpu_skyrl.QWEN3_0_6B == qwen
+    assert gpu_skyrl.shape_of("qwen3-0.6b") == qwen
 
 
 def test_the_saved_model_loads_with_its_tokenizer(tmp_path: Path) -> None:
@@ -246,7 +246,7 @@ def test_the_saved_model_loads_with_its_tokenizer(tmp_path: Path) -> None:
     from acs.train.pg_smoke import random_qwen3
 
     with torch.device("meta"):
-        big = random_qwen3(tokenizer, **gpu_skyrl.QWEN3_0_6B)
+        big = random_qwen3(tokenizer, **gpu_skyrl.shape_of("qwen3-0.6b"))
     assert 0.4e9 < big.num_parameters() < 0.5e9  # Qwen3-0.6B less its 151,936-token embedding
 
 

@@ -51,6 +51,7 @@ from .sft import export
 
 __all__ = [
     "BUGS",
+    "QWEN3_0_6B",
     "RECIPE",
     "SHAPES",
     "SmokeResult",
@@ -138,6 +139,19 @@ BUGS = [
 RECIPE = PgSettings(steps=60, group=16, lr=1e-4)
 MAX_SAMPLES = 1024  # per bug, for --group and --eval-samples
 
+# Qwen/Qwen3-0.6B's config.json, less the vocabulary (a random model takes its tokenizer's):
+# the shape the GPU benchmarks build with random weights (benches/bench_llm.py, gpu_skyrl.py).
+QWEN3_0_6B = dict(
+    hidden_size=1024,
+    intermediate_size=3072,
+    num_hidden_layers=28,
+    num_attention_heads=16,
+    num_key_value_heads=8,
+    head_dim=128,
+    max_position_embeddings=40960,
+    rope_theta=1_000_000,
+    tie_word_embeddings=True,
+)
 SHAPES = {
     "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2),
     "small": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4),
