@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -582,3 +583,59 @@ def test_bad_api_values_are_one_line_invalid_argument_errors(tmp_path, monkeypat
 def test_a_bytes_path_opens_like_its_str(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\n")
     assert Repo.open(bytes(tmp_path), index_cache=False).paths() == ["a.py"]
+
+
+# -- issue 21: the training pieces' new inputs -----------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, -5, "4096", 1.5, True])
+def test_a_bad_context_tokens_option_is_an_invalid_argument(value):
+    """The env's `context_tokens` (SkyRL's config, or a user's env_config) is refused at
+    construction with one line, not turned into a context no prompt fits."""
+    pytest.importorskip("skyrl_gym", reason="the RL extra")
+    from acs.train.env import AcsLocalizeEnv
+
+    with pytest.raises(InvalidArgumentError, match="context_tokens must be a positive"):
+        AcsLocalizeEnv({"context_tokens": value}, {})
+
+
+@pytest.mark.parametrize("damage", ["garbage model", "no nll", "bad nll"])
+def test_a_damaged_warm_cache_entry_is_an_invalid_argument(tmp_path, damage):
+    """`pg_smoke --warm-cache`: a torn or foreign entry is named, with what to do; its
+    model file is read as weights only (never unpickled code)."""
+    pytest.importorskip("torch", reason="torch not installed")
+    pytest.importorskip("transformers", reason="transformers not installed")
+    from acs.llm.scripted import toy_tokenizer
+    from acs.train.pg_smoke import warm_started
+
+    cache, work = tmp_path / "cache", tmp_path / "work"
+    toy_tokenizer(["a plan line"], 300).save_pretrained(cache / "tokenizer")
+    (cache / "model.pt").write_bytes(b"\x80\x04not a state dict" * 100)
+    if damage != "no nll":
+        (cache / "nll.json").write_text("[1.0, 2.0]" if damage == "garbage model" else "{")
+    work.mkdir()
+    with pytest.raises(InvalidArgumentError, match=r"--warm-cache: the entry .* cannot be loaded"):
+        warm_started(work, [], shape="tiny", device="cpu", steps=1, lr=1e-3, cache=cache)
+
+
+def test_model_output_the_planner_cannot_end_is_left_as_it_came():
+    """`PlanStopClient` reads any text a sampled model writes: a 1 MB line, a plan that never
+    ends, text whose tokens decode to something else: no cut, no error, bounded work."""
+    import asyncio
+
+    pytest.importorskip("transformers", reason="transformers not installed")
+    from acs.llm.scripted import toy_tokenizer
+    from acs.train.plan_stop import PlanStopClient
+
+    tokenizer = toy_tokenizer(["end answer grep"], 300)
+    texts = ["x" * 1_000_000 + "\nend\n", "1. grep(pattern=" + "(" * 100_000, "\udcff end\n"]
+
+    class Engine:
+        async def generate(self, batch: Any, model: Any = None) -> dict[str, Any]:
+            ids = [[tokenizer.eos_token_id] * 3 for _ in texts]  # tokens that are not the text
+            return {"responses": list(texts), "response_ids": ids, "stop_reasons": ["length"] * 3}
+
+    started = time.process_time()
+    out = asyncio.run(PlanStopClient(Engine(), tokenizer).generate({}))
+    assert out["responses"] == texts and out["stop_reasons"] == ["length"] * 3
+    assert time.process_time() - started < 30  # CPU time: a 1 MB line is read once

@@ -208,8 +208,7 @@ class AcsLocalizeEnv(BaseTextEnv):
         self.repos_dir = config.get("repos_dir") or os.environ.get("ACS_REPOS")
         self.count_tokens = token_counter(config.get("tokenizer") or None)
         self.count_prompt = prompt_counter(config.get("tokenizer") or None)
-        context = config.get("context_tokens")
-        self.context_tokens = int(context) if context is not None else None
+        self.context_tokens = _context_tokens(config.get("context_tokens"))
         self.messages: list[dict[str, str]] = []  # the conversation as the model is sent it
         self.context_cut = False
         self.errors: list[str] = []
@@ -452,6 +451,17 @@ def _mapping(value: Any) -> dict[str, Any]:
     if hasattr(value, "items"):
         return {str(k): v for k, v in value.items()}
     return {}
+
+
+def _context_tokens(value: Any) -> int | None:
+    """The `context_tokens` option: None, or a whole number of tokens that holds a prompt."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(
+            f"context_tokens must be a positive whole number of tokens, not {str(value)[:40]!r}"
+        )
+    return value
 
 
 def _reward_config(overrides: Any) -> RewardConfig:

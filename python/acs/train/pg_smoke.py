@@ -276,11 +276,19 @@ def warm_cache_key(
 def _load_warm_start(cache: Path, workdir: Path, shape: str) -> tuple[Any, Any, list[float]]:
     torch = require("torch", "the RL smoke run")
     transformers = require("transformers", "the RL smoke run")
-    shutil.copytree(cache / "tokenizer", workdir / "tokenizer", dirs_exist_ok=True)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(workdir / "tokenizer")
-    model = random_qwen3(tokenizer, **SHAPES[shape])
-    model.load_state_dict(torch.load(cache / "model.pt", map_location="cpu"))
-    return model.eval(), tokenizer, json.loads((cache / "nll.json").read_text())
+    try:  # weights_only: a cache file is data, never code to run
+        shutil.copytree(cache / "tokenizer", workdir / "tokenizer", dirs_exist_ok=True)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(workdir / "tokenizer")
+        model = random_qwen3(tokenizer, **SHAPES[shape])
+        state = torch.load(cache / "model.pt", map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+        nll = [float(x) for x in json.loads((cache / "nll.json").read_text())]
+    except Exception as e:  # a torn or foreign entry: say which, and how to get past it
+        raise InvalidArgumentError(
+            f"--warm-cache: the entry {str(cache)[-200:]} cannot be loaded "
+            f"({type(e).__name__}: {str(e)[:200]}); delete that folder to train it again"
+        ) from None
+    return model.eval(), tokenizer, nll
 
 
 def _save_warm_start(cache: Path, workdir: Path, model: Any, nll: Sequence[float]) -> None:
@@ -490,20 +498,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="acs-pg-") as scratch:
         workdir = Path(args.workdir) if args.workdir else Path(scratch)
-        result = run(
-            workdir,
-            device=args.device,
-            shape=args.shape,
-            bugs=args.bugs,
-            warm_steps=args.warm_steps,
-            warm_lr=args.warm_lr,
-            distractors=args.distractors,
-            eval_samples=args.eval_samples,
-            settings=settings,
-            budget_s=args.budget_s,
-            warm_cache=Path(args.warm_cache) if args.warm_cache else None,
-            log=log,
-        )
+        try:
+            result = _run_args(workdir, args, settings, log)
+        except InvalidArgumentError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     figures = {**asdict(result), **result.summary()}
     text = json.dumps(figures, indent=2, default=str)
     if args.out:
@@ -532,6 +531,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     return 0
+
+
+def _run_args(workdir: Path, args: argparse.Namespace, settings: PgSettings, log: Any) -> Any:
+    return run(
+        workdir,
+        device=args.device,
+        shape=args.shape,
+        bugs=args.bugs,
+        warm_steps=args.warm_steps,
+        warm_lr=args.warm_lr,
+        distractors=args.distractors,
+        eval_samples=args.eval_samples,
+        settings=settings,
+        budget_s=args.budget_s,
+        warm_cache=Path(args.warm_cache) if args.warm_cache else None,
+        log=log,
+    )
 
 
 if __name__ == "__main__":
