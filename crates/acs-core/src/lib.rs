@@ -91,6 +91,7 @@ mod bm25_tool;
 mod cache;
 mod cancel;
 mod error;
+pub mod evidence;
 mod files;
 #[allow(unsafe_code)] // flock, geteuid, mmap
 mod filestore;
