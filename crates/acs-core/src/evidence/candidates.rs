@@ -7,8 +7,8 @@
 
 use super::features::{fc, nc, FILE_FEATURES, FUNCTION_FEATURES};
 use super::input::{
-    arg_is, invalid, parse_result, required_str, truthy, Bm25Result, Def, FindFilesResult,
-    GrepResult, Input, OutlineNode, OutlineResult, ReferencesResult, SymbolsResult,
+    arg_is, invalid, required_str, truthy, Bm25Result, Def, FindFilesResult, GrepResult, Input,
+    OutlineNode, ReferencesResult, SymbolsResult, ToolResult,
 };
 use super::joiner::weights::*;
 use super::pytext::pow_half;
@@ -27,22 +27,13 @@ pub(crate) type FnId = u32;
 /// float sum depends on its order.
 pub(crate) type Ordered<K, V> = IndexMap<K, V, FxBuildHasher>;
 
-/// A definition's kind and lines, as the rankers keep them (the last tool to name it wins).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A definition's kind (an index into [`Candidates::kinds`]) and lines, as the rankers keep
+/// them (the last tool to name it wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
-    pub(crate) kind: String,
+    pub(crate) kind: u32,
     pub(crate) start: i64,
     pub(crate) end: i64,
-}
-
-impl Span {
-    fn of(d: &Def) -> Span {
-        Span {
-            kind: d.kind.clone(),
-            start: d.start_line,
-            end: d.end_line,
-        }
-    }
 }
 
 /// A candidate's raw feature values; NaN is "no such evidence".
@@ -171,6 +162,8 @@ pub(crate) struct Candidates {
     /// (file, qualified name) of each definition.
     pub(crate) functions: Vec<(FileId, String)>,
     function_ids: FxHashMap<FileId, FxHashMap<String, FnId>>,
+    /// The kinds of definition met (`function`, `method`, ...), each once.
+    pub(crate) kinds: Vec<String>,
     pub(crate) joiner: JoinerEvidence,
     pub(crate) features: FeatureEvidence,
 }
@@ -218,6 +211,31 @@ impl Candidates {
         next
     }
 
+    /// A definition's span, its kind interned.
+    fn span(&mut self, kind: &str, start: i64, end: i64) -> Span {
+        let kind = match self.kinds.iter().position(|k| k == kind) {
+            Some(i) => i,
+            None => {
+                self.kinds.push(kind.to_string());
+                self.kinds.len() - 1
+            }
+        };
+        Span {
+            kind: u32::try_from(kind).expect("fewer than 2^32 kinds"),
+            start,
+            end,
+        }
+    }
+
+    fn span_of(&mut self, d: &Def<'_>) -> Span {
+        self.span(&d.kind, d.start_line, d.end_line)
+    }
+
+    /// The kind of definition a span names.
+    pub(crate) fn kind(&self, span: &Span) -> &str {
+        &self.kinds[span.kind as usize]
+    }
+
     pub(crate) fn path(&self, file: FileId) -> &str {
         &self.paths[file as usize]
     }
@@ -233,18 +251,19 @@ impl Candidates {
     /// Read every successful call of a search, in order.
     pub(crate) fn read(issue: &IssueFacts, input: &Input<'_>) -> Result<Candidates> {
         let mut c = Candidates::default();
-        for (tool, args, raw) in &input.outcomes {
-            match tool.as_str() {
-                "bm25" if arg_is(args, "level", "function") => {
-                    c.bm25_functions(issue, args, &parse_result(tool, raw)?)?
+        for call in &input.outcomes {
+            let args = &call.args;
+            match &call.result {
+                ToolResult::Bm25(r) if arg_is(args, "level", "function") => {
+                    c.bm25_functions(issue, args, r)?
                 }
-                "bm25" => c.bm25_files(issue, args, &parse_result(tool, raw)?),
-                "symbols" => c.symbols(issue, args, &parse_result(tool, raw)?)?,
-                "find_files" => c.find_files(issue, args, &parse_result(tool, raw)?)?,
-                "references" => c.references(args, &parse_result(tool, raw)?)?,
-                "grep" => c.grep(args, &parse_result(tool, raw)?),
-                "outline" => c.outline(&parse_result::<OutlineResult>(tool, raw)?.symbols),
-                _ => {}
+                ToolResult::Bm25(r) => c.bm25_files(issue, args, r),
+                ToolResult::Symbols(r) => c.symbols(issue, args, r)?,
+                ToolResult::FindFiles(r) => c.find_files(issue, args, r)?,
+                ToolResult::References(r) => c.references(args, r)?,
+                ToolResult::Grep(r) => c.grep(args, r)?,
+                ToolResult::Outline(r) => c.outline(&r.symbols),
+                ToolResult::Other => {}
             }
         }
         // A function's file is a candidate too.
@@ -304,10 +323,11 @@ impl Candidates {
             let d = hit.definition()?;
             let key = self.function_id(&d.path, &d.qualified_name);
             let file = self.function_file(key);
+            let span = self.span_of(&d);
             self.joiner
                 .add_function(key, weight * s, drill, true, || why.to_string());
-            self.joiner.spans.insert(key, Span::of(&d));
-            self.features.spans.insert(key, Span::of(&d));
+            self.joiner.spans.insert(key, span);
+            self.features.spans.insert(key, span);
             let r = r as f64;
             let f = self.features.function(key);
             if drill {
@@ -379,6 +399,7 @@ impl Candidates {
         for d in defs {
             let key = self.function_id(&d.path, &d.qualified_name);
             let file = self.file_id(&d.path);
+            let span = self.span_of(d);
             let in_frame = issue.frame_functions.contains(d.name()?);
             let bonus = if in_frame { 1.5 } else { 1.0 };
             let why = || {
@@ -389,13 +410,13 @@ impl Candidates {
                 } else {
                     ", named in the issue".to_string()
                 };
-                format!("defines `{}`{how}", d.qualified_name)
+                format!("defines `{}`{how}", &*d.qualified_name)
             };
             self.joiner
                 .add_function(key, weight * bonus, false, false, why);
-            self.joiner.spans.insert(key, Span::of(d));
+            self.joiner.spans.insert(key, span);
             self.joiner.add_file(file, 0.5 * weight, false, why);
-            self.features.spans.insert(key, Span::of(d));
+            self.features.spans.insert(key, span);
             let in_frame = if in_frame { 1.0 } else { 0.0 };
             let f = self.features.function(key);
             if fuzzy {
@@ -437,12 +458,12 @@ impl Candidates {
                     format!("path named in the issue: {query}")
                 });
                 for frame in &issue.frames {
-                    if frame.0.ends_with(hit.path.as_str()) {
+                    if frame.0.ends_with(&*hit.path) {
                         let line = frame.1;
                         self.joiner
                             .add_file(file, W_FRAME, false, || format!("stack trace, line {line}"));
                         let lines = self.joiner.lines.entry(file).or_default();
-                        lines.push(((line - 5).max(1), line + 5));
+                        lines.push((line.saturating_sub(5).max(1), line.saturating_add(5)));
                     }
                 }
             }
@@ -451,7 +472,7 @@ impl Candidates {
             if named {
                 f[fc!("path_top")] = 1.0;
                 for frame in &issue.frames {
-                    if frame.0.ends_with(hit.path.as_str()) {
+                    if frame.0.ends_with(&*hit.path) {
                         add(f, fc!("frame_hits"), 1.0);
                     }
                 }
@@ -464,26 +485,30 @@ impl Candidates {
         // Uses of a definition that builds a message the issue quotes (callers), inside
         // other definitions than the one named.
         let name = required_str(args, "references", "name")?;
-        let groups: Vec<(&str, &Def)> = result
-            .files
-            .iter()
-            .flat_map(|f| f.groups.iter().map(move |g| (f.path.as_str(), g)))
-            .filter_map(|(path, g)| g.enclosing.as_ref().map(|d| (path, d)))
-            .filter(|(_, d)| last_part(&d.qualified_name) != name)
-            .collect();
+        let mut groups: Vec<(&str, Def<'_>)> = Vec::new();
+        for f in &result.files {
+            for g in &f.groups {
+                if let Some(d) = g.enclosing()? {
+                    if last_part(&d.qualified_name) != name {
+                        groups.push((&f.path, d));
+                    }
+                }
+            }
+        }
         let scale = pow_half(groups.len().max(1) as f64);
         let amount = W_CALLER / scale;
         let weight = 1.0 / scale;
         for (path, d) in groups {
             let key = self.function_id(&d.path, &d.qualified_name);
             let file = self.file_id(path);
+            let span = self.span_of(&d);
             self.joiner.add_function(key, amount, false, false, || {
                 format!("uses `{name}`, which the issue's text leads to")
             });
-            self.joiner.spans.insert(key, Span::of(d));
+            self.joiner.spans.insert(key, span);
             self.joiner
                 .add_file(file, 0.5 * amount, false, || format!("uses `{name}`"));
-            self.features.spans.insert(key, Span::of(d));
+            self.features.spans.insert(key, span);
             add(self.features.function(key), nc!("caller_weight"), weight);
             let f = self.features.file(file);
             add(f, fc!("caller_hits"), 1.0);
@@ -492,7 +517,7 @@ impl Candidates {
         Ok(())
     }
 
-    fn grep(&mut self, args: &Map<String, Value>, result: &GrepResult) {
+    fn grep(&mut self, args: &Map<String, Value>, result: &GrepResult<'_>) -> Result<()> {
         let scale = pow_half(result.files.len().max(1) as f64);
         let amount = W_STRING / scale;
         let specificity = 1.0 / scale;
@@ -507,12 +532,13 @@ impl Candidates {
         }
         let matches = &result.matches[..result.matches.len().min(20)];
         for m in matches {
-            if let Some(d) = &m.enclosing {
+            if let Some(d) = m.enclosing()? {
                 let key = self.function_id(&d.path, &d.qualified_name);
+                let span = self.span_of(&d);
                 self.joiner
                     .add_function(key, W_STRING_FUNCTION * amount, false, false, why);
-                self.joiner.spans.insert(key, Span::of(d));
-                self.features.spans.insert(key, Span::of(d));
+                self.joiner.spans.insert(key, span);
+                self.features.spans.insert(key, span);
                 add(self.features.function(key), nc!("grep_hits"), 1.0);
             }
         }
@@ -524,17 +550,14 @@ impl Candidates {
                 .or_default()
                 .push((m.line, m.line));
         }
+        Ok(())
     }
 
     /// Every definition of an outline (nested ones after their parent) is a candidate.
-    fn outline(&mut self, nodes: &[OutlineNode]) {
+    fn outline(&mut self, nodes: &[OutlineNode<'_>]) {
         for node in nodes {
             let key = self.function_id(&node.path, &node.qualified_name);
-            let span = Span {
-                kind: node.kind.clone(),
-                start: node.start_line,
-                end: node.end_line,
-            };
+            let span = self.span(&node.kind, node.start_line, node.end_line);
             self.features.spans.insert(key, span);
             self.features.function(key)[nc!("outlined")] = 1.0;
             self.outline(&node.children);

@@ -250,10 +250,11 @@ pub(crate) fn function_rows(s: &Search, file_scores: &[(&str, f64)]) -> (Vec<FnI
     let hand = s.hand_all();
     let hand_fns: Vec<(FnId, f64)> = hand.functions.iter().map(|r| (r.key, r.score)).collect();
     // Python ordered these ties by `str((path, name))`.
-    let hand_rank = ranks(&hand_fns, |a, b| {
-        let label = |f: FnId| pair_repr(c.path(c.function_file(f)), c.function_name(f));
-        label(a).cmp(&label(b))
-    });
+    let labels: FxHashMap<FnId, String> = hand_fns
+        .iter()
+        .map(|&(f, _)| (f, pair_repr(c.path(c.function_file(f)), c.function_name(f))))
+        .collect();
+    let hand_rank = ranks(&hand_fns, |a, b| labels[&a].cmp(&labels[&b]));
     let hand_fns: FxHashMap<FnId, f64> = hand_fns.into_iter().collect();
     let indexed: Vec<(usize, f64)> = file_scores.iter().map(|&(_, v)| v).enumerate().collect();
     let file_rank = ranks(&indexed, |a, b| file_scores[a].0.cmp(file_scores[b].0));
@@ -299,8 +300,8 @@ pub(crate) fn function_rows(s: &Search, file_scores: &[(&str, f64)]) -> (Vec<FnI
             flag(identifiers.contains(qualified) || s.issue.text.contains(qualified));
         v[nc!("name_in_issue")] = flag(tokens.contains(name));
         v[nc!("name_share")] = share(&pytext::words(name), &s.issue.words);
-        v[nc!("is_method")] = flag(span.kind == "method");
-        v[nc!("is_class")] = flag(span.kind == "class");
+        v[nc!("is_method")] = flag(c.kind(span) == "method");
+        v[nc!("is_class")] = flag(c.kind(span) == "class");
         v[nc!("is_private")] = flag(name.starts_with('_') && !name.starts_with("__"));
         v[nc!("is_dunder")] = flag(name.starts_with("__") && name.ends_with("__"));
         v[nc!("span_lines")] = (i128::from(span.end) - i128::from(span.start) + 1) as f64;

@@ -7,17 +7,22 @@
 //!  "outcomes": [["bm25", {"query": "..."}, {"hits": [{"path": "a.py", "score": 3.5}]}]]}
 //! ```
 //!
-//! `outcomes` are the successful calls, in order: `[tool, arguments, result]`. Only the
-//! fields the reader uses are parsed, and only for the tools it reads (`bm25`, `symbols`,
-//! `find_files`, `references`, `grep`, `outline`); any other tool is skipped unread. Scores
+//! `outcomes` are the successful calls, in order: `[tool, arguments, result]`, read in one
+//! pass. Only the fields the reader uses are parsed, and only for the tools it reads (`bm25`,
+//! `symbols`, `find_files`, `references`, `grep`, `outline`); any other tool is skipped
+//! unread. Strings are borrowed from the JSON unless they hold escapes. Scores
 //! are parsed exactly (correctly rounded, as Python's `float` reads them): serde_json's
 //! default number parser may be one ulp off, and a feature table must be bit-identical.
 
 use crate::{Error, Result};
-use serde::de::{self, Deserializer};
+use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
 
 /// A number parsed as Python reads it: correctly rounded to the nearest `f64`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,7 +51,8 @@ impl<'de> Deserialize<'de> for Exact {
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Frame(pub(crate) String, pub(crate) i64, pub(crate) Option<String>);
 
-/// The whole input, borrowed from the JSON text: results stay raw until their tool is known.
+/// The whole input, read in one pass: each call's result is parsed into its tool's shape as
+/// it is met (strings borrowed from the JSON where they have no escapes).
 #[derive(Deserialize)]
 pub(crate) struct Input<'a> {
     pub(crate) issue: String,
@@ -57,12 +63,15 @@ pub(crate) struct Input<'a> {
     #[serde(default)]
     pub(crate) frames: Vec<Frame>,
     #[serde(borrow)]
-    pub(crate) outcomes: Vec<(String, Map<String, Value>, &'a RawValue)>,
+    pub(crate) outcomes: Vec<Call<'a>>,
 }
 
 impl<'a> Input<'a> {
     pub(crate) fn parse(json: &'a [u8]) -> Result<Input<'a>> {
-        serde_json::from_slice(json).map_err(|e| invalid(format!("not a search: {e}")))
+        // Validated once, whole: reading `&str` spares a check of every string.
+        let text = std::str::from_utf8(json)
+            .map_err(|e| invalid(format!("not a search: not UTF-8 ({e})")))?;
+        serde_json::from_str(text).map_err(|e| invalid(format!("not a search: {e}")))
     }
 }
 
@@ -79,19 +88,118 @@ pub(crate) fn invalid(message: String) -> Error {
     Error::InvalidArgument(format!("evidence: {message}"))
 }
 
+/// Text borrowed from the JSON, or owned where it had escapes (serde's own `Cow` always
+/// copies, inside an `Option` or behind an alias).
+#[derive(Debug, Clone)]
+pub(crate) struct Text<'a>(Cow<'a, str>);
+
+impl Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> std::result::Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> std::result::Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v)))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// One successful call: `[tool, arguments, result]`, the result read as its tool's.
+pub(crate) struct Call<'a> {
+    pub(crate) args: Map<String, Value>,
+    pub(crate) result: ToolResult<'a>,
+}
+
+/// A result in the shape the reader needs; a tool it does not read is skipped unread.
+pub(crate) enum ToolResult<'a> {
+    Bm25(Bm25Result<'a>),
+    Symbols(SymbolsResult<'a>),
+    FindFiles(FindFilesResult<'a>),
+    References(ReferencesResult<'a>),
+    Grep(GrepResult<'a>),
+    Outline(OutlineResult<'a>),
+    Other,
+}
+
+struct CallVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for CallVisitor<'a> {
+    type Value = Call<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a call: [tool, arguments, result]")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> std::result::Result<Call<'a>, S::Error> {
+        let missing = |what: &str| de::Error::custom(format!("a call without its {what}"));
+        let tool: Text<'a> = seq.next_element()?.ok_or_else(|| missing("tool"))?;
+        let args: Map<String, Value> = seq.next_element()?.ok_or_else(|| missing("arguments"))?;
+        let result = match &*tool {
+            "bm25" => seq.next_element()?.map(ToolResult::Bm25),
+            "symbols" => seq.next_element()?.map(ToolResult::Symbols),
+            "find_files" => seq.next_element()?.map(ToolResult::FindFiles),
+            "references" => seq.next_element()?.map(ToolResult::References),
+            "grep" => seq.next_element()?.map(ToolResult::Grep),
+            "outline" => seq.next_element()?.map(ToolResult::Outline),
+            _ => seq.next_element::<IgnoredAny>()?.map(|_| ToolResult::Other),
+        }
+        .ok_or_else(|| missing("result"))?;
+        if seq.next_element::<IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom(
+                "a call of more than [tool, arguments, result]",
+            ));
+        }
+        Ok(Call { args, result })
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Call<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_seq(CallVisitor(PhantomData))
+    }
+}
+
 /// A definition as every tool names one (`acs.types.Definition`).
 #[derive(Debug, Clone, Deserialize)]
-pub(crate) struct Def {
-    pub(crate) path: String,
-    #[serde(default)]
-    pub(crate) name: Option<String>,
-    pub(crate) qualified_name: String,
-    pub(crate) kind: String,
+pub(crate) struct Def<'a> {
+    #[serde(borrow)]
+    pub(crate) path: Text<'a>,
+    #[serde(default, borrow)]
+    pub(crate) name: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(crate) qualified_name: Text<'a>,
+    #[serde(borrow)]
+    pub(crate) kind: Text<'a>,
     pub(crate) start_line: i64,
     pub(crate) end_line: i64,
 }
 
-impl Def {
+impl Def<'_> {
     /// `d["name"]`, which a symbols result always carries.
     pub(crate) fn name(&self) -> Result<&str> {
         self.name
@@ -102,22 +210,23 @@ impl Def {
 
 /// A BM25 hit: a file, or (function level) a definition with its score.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Bm25Hit {
-    pub(crate) path: String,
+pub(crate) struct Bm25Hit<'a> {
+    #[serde(borrow)]
+    pub(crate) path: Text<'a>,
     pub(crate) score: Exact,
-    #[serde(default)]
-    pub(crate) qualified_name: Option<String>,
-    #[serde(default)]
-    pub(crate) kind: Option<String>,
+    #[serde(default, borrow)]
+    pub(crate) qualified_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) kind: Option<Text<'a>>,
     #[serde(default)]
     pub(crate) start_line: Option<i64>,
     #[serde(default)]
     pub(crate) end_line: Option<i64>,
 }
 
-impl Bm25Hit {
+impl<'a> Bm25Hit<'a> {
     /// The definition a function-level hit is.
-    pub(crate) fn definition(&self) -> Result<Def> {
+    pub(crate) fn definition(&self) -> Result<Def<'a>> {
         let missing = |field: &str| invalid(format!("a function-level bm25 hit without `{field}`"));
         Ok(Def {
             path: self.path.clone(),
@@ -134,96 +243,153 @@ impl Bm25Hit {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct Bm25Result {
-    pub(crate) hits: Vec<Bm25Hit>,
+pub(crate) struct Bm25Result<'a> {
+    #[serde(borrow)]
+    pub(crate) hits: Vec<Bm25Hit<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct SymbolsResult {
-    pub(crate) symbols: Vec<Def>,
+pub(crate) struct SymbolsResult<'a> {
+    #[serde(borrow)]
+    pub(crate) symbols: Vec<Def<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct ScoredFile {
-    pub(crate) path: String,
+pub(crate) struct ScoredFile<'a> {
+    #[serde(borrow)]
+    pub(crate) path: Text<'a>,
     pub(crate) score: Exact,
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct FindFilesResult {
-    pub(crate) files: Vec<ScoredFile>,
+pub(crate) struct FindFilesResult<'a> {
+    #[serde(borrow)]
+    pub(crate) files: Vec<ScoredFile<'a>>,
 }
 
-/// A group of uses; `enclosing` absent or null (or `{}`) at module level.
+/// A group of uses; `enclosing` absent, null or `{}` at module level.
 #[derive(Debug, Deserialize)]
-pub(crate) struct Group {
-    #[serde(default, deserialize_with = "truthy_definition")]
-    pub(crate) enclosing: Option<Def>,
+pub(crate) struct Group<'a> {
+    #[serde(default, borrow)]
+    enclosing: Option<Enclosing<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
-pub(crate) struct ReferencesFile {
-    pub(crate) path: String,
-    pub(crate) groups: Vec<Group>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ReferencesResult {
-    pub(crate) files: Vec<ReferencesFile>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct PathOnly {
-    pub(crate) path: String,
+impl<'a> Group<'a> {
+    pub(crate) fn enclosing(&self) -> Result<Option<Def<'a>>> {
+        self.enclosing
+            .as_ref()
+            .map_or(Ok(None), Enclosing::definition)
+    }
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct GrepMatch {
-    pub(crate) path: String,
+pub(crate) struct ReferencesFile<'a> {
+    #[serde(borrow)]
+    pub(crate) path: Text<'a>,
+    #[serde(borrow)]
+    pub(crate) groups: Vec<Group<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReferencesResult<'a> {
+    #[serde(borrow)]
+    pub(crate) files: Vec<ReferencesFile<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PathOnly<'a> {
+    #[serde(borrow)]
+    pub(crate) path: Text<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GrepMatch<'a> {
+    #[serde(borrow)]
+    pub(crate) path: Text<'a>,
     pub(crate) line: i64,
-    #[serde(default, deserialize_with = "truthy_definition")]
-    pub(crate) enclosing: Option<Def>,
+    #[serde(default, borrow)]
+    enclosing: Option<Enclosing<'a>>,
+}
+
+impl<'a> GrepMatch<'a> {
+    pub(crate) fn enclosing(&self) -> Result<Option<Def<'a>>> {
+        self.enclosing
+            .as_ref()
+            .map_or(Ok(None), Enclosing::definition)
+    }
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct GrepResult {
-    pub(crate) files: Vec<PathOnly>,
-    pub(crate) matches: Vec<GrepMatch>,
+pub(crate) struct GrepResult<'a> {
+    #[serde(borrow)]
+    pub(crate) files: Vec<PathOnly<'a>>,
+    #[serde(borrow)]
+    pub(crate) matches: Vec<GrepMatch<'a>>,
 }
 
 /// An outline node; nested nodes follow their parent (a record's outline is flat already).
 #[derive(Debug, Deserialize)]
-pub(crate) struct OutlineNode {
-    pub(crate) path: String,
-    pub(crate) qualified_name: String,
-    pub(crate) kind: String,
+pub(crate) struct OutlineNode<'a> {
+    #[serde(borrow)]
+    pub(crate) path: Text<'a>,
+    #[serde(borrow)]
+    pub(crate) qualified_name: Text<'a>,
+    #[serde(borrow)]
+    pub(crate) kind: Text<'a>,
     pub(crate) start_line: i64,
     pub(crate) end_line: i64,
-    #[serde(default)]
-    pub(crate) children: Vec<OutlineNode>,
+    #[serde(default, borrow)]
+    pub(crate) children: Vec<OutlineNode<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct OutlineResult {
-    pub(crate) symbols: Vec<OutlineNode>,
+pub(crate) struct OutlineResult<'a> {
+    #[serde(borrow)]
+    pub(crate) symbols: Vec<OutlineNode<'a>>,
 }
 
-/// `enclosing` as Python's `m.get("enclosing")` tests it: null and `{}` are no definition.
-fn truthy_definition<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<Option<Def>, D::Error> {
-    let value: Option<Map<String, Value>> = Deserialize::deserialize(deserializer)?;
-    match value {
-        Some(map) if !map.is_empty() => Def::deserialize(Value::Object(map))
-            .map(Some)
-            .map_err(de::Error::custom),
-        _ => Ok(None),
+/// A grep match's or a references group's `enclosing`, as Python's `m.get("enclosing")`
+/// tests it: an object with none of a definition's fields (`{}`) is no definition.
+#[derive(Debug, Deserialize)]
+struct Enclosing<'a> {
+    #[serde(default, borrow)]
+    path: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    qualified_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    kind: Option<Text<'a>>,
+    #[serde(default)]
+    start_line: Option<i64>,
+    #[serde(default)]
+    end_line: Option<i64>,
+}
+
+impl<'a> Enclosing<'a> {
+    fn definition(&self) -> Result<Option<Def<'a>>> {
+        let fields = (
+            &self.path,
+            &self.qualified_name,
+            &self.kind,
+            self.start_line,
+            self.end_line,
+        );
+        match fields {
+            (None, None, None, None, None) => Ok(None),
+            (Some(path), Some(qualified_name), Some(kind), Some(start_line), Some(end_line)) => {
+                Ok(Some(Def {
+                    path: path.clone(),
+                    name: None,
+                    qualified_name: qualified_name.clone(),
+                    kind: kind.clone(),
+                    start_line,
+                    end_line,
+                }))
+            }
+            _ => Err(invalid(
+                "an `enclosing` definition without all its fields".into(),
+            )),
+        }
     }
-}
-
-/// A tool's result, parsed into the shape the reader needs.
-pub(crate) fn parse_result<'a, T: Deserialize<'a>>(tool: &str, raw: &'a RawValue) -> Result<T> {
-    serde_json::from_str(raw.get()).map_err(|e| invalid(format!("a {tool} result: {e}")))
 }
 
 /// Python's truthiness of a JSON value (`bool(args.get("include"))`).

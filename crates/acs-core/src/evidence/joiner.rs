@@ -90,9 +90,9 @@ pub(crate) fn merge_lines(
 ) -> Vec<(FileId, i64, i64)> {
     let mut out: Vec<(FileId, i64, i64)> = Vec::new();
     for (file, start, end) in spans {
-        let kept = out
-            .iter_mut()
-            .find(|k| k.0 == file && start <= k.2 + 1 && k.1 <= end + 1);
+        let kept = out.iter_mut().find(|k| {
+            k.0 == file && start <= k.2.saturating_add(1) && k.1 <= end.saturating_add(1)
+        });
         match kept {
             Some(kept) => {
                 kept.1 = kept.1.min(start);

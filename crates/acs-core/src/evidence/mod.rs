@@ -255,7 +255,7 @@ impl Search {
                     RankedFunction {
                         path: path(c.function_file(r.key)),
                         name: c.function_name(r.key).to_string(),
-                        kind: span.kind.clone(),
+                        kind: c.kind(span).to_string(),
                         start_line: span.start,
                         end_line: span.end,
                         score: r.score,
