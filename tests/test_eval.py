@@ -168,6 +168,12 @@ def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
     assert first["latency_ms"] >= 0 and first["index_ms"] >= 0 and first["open_ms"] > 0
     assert first["index_source"] in ("built", "disk")
     assert first["turns"] >= 1 and first["tool_calls"] == sum(first["calls_per_turn"])
+    # Where the search's time went: localize's parts but the index, adding up to it.
+    for ok in (first, rows[("acme__widgets-1", "bm25")]):
+        split = ok["latency_split_ms"]
+        assert list(split) == ["issue", "plan", "tools", "rank", "other"]
+        assert sum(split.values()) == pytest.approx(ok["latency_ms"], abs=0.01)
+    assert rows[("nobody__missing-1", "default")]["latency_split_ms"] is None
     second = rows[("acme__widgets-2", "default")]
     assert second["metrics"]["function"]["acc@5"] == 1.0  # Renderer.draw
     bm25 = rows[("acme__widgets-1", "bm25")]
@@ -192,6 +198,13 @@ def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
     assert default["metrics"]["file"]["n"] == 4  # failures count in every metric
     assert default["metrics"]["file"]["acc@1"] == pytest.approx(0.5)
     assert default["latency_ms"]["n"] == 2 and default["latency_ms"]["p50"] is not None
+    assert list(default["latency_split_ms"]) == ["issue", "plan", "tools", "rank", "other"]
+    assert all(
+        d["n"] == 2 and d["p95"] >= d["p50"] >= 0 for d in default["latency_split_ms"].values()
+    )
+    where = report.split("## Where the time goes")[1].split("## By repository")[0]
+    assert "| p50 / p95 | default | bm25 (baseline) |" in where
+    assert "| ranking |" in where and "| waiting for the tools |" in where
     file_reliability = default["reliability"]["file"]
     assert file_reliability["n"] == sum(b["n"] for b in file_reliability["bins"]) > 0
     assert 0 <= file_reliability["ece"] <= 1 and 0 <= file_reliability["brier"] <= 1
@@ -222,6 +235,7 @@ def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
     assert (
         "| B − A |" in text and "## default" in text and "bm25" not in text.split("## default")[1]
     )
+    assert "| planning (the policy) |" in text.split("## default")[1]
 
 
 def test_eval_usage_errors(world, tmp_path, capsys):
@@ -532,6 +546,9 @@ def test_rows_written_before_calibration_pairs_still_report():
     assert summary["per_policy"]["default"]["reliability"]["file"]["n"] == 0
     text = markdown(summary)
     assert "| ECE | – |" in text and "Reliability, file level" not in text
+    # nor the latency's split: its parts are empty, the search's whole latency is there
+    assert summary["per_policy"]["default"]["latency_split_ms"]["rank"]["n"] == 0
+    assert "| ranking | – |" in text and "| search (all parts) | 5.0 ms / 5.0 ms |" in text
 
 
 def test_compare_needs_common_instances(tmp_path):

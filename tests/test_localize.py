@@ -10,6 +10,7 @@ import time
 import pytest
 
 import acs
+from acs.joiner import rank as joiner_rank
 from acs.planner import DefaultPlanner
 
 REPO = {
@@ -443,3 +444,75 @@ def test_localize_leaves_no_reference_cycle_holding_the_snapshot():
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
+
+
+# -- where the time goes ----------------------------------------------------------------------
+
+PAUSE_S = 0.05  # each part's own pause: a part's time is at least it, however loaded the machine
+
+
+class PausingPolicy:
+    """The default search, streamed task by task after a pause (a model writing its plan), its
+    evidence ranked by the joiner after another pause."""
+
+    name = "pausing"
+
+    def __init__(self):
+        self.planner = DefaultPlanner()
+
+    def plan(self, issue, history):
+        time.sleep(PAUSE_S)
+        yield from self.planner.plan(issue, history)
+
+    def rank(self, signals, turns, issue, top_k, top_k_functions=None):
+        time.sleep(PAUSE_S)
+        return joiner_rank(signals, turns, issue, top_k, top_k_functions)
+
+
+class PausingRun:
+    """A plan run whose every wait for a tool's result pauses first."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def submit(self, batch):
+        self.run.submit(batch)
+
+    def wait(self, task_id, timeout=None):
+        time.sleep(PAUSE_S)
+        return self.run.wait(task_id, timeout=timeout)
+
+    def cancel(self):
+        self.run.cancel()
+
+
+def test_the_latency_splits_into_parts_that_add_up_to_it(monkeypatch):
+    localize_module = sys.modules["acs.localize"]  # `acs.localize` is the function
+    repo = acs.Repo.from_files(REPO)
+    index, start_plan, parse = repo.index, repo.start_plan, localize_module.parse_issue
+
+    def pausing_index():
+        time.sleep(PAUSE_S)
+        return index()
+
+    def pausing_parse(issue):
+        time.sleep(PAUSE_S)
+        return parse(issue)
+
+    monkeypatch.setattr(repo, "index", pausing_index)
+    monkeypatch.setattr(repo, "start_plan", lambda timeout=None: PausingRun(start_plan(timeout)))
+    monkeypatch.setattr(localize_module, "parse_issue", pausing_parse)
+    r = acs.localize(repo, ISSUE, policy=PausingPolicy())
+    stats = r["stats"]
+    split = stats["latency_split_ms"]
+    assert list(split) == list(localize_module.LATENCY_PARTS)
+    assert sum(split.values()) == pytest.approx(stats["latency_ms"], abs=0.01)
+    assert split["index"] == stats["index_ms"]
+    # Each pause is charged to its own part (a part that swallowed another's time would leave
+    # that one short of its pause).
+    turns = stats["turns"]
+    assert turns >= 1 and top_file(r) == "shop/pricing.py"
+    for part, pauses in (("index", 1), ("issue", 1), ("plan", turns), ("tools", turns)):
+        assert split[part] >= pauses * PAUSE_S * 1000, (part, split)
+    assert split["rank"] >= PAUSE_S * 1000, split
+    assert split["other"] >= 0

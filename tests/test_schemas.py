@@ -16,10 +16,11 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from acs.cli import main
+from acs.toolspec import arguments_schema
 from test_eval import world  # noqa: F401  (a bare repository and a dataset of its issues)
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schema"
-NAMES = ["localize", "tool", "plan", "index", "eval-row", "eval-summary"]
+NAMES = ["localize", "tool", "plan", "index", "eval-row", "eval-summary", "tool-arguments"]
 
 
 def _load() -> dict[str, dict[str, Any]]:
@@ -158,7 +159,7 @@ def _grown(value: dict[str, Any], path: list[str | int]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "path",
-    [[], ["files", 0], ["functions", 0], ["lines", 0], ["stats"]],
+    [[], ["files", 0], ["functions", 0], ["lines", 0], ["stats"], ["stats", "latency_split_ms"]],
     ids=lambda p: "/".join(map(str, p)) or "top",
 )
 def test_localize_output_with_an_unknown_field_fails(schemas, repo, path):
@@ -193,7 +194,45 @@ def test_eval_rows_and_summary_and_their_unknown_fields(schemas, eval_files):
         assert_valid(schemas, "eval-row", row)
     assert_valid(schemas, "eval-summary", summary)
     ok = next(r for r in rows if r["status"] == "ok" and r["policy"] == "default")
-    for path in ([], ["prediction"], ["gold"], ["prediction", "confident"]):
+    for path in (
+        [],
+        ["prediction"],
+        ["gold"],
+        ["prediction", "confident"],
+        ["latency_split_ms"],
+    ):
         assert not validator(schemas, "eval-row").is_valid(_grown(ok, path)), path
-    for path in ([], ["per_policy", "default"], ["per_policy", "default", "counts"]):
+    for path in (
+        [],
+        ["per_policy", "default"],
+        ["per_policy", "default", "counts"],
+        ["per_policy", "default", "latency_split_ms"],
+        ["per_policy", "default", "latency_split_ms", "rank"],
+    ):
         assert not validator(schemas, "eval-summary").is_valid(_grown(summary, path)), path
+
+
+# -- tool arguments: generated from the engine's tool spec -----------------------------------
+
+
+def test_the_tool_arguments_schema_is_generated_from_the_engines_spec(schemas):
+    assert schemas["tool-arguments"] == arguments_schema(), (
+        "docs/schema/tool-arguments.json is stale: run scripts/gen-tool-schema"
+    )
+
+
+def test_the_tool_arguments_schema_takes_what_the_engine_takes(schemas, repo):
+    good = {"pattern": "x", "case": "smart", "include": ["*.py"], "context": 2}
+    assert_valid(schemas, "tool-arguments", good, "/$defs/grep")
+    assert_valid(schemas, "tool-arguments", {"name": "f", "kinds": ["class"]}, "/$defs/symbols")
+    acs_json("tool", "--repo", repo, "grep", json.dumps(good))
+    for tool, args in TOOL_CALLS.items():  # each ran in test_tool_output
+        assert_valid(schemas, "tool-arguments", args, f"/$defs/{tool}")
+    for tool, bad in [
+        ("grep", {"patern": "x"}),
+        ("grep", {"case": "loud"}),
+        ("symbols", {"name": "f", "kinds": ["klass"]}),
+        ("read", {"path": "a.py", "start": 0}),
+    ]:
+        errors = list(validator(schemas, "tool-arguments", f"/$defs/{tool}").iter_errors(bad))
+        assert errors, (tool, bad)

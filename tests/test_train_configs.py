@@ -76,6 +76,10 @@ def test_presets_have_the_required_values(preset, algo):
     assert int(cfg["trainer.train_batch_size"]) % int(cfg["trainer.policy_mini_batch_size"]) == 0
     assert mini > 0 and mini % int(cfg["trainer.micro_train_batch_size_per_gpu"]) == 0
     assert int(cfg["generator.max_input_length"]) >= int(cfg["trainer.max_prompt_length"])
+    # Dr. GRPO: no division by the group's spread (docs/rl-settings.md); SkyRL's default is true
+    assert cfg["trainer.algorithm.grpo_norm_by_std"] == "false"
+    reduction = "sequence_mean" if algo == "gspo" else "token_mean"
+    assert cfg["trainer.algorithm.loss_reduction"] == reduction
 
 
 def test_expand_args_variables_alias_and_errors(tmp_path):
@@ -306,7 +310,6 @@ def shortest_answer_message() -> str:
     included, after a turn whose every result failed with the longest message there is, in
     four-byte characters."""
     from acs.llm.prompt import Conversation, load_prompts
-    from acs.llm.scripted import CHATML_TEMPLATE
     from acs.policy import Turn
 
     message = "\U0001f600" * 100_000  # each 4 bytes in UTF-8
@@ -318,11 +321,9 @@ def shortest_answer_message() -> str:
     conversation = Conversation(load_prompts(), "", 4)
     turn = Turn(tasks, outcomes, 1.0)  # type: ignore[arg-type]
     conversation.results(turn, number=2, next_id=999_999_999, final=True, budget=-1)
-    import jinja2
-
-    template = jinja2.Environment().from_string(CHATML_TEMPLATE)
-    user = conversation.messages[-1]
-    return template.render(messages=[user], add_generation_prompt=True, enable_thinking=False)
+    # Qwen3's template around a user message, and its generation prompt with thinking off
+    user = conversation.messages[-1]["content"]
+    return f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
 
 
 @pytest.mark.parametrize(("preset", "algo"), PRESETS)

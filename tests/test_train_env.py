@@ -390,6 +390,8 @@ def test_a_plan_of_2000_greps_holds_bounded_memory(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("tokenizers", reason="the hf extra: pip install 'acs[hf]'")
+    pytest.importorskip("transformers", reason="the hf extra: pip install 'acs[hf]'")
     from acs.llm.scripted import toy_tokenizer
 
     folder = tmp_path_factory.mktemp("tokenizer")

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
-from typing import final
+from typing import Any, final
 
 __all__ = [
     "CUT",
@@ -26,6 +26,7 @@ __all__ = [
     "symbol_kinds",
     "term_cache_usage",
     "tool_arguments",
+    "tool_specs",
 ]
 __version__: str
 # The learned ranker's features (`acs_core::evidence`): names in column order, and the
@@ -134,6 +135,10 @@ def set_cache_budgets(
 def cache_usage() -> tuple[tuple[int, int], tuple[int, int]]: ...
 def term_cache_usage() -> tuple[int, int]: ...
 def tool_arguments() -> list[tuple[str, list[str]]]: ...
+def tool_specs() -> list[dict[str, Any]]:
+    """Each tool and its arguments (name, type, values, default, help, minimum, maximum,
+    max_items), in the engine's order: the single description of the tools' arguments."""
+
 def build_info() -> bytes:
     """The engine's build facts as JSON (see `acs.version.BuildInfo`)."""
 

@@ -23,7 +23,7 @@ from .errors import InvalidArgumentError
 
 DEFAULT_MAX_MB = 2048
 # The index folder inside the acs cache folder, and the engine's store folder inside that
-# (`FOLDER` in crates/acs-core/src/filestore.rs).
+# (`FOLDER` in crates/acs-core/src/index/filestore.rs).
 INDEX_FOLDER = "index"
 STORE_FOLDER = "files-v1"
 

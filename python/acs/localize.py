@@ -4,7 +4,6 @@ budget or the time budget runs out. Every run is recorded as a trajectory."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -46,8 +45,18 @@ class LineRange(TypedDict):
     end: int
 
 
+# Where `latency_ms` goes, in order: making the indexes ready (`index_ms`), reading the issue,
+# the search (each turn the policy proposing its tasks, a model's writing included, then the
+# wait for the tools it started), ranking the evidence (the joiner or the learned ranker,
+# whose first call loads its model), and the rest (starting and stopping the plan run,
+# building the result). Every moment of the run is charged to exactly one part.
+LATENCY_PARTS = ("index", "issue", "plan", "tools", "rank", "other")
+
+
 class LocalizeStats(TypedDict):
     latency_ms: float
+    # latency_ms by part (LATENCY_PARTS, in ms): they add up to it, within rounding.
+    latency_split_ms: dict[str, float]
     index_ms: float
     index: str
     unreadable_files: int  # files left out of the snapshot: unreadable (Repo.stats names them)
@@ -91,8 +100,9 @@ def localize(
 
     `budget_ms` bounds everything after indexing: reading the issue, the search (a model's
     writing included) and the ranking; building the indexes is not counted (`stats.index_ms`
-    says how long it took). Only the first `MAX_ISSUE_CHARS` characters of the issue are
-    read (`warnings` says so). `explain` adds `why`: for each returned file (`path`) and
+    says how long it took). `stats.latency_split_ms` splits `stats.latency_ms` into its
+    `LATENCY_PARTS`, which add up to it. Only the first `MAX_ISSUE_CHARS` characters of the
+    issue are read (`warnings` says so). `explain` adds `why`: for each returned file (`path`) and
     function (`path:name`), its strongest piece of evidence in words. `trajectory` adds the
     record of the run."""
     if not isinstance(repo, Repo):  # a path is the usual slip: say how to open one
@@ -141,25 +151,27 @@ def localize(
         agent = policy
     else:
         raise InvalidArgumentError(f"policy: expected a name or a Policy, got {policy!r:.80}")
-    start = time.perf_counter()
+    laps = Laps()
     # Every index at once (from memory, the on-disk store, or built), so that the time spent
     # indexing is measured apart from the search itself, and not counted in `budget_ms`.
     index = repo.index()
-    search_start = time.perf_counter()
-    index_ms = (search_start - start) * 1000
+    search_start = laps.lap("index")
     # Parsed once, inside the budget: the planner and the ranker read this same parse (cached).
     signals = parse_issue(issue)
+    laps.lap("issue")
     turns: list[Turn] = []
     # The engine holds the same deadline: work still running when the budget ends stops
     # there instead of running on unseen (cancelled tasks end with a `cancelled` error).
     left_s = budget_ms / 1000 - (time.perf_counter() - search_start)
     run = repo.start_plan(timeout=max(left_s, 0.001))
+    laps.lap("other")
     while len(turns) < max_turns:
         turn_start = time.perf_counter()
         left_s = budget_ms / 1000 - (turn_start - search_start)
         if left_s <= 0:
             break
         tasks, rejected = dispatch(run, agent.plan(issue, turns))
+        laps.lap("plan")  # a streamed plan's tools ran meanwhile: they are hidden in it
         if not tasks:
             break
         deadline = turn_start + left_s  # a streaming model's writing time counts too
@@ -172,21 +184,26 @@ def localize(
             if outcome is not None:
                 finished.append(task)
                 outcomes.append(outcome)
-        turns.append(Turn(finished, outcomes, (time.perf_counter() - turn_start) * 1000))
+        turns.append(Turn(finished, outcomes, (laps.lap("tools") - turn_start) * 1000))
         if len(finished) < len(tasks):
             break  # out of time: rank what arrived
     run.cancel()  # nothing more is read from this run: stop what the budget cut short
     ranker = getattr(agent, "rank", rank)  # a policy may rank its own evidence (the baseline)
+    laps.lap("other")
     ranked = ranker(signals, turns, issue, top_k, top_k_functions)
+    laps.lap("rank")
     files = [f for f in ranked["files"] if f["score"] >= min_score]
     functions = [f for f in ranked["functions"] if f["score"] >= min_score]
+    laps.lap("other")
+    split = laps.split_ms()
     result: LocalizeResult = {
         "files": files,
         "functions": functions,
         "lines": ranked["lines"],
         "stats": {
-            "latency_ms": round((time.perf_counter() - start) * 1000, 3),
-            "index_ms": round(index_ms, 3),
+            "latency_ms": round(sum(split.values()), 3),
+            "latency_split_ms": split,
+            "index_ms": split["index"],
             "index": index["source"],
             "unreadable_files": repo.stats["skipped_unreadable"],
             "turns": len(turns),
@@ -208,6 +225,26 @@ def localize(
         if hasattr(agent, "transcript"):  # a model planner: the messages it saw and wrote
             result["trajectory"]["transcript"] = agent.transcript()
     return result
+
+
+class Laps:
+    """A run's wall time cut into consecutive laps, each charged to one of `LATENCY_PARTS`,
+    so that the parts add up to the whole."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self._ms = dict.fromkeys(LATENCY_PARTS, 0.0)
+
+    def lap(self, part: str) -> float:
+        """Charge the time since the previous lap to `part`; returns now (perf_counter)."""
+        now = time.perf_counter()
+        self._ms[part] += (now - self._last) * 1000
+        self._last = now
+        return now
+
+    def split_ms(self) -> dict[str, float]:
+        """Each part's milliseconds, rounded to microseconds."""
+        return {part: round(ms, 3) for part, ms in self._ms.items()}
 
 
 def dispatch(run: PlanRun, proposed: Iterable[Task]) -> tuple[list[Task], dict[int, TaskOutcome]]:
@@ -271,4 +308,6 @@ def refused(task: Mapping[str, Any], error: AcsError, kind: str | None = None) -
 
 async def localize_async(repo: Repo, issue: str, **options: Any) -> LocalizeResult:
     """`localize` on a worker thread, so an asyncio (or uvloop) event loop keeps running."""
+    import asyncio  # here: importing it cost a cold `acs localize` about 50 ms
+
     return await asyncio.to_thread(localize, repo, issue, **options)

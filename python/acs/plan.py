@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -118,7 +117,11 @@ class PlanRun:
         return self._native.cancelled()
 
     async def wait_async(self, task_id: int, timeout: float | None = None) -> TaskOutcome | None:
+        import asyncio  # here: a cold `acs localize` need not pay for importing it
+
         return await asyncio.to_thread(self.wait, task_id, timeout)
 
     async def wait_all_async(self, timeout: float | None = None) -> RunReport:
+        import asyncio
+
         return await asyncio.to_thread(self.wait_all, timeout)

@@ -89,14 +89,14 @@ impl fmt::Display for PlanMessage<'_> {
 }
 
 /// Characters of an input quoted back in an error (as `acs.echo.ECHO_CHARS` in Python).
-pub const ECHO_CHARS: usize = 200;
+pub(crate) const ECHO_CHARS: usize = 200;
 
 /// Characters of an error's own text (which may hold an input, as serde's reports do).
-pub const MESSAGE_CHARS: usize = 1_000;
+pub(crate) const MESSAGE_CHARS: usize = 1_000;
 
 /// An input quoted back: `"the input"` when short, else `"its first ECHO_CHARS
 /// characters"… (N bytes)`.
-pub struct Echo<'a>(pub &'a str);
+pub(crate) struct Echo<'a>(pub(crate) &'a str);
 
 impl fmt::Display for Echo<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -108,7 +108,7 @@ impl fmt::Display for Echo<'_> {
 }
 
 /// Free text cut at [`MESSAGE_CHARS`]: `its start… (N bytes)`.
-pub struct Clip<'a>(pub &'a str);
+pub(crate) struct Clip<'a>(pub(crate) &'a str);
 
 impl fmt::Display for Clip<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -121,7 +121,7 @@ impl fmt::Display for Clip<'_> {
 
 /// `text` itself when short, else its first [`ECHO_CHARS`] characters, `…` and its size:
 /// for an input quoted inside a message.
-pub fn short(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn short(text: &str) -> std::borrow::Cow<'_, str> {
     match cut(text, ECHO_CHARS) {
         None => text.into(),
         Some(head) => format!("{head}… ({} bytes)", text.len()).into(),

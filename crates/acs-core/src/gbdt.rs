@@ -42,11 +42,11 @@ use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashSet};
 
 /// The `format` a model file names.
-pub const FORMAT: &str = "acs-gbdt";
+pub(crate) const FORMAT: &str = "acs-gbdt";
 /// The `version` of the layout this module reads and `export.py` writes.
-pub const VERSION: u64 = 1;
+pub(crate) const VERSION: u64 = 1;
 /// LightGBM's upper bound on `num_leaves`.
-pub const MAX_LEAVES: usize = 131_072;
+pub(crate) const MAX_LEAVES: usize = 131_072;
 
 /// LightGBM's `kZeroThreshold` (`1e-35f`, a float widened to a double): its predictor
 /// drops values this close to zero from a row, so they read as 0.

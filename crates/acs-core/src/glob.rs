@@ -6,14 +6,14 @@ use crate::limits::{MAX_GLOBS, MAX_GLOB_BYTES};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 #[derive(Clone, Debug, Default)]
-pub struct PathFilter {
+pub(crate) struct PathFilter {
     include: Option<GlobSet>,
     exclude: Option<GlobSet>,
 }
 
 impl PathFilter {
     /// At most [`MAX_GLOBS`] globs in all, each at most [`MAX_GLOB_BYTES`] long.
-    pub fn new(include: &[String], exclude: &[String]) -> Result<Self> {
+    pub(crate) fn new(include: &[String], exclude: &[String]) -> Result<Self> {
         let n = include.len() + exclude.len();
         if n > MAX_GLOBS {
             return Err(Error::InvalidArgument(format!(
@@ -34,7 +34,7 @@ impl PathFilter {
         })
     }
 
-    pub fn matches(&self, path: &str) -> bool {
+    pub(crate) fn matches(&self, path: &str) -> bool {
         if let Some(inc) = &self.include {
             if !inc.is_match(path) {
                 return false;
@@ -49,7 +49,7 @@ impl PathFilter {
 
 /// Compile one glob the way `PathFilter` reads it. Longer than [`MAX_GLOB_BYTES`] is an
 /// invalid argument (globset's compile time grows with the square of the length).
-pub fn compile(glob: &str) -> Result<globset::Glob> {
+pub(crate) fn compile(glob: &str) -> Result<globset::Glob> {
     if glob.len() > MAX_GLOB_BYTES {
         return Err(Error::InvalidArgument(format!(
             "a glob of {} bytes: at most {MAX_GLOB_BYTES} are allowed",

@@ -1,26 +1,30 @@
 //! The search engine of acs (agentic code search).
 //!
-//! Layers, each importing only those before it but for the entry types the [`Store`] holds
-//! (ARCHITECTURE.md has the module table and the import direction):
+//! Layers, each a folder of `src/` that imports only the folders before it and the files at
+//! the root, which every layer shares (errors, [`limits`], [`Cancel`], languages, text and
+//! glob helpers, the thread pool). ARCHITECTURE.md has the module table;
+//! `tests/module_graph.rs` fails on a cycle between modules or an import of a later layer.
 //!
-//! 1. **snapshot** ([`Snapshot`], `snapshot.rs`): a repository's text files, sorted by path,
-//!    immutable, with path lookup and what opening found ([`OpenStats`]). Sources make one
-//!    from a directory (gitignore-aware) or from a commit of a git repository (read from the
-//!    object database, no checkout): files are opened without following links, names that
-//!    cannot be exact repository paths are skipped and counted, and damaged git objects are
-//!    errors, not hangs.
-//! 2. **index builders** ([`SymbolIndex`], [`Bm25Index`]): take a `&Snapshot`
+//! 1. **`snapshot/`** ([`Snapshot`]): a repository's text files, sorted by path, immutable,
+//!    with path lookup and what opening found ([`OpenStats`]); each file's content is keyed
+//!    by a [`ContentKey`] and its bytes shared between snapshots (`content.rs`). Sources
+//!    (`source/`) make one from a directory (gitignore-aware) or from a commit of a git
+//!    repository (read from the object database, no checkout): files are opened without
+//!    following links, names that cannot be exact repository paths are skipped and counted,
+//!    and damaged git objects are errors, not hangs.
+//! 2. **`index/`**: the index builders ([`SymbolIndex`], [`Bm25Index`]) take a `&Snapshot`
 //!    and a [`Store`], whose byte-budgeted caches hold contents, parsed symbol tables and
 //!    term statistics by content, so snapshots of many commits share what they have in
-//!    common.
-//! 3. **persistence** ([`IndexCache`], [`IndexReport`], `filestore.rs`): a snapshot's indexes
-//!    assembled from per-file entries (definitions, term statistics) found in the `Store` or
-//!    in the on-disk store, or computed for the files never seen.
-//! 4. **[`Repo`]**: a `Snapshot` (it derefs to it) with its indexes, built once, and the
+//!    common. Persistence ([`IndexCache`], [`IndexReport`], `filestore.rs`) assembles a
+//!    snapshot's indexes from per-file entries (definitions, term statistics) found in the
+//!    `Store` or in the on-disk store, or computed for the files never seen. On top,
+//!    **[`Repo`]**: a `Snapshot` (it derefs to it) with its indexes, built once, and the
 //!    `Store` it was opened with ([`Repo::open_dir_in`], [`Repo::open_git_in`];
 //!    [`Repo::open_dir`], [`Repo::open_git`] and [`Repo::from_files`] use
 //!    [`Store::global`]). [`Repo::index`] makes the three indexes ready at once.
-//! 5. **tools and the executor**, the only code that uses `Repo`.
+//! 3. **`tools/`**: the tools and their table, the only code besides the executor that uses
+//!    `Repo`.
+//! 4. **`plan/`**: plans and the executor.
 //!
 //! The tools read a `Repo`; each takes a typed request and returns a typed, serialisable
 //! result:
@@ -44,10 +48,10 @@
 //! (`$1.files[0].path`); [`PlanRun`] executes it concurrently on rayon's shared pool and
 //! accepts tasks while it runs.
 //!
-//! Beside the layers, importing none of them: `gbdt.rs` ([`TreeEnsemble`]) evaluates the
-//! learned ranker, a gradient-boosted tree ensemble trained by LightGBM (LambdaMART) and
-//! exported as JSON, with LightGBM's own decisions and sums (missing values included), so
-//! inference needs no LightGBM.
+//! Beside the layers, at the root and importing none of them: `gbdt.rs` ([`TreeEnsemble`])
+//! evaluates the learned ranker, a gradient-boosted tree ensemble trained by LightGBM
+//! (LambdaMART) and exported as JSON, with LightGBM's own decisions and sums (missing values
+//! included), so inference needs no LightGBM.
 //!
 //! Hostile input is bounded: the caps on what one request may ask for and return are the
 //! constants of [`limits`] (patterns per grep, context lines, glob length, values spread by
@@ -83,68 +87,59 @@
 //! languages share one table of error kinds.
 
 #![deny(missing_docs)]
+// `pub` means public API: an item the re-exports below leave out is `pub(crate)`.
+#![deny(unreachable_pub)]
 
 // Every module is private: the public API is what is re-exported below (ripgrep's crates
-// are the model), so a module's internals can change without breaking a caller.
-mod bm25;
-mod bm25_tool;
-mod cache;
+// are the model), so a module's internals can change without breaking a caller. The layers
+// are folders (snapshot, index, tools, plan), each using only those before it; the files
+// here are what every layer shares, and the tree ensemble, beside them
+// (tests/module_graph.rs checks both).
+mod byte_lru;
 mod cancel;
 mod error;
 pub mod evidence;
-mod files;
-#[allow(unsafe_code)] // flock, geteuid, mmap
-mod filestore;
 mod gbdt;
 mod glob;
-mod grep;
-mod indexing;
+mod index;
 mod lang;
 pub mod limits;
-mod outline;
-mod pathsafe;
-mod persist;
 mod plan;
 mod pool;
-mod read;
-mod references;
-mod repo;
 mod snapshot;
-#[allow(unsafe_code)] // openat without following links; libgit2 options
-mod source;
-#[allow(unsafe_code)] // malloc_trim
-mod symbols;
-mod symbols_tool;
-mod terms;
 mod text;
 mod tools;
 
-pub use bm25::{Bm25Index, Level as Bm25Level};
-pub use bm25_tool::{bm25, Bm25Hit, Bm25Request, Bm25Result, Document as Bm25Document};
-pub use cache::{ContentKey, Store};
 pub use cancel::Cancel;
 pub use error::{Error, ErrorKind, Result};
-pub use files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
 pub use gbdt::TreeEnsemble;
-pub use grep::{
-    grep, grep_cancellable, grep_fused, grep_fused_cancellable, CaseMode, GrepMatch, GrepRequest,
-    GrepResult,
-};
-pub use lang::Lang;
-pub use outline::{outline, OutlineNode, OutlineRequest, OutlineResult};
-pub use persist::{IndexCache, IndexReport, IndexSource};
-pub use plan::executor::{execute, guarded, PlanRun, RunReport, Status, TaskOutcome};
-pub use plan::{Plan, TaskSpec};
-pub use read::{read, ReadRequest, ReadResult};
-pub use references::{references, references_cancellable, ReferencesRequest, ReferencesResult};
-pub use repo::Repo;
-pub use snapshot::{
-    FileEntry, OpenStats, Origin, Snapshot, SourceOptions, Unreadable, MAX_UNREADABLE_LISTED,
-};
-pub use symbols::scan::scan_python;
-pub use symbols::{
+pub use index::bm25::{Bm25Index, Level as Bm25Level};
+pub use index::cache::Store;
+pub use index::persist::{IndexCache, IndexReport, IndexSource};
+pub use index::repo::Repo;
+pub use index::symbols::scan::scan_python;
+pub use index::symbols::{
     definitions, extract_symbols, Definition, MatchMode, Symbol, SymbolDef, SymbolIndex,
     SymbolKind, SymbolRequest, SymbolResult,
 };
-pub use symbols_tool::symbols;
+pub use lang::Lang;
+pub use plan::executor::{execute, guarded, PlanRun, RunReport, Status, TaskOutcome};
+pub use plan::{Plan, TaskSpec};
+pub use snapshot::content::ContentKey;
+pub use snapshot::{
+    FileEntry, OpenStats, Origin, Snapshot, SourceOptions, Unreadable, MAX_UNREADABLE_LISTED,
+};
+pub use tools::bm25::{bm25, Bm25Hit, Bm25Request, Bm25Result, Document as Bm25Document};
+pub use tools::files::{find_files, FindFilesRequest, FindFilesResult, FoundFile};
+pub use tools::grep::{
+    grep, grep_cancellable, grep_fused, grep_fused_cancellable, CaseMode, GrepMatch, GrepRequest,
+    GrepResult,
+};
+pub use tools::outline::{outline, OutlineNode, OutlineRequest, OutlineResult};
+pub use tools::read::{read, ReadRequest, ReadResult};
+pub use tools::references::{
+    references, references_cancellable, ReferencesRequest, ReferencesResult,
+};
+pub use tools::spec::{ArgSpec, ArgType};
+pub use tools::symbols::symbols;
 pub use tools::Tool;

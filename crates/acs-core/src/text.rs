@@ -2,16 +2,16 @@
 //! context around a line, and line slicing.
 
 /// The UTF-8 byte-order mark, which some editors write at the start of a file.
-pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// `content` without a leading UTF-8 byte-order mark: the mark is not text of the first line.
-pub fn strip_bom(content: &[u8]) -> &[u8] {
+pub(crate) fn strip_bom(content: &[u8]) -> &[u8] {
     content.strip_prefix(BOM).unwrap_or(content)
 }
 
 /// Decode a line for output: lossy UTF-8, trailing `\r` removed, clipped to `max_chars`
 /// characters around byte offset `focus` (marked with `…` where cut).
-pub fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
+pub(crate) fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let max_chars = max_chars.max(16);
     // Cheap bound first: a char is at most 4 bytes, so a window of 4*max bytes is enough.
@@ -47,7 +47,7 @@ pub fn clip_line(line: &[u8], focus: usize, max_chars: usize) -> String {
 }
 
 /// Up to `n` lines before `[start, end)` (a line's byte span, without its `\n`) and after it.
-pub fn context_lines(
+pub(crate) fn context_lines(
     content: &[u8],
     start: usize,
     end: usize,
@@ -78,7 +78,7 @@ pub fn context_lines(
 }
 
 /// Byte offsets where each line starts (line 1 starts at 0). A final line without `\n` counts.
-pub fn line_starts(content: &[u8]) -> Vec<usize> {
+pub(crate) fn line_starts(content: &[u8]) -> Vec<usize> {
     let mut starts = vec![0];
     starts.extend(
         memchr::memchr_iter(b'\n', content)
@@ -89,7 +89,7 @@ pub fn line_starts(content: &[u8]) -> Vec<usize> {
 }
 
 /// Number of lines, counting a final line without `\n`; 0 for empty content.
-pub fn line_count(content: &[u8]) -> usize {
+pub(crate) fn line_count(content: &[u8]) -> usize {
     if content.is_empty() {
         return 0;
     }

@@ -1,5 +1,5 @@
-//! Property test: the linear-time Python scanner (`symbols::scan`) against tree-sitter over
-//! real code — the Python standard library found through `python3`, plus every `*.py` under
+//! Property test: the linear-time Python scanner (`index::symbols::scan`) against tree-sitter
+//! over real code — the Python standard library found through `python3`, plus every `*.py` under
 //! `$ACS_SCAN_CORPUS` if set. Reports where they differ and fails if agreement drops below
 //! what was measured (the whole standard library takes seconds, even in a debug build).
 //!

@@ -693,6 +693,21 @@ fn tool_arguments() -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// Each tool and its arguments (name, type, enumerated values, default, help, limits), as
+/// `[{"name": tool, "arguments": [...]}]` in `Tool::ALL`'s order: the one description that
+/// the plan language, the MCP schemas and the documentation derive from.
+#[pyfunction]
+fn tool_specs(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    let specs = Tool::ALL
+        .iter()
+        .map(|t| t.spec())
+        .collect::<acs_core::Result<Vec<Value>>>()
+        .map_err(|e| to_py_err(py, e))?;
+    let text =
+        serde_json::to_string(&specs).map_err(|e| to_py_err(py, Error::Internal(e.to_string())))?;
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+}
+
 /// The engine's build as JSON bytes: crate version, profile, target, rustc, git commit,
 /// tree-sitter and grammar versions (`acs --version`).
 #[pyfunction]
@@ -717,6 +732,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(term_cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(tool_arguments, m)?)?;
+    m.add_function(wrap_pyfunction!(tool_specs, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     m.add_function(wrap_pyfunction!(symbol_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(error_kinds, m)?)?;

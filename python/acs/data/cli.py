@@ -15,16 +15,18 @@ import itertools
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from ..cli_common import UsageError
 from ..errors import AcsError, InvalidArgumentError
-from .filters import MAX_FILES, MAX_LINES, MIN_WORDS, Limits
-from .git import Commit
+from .defaults import MAX_FILES, MAX_LINES, MAX_MESSAGE_CHARS, MIN_WORDS
 from .heldout import PURPOSES, parse_repo_list
-from .mine import MAX_MESSAGE_CHARS, Miner
+
+if TYPE_CHECKING:  # the miner and its filters load when `acs data mine` runs, not at `acs ...`
+    from .git import Commit
+    from .mine import Miner
 
 MAX_TITLE_CHARS = 200  # of a rejected commit's title in --rejects
 
@@ -134,6 +136,9 @@ def cmd_mine(args: argparse.Namespace) -> int:
         exclude = exclude_list(args.exclude_repos)
     except OSError as e:
         raise UsageError(f"cannot read {args.exclude_repos}: {e.strerror}") from e
+    from .filters import Limits
+    from .mine import Miner
+
     limits = Limits(min_words=args.min_words, max_files=args.max_files, max_lines=args.max_lines)
     try:
         miner = Miner(

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .defaults import MAX_FILES, MAX_LINES, MIN_WORDS
 from .git import Change
 from .message import body_of, title_of, words
 from .paths import Kind, path_kind
@@ -37,9 +38,6 @@ REASONS = (
 )
 LABELS = ("docs-only", "config-only", "docs-config-only")
 
-MIN_WORDS = 4
-MAX_FILES = 15
-MAX_LINES = 1000
 REFORMAT_MIN_FILES = 5  # a formatter's name in a message is a reformat only with this many
 MASS_RENAME = 5  # this many renamed files is a reorganisation, not a fix
 

@@ -24,7 +24,8 @@ from typing import Any
 
 from ..errors import InvalidArgumentError
 from ..eval.patch import parse_patch
-from ..issue import MAX_ISSUE_CHARS, truncate_issue
+from ..issue import truncate_issue
+from .defaults import MAX_MESSAGE_CHARS
 from .filters import LABELS, REASONS, Limits, change_reason, is_bot, labels, message_reason
 from .git import Commit, Git, GitError, remote_name, split_diff
 from .heldout import Purpose, check_allowed
@@ -32,9 +33,6 @@ from .message import clean_message, is_merge_title
 from .paths import path_kind
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-# A commit message is read up to this many characters (cut at a line or word end): what
-# `localize` reads of an issue. A 10 MB message made a 10 MB problem statement.
-MAX_MESSAGE_CHARS = MAX_ISSUE_CHARS
 
 
 @dataclass

@@ -8,7 +8,9 @@ against the gold locations when they are known and zero at every level when they
 Latency without index (`latency_ms`: `localize` with every index ready) is over the runs that
 finished; latency with index (`open_ms + index_ms + latency_ms`: opening the commit, loading
 or building the indexes, searching) also counts each timeout at the time it was given, so a
-slow tail is not hidden."""
+slow tail is not hidden. Where the search's time went (`latency_split_ms`: reading the issue,
+the policy's planning, the wait for its tools, ranking, the rest) is over the runs that
+finished and recorded it."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import orjson
 
 from ..errors import AcsError
 from .metrics import ACC_K, CALIBRATED, LEVELS, aggregate, reliability
-from .results import RESULTS, STATUSES, read_rows
+from .results import RESULTS, ROW_LATENCY_PARTS, STATUSES, read_rows
 
 SUMMARY = "summary.json"
 MARKDOWN = "report.md"
@@ -34,6 +36,13 @@ RANKED_SHOWN = {
     level: [*(f"acc@{k}" for k in ks), *(f"recall@{k}" for k in ks)] for level, ks in ACC_K.items()
 }
 SET_SHOWN = {level: ["precision", "recall", "f1", "f0.5"] for level in LEVELS}
+PART_LABELS = {
+    "issue": "reading the issue",
+    "plan": "planning (the policy)",
+    "tools": "waiting for the tools",
+    "rank": "ranking",
+    "other": "other",
+}
 BY_REPO = [("file", "acc@1"), ("file", "acc@5"), ("function", "acc@10")]
 
 
@@ -88,6 +97,13 @@ def _mean(values: Iterable[float]) -> float | None:
     return round(sum(xs) / len(xs), 3) if xs else None
 
 
+def latency_split_summary(ok: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per part of the search's latency, its distribution over the rows that recorded the
+    split (rows written before it was recorded add nothing)."""
+    splits = [r["latency_split_ms"] for r in ok if r.get("latency_split_ms")]
+    return {part: distribution(s.get(part) for s in splits) for part in ROW_LATENCY_PARTS}
+
+
 def policy_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     ok = [r for r in rows if r["status"] == "ok"]
     counts = {"total": len(rows), **{s: sum(r["status"] == s for r in rows) for s in STATUSES}}
@@ -104,6 +120,7 @@ def policy_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "metrics": aggregate(r["metrics"] for r in rows),
         "reliability": reliability_summary(rows),
         "latency_ms": distribution(r["latency_ms"] for r in ok),
+        "latency_split_ms": latency_split_summary(ok),
         "latency_with_index_ms": distribution(with_index_ms(r) for r in rows),
         "index_ms": distribution(r["index_ms"] for r in ok),
         "open_ms": distribution(r["open_ms"] for r in ok),
@@ -317,6 +334,32 @@ def runs_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
     return _table(["", *(c for c, _ in columns)], body)
 
 
+def _fine_ms(v: float | None) -> str:
+    """Milliseconds with a decimal below 10 ms: most parts of a warm search are that small."""
+    if v is None:
+        return "–"
+    return f"{v:.1f} ms" if v < 10 else _ms(v)
+
+
+def latency_split_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """p50 / p95 of each part of the search's latency (rows), a column per policy summary."""
+    body = []
+    for part in ROW_LATENCY_PARTS:
+        cells = []
+        for _, s in columns:
+            d = s.get("latency_split_ms", {}).get(part)
+            cells.append(
+                "–" if not d or not d["n"] else f"{_fine_ms(d['p50'])} / {_fine_ms(d['p95'])}"
+            )
+        body.append([PART_LABELS[part], *cells])
+    total = [
+        _fine_ms(s["latency_ms"]["p50"]) + " / " + _fine_ms(s["latency_ms"]["p95"])
+        for _, s in columns
+    ]
+    body.append(["search (all parts)", *total])
+    return _table(["p50 / p95", *(c for c, _ in columns)], body)
+
+
 def repo_table(columns: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
     repos = sorted({repo for _, s in columns for repo in s["by_repo"]})
     header = ["repository", "n"]
@@ -384,6 +427,15 @@ def markdown(summary: Mapping[str, Any]) -> str:
             lines += table
     lines += ["", "## Runs", ""]
     lines += runs_table(columns)
+    lines += ["", "## Where the time goes", ""]
+    lines += [
+        "The search's latency (indexes ready) by part: reading the issue, the policy planning "
+        "each turn (a model's writing; tools it streamed meanwhile are hidden in it), waiting "
+        "for the tools after that, ranking the evidence, the rest. A run's parts add up to its "
+        "latency; their percentiles need not.",
+        "",
+    ]
+    lines += latency_split_table(columns)
     lines += ["", "## By repository (%)", ""]
     lines += repo_table(columns)
     lines += [
@@ -608,5 +660,7 @@ def compare(run_a: str | os.PathLike[str], run_b: str | os.PathLike[str]) -> str
         lines += calibration_table(cols)
         lines += [""]
         lines += runs_table(cols)
+        lines += [""]
+        lines += latency_split_table(cols)
         lines += [""]
     return "\n".join(lines)

@@ -19,6 +19,7 @@ import orjson
 
 from .. import __version__ as acs_version
 from ..errors import InvalidArgumentError
+from ..localize import LATENCY_PARTS
 from ..policies import LLM_POLICIES
 from .dataset import Instance
 from .groundtruth import GroundTruth
@@ -31,6 +32,15 @@ STATUSES = ("ok", "error", "timeout")
 # The shape of a row's prediction: part of the fingerprint, so that rows written before ranked
 # lists with confident sets and scores (v1: the cut list alone) run again on resume.
 ROW_FORMAT = "rows-v2"
+# A row's `latency_split_ms`: where its `latency_ms` (the search, indexes ready) went, the
+# parts of `localize`'s split but `index` (the row's `index_ms` is measured apart).
+ROW_LATENCY_PARTS = tuple(part for part in LATENCY_PARTS if part != "index")
+
+
+def row_latency_split(split: Mapping[str, float]) -> dict[str, float]:
+    """`localize`'s `stats.latency_split_ms` less its `index` part: it adds up to the row's
+    `latency_ms`."""
+    return {part: split[part] for part in ROW_LATENCY_PARTS}
 
 
 def zero_metrics() -> dict[str, dict[str, float]]:
@@ -91,6 +101,7 @@ def make_row(
         # input (absent for a failure whose gold is unknown, or a level without scores).
         "calibration": calibration_pairs(pred, truth) if truth is not None else {},
         "latency_ms": t.get("latency_ms"),
+        "latency_split_ms": t.get("latency_split_ms"),
         "index_ms": t.get("index_ms"),
         "index_source": t.get("index_source"),
         "open_ms": t.get("open_ms"),

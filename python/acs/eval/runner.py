@@ -13,9 +13,10 @@ with the worker's content cache as earlier instances left it), makes every index
 when the rest came from the on-disk per-file store, `built` when some file was processed;
 `index_cache` False keeps entries in the worker's memory only), computes the ground truth
 from the gold patch, then runs each policy on that snapshot: `latency_ms` is `localize` with
-the indexes ready, the search itself. `open_ms + index_ms + latency_ms` is the latency with
-index building, the same index cost for every policy (`localize` makes every index ready
-whatever the policy).
+the indexes ready, the search itself, and `latency_split_ms` how it splits (reading the
+issue, the policy's planning, the wait for its tools, ranking, the rest).
+`open_ms + index_ms + latency_ms` is the latency with index building, the same index cost for
+every policy (`localize` makes every index ready whatever the policy).
 
 Failures. A run that raises (a missing repository or commit, an engine error) is recorded as
 `error` with the message; a run that passes `timeout_s` (counted from when the worker takes
@@ -61,6 +62,7 @@ from .results import (
     fingerprint,
     make_row,
     read_rows,
+    row_latency_split,
 )
 
 STARTUP_GRACE_S = 60.0  # a fresh worker imports acs before it takes its first instance
@@ -192,6 +194,7 @@ def instance_messages(
                 "prediction": Prediction.from_result(result).to_json(),
                 # The indexes are in memory already: what is left is the search itself.
                 "latency_ms": round(stats["latency_ms"] - stats.get("index_ms", 0.0), 3),
+                "latency_split_ms": row_latency_split(stats["latency_split_ms"]),
                 "turns": stats["turns"],
                 "tool_calls": stats["tool_calls"],
                 "calls_per_turn": stats["calls_per_turn"],

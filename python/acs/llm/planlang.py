@@ -46,6 +46,7 @@ from typing import Any
 
 from ..echo import echo
 from ..errors import AcsError
+from ..toolspec import TOOL_SPECS
 
 # --- the tools' arguments, as the model may write them ---------------------------------
 
@@ -58,60 +59,14 @@ class Arg:
     values: tuple[str, ...] = ()
 
 
-STR, INT, BOOL, STRS = Arg("str"), Arg("int"), Arg("bool"), Arg("strs")
 # The engine's symbol kinds, in its order (tests pin this to `_core.symbol_kinds()`).
-KINDS = ("class", "interface", "struct", "enum", "trait", "impl", "function", "method", "module")
+KINDS = tuple(TOOL_SPECS["symbols"]["kinds"].values)
 
-# Every tool and argument the engine accepts (tests pin this to `acs.tool_arguments()`).
+# Every tool and argument the engine accepts, from the engine's own description of them
+# (`acs.toolspec`): an argument added in Rust is in the grammar without an edit here.
 TOOLS: dict[str, dict[str, Arg]] = {
-    "grep": {
-        "pattern": STR,
-        "patterns": STRS,
-        "fixed_strings": BOOL,
-        "case": Arg("enum", ("sensitive", "insensitive", "smart")),
-        "word": BOOL,
-        "include": STRS,
-        "exclude": STRS,
-        "paths": STRS,
-        "context": INT,
-        "max_results": INT,
-        "max_line_chars": INT,
-        "enclosing": BOOL,
-    },
-    "find_files": {"query": STR, "glob": STR, "exclude": STRS, "limit": INT},
-    "symbols": {
-        "name": STR,
-        "mode": Arg("enum", ("exact", "prefix", "regex", "fuzzy")),
-        "ignore_case": BOOL,
-        "kinds": Arg("enums", KINDS),
-        "include": STRS,
-        "exclude": STRS,
-        "paths": STRS,
-        "limit": INT,
-    },
-    "outline": {"path": STR},
-    "read": {
-        "path": STR,
-        "start": INT,
-        "end": INT,
-        "symbol": STR,
-        "max_lines": INT,
-        "max_line_chars": INT,
-    },
-    "references": {
-        "name": STR,
-        "include": STRS,
-        "exclude": STRS,
-        "paths": STRS,
-        "max_results": INT,
-    },
-    "bm25": {
-        "query": STR,
-        "level": Arg("enum", ("file", "function")),
-        "include": STRS,
-        "exclude": STRS,
-        "limit": INT,
-    },
+    tool: {name: Arg(a.type, a.values) for name, a in args.items()}
+    for tool, args in TOOL_SPECS.items()
 }
 # The argument a positional value stands for: `symbols("Foo")` is `symbols(name="Foo")`.
 POSITIONAL = {

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..echo import echo, quoted
 from ..errors import InvalidArgumentError
+from ..toolspec import TOOL_SPECS, ArgSpec
 from .limits import MAX_ARGUMENTS_CHARS, MAX_GLOBS, MAX_NAME_CHARS, MAX_PATH_CHARS
 
 Schema = dict[str, Any]
@@ -66,6 +67,53 @@ def obj(properties: Mapping[str, Schema], required: list[str]) -> Schema:
         "properties": dict(properties),
         "required": required,
         "additionalProperties": False,
+    }
+
+
+def engine_argument(arg: ArgSpec, **override: Any) -> Schema:
+    """The schema of one engine argument, from the engine's description of it (type, values,
+    default, help); the server's own caps (`maxLength`, `maxItems`, the integer bounds a
+    model may ask for) apply on top, and `override` replaces any key (a smaller default
+    sized for a model's context, say)."""
+    schema: Schema
+    match arg.type:
+        case "str":
+            schema = string(arg.help)
+        case "int":
+            # The engine's integers are unsigned: 0 is the least any accepts.
+            schema = {"type": "integer", "description": arg.help, "minimum": arg.minimum or 0}
+            if arg.maximum is not None:
+                schema["maximum"] = arg.maximum
+        case "bool":
+            schema = boolean(arg.help, default=arg.default)
+        case "strs":
+            schema = strings(arg.help)
+        case "enum":
+            schema = choice(arg.help, list(arg.values), default=arg.default)
+        case "enums":
+            schema = strings(arg.help)
+            schema["items"]["enum"] = list(arg.values)
+    # An empty string is no default: the engine refuses it (`name`, `path`: required).
+    if arg.type in ("str", "int") and arg.default not in (None, ""):
+        schema["default"] = arg.default
+    return {**schema, **override}
+
+
+def engine_arguments(
+    tool: str, *, left_out: Mapping[str, str], **overrides: Mapping[str, Any]
+) -> dict[str, Schema]:
+    """The schemas of every argument of engine tool `tool`, but those in `left_out` (each
+    with the reason the server offers it another way), `overrides` applied by name. An
+    argument added to the engine appears here without an edit; a name here the engine does
+    not know is an error at import."""
+    spec = TOOL_SPECS[tool]
+    unknown = sorted((set(left_out) | set(overrides)) - set(spec))
+    if unknown:
+        raise ValueError(f"{tool}: the engine has no argument(s) {unknown}")
+    return {
+        name: engine_argument(arg, **overrides.get(name, {}))
+        for name, arg in spec.items()
+        if name not in left_out
     }
 
 

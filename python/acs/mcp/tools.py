@@ -14,6 +14,7 @@ import orjson
 
 from ..localize import localize
 from ..repo import Repo
+from ..toolspec import TOOL_SPECS
 from .limits import (
     MAX_ISSUE_CHARS,
     MAX_PATH_CHARS,
@@ -21,7 +22,7 @@ from .limits import (
     MAX_PATTERNS,
     MAX_PLAN_TASKS,
 )
-from .schemas import Schema, boolean, choice, integer, obj, string, strings
+from .schemas import Schema, boolean, engine_arguments, integer, obj, string
 
 Handler = Callable[[Repo, dict[str, Any]], dict[str, Any]]
 
@@ -33,9 +34,7 @@ REPO = string(
     "server searches one repository.",
     max_length=MAX_PATH_CHARS,
 )
-INCLUDE = strings("Only paths matching these globs (ripgrep -g syntax), e.g. ['*.py', 'src/**'].")
-EXCLUDE = strings("Leave out paths matching these globs, e.g. ['tests/**'].")
-PATHS = strings("Only these files or folders (relative to the repository root).")
+PATH = {"maxLength": MAX_PATH_CHARS}  # a path may be longer than a name
 OFFSET = integer(
     "Skip this many results (paging: pass the previous answer's next_offset).",
     default=0,
@@ -46,6 +45,18 @@ OFFSET = integer(
 
 def limit(what: str, *, default: int, maximum: int) -> Schema:
     return integer(f"Most {what} to return.", default=default, minimum=1, maximum=maximum)
+
+
+def bounds(*, minimum: int, maximum: int, **default: int) -> dict[str, int]:
+    """What the server lets a model ask of an engine integer (and its own `default`, sized
+    for a model's context, where it differs from the engine's)."""
+    return {"minimum": minimum, "maximum": maximum, **default}
+
+
+def engine_call(tool: str, a: Mapping[str, Any], **replace: Any) -> dict[str, Any]:
+    """The engine's arguments among a call's `a` (the server's own, `repo` and paging, left
+    behind), `replace` on top: an argument the engine gains is passed on without an edit."""
+    return {name: a[name] for name in TOOL_SPECS[tool] if name in a} | replace
 
 
 @dataclass(frozen=True)
@@ -85,19 +96,7 @@ def run_localize(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_grep(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
-    r = repo.grep(
-        a["pattern"],
-        fixed_strings=a["fixed_strings"],
-        case=a["case"],
-        word=a["word"],
-        include=a["include"],
-        exclude=a["exclude"],
-        paths=a["paths"],
-        context=a["context"],
-        max_results=a["offset"] + a["limit"],
-        max_line_chars=a["max_line_chars"],
-        enclosing=a["enclosing"],
-    )
+    r = repo.grep(**engine_call("grep", a, max_results=a["offset"] + a["limit"]))
     shown = page(r["matches"], a["offset"], a["limit"], r["truncated"])
     return {
         "matches": shown["items"],
@@ -107,32 +106,21 @@ def run_grep(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_find_files(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
-    r = repo.find_files(
-        a["query"], glob=a["glob"], exclude=a["exclude"], limit=a["offset"] + a["limit"]
-    )
+    r = repo.find_files(**engine_call("find_files", a, limit=a["offset"] + a["limit"]))
     more = a["offset"] + a["limit"] < r["total"]
     shown = page(r["files"], a["offset"], a["limit"], more, r["total"])
     return {"files": shown["items"], "page": shown["page"]}
 
 
 def run_symbols(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
-    r = repo.symbols(
-        a["name"],
-        mode=a["mode"],
-        ignore_case=a["ignore_case"],
-        kinds=a["kinds"],
-        include=a["include"],
-        exclude=a["exclude"],
-        paths=a["paths"],
-        limit=a["offset"] + a["limit"],
-    )
+    r = repo.symbols(**engine_call("symbols", a, limit=a["offset"] + a["limit"]))
     more = a["offset"] + a["limit"] < r["total"]
     shown = page(r["symbols"], a["offset"], a["limit"], more, r["total"])
     return {"symbols": shown["items"], "page": shown["page"]}
 
 
 def run_outline(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
-    r: dict[str, Any] = dict(repo.outline(a["path"]))
+    r: dict[str, Any] = dict(repo.outline(**engine_call("outline", a)))
     budget = [a["max_symbols"]]
     r["symbols"] = _prune(r["symbols"], budget)
     r["truncated"] = budget[0] < 0
@@ -158,14 +146,7 @@ def _prune(nodes: list[dict[str, Any]], budget: list[int]) -> list[dict[str, Any
 
 
 def run_read(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
-    r = repo.read(
-        a["path"],
-        a["start"],
-        a["end"],
-        symbol=a["symbol"],
-        max_lines=a["max_lines"],
-        max_line_chars=a["max_line_chars"],
-    )
+    r = repo.read(**engine_call("read", a))
     first = r["start_line"]
     # The engine marks a cut only inside an asked range; an open range that stops before the
     # end of the file is cut too.
@@ -190,15 +171,7 @@ def run_read(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_references(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
-    r = dict(
-        repo.references(
-            a["name"],
-            include=a["include"],
-            exclude=a["exclude"],
-            paths=a["paths"],
-            max_results=a["max_results"],
-        )
-    )
+    r = dict(repo.references(**engine_call("references", a)))
     if r["truncated"]:
         r["note"] = "more uses exist: narrow with paths/include, or raise max_results"
     return r
@@ -229,8 +202,6 @@ def _fit(tasks: list[dict[str, Any]], budget: int) -> None:
             "smaller limit/max_results"
         )
 
-
-SEARCH_FILTERS = {"include": INCLUDE, "exclude": EXCLUDE, "paths": PATHS}
 
 TOOLS: tuple[Tool, ...] = (
     Tool(
@@ -276,37 +247,25 @@ TOOLS: tuple[Tool, ...] = (
         "match names the function or class around it.",
         obj(
             {
-                "pattern": {
-                    "type": ["string", "array"],
-                    "maxLength": MAX_PATTERN_CHARS,
-                    "items": {"type": "string", "maxLength": MAX_PATTERN_CHARS},
-                    "maxItems": MAX_PATTERNS,
-                    "description": "A regex (or several, as a list).",
-                },
+                **engine_arguments(
+                    "grep",
+                    left_out={
+                        "patterns": "`pattern` takes a list",
+                        "max_results": "paged by offset and limit",
+                    },
+                    pattern={
+                        "type": ["string", "array"],
+                        "maxLength": MAX_PATTERN_CHARS,
+                        "items": {"type": "string", "maxLength": MAX_PATTERN_CHARS},
+                        "maxItems": MAX_PATTERNS,
+                        "description": "A regex (or several, as a list).",
+                    },
+                    context=bounds(minimum=0, maximum=10),
+                    max_line_chars=bounds(minimum=20, maximum=1000, default=200),
+                ),
                 "repo": REPO,
-                "fixed_strings": boolean("Patterns are literal text, not regexes.", default=False),
-                "case": choice(
-                    "Case sensitivity (smart: insensitive unless the pattern has capitals).",
-                    ["sensitive", "insensitive", "smart"],
-                    default="sensitive",
-                ),
-                "word": boolean("Match whole words only.", default=False),
-                **SEARCH_FILTERS,
-                "context": integer(
-                    "Lines of context before and after each match.",
-                    default=0,
-                    minimum=0,
-                    maximum=10,
-                ),
-                "enclosing": boolean("Name the definition around each match.", default=False),
                 "offset": OFFSET,
                 "limit": limit("matches", default=50, maximum=500),
-                "max_line_chars": integer(
-                    "Longer lines are cut to this many characters.",
-                    default=200,
-                    minimum=20,
-                    maximum=1000,
-                ),
             },
             ["pattern"],
         ),
@@ -318,12 +277,9 @@ TOOLS: tuple[Tool, ...] = (
         "glob (`glob`, e.g. '**/test_*.py').",
         obj(
             {
-                "query": string("Path fragment or fuzzy file name, e.g. 'json/decoder'."),
-                "glob": string("Glob the path must match, e.g. 'src/**/*.rs'."),
+                **engine_arguments("find_files", left_out={}, limit=bounds(minimum=1, maximum=500)),
                 "repo": REPO,
-                "exclude": EXCLUDE,
                 "offset": OFFSET,
-                "limit": limit("files", default=50, maximum=500),
             },
             [],
         ),
@@ -336,19 +292,11 @@ TOOLS: tuple[Tool, ...] = (
         "line range.",
         obj(
             {
-                "name": string("The name, e.g. 'raw_decode' or 'JSONDecoder.raw_decode'."),
+                **engine_arguments(
+                    "symbols", left_out={}, limit=bounds(minimum=1, maximum=500, default=50)
+                ),
                 "repo": REPO,
-                "mode": choice(
-                    "How `name` matches.", ["exact", "prefix", "regex", "fuzzy"], default="exact"
-                ),
-                "ignore_case": boolean("Match names regardless of case.", default=False),
-                "kinds": strings(
-                    "Only these kinds: class, interface, struct, enum, trait, impl, function, "
-                    "method, module."
-                ),
-                **SEARCH_FILTERS,
                 "offset": OFFSET,
-                "limit": limit("definitions", default=50, maximum=500),
             },
             ["name"],
         ),
@@ -360,9 +308,7 @@ TOOLS: tuple[Tool, ...] = (
         "table of contents, to decide what to read.",
         obj(
             {
-                "path": string(
-                    "File path relative to the repository root.", max_length=MAX_PATH_CHARS
-                ),
+                **engine_arguments("outline", left_out={}, path=PATH),
                 "repo": REPO,
                 "max_symbols": limit("definitions", default=300, maximum=5000),
             },
@@ -376,24 +322,14 @@ TOOLS: tuple[Tool, ...] = (
         "(`symbol`, e.g. 'JSONDecoder.raw_decode'). Lines come numbered.",
         obj(
             {
-                "path": string(
-                    "File path relative to the repository root.", max_length=MAX_PATH_CHARS
+                **engine_arguments(
+                    "read",
+                    left_out={},
+                    path=PATH,
+                    max_lines=bounds(minimum=1, maximum=2000, default=200),
+                    max_line_chars=bounds(minimum=20, maximum=5000),
                 ),
                 "repo": REPO,
-                "start": {"type": "integer", "minimum": 1, "description": "First line (1-based)."},
-                "end": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "description": "Last line, inclusive (default: as far as max_lines allows).",
-                },
-                "symbol": string("Read this definition instead of a line range."),
-                "max_lines": limit("lines", default=200, maximum=2000),
-                "max_line_chars": integer(
-                    "Longer lines are cut to this many characters.",
-                    default=500,
-                    minimum=20,
-                    maximum=5000,
-                ),
             },
             ["path"],
         ),
@@ -405,10 +341,12 @@ TOOLS: tuple[Tool, ...] = (
         "function or class each use sits in: who calls or mentions it.",
         obj(
             {
-                "name": string("The identifier, e.g. 'raw_decode'."),
+                **engine_arguments(
+                    "references",
+                    left_out={},
+                    max_results=bounds(minimum=1, maximum=1000, default=100),
+                ),
                 "repo": REPO,
-                **SEARCH_FILTERS,
-                "max_results": limit("uses", default=100, maximum=1000),
             },
             ["name"],
         ),

@@ -9,8 +9,8 @@
 //! A bare JSON list of tasks is accepted too. See [`refs`] for the reference syntax and
 //! [`executor`] for how tasks run.
 
-pub mod executor;
-pub mod refs;
+pub(crate) mod executor;
+pub(crate) mod refs;
 
 use crate::error::{short, Error, Result};
 use crate::limits::MAX_PLAN_TASKS;

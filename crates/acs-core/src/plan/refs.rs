@@ -17,21 +17,21 @@ use crate::limits::{MAX_SPREAD_VALUES, MAX_SUBSTITUTED_BYTES};
 use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     Field(String),
     Index(i64),
     Each,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reference {
+pub(crate) struct Reference {
     pub task: u64,
     pub steps: Vec<Step>,
 }
 
 impl Reference {
     /// Parse `text` as a reference; `Ok(None)` when it is an ordinary string.
-    pub fn parse(text: &str) -> Result<Option<Reference>> {
+    pub(crate) fn parse(text: &str) -> Result<Option<Reference>> {
         let Some(rest) = text.strip_prefix('$') else {
             return Ok(None);
         };
@@ -79,7 +79,7 @@ impl Reference {
         Ok(Some(Reference { task, steps }))
     }
 
-    pub fn spreads(&self) -> bool {
+    pub(crate) fn spreads(&self) -> bool {
         self.steps.contains(&Step::Each)
     }
 
@@ -177,7 +177,7 @@ fn walk(value: &Value, steps: &[Step], spent: &mut Spent) -> std::result::Result
 }
 
 /// Every reference in `args`, in document order.
-pub fn collect(args: &Value) -> Result<Vec<Reference>> {
+pub(crate) fn collect(args: &Value) -> Result<Vec<Reference>> {
     let mut out = Vec::new();
     visit(args, &mut |s| {
         if let Some(r) = Reference::parse(s)? {
@@ -200,7 +200,10 @@ fn visit(v: &Value, f: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
 /// Replace each reference in `args` by its value; `results(task)` yields a task's result.
 /// At most [`MAX_SPREAD_VALUES`] values in all come from `[*]` steps, and at most
 /// [`MAX_SUBSTITUTED_BYTES`] of values from all references.
-pub fn substitute<'a>(args: &Value, results: &dyn Fn(u64) -> Option<&'a Value>) -> Result<Value> {
+pub(crate) fn substitute<'a>(
+    args: &Value,
+    results: &dyn Fn(u64) -> Option<&'a Value>,
+) -> Result<Value> {
     substitute_counted(args, results, &mut Spent::default())
 }
 
