@@ -5,13 +5,13 @@
 //! same hits, normalised the same way, in the same order, so neither can drift from the
 //! other.
 
-use super::features::{fc, nc, FILE_FEATURES, FUNCTION_FEATURES};
+use super::columns::{fc, nc, FILE_FEATURES, FUNCTION_FEATURES};
 use super::input::{
     arg_is, invalid, required_str, truthy, Bm25Result, Def, FindFilesResult, GrepResult, Input,
     OutlineNode, ReferencesResult, SymbolsResult, ToolResult,
 };
-use super::joiner::weights::*;
 use super::pytext::pow_half;
+use super::weights::*;
 use super::IssueFacts;
 use crate::Result;
 use indexmap::IndexMap;

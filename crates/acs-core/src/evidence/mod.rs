@@ -38,18 +38,19 @@
 //! ```
 
 mod candidates;
+mod columns;
 mod features;
 mod input;
 mod joiner;
 mod paths;
 mod pytext;
 mod ranker;
+mod weights;
 
-pub use features::{
-    FeatureTable, FEATURES_VERSION, FILE_FEATURES, FUNCTION_FEATURES, FUNCTION_FILES,
-};
-pub use joiner::{CUT, FN_CUT};
+pub use columns::{FEATURES_VERSION, FILE_FEATURES, FUNCTION_FEATURES, FUNCTION_FILES};
+pub use features::FeatureTable;
 pub use ranker::{calibrated, Calibration, LearnedRanker};
+pub use weights::{CUT, FN_CUT};
 
 use crate::Result;
 use candidates::{Candidates, FileId, FnId, Span};

@@ -4,7 +4,8 @@
 //! maximised F0.5 there). Nothing crosses into Python per candidate.
 
 use super::candidates::FnId;
-use super::features::{self, FILE_FEATURES, FUNCTION_FEATURES};
+use super::columns::{FILE_FEATURES, FUNCTION_FEATURES};
+use super::features;
 use super::joiner::{by_score, function_label, merge_lines, Ranked, Ranking};
 use super::pytext::round4;
 use super::Search;
