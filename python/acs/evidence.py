@@ -30,14 +30,23 @@ def tool_results(turns: Sequence[Turn]) -> Iterator[tuple[str, dict[str, Any], d
                 yield task["tool"], task["args"], outcome["result"]
 
 
-def search_json(signals: IssueSignals, turns: Sequence[Turn], issue: str) -> bytes:
-    """A search as the engine reads it (`acs_core::evidence::Search::from_json`)."""
+# Tools whose outcomes only the learned ranker's features read: the joiner's ranking is the
+# same without them (outlines are most of a search's bytes).
+FEATURES_ONLY = frozenset({"outline"})
+
+
+def search_json(
+    signals: IssueSignals, turns: Sequence[Turn], issue: str, *, features: bool = True
+) -> bytes:
+    """A search as the engine reads it (`acs_core::evidence::Search::from_json`); without
+    `features`, only what the joiner's ranking reads."""
+    outcomes = [c for c in tool_results(turns) if features or c[0] not in FEATURES_ONLY]
     search = {
         "issue": issue,
         "title": signals.title,
         "identifiers": signals.identifiers,
         "frames": [(f.path, f.line, f.function) for f in signals.frames],
-        "outcomes": list(tool_results(turns)),
+        "outcomes": outcomes,
     }
     try:
         return orjson.dumps(search)
@@ -45,6 +54,9 @@ def search_json(signals: IssueSignals, turns: Sequence[Turn], issue: str) -> byt
         raise InvalidArgumentError(f"evidence: a search JSON cannot hold ({e!s:.100})") from None
 
 
-def read_search(signals: IssueSignals, turns: Sequence[Turn], issue: str) -> Search:
-    """The search read by the engine, once: rank it, or read its feature tables."""
-    return _core.Search(search_json(signals, turns, issue))
+def read_search(
+    signals: IssueSignals, turns: Sequence[Turn], issue: str, *, features: bool = True
+) -> Search:
+    """The search read by the engine, once: rank it, or read its feature tables (without
+    `features`: only its hand ranking)."""
+    return _core.Search(search_json(signals, turns, issue, features=features))

@@ -44,7 +44,7 @@ def rank(
     first, each with its score normalised to the best of its list and `confident` (see
     `confident`); line ranges of the confident functions and files; `why` per item."""
     top_k_functions = 2 * top_k if top_k_functions is None else top_k_functions
-    search = read_search(signals, turns, issue)
+    search = read_search(signals, turns, issue, features=False)
     ranked: dict[str, Any] = orjson.loads(search.hand_ranking(top_k, top_k_functions))
     return ranked
 
