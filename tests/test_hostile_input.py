@@ -639,3 +639,55 @@ def test_model_output_the_planner_cannot_end_is_left_as_it_came():
     out = asyncio.run(PlanStopClient(Engine(), tokenizer).generate({}))
     assert out["responses"] == texts and out["stop_reasons"] == ["length"] * 3
     assert time.process_time() - started < 30  # CPU time: a 1 MB line is read once
+
+
+# -- issue 22: the engine reads tool outcomes ---------------------------------------------------
+
+
+def _turn(tool: str, args: dict[str, Any], result: Any) -> Any:
+    from acs.policy import Turn
+
+    return Turn([{"id": 1, "tool": tool, "args": args}], [{"status": "ok", "result": result}])  # type: ignore[list-item]
+
+
+BAD_OUTCOMES = {
+    "bm25 without hits": _turn("bm25", {"query": "q"}, {"matches": []}),
+    "function hit without a name": _turn(
+        "bm25", {"query": "q", "level": "function"}, {"hits": [{"path": "a.py", "score": 1}]}
+    ),
+    "score of 1 MB": _turn(
+        "bm25", {"query": "q"}, {"hits": [{"path": "a", "score": "9" * (1 << 20)}]}
+    ),
+    "symbols without a name": _turn(
+        "symbols",
+        {},
+        {
+            "symbols": [
+                {
+                    "path": "a",
+                    "name": "f",
+                    "qualified_name": "f",
+                    "kind": "function",
+                    "start_line": 1,
+                    "end_line": 2,
+                }
+            ]
+        },
+    ),
+    "a lone surrogate": _turn("grep", {"pattern": "\ud800"}, {"files": [], "matches": []}),
+    "a result JSON cannot hold": _turn("grep", {"pattern": "x"}, {"files": [object()]}),
+}
+
+
+@pytest.mark.parametrize("turn", BAD_OUTCOMES.values(), ids=BAD_OUTCOMES.keys())
+def test_a_malformed_outcome_is_a_one_line_invalid_argument_for_both_rankers(turn):
+    from acs.joiner import rank
+    from acs.rank.model import shipped
+
+    signals = parse_issue("x")
+    model = shipped()
+    assert model is not None
+    for ranker in (rank, model.rank):
+        with pytest.raises(InvalidArgumentError) as e:
+            ranker(signals, [turn], "x", 10, 20)
+        assert "\n" not in str(e.value) and len(str(e.value)) < 400

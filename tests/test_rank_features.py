@@ -96,9 +96,9 @@ def test_path_and_kind_features_read_the_path():
 
 def test_outlined_definitions_become_function_candidates():
     signals = parse_issue(ISSUE)
-    _, cands = file_features(signals, turns(), ISSUE)
+    _, search = file_features(signals, turns(), ISSUE)
     scores = {"pkg/widget.py": 2.0, "pkg/other.py": -1.0}
-    fns = function_features(signals, turns(), ISSUE, cands, scores)
+    fns = function_features(search, scores)
     assert fns.keys == [
         ("pkg/other.py", "helper"),
         ("pkg/widget.py", "Widget"),

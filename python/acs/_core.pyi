@@ -5,13 +5,22 @@ from os import PathLike
 from typing import Any, final
 
 __all__ = [
+    "CUT",
+    "FEATURES_VERSION",
+    "FILE_FEATURES",
+    "FN_CUT",
+    "FUNCTION_FEATURES",
+    "FUNCTION_FILES",
+    "LearnedRanker",
     "PlanRun",
     "Repo",
+    "Search",
     "TreeEnsemble",
     "__version__",
     "_register_errors",
     "build_info",
     "cache_usage",
+    "calibrated",
     "error_kinds",
     "set_cache_budgets",
     "symbol_kinds",
@@ -20,6 +29,14 @@ __all__ = [
     "tool_specs",
 ]
 __version__: str
+# The learned ranker's features (`acs_core::evidence`): names in column order, and the
+# version of their meaning; the joiner's confident cuts.
+FILE_FEATURES: tuple[str, ...]
+FUNCTION_FEATURES: tuple[str, ...]
+FEATURES_VERSION: int
+FUNCTION_FILES: int
+CUT: float
+FN_CUT: float
 
 # The classes are final at runtime (pyo3): stubtest checks it (scripts/test).
 
@@ -80,6 +97,37 @@ class TreeEnsemble:
     def objective(self) -> str | None: ...
     @property
     def meta(self) -> str | None: ...
+
+@final
+class Search:
+    """One search's candidates and evidence, read once by the engine (`acs.evidence`)."""
+
+    def __new__(cls, search_json: bytes) -> Search: ...
+    def hand_ranking(self, top_k: int, top_k_functions: int) -> bytes: ...
+    def learned_ranking(self, ranker: LearnedRanker, top_k: int, top_k_functions: int) -> bytes: ...
+    def file_table(self) -> tuple[list[str], list[list[float]]]: ...
+    def function_table(
+        self, file_scores: Sequence[tuple[str, float]]
+    ) -> tuple[list[tuple[str, str]], list[list[float]]]: ...
+    @property
+    def candidates(self) -> tuple[int, int]: ...
+
+@final
+class LearnedRanker:
+    """The file and function ensembles of a ranker model, with their calibrations."""
+
+    def __new__(
+        cls,
+        files: TreeEnsemble,
+        functions: TreeEnsemble,
+        file_calibration: Sequence[float],
+        file_threshold: float,
+        function_calibration: Sequence[float],
+        function_threshold: float,
+    ) -> LearnedRanker: ...
+
+def calibrated(scores: Sequence[float], coefficients: tuple[float, float, float]) -> list[float]:
+    """P(edited) of each raw score: sigmoid(a * s + b * (s - best) + c)."""
 
 def set_cache_budgets(
     content_bytes: int, symbol_bytes: int, term_bytes: int | None = None

@@ -12,233 +12,25 @@ source (all 449 gold files of the development set are `.py`, 5 of them tests or 
 The weights were tuned on the development set (`../shared/data/swe_gym_dev.jsonl`) by
 coordinate descent on file Acc@1 + Acc@5 + function Acc@10 + file and function F0.5, and
 checked by tuning on half of the instances and scoring the other half (1.42 -> 1.53 there).
+
+The reading and the scoring are the engine's (`acs_core::evidence`, one reader of tool
+outcomes shared with the learned ranker's features): this module is their Python face.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any
 
-from . import definitions
+import orjson
+
+from . import _core
+from .evidence import read_search
 from .issue import IssueSignals
 from .policy import Turn
 
-W_BM25_FILE = 1.0
-W_BM25_FUNCTION = 1.1
-W_PATH = 1.25
-W_FRAME = 0.7
-W_SYMBOL = 1.5
-W_STRING = 2.0
-W_DRILL = 0.5
-# BM25 of the title alone (a second opinion that the body's code and logs cannot drown out:
-# file Acc@1 24.7 -> 27.4, Acc@5 49.3 -> 52.9 on the development set, both halves improving).
-W_TITLE_FILE = 0.6
-W_TITLE_FUNCTION = 0.6
-W_FUNCTION_TO_FILE = 0.5  # share of a function's evidence its file receives
-W_STRING_FUNCTION = 0.1  # the definition around a found message (share of W_STRING)
-W_CALLER = 1.0  # a user of the definition or constant that holds a quoted message
-W_FUZZY = 0.6  # a near miss of a name is weaker than the name itself
-W_PATH_WORDS = 0.8  # the issue's words in a candidate file's name
-DOWNWEIGHT = 0.06
-CUT = 0.35  # the confident set: what scores at least this fraction of the best
-FN_CUT = 0.35  # the same for functions
-FILE_SHARE = 0.5  # how much a function's score follows its file's
-
-_AUXILIARY = re.compile(
-    r"(^|/)(tests?|testing|test[-_]data|testdata|fixtures|docs?|examples?|benchmarks?|"
-    r"vendor|vendored|third_party|_vendor|typeshed|website)(/|$)|"
-    r"(^|/)test_[^/]*$|_tests?\.\w+$|(^|/)conftest\.py$"
-)
-# Source code a fix edits; prose, data and configuration rarely are the fix.
-_SOURCE = re.compile(
-    r"\.(py|pyx|pxd|js|jsx|mjs|ts|tsx|go|rs|java|kt|scala|c|cc|cpp|cxx|h|hh|hpp|cs|rb|php|"
-    r"swift|m|mm|lua|sh|r|jl|ex|exs|erl|hs|ml|clj|dart|vue|svelte)$",
-    re.I,
-)
-NON_SOURCE = 0.3
-# The issue is about tests when it names a test file or a test function.
-_TEST_MENTION = re.compile(r"(^|[\s/`'\"(])(tests?/|test_\w+|\w+_test\.\w+|conftest\.py)")
-
-
-# Path words too generic to say which file an issue is about.
-_GENERIC_PATH_WORDS = {
-    "the", "and", "for", "with", "not", "init", "core", "utils", "util", "base", "main",
-    "models", "model", "types",
-}  # fmt: skip
-
-
-def _words(text: str) -> set[str]:
-    """Lower-cased words of three letters or more, identifiers split on case changes."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
-    found = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", spaced)}
-    return {w for w in found if len(w) >= 3 and w not in _GENERIC_PATH_WORDS}
-
-
-@lru_cache(maxsize=1 << 16)
-def path_words(path: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The words of a file's name, and of its whole path (cached: paths recur across runs)."""
-    stem = path.rsplit(".", 1)[0]
-    return frozenset(_words(stem.rsplit("/", 1)[-1])), frozenset(_words(stem.replace("/", " ")))
-
-
-def _path_overlap(path: str, words: set[str]) -> float:
-    """How much of a file's name (and, less, of its folders) the issue's words cover: an issue
-    about "autotools" points at `autotools.py` more than its text similarity alone says."""
-    name, parts = path_words(path)
-    name_share = len(name & words) / max(1, len(name))
-    return name_share + 0.3 * len(parts & words) / max(1, len(parts))
-
-
-def is_auxiliary(path: str) -> bool:
-    """Tests, docs, examples, benchmarks, vendored code."""
-    return bool(_AUXILIARY.search(path))
-
-
-@dataclass
-class Evidence:
-    files: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    functions: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
-    # Functions ranked inside files already chosen (drill-down): they rank functions but are
-    # no new evidence for their file, which was chosen on the other evidence.
-    drilled: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
-    spans: dict[tuple[str, str], tuple[str, int, int]] = field(default_factory=dict)
-    lines: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-    # Why: per file or function, its strongest piece of evidence (amount, a line for people).
-    why: dict[Any, tuple[float, str]] = field(default_factory=dict)
-
-    def add_file(self, path: str, amount: float, why: str, *, similar: bool = False) -> None:
-        self.files[path] += amount
-        self.note(path, amount, why, similar=similar)
-
-    def add_function(
-        self,
-        key: tuple[str, str],
-        amount: float,
-        why: str,
-        *,
-        drilled: bool = False,
-        similar: bool = False,
-    ) -> None:
-        (self.drilled if drilled else self.functions)[key] += amount
-        self.note(key, amount, why, similar=similar)
-
-    def note(self, where: Any, amount: float, why: str, *, similar: bool = False) -> None:
-        """Keep `why` if it is the strongest evidence of `where` so far. Text similarity
-        (`similar`) explains least: a named definition, path or message says more."""
-        if similar:
-            amount *= 0.25
-        if amount > self.why.get(where, (0.0, ""))[0]:
-            self.why[where] = (amount, why)
-
-
-def _normalised(hits: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
-    top = max((h["score"] for h in hits), default=0.0)
-    return [(h, h["score"] / top) for h in hits] if top > 0 else []
-
-
-def tool_results(turns: Sequence[Turn]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(tool, arguments, result) of every task of `turns` that succeeded, in order."""
-    for turn in turns:
-        for task, outcome in zip(turn.tasks, turn.outcomes, strict=True):
-            if outcome.get("status") == "ok":
-                yield task["tool"], task["args"], outcome["result"]
-
-
-def caller_groups(name: str, result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(path, group) of a `references` result's uses inside other definitions than `name`
-    itself: the callers of the definition that builds a message the issue quotes."""
-    return [
-        (f["path"], g)
-        for f in result["files"]
-        for g in f["groups"]
-        if (d := g.get("enclosing")) and d["qualified_name"].rsplit(".", 1)[-1] != name
-    ]
-
-
-def collect(signals: IssueSignals, turns: Sequence[Turn]) -> Evidence:
-    ev = Evidence()
-    frame_functions = {f.function for f in signals.frames if f.function}
-    identifier_rank = {name: i for i, name in enumerate(signals.identifiers)}
-    for tool, args, result in tool_results(turns):
-        match tool:
-            case "bm25" if args.get("level") == "function":
-                # A ranking inside chosen files (drill-down) is normalised to its own best.
-                drill = bool(args.get("include"))
-                weight = W_DRILL if drill else W_BM25_FUNCTION
-                if args["query"] == signals.title:
-                    weight = W_TITLE_FUNCTION
-                why = "best text match in its file" if drill else "text similar to the issue"
-                for hit, s in _normalised(result["hits"]):
-                    key = definitions.key(hit)
-                    ev.add_function(key, weight * s, f"{why} (BM25)", drilled=drill, similar=True)
-                    ev.spans[key] = definitions.span(hit)
-            case "bm25":
-                weight = W_TITLE_FILE if args["query"] == signals.title else W_BM25_FILE
-                why = "text similar to the issue (BM25)"
-                for hit, s in _normalised(result["hits"]):
-                    ev.add_file(hit["path"], weight * s, why, similar=True)
-            case "symbols":
-                defs = result["symbols"]
-                if not defs:
-                    continue
-                # A name defined once is strong evidence; one defined everywhere is not.
-                specificity = 1.0 / len(defs) ** 0.5
-                rank = identifier_rank.get(args["name"], 10)
-                weight = W_SYMBOL * specificity / (1 + 0.1 * rank)
-                fuzzy = args.get("mode") == "fuzzy"
-                if fuzzy:
-                    weight *= W_FUZZY
-                for d in defs:
-                    key = definitions.key(d)
-                    bonus = 1.5 if d["name"] in frame_functions else 1.0
-                    why = f"defines `{d['qualified_name']}`" + (
-                        f", close to `{args['name']}` in the issue"
-                        if fuzzy
-                        else (" (in the stack trace)" if bonus > 1 else ", named in the issue")
-                    )
-                    ev.add_function(key, weight * bonus, why)
-                    ev.spans[key] = definitions.span(d)
-                    ev.add_file(d["path"], 0.5 * weight, why)
-            case "find_files":
-                files = result["files"]
-                if files and files[0]["score"] >= 85:
-                    path = files[0]["path"]
-                    ev.add_file(path, W_PATH, f"path named in the issue: {args['query']}")
-                    for frame in signals.frames:
-                        if frame.path.endswith(path):
-                            ev.add_file(path, W_FRAME, f"stack trace, line {frame.line}")
-                            ev.lines[files[0]["path"]].append(
-                                (max(1, frame.line - 5), frame.line + 5)
-                            )
-            case "references":
-                # Uses of a definition that builds a message the issue quotes (callers).
-                name = args["name"]
-                groups = caller_groups(name, result)
-                amount = W_CALLER / max(1, len(groups)) ** 0.5
-                for path, g in groups:
-                    key = definitions.key(g["enclosing"])
-                    ev.add_function(key, amount, f"uses `{name}`, which the issue's text leads to")
-                    ev.spans[key] = definitions.span(g["enclosing"])
-                    ev.add_file(path, 0.5 * amount, f"uses `{name}`")
-            case "grep":
-                amount = W_STRING / max(1, len(result["files"])) ** 0.5
-                # `pattern`, or `patterns` (several in one task, as a model may write)
-                text = args.get("pattern") or "; ".join(args.get("patterns") or [])
-                text = text if len(text) <= 50 else text[:47]
-                for f in result["files"]:
-                    ev.add_file(f["path"], amount, f'contains "{text}"')
-                for m in result["matches"][:20]:
-                    if e := m.get("enclosing"):
-                        key = definitions.key(e)
-                        ev.add_function(key, W_STRING_FUNCTION * amount, f'contains "{text}"')
-                        ev.spans[key] = definitions.span(e)
-                for m in result["matches"][:20]:
-                    ev.lines[m["path"]].append((m["line"], m["line"]))
-    return ev
+CUT: float = _core.CUT  # the confident set: what scores at least this fraction of the best
+FN_CUT: float = _core.FN_CUT  # the same for functions
 
 
 def rank(
@@ -247,76 +39,14 @@ def rank(
     issue: str,
     top_k: int,
     top_k_functions: int | None = None,
-    *,
-    evidence: Evidence | None = None,
 ) -> dict[str, Any]:
     """The best `top_k` files and `top_k_functions` (default `2 * top_k`) functions, best
     first, each with its score normalised to the best of its list and `confident` (see
-    `confident`); line ranges of the confident functions and files; `why` per item.
-    `evidence`: `collect(signals, turns)` when the caller has it already."""
+    `confident`); line ranges of the confident functions and files; `why` per item."""
     top_k_functions = 2 * top_k if top_k_functions is None else top_k_functions
-    ev = evidence if evidence is not None else collect(signals, turns)
-    mentions_tests = bool(_TEST_MENTION.search(issue))
-    files = dict(ev.files)
-    # A function's evidence is also evidence for its file.
-    for (path, _), s in ev.functions.items():
-        files[path] = files.get(path, 0.0) + W_FUNCTION_TO_FILE * s
-    words = _words(issue)
-    for path in files:
-        overlap = W_PATH_WORDS * _path_overlap(path, words)
-        files[path] += overlap
-        if overlap:
-            ev.note(path, overlap, "its name matches words of the issue")
-    for path in files:
-        if is_auxiliary(path) and not mentions_tests:
-            files[path] *= DOWNWEIGHT
-        if not _SOURCE.search(path):
-            files[path] *= NON_SOURCE
-    ranked_files = sorted(files.items(), key=lambda kv: (-kv[1], kv[0]))
-    ranked_files = [(p, s) for p, s in ranked_files[:top_k] if s > 0]
-    top = ranked_files[0][1] if ranked_files else 1.0
-    file_score = {p: s / top for p, s in ranked_files}
-    file_sure = dict(zip(file_score, confident(list(file_score.values()), "file"), strict=True))
-
-    # Functions of confident files only, scored as they always were: the confident functions
-    # are exactly the list the joiner returned when it cut at CUT and FN_CUT.
-    functions = []
-    candidates = defaultdict(float, ev.functions)
-    for key, s in ev.drilled.items():
-        candidates[key] += s
-    for (path, name), s in candidates.items():
-        if not file_sure.get(path):
-            continue
-        score = s * (1 - FILE_SHARE + FILE_SHARE * file_score[path])
-        functions.append(function_location(path, name, ev.spans[(path, name)], score))
-    functions.sort(key=lambda f: (-f["score"], f["path"], f["start_line"]))
-    functions = [f for f in functions[:top_k_functions] if f["score"] > 0]
-    fn_top = functions[0]["score"] if functions else 1.0
-    sure = confident([f["score"] for f in functions], "function")
-    for f, is_sure in zip(functions, sure, strict=True):
-        f["score"] = round(f["score"] / fn_top, 4)
-        f["confident"] = is_sure
-
-    lines = []
-    for f in functions:
-        if f["confident"]:
-            lines.append({"path": f["path"], "start": f["start_line"], "end": f["end_line"]})
-    for path, spans in ev.lines.items():
-        if file_sure.get(path):
-            lines.extend({"path": path, "start": a, "end": b} for a, b in spans[:5])
-    why = {p: ev.why[p][1] for p in file_score if p in ev.why}
-    for f in functions:
-        if (key := (f["path"], f["name"])) in ev.why:
-            why[f"{f['path']}:{f['name']}"] = ev.why[key][1]
-    return {
-        "files": [
-            {"path": p, "score": round(s, 4), "confident": file_sure[p]}
-            for p, s in file_score.items()
-        ],
-        "functions": functions,
-        "lines": merge_lines(lines),
-        "why": why,
-    }
+    search = read_search(signals, turns, issue, features=False)
+    ranked: dict[str, Any] = orjson.loads(search.hand_ranking(top_k, top_k_functions))
+    return ranked
 
 
 def confident(scores: Sequence[float], level: str) -> list[bool]:

@@ -98,6 +98,7 @@
 mod byte_lru;
 mod cancel;
 mod error;
+pub mod evidence;
 mod gbdt;
 mod glob;
 mod index;

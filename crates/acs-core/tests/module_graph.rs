@@ -12,7 +12,7 @@ use syn::visit::{self, Visit};
 /// The layers, bottom first: a folder of `src/` may use its own modules, the root files
 /// (the shared foundation: errors, limits, languages, the thread pool, ...) and the folders
 /// before it. The crate root (`lib.rs`) re-exports every layer and is in none.
-const LAYERS: &[&str] = &["snapshot", "index", "tools", "plan"];
+const LAYERS: &[&str] = &["snapshot", "index", "tools", "plan", "evidence"];
 
 /// A module's path below the crate root: `["index", "bm25"]`; the root is `[]`.
 type ModPath = Vec<String>;

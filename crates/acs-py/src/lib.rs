@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 mod build_facts;
+mod evidence;
 
 /// How often a waiting call lets Python run its signal handlers.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
@@ -726,6 +727,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRepo>()?;
     m.add_class::<PyPlanRun>()?;
     m.add_class::<PyTreeEnsemble>()?;
+    evidence::register(m)?;
     m.add_function(wrap_pyfunction!(set_cache_budgets, m)?)?;
     m.add_function(wrap_pyfunction!(cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(term_cache_usage, m)?)?;

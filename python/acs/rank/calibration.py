@@ -8,21 +8,13 @@ Its three coefficients are fitted on out-of-fold scores of the training data
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-
-def sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1 / (1 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1 + e)
+from .. import _core
 
 
 def calibrated(scores: Sequence[float], coef: Sequence[float]) -> list[float]:
-    """P(edited) for each of a query's raw scores: sigmoid(a * s + b * (s - best) + c)."""
-    if not scores:
-        return []
-    best = max(scores)
+    """P(edited) for each of a query's raw scores: sigmoid(a * s + b * (s - best) + c),
+    computed by the engine, as the learned ranker's answers are."""
     a, b, c = coef
-    return [sigmoid(a * s + b * (s - best) + c) for s in scores]
+    return _core.calibrated(list(scores), (a, b, c))

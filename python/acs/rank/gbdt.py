@@ -49,6 +49,11 @@ class TreeModel:
             f"objective={self.objective!r})"
         )
 
+    @property
+    def native(self) -> _core.TreeEnsemble:
+        """The engine's ensemble (what `acs._core.LearnedRanker` predicts with)."""
+        return self._native
+
     def check_features(self, names: Sequence[str]) -> None:
         """Raise `InvalidArgumentError` unless `names` are the model's features, in order."""
         names = tuple(names)

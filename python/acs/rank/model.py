@@ -18,21 +18,13 @@ from typing import Any
 
 import orjson
 
+from .. import _core
 from ..errors import InvalidArgumentError
+from ..evidence import read_search
 from ..issue import IssueSignals
-from ..joiner import collect, function_location, merge_lines
 from ..policy import Turn
 from . import gbdt
-from .calibration import calibrated
-from .features import (
-    FEATURES_VERSION,
-    FILE_FEATURES,
-    FUNCTION_FEATURES,
-    file_features,
-    function_features,
-    gather,
-    hand_ranking,
-)
+from .features import FEATURES_VERSION, FILE_FEATURES, FUNCTION_FEATURES
 
 MODEL_RESOURCE = "ranker.json"
 MODEL_PATH = Path(__file__).parent / "models" / MODEL_RESOURCE
@@ -58,6 +50,14 @@ class LearnedRanker:
         for model, names in ((self.files, FILE_FEATURES), (self.functions, FUNCTION_FEATURES)):
             if tuple(model.feature_names) != tuple(names):
                 raise InvalidArgumentError("ranker model: feature names differ from this acs")
+        self._native = _core.LearnedRanker(
+            self.files.native,
+            self.functions.native,
+            self.calibration["files"],
+            self.thresholds["files"],
+            self.calibration["functions"],
+            self.thresholds["functions"],
+        )
         self.info = meta.get("info", {})
         # Which model this is (an eval row made with another model is not reused).
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -70,44 +70,15 @@ class LearnedRanker:
         top_k: int,
         top_k_functions: int | None = None,
     ) -> dict[str, Any]:
+        """The best `top_k` files and `top_k_functions` (default `2 * top_k`) functions,
+        each with its calibrated probability of being edited and `confident`; the line
+        ranges of the confident ones; `why` per item."""
         top_k_functions = top_k_functions or 2 * top_k
-        cands = gather(signals, turns)
-        ev = collect(signals, turns)  # once: the joiner's ranking and the line ranges share it
-        hand = hand_ranking(signals, turns, issue, cands, ev)
-        table, _ = file_features(signals, turns, issue, cands, hand)
-        raw = self.files.predict(table.rows)
-        probs = calibrated(raw, self.calibration["files"])
-        order = sorted(range(len(raw)), key=lambda i: (-raw[i], table.keys[i]))
-        file_raw = {table.keys[i]: raw[i] for i in range(len(raw))}
-        files = [{"path": table.keys[i], "score": round(probs[i], 4)} for i in order[:top_k]]
-        _mark_confident(files, self.thresholds["files"])
-
-        ftable = function_features(signals, turns, issue, cands, file_raw, hand)
-        fraw = self.functions.predict(ftable.rows)
-        fprobs = calibrated(fraw, self.calibration["functions"])
-        forder = sorted(range(len(fraw)), key=lambda i: (-fraw[i], ftable.keys[i]))
-        functions = []
-        for i in forder[:top_k_functions]:
-            path, name = ftable.keys[i]
-            loc = function_location(path, name, cands.spans[(path, name)], round(fprobs[i], 4))
-            functions.append(loc)
-        _mark_confident(functions, self.thresholds["functions"])
-
-        confident_files = {f["path"] for f in files if f["confident"]}
-        lines = [
-            {"path": f["path"], "start": f["start_line"], "end": f["end_line"]}
-            for f in functions
-            if f["confident"]
-        ]
-        for path, spans in ev.lines.items():
-            if path in confident_files:
-                lines.extend({"path": path, "start": a, "end": b} for a, b in spans[:5])
-        reasons = hand["why"]
-        why = {f["path"]: reasons[f["path"]] for f in files if f["path"] in reasons}
-        for f in functions:
-            if (key := f"{f['path']}:{f['name']}") in reasons:
-                why[key] = reasons[key]
-        return {"files": files, "functions": functions, "lines": merge_lines(lines), "why": why}
+        search = read_search(signals, turns, issue)
+        ranked: dict[str, Any] = orjson.loads(
+            search.learned_ranking(self._native, top_k, top_k_functions)
+        )
+        return ranked
 
 
 LEVELS = ("files", "functions")
@@ -123,13 +94,6 @@ def _numbers(values: object, n: int) -> list[float]:
             raise ValueError(f"expected a finite number, got {v!r:.60}")
         out.append(float(v))
     return out
-
-
-def _mark_confident(items: list[dict[str, Any]], threshold: float) -> None:
-    """The set chosen for precision: scores at or above the threshold, and at least the
-    first item (an empty answer has no precision at all)."""
-    for i, item in enumerate(items):
-        item["confident"] = i == 0 or item["score"] >= threshold
 
 
 @lru_cache(maxsize=1)

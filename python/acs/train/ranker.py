@@ -22,12 +22,12 @@ from typing import Any
 
 import orjson
 
+from ..evidence import Search
 from ..issue import parse_issue
 from ..policy import Turn
 from ..rank.features import (
     FILE_FEATURES,
     FUNCTION_FEATURES,
-    Candidates,
     FeatureTable,
     file_features,
     function_features,
@@ -47,7 +47,7 @@ class Query:
     signals: Any
     turns: list[Turn]
     issue: str
-    cands: Candidates
+    search: Search  # the engine's reading of the record's search
     labels: tuple[str, ...] = ()
 
 
@@ -63,7 +63,7 @@ def to_query(rec: dict[str, Any]) -> Query:
     issue = rec["issue"]
     signals = parse_issue(issue)
     turns = [Turn(t["tasks"], t["outcomes"]) for t in rec["turns"]]
-    table, cands = file_features(signals, turns, issue)
+    table, search = file_features(signals, turns, issue)
     gold = set(rec["gold"]["files"])
     return Query(
         instance_id=rec["instance_id"],
@@ -75,13 +75,13 @@ def to_query(rec: dict[str, Any]) -> Query:
         signals=signals,
         turns=turns,
         issue=issue,
-        cands=cands,
+        search=search,
         labels=tuple(rec.get("labels") or ()),
     )
 
 
 def function_table(q: Query, file_scores: dict[str, float]) -> tuple[FeatureTable, list[int]]:
-    table = function_features(q.signals, q.turns, q.issue, q.cands, file_scores)
+    table = function_features(q.search, file_scores)
     labels = [int(f"{p}:{n}" in q.gold_functions) for p, n in table.keys]
     return table, labels
 
