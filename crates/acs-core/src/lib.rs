@@ -25,6 +25,9 @@
 //! 3. **`tools/`**: the tools and their table, the only code besides the executor that uses
 //!    `Repo`.
 //! 4. **`plan/`**: plans and the executor.
+//! 5. **`evidence/`** ([`evidence::Search`]): the one reader of a search's tool outcomes
+//!    (JSON, no `Repo`): its candidates, the hand joiner's ranking, the learned ranker's
+//!    feature rows ([`evidence::FILE_FEATURES`]) and its predictions through [`TreeEnsemble`].
 //!
 //! The tools read a `Repo`; each takes a typed request and returns a typed, serialisable
 //! result:
@@ -82,7 +85,7 @@
 //! assert_eq!(report.tasks.len(), 2);
 //! ```
 //!
-//! Every module is private; this page lists the whole public API. Errors carry a stable
+//! Every module but `limits` and `evidence` is private; this page lists the whole public API. Errors carry a stable
 //! [`ErrorKind`], whose names and descriptions the Python bindings export, so the two
 //! languages share one table of error kinds.
 
@@ -90,9 +93,10 @@
 // `pub` means public API: an item the re-exports below leave out is `pub(crate)`.
 #![deny(unreachable_pub)]
 
-// Every module is private: the public API is what is re-exported below (ripgrep's crates
-// are the model), so a module's internals can change without breaking a caller. The layers
-// are folders (snapshot, index, tools, plan), each using only those before it; the files
+// Every module but `limits` and `evidence` (the rankers' own namespace) is private: the
+// public API is what is re-exported below (ripgrep's crates are the model), so a module's
+// internals can change without breaking a caller. The layers are folders (snapshot, index,
+// tools, plan, evidence), each using only those before it; the files
 // here are what every layer shares, and the tree ensemble, beside them
 // (tests/module_graph.rs checks both).
 mod byte_lru;
