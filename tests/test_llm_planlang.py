@@ -3,6 +3,7 @@ results, the conversation)."""
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import time
@@ -15,6 +16,7 @@ from acs.llm import planlang as pl
 from acs.llm.planlang import Answer, Call, End, Invalid
 from acs.llm.prompt import (
     BUDGETS,
+    PROMPT_VERSION,
     Conversation,
     approx_tokens,
     clip,
@@ -23,6 +25,7 @@ from acs.llm.prompt import (
     render_turn,
 )
 from acs.policy import Turn
+from acs.toolspec import TOOL_SPECS
 
 GOOD = """1. symbols(name="JSONDecoder", kinds=["class"])
 2. grep(pattern="Expecting value", fixed_strings=True, max_results=20)
@@ -433,3 +436,202 @@ def test_a_turn_of_many_failures_renders_a_bounded_observation():
     assert len(text) < 8 * 3000 * 3.5, len(text)  # a few times the turn's token budget
     assert "more results not shown (turn budget)" in text
     assert "last failure: [" in text
+
+
+# --- the prompt's tools, arguments and result fields, against the engine ----------------------
+
+PROMPT_VERSIONS = ("planner-v1", "planner-v2")
+
+FIELD_REPO = {
+    "json/decoder.py": "class JSONDecodeError(ValueError):\n    pass\n\n\n"
+    "class JSONDecoder:\n    def raw_decode(self, s):\n"
+    "        raise JSONDecodeError('Expecting value')\n\n\n"
+    "def loads(s):\n    return JSONDecoder().raw_decode(s)\n",
+    "json/cli.py": "from json.decoder import loads\n\n\n"
+    "def main(argv):\n    return loads(argv[0])\n",
+}
+# A call of each tool (bm25 at both levels) whose results hold every field a tool gives: a
+# grep match inside a method, a class with a child, a use inside a function.
+FIELD_CALLS = [
+    ("grep", {"pattern": "Expecting value", "enclosing": True}),
+    ("find_files", {"query": "decoder"}),
+    ("symbols", {"name": "raw_decode"}),
+    ("outline", {"path": "json/decoder.py"}),
+    ("read", {"path": "json/decoder.py", "symbol": "JSONDecoder.raw_decode"}),
+    ("references", {"name": "loads"}),
+    ("bm25", {"query": "raw decode expecting value", "level": "function"}),
+    ("bm25", {"query": "decoder", "level": "file"}),
+]
+
+
+@functools.cache
+def real_outcomes() -> dict[str, list[dict]]:
+    """Tool -> the outcomes of its calls in one real plan run."""
+    repo = acs.Repo.from_files(FIELD_REPO)
+    tasks = [{"id": i, "tool": t, "args": a} for i, (t, a) in enumerate(FIELD_CALLS, start=1)]
+    report = repo.run_plan(tasks)
+    assert all(o["status"] == "ok" for o in report["tasks"]), report
+    out: dict[str, list[dict]] = {}
+    for o in report["tasks"]:
+        out.setdefault(o["tool"], []).append(o)
+    return out
+
+
+def values_at(result, path):
+    """Every value `path` reaches in a result: `matches[i].enclosing.name`, `$N`-style
+    `files[0].path` and `hits[*].path` (an index other than a number: every item)."""
+    nodes = [result]
+    for step in re.findall(r"\w+|\[[^\]]*\]", path):
+        if step.startswith("["):
+            index = step[1:-1]
+            lists = [n for n in nodes if isinstance(n, list)]
+            nodes = [
+                x
+                for n in lists
+                for x in (n if not index.isdigit() else n[int(index) : int(index) + 1])
+            ]
+        else:
+            nodes = [n[step] for n in nodes if isinstance(n, dict) and step in n]
+    return nodes
+
+
+def tool_lines(system):
+    """The Tools section's lines: tool -> (its arguments' text, its result fields' text)."""
+    lines = {}
+    for line in system.splitlines():
+        m = re.match(r"(\w+)\(", line)
+        if m and m[1] in pl.TOOLS and " [" in line:
+            arguments, fields = line.rsplit(" [", 1)
+            lines[m[1]] = (arguments, fields.removesuffix("]"))
+    return lines
+
+
+def field_paths(fields):
+    """`matches[i].path, .line, .enclosing.name (a comment); files[i].path` -> the full paths:
+    a field that starts with a dot belongs to the item the group began with."""
+    fields = re.sub(r"\s*\([^()]*\)", "", fields)
+    paths = []
+    for group in fields.split(";"):
+        base = ""
+        for item in (part.strip() for part in group.split(",")):
+            if item.startswith("."):
+                paths.append(base + item)
+            else:
+                base = item[: item.index("]") + 1] if "[" in item else ""
+                paths.append(item)
+    return paths
+
+
+def prompt_fields(version):
+    return {
+        tool: field_paths(fields)
+        for tool, (_, fields) in tool_lines(load_prompts(version).system).items()
+    }
+
+
+def missing_fields(fields):
+    """The (tool, field) pairs of `fields` that no real result of the tool holds."""
+    outcomes = real_outcomes()
+    return {
+        (tool, path)
+        for tool, paths in fields.items()
+        for path in paths
+        if not any(values_at(o["result"], path) for o in outcomes[tool])
+    }
+
+
+def names_not_as_shown(version):
+    """The name fields the prompt names whose values are not written, whole, in the results
+    the model is shown (`raw_decode` for `JSONDecoder.raw_decode`): a `$N` reference to one
+    would not give the name the model saw."""
+    wrong = set()
+    for tool, paths in prompt_fields(version).items():
+        for o in real_outcomes()[tool]:
+            shown = render_outcome(o)
+            for path in (p for p in paths if p.endswith("name")):
+                for value in values_at(o["result"], path):
+                    if not re.search(rf"(?<![\w.]){re.escape(value)}(?![\w.])", shown):
+                        wrong.add((tool, path))
+    return wrong
+
+
+@pytest.mark.parametrize("version", PROMPT_VERSIONS)
+def test_every_result_field_the_prompt_names_is_in_real_results(version):
+    fields = prompt_fields(version)
+    assert set(fields) == set(pl.TOOLS), "a tool without its result fields"
+    assert sum(len(p) for p in fields.values()) >= 15  # the parse sees the fields
+    assert missing_fields(fields) == set()
+
+
+def test_a_misnamed_field_is_found():
+    # The check can fail: a field the tools do not return, and one under the wrong item.
+    wrong = {"bm25": ["hits[i].path", "hits[i].qualifiedname"], "grep": ["matches[i].name"]}
+    assert missing_fields(wrong) == {("bm25", "hits[i].qualifiedname"), ("grep", "matches[i].name")}
+    assert field_paths("hits[i].path, .name (bare, a comment); files[i].path, .count") == [
+        "hits[i].path",
+        "hits[i].name",
+        "files[i].path",
+        "files[i].count",
+    ]
+
+
+def test_the_name_fields_of_planner_v2_give_the_names_the_results_show():
+    assert names_not_as_shown("planner-v2") == set()
+
+
+def test_planner_v1_describes_bare_names_as_the_names_shown():
+    # What planner-v2 fixes: bm25's `name` and grep's enclosing `name` are bare today, while
+    # the results (and answers) show the qualified name.
+    assert names_not_as_shown("planner-v1") == {
+        ("bm25", "hits[i].name"),
+        ("grep", "matches[i].enclosing.name"),
+    }
+
+
+@pytest.mark.parametrize("version", PROMPT_VERSIONS)
+def test_every_reference_in_the_prompt_is_a_field_of_its_tasks_tool(version):
+    """`$N.field` in the examples resolves against the real results of task N's tool; one in
+    the prose, against some tool's."""
+    system = load_prompts(version).system
+    outcomes = real_outcomes()
+    any_tool = [o for os_ in outcomes.values() for o in os_]
+    checked = 0
+    for chunk in system.split("\n# Example"):
+        tools = dict(re.findall(r"^(\d+)\. (\w+)\(", chunk, re.M))
+        for line in chunk.splitlines():
+            task = re.match(r"^\d+\. \w+\(", line)
+            for n, path in re.findall(r'"\$(\d+)\.([^"]+)"', line):
+                candidates = outcomes[tools[n]] if task else any_tool
+                assert any(values_at(o["result"], path) for o in candidates), (version, line)
+                checked += 1
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("version", PROMPT_VERSIONS)
+def test_every_argument_the_tool_lines_show_is_the_tools(version):
+    for tool, (arguments, _) in tool_lines(load_prompts(version).system).items():
+        specs = TOOL_SPECS[tool]
+        for name, value in re.findall(r'(\w+)=("[^"]*"|\[[^\]]*\]|\w+)', arguments):
+            assert name in specs, (version, tool, name)
+            if specs[name].type == "enum":
+                assert set(value.strip('"').split("|")) <= set(specs[name].values), value
+            if specs[name].type == "enums":
+                assert set(re.findall(r'"(\w+)"', value)) <= set(specs[name].values), value
+
+
+def test_both_prompt_versions_load_and_v2_is_the_default():
+    assert PROMPT_VERSION == "planner-v2" and load_prompts().version == PROMPT_VERSION
+    old, new = load_prompts("planner-v1"), load_prompts("planner-v2")
+    assert old.version == "planner-v1" and old.system != new.system
+    assert (old.first, old.next, old.final) == (new.first, new.next, new.final)
+    assert (resources.files("acs") / "prompts" / "planner-v2.md").is_file()
+
+
+def test_an_unknown_prompt_version_is_a_short_error_naming_the_known_ones():
+    from acs.errors import InvalidArgumentError
+
+    for version in ("planner-v0", "../prompts/planner-v1", "planner-v1.md", "x" * 10_000_000):
+        with pytest.raises(InvalidArgumentError, match="no prompt version") as caught:
+            load_prompts(version)
+        message = str(caught.value)
+        assert "known: planner-v1, planner-v2" in message and len(message) < 300

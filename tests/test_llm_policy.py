@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 import acs
-from acs.llm import LlmPolicy, ScriptedBackend
+from acs.llm import LlmPolicy, ScriptedBackend, make_llm_policy
 from acs.llm.policy import merge_answer
+from acs.llm.prompt import PROMPT_VERSION, load_prompts
 from acs.localize import make_policy
 
 FILES = {
@@ -58,7 +59,8 @@ def test_plan_answer_and_merge(repo):
     assert functions["Settings.load"]["kind"] == "method"
     assert {"path": "pkg/config.py", "start": 5, "end": 6} in result["lines"]
     transcript = result["trajectory"]["transcript"]
-    assert transcript["prompt_version"] == "planner-v1"
+    assert transcript["prompt_version"] == PROMPT_VERSION == "planner-v2"
+    assert backend.requests[0]["messages"][0]["content"] == load_prompts("planner-v2").system
     assert transcript["answer"]["files"][0] == "pkg/config.py"
     # The model's second request saw the results of the first turn.
     second = backend.requests[1]["messages"]
@@ -261,3 +263,16 @@ def test_explain_names_the_models_answer(repo):
     result = acs.localize(repo, ISSUE, policy=policy, explain=True)
     assert "the model's answer ranks it #1" in result["why"]["pkg/config.py"]
     assert result["why"]["pkg/config.py:parse"].endswith("the model's answer ranks it #1")
+
+
+def test_planner_v1_is_kept_to_reproduce_the_runs_made_with_it(repo):
+    script = ['answer(files=["pkg/config.py"], functions=["pkg/config.py:Settings.load"])\n']
+    backend = ScriptedBackend(script)
+    policy = LlmPolicy(backend, prompt_version="planner-v1")
+    result = acs.localize(repo, ISSUE, policy=policy, trajectory=True)
+    assert result["trajectory"]["transcript"]["prompt_version"] == "planner-v1"
+    assert backend.requests[0]["messages"][0]["content"] == load_prompts("planner-v1").system
+    # The command line's factory takes it too.
+    made = make_llm_policy("vllm", model="m", prompt_version="planner-v1")
+    assert made.prompts.version == "planner-v1"
+    assert make_llm_policy("vllm", model="m").prompts.version == "planner-v2"

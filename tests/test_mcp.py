@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -449,3 +450,39 @@ def test_a_repo_that_is_not_a_folder_is_a_usage_error(tmp_path: Path) -> None:
         timeout=30,
     )
     assert out.returncode == 2 and "not a directory" in out.stderr
+
+
+def test_a_client_that_changes_its_roots_is_served_the_new_ones(make_tree: Callable) -> None:
+    first = make_tree({"a.py": "def alpha():\n    pass\n"})
+    second = make_tree({"b.py": "def beta():\n    pass\n"})
+    shared = [first]
+
+    async def roots(*_: Any) -> types.ListRootsResult:
+        return types.ListRootsResult(
+            roots=[types.Root(uri=p.as_uri(), name=p.name) for p in shared]
+        )
+
+    async def changed(s: ClientSession, *now: Path) -> None:
+        shared[:] = now
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # roots are deprecated from protocol 2026-07-28
+            await s.send_roots_list_changed()
+
+    async def main() -> None:
+        async with session(list_roots_callback=roots) as s:
+            assert (await ok(s, "symbols", name="alpha"))["symbols"]  # its one root: no repo
+            assert "unknown repository" in await refused(
+                s, "symbols", name="beta", repo=str(second)
+            )
+            await changed(s, first, second)
+            # Two roots now: a call must say which, and the new one is served.
+            assert "argument 'repo' is required" in await refused(s, "symbols", name="alpha")
+            hit = await ok(s, "symbols", name="beta", repo=str(second))
+            assert hit["symbols"][0]["path"] == "b.py"
+            await changed(s, second)
+            assert "unknown repository" in await refused(
+                s, "symbols", name="alpha", repo=str(first)
+            )
+            assert (await ok(s, "symbols", name="beta"))["symbols"][0]["path"] == "b.py"
+
+    run(main())

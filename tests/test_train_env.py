@@ -440,3 +440,25 @@ def test_a_rollout_zeroed_by_rule_reports_every_metric(row):
     assert {k: metrics[k] for k in ("quality", "f_file", "f_function")} == dict.fromkeys(
         ("quality", "f_file", "f_function"), 0.0
     )
+
+
+@pytest.mark.parametrize("version", ["planner-v1", "planner-v2", None])
+def test_a_rollout_goes_on_in_its_rows_prompt_version_and_records_it(row, version) -> None:
+    from acs.llm.prompt import PROMPT_VERSION, Conversation, load_prompts
+
+    info = dict(row["extras"]["extra_info"], prompt_version=version)
+    if version is None:  # a row that names none: the model planners' default
+        del info["prompt_version"]
+    env = skyrl_gym.make(
+        "acs-localize",
+        env_config={"repos_dir": str(row["repos"])},
+        extras={**row["extras"], "extra_info": info},
+    )
+    used = version or PROMPT_VERSION
+    _, started = env.init(Conversation(load_prompts(used), ISSUE, 4).messages)
+    assert started["prompt_version"] == used
+    assert env.policy.prompts.version == used
+    env.step(PLAN)
+    answer = env.step(PERFECT)
+    assert answer["metadata"]["prompt_version"] == used
+    assert answer["metadata"]["reward_terms"]["quality"] == 1.0

@@ -179,3 +179,24 @@ def test_nothing_to_train_on_is_an_error_and_writes_nothing(dataset, tmp_path, c
     err = capsys.readouterr().err
     assert "no instance to train on (none usable)" in err
     assert not out.exists()
+
+
+def test_rows_are_written_in_and_record_the_prompt_version(dataset) -> None:
+    _, repos, instances = dataset
+    inst = instances[0]
+    for asked, version in ((None, "planner-v2"), ("planner-v1", "planner-v1")):
+        options = {"prompt_version": asked} if asked else {}
+        (row,) = rl_data.build_rows([inst], repos, **options).rows
+        assert row["extra_info"]["prompt_version"] == version
+        expected = Conversation(load_prompts(version), inst.problem_statement, 4).messages
+        assert row["prompt"] == expected
+
+
+def test_an_unknown_prompt_version_is_a_one_line_error(dataset, tmp_path, capsys) -> None:
+    data, repos, _ = dataset
+    out = tmp_path / "out"
+    args = [str(data), "--repos", str(repos), "--out", str(out), "--prompt-version", "v" * 10**6]
+    assert rl_data.main(args) == 2
+    err = capsys.readouterr().err
+    assert "no prompt version" in err and "known: planner-v1, planner-v2" in err
+    assert len(err) < 400 and not out.exists()

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .errors import InvalidArgumentError
+from .extras import install_hint
 
 __all__ = [
     "EXECUTORS",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 EXECUTORS = ("local", "ray")
-RAY_MISSING = "--executor ray needs the ray package: pip install 'acs[ray]'"
+RAY_MISSING = f"--executor ray needs the ray package: {install_hint('ray')}"
 
 T = TypeVar("T")
 R = TypeVar("R")

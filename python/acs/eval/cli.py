@@ -19,6 +19,7 @@ from typing import Any
 
 from ..cli_common import UsageError, fail
 from ..errors import InvalidArgumentError
+from ..extras import install_hint
 from ..policies import policy_factory
 
 DEFAULT_OUT = Path("eval-runs")
@@ -72,8 +73,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--executor",
         choices=("local", "ray"),
         default="local",
-        help="where the workers run: local processes (default), or Ray actors (pip install "
-        "'acs[ray]'; on a local Ray instance of --workers CPUs unless --ray-address)",
+        help="where the workers run: local processes (default), or Ray actors "
+        f"({install_hint('ray')}; on a local Ray instance of --workers CPUs unless "
+        "--ray-address)",
     )
     p.add_argument(
         "--ray-address",

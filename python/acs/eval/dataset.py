@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from ..errors import AcsError
+from ..extras import install_hint
 
 FIELDS = ("instance_id", "repo", "base_commit", "problem_statement", "patch")
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
@@ -243,4 +244,4 @@ def _one_line(e: BaseException) -> str:
     return text[0] if text else type(e).__name__
 
 
-INSTALL_HINT = "pip install 'acs[eval]'"
+INSTALL_HINT = install_hint("datasets")

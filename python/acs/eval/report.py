@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from ..errors import AcsError
+from ..extras import install_hint
 from .metrics import ACC_K, CALIBRATED, LEVELS, aggregate, reliability
 from .results import RESULTS, ROW_LATENCY_PARTS, STATUSES, read_rows
 
@@ -462,7 +463,7 @@ def plots(summary: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], out: Pa
         import matplotlib.pyplot as plt
         from matplotlib.ticker import FuncFormatter, NullFormatter
     except ImportError:
-        print("acs: no plots without matplotlib (pip install 'acs[eval]')", file=sys.stderr)
+        print(f"acs: no plots without matplotlib ({install_hint('matplotlib')})", file=sys.stderr)
         return []
     policies = summary["policies"]
     written = []

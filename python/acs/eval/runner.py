@@ -50,6 +50,7 @@ from typing import Any
 
 from ..distributed import EXECUTORS, ray_session
 from ..errors import InvalidArgumentError
+from ..extras import install_hint
 from ..policies import LLM_POLICIES, policy_factory
 from ..policy import Policy
 from .dataset import Instance
@@ -561,7 +562,7 @@ def _progress_bar(total: int, reused: int, enabled: bool) -> Any:
     try:
         from tqdm import tqdm
     except ImportError:
-        print("acs: no progress bar without tqdm (pip install 'acs[eval]')", file=sys.stderr)
+        print(f"acs: no progress bar without tqdm ({install_hint('tqdm')})", file=sys.stderr)
         return None
     desc = f"eval ({reused} reused)" if reused else "eval"
     return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, dynamic_ncols=True)

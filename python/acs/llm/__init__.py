@@ -24,6 +24,7 @@ from .errors import (
 )
 from .openai_backend import DEFAULT_BASE_URL, OpenAIBackend
 from .policy import LlmPolicy
+from .prompt import PROMPT_VERSION
 from .scripted import ReplayBackend, ScriptedBackend
 from .transformers_backend import TransformersBackend
 
@@ -57,10 +58,12 @@ def make_llm_policy(
     max_turns: int = 4,
     constrain: str | None = None,
     device: str | None = None,
+    prompt_version: str = PROMPT_VERSION,
 ) -> LlmPolicy:
-    """The policy `--policy vllm|openai|transformers` names, with the command line's options.
-    Unset options come from the environment: ACS_LLM_MODEL, ACS_LLM_BASE_URL,
-    ACS_LLM_API_KEY (or OPENAI_API_KEY)."""
+    """The policy `--policy vllm|openai|transformers` names, with the command line's options
+    (`prompt_version`: an older prompt, to reproduce a run made with it). Unset options come
+    from the environment: ACS_LLM_MODEL, ACS_LLM_BASE_URL, ACS_LLM_API_KEY (or
+    OPENAI_API_KEY)."""
     model = model or os.environ.get("ACS_LLM_MODEL") or None
     backend: Backend
     if name in ("vllm", "openai"):
@@ -86,4 +89,4 @@ def make_llm_policy(
         )
     else:
         raise ValueError(f"not a model policy: {name!r} (known: {', '.join(BACKENDS)})")
-    return LlmPolicy(backend, max_turns=max_turns)
+    return LlmPolicy(backend, max_turns=max_turns, prompt_version=prompt_version)

@@ -5,7 +5,7 @@ ends. Each lives in its own module and imports its heavy dependencies only when 
 * `openai_backend.OpenAIBackend`: any OpenAI-compatible `/v1/chat/completions` endpoint
   (vLLM, SGLang, llama.cpp, a hosted API), over HTTP. Needs `pip install 'acs[llm]'`.
 * `transformers_backend.TransformersBackend`: a local model with Hugging Face transformers.
-  Needs `pip install 'acs[gpu]'`.
+  Needs `pip install 'acs[hf]'`.
 * `scripted.ReplayBackend`, `scripted.ScriptedBackend`: scripted output, for tests.
 
 Closing the stream early (the policy does once the plan's `end` line arrives) stops the

@@ -7,6 +7,7 @@ import importlib
 from types import ModuleType
 
 from ..errors import AcsError
+from ..extras import install_hint
 
 
 class LlmError(AcsError):
@@ -34,15 +35,11 @@ class BadResponseError(LlmError, ValueError):
     request (4xx)."""
 
 
-EXTRAS = {"httpx": "llm", "torch": "gpu", "transformers": "gpu", "xgrammar": "gpu"}
-
-
 def require(module: str, purpose: str) -> ModuleType:
-    """Import an optional dependency, or say which extra to install."""
+    """Import an optional dependency, or say which extra to install (`acs.extras`)."""
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        extra = EXTRAS.get(module.split(".")[0], "llm")
         raise MissingDependencyError(
-            f"{purpose} needs the `{module.split('.')[0]}` package: pip install 'acs[{extra}]'"
+            f"{purpose} needs the `{module.partition('.')[0]}` package: {install_hint(module)}"
         ) from e

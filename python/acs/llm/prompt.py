@@ -18,10 +18,14 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from ..echo import quoted
+from ..errors import InvalidArgumentError
 from ..policy import Turn
 from ..types import TaskOutcome
 
-PROMPT_VERSION = "planner-v1"
+# The model planners' prompt. planner-v1 stays loadable (`load_prompts("planner-v1")`,
+# `LlmPolicy(prompt_version=...)`) to reproduce the runs and trajectories made with it.
+PROMPT_VERSION = "planner-v2"
 CHARS_PER_TOKEN = 3.5  # a conservative average for code and prose with Qwen-style BPE
 ISSUE_BUDGET = 1500  # tokens of the issue text shown to the model
 TURN_BUDGET = 3000  # tokens of results per turn, all tasks together
@@ -55,12 +59,22 @@ class Prompts:
         return _FIELD.sub(lambda m: str(fields.get(m[1], m[0])), template)
 
 
+def prompt_versions() -> list[str]:
+    """The versions shipped in acs/prompts, oldest first."""
+    files = (resources.files("acs") / "prompts").iterdir()
+    return sorted(f.name.removesuffix(".md") for f in files if f.name.endswith(".md"))
+
+
 @cache
 def load_prompts(version: str = PROMPT_VERSION) -> Prompts:
-    try:
-        text = (resources.files("acs") / "prompts" / f"{version}.md").read_text("utf-8")
-    except FileNotFoundError:
-        raise ValueError(f"no prompt version {version!r} in acs/prompts") from None
+    """A shipped version's sections. Only a version of acs/prompts is read (a name is never
+    made into a path); any other is an `InvalidArgumentError` naming the known ones."""
+    known = prompt_versions()
+    if version not in known:
+        raise InvalidArgumentError(
+            f"no prompt version {quoted(version)} in acs/prompts (known: {', '.join(known)})"
+        )
+    text = (resources.files("acs") / "prompts" / f"{version}.md").read_text("utf-8")
     parts = _SECTION.split(text)
     sections = {parts[i]: parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
     missing = {"system", "first", "next", "final"} - sections.keys()

@@ -16,8 +16,9 @@ from typing import Any
 
 from ..cli_common import UsageError, add_index_cache_args, index_cache
 from ..errors import AcsError
+from ..extras import install_hint
 
-INSTALL_HINT = "pip install 'acs[mcp]'"
+INSTALL_HINT = install_hint("mcp")
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:

@@ -84,8 +84,9 @@ class AcsMcp:
     def __init__(self, workspace: Workspace, roots: Sequence[Root] | None) -> None:
         self.workspace = workspace
         self.fixed_roots = list(roots) if roots else None
-        # Without --repo, each session searches the roots its client shares (asked once,
-        # asked again when a call names a repository not among them).
+        # Without --repo, each session searches the roots its client shares: asked at its first
+        # call, again after it says they changed, and when a call names a repository not
+        # among them (for clients that never say).
         self._client_roots: weakref.WeakKeyDictionary[Any, list[Root]] = weakref.WeakKeyDictionary()
         self._in_flight: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
@@ -148,6 +149,16 @@ class AcsMcp:
             known = self._client_roots[client] = await client_roots(session)
         return known
 
+    def roots_changed(self, session: Any | None) -> None:
+        """The client says its roots changed (notifications/roots/list_changed): its next
+        call reads them again, so a folder it added is served and one it removed is refused.
+        Without the session (SDK 1.x tells no handler of a notification which session sent it),
+        every client's roots are read again: only stdio serves a client's roots, one client."""
+        if session is None:
+            self._client_roots.clear()
+        else:
+            self._client_roots.pop(client_of(session), None)
+
 
 def client_of(session: Any) -> Any:
     """What stands for one client across its calls: SDK 1.x hands every call the
@@ -202,6 +213,10 @@ def build_server(app: AcsMcp) -> Server:
         async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
             return await app.call_tool(name, arguments, server.request_context.session)
 
+        async def roots_changed(_: Any) -> None:
+            app.roots_changed(None)
+
+        server.notification_handlers[types.RootsListChangedNotification] = roots_changed
         return server
 
     async def on_list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
@@ -210,13 +225,22 @@ def build_server(app: AcsMcp) -> Server:
     async def on_call_tool(ctx: Any, params: Any) -> types.CallToolResult:
         return await app.call_tool(params.name, params.arguments, ctx.session)
 
-    return Server(  # SDK 2.x: handlers passed to the constructor
+    async def on_roots_changed(ctx: Any, params: Any) -> None:
+        app.roots_changed(ctx.session)
+
+    server = Server(  # SDK 2.x: handlers passed to the constructor
         "acs",
         version=__version__,
         instructions=INSTRUCTIONS,
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
     )
+    # Registered apart: the constructor's keyword for it warns that roots are deprecated
+    # (protocol 2026-07-28), and clients of older protocols still send it.
+    server.add_notification_handler(
+        "notifications/roots/list_changed", types.NotificationParams, on_roots_changed
+    )
+    return server
 
 
 async def serve_stdio(server: Server) -> None:

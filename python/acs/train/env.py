@@ -250,6 +250,7 @@ class AcsLocalizeEnv(BaseTextEnv):
             "instance_id": self.instance_id,
             "repo": self.repo_name,
             "max_turns": self.max_turns,
+            "prompt_version": self.policy.prompts.version,
         }
 
     def step(self, action: str) -> BaseTextEnvStepOutput:
@@ -391,6 +392,7 @@ class AcsLocalizeEnv(BaseTextEnv):
             self.reward = self._score()
         metadata = {
             "instance_id": self.instance_id,
+            "prompt_version": self.policy.prompts.version,  # the rollout's turns were in it
             "reward_terms": dict(self.reward.terms),
             "reason": self.reward.reason,
             "turns": len(self.history),

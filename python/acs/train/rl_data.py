@@ -221,6 +221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--max-turns", type=int, default=4)
+    parser.add_argument(
+        "--prompt-version",
+        default=PROMPT_VERSION,
+        help=f"the planner prompt the rows are written with and record (default "
+        f"{PROMPT_VERSION}; an older one reproduces the data made with it)",
+    )
     parser.add_argument("--limit", type=int, default=None)
     add_executor_arguments(parser)
     args = parser.parse_args(argv)
@@ -231,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             instances,
             args.repos,
             max_turns=args.max_turns,
+            prompt_version=args.prompt_version,
             executor=args.executor,
             workers=args.workers,
             ray_address=args.ray_address,
