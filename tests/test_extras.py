@@ -23,7 +23,7 @@ from acs.extras import DISTRIBUTION, PROVIDERS, extra_for, install_hint
 PACKAGE = Path(acs.__file__).parent
 PYPROJECT = PACKAGE.parent.parent / "pyproject.toml"
 
-# `pip install 'acs[hf,rl]'`, `uv pip install -e '/path/to/acs[rl]'`: the extras named.
+# `pip install 'agentic-code-search[hf,rl]'`, `uv pip install -e '/path/to/acs[rl]'`: the extras named.
 WRITTEN_HINT = re.compile(rf"pip install[^\n]*?[\s'\"/]{re.escape(DISTRIBUTION)}\[([\w,-]+)\]")
 
 
@@ -121,3 +121,16 @@ def test_a_missing_model_package_names_its_extra(
         f"pip install '{DISTRIBUTION}[{extra}]'"
     )
     assert install_hint(module) == f"pip install '{DISTRIBUTION}[{extra}]'"
+
+
+def test_no_hint_sends_users_to_the_other_acs() -> None:
+    """`acs` on PyPI is another project (Azure Container Service tools): `pip install
+    'acs[hf]'` would install it. Every hint names this distribution."""
+    other = re.compile(r"pip install[^\n]*?[\s'\"]acs\[")
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{n}"
+        for path in source_files()
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if other.search(line)
+    ]
+    assert not offenders, offenders

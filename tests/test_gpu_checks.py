@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("torch", reason="torch not installed (pip install 'acs[hf]')")
-pytest.importorskip("transformers", reason="pip install 'acs[hf]'")
-pytest.importorskip("skyrl_gym", reason="the RL extra: pip install 'acs[rl]'")
+pytest.importorskip("torch", reason="torch not installed (pip install 'agentic-code-search[hf]')")
+pytest.importorskip("transformers", reason="pip install 'agentic-code-search[hf]'")
+pytest.importorskip("skyrl_gym", reason="the RL extra: pip install 'agentic-code-search[rl]'")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "gpu-checks"
@@ -62,7 +62,7 @@ def documented_command() -> str:
 
 
 def test_the_dry_run_writes_every_figure_the_gpu_run_writes(tmp_path: Path) -> None:
-    pytest.importorskip("pytest_benchmark", reason="pip install 'acs[test]'")
+    pytest.importorskip("pytest_benchmark", reason="pip install 'agentic-code-search[test]'")
     done = run("--dry-run", out=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     env = (tmp_path / "env.txt").read_text()

@@ -486,7 +486,7 @@ def test_a_missing_ray_is_one_clear_error_for_the_data_builders(monkeypatch, tmp
 
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     inst = Instance("a-1", "acme/a", "0" * 40, "x", "y")
-    with pytest.raises(InvalidArgumentError, match=r"pip install 'acs\[ray\]'"):
+    with pytest.raises(InvalidArgumentError, match=r"pip install 'agentic-code-search\[ray\]'"):
         rl_data.build_rows([inst], tmp_path, executor="ray")
 
 

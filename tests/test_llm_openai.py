@@ -12,7 +12,7 @@ import time
 import orjson
 import pytest
 
-pytest.importorskip("httpx", reason="httpx not installed (pip install 'acs[llm]')")
+pytest.importorskip("httpx", reason="httpx not installed (pip install 'agentic-code-search[llm]')")
 
 import acs
 import acs.plan
@@ -224,7 +224,7 @@ def test_wrong_base_url(server):
 
 def test_missing_httpx_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "httpx", None)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'acs\[llm\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install 'agentic-code-search\[llm\]'"):
         OpenAIBackend()
 
 

@@ -437,7 +437,7 @@ def test_without_the_sdk_acs_mcp_says_how_to_install(
     monkeypatch.setitem(sys.modules, "mcp", None)  # `import mcp` now fails
     monkeypatch.delitem(sys.modules, "acs.mcp.server", raising=False)
     assert main(["mcp", "--repo", str(repo)]) == 1
-    assert "pip install 'acs[mcp]'" in capsys.readouterr().err
+    assert "pip install 'agentic-code-search[mcp]'" in capsys.readouterr().err
 
 
 def test_a_repo_that_is_not_a_folder_is_a_usage_error(tmp_path: Path) -> None:

@@ -194,10 +194,10 @@ def test_the_rl_extra_brings_skyrl_04_on_python_312_only():
     from packaging.markers import default_environment
     from packaging.requirements import Requirement
 
-    declared = [Requirement(s) for s in requires("acs") or []]
+    declared = [Requirement(s) for s in requires("agentic-code-search") or []]
 
     def wanted(extra: str, python: str) -> dict[str, list[Requirement]]:
-        """What `pip install acs[EXTRA]` installs on this Python (the core included)."""
+        """What `pip install agentic-code-search[EXTRA]` installs on this Python (the core included)."""
         env = {**default_environment(), "python_version": python, "python_full_version": python}
         env["extra"] = extra
         found: dict[str, list[Requirement]] = {}

@@ -10,7 +10,7 @@ import pytest
 
 from acs.train.plan_stop import PlanStopClient, plan_text, token_prefix
 
-pytest.importorskip("transformers", reason="the hf extra: pip install 'acs[hf]'")
+pytest.importorskip("transformers", reason="the hf extra: pip install 'agentic-code-search[hf]'")
 
 PLAN = '1. grep(pattern="Reader")\nend\n'
 ANSWER = 'answer(files=["pkg/io.py"], functions=["pkg/io.py:Reader.read"])\n'

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 __all__ = ["DISTRIBUTION", "PROVIDERS", "Provider", "extra_for", "install_hint"]
 
-# The name pip installs acs under (`pip install 'acs[hf]'`).
-DISTRIBUTION = "acs"
+# The name pip installs acs under (`pip install 'agentic-code-search[hf]'`); `acs` on PyPI is
+# another project's.
+DISTRIBUTION = "agentic-code-search"
 
 
 @dataclass(frozen=True)

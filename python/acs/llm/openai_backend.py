@@ -1,6 +1,6 @@
 """`OpenAIBackend`: any OpenAI-compatible `/v1/chat/completions` endpoint (vLLM, SGLang,
 llama.cpp, a hosted API), streamed over HTTP with server-sent events. Needs httpx
-(`pip install 'acs[llm]'`), imported when a backend is created."""
+(`pip install 'agentic-code-search[llm]'`), imported when a backend is created."""
 
 from __future__ import annotations
 

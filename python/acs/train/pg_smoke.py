@@ -22,7 +22,7 @@ Everything is the real path, built here because no model or dataset can be downl
     python -m acs.train.pg_smoke --device cpu --bugs 1     # ~8 min on 2 cores
     python -m acs.train.pg_smoke --device cuda --shape small --steps 200
 
-Needs `pip install 'acs[hf,rl]'` (torch, transformers, skyrl-gym).
+Needs `pip install 'agentic-code-search[hf,rl]'` (torch, transformers, skyrl-gym).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ reported on a dataset it never trains on (the development set).
 Records come from `python -m acs.train.collect`. Two models: files first; then functions,
 whose features include their file's score (out-of-fold while training, so the function model
 sees file scores as good as the ones it will see at inference). LightGBM is needed here only
-(`pip install acs[train]`); the exported trees are evaluated by the engine.
+(`pip install agentic-code-search[train]`); the exported trees are evaluated by the engine.
 """
 
 from __future__ import annotations
