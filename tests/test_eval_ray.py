@@ -23,7 +23,7 @@ def _outcomes(path):
 
 
 def test_ray_executor_gives_the_local_rows(world, tmp_path, capsys):  # noqa: F811
-    pytest.importorskip("ray", reason="ray is not installed (pip install 'agentic-code-search[ray]')")
+    pytest.importorskip("ray", reason="pip install 'agentic-code-search[ray]'")
     argv = ["eval", str(world["data"]), "--repos", str(world["repos"]), "--no-progress"]
     local, distributed = tmp_path / "local", tmp_path / "ray"
     assert main([*argv, "--out", str(local), "--workers", "2"]) == 0
@@ -54,7 +54,7 @@ def test_executor_usage_errors(world, tmp_path, capsys):  # noqa: F811
 
 
 def test_ray_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):  # noqa: F811
-    pytest.importorskip("ray", reason="ray is not installed (pip install 'agentic-code-search[ray]')")
+    pytest.importorskip("ray", reason="pip install 'agentic-code-search[ray]'")
     (tmp_path / "slowpolicy.py").write_text(SLOW_POLICY)
     # Ray's workers inherit the environment of the local instance, started by the run.
     path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)

@@ -23,7 +23,8 @@ from acs.extras import DISTRIBUTION, PROVIDERS, extra_for, install_hint
 PACKAGE = Path(acs.__file__).parent
 PYPROJECT = PACKAGE.parent.parent / "pyproject.toml"
 
-# `pip install 'agentic-code-search[hf,rl]'`, `uv pip install -e '/path/to/acs[rl]'`: the extras named.
+# `pip install 'agentic-code-search[hf,rl]'`, `uv pip install -e '/path/to/acs[rl]'`: the extras
+# named.
 WRITTEN_HINT = re.compile(rf"pip install[^\n]*?[\s'\"/]{re.escape(DISTRIBUTION)}\[([\w,-]+)\]")
 
 

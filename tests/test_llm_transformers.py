@@ -17,10 +17,8 @@ from acs.llm import planlang as pl
 from acs.llm.prompt import load_prompts
 from acs.llm.scripted import toy_tokenizer
 
-torch = pytest.importorskip("torch", reason="torch not installed (pip install 'agentic-code-search[hf]')")
-transformers = pytest.importorskip(
-    "transformers", reason="transformers not installed (pip install 'agentic-code-search[hf]')"
-)
+torch = pytest.importorskip("torch", reason="pip install 'agentic-code-search[hf]'")
+transformers = pytest.importorskip("transformers", reason="pip install 'agentic-code-search[hf]'")
 
 
 FILES = {

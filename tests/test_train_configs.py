@@ -197,7 +197,7 @@ def test_the_rl_extra_brings_skyrl_04_on_python_312_only():
     declared = [Requirement(s) for s in requires("agentic-code-search") or []]
 
     def wanted(extra: str, python: str) -> dict[str, list[Requirement]]:
-        """What `pip install agentic-code-search[EXTRA]` installs on this Python (the core included)."""
+        """What `pip install agentic-code-search[EXTRA]` installs on this Python (with the core)."""
         env = {**default_environment(), "python_version": python, "python_full_version": python}
         env["extra"] = extra
         found: dict[str, list[Requirement]] = {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-skyrl_gym = pytest.importorskip("skyrl_gym", reason="the RL extra: pip install 'agentic-code-search[rl]'")
+skyrl_gym = pytest.importorskip("skyrl_gym", reason="pip install 'agentic-code-search[rl]'")
 
 import acs  # noqa: E402
 from acs.eval.groundtruth import ground_truth  # noqa: E402
@@ -390,8 +390,8 @@ def test_a_plan_of_2000_greps_holds_bounded_memory(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("tokenizers", reason="the hf extra: pip install 'agentic-code-search[hf]'")
-    pytest.importorskip("transformers", reason="the hf extra: pip install 'agentic-code-search[hf]'")
+    pytest.importorskip("tokenizers", reason="pip install 'agentic-code-search[hf]'")
+    pytest.importorskip("transformers", reason="pip install 'agentic-code-search[hf]'")
     from acs.llm.scripted import toy_tokenizer
 
     folder = tmp_path_factory.mktemp("tokenizer")

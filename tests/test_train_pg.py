@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch not installed (pip install 'agentic-code-search[hf]')")
+torch = pytest.importorskip("torch", reason="pip install 'agentic-code-search[hf]'")
 transformers = pytest.importorskip("transformers", reason="pip install 'agentic-code-search[hf]'")
-pytest.importorskip("skyrl_gym", reason="the RL extra: pip install 'agentic-code-search[rl]'")
+pytest.importorskip("skyrl_gym", reason="pip install 'agentic-code-search[rl]'")
 
 from acs.errors import InvalidArgumentError  # noqa: E402
 from acs.llm.scripted import toy_tokenizer  # noqa: E402

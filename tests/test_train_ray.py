@@ -16,7 +16,7 @@ from acs.eval.dataset import Instance
 from acs.train import rl_data, sft
 from conftest import repo_with_fix
 
-ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'agentic-code-search[ray]')")
+ray = pytest.importorskip("ray", reason="pip install 'agentic-code-search[ray]'")
 
 BEFORE = {
     "pkg/io.py": "class Reader:\n    def read(self):\n        return 1\n",

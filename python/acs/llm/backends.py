@@ -3,7 +3,8 @@ list of chat messages, chunk by chunk, so the policy can dispatch a task as soon
 ends. Each lives in its own module and imports its heavy dependencies only when created:
 
 * `openai_backend.OpenAIBackend`: any OpenAI-compatible `/v1/chat/completions` endpoint
-  (vLLM, SGLang, llama.cpp, a hosted API), over HTTP. Needs `pip install 'agentic-code-search[llm]'`.
+  (vLLM, SGLang, llama.cpp, a hosted API), over HTTP. Needs
+  `pip install 'agentic-code-search[llm]'`.
 * `transformers_backend.TransformersBackend`: a local model with Hugging Face transformers.
   Needs `pip install 'agentic-code-search[hf]'`.
 * `scripted.ReplayBackend`, `scripted.ScriptedBackend`: scripted output, for tests.

@@ -1,6 +1,6 @@
 """`TransformersBackend`: a local causal LM with Hugging Face transformers, streamed from a
-generation thread. Needs torch and transformers (`pip install 'agentic-code-search[hf]'`), imported when a
-backend is created."""
+generation thread. Needs torch and transformers (`pip install 'agentic-code-search[hf]'`),
+imported when a backend is created."""
 
 from __future__ import annotations
 
