@@ -285,3 +285,22 @@ def test_unknown_shell_is_bad_usage():
     out = acs_cli("completion", "tcsh")
     assert out.returncode == 2
     assert "invalid choice" in out.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`acs --version | head -1`: the pipe closes before acs writes; `--version` prints while
+    the arguments are parsed, so that too is inside the closed-pipe handling."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before acs starts
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "acs", "--version"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert done.returncode == 1

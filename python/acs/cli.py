@@ -502,8 +502,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
     try:
+        # Parsing runs actions too (`--version` prints), so it may meet a closed pipe.
+        args = parser.parse_args(argv)
         status: int = args.func(args)
         return status
     except UsageError as e:
