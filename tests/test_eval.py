@@ -576,6 +576,19 @@ def test_resume_reruns_a_row_whose_instance_changed():
     assert fingerprint(edited, "default", 10) != same
 
 
+def test_resume_reruns_a_model_planners_row_made_with_another_prompt(monkeypatch):
+    """Rows of `planner-v1` are not reused as `planner-v2`'s: the prompt is the model's input."""
+    from acs.eval.dataset import Instance
+    from acs.eval.results import fingerprint
+    from acs.llm import prompt
+
+    inst = Instance("o__r-1", "o/r", "abc", "issue text", "--- a/x.py\n+++ b/x.py\n")
+    model, default = fingerprint(inst, "vllm", 10), fingerprint(inst, "default", 10)
+    monkeypatch.setattr(prompt, "PROMPT_VERSION", "planner-v1")
+    assert fingerprint(inst, "vllm", 10) != model
+    assert fingerprint(inst, "default", 10) == default  # no prompt: its rows stay
+
+
 # -- the --out folder -------------------------------------------------------------------------
 
 FOREIGN_RESULTS = {

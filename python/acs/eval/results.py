@@ -56,7 +56,8 @@ def zero_metrics() -> dict[str, dict[str, float]]:
 
 def fingerprint(inst: Instance, policy: str, top_k: int) -> str:
     """What a row's result depends on besides the code of the policy's own module: the acs
-    version, the policy and its model settings, `top_k` and the instance's content. Resuming
+    version, the policy and its model settings (a model planner's prompt version included),
+    `top_k` and the instance's content. Resuming
     reuses a row only when this matches, so an edited dataset row, another model or another
     acs version runs again."""
     parts = [acs_version, ROW_FORMAT, policy, str(top_k), inst.base_commit]
@@ -67,8 +68,11 @@ def fingerprint(inst: Instance, policy: str, top_k: int) -> str:
 
         model = shipped()
         parts.append(model.fingerprint if model is not None else "joiner")
-    if policy in LLM_POLICIES:
+    if policy in LLM_POLICIES:  # the model, its server, and the prompt it is sent
+        from ..llm.prompt import PROMPT_VERSION
+
         parts += [os.environ.get(k, "") for k in ("ACS_LLM_MODEL", "ACS_LLM_BASE_URL")]
+        parts.append(PROMPT_VERSION)
     return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
 
 
