@@ -428,7 +428,7 @@ def test_load_without_datasets(world, monkeypatch):
 
     monkeypatch.setattr(dataset, "_datasets", lambda: None)
     assert len(load_instances(world["data"])) == 4
-    with pytest.raises(DatasetError, match="acs\\[eval\\]"):
+    with pytest.raises(DatasetError, match="agentic-code-search\\[eval\\]"):
         load_instances("someone/some-dataset")
 
 

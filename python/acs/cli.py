@@ -33,7 +33,7 @@ from .errors import AcsError, InvalidArgumentError
 from .eval import cli as eval_cli
 from .localize import LocalizeResult, localize
 from .mcp import cli as mcp_cli
-from .policies import LLM_POLICIES, make_policy, policy_factory
+from .policies import REGISTRY, make_policy, policy_spec
 from .policy import Policy
 from .repo import Repo
 from .types import IndexReport, OpenStats, RunReport, TaskOutcome
@@ -282,14 +282,16 @@ def policy_from_args(args: argparse.Namespace) -> Policy | str:
         "constrain": args.constrain,
         "device": args.device,
     }
-    if args.policy not in LLM_POLICIES:
-        given = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
-        if given:
-            raise UsageError(f"{', '.join(given)} only apply to --policy {'|'.join(LLM_POLICIES)}")
-        try:
-            policy_factory(args.policy)  # an unknown name is bad usage, found before opening
-        except InvalidArgumentError as e:
-            raise UsageError(str(e)) from e
+    try:
+        spec = policy_spec(args.policy)  # an unknown name is bad usage, found before opening
+    except InvalidArgumentError as e:
+        raise UsageError(str(e)) from e
+    given = [k for k, v in options.items() if v is not None and k not in spec.options]
+    if given:
+        takers = "|".join(n for n, s in REGISTRY.items() if set(given) <= set(s.options))
+        flags = ", ".join(f"--{k.replace('_', '-')}" for k in given)
+        raise UsageError(f"{flags} only apply to --policy {takers}")
+    if not spec.options:
         return str(args.policy)
     return make_policy(args.policy, max_turns=args.max_turns, **options)
 

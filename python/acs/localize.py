@@ -13,8 +13,8 @@ from .errors import AcsError, InvalidArgumentError, kind_of
 from .issue import MAX_ISSUE_CHARS, parse_issue, truncate_issue
 from .joiner import rank
 from .plan import PlanRun
-from .policies import LLM_POLICIES, make_policy
 from .policies import POLICIES as POLICIES  # re-exported: its home before `acs.policies`
+from .policies import make_policy
 from .policy import Policy, Turn
 from .repo import Repo
 from .types import Task, TaskOutcome
@@ -144,9 +144,9 @@ def localize(
     # Lone surrogates (undecodable bytes smuggled into a str) cannot cross into the engine.
     issue = issue.encode("utf-8", "replace").decode("utf-8")
     if isinstance(policy, str):
-        # A model planner plans its answer for the last turn, so it must know the limit.
-        options = {"max_turns": max_turns} if policy in LLM_POLICIES else {}
-        agent = make_policy(policy, **options)
+        # A model planner plans its answer for the last turn, so it must know the limit
+        # (policies that take no `max_turns` drop it).
+        agent = make_policy(policy, max_turns=max_turns)
     elif callable(getattr(policy, "plan", None)):
         agent = policy
     else:

@@ -20,7 +20,7 @@ import orjson
 from .. import __version__ as acs_version
 from ..errors import InvalidArgumentError
 from ..localize import LATENCY_PARTS
-from ..policies import LLM_POLICIES
+from ..policies import policy_spec
 from .dataset import Instance
 from .groundtruth import GroundTruth
 from .metrics import Prediction, calibration_pairs, score
@@ -56,23 +56,14 @@ def zero_metrics() -> dict[str, dict[str, float]]:
 
 def fingerprint(inst: Instance, policy: str, top_k: int) -> str:
     """What a row's result depends on besides the code of the policy's own module: the acs
-    version, the policy and its model settings (a model planner's prompt version included),
-    `top_k` and the instance's content. Resuming
-    reuses a row only when this matches, so an edited dataset row, another model or another
-    acs version runs again."""
+    version, the policy and what its registry entry says identifies its runs (the shipped
+    ranker; a model planner's model, server and prompt version), `top_k` and the instance's
+    content. Resuming reuses a row only when this matches, so an edited dataset row, another
+    model or another acs version runs again."""
     parts = [acs_version, ROW_FORMAT, policy, str(top_k), inst.base_commit]
     parts.append(inst.problem_statement)
     parts.append(inst.patch)
-    if policy == "default":  # its answer is the shipped ranker's: another model, another row
-        from ..rank.model import shipped
-
-        model = shipped()
-        parts.append(model.fingerprint if model is not None else "joiner")
-    if policy in LLM_POLICIES:  # the model, its server, and the prompt it is sent
-        from ..llm.prompt import PROMPT_VERSION
-
-        parts += [os.environ.get(k, "") for k in ("ACS_LLM_MODEL", "ACS_LLM_BASE_URL")]
-        parts.append(PROMPT_VERSION)
+    parts += policy_spec(policy).identity()  # its model, prompt or shipped ranker
     return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
 
 

@@ -51,7 +51,7 @@ from typing import Any
 from ..distributed import EXECUTORS, ray_session
 from ..errors import InvalidArgumentError
 from ..extras import install_hint
-from ..policies import LLM_POLICIES, policy_factory
+from ..policies import policy_factory, policy_spec
 from ..policy import Policy
 from .dataset import Instance
 from .metrics import Prediction
@@ -99,7 +99,7 @@ def worker_factories(policy_names: Sequence[str]) -> dict[str, Callable[[], Poli
     # A model planner is built once per worker (loading a model, or a client and its model
     # list, is slow); it starts afresh on each issue. Others are cheap: one per run.
     for name in policy_names:
-        if name in LLM_POLICIES:
+        if policy_spec(name).once_per_worker:
             factories[name] = _Once(factories[name])
     return factories
 
