@@ -81,3 +81,20 @@ def test_the_command_skips_labelled_instances_and_writes_model_and_report(record
     assert model["info"]["train_queries"] == 108  # 12 docs-only instances left out
     text = report.read_text()
     assert "## Development set" in text and "| hand joiner |" in text
+
+
+def test_the_headline_metric_is_defined_once():
+    """Acc@k is `acs.eval.metrics.acc_at_k`: training's reports and `acs eval` cannot drift."""
+    import ast
+    from pathlib import Path
+
+    import acs
+
+    package = Path(acs.__file__).parent
+    defined = [
+        f"{path.relative_to(package)}:{node.name}"
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("acc_at")
+    ]
+    assert defined == ["eval/metrics.py:acc_at_k"], defined

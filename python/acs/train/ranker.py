@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from ..eval.metrics import acc_at_k
 from ..evidence import Search
 from ..issue import parse_issue
 from ..policy import Turn
@@ -156,8 +157,10 @@ def repo_folds(repos: Sequence[str], k: int) -> list[set[str]]:
 # -- metrics ------------------------------------------------------------------------------------
 
 
-def acc_at(ranked: Sequence[str], gold: set[str], k: int) -> float:
-    return float(bool(gold) and gold <= set(ranked[:k]))
+def _acc(ranked: Sequence[str], gold: set[str], k: int) -> float:
+    """`acc_at_k`, the headline metric (one definition, `acs.eval.metrics`); a query without
+    gold at this level (no function edited) counts as a miss in these reports."""
+    return acc_at_k(ranked, gold, k) if gold else 0.0
 
 
 def ranked_keys(table: FeatureTable, scores: Sequence[float]) -> list[Any]:
@@ -170,7 +173,7 @@ def report(queries: Sequence[Query], file_scores: Sequence[Sequence[float]]) -> 
     out: dict[str, float] = {}
     for k in (1, 3, 5, 10):
         hits = sum(
-            acc_at(ranked_keys(q.files, s), q.gold_files, k)
+            _acc(ranked_keys(q.files, s), q.gold_files, k)
             for q, s in zip(queries, file_scores, strict=True)
         )
         out[f"file_acc@{k}"] = round(100 * hits / n, 1)
@@ -188,7 +191,7 @@ def function_report(
         hits = 0.0
         for q, t, s in zip(queries, tables, scores, strict=True):
             names = [f"{p}:{f}" for p, f in ranked_keys(t, s)]
-            hits += acc_at(names, q.gold_functions, k)
+            hits += _acc(names, q.gold_functions, k)
         out[f"function_acc@{k}"] = round(100 * hits / n, 1)
     ceiling = 0
     for q, t in zip(queries, tables, strict=True):
