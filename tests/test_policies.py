@@ -15,7 +15,7 @@ from acs.cli import main
 from acs.errors import InvalidArgumentError
 from acs.eval.dataset import Instance
 from acs.eval.results import fingerprint
-from acs.eval.runner import _Once, worker_factories
+from acs.eval.worker import Once, worker_factories
 from acs.policies import MODEL_OPTIONS, REGISTRY, PolicySpec, make_policy, policy_spec
 from acs.policy import Turn
 
@@ -63,7 +63,7 @@ def test_one_entry_is_all_a_new_policy_needs(registered, tmp_path, capsys):
         main(["localize", "--repo", str(tmp_path), "--policy", "recorder", "--device", "cpu", "x"])
     assert e.value.code == 2 and "--device only apply to --policy" in capsys.readouterr().err
     # an evaluation worker keeps one, and its identity reruns rows made with another
-    assert isinstance(worker_factories(["recorder"])["recorder"], _Once)
+    assert isinstance(worker_factories(["recorder"])["recorder"], Once)
     before = fingerprint(INSTANCE, "recorder", 10)
     registered_again = PolicySpec("recorder", Recorder, "", identity=lambda: ["model-8"])
     REGISTRY["recorder"] = registered_again

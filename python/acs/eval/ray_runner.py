@@ -4,8 +4,8 @@ local instance started for the run).
 Each worker slot is a Ray actor (one CPU) that holds the policies and the engine's per-process
 content cache for its lifetime, as a local worker process does; the parent gives it the
 instances of one repository in base-commit order and takes over the later half of another
-slot's queue when it runs dry (the local runner's scheduling, `_Runner.next_item`). An actor
-runs an item through `runner.item_messages`, the same code as the local worker, and streams
+slot's queue when it runs dry (the local scheduling, `Scheduler.next_item`). An actor
+runs an item through `worker.item_messages`, the same code as the local worker, and streams
 its messages back (a Ray streaming generator), so the parent records rows, time limits and
 failures exactly as for local workers: a run past `timeout_s` is a `timeout` row and its actor
 is killed and replaced, an actor that dies is an `error` row, and the results file, resume
@@ -21,15 +21,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .runner import (
-    STARTUP_GRACE_S,
-    WorkItem,
-    _one_line,
-    _Runner,
-    _Slot,
-    item_messages,
-    worker_factories,
-)
+from .scheduler import STARTUP_GRACE_S, Scheduler, Slot, WorkItem
+from .worker import item_messages, one_line, worker_factories
 
 
 class RayWorker:
@@ -46,23 +39,23 @@ class RayWorker:
         )
 
 
-class RayRunner(_Runner):
-    """`_Runner` with actors for worker processes and streamed messages for pipes."""
+class RayRunner(Scheduler):
+    """`Scheduler` with actors for worker processes and streamed messages for pipes."""
 
     def __init__(self, *, ray: Any, **kw: Any) -> None:
         super().__init__(**kw)
         self.ray = ray
         self.actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(RayWorker)
 
-    def start_worker(self, slot: _Slot) -> None:
+    def start_worker(self, slot: Slot) -> None:
         slot.process = self.actor_class.remote(self.top_k, self.all_policies, self.index_cache)
 
-    def stop_worker(self, slot: _Slot, *, kill: bool) -> None:
+    def stop_worker(self, slot: Slot, *, kill: bool) -> None:
         if slot.process is not None:
             self.ray.kill(slot.process)
         slot.process = slot.conn = None
 
-    def dispatch(self, slot: _Slot, item: WorkItem) -> None:
+    def dispatch(self, slot: Slot, item: WorkItem) -> None:
         if slot.process is None:
             self.start_worker(slot)
         inst, git_dir, policies = item
@@ -73,12 +66,12 @@ class RayRunner(_Runner):
         run = slot.process.run.options(num_returns="streaming")
         slot.conn = run.remote(inst.to_json(), git_dir, tuple(policies))
 
-    def wait_and_drain(self, busy: Sequence[_Slot], timeout: float) -> None:
+    def wait_and_drain(self, busy: Sequence[Slot], timeout: float) -> None:
         self.ray.wait([s.conn for s in busy], num_returns=1, timeout=timeout)
         for slot in busy:
             self.drain(slot)
 
-    def drain(self, slot: _Slot) -> None:
+    def drain(self, slot: Slot) -> None:
         """Every message the slot's actor has streamed so far."""
         ray = self.ray
         while slot.item is not None:
@@ -90,7 +83,7 @@ class RayRunner(_Runner):
             except StopIteration:
                 reason = "worker returned no result"
             except Exception as e:  # the actor died (or the call failed in Ray)
-                reason = f"worker died ({_one_line(e)})"
+                reason = f"worker died ({one_line(e)})"
             else:
                 self.handle(slot, message)
                 continue
