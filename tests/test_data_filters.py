@@ -207,3 +207,63 @@ def test_parse_raw_numstat() -> None:
 )
 def test_remote_name(url: str | None, name: str | None) -> None:
     assert remote_name(url) == name
+
+
+# -- GitHub squash bodies (issue 23) --------------------------------------------------------
+
+SQUASH = """Preserve blank lines before a closing fmt: on comment (#5300)
+
+* Preserve blank lines before a closing fmt: on comment
+
+The blank run lives in the prefix of the following comment.
+
+* Add CHANGES.md entry
+
+* Apply suggestion from @cobaltt7
+
+* [pre-commit.ci] auto fixes from pre-commit.com hooks
+
+for more information, see https://pre-commit.ci
+
+* Merge branch 'main' into fix-blank-lines
+
+* fix lint
+
+* Handle a nested fmt: off region too
+
+---------
+
+Co-authored-by: cobalt <61329810+cobaltt7@users.noreply.github.com>
+"""
+
+
+@pytest.mark.parametrize(
+    ("message", "statement"),
+    [
+        (
+            SQUASH,
+            "Preserve blank lines before a closing fmt: on comment\n\n"
+            "The blank run lives in the prefix of the following comment.\n\n"
+            "* Handle a nested fmt: off region too",
+        ),
+        # the first item repeats the title with its own (#N): its body stays
+        (
+            "Fix crash on f-strings (#5311)\n\n* Fix crash on f-strings (#4511)\n\nIt crashed.\n",
+            "Fix crash on f-strings\n\nIt crashed.",
+        ),
+        # only noise: the title alone
+        (
+            "Fix crash on f-strings (#5311)\n\n* wip\n\n* Update CHANGES.rst\n",
+            "Fix crash on f-strings",
+        ),
+        # an item that only mentions the history is no changelog entry
+        (
+            "Speed up the log (#9)\n\n* Fix the history view\n",
+            "Speed up the log\n\n* Fix the history view",
+        ),
+        # not a squash (no `(#N)`): a list written by hand stays as it is
+        ("Handle tabs\n\n* wip\n\n* add a test\n", "Handle tabs\n\n* wip\n\n* add a test"),
+    ],
+)
+def test_squash_items_lose_review_bookkeeping(message: str, statement: str) -> None:
+    assert clean_message(message) == statement

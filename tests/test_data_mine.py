@@ -717,3 +717,27 @@ def test_a_file_named_like_the_partial_output_is_left_alone(tmp_path: Path) -> N
     stray.write_text("not ours\n")
     assert run_mine(h.root, out) == 0
     assert stray.read_text() == "not ours\n"
+
+
+def test_a_github_squash_keeps_its_body_without_review_bookkeeping(tmp_path: Path) -> None:
+    h = small_history(tmp_path / "r")
+    sha = h.commit(
+        "Handle tabs around header values (#12)\n\n"
+        "* Handle tabs around header values\n\n"
+        "Tabs were kept in the value: ValueError in `width()` later.\n\n"
+        "* Apply suggestions from code review\n\n"
+        "Co-authored-by: B <b@example.com>\n\n"
+        "* [pre-commit.ci] auto fixes from pre-commit.com hooks\n\n"
+        "for more information, see https://pre-commit.ci\n\n"
+        "* Add a changelog entry\n\n"
+        "---------\n\n"
+        "Co-authored-by: B <b@example.com>\n"
+        "Signed-off-by: A <a@example.com>\n",
+        {"pkg/header.py": HEADER.replace("value.strip()", "value.strip(' \\t\\n')")},
+    )
+    instances, _ = mine(h.root)
+    assert instances[0]["commit"] == sha
+    assert instances[0]["problem_statement"] == (
+        "Handle tabs around header values\n\n"
+        "Tabs were kept in the value: ValueError in `width()` later."
+    )

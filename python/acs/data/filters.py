@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .defaults import MAX_FILES, MAX_LINES, MIN_WORDS
 from .git import Change
-from .message import body_of, title_of, words
+from .message import GENERIC_TITLE, body_of, title_of, words
 from .paths import Kind, path_kind
 
 # Every reason, in the order the miner checks them (the summary lists them in this order).
@@ -70,26 +70,6 @@ _VERSION_BUMP = re.compile(
     r"requirements|pinned versions|lock ?file|pre-commit hooks?)\b",
     re.I,
 )
-_GENERIC = re.compile(
-    r"^(fix(es|ed)?|bug ?fix(es)?|hot ?fix|wip|work in progress|update[ds]?|changes?|"
-    r"clean ?up|clean-up|cleanups?|refactor(ing|ed)?|tweaks?|typos?|oops|tmp|temp|tests?|"
-    r"testing|lint(ing)?|formatting|format|style|pep ?8|docs?|save|stuff|polish|nits?|"
-    r"improvements?|fixup|squash|merge|revert|(initial|first) commit|"
-    r"fix(es|ed)? (a |the |some |small |minor |more )?(typos?|bugs?|issues?|errors?|"
-    r"lint(ing)?|flake8|mypy|ci|build|tests?|typing|types|docs?|formatting|style|pep ?8|"
-    r"it|that|this)|"
-    r"(minor|small|misc(ellaneous)?|more|various|some)( \w+)? (fix(es)?|changes?|updates?|"
-    r"cleanups?|tweaks?|improvements?|edits?|refactor(ing)?|typos?)|"
-    r"minor|misc(ellaneous)?|"
-    r"update (the )?(docs?|documentation|readme|changelog|tests?|code|files?)|"
-    r"(address|addressed|addressing|apply|applied) (the )?(review|pr|code review|"
-    r"reviewer'?s?)( comments?| feedback| suggestions?)?|"
-    r"(review|pr) (comments?|feedback|suggestions?)|"
-    r"apply suggestions? from code review|code review( changes| comments)?|"
-    r"(update|create|delete|add|rename|edit) [\w./-]+\.\w+|"  # GitHub's web editor
-    r"(fixup|squash|amend)!.*)$",
-    re.I,
-)
 _AREA_PREFIX = re.compile(r"^[\w.-]+(\([\w./ -]+\))?!?:\s+")
 # `code`, CamelCase, snake_case, dotted.names, call()
 _IDENTIFIER = re.compile(
@@ -143,7 +123,7 @@ def message_reason(statement: str, limits: Limits) -> str | None:
     if _VERSION_BUMP.search(title) or _VERSION_BUMP.search(full_title):
         return "version-bump"
     bare_title = title.strip().rstrip(".!:").strip()
-    if _GENERIC.match(bare_title) and len(words(body_of(statement))) < limits.min_words:
+    if GENERIC_TITLE.match(bare_title) and len(words(body_of(statement))) < limits.min_words:
         return "generic-message"
     # A name from the code is the strongest clue there is: with one, a word fewer will do.
     needed = limits.min_words - 1 if _IDENTIFIER.search(statement) else limits.min_words
