@@ -27,6 +27,7 @@ REASONS = (
     "version-bump",  # a version or dependency bump
     "generic-message",  # "fix", "wip", "minor fixes", "Update README.md", ...
     "short-message",  # fewer than `min_words` words (one fewer with a name from the code)
+    "far-from-issue",  # a closeness score below `min_closeness` (`closeness.py`)
     "test-only",  # no non-test file changed
     "changelog-only",  # release notes only
     "renames",  # pure renames, or a mass rename
@@ -70,9 +71,9 @@ _VERSION_BUMP = re.compile(
     r"requirements|pinned versions|lock ?file|pre-commit hooks?)\b",
     re.I,
 )
-_AREA_PREFIX = re.compile(r"^[\w.-]+(\([\w./ -]+\))?!?:\s+")
+AREA_PREFIX = re.compile(r"^[\w.-]+(\([\w./ -]+\))?!?:\s+")
 # `code`, CamelCase, snake_case, dotted.names, call()
-_IDENTIFIER = re.compile(
+IDENTIFIER = re.compile(
     r"`[^`\s]+`|\b[a-z]+[A-Z]\w*|\b[A-Z][a-z0-9]+[A-Z]\w*|\b\w+_\w+|"
     r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*|\b\w+\(\)"
 )
@@ -97,6 +98,7 @@ class Limits:
     min_words: int = MIN_WORDS
     max_files: int = MAX_FILES
     max_lines: int = MAX_LINES
+    min_closeness: float = 0.0  # keep every instance: the score is written for weighting
 
 
 # A person merging a bot's pull request: the merge says so, not its author.
@@ -117,7 +119,7 @@ def message_reason(statement: str, limits: Limits) -> str | None:
     """Why a (cleaned) message cannot be a problem statement, or None."""
     # "build: bump setuptools to 84", "docs(api): fix typo": with the area prefix and without
     full_title = title_of(statement)
-    title = _AREA_PREFIX.sub("", full_title)
+    title = AREA_PREFIX.sub("", full_title)
     if _RELEASE.search(title) or _RELEASE.search(full_title):
         return "release"
     if _VERSION_BUMP.search(title) or _VERSION_BUMP.search(full_title):
@@ -126,7 +128,7 @@ def message_reason(statement: str, limits: Limits) -> str | None:
     if GENERIC_TITLE.match(bare_title) and len(words(body_of(statement))) < limits.min_words:
         return "generic-message"
     # A name from the code is the strongest clue there is: with one, a word fewer will do.
-    needed = limits.min_words - 1 if _IDENTIFIER.search(statement) else limits.min_words
+    needed = limits.min_words - 1 if IDENTIFIER.search(statement) else limits.min_words
     if len(words(statement)) < needed:
         return "short-message"
     return None
