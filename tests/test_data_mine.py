@@ -779,3 +779,35 @@ def test_a_file_named_like_the_partial_output_is_left_alone(tmp_path: Path) -> N
     stray.write_text("not ours\n")
     assert run_mine(h.root, out) == 0
     assert stray.read_text() == "not ours\n"
+
+
+def test_mine_sh_mines_every_listed_repository_and_passes_min_closeness(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    root = Path(__file__).parent.parent
+    mirrors = tmp_path / "mirrors"
+    (mirrors / "acme+widgets").mkdir(parents=True)
+    _, c = build(mirrors / "acme+widgets" / "repo")  # a work tree where a mirror goes: git -C
+    repos = tmp_path / "repos.txt"
+    repos.write_text("# header\nacme/widgets  # widgets\n")
+    out = tmp_path / "out"
+    env = {
+        **GIT_ENV,
+        "REPOS": str(repos),
+        "ACS": f"{sys.executable} -m acs",
+        "PYTHONPATH": os.pathsep.join([str(root / "python"), os.environ.get("PYTHONPATH", "")]),
+    }
+    for extra, commits in (([], 7), (["--min-closeness", "0.5"], 1)):
+        subprocess.run(
+            [str(root / "training" / "mine.sh"), str(mirrors), str(out), "--jobs", "1", *extra],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        rows = [orjson.loads(line) for line in (out / "train.jsonl").read_bytes().splitlines()]
+        assert len(rows) == commits, extra
+        summary = orjson.loads((out / "acme__widgets.summary.json").read_bytes())
+        assert summary["options"]["min_closeness"] == (0.5 if extra else 0.0)
+        assert "| closeness points | instances | share |" in (out / "card.md").read_text()
+    assert [r["commit"] for r in rows] == [c["fix"]]
