@@ -207,3 +207,120 @@ def test_parse_raw_numstat() -> None:
 )
 def test_remote_name(url: str | None, name: str | None) -> None:
     assert remote_name(url) == name
+
+
+# -- GitHub squash bodies (issue 23) --------------------------------------------------------
+
+SQUASH = """Preserve blank lines before a closing fmt: on comment (#5300)
+
+* Preserve blank lines before a closing fmt: on comment
+
+The blank run lives in the prefix of the following comment.
+
+* Add CHANGES.md entry
+
+* Apply suggestion from @cobaltt7
+
+* [pre-commit.ci] auto fixes from pre-commit.com hooks
+
+for more information, see https://pre-commit.ci
+
+* Merge branch 'main' into fix-blank-lines
+
+* fix lint
+
+* Handle a nested fmt: off region too
+
+---------
+
+Co-authored-by: cobalt <61329810+cobaltt7@users.noreply.github.com>
+"""
+
+
+@pytest.mark.parametrize(
+    ("message", "statement"),
+    [
+        (
+            SQUASH,
+            "Preserve blank lines before a closing fmt: on comment\n\n"
+            "The blank run lives in the prefix of the following comment.\n\n"
+            "* Handle a nested fmt: off region too",
+        ),
+        # the first item repeats the title with its own (#N): its body stays
+        (
+            "Fix crash on f-strings (#5311)\n\n* Fix crash on f-strings (#4511)\n\nIt crashed.\n",
+            "Fix crash on f-strings\n\nIt crashed.",
+        ),
+        # only noise: the title alone
+        (
+            "Fix crash on f-strings (#5311)\n\n* wip\n\n* Update CHANGES.rst\n",
+            "Fix crash on f-strings",
+        ),
+        # an item that only mentions the history is no changelog entry
+        (
+            "Speed up the log (#9)\n\n* Fix the history view\n",
+            "Speed up the log\n\n* Fix the history view",
+        ),
+        # not a squash (no `(#N)`): a list written by hand stays as it is
+        ("Handle tabs\n\n* wip\n\n* add a test\n", "Handle tabs\n\n* wip\n\n* add a test"),
+    ],
+)
+def test_squash_items_lose_review_bookkeeping(message: str, statement: str) -> None:
+    assert clean_message(message) == statement
+
+
+# -- closeness to an issue (issue 23) -------------------------------------------------------
+
+ISSUE_LIKE = """Crash in `parse_header` when a header line has no colon
+
+Parsing a header file fails with a traceback instead of skipping the line:
+
+    >>> parse_header("broken")
+    Traceback (most recent call last):
+      File "src/widgets/header.py", line 12, in parse_header
+    ValueError: not enough values to unpack (expected 2, got 0)
+
+Expected the line to be ignored, as the docs of header.py say.
+"""
+
+
+@pytest.mark.parametrize(
+    ("statement", "true", "points"),
+    [
+        (
+            ISSUE_LIKE,
+            {"long", "names_path", "names_code", "error", "code", "bug_report", "traceback"},
+            6,
+        ),
+        ("Add support for TOML configuration files", {"changelog_line"}, 0),
+        ("Add support for TOML\n\nUsers asked for it.", set(), 0),
+        # a path names code too (`core.py` is a dotted name)
+        ("Fix the parser crash in src/pkg/core.py", {"names_path", "names_code", "bug_report"}, 3),
+        ("Raise KeyError for a missing section", {"names_code", "error", "bug_report"}, 3),
+        ("Document the `--strict` flag\n\n```\nacs --strict\n```", {"names_code", "code"}, 2),
+        ("Explain v1.2 in the guide, for example", set(), 0),  # a version is no path
+        ("docs: add a page about plugins", {"changelog_line"}, 0),
+    ],
+)
+def test_closeness_signals(statement: str, true: set[str], points: int) -> None:
+    from acs.data.closeness import SIGNALS, closeness
+
+    c = closeness(statement)
+    flags = {k for k, v in c.to_json().items() if v is True}
+    assert flags == true
+    assert c.points == points == len(true & set(SIGNALS))
+    assert c.score == round(points / 6, 3)
+    assert c.to_json()["words"] == c.words > 0 and c.chars == len(statement)
+
+
+def test_closeness_is_linear_in_a_huge_statement() -> None:
+    import time
+
+    from acs.data.closeness import closeness
+
+    # Each pattern is anchored or bounded: a 64 KiB message of one long line, of blank lines
+    # or of indented lines costs milliseconds (a backtracking pattern would cost minutes).
+    for text in ("a" * 65_536, "x\n" + " " * 65_536, "    x\n" * 10_000, "a/" * 30_000 + ".py"):
+        start = time.thread_time()
+        closeness(text)
+        assert time.thread_time() - start < 5.0

@@ -258,6 +258,51 @@ def test_one_commit_per_filter(history: tuple[History, dict[str, str]]) -> None:
     assert summary["labels"] == {"docs-only": 1, "config-only": 1, "docs-config-only": 0}
     assert summary["with_tests"] == 1
     assert [i["labels"] for i in instances if i["labels"]] == [["config-only"], ["docs-only"]]
+    # closeness: only "fix" has any signal (three points); the six others none
+    assert summary["points"] == {"0": 6, "1": 0, "2": 0, "3": 1, "4": 0, "5": 0, "6": 0}
+    assert summary["closeness"] == {
+        "long": 0, "names_path": 0, "names_code": 1, "error": 1, "code": 0, "bug_report": 1,
+        "traceback": 0, "changelog_line": 0,
+    }  # fmt: skip
+
+
+def test_min_closeness_filters_far_from_issue(history: tuple[History, dict[str, str]]) -> None:
+    from acs.data.filters import Limits
+
+    h, c = history
+    instances, miner = mine(h.root, limits=Limits(min_closeness=0.5))
+    assert [i["commit"] for i in instances] == [c["fix"]]
+    summary = miner.summary.to_json()
+    # a message check: it comes before the change checks, so the messages that would have
+    # failed them (test-only, renames, ...) and are far from an issue count here
+    assert summary["filtered"]["far-from-issue"] == 14
+    assert summary["filtered"]["test-only"] == summary["filtered"]["duplicate"] == 0
+    assert summary["seen"] == summary["emitted"] + sum(summary["filtered"].values())
+    assert summary["options"]["min_closeness"] == 0.5
+
+
+def test_a_github_squash_keeps_its_body_without_review_bookkeeping(tmp_path: Path) -> None:
+    h = small_history(tmp_path / "r")
+    sha = h.commit(
+        "Handle tabs around header values (#12)\n\n"
+        "* Handle tabs around header values\n\n"
+        "Tabs were kept in the value: ValueError in `width()` later.\n\n"
+        "* Apply suggestions from code review\n\n"
+        "Co-authored-by: B <b@example.com>\n\n"
+        "* [pre-commit.ci] auto fixes from pre-commit.com hooks\n\n"
+        "for more information, see https://pre-commit.ci\n\n"
+        "* Add a changelog entry\n\n"
+        "---------\n\n"
+        "Co-authored-by: B <b@example.com>\n"
+        "Signed-off-by: A <a@example.com>\n",
+        {"pkg/header.py": HEADER.replace("value.strip()", "value.strip(' \\t\\n')")},
+    )
+    instances, _ = mine(h.root)
+    assert instances[0]["commit"] == sha
+    assert instances[0]["problem_statement"] == (
+        "Handle tabs around header values\n\n"
+        "Tabs were kept in the value: ValueError in `width()` later."
+    )
 
 
 def test_newest_first_and_max(history: tuple[History, dict[str, str]]) -> None:
@@ -286,7 +331,13 @@ def test_instance_fields_and_trailers(history: tuple[History, dict[str, str]]) -
     assert re.findall(r"^diff --git a/(\S+)", fix["test_patch"], re.M) == ["tests/test_core.py"]
     assert set(fix) == {
         "instance_id", "repo", "base_commit", "problem_statement", "patch", "test_patch",
-        "changelog_patch", "created_at", "commit", "labels",
+        "changelog_patch", "created_at", "commit", "labels", "closeness",
+    }  # fmt: skip
+    # `parse_header`, `ValueError`, "crash": three of the six signals of an issue
+    assert fix["closeness"] == {
+        "score": 0.5, "words": 18, "chars": len(fix["problem_statement"]), "long": False,
+        "names_path": False, "names_code": True, "traceback": False, "error": True,
+        "code": False, "bug_report": True, "changelog_line": False,
     }  # fmt: skip
 
 
@@ -470,6 +521,12 @@ def test_cli_refusals_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "give --name owner/name" in err
     assert main(["data", "mine", str(h.root), "--out", str(out), "--name", "dask/dask",
                  "--purpose", "eval"]) == 0  # fmt: skip
+    for value in ("1.5", "-0.1", "nan"):
+        with pytest.raises(SystemExit) as e:
+            main(["data", "mine", str(h.root), "--out", str(out), "--name", "a/b",
+                  "--min-closeness", value])  # fmt: skip
+        assert e.value.code == 2, value
+    assert "--min-closeness must be between 0 and 1" in capsys.readouterr().err
 
 
 def test_name_from_the_origin_remote(tmp_path: Path) -> None:
@@ -549,14 +606,17 @@ def test_card_tables_sum_the_summaries(
     assert main(["data", "card", str(tmp_path), "--repos-file", str(repos)]) == 0
     text = capsys.readouterr().out
     lines = text.splitlines()
-    assert lines[2] == "| acme/widgets | widgets | 22 | 7 | 1 | 1 | 1 | 0 |"
-    assert lines[3] == "| acme/gadgets | gadgets | 22 | 7 | 1 | 1 | 1 | 0 |"
-    assert lines[4] == "| **total** (2) | | 44 | 14 | 2 | 2 | 2 | 0 |"
+    # the last column: the mean closeness score, 3 points of 6 on one instance of 7
+    assert lines[2] == "| acme/widgets | widgets | 22 | 7 | 1 | 1 | 1 | 0 | 0.07 |"
+    assert lines[3] == "| acme/gadgets | gadgets | 22 | 7 | 1 | 1 | 1 | 0 | 0.07 |"
+    assert lines[4] == "| **total** (2) | | 44 | 14 | 2 | 2 | 2 | 0 | 0.07 |"
+    assert "| closeness signal (of 14 scored instances) | instances | share |" in lines
+    assert "| names_code | 2 | 14.3% |" in lines and "| long | 0 | 0.0% |" in lines
+    assert "| 0 | 12 | 85.7% |" in lines and "| 3 | 2 | 14.3% |" in lines
     assert "| *emitted* | 14 | 31.8% |" in lines
     assert "| duplicate | 2 | 4.5% |" in lines
-    assert len([line for line in lines if line.startswith("| ") and "%" in line]) == 1 + len(
-        REASONS
-    )
+    reasons = [line for line in lines if line.startswith("| ") and "%" in line]
+    assert len(reasons) == 1 + len(REASONS) + 8 + 7  # and the closeness signals and points
     assert LABELS == ("docs-only", "config-only", "docs-config-only")
 
 
@@ -589,9 +649,11 @@ def test_the_training_repositories_may_all_be_mined_for_training() -> None:
 
     text = (Path(__file__).parent.parent / "training" / "repos.txt").read_text(encoding="utf-8")
     domains = read_domains(text)
-    assert len(domains) == 32 and all(domains.values())
+    # issue 23: at least 100 repositories, each once, each with its domain
+    assert len(domains) >= 100 and all(domains.values())
+    assert len({name.lower() for name in domains}) == len(domains)
     for name in domains:
-        check_allowed(name, purpose="train")
+        check_allowed(name, purpose="train")  # neither held out nor in the development set
 
 
 # -- hostile repositories and outputs (issue 20) --------------------------------------------
@@ -717,3 +779,35 @@ def test_a_file_named_like_the_partial_output_is_left_alone(tmp_path: Path) -> N
     stray.write_text("not ours\n")
     assert run_mine(h.root, out) == 0
     assert stray.read_text() == "not ours\n"
+
+
+def test_mine_sh_mines_every_listed_repository_and_passes_min_closeness(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    root = Path(__file__).parent.parent
+    mirrors = tmp_path / "mirrors"
+    (mirrors / "acme+widgets").mkdir(parents=True)
+    _, c = build(mirrors / "acme+widgets" / "repo")  # a work tree where a mirror goes: git -C
+    repos = tmp_path / "repos.txt"
+    repos.write_text("# header\nacme/widgets  # widgets\n")
+    out = tmp_path / "out"
+    env = {
+        **GIT_ENV,
+        "REPOS": str(repos),
+        "ACS": f"{sys.executable} -m acs",
+        "PYTHONPATH": os.pathsep.join([str(root / "python"), os.environ.get("PYTHONPATH", "")]),
+    }
+    for extra, commits in (([], 7), (["--min-closeness", "0.5"], 1)):
+        subprocess.run(
+            [str(root / "training" / "mine.sh"), str(mirrors), str(out), "--jobs", "1", *extra],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        rows = [orjson.loads(line) for line in (out / "train.jsonl").read_bytes().splitlines()]
+        assert len(rows) == commits, extra
+        summary = orjson.loads((out / "acme__widgets.summary.json").read_bytes())
+        assert summary["options"]["min_closeness"] == (0.5 if extra else 0.0)
+        assert "| closeness points | instances | share |" in (out / "card.md").read_text()
+    assert [r["commit"] for r in rows] == [c["fix"]]

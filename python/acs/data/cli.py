@@ -3,7 +3,7 @@
 acs data mine REPO --out FILE [--name OWNER/NAME] [--since DATE] [--until DATE] [--max N]
               [--exclude-repos FILE_OR_LIST] [--purpose train|eval] [--summary FILE]
               [--rejects FILE] [--keep-changelog] [--min-words N] [--max-files N]
-              [--max-lines N] [--rev REV] [--force]
+              [--max-lines N] [--min-closeness F] [--rev REV] [--force]
 acs data card SUMMARY_OR_DIR... [--repos-file FILE]
 """
 
@@ -94,6 +94,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help=f"most changed lines in non-test files (default {MAX_LINES})",
     )
     m.add_argument(
+        "--min-closeness",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="drop instances whose message scores below F (0 to 1) on closeness to an issue "
+        "(default 0: keep all; each instance carries its score, to weight by)",
+    )
+    m.add_argument(
         "--keep-changelog",
         action="store_true",
         help="keep release notes (CHANGES.rst, news fragments) in patch instead of changelog_patch",
@@ -132,6 +140,8 @@ def cmd_mine(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < 1:
             raise UsageError(f"{flag} must be at least 1")
+    if not 0.0 <= args.min_closeness <= 1.0:  # NaN too
+        raise UsageError("--min-closeness must be between 0 and 1")
     try:
         exclude = exclude_list(args.exclude_repos)
     except OSError as e:
@@ -139,7 +149,12 @@ def cmd_mine(args: argparse.Namespace) -> int:
     from .filters import Limits
     from .mine import Miner
 
-    limits = Limits(min_words=args.min_words, max_files=args.max_files, max_lines=args.max_lines)
+    limits = Limits(
+        min_words=args.min_words,
+        max_files=args.max_files,
+        max_lines=args.max_lines,
+        min_closeness=args.min_closeness,
+    )
     try:
         miner = Miner(
             args.repo,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .defaults import MAX_FILES, MAX_LINES, MIN_WORDS
 from .git import Change
-from .message import body_of, title_of, words
+from .message import GENERIC_TITLE, body_of, title_of, words
 from .paths import Kind, path_kind
 
 # Every reason, in the order the miner checks them (the summary lists them in this order).
@@ -27,6 +27,7 @@ REASONS = (
     "version-bump",  # a version or dependency bump
     "generic-message",  # "fix", "wip", "minor fixes", "Update README.md", ...
     "short-message",  # fewer than `min_words` words (one fewer with a name from the code)
+    "far-from-issue",  # a closeness score below `min_closeness` (`closeness.py`)
     "test-only",  # no non-test file changed
     "changelog-only",  # release notes only
     "renames",  # pure renames, or a mass rename
@@ -70,29 +71,9 @@ _VERSION_BUMP = re.compile(
     r"requirements|pinned versions|lock ?file|pre-commit hooks?)\b",
     re.I,
 )
-_GENERIC = re.compile(
-    r"^(fix(es|ed)?|bug ?fix(es)?|hot ?fix|wip|work in progress|update[ds]?|changes?|"
-    r"clean ?up|clean-up|cleanups?|refactor(ing|ed)?|tweaks?|typos?|oops|tmp|temp|tests?|"
-    r"testing|lint(ing)?|formatting|format|style|pep ?8|docs?|save|stuff|polish|nits?|"
-    r"improvements?|fixup|squash|merge|revert|(initial|first) commit|"
-    r"fix(es|ed)? (a |the |some |small |minor |more )?(typos?|bugs?|issues?|errors?|"
-    r"lint(ing)?|flake8|mypy|ci|build|tests?|typing|types|docs?|formatting|style|pep ?8|"
-    r"it|that|this)|"
-    r"(minor|small|misc(ellaneous)?|more|various|some)( \w+)? (fix(es)?|changes?|updates?|"
-    r"cleanups?|tweaks?|improvements?|edits?|refactor(ing)?|typos?)|"
-    r"minor|misc(ellaneous)?|"
-    r"update (the )?(docs?|documentation|readme|changelog|tests?|code|files?)|"
-    r"(address|addressed|addressing|apply|applied) (the )?(review|pr|code review|"
-    r"reviewer'?s?)( comments?| feedback| suggestions?)?|"
-    r"(review|pr) (comments?|feedback|suggestions?)|"
-    r"apply suggestions? from code review|code review( changes| comments)?|"
-    r"(update|create|delete|add|rename|edit) [\w./-]+\.\w+|"  # GitHub's web editor
-    r"(fixup|squash|amend)!.*)$",
-    re.I,
-)
-_AREA_PREFIX = re.compile(r"^[\w.-]+(\([\w./ -]+\))?!?:\s+")
+AREA_PREFIX = re.compile(r"^[\w.-]+(\([\w./ -]+\))?!?:\s+")
 # `code`, CamelCase, snake_case, dotted.names, call()
-_IDENTIFIER = re.compile(
+IDENTIFIER = re.compile(
     r"`[^`\s]+`|\b[a-z]+[A-Z]\w*|\b[A-Z][a-z0-9]+[A-Z]\w*|\b\w+_\w+|"
     r"\b[A-Za-z_]\w*\.[A-Za-z_]\w*|\b\w+\(\)"
 )
@@ -117,6 +98,7 @@ class Limits:
     min_words: int = MIN_WORDS
     max_files: int = MAX_FILES
     max_lines: int = MAX_LINES
+    min_closeness: float = 0.0  # keep every instance: the score is written for weighting
 
 
 # A person merging a bot's pull request: the merge says so, not its author.
@@ -137,16 +119,16 @@ def message_reason(statement: str, limits: Limits) -> str | None:
     """Why a (cleaned) message cannot be a problem statement, or None."""
     # "build: bump setuptools to 84", "docs(api): fix typo": with the area prefix and without
     full_title = title_of(statement)
-    title = _AREA_PREFIX.sub("", full_title)
+    title = AREA_PREFIX.sub("", full_title)
     if _RELEASE.search(title) or _RELEASE.search(full_title):
         return "release"
     if _VERSION_BUMP.search(title) or _VERSION_BUMP.search(full_title):
         return "version-bump"
     bare_title = title.strip().rstrip(".!:").strip()
-    if _GENERIC.match(bare_title) and len(words(body_of(statement))) < limits.min_words:
+    if GENERIC_TITLE.match(bare_title) and len(words(body_of(statement))) < limits.min_words:
         return "generic-message"
     # A name from the code is the strongest clue there is: with one, a word fewer will do.
-    needed = limits.min_words - 1 if _IDENTIFIER.search(statement) else limits.min_words
+    needed = limits.min_words - 1 if IDENTIFIER.search(statement) else limits.min_words
     if len(words(statement)) < needed:
         return "short-message"
     return None

@@ -6,6 +6,10 @@ GitHub add to it.
   `Closes: #3, #4`), HTML comments (PR templates), and the `---------` line GitHub puts
   before a squash's co-authors.
 * A squash title's trailing `(#123)` goes (it names the pull request, not the problem).
+  GitHub's squash body lists the squashed commits as `* ` items: the items that are review
+  bookkeeping (`* fix lint`, `* Apply suggestions from code review`, `* Merge branch 'main'
+  into x`, `* Add changelog entry`, pre-commit.ci's autofixes) go with their bodies, and an
+  item that repeats the title loses its `* title` line but keeps its body.
 * A pull-request merge title (`Merge pull request #N from user/branch`, bors' `Merge #N`)
   goes, and what follows it is the text: GitHub puts the pull request's title and body
   there. Gerrit's `Merge "title" into main` keeps the quoted title. A branch sync
@@ -49,6 +53,38 @@ _SYNC_MERGE = re.compile(
     r"""[`'"]?[\w./-]+[`'"]? (branch )?into [`'"]?[\w./-]+[`'"]?)""",
     re.I,
 )
+# A title that says nothing to localize from ("fix", "wip", "Update README.md"): the filters
+# reject such a message without a body, and a squash drops such an item.
+GENERIC_TITLE = re.compile(
+    r"^(fix(es|ed)?|bug ?fix(es)?|hot ?fix|wip|work in progress|update[ds]?|changes?|"
+    r"clean ?up|clean-up|cleanups?|refactor(ing|ed)?|tweaks?|typos?|oops|tmp|temp|tests?|"
+    r"testing|lint(ing)?|formatting|format|style|pep ?8|docs?|save|stuff|polish|nits?|"
+    r"improvements?|fixup|squash|merge|revert|(initial|first) commit|"
+    r"fix(es|ed)? (a |the |some |small |minor |more )?(typos?|bugs?|issues?|errors?|"
+    r"lint(ing)?|flake8|mypy|ci|build|tests?|typing|types|docs?|formatting|style|pep ?8|"
+    r"it|that|this)|"
+    r"(minor|small|misc(ellaneous)?|more|various|some)( \w+)? (fix(es)?|changes?|updates?|"
+    r"cleanups?|tweaks?|improvements?|edits?|refactor(ing)?|typos?)|"
+    r"minor|misc(ellaneous)?|"
+    r"update (the )?(docs?|documentation|readme|changelog|tests?|code|files?)|"
+    r"(address|addressed|addressing|apply|applied) (the )?(review|pr|code review|"
+    r"reviewer'?s?)( comments?| feedback| suggestions?)?|"
+    r"(review|pr) (comments?|feedback|suggestions?)|"
+    r"apply suggestions? from code review|code review( changes| comments)?|"
+    r"(update|create|delete|add|rename|edit) [\w./-]+\.\w+|"  # GitHub's web editor
+    r"(fixup|squash|amend)!.*)$",
+    re.I,
+)
+# Squash items that only a review produces (beyond GENERIC_TITLE's).
+_SQUASH_NOISE = re.compile(
+    r"^\[pre-commit\.ci\]|^apply suggestions? from (code review|@[\w-]+)|"
+    r"^(add|added|adds|update|updated|updates|write|fix|fixed)( an?| the)? "
+    r"(changelog|changes|news|release notes?|history)(\.\w+)?"
+    r"(( \S+)?( entry| entries| fragment| note))?$|"
+    r"^(changelog|news|release notes?)( entry| fragment)?$",
+    re.I,
+)
+_SQUASH_ITEM = re.compile(r"^(?=\* )", re.M)
 _BORS_TITLE = re.compile(r"^\d+: |\s+r=\S+(\s+a=\S+)?$")
 _WORD = re.compile(r"[^\W_]+(?:['.-][^\W_]+)*")
 
@@ -64,7 +100,9 @@ def clean_message(message: str) -> str:
     the module docstring). A merge title is dropped and the text after it kept."""
     text = message.replace("\r\n", "\n").replace("\r", "\n").strip()
     title, _, body = text.partition("\n")
-    title = _SQUASH_SUFFIX.sub("", _SKIP_CI.sub("", title)).strip()
+    title = _SKIP_CI.sub("", title)
+    squash = bool(_SQUASH_SUFFIX.search(title))
+    title = _SQUASH_SUFFIX.sub("", title).strip()
     if m := _GERRIT_MERGE.match(title):
         title = m[1].rstrip("…").strip()
     elif _SYNC_MERGE.match(title):
@@ -75,8 +113,31 @@ def clean_message(message: str) -> str:
     for pattern in (_HTML_COMMENT, _TRAILER, _REF_LINE, _CHERRY_PICK, _SKIP_CI):
         body = pattern.sub("", body)
     body = _SEPARATOR.sub("", body) if not _has_content_after_separator(body) else body
+    if squash:
+        body = _clean_squash_items(title, body)
     body = re.sub(r"\n[ \t]*(\n[ \t]*)+", "\n\n", body).strip()
     return f"{title}\n\n{body}" if body else title
+
+
+def _clean_squash_items(title: str, body: str) -> str:
+    """A GitHub squash body (`* ` items, one per squashed commit, each its title and body)
+    without the review bookkeeping items, and without a `* title` line that repeats the
+    squash's title (its body stays)."""
+    head, *items = _SQUASH_ITEM.split(body)
+    kept = []
+    for item in items:
+        first, _, rest = item[2:].partition("\n")
+        first = first.strip()
+        bare = first.rstrip(".!:").strip()
+        if GENERIC_TITLE.match(bare) or _SQUASH_NOISE.match(bare) or is_merge_title(first):
+            continue
+        kept.append(rest if _same_words(first, title) else item)
+    return head + "".join(kept)
+
+
+def _same_words(item_title: str, title: str) -> bool:
+    item_title = _SQUASH_SUFFIX.sub("", item_title)
+    return [w.lower() for w in words(item_title)] == [w.lower() for w in words(title)]
 
 
 def title_of(statement: str) -> str:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidArgumentError
 from ..eval.patch import parse_patch
 from ..issue import truncate_issue
+from .closeness import COUNTED, POINTS, SIGNALS, closeness
 from .defaults import MAX_MESSAGE_CHARS
 from .filters import LABELS, REASONS, Limits, change_reason, is_bot, labels, message_reason
 from .git import Commit, Git, GitError, remote_name, split_diff
@@ -48,6 +49,9 @@ class Summary:
     labels: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
     with_tests: int = 0  # emitted instances whose commit also changed tests
     truncated: int = 0  # emitted instances whose message was cut to MAX_MESSAGE_CHARS
+    # emitted instances per closeness signal, and per number of points (0..6)
+    signals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED, 0))
+    points: dict[str, int] = field(default_factory=lambda: dict.fromkeys(POINTS, 0))
     options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -60,8 +64,19 @@ class Summary:
             "labels": dict(self.labels),
             "with_tests": self.with_tests,
             "truncated": self.truncated,
+            "closeness": dict(self.signals),
+            "points": dict(self.points),
             "options": dict(self.options),
         }
+
+    def count(self, close: Mapping[str, Any]) -> None:
+        """Count an emitted instance's `closeness` fields."""
+        for key in COUNTED:
+            self.signals[key] += bool(close[key])
+        self.points[str(sum(bool(close[s]) for s in SIGNALS))] += 1
+
+    def summary_points(self) -> str:
+        return " ".join(str(self.points[p]) for p in POINTS) if self.emitted else ""
 
     def format(self) -> str:
         """A few lines for people: the counts that are not zero."""
@@ -70,6 +85,8 @@ class Summary:
         out += [f"  label {lb}: {n}" for lb, n in self.labels.items() if n]
         if self.with_tests:
             out.append(f"  with a test_patch: {self.with_tests}")
+        if self.summary_points():
+            out.append(f"  closeness points 0..{len(SIGNALS)}: {self.summary_points()}")
         if self.truncated:
             out.append(
                 f"  problem statements cut to {MAX_MESSAGE_CHARS:,} characters: {self.truncated}"
@@ -138,6 +155,7 @@ class Miner:
             "min_words": self.limits.min_words,
             "max_files": self.limits.max_files,
             "max_lines": self.limits.max_lines,
+            "min_closeness": self.limits.min_closeness,
             "keep_changelog": self.keep_changelog,
         }
         if max_instances is not None and max_instances <= 0:
@@ -157,6 +175,7 @@ class Miner:
                 for label in result["labels"]:
                     self.summary.labels[label] += 1
                 self.summary.with_tests += bool(result["test_patch"])
+                self.summary.count(result["closeness"])
                 self.summary.truncated += len(commit.message) > MAX_MESSAGE_CHARS
                 yield result
                 if max_instances is not None and self.summary.emitted >= max_instances:
@@ -177,6 +196,9 @@ class Miner:
             return "bot"
         if reason := message_reason(statement, self.limits):
             return reason
+        close = closeness(statement)
+        if close.score < self.limits.min_closeness:
+            return "far-from-issue"
         try:
             changes = self.git.changes(parent, commit.sha)
         except GitError:
@@ -205,6 +227,7 @@ class Miner:
             "created_at": commit.date,
             "commit": commit.sha,
             "labels": labels(changes),
+            "closeness": close.to_json(),
         }
 
     def _split(self, diff: str) -> tuple[str, str, str]:
