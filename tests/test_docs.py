@@ -111,3 +111,44 @@ def test_the_layout_block_matches_the_tree() -> None:
     package = ROOT / "python" / "acs"
     for sub in sorted(p for p in package.iterdir() if p.is_dir() and p.name != "__pycache__"):
         assert f"python/acs/{sub.name}" in listed, f"python/acs/{sub.name}/ not in the layout"
+
+
+def _shell_lines(text: str) -> list[str]:
+    """The lines of a page's shell (and CI YAML) code blocks."""
+    lines, language = [], None
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            language = None if language is not None else line.strip("` ") or "text"
+        elif language in ("bash", "sh", "yaml"):
+            lines.append(line)
+    return lines
+
+
+def _documented_invocations() -> list[tuple[str, str]]:
+    """(page, command line) for every `acs ...` command in a code block of the README or docs."""
+    found = []
+    for page in [README, *sorted(DOCS.glob("*.md"))]:
+        for line in _shell_lines(page.read_text(encoding="utf-8")):
+            for part in re.split(r"\||;|&&|<\(|\$\(", line.partition(" #")[0]):
+                words = part.replace(")", " ").split()
+                if words[:1] == ["acs"]:
+                    found.append((page.name, " ".join(words)))
+    return found
+
+
+def test_the_documented_commands_and_options_exist() -> None:
+    from acs.completion import command_tree
+
+    tree = command_tree(build_parser())
+    invocations = _documented_invocations()
+    assert len(invocations) > 30
+    for page, line in invocations:
+        command, words = tree, line.split()[1:]
+        while words and (sub := {s.path[-1]: s for s in command.subcommands}.get(words[0])):
+            command, words = sub, words[1:]
+        assert command is not tree or words[:1] == ["--version"], f"{page}: {line}"
+        known = {flag for option in command.options for flag in option.flags}
+        for word in words:
+            flag = word.split("=")[0].strip("[]")
+            if flag.startswith("--"):
+                assert flag in known, f"{page}: `{line}`: {' '.join(command.path)} has no {flag}"
