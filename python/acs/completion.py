@@ -22,6 +22,7 @@ class Command:
     subcommands: list[Command] = field(default_factory=list)
     options: list[Option] = field(default_factory=list)
     positional_choices: list[str] = field(default_factory=list)  # e.g. `acs tool`'s tool names
+    arguments: list[Option] = field(default_factory=list)  # positionals, for the CLI reference
 
 
 @dataclass
@@ -30,6 +31,9 @@ class Option:
     help: str
     takes_value: bool
     choices: list[str]
+    metavar: str = ""  # what the value is called in usage (`--exclude GLOB`)
+    default: str = ""  # the default worth saying; "" when none (None, False, [])
+    repeatable: bool = False  # action="append"
 
 
 def command_tree(parser: argparse.ArgumentParser, path: tuple[str, ...] = ("acs",)) -> Command:
@@ -43,13 +47,33 @@ def command_tree(parser: argparse.ArgumentParser, path: tuple[str, ...] = ("acs"
                 child.help = helps.get(name, "")
                 command.subcommands.append(child)
         elif action.option_strings:
-            choices = [str(c) for c in action.choices or ()]
-            command.options.append(
-                Option(list(action.option_strings), action.help or "", action.nargs != 0, choices)
-            )
-        elif action.choices:
-            command.positional_choices.extend(str(c) for c in action.choices)
+            command.options.append(_option(action, list(action.option_strings)))
+        else:
+            command.arguments.append(_option(action, [str(action.metavar or action.dest)]))
+            command.positional_choices.extend(str(c) for c in action.choices or ())
     return command
+
+
+def _option(action: argparse.Action, flags: list[str]) -> Option:
+    takes_value = action.nargs != 0
+    metavar = (action.metavar or action.dest.upper()) if takes_value else ""
+    return Option(
+        flags,
+        action.help or "",
+        takes_value,
+        [str(c) for c in action.choices or ()],
+        metavar=str(metavar),
+        default=_said_default(action.default),
+        repeatable=isinstance(action, argparse._AppendAction),
+    )
+
+
+def _said_default(default: object) -> str:
+    """The default as the reference page says it; "" for the ones that mean "not given"
+    (identity, not equality: a default of 0 or 0.0 is still said)."""
+    if default is None or default is False or default is argparse.SUPPRESS or default == []:
+        return ""
+    return str(default)
 
 
 def walk(command: Command) -> list[Command]:
