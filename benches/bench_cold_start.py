@@ -146,8 +146,8 @@ def stdlib_corpus() -> Corpus:
 def devset_corpus() -> Corpus | None:
     """The development-set instance's repository at its base commit, with its issue; None
     without the dataset, the instance or its repository."""
-    from acs.eval.dataset import load_instances
-    from acs.eval.repos import DEFAULT_CACHE, RepositoryMissing, find_repository
+    from acs.task.dataset import load_instances
+    from acs.task.repos import DEFAULT_CACHE, RepositoryMissing, find_repository
 
     data = Path(os.environ.get("ACS_BENCH_DEVSET", DEVSET))
     instance = os.environ.get("ACS_BENCH_INSTANCE", DEFAULT_INSTANCE)

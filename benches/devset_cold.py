@@ -21,8 +21,8 @@ import tempfile
 import time
 from collections import defaultdict
 
-from acs.eval.dataset import load_instances
-from acs.eval.repos import commit_order, locate
+from acs.task.dataset import load_instances
+from acs.task.repos import commit_order, locate
 
 
 def timed(command: list[str], stdin: str) -> float:

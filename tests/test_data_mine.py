@@ -15,9 +15,9 @@ from acs.cli import main
 from acs.data.filters import LABELS, REASONS
 from acs.data.mine import Miner
 from acs.errors import InvalidArgumentError
-from acs.eval.dataset import load_instances
-from acs.eval.groundtruth import ground_truth
 from acs.repo import Repo
+from acs.task.dataset import load_instances
+from acs.task.groundtruth import ground_truth
 from conftest import GIT_ENV
 
 CORE = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(3))

@@ -11,11 +11,11 @@ import pytest
 
 import acs
 from acs.cli import main
-from acs.eval.dataset import DatasetError, Instance, load_instances
 from acs.eval.report import compare, distribution, summarize
-from acs.eval.repos import RepositoryMissing, commit_order, find_repository, locate
 from acs.eval.results import read_rows
 from acs.eval.runner import evaluate
+from acs.task.dataset import DatasetError, Instance, load_instances
+from acs.task.repos import RepositoryMissing, commit_order, find_repository, locate
 from conftest import GIT_ENV
 
 PARSER = '''"""Headers."""
@@ -424,7 +424,7 @@ def test_load_jsonl_and_filters(world):
 
 
 def test_load_without_datasets(world, monkeypatch):
-    import acs.eval.dataset as dataset
+    import acs.task.dataset as dataset
 
     monkeypatch.setattr(dataset, "_datasets", lambda: None)
     assert len(load_instances(world["data"])) == 4
@@ -564,8 +564,8 @@ def test_compare_needs_common_instances(tmp_path):
 
 
 def test_resume_reruns_a_row_whose_instance_changed():
-    from acs.eval.dataset import Instance
     from acs.eval.results import fingerprint
+    from acs.task.dataset import Instance
 
     inst = Instance("o__r-1", "o/r", "abc", "issue text", "--- a/x.py\n+++ b/x.py\n")
     same = fingerprint(inst, "default", 10)
@@ -578,9 +578,9 @@ def test_resume_reruns_a_row_whose_instance_changed():
 
 def test_resume_reruns_a_model_planners_row_made_with_another_prompt(monkeypatch):
     """Rows of `planner-v1` are not reused as `planner-v2`'s: the prompt is the model's input."""
-    from acs.eval.dataset import Instance
     from acs.eval.results import fingerprint
     from acs.llm import prompt
+    from acs.task.dataset import Instance
 
     inst = Instance("o__r-1", "o/r", "abc", "issue text", "--- a/x.py\n+++ b/x.py\n")
     model, default = fingerprint(inst, "vllm", 10), fingerprint(inst, "default", 10)

@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 from acs.cli import main
-from acs.eval.dataset import Instance
 from acs.eval.runner import evaluate
+from acs.task.dataset import Instance
 from test_eval import RUN_TIMEOUT_S, SLOW_POLICY, _lines, world  # noqa: F401  (world: repositories, a dataset)
 
 # What a row's outcome is, apart from timings and where its index came from.

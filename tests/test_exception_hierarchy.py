@@ -51,9 +51,9 @@ def test_every_acs_exception_is_an_acs_error():
     # The walk finds the classes named in the issue, so it cannot pass by finding nothing.
     for name in (
         "acs.errors.InvalidPatternError",
-        "acs.eval.dataset.DatasetError",
+        "acs.task.dataset.DatasetError",
         "acs.eval.report.ReportError",
-        "acs.eval.repos.RepositoryMissing",
+        "acs.task.repos.RepositoryMissing",
         "acs.cli_common.UsageError",
         "acs.llm.planlang.ParseError",
         "acs.data.git.GitError",

@@ -6,8 +6,8 @@ import pytest
 
 import acs
 from acs.errors import InvalidArgumentError
-from acs.eval.groundtruth import GroundTruth, ground_truth, hunk_old_lines, merge_ranges
-from acs.eval.patch import Hunk
+from acs.task.groundtruth import GroundTruth, ground_truth, hunk_old_lines, merge_ranges
+from acs.task.patch import Hunk
 
 # The pre-patch file. Line numbers are given on the right; patches below refer to them.
 SHAPES_LINES = [

@@ -481,7 +481,7 @@ def test_ordered_map_refuses_a_worker_count_that_is_no_positive_integer():
 
 
 def test_a_missing_ray_is_one_clear_error_for_the_data_builders(monkeypatch, tmp_path):
-    from acs.eval.dataset import Instance
+    from acs.task.dataset import Instance
     from acs.train import rl_data
 
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError

@@ -106,3 +106,25 @@ def test_subcommands_and_the_report_depend_downward():
     for sub in ("acs.eval.cli", "acs.data.cli", "acs.mcp.cli", "acs.mcp.server"):
         assert "acs.cli" not in graph[sub], sub
     assert "acs.eval.runner" not in graph["acs.eval.report"]
+
+
+def test_the_old_eval_paths_of_the_task_modules_still_import(recwarn):
+    """`acs.eval.dataset` and its siblings moved to `acs.task`: scripts that import the old
+    names get the same module, with a DeprecationWarning."""
+    import importlib
+    import sys
+
+    for name in ("dataset", "repos", "patch", "groundtruth", "metrics"):
+        sys.modules.pop(f"acs.eval.{name}", None)
+        old = importlib.import_module(f"acs.eval.{name}")
+        assert old is importlib.import_module(f"acs.task.{name}")
+    moved = [w for w in recwarn if issubclass(w.category, DeprecationWarning)]
+    assert len(moved) == 5
+    assert "acs.eval.metrics moved to acs.task.metrics" in str(moved[-1].message)
+
+
+def test_nothing_in_acs_imports_the_old_task_paths():
+    graph = import_graph()
+    old = {f"acs.eval.{n}" for n in ("dataset", "repos", "patch", "groundtruth", "metrics")}
+    users = {m: sorted(graph[m] & old) for m in graph if graph[m] & old and m not in old}
+    assert users == {}, users

@@ -7,10 +7,10 @@ import doctest
 
 import pytest
 
-import acs.eval.metrics
+import acs.task.metrics
 from acs.errors import InvalidArgumentError
-from acs.eval.groundtruth import GroundTruth
-from acs.eval.metrics import (
+from acs.task.groundtruth import GroundTruth
+from acs.task.metrics import (
     ACC_K,
     LEVELS,
     Prediction,
@@ -396,5 +396,5 @@ def test_a_prediction_saved_before_confident_sets_loads_as_its_whole_list():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(acs.eval.metrics)
+    result = doctest.testmod(acs.task.metrics)
     assert result.attempted > 0 and result.failed == 0

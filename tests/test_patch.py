@@ -6,9 +6,9 @@ import doctest
 
 import pytest
 
-import acs.eval.patch
+import acs.task.patch
 from acs.errors import InvalidArgumentError
-from acs.eval.patch import FilePatch, Hunk, parse_patch
+from acs.task.patch import FilePatch, Hunk, parse_patch
 
 MODIFIED = """\
 diff --git a/pkg/mod.py b/pkg/mod.py
@@ -219,7 +219,7 @@ def test_malformed_patch_raises_invalid_argument(patch, message):
 
 
 def test_docstring_examples():
-    result = doctest.testmod(acs.eval.patch)
+    result = doctest.testmod(acs.task.patch)
     assert result.attempted > 0 and result.failed == 0
 
 

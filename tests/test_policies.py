@@ -13,11 +13,11 @@ import pytest
 import acs
 from acs.cli import main
 from acs.errors import InvalidArgumentError
-from acs.eval.dataset import Instance
 from acs.eval.results import fingerprint
 from acs.eval.worker import Once, worker_factories
 from acs.policies import MODEL_OPTIONS, REGISTRY, PolicySpec, make_policy, policy_spec
 from acs.policy import Turn
+from acs.task.dataset import Instance
 
 PACKAGE = Path(acs.__file__).parent
 INSTANCE = Instance("o__r-1", "o/r", "abc", "issue text", "--- a/x.py\n+++ b/x.py\n")

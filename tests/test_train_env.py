@@ -15,8 +15,8 @@ import pytest
 skyrl_gym = pytest.importorskip("skyrl_gym", reason="pip install 'agentic-code-search[rl]'")
 
 import acs  # noqa: E402
-from acs.eval.groundtruth import ground_truth  # noqa: E402
 from acs.llm import LlmPolicy, ScriptedBackend  # noqa: E402
+from acs.task.groundtruth import ground_truth  # noqa: E402
 from acs.train import env as acs_env  # noqa: E402
 from acs.train.reward import RewardConfig, score_trajectory  # noqa: E402
 from acs.train.rl_data import reward_spec  # noqa: E402
@@ -47,7 +47,7 @@ ANSWERED = RewardConfig().answer_bonus  # finished once, with a right answer (qu
 @pytest.fixture(scope="module")
 def row(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A repository `acme/widgets` (owner__name layout) with one fix commit, and the row the
-    data builder makes of it (gold from `acs.eval.groundtruth`)."""
+    data builder makes of it (gold from `acs.task.groundtruth`)."""
     repos = tmp_path_factory.mktemp("repos")
     root = repos / "acme__widgets"
     base, patch = repo_with_fix(root, BEFORE, FIX)

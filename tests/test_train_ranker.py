@@ -84,7 +84,7 @@ def test_the_command_skips_labelled_instances_and_writes_model_and_report(record
 
 
 def test_the_headline_metric_is_defined_once():
-    """Acc@k is `acs.eval.metrics.acc_at_k`: training's reports and `acs eval` cannot drift."""
+    """Acc@k is `acs.task.metrics.acc_at_k`: training's reports and `acs eval` cannot drift."""
     import ast
     from pathlib import Path
 
@@ -97,4 +97,4 @@ def test_the_headline_metric_is_defined_once():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.FunctionDef) and node.name.startswith("acc_at")
     ]
-    assert defined == ["eval/metrics.py:acc_at_k"], defined
+    assert defined == ["task/metrics.py:acc_at_k"], defined

@@ -12,7 +12,7 @@ import pytest
 
 from acs.distributed import ordered_map, ray_session
 from acs.errors import InvalidArgumentError
-from acs.eval.dataset import Instance
+from acs.task.dataset import Instance
 from acs.train import rl_data, sft
 from conftest import repo_with_fix
 

@@ -14,8 +14,8 @@ import pytest
 
 import acs
 from acs.errors import InvalidArgumentError
-from acs.eval.groundtruth import GroundTruth
-from acs.eval.metrics import Prediction
+from acs.task.groundtruth import GroundTruth
+from acs.task.metrics import Prediction
 from acs.train.latency_model import COSTS_PATH, LatencyCosts, RepoStats, ToolCost, load_costs
 from acs.train.reward import Reward, RewardConfig, score_trajectory
 from acs.types import ToolName

@@ -1,5 +1,5 @@
 """The RL data builder: SkyRL parquet rows from instances on real git repositories, with the
-gold of `acs.eval.groundtruth`, the planner's own prompt, a split by repository, and held-out
+gold of `acs.task.groundtruth`, the planner's own prompt, a split by repository, and held-out
 repositories refused."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 
 import acs
 from acs.errors import InvalidArgumentError
-from acs.eval.dataset import Instance
-from acs.eval.groundtruth import ground_truth
 from acs.llm.prompt import Conversation, load_prompts
+from acs.task.dataset import Instance
+from acs.task.groundtruth import ground_truth
 from acs.train import rl_data
 from conftest import repo_with_fix
 

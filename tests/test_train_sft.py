@@ -14,10 +14,10 @@ import pytest
 import acs
 from acs.cli import main as acs_main
 from acs.errors import InvalidArgumentError
-from acs.eval.dataset import Instance
-from acs.eval.groundtruth import ground_truth
 from acs.llm import LlmPolicy, ScriptedBackend, planlang
 from acs.llm.prompt import Conversation, load_prompts
+from acs.task.dataset import Instance
+from acs.task.groundtruth import ground_truth
 from acs.train import sft
 from acs.train.reward import RewardConfig
 from conftest import repo_with_fix

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 import acs
-from acs.eval.dataset import Instance
 from acs.llm.prompt import Conversation, load_prompts
 from acs.llm.scripted import toy_tokenizer
+from acs.task.dataset import Instance
 from acs.train import rl_data, skyrl_main
 from acs.train.skyrl_main import expand_args
 from conftest import repo_with_fix

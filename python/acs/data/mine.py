@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidArgumentError
-from ..eval.patch import parse_patch
 from ..issue import truncate_issue
+from ..task.patch import parse_patch
 from .closeness import COUNTED, POINTS, SIGNALS, closeness
 from .defaults import MAX_MESSAGE_CHARS
 from .filters import LABELS, REASONS, Limits, change_reason, is_bot, labels, message_reason

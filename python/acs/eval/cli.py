@@ -97,7 +97,7 @@ def default_out(dataset: str) -> Path:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .dataset import DatasetError, load_instances
+    from ..task.dataset import DatasetError, load_instances
     from .report import ReportError, compare, write_report
     from .results import RESULTS
     from .rundir import RunDirError, claim_run_dir

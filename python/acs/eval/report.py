@@ -24,7 +24,7 @@ import orjson
 
 from ..errors import AcsError
 from ..extras import install_hint
-from .metrics import ACC_K, CALIBRATED, LEVELS, aggregate, reliability
+from ..task.metrics import ACC_K, CALIBRATED, LEVELS, aggregate, reliability
 from .results import RESULTS, ROW_LATENCY_PARTS, STATUSES, read_rows
 
 SUMMARY = "summary.json"

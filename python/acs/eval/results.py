@@ -21,9 +21,9 @@ from .. import __version__ as acs_version
 from ..errors import InvalidArgumentError
 from ..localize import LATENCY_PARTS
 from ..policies import policy_spec
-from .dataset import Instance
-from .groundtruth import GroundTruth
-from .metrics import Prediction, calibration_pairs, score
+from ..task.dataset import Instance
+from ..task.groundtruth import GroundTruth
+from ..task.metrics import Prediction, calibration_pairs, score
 
 RESULTS = "results.jsonl"  # the rows, in a run's --out folder
 ROW_START = b'{"instance_id":'  # how every row's line starts (make_row's first key)

@@ -36,8 +36,8 @@ from ..distributed import EXECUTORS, ray_session
 from ..errors import InvalidArgumentError
 from ..extras import install_hint
 from ..policies import policy_factory
-from .dataset import Instance
-from .repos import RepositoryMissing, commit_order, locate
+from ..task.dataset import Instance
+from ..task.repos import RepositoryMissing, commit_order, locate
 from .results import STATUSES, ResultsFile, check_results_file, fingerprint, read_rows
 from .scheduler import Scheduler
 

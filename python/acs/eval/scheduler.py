@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from .dataset import Instance
+from ..task.dataset import Instance
 from .results import ResultsFile, make_row
 from .worker import worker_main
 

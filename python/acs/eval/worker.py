@@ -23,8 +23,8 @@ from typing import Any
 
 from ..policies import policy_factory, policy_spec
 from ..policy import Policy
-from .dataset import Instance
-from .metrics import Prediction
+from ..task.dataset import Instance
+from ..task.metrics import Prediction
 from .results import row_latency_split
 
 
@@ -104,7 +104,7 @@ def instance_messages(
     """The messages of one instance between `start` and `done` (see `item_messages`)."""
     from ..localize import localize
     from ..repo import Repo
-    from .groundtruth import ground_truth
+    from ..task.groundtruth import ground_truth
 
     iid = inst.instance_id
     t0 = time.perf_counter()

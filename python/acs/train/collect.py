@@ -2,7 +2,7 @@
 a dataset (the repository read at the instance's base commit), with the gold locations.
 
 A record holds the issue, the turns (tasks and outcomes, as the joiner and the feature
-extractor read them) and the ground truth from `acs.eval.groundtruth`. Features are computed
+extractor read them) and the ground truth from `acs.task.groundtruth`. Features are computed
 from records afterwards (`acs.rank.features`), so a new feature costs a re-read of this file,
 not a new search.
 
@@ -22,9 +22,9 @@ from typing import Any
 
 import orjson
 
-from ..eval.dataset import Instance, load_instances, read_json_rows
-from ..eval.repos import RepositoryMissing, commit_order, find_repository
 from ..rank.features import flat_symbols
+from ..task.dataset import Instance, load_instances, read_json_rows
+from ..task.repos import RepositoryMissing, commit_order, find_repository
 
 
 def compact_outcome(outcome: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +49,8 @@ def compact_outcome(outcome: dict[str, Any]) -> dict[str, Any]:
 def search_record(repo: Any, inst: Instance, labels: Sequence[str] = ()) -> dict[str, Any]:
     """The default planner's search on `inst`, and its gold locations. `labels` are the
     mined instance's (`docs-only`, `config-only`: `acs data mine`)."""
-    from ..eval.groundtruth import ground_truth
     from ..localize import localize
+    from ..task.groundtruth import ground_truth
 
     gold = ground_truth(repo, inst.patch).to_json()
     t0 = time.perf_counter()

@@ -35,12 +35,12 @@ import skyrl_gym
 from skyrl_gym.envs.base_text_env import BaseTextEnv, BaseTextEnvStepOutput
 
 from ..errors import InvalidArgumentError
-from ..eval.repos import find_repository
 from ..llm.policy import TURN_TOKENS, LlmPolicy
 from ..llm.prompt import PROMPT_VERSION, TURN_BUDGET, Conversation, approx_tokens
 from ..localize import dispatch
 from ..policy import Turn
 from ..repo import Repo
+from ..task.repos import find_repository
 from ..types import Task, TaskOutcome
 from .reward import RepoStats, Reward, RewardConfig, score_answer
 from .rl_data import ENV_CLASS
@@ -181,7 +181,7 @@ class AcsLocalizeEnv(BaseTextEnv):
     plan, the answer turn (or the last allowed one) ends it with the reward.
 
     `env_config` (SkyRL's `environment.skyrl_gym.acs-localize`, any mapping): `repos_dir`
-    (git mirrors, the layouts of `acs.eval.repos.find_repository`; default `$ACS_REPOS`),
+    (git mirrors, the layouts of `acs.task.repos.find_repository`; default `$ACS_REPOS`),
     `max_turns` (default 4: must be the data builder's, whose prompt states it),
     `turn_timeout_s` (default 30), `reward` (overrides of `RewardConfig` fields),
     `tokenizer` (the model's tokenizer, a folder or Hub id: exact token counts for the

@@ -6,7 +6,7 @@ about how good a trained model is.
 Everything is the real path, built here because no model or dataset can be downloaded:
 
 1. a git repository `acme/toolkit` with one fix commit per bug (`make_task_set`), turned into
-   SkyRL rows by `acs.train.rl_data.build_rows` (the prompt, gold from `acs.eval.groundtruth`);
+   SkyRL rows by `acs.train.rl_data.build_rows` (the prompt, gold from `acs.task.groundtruth`);
 2. the default planner's conversations on the same bugs by `acs.train.sft.export`, and the
    same conversations with the answer turn naming a plausible wrong location instead
    (`BUGS`; `with_wrong_answer`), as many of each: the warm start teaches the protocol and
@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgumentError
-from ..eval.dataset import Instance
 from ..llm import planlang
 from ..llm.errors import require
 from ..llm.scripted import toy_tokenizer
+from ..task.dataset import Instance
 from .pg import LOSS_REDUCTIONS, PgSettings, evaluate, train, warm_start
 from .rl_data import build_rows
 from .sft import export

@@ -22,7 +22,6 @@ from typing import Any
 
 import orjson
 
-from ..eval.metrics import acc_at_k
 from ..evidence import Search
 from ..issue import parse_issue
 from ..policy import Turn
@@ -33,6 +32,7 @@ from ..rank.features import (
     file_features,
     function_features,
 )
+from ..task.metrics import acc_at_k
 
 
 @dataclass
@@ -158,7 +158,7 @@ def repo_folds(repos: Sequence[str], k: int) -> list[set[str]]:
 
 
 def _acc(ranked: Sequence[str], gold: set[str], k: int) -> float:
-    """`acc_at_k`, the headline metric (one definition, `acs.eval.metrics`); a query without
+    """`acc_at_k`, the headline metric (one definition, `acs.task.metrics`); a query without
     gold at this level (no function edited) counts as a miss in these reports."""
     return acc_at_k(ranked, gold, k) if gold else 0.0
 
@@ -241,7 +241,7 @@ def confident_f05(
 ) -> float:
     """Mean F0.5 of the confident sets (probability at or above `threshold`, and always the
     first item) over the queries that have gold locations."""
-    from ..eval.metrics import set_scores
+    from ..task.metrics import set_scores
 
     total, n = 0.0, 0
     for ps, ks, gold in zip(probs, keys, golds, strict=True):

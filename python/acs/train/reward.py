@@ -1,5 +1,5 @@
 """The localization reward for reinforcement learning: how right the answer is (multi-level
-F-beta, computed by `acs.eval.metrics`), times how fast it came (a latency factor), plus how
+F-beta, computed by `acs.task.metrics`), times how fast it came (a latency factor), plus how
 the search was planned (parallel width rewarded, duplicate calls penalised). A malformed plan
 scores 0. Formula, defaults and their reasons: docs/reward.md.
 
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError
-from ..eval.groundtruth import GroundTruth
-from ..eval.metrics import Prediction, set_scores
+from ..task.groundtruth import GroundTruth
+from ..task.metrics import Prediction, set_scores
 from .latency_model import LatencyCosts, RepoStats, load_costs, plan_tool_ms
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def _score(
     if trajectory is not None and not calls and config.require_search:
         return _zero("no tool call: the answer was not searched for", terms)
 
-    # Quality: F-beta per level, by acs.eval.metrics, weighted over the levels with gold.
+    # Quality: F-beta per level, by acs.task.metrics, weighted over the levels with gold.
     weights = config.weights()
     scored = {lv: g for lv, g in _gold_levels(truth).items() if g and weights[lv] > 0}
     if not scored:

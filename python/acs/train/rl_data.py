@@ -3,7 +3,7 @@ output) turned into SkyRL dataset rows, split into train and validation by repos
 
 Each row holds what SkyRL reads: `prompt` (the planner's first chat messages, rendered by
 `acs.llm.prompt.Conversation`, the same code inference uses), `env_class`, `reward_spec`
-(the gold files, modules and functions, computed by `acs.eval.groundtruth` on the repository
+(the gold files, modules and functions, computed by `acs.task.groundtruth` on the repository
 at the base commit) and `extra_info` (repository, commit, instance id, prompt version).
 
     python -m acs.train.rl_data DATASET --repos MIRRORS --out DIR [--val-fraction 0.1]
@@ -27,11 +27,11 @@ from typing import Any
 from ..data.heldout import check_allowed, is_dev_set
 from ..distributed import add_executor_arguments, ordered_map
 from ..errors import AcsError, InvalidArgumentError
-from ..eval.dataset import DatasetError, Instance, load_instances
-from ..eval.groundtruth import GroundTruth, ground_truth
-from ..eval.repos import RepositoryMissing, find_repository
 from ..llm.prompt import PROMPT_VERSION, Conversation, load_prompts
 from ..repo import Repo
+from ..task.dataset import DatasetError, Instance, load_instances
+from ..task.groundtruth import GroundTruth, ground_truth
+from ..task.repos import RepositoryMissing, find_repository
 
 __all__ = ["ENV_CLASS", "Built", "build_rows", "check_source", "split_by_repo", "write_parquet"]
 

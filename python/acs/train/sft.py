@@ -16,7 +16,7 @@ A conversation is built only from code inference runs, never a second renderer:
 
 A run is scored as the environment `acs-localize` scores a rollout
 (`acs.train.reward.score_answer`: the answer alone, grounded in the evidence) against the gold
-of `acs.eval.groundtruth`, with the conversation's token counts.
+of `acs.task.groundtruth`, with the conversation's token counts.
 
     python -m acs.train.sft DATASET --repos MIRRORS --out sft.jsonl [--min-reward 0.5]
     python -m acs.train.sft --trace run.json [--trace ...] --out sft.jsonl   # acs localize --trace
@@ -39,8 +39,6 @@ from typing import Any
 from ..data.heldout import check_allowed
 from ..distributed import add_executor_arguments, ordered_map
 from ..errors import AcsError, InvalidArgumentError
-from ..eval.dataset import DatasetError, Instance, load_instances
-from ..eval.groundtruth import GroundTruth
 from ..issue import parse_issue
 from ..joiner import rank as joiner_rank
 from ..llm import planlang
@@ -48,6 +46,8 @@ from ..llm.prompt import Conversation, Prompts, approx_tokens, load_prompts
 from ..localize import localize
 from ..policies import POLICIES
 from ..policy import Turn
+from ..task.dataset import DatasetError, Instance, load_instances
+from ..task.groundtruth import GroundTruth
 from .reward import TOP_K, TOP_K_FUNCTIONS, Reward, RewardConfig, score_answer
 from .rl_data import check_source, open_instance
 
