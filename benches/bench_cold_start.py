@@ -7,8 +7,10 @@ folder), make every index ready (every file processed), load the learned ranker'
 `localize` (its `stats.latency_split_ms`: reading the issue, the policy's planning, the wait
 for its tools, ranking, the rest). A second new process then does the same with that cache
 folder (the per-file store on disk): its index step reads the store and assembles the
-indexes. After its steps, each process opens the snapshot again and makes its indexes ready
-from the entries now in memory: that is the assembly alone, and the index step less it is
+indexes. For a commit, a third new process opens it with the store of a commit
+`ACS_BENCH_LATER_BY` (10) first-parent commits earlier: a CI job's new commit. After its
+steps, each process opens the snapshot again and makes its indexes ready from the entries
+now in memory: that is the assembly alone, and the index step less it is
 processing the files (cold) or reading the store (second process). That probe is left out
 of the process's time.
 
@@ -44,7 +46,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -331,19 +333,32 @@ def median_breakdown(profiles: Sequence[Mapping], clock: str) -> dict[str, float
     return {k: statistics.median(p[k] for p in parts) for k in parts[0]}
 
 
-def profile_rounds(corpus: Corpus, rounds: int) -> tuple[list[dict], list[dict]]:
-    """Per round: a cold process (an empty cache folder), then one from the store it left."""
-    cold, stored = [], []
+# A later commit: the store holds this many first-parent commits before the corpus's commit.
+LATER_BY = int(os.environ.get("ACS_BENCH_LATER_BY", "10"))
+
+
+def profile_rounds(corpus: Corpus, rounds: int) -> dict[str, list[dict]]:
+    """Per round: a cold process (an empty cache folder), then one from the store it left;
+    for a commit, also one opening it with the store of a commit `LATER_BY` earlier (made
+    by a process not timed): what a CI job sees for a new commit."""
+    runs: dict[str, list[dict]] = {"cold": [], "store": [], "later": []}
+    earlier = replace(corpus, commit=f"{corpus.commit}~{LATER_BY}") if corpus.commit else None
     with tempfile.TemporaryDirectory(prefix="acs-cold-start-") as scratch:
         for n in range(rounds):
             cache = f"{scratch}/{n}"
             os.mkdir(cache)
-            cold.append(run_profile(corpus, cache))
-            stored.append(run_profile(corpus, cache))
+            runs["cold"].append(run_profile(corpus, cache))
+            runs["store"].append(run_profile(corpus, cache))
+            if earlier is not None:
+                os.mkdir(cache := f"{scratch}/{n}-later")
+                run_profile(earlier, cache)
+                runs["later"].append(run_profile(corpus, cache))
+    cold, stored = runs["cold"], runs["store"]
     assert all(p["source"] == "built" and p["files_disk"] == 0 for p in cold), cold
     assert all(p["source"] == "disk" and p["files_processed"] == 0 for p in stored), stored
-    assert all(p["probe_source"] == "memory" for p in cold + stored)
-    return cold, stored
+    assert all(p["files_disk"] > 0 for p in runs["later"]), runs["later"]
+    assert all(p["probe_source"] == "memory" for p in cold + stored + runs["later"])
+    return {kind: found for kind, found in runs.items() if found}
 
 
 ROWS = [
@@ -400,15 +415,16 @@ def import_table(profile: ImportProfile, top: int = 12) -> str:
 
 def report(corpus: Corpus, rg: str, rounds: int) -> tuple[str, dict]:
     rg_ms = rg_baseline_ms(corpus, rg)
-    cold, stored = profile_rounds(corpus, rounds)
+    runs = profile_rounds(corpus, rounds)
     columns = {
         f"{kind} {clock}": median_breakdown(profiles, clock)
-        for kind, profiles in (("cold", cold), ("store", stored))
+        for kind, profiles in runs.items()
         for clock in ("wall", "cpu")
     }
+    later = f"; later: a new process, the store of the commit {LATER_BY} before" * ("later" in runs)
     text = (
         f"### {corpus.name} ({rounds} rounds; cold: a new process, nothing on disk; store: "
-        "a new process, the cold one's store on disk)\n\n" + table(columns, rg_ms)
+        f"a new process, the cold one's store on disk{later})\n\n" + table(columns, rg_ms)
     )
     return text, {"rg_ms": _rounded(rg_ms), **{k: _rounded(v) for k, v in columns.items()}}
 
