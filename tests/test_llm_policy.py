@@ -276,3 +276,27 @@ def test_planner_v1_is_kept_to_reproduce_the_runs_made_with_it(repo):
     made = make_llm_policy("vllm", model="m", prompt_version="planner-v1")
     assert made.prompts.version == "planner-v1"
     assert make_llm_policy("vllm", model="m").prompts.version == "planner-v2"
+
+
+def test_the_model_planner_builds_on_the_learned_ranking(repo):
+    """Without an answer, a model planner answers as the default policy would from the same
+    evidence (the shipped learned ranker's calibrated probabilities), not as the joiner."""
+    from acs.issue import parse_issue
+    from acs.joiner import rank as joiner_rank
+    from acs.planner import default_ranking
+    from acs.policy import Turn
+
+    result, _ = run(
+        repo,
+        [
+            '1. grep(pattern="bad settings file", fixed_strings=True)\n'
+            '2. symbols(name="Settings.load")\nend\n',
+            "answer(files=[], functions=[])\n",
+        ],
+        max_turns=2,
+    )
+    turns = [Turn(t["tasks"], t["outcomes"]) for t in result["trajectory"]["turns"]]
+    signals = parse_issue(ISSUE)
+    learned = default_ranking(signals, turns, ISSUE, 10, 20)
+    assert result["files"] == learned["files"] and result["functions"] == learned["functions"]
+    assert result["files"] != joiner_rank(signals, turns, ISSUE, 10, 20)["files"]

@@ -24,6 +24,22 @@ MAX_CALLERS = 3  # definitions whose uses are looked up, from where a message wa
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w{3,})\s*(?::[^=]*)?=(?!=)")
 
 
+def default_ranking(
+    signals: IssueSignals,
+    turns: Sequence[Turn],
+    issue: str,
+    top_k: int,
+    top_k_functions: int | None = None,
+) -> dict[str, Any]:
+    """The evidence of `turns` ranked as acs ranks it by default: by the shipped learned
+    ranker, or by the hand-weighted joiner where no model ships (the default planner's
+    answer, and what a model planner's answer is merged with)."""
+    model = shipped()
+    if model is None:
+        return rank(signals, turns, issue, top_k, top_k_functions)
+    return model.rank(signals, turns, issue, top_k, top_k_functions)
+
+
 class DefaultPlanner:
     """Deterministic, fast, no model: the embedded default policy. Its answer is ranked by
     the learned ranker the package ships (`acs.rank`), or by the joiner without one."""
@@ -38,10 +54,7 @@ class DefaultPlanner:
         top_k: int,
         top_k_functions: int | None = None,
     ) -> dict[str, Any]:
-        model = shipped()
-        if model is None:
-            return rank(signals, turns, issue, top_k, top_k_functions)
-        return model.rank(signals, turns, issue, top_k, top_k_functions)
+        return default_ranking(signals, turns, issue, top_k, top_k_functions)
 
     def __init__(self) -> None:
         self._signals: tuple[str, IssueSignals] | None = None

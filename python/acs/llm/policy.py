@@ -10,7 +10,8 @@ Turn by turn (`plan` is called by `acs.localize` once per turn):
 3. the last turn allowed (`max_turns`) asks for the answer only (under constrained
    decoding, the grammar admits nothing else); the model may also answer earlier.
 
-`rank` merges the model's answer with the joiner's ranking of the evidence, so an empty,
+`rank` merges the model's answer with the default ranking of the evidence (the shipped
+learned ranker's; the hand joiner's where no model ships), so an empty,
 malformed or hallucinated answer still gives a result: answered paths must have appeared in
 some tool result, answered functions are located through the definitions the tools found.
 """
@@ -25,7 +26,7 @@ from typing import Any, cast
 from .. import definitions
 from ..issue import IssueSignals
 from ..joiner import function_location, merge_lines
-from ..joiner import rank as joiner_rank
+from ..planner import default_ranking
 from ..policy import Turn
 from ..types import Task
 from . import planlang
@@ -185,7 +186,8 @@ class LlmPolicy:
         top_k: int,
         top_k_functions: int | None = None,
     ) -> dict[str, list[dict[str, Any]]]:
-        base = joiner_rank(signals, turns, issue, top_k, top_k_functions)
+        # What the default policy would answer from this evidence (the learned ranking).
+        base = default_ranking(signals, turns, issue, top_k, top_k_functions)
         if self.answer is None or not (self.answer.files or self.answer.functions):
             return base
         return merge_answer(
@@ -293,15 +295,15 @@ def merge_answer(
     *,
     top_k_functions: int | None = None,
 ) -> dict[str, Any]:
-    """Each list scored `weight * model + (1 - weight) * joiner`, where the model's score
-    falls from 1 to 0.5 along its answer and the joiner's is its normalised score over its
-    confident set (0 where it did not put the item there); then normalised to a best of 1 and
+    """Each list scored `weight * model + (1 - weight) * base`, where the model's score
+    falls from 1 to 0.5 along its answer and the base ranking's (`planner.default_ranking`:
+    the learned ranker's probability, or the joiner's normalised score) is its score over
+    its confident set (0 where it did not put the item there); then normalised to a best of 1 and
     cut to `top_k` files and `top_k_functions` (default `2 * top_k`) functions. The answer is
     the model's chosen set: every item is confident."""
     top_k_functions = 2 * top_k if top_k_functions is None else top_k_functions
     paths, spans = _evidence(turns)
-    # The joiner's confident set, as the model's answer used to be merged with before the
-    # joiner returned longer ranked lists (an item without the flag counts as confident).
+    # The base ranking's confident set (an item without the flag counts as confident).
     base_files = [f for f in base["files"] if f.get("confident", True)]
     base_functions = [f for f in base["functions"] if f.get("confident", True)]
 
@@ -339,7 +341,8 @@ def merge_answer(
             span = spans[(path, name)]
         functions.append({**function_location(path, name, span, score), "confident": True})
 
-    # Why each item is there (`localize(explain=True)`): the joiner's reason and the model's.
+    # Why each item is there (`localize(explain=True)`): the base ranking's reason and the
+    # model's.
     base_why: Mapping[str, str] = base.get("why", {})
     why: dict[str, str] = {}
     answered = {path: i for i, path in enumerate(named_files)}
