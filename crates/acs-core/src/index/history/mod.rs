@@ -282,6 +282,11 @@ fn remembered(key: &Path) -> Option<Arc<HistoryIndex>> {
     Some(index)
 }
 
+fn forget_key(key: &Path) {
+    let mut memory = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
+    memory.retain(|(k, _)| k != key);
+}
+
 fn remember(key: PathBuf, index: Arc<HistoryIndex>) {
     let mut memory = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
     memory.retain(|(k, _)| *k != key);
@@ -328,13 +333,15 @@ impl History {
         };
         report.source = source;
         if index.position(&tip_id).is_none() {
-            let mut grown = (*index).clone();
-            let walked = walk::extend(&objects, &mut grown, tip, cancel)?;
-            report.walked = walked.commits;
-            report.skipped_names = walked.skipped_names;
+            // Grown in place when nothing else holds it (no live `History` seen from it).
+            forget_key(&key);
             if index.len() > 0 {
                 report.source = "extended";
             }
+            let mut grown = Arc::try_unwrap(index).unwrap_or_else(|shared| (*shared).clone());
+            let walked = walk::extend(&objects, &mut grown, tip, cancel)?;
+            report.walked = walked.commits;
+            report.skipped_names = walked.skipped_names;
             index = Arc::new(grown);
             if let Some(store) = &store {
                 store.save(&index.commits, &mut report);
@@ -408,9 +415,7 @@ impl History {
     /// and to give the memory back.
     pub fn forget(git_dir: impl AsRef<Path>) {
         if let Ok(objects) = Objects::open(git_dir.as_ref()) {
-            let key = repository_key(&objects);
-            let mut memory = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
-            memory.retain(|(k, _)| *k != key);
+            forget_key(&repository_key(&objects));
         }
     }
 
