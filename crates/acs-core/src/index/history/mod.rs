@@ -406,7 +406,7 @@ impl History {
             .missing
             .iter()
             .take(MAX_MISSING_LISTED)
-            .map(|id| walk::hex(id))
+            .map(walk::hex)
             .collect();
     }
 

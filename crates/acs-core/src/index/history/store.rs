@@ -216,9 +216,8 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_data()
+    // Not synced: a file torn by a crash fails its checksum and is rebuilt.
+    options.open(path)?.write_all(bytes)
 }
 
 /// The whole of `path` if it is a regular file no larger than `limit` starting with the

@@ -18,9 +18,14 @@ use std::path::{Path, PathBuf};
 const MAX_TREE_READS: usize = 4 * MAX_TOUCHED + 64;
 /// A path longer than this is skipped (as the snapshot's source skips it).
 const MAX_PATH: usize = 4096;
-/// Commits diffed per reader (each chunk opens its own: a libgit2 handle must not be
-/// shared across threads).
-const CHUNK: usize = 128;
+/// The fewest commits diffed per reader: each chunk opens its own (a libgit2 handle must not
+/// be shared across threads), whose caches (trees, pack deltas) start cold.
+const MIN_CHUNK: usize = 256;
+
+/// Commits per chunk for `n` commits: a few chunks per thread, to balance the load.
+fn chunk_size(n: usize) -> usize {
+    n.div_ceil(4 * rayon::current_num_threads()).max(MIN_CHUNK)
+}
 /// Trees kept per reader: a child's diff reads its parent's trees again.
 const TREE_CACHE: usize = 4096;
 
@@ -58,6 +63,9 @@ struct Read {
     merge: bool,
     terms: Vec<(String, u32)>,
 }
+
+/// A tree entry's mode and id.
+type Entry = (u32, Oid);
 
 /// The touched paths of one commit.
 enum Touched {
@@ -107,8 +115,9 @@ pub(super) fn extend(
     };
     let jobs: Vec<(Option<Option<Oid>>, &Read)> =
         read.iter().map(|r| (parent_tree(r), r)).collect();
-    let diffed: Vec<(Touched, u64)> =
-        crate::pool::build_map(&jobs.chunks(CHUNK).collect::<Vec<_>>(), |_, chunk| {
+    let diffed: Vec<(Touched, u64)> = crate::pool::build_map(
+        &jobs.chunks(chunk_size(jobs.len())).collect::<Vec<_>>(),
+        |_, chunk| {
             if cancel.is_cancelled() {
                 return Vec::new();
             }
@@ -117,10 +126,11 @@ pub(super) fn extend(
                 .iter()
                 .map(|(parent_tree, r)| differ.touched(r, *parent_tree))
                 .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect();
+        },
+    )
+    .into_iter()
+    .flatten()
+    .collect();
     cancel.check()?;
     let mut skipped_names = 0;
     let from = index.len();
@@ -307,11 +317,12 @@ fn intern(ids: &mut FxHashMap<String, u32>, names: &mut Vec<String>, name: &str)
     id
 }
 
-/// The entries of a tree read (checked to parse when read); none for no tree.
-fn entries(body: &Option<std::rc::Rc<Vec<u8>>>) -> Vec<(u32, &[u8], Oid)> {
-    body.as_deref()
-        .and_then(|b| tree_entries(b))
-        .unwrap_or_default()
+/// The entries of a tree read (none for no tree); `None` when it is malformed.
+fn entries(body: &Option<std::rc::Rc<Vec<u8>>>) -> Option<Vec<(u32, &[u8], Oid)>> {
+    match body.as_deref() {
+        Some(body) => tree_entries(body),
+        None => Some(Vec::new()),
+    }
 }
 
 /// Diffs trees through one reader, with a small cache of trees read.
@@ -351,7 +362,6 @@ impl<'a> Differ<'a> {
         let Ok(Object::Body(Kind::Tree, body)) = self.odb.read(id, MAX_OBJECT) else {
             return None;
         };
-        tree_entries(&body)?;
         if self.trees.len() >= TREE_CACHE {
             self.trees.clear();
         }
@@ -386,12 +396,19 @@ impl<'a> Differ<'a> {
                 },
                 None => None,
             };
-            let (old_entries, new_entries) = (entries(&old_body), entries(&new_body));
-            let mut before: FxHashMap<&[u8], (u32, Oid)> = old_entries
+            let old_entries = match entries(&old_body) {
+                Some(entries) => entries,
+                None => return old.map_or(Touched::Unknown, Touched::Unreadable),
+            };
+            let new_entries = match entries(&new_body) {
+                Some(entries) => entries,
+                None => return new.map_or(Touched::Unknown, Touched::Unreadable),
+            };
+            let mut before: FxHashMap<&[u8], Entry> = old_entries
                 .iter()
                 .map(|&(mode, name, id)| (name, (mode, id)))
                 .collect();
-            let mut changes: Vec<(&[u8], Option<(u32, Oid)>, Option<(u32, Oid)>)> = Vec::new();
+            let mut changes: Vec<(&[u8], Option<Entry>, Option<Entry>)> = Vec::new();
             for &(mode, name, id) in &new_entries {
                 let was = before.remove(name);
                 if was != Some((mode, id)) {
@@ -413,7 +430,7 @@ impl<'a> Differ<'a> {
                     continue;
                 }
                 let path = format!("{dir}{name}");
-                let is_tree = |e: Option<(u32, Oid)>| e.filter(|(m, _)| m & 0o170000 == 0o040000);
+                let is_tree = |e: Option<Entry>| e.filter(|(m, _)| m & 0o170000 == 0o040000);
                 let (old_tree, new_tree) = (is_tree(was), is_tree(now));
                 if old_tree.is_some() || new_tree.is_some() {
                     pending.push((
@@ -422,7 +439,7 @@ impl<'a> Differ<'a> {
                         new_tree.map(|e| e.1),
                     ));
                 }
-                let is_file = |e: Option<(u32, Oid)>| e.is_some() && is_tree(e).is_none();
+                let is_file = |e: Option<Entry>| e.is_some() && is_tree(e).is_none();
                 if is_file(was) || is_file(now) {
                     paths.push(path);
                     if paths.len() > MAX_TOUCHED {
