@@ -478,3 +478,84 @@ fn a_cancelled_walk_keeps_nothing() {
     let (_, report) = open(dir.path(), "HEAD");
     assert_eq!((report.source, report.walked), ("built", 5));
 }
+
+/// A linear history of `commits` commits made with `git fast-import` (seconds, not minutes):
+/// each changes two of 400 files in 20 folders, with a message from a small vocabulary.
+fn long_history(commits: usize) -> tempfile::TempDir {
+    use std::io::Write as _;
+    let dir = init();
+    let words = [
+        "parser", "config", "crash", "unicode", "cache", "timeout", "s3", "bucket", "policy",
+        "retry", "encoding", "header", "token", "region", "lambda", "queue", "stream", "index",
+    ];
+    let mut stream = Vec::new();
+    for i in 0..commits {
+        let message = format!(
+            "Fix {} {} when {} {}\n",
+            words[i % words.len()],
+            words[(i * 7 + 3) % words.len()],
+            words[(i * 11 + 5) % words.len()],
+            i
+        );
+        write!(
+            stream,
+            "commit refs/heads/main\nmark :{}\ncommitter t <t@example.com> {} +0000\ndata {}\n{}",
+            i + 1,
+            1_600_000_000 + i * 60,
+            message.len(),
+            message
+        )
+        .unwrap();
+        if i > 0 {
+            writeln!(stream, "from :{i}").unwrap();
+        }
+        for file in [i % 400, (i * 13 + 7) % 400] {
+            let content = format!("v{i}\n");
+            write!(
+                stream,
+                "M 100644 inline pkg{}/mod{file}.py\ndata {}\n{content}",
+                file % 20,
+                content.len()
+            )
+            .unwrap();
+        }
+        stream.push(b'\n');
+    }
+    let mut child = std::process::Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&stream).unwrap();
+    assert!(child.wait().unwrap().success());
+    dir
+}
+
+#[test]
+fn warm_queries_cost_a_small_fraction_of_one_walk() {
+    if common::ran_alone() {
+        return;
+    }
+    let dir = long_history(3000);
+    let ((history, report), build) =
+        common::cpu_of(common::process_cpu, || open(dir.path(), "main"));
+    assert_eq!(report.commits, 3000);
+    let issue = "S3 bucket policy crash: a unicode header in the region config makes the \
+                 parser time out; see pkg3/mod123.py";
+    let (_, queries) = common::cpu_of(common::thread_cpu, || {
+        for _ in 0..20 {
+            let similar = history.similar_fixes(issue, 50, 20).unwrap();
+            let best: Vec<&str> = similar.files.iter().map(|f| f.path.as_str()).collect();
+            assert!(!best.is_empty());
+            history.co_change(&best[..5.min(best.len())], 20).unwrap();
+            history.activity(&best).unwrap();
+        }
+    });
+    // 20 rounds of the queries a `localize` would make cost less than walking once (about a
+    // seventh in a debug build): each is a lookup in the index, never a read of git objects.
+    assert!(
+        queries < build,
+        "20 query rounds {queries:?}, one walk {build:?}"
+    );
+}
