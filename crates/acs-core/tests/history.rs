@@ -559,3 +559,17 @@ fn warm_queries_cost_a_small_fraction_of_one_walk() {
         "20 query rounds {queries:?}, one walk {build:?}"
     );
 }
+
+#[test]
+fn an_index_built_without_a_cache_is_stored_when_a_cache_is_given() {
+    let (dir, _) = project();
+    let (_, report) = open(dir.path(), "HEAD");
+    assert_eq!(report.source, "built");
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = IndexCache::new(cache_dir.path());
+    let (_, report) = open_cached(dir.path(), "HEAD", &cache);
+    assert_eq!(report.source, "memory");
+    assert!(report.bytes_written > 0 && report.path.unwrap().is_file());
+    let (_, report) = open_cached(dir.path(), "HEAD", &cache);
+    assert_eq!(report.bytes_written, 0, "written once");
+}

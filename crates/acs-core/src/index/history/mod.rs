@@ -332,7 +332,8 @@ impl History {
             },
         };
         report.source = source;
-        if index.position(&tip_id).is_none() {
+        let walk_now = index.position(&tip_id).is_none();
+        if walk_now {
             // Grown in place when nothing else holds it (no live `History` seen from it).
             forget_key(&key);
             if index.len() > 0 {
@@ -343,9 +344,10 @@ impl History {
             report.walked = walked.commits;
             report.skipped_names = walked.skipped_names;
             index = Arc::new(grown);
-            if let Some(store) = &store {
-                store.save(&index.commits, &mut report);
-            }
+        }
+        // Stored when it grew, or when this process built it without a cache folder.
+        if let Some(store) = store.as_ref().filter(|s| walk_now || !s.exists()) {
+            store.save(&index.commits, &mut report);
         }
         remember(key, index.clone());
         let history = History::at(index, tip_id);

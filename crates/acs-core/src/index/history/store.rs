@@ -87,6 +87,11 @@ impl HistoryStore {
         &self.path
     }
 
+    /// Whether something (an index or not) is where the index goes.
+    pub(crate) fn exists(&self) -> bool {
+        std::fs::symlink_metadata(&self.path).is_ok()
+    }
+
     /// The stored index, if there is a sound one; why not goes to `report.warning` when the
     /// folder cannot be used (an absent, torn or foreign file is just rebuilt).
     pub(crate) fn load(&self, report: &mut HistoryReport) -> Option<Commits> {
