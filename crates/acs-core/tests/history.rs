@@ -421,6 +421,7 @@ fn a_bulk_commit_is_recorded_not_expanded() {
     assert!(info.paths.is_none() && info.files > 500);
 }
 
+#[cfg(unix)]
 #[test]
 fn hostile_messages_and_names_are_read_within_bounds() {
     use std::os::unix::ffi::OsStrExt;

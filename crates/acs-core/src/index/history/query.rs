@@ -4,7 +4,7 @@
 use super::{at_most, walk, Change, History};
 use crate::error::Result;
 use crate::index::tokenize::tokenize;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 /// BM25's parameters, as the file index's (`index/bm25.rs`).
@@ -226,7 +226,7 @@ impl History {
         at_most("paths", paths.len(), MAX_ITEMS)?;
         at_most("limit", limit, MAX_ITEMS)?;
         let (commits, lookup) = (&self.index.commits, &self.index.lookup);
-        let asked: Vec<u32> = paths
+        let asked: FxHashSet<u32> = paths
             .iter()
             .filter_map(|p| lookup.path_ids.get(*p).copied())
             .collect();
