@@ -78,7 +78,8 @@ enum Touched {
 }
 
 /// The index loaded from the store, if it is sound and no object its walk missed has
-/// appeared since (a clone deepened): then it is rebuilt.
+/// appeared since (a clone deepened): then it is rebuilt. An object still damaged has not
+/// appeared (read whole: a damaged packed object may have a sound header).
 pub(super) fn usable(objects: &Objects, commits: Commits) -> Option<HistoryIndex> {
     let index = HistoryIndex::new(commits)?;
     let (git_dir, loose) = objects.parts();
@@ -88,7 +89,7 @@ pub(super) fn usable(objects: &Objects, commits: Commits) -> Option<HistoryIndex
         .missing
         .iter()
         .filter_map(oid)
-        .any(|id| odb.read(id, 0).is_ok());
+        .any(|id| matches!(odb.read(id, MAX_OBJECT), Ok(Object::Body(..))));
     (!appeared).then_some(index)
 }
 
