@@ -574,3 +574,26 @@ fn an_index_built_without_a_cache_is_stored_when_a_cache_is_given() {
     let (_, report) = open_cached(dir.path(), "HEAD", &cache);
     assert_eq!(report.bytes_written, 0, "written once");
 }
+
+#[test]
+fn a_damaged_object_is_missing_for_good_and_the_store_is_still_used() {
+    let (dir, ids) = project();
+    let path = loose_object(dir.path(), &ids[1]);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = IndexCache::new(cache_dir.path());
+    let (_, report) = open_cached(dir.path(), "HEAD", &cache);
+    assert_eq!((report.source, report.missing_count), ("built", 1));
+    History::forget(dir.path());
+    let (_, report) = open_cached(dir.path(), "HEAD", &cache);
+    assert_eq!((report.source, report.walked), ("disk", 0), "not rebuilt");
+    // Repaired (the object restored): the index is rebuilt, whole.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    History::forget(dir.path());
+    let (history, report) = open_cached(dir.path(), "HEAD", &cache);
+    assert_eq!((report.source, report.missing_count), ("built", 0));
+    assert_eq!(our_log(&history, &ids), git_log(dir.path(), "HEAD"));
+}
