@@ -8,7 +8,7 @@ it lacks when a later commit is asked about.
 
 A `History` sees only the proper ancestors of its commit: that commit and anything after it
 are never visible, so features computed for a past fix never see the fix. Its queries are
-lookups (well under a millisecond each on a 10k-commit history):
+lookups (the three below together: about 1 ms on moto's 10.8k commits):
 
 - `similar_fixes(text)`: past commits whose messages are like `text` (BM25) and the files
   they touched, each scored by the sum of their scores;
