@@ -189,3 +189,30 @@ mod tests {
         assert!(runs.contains("e"));
     }
 }
+
+/// The code an issue quotes, one piece a line: the lines of fenced blocks (```` ``` ```` or
+/// `~~~`), interactive lines (`>>> `, `... `), and `inline` spans of the other lines.
+pub(crate) fn quoted_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced || trimmed.starts_with(">>> ") || trimmed.starts_with("... ") {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        // Between odd and even backticks: `a` b `c` quotes a and c (not an unclosed `d).
+        let pieces: Vec<&str> = line.split('`').collect();
+        let closed = pieces.len() - usize::from(pieces.len() % 2 == 0);
+        for piece in pieces[..closed].iter().skip(1).step_by(2) {
+            out.push_str(piece);
+            out.push('\n');
+        }
+    }
+    out
+}
