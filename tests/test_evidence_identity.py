@@ -6,7 +6,12 @@ languages could read differently, and on recorded searches.
 
 `ACS_EVIDENCE_RECORDS=records.jsonl` (from `python -m acs.train.collect`, e.g. on the
 development set: its records stay outside the repository) adds a test over every record of
-that file, and prints how many rows and values it compared."""
+that file, and prints how many rows and values it compared.
+
+Deliberate changes since the move, each pinned by its own tests instead
+(`tests/test_rank_features.py`): function candidates come from the best `FUNCTION_FILES`
+files (the reference is run with the engine's number), and the engine computes function
+columns the reference never had (compared here: the reference's columns, by name)."""
 
 from __future__ import annotations
 
@@ -28,8 +33,18 @@ from acs.evidence import read_search
 from acs.issue import parse_issue
 from acs.joiner import rank as hand_rank
 from acs.policy import Turn
-from acs.rank.features import FILE_FEATURES, FUNCTION_FEATURES, file_features, function_features
+from acs.rank.features import (
+    FILE_FEATURES,
+    FUNCTION_FEATURES,
+    FUNCTION_FILES,
+    file_features,
+    function_features,
+)
 from acs.rank.model import shipped
+
+# The reference, frozen, with the engine's number of files whose functions are candidates
+# (a deliberate change: 10 when the reference was written).
+ref.FUNCTION_FILES = FUNCTION_FILES
 
 
 def ulps(a: float, b: float) -> int:
@@ -53,18 +68,24 @@ class Tally:
         self.rows = self.values = self.rankings = self.max_ulps = 0
         self.file_rows = self.function_rows = 0
 
-    def table(self, got: Any, want: Any, names: tuple[str, ...], what: str) -> None:
-        """Same keys, and rows of the same values, bit for bit (NaN: missing, in both)."""
+    def table(
+        self, got: Any, want: Any, names: tuple[str, ...], got_names: tuple[str, ...], what: str
+    ) -> None:
+        """Same keys, and rows of the same values, bit for bit (NaN: missing, in both), in
+        every column of the reference (`names`), found by name among the engine's
+        (`got_names`: a superset)."""
         assert got.keys == want.keys, what
-        for key, g, w in zip(want.keys, got.rows, want.rows, strict=True):
-            assert len(g) == len(w) == len(names), (what, key)
+        columns = [got_names.index(n) for n in names]
+        for key, row, w in zip(want.keys, got.rows, want.rows, strict=True):
+            assert len(row) == len(got_names) and len(w) == len(names), (what, key)
+            g = [row[c] for c in columns]
             worst = max((ulps(x, y) for x, y in zip(g, w, strict=True)), default=0)
             self.max_ulps = max(self.max_ulps, worst)
             wrong = [(n, x, y) for n, x, y in zip(names, g, w, strict=True) if ulps(x, y)]
             assert not wrong, (what, key, wrong)
             self.rows += 1
             self.values += len(g)
-            if names == FUNCTION_FEATURES:
+            if names == ref.FUNCTION_FEATURES:
                 self.function_rows += 1
             else:
                 self.file_rows += 1
@@ -86,21 +107,21 @@ def compare(
     signals = parse_issue(issue)
     table, search = file_features(signals, turns, issue)
     want, cands = ref.file_features(signals, turns, issue)
-    tally.table(table, want, FILE_FEATURES, f"{issue[:30]!r} file table")
+    tally.table(table, want, ref.FILE_FEATURES, FILE_FEATURES, f"{issue[:30]!r} file table")
     model = shipped()
     assert model is not None
     # The file scores the function rows read: the shipped model's, as at inference, and the
     # reference's hand scores (ties, as out-of-fold scores of a weak model may have).
     raw = model.files.predict(want.rows)
-    hand = {
-        k: r[FILE_FEATURES.index("hand_norm")] for k, r in zip(want.keys, want.rows, strict=True)
-    }
+    hand_norm = ref.FILE_FEATURES.index("hand_norm")
+    hand = {k: r[hand_norm] for k, r in zip(want.keys, want.rows, strict=True)}
     hand = {k: 0.0 if math.isnan(v) else v for k, v in hand.items()}
     for scores in (dict(zip(want.keys, raw, strict=True)), hand):
         got = function_features(search, scores)
         tally.table(
             got,
             ref.function_features(signals, turns, issue, cands, scores),
+            ref.FUNCTION_FEATURES,
             FUNCTION_FEATURES,
             f"{issue[:30]!r} function table",
         )

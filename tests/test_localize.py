@@ -516,3 +516,31 @@ def test_the_latency_splits_into_parts_that_add_up_to_it(monkeypatch):
         assert split[part] >= pauses * PAUSE_S * 1000, (part, split)
     assert split["rank"] >= PAUSE_S * 1000, split
     assert split["other"] >= 0
+
+
+def test_the_drill_down_outlines_every_file_whose_definitions_the_learned_ranker_ranks():
+    """The learned ranker ranks the definitions of its best FUNCTION_FILES files: the
+    drill-down outlines them all (not only the joiner's best OUTLINE_FILES), so a function
+    no search named is still a candidate."""
+    from acs.issue import parse_issue
+    from acs.planner import OUTLINE_FILES
+    from acs.policy import Turn
+    from acs.rank.features import FUNCTION_FILES
+    from acs.rank.model import shipped
+
+    files = {
+        f"gauges/g{i:02}.py": f"def read_gauge_{i}(sensor):\n    return sensor.level * {i}\n"
+        for i in range(FUNCTION_FILES + 5)
+    }
+    repo = acs.Repo.from_files(files)
+    issue = "read_gauge returns the wrong sensor level for every gauge"
+    r = acs.localize(repo, issue, trajectory=True)
+    first, second = r["trajectory"]["turns"][:2]
+    turns = [Turn(first["tasks"], first["outcomes"])]
+    model = shipped()
+    assert model is not None
+    ranked = model.rank(parse_issue(issue), turns, issue, FUNCTION_FILES)
+    best = [f["path"] for f in ranked["files"]]
+    outlined = {t["args"]["path"] for t in second["tasks"] if t["tool"] == "outline"}
+    assert len(best) > OUTLINE_FILES
+    assert set(best) <= outlined

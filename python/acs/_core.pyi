@@ -11,6 +11,7 @@ __all__ = [
     "FN_CUT",
     "FUNCTION_FEATURES",
     "FUNCTION_FILES",
+    "History",
     "LearnedRanker",
     "PlanRun",
     "Repo",
@@ -125,6 +126,28 @@ class LearnedRanker:
         function_calibration: Sequence[float],
         function_threshold: float,
     ) -> LearnedRanker: ...
+
+@final
+class History:
+    """A repository's history index seen as of a commit (`acs.history`)."""
+
+    @staticmethod
+    def open(
+        git_dir: str | PathLike[str],
+        as_of: str,
+        cache_dir: str | None = None,
+        max_bytes: int | None = None,
+    ) -> tuple[History, bytes]: ...
+    @staticmethod
+    def forget(git_dir: str | PathLike[str]) -> None: ...
+    @property
+    def as_of(self) -> str: ...
+    @property
+    def visible_commits(self) -> int: ...
+    def similar_fixes(self, text: str, commits: int, files: int) -> bytes: ...
+    def co_change(self, paths: list[str], limit: int) -> bytes: ...
+    def activity(self, paths: list[str]) -> bytes: ...
+    def commit(self, id: str) -> bytes | None: ...
 
 def calibrated(scores: Sequence[float], coefficients: tuple[float, float, float]) -> list[float]:
     """P(edited) of each raw score: sigmoid(a * s + b * (s - best) + c)."""

@@ -11,6 +11,7 @@ from typing import Any
 from .issue import IssueSignals, message_fragments, parse_issue
 from .joiner import rank
 from .policy import Turn
+from .rank.features import FUNCTION_FILES, file_features
 from .rank.model import shipped
 from .types import Task
 
@@ -110,11 +111,14 @@ class DefaultPlanner:
         for the ranker: half of the gold functions of the development set sit in candidate
         files without being surfaced by any search), and where the first round named none
         of a confident file's functions, rank its functions against the issue (a search
-        limited to those files reaches functions the repository-wide ranking left out)."""
+        limited to those files reaches functions the repository-wide ranking left out).
+        The files outlined are the joiner's best `OUTLINE_FILES` and the learned ranker's
+        best `FUNCTION_FILES`, the files whose definitions it ranks."""
         ranked = rank(
             self.signals(issue), history, issue, OUTLINE_FILES, top_k_functions=2 * DRILL_FILES
         )
         files = [f["path"] for f in ranked["files"]]
+        files += [p for p in self.function_files(issue, history) if p not in files]
         drill = {f["path"] for f in ranked["files"][:DRILL_FILES] if f["confident"]}
         with_functions = {f["path"] for f in ranked["functions"] if f["confident"]}
         tasks: list[Task] = []
@@ -131,6 +135,18 @@ class DefaultPlanner:
             tasks.append({"id": next_id, "tool": "outline", "args": {"path": path}})
             next_id += 1
         return tasks
+
+    def function_files(self, issue: str, history: Sequence[Turn]) -> list[str]:
+        """The files whose definitions the learned ranker will rank: its best
+        `FUNCTION_FILES` files so far (none without a model). Files only: the function
+        rows and their predictions would cost more than the whole file ranking."""
+        model = shipped()
+        if model is None:
+            return []
+        table, _ = file_features(self.signals(issue), history, issue)
+        scores = model.file_scores(table.rows)
+        order = sorted(range(len(scores)), key=lambda i: (-scores[i], table.keys[i]))
+        return [table.keys[i] for i in order[:FUNCTION_FILES]]
 
     def misspellings_turn(self, history: Sequence[Turn], next_id: int) -> list[Task]:
         """Identifiers that named no definition may be misspelled: look them up fuzzily."""

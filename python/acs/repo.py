@@ -11,6 +11,7 @@ import orjson
 from . import _core
 from .cachedir import default_index_cache, max_cache_bytes
 from .errors import AcsError, InvalidArgumentError, error_for
+from .history import History
 from .plan import (
     PlanLike,
     PlanRun,
@@ -99,6 +100,7 @@ class Repo:
         self._native = native
         self._index_cache = index_cache
         self._index_report: IndexReport | None = None
+        self._history: History | None = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -404,6 +406,28 @@ class Repo:
             budget = 0 if cache is None else max_cache_bytes()
             self._index_report = orjson.loads(self._native.index(cache, budget))
         return self._index_report
+
+    def history(self) -> History:
+        """The repository's history index as of this snapshot's commit (see `acs.history`):
+        the commit's proper ancestors only, so the commit itself and anything after it are
+        never visible. Built on the first call (per repository: a later commit walks only
+        the commits the index lacks) and kept in `index_cache` like the per-file store;
+        later calls return the same `History`. Nothing builds it implicitly: `localize`
+        never walks a history.
+
+        Only a snapshot of a git commit has one (`Repo.open(path, commit=...)`); for a work
+        tree, use `acs.history.History.open(path)`."""
+        if self._history is None:
+            origin = self.origin
+            if origin["kind"] != "git":
+                raise _invalid(
+                    "history",
+                    "this snapshot is of a folder, not of a git commit: open it with "
+                    "Repo.open(path, commit=...), or use acs.history.History.open(path)",
+                )
+            cache: StrPath | bool = False if self._index_cache is None else self._index_cache
+            self._history = History.open(origin["git_dir"], origin["commit"], index_cache=cache)
+        return self._history
 
     def index_symbols(self) -> int:
         """Build the symbol index now; returns the number of definitions."""

@@ -120,6 +120,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use gbdt::TreeEnsemble;
 pub use index::bm25::{Bm25Index, Level as Bm25Level};
 pub use index::cache::Store;
+pub use index::history::{
+    CoChange, CoChanged, CommitInfo, FileActivity, FileScore, History, HistoryReport, PastFix,
+    SimilarFixes,
+};
 pub use index::persist::{IndexCache, IndexReport, IndexSource};
 pub use index::repo::Repo;
 pub use index::symbols::scan::scan_python;

@@ -2,7 +2,7 @@
 //! contributes to the joiner's ranking and to the feature rows, and what it refuses. (Its
 //! identity with the Python reader it replaced is tests/test_evidence_identity.py's.)
 
-use acs_core::evidence::{Search, FILE_FEATURES, FUNCTION_FEATURES};
+use acs_core::evidence::{Search, FILE_FEATURES, FUNCTION_FEATURES, FUNCTION_FILES};
 use acs_core::{Error, TreeEnsemble};
 use serde_json::{json, Value};
 
@@ -78,18 +78,19 @@ fn absent_evidence_is_nan_and_present_evidence_is_normalised() {
 #[test]
 fn function_rows_come_from_the_best_files_only() {
     let mut outcomes = Vec::new();
-    for i in 0..12 {
+    for i in 0..25 {
         let node = def(&format!("f{i:02}.py"), "f", 1);
         outcomes.push(json!(["outline", {"path": "x"}, {"path": "x", "symbols": [node]}]));
     }
     let s = search(Value::Array(outcomes));
-    let scores: Vec<(String, f64)> = (0..12)
+    let scores: Vec<(String, f64)> = (0..25)
         .map(|i| (format!("f{i:02}.py"), f64::from(i)))
         .collect();
     let scores: Vec<(&str, f64)> = scores.iter().map(|(p, v)| (p.as_str(), *v)).collect();
     let table = s.function_table(&scores);
-    assert_eq!(table.keys.len(), 10);
-    assert_eq!(table.keys[0], ("f02.py".to_string(), "f".to_string()));
+    assert_eq!(FUNCTION_FILES, 20);
+    assert_eq!(table.keys.len(), FUNCTION_FILES);
+    assert_eq!(table.keys[0], ("f05.py".to_string(), "f".to_string()));
     assert_eq!(table.width, FUNCTION_FEATURES.len());
 }
 
@@ -158,5 +159,33 @@ fn a_ranker_of_other_features_is_refused() {
     };
     let refused =
         acs_core::evidence::LearnedRanker::new(other.clone(), other, calibration, calibration);
-    assert!(matches!(refused, Err(Error::InvalidArgument(m)) if m.contains("feature names")));
+    assert!(
+        matches!(refused, Err(Error::InvalidArgument(m)) if m.contains("\"a\"") && m.contains("does not compute"))
+    );
+}
+
+#[test]
+fn a_ranker_reads_its_columns_by_name() {
+    // One split on `is_test` (column 29 of the engine's rows, the model's only column):
+    // test files score 1, others 0. Read as column 0 (`bm25_issue_norm`), pkg/a.py would
+    // win instead.
+    let files = r#"{"format": "acs-gbdt", "version": 1, "features": ["is_test"], "trees": [
+        {"num_leaves": 2, "split_feature": [0], "threshold": [0.5], "decision_type": [2],
+         "left_child": [-1], "right_child": [-2], "leaf_value": [0.0, 1.0]}]}"#;
+    let functions = r#"{"format": "acs-gbdt", "version": 1, "features": ["rank_in_file", "outlined"], "trees": []}"#;
+    let files = std::sync::Arc::new(TreeEnsemble::from_json(files).unwrap());
+    let functions = std::sync::Arc::new(TreeEnsemble::from_json(functions).unwrap());
+    let calibration = acs_core::evidence::Calibration {
+        coefficients: [1.0, 0.0, 0.0],
+        threshold: 0.5,
+    };
+    let ranker =
+        acs_core::evidence::LearnedRanker::new(files, functions, calibration, calibration).unwrap();
+    let s = search(json!([
+        ["bm25", {"query": "q"}, {"hits": [{"path": "pkg/a.py", "score": 10.0},
+                                           {"path": "tests/test_a.py", "score": 4.0}]}],
+    ]));
+    let ranked = s.learned_ranking(&ranker, 2, 2).unwrap();
+    let paths: Vec<&str> = ranked.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["tests/test_a.py", "pkg/a.py"]);
 }

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 mod build_facts;
 mod evidence;
+mod history;
 
 /// How often a waiting call lets Python run its signal handlers.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);
@@ -728,6 +729,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPlanRun>()?;
     m.add_class::<PyTreeEnsemble>()?;
     evidence::register(m)?;
+    history::register(m)?;
     m.add_function(wrap_pyfunction!(set_cache_budgets, m)?)?;
     m.add_function(wrap_pyfunction!(cache_usage, m)?)?;
     m.add_function(wrap_pyfunction!(term_cache_usage, m)?)?;

@@ -9,8 +9,13 @@ is a feature too, so the model starts from it. Scores are relative within one se
 query's best hit is 1.0), so they mean the same on any repository.
 
 Missing evidence is NaN, not zero: "no BM25 hit" is not "the lowest BM25 hit", and the tree
-model learns a direction for it. `FILE_FEATURES` and `FUNCTION_FEATURES` are the column
-orders the shipped model was trained with (`FEATURES_VERSION` changes whenever they do).
+model learns a direction for it. `FILE_FEATURES` and `FUNCTION_FEATURES` are the columns the
+engine computes; a model reads those it was trained on, by name, so new columns go at the
+end and an older model keeps working (`FEATURES_VERSION` changes when a feature's meaning
+does). Function rows also say what the issue's traceback and quoted code say about the
+definition (`frame_function`, `in_quoted_code`), where the issue's identifiers name it
+(`identifier_rank`), whether it names its class (`class_in_issue`), and its rank among its
+own file's candidates (`rank_in_file`).
 
 The features are defined once, in the engine (`acs_core::evidence`, which also computes the
 joiner's score from the same reading of the tool outcomes): their names, order and version

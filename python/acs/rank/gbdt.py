@@ -8,6 +8,7 @@ missing values (None or NaN) included. No LightGBM is needed here.
     model = acs.rank.gbdt.load("ranker.json")
     model.check_features(names)             # the columns the caller computes, in order
     scores = model.predict(rows)            # rows: [[float | None, ...], ...]
+    scores = model.predict_table(rows, names)  # rows of more columns: the model's, by name
 """
 
 from __future__ import annotations
@@ -71,6 +72,28 @@ class TreeModel:
         raise InvalidArgumentError(
             f"feature {wrong} is {names[wrong]!r}, the model's is {self.feature_names[wrong]!r}"
         )
+
+    def columns(self, names: Sequence[str]) -> list[int]:
+        """Where each of the model's features is among `names` (the columns a caller
+        computes, in its order: a superset of the model's, as an engine that added features
+        after the model was trained computes). Raises `InvalidArgumentError` naming the
+        first feature `names` lacks."""
+        where = {name: i for i, name in enumerate(names)}
+        missing = [n for n in self.feature_names if n not in where]
+        if missing:
+            raise InvalidArgumentError(
+                f"the model reads {len(missing)} features the caller does not compute, "
+                f"first {missing[0]!r:.60}"
+            )
+        return [where[n] for n in self.feature_names]
+
+    def predict_table(self, rows: Sequence[Row], names: Sequence[str]) -> list[float]:
+        """Raw scores of rows whose columns are `names` (a superset of the model's features,
+        in any order; see `columns`)."""
+        columns = self.columns(names)
+        if tuple(names) == self.feature_names:
+            return self._native.predict(rows)
+        return self._native.predict([[row[c] for c in columns] for row in rows])
 
     def predict(self, rows: Sequence[Row], *, features: Sequence[str] | None = None) -> list[float]:
         """Raw scores of `rows`, one list of values per candidate in the model's column

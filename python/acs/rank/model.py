@@ -3,8 +3,10 @@ ensembles (files, then functions), probabilities calibrated on held-out training
 the confident set (the threshold that maximised F0.5 there).
 
 The model file (`models/ranker.json`) holds both ensembles in the engine's tree format, the
-feature names and version they were trained with, and the calibration. A model whose
-features do not match this code's is refused when loaded, never silently misread.
+feature names and version they were trained with, and the calibration. Each ensemble reads
+its columns by name, so a model keeps working when this code computes more features than it
+was trained on; a model that reads a feature this code does not compute, or was trained on
+another version of their meaning, is refused when loaded, never silently misread.
 """
 
 from __future__ import annotations
@@ -47,9 +49,12 @@ class LearnedRanker:
                 f"ranker model: trained on features version {meta.get('features_version')}, "
                 f"this acs computes version {FEATURES_VERSION}"
             )
+        # A model reads its columns by name: this acs may compute more than it was trained on.
         for model, names in ((self.files, FILE_FEATURES), (self.functions, FUNCTION_FEATURES)):
-            if tuple(model.feature_names) != tuple(names):
-                raise InvalidArgumentError("ranker model: feature names differ from this acs")
+            try:
+                model.columns(names)
+            except InvalidArgumentError as e:
+                raise InvalidArgumentError(f"ranker model: {e}") from None
         self._native = _core.LearnedRanker(
             self.files.native,
             self.functions.native,
@@ -61,6 +66,14 @@ class LearnedRanker:
         self.info = meta.get("info", {})
         # Which model this is (an eval row made with another model is not reused).
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def file_scores(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        """Raw scores of rows of `FILE_FEATURES` (`acs.rank.features.file_features`)."""
+        return self.files.predict_table(rows, FILE_FEATURES)
+
+    def function_scores(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        """Raw scores of rows of `FUNCTION_FEATURES`."""
+        return self.functions.predict_table(rows, FUNCTION_FEATURES)
 
     def rank(
         self,

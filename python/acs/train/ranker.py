@@ -433,12 +433,12 @@ def evaluate(model_text: str, dev: Sequence[Query]) -> list[str]:
     ranker = LearnedRanker(model_text)
     learned_files, tables, fn_scores, probs = [], [], [], []
     for q in dev:
-        raw = ranker.files.predict(q.files.rows)
+        raw = ranker.file_scores(q.files.rows)
         learned_files.append(raw)
         probs.append(calibrated(raw, ranker.calibration["files"]))
         t = function_table(q, dict(zip(q.files.keys, raw, strict=True)))[0]
         tables.append(t)
-        fn_scores.append(ranker.functions.predict(t.rows))
+        fn_scores.append(ranker.function_scores(t.rows))
     lf = report(dev, learned_files)
     hf = report(dev, [hand_scores(q.files, FILE_FEATURES) for q in dev])
     ln = function_report(dev, tables, fn_scores)

@@ -4,7 +4,7 @@
 //! mean the same on any repository. Missing evidence is NaN, not zero: "no BM25 hit" is
 //! not "the lowest BM25 hit", and the tree model learns a direction for it.
 
-use super::candidates::{last_part, FileId, FnId};
+use super::candidates::{last_part, FileId, FnId, Span};
 use super::columns::{fc, nc, FILE_FEATURES, FUNCTION_FEATURES, FUNCTION_FILES};
 use super::joiner::by_score;
 use super::paths::{file_stem, share};
@@ -154,6 +154,8 @@ pub(crate) fn function_rows(s: &Search, file_scores: &[(&str, f64)]) -> (Vec<FnI
             .then_with(|| c.function_name(a).cmp(c.function_name(b)))
     });
     let issue_words = split_count(&s.issue.text) as f64;
+    let code_words = word_runs(&s.issue.code);
+    let rank_in_file = ranks_in_file(s, &keys, &hand_fns);
     let mut values = Vec::with_capacity(keys.len() * FUNCTION_FEATURES.len());
     for &function in &keys {
         let file = c.function_file(function);
@@ -185,7 +187,83 @@ pub(crate) fn function_rows(s: &Search, file_scores: &[(&str, f64)]) -> (Vec<FnI
         }
         v[nc!("issue_words")] = issue_words;
         v[nc!("candidates")] = keys.len() as f64;
+        v[nc!("frame_function")] = frame_function(s, path, name, span);
+        v[nc!("in_quoted_code")] = flag(name.chars().count() >= 3 && code_words.contains(name));
+        v[nc!("identifier_rank")] = identifier_rank(s, qualified, name);
+        v[nc!("class_in_issue")] = flag(class_in_issue(qualified, &tokens));
+        if let Some(&rank) = rank_in_file.get(&function) {
+            v[nc!("rank_in_file")] = rank;
+        }
         values.extend_from_slice(&v);
     }
     (keys, values)
+}
+
+/// 2 when a traceback frame is in this definition (a function of its name, in its file, at
+/// a line inside its span: a method of the same name in another class of the file is not),
+/// 1 when a frame names a function of this name elsewhere, 0 otherwise.
+fn frame_function(s: &Search, path: &str, name: &str, span: &Span) -> f64 {
+    let mut found = 0.0;
+    for frame in &s.issue.frames {
+        if frame.2.as_deref() != Some(name) {
+            continue;
+        }
+        if frame.0.ends_with(path) && (span.start..=span.end).contains(&frame.1) {
+            return 2.0;
+        }
+        found = 1.0;
+    }
+    found
+}
+
+/// The place (0-based) of the first of the issue's identifiers that names this definition
+/// (its qualified name, a dotted path ending in it, or its last part); NaN when none does.
+fn identifier_rank(s: &Search, qualified: &str, name: &str) -> f64 {
+    s.issue
+        .identifiers
+        .iter()
+        .position(|id| {
+            id == qualified
+                || id
+                    .strip_suffix(qualified)
+                    .is_some_and(|rest| rest.ends_with('.'))
+                || last_part(id) == name
+        })
+        .map_or(f64::NAN, |i| i as f64)
+}
+
+/// A method or nested definition whose enclosing class (or function) the issue names.
+fn class_in_issue(qualified: &str, tokens: &FxHashSet<&str>) -> bool {
+    let Some((outer, _)) = qualified.rsplit_once('.') else {
+        return false;
+    };
+    outer
+        .split('.')
+        .any(|part| part.chars().count() >= 3 && tokens.contains(part))
+}
+
+/// Each function's 1-based rank among its own file's candidates by the joiner's score
+/// (ties by name); functions without a score have none.
+fn ranks_in_file(
+    s: &Search,
+    keys: &[FnId],
+    hand_fns: &FxHashMap<FnId, f64>,
+) -> FxHashMap<FnId, f64> {
+    let c = &s.cands;
+    let mut by_file: FxHashMap<FileId, Vec<(FnId, f64)>> = FxHashMap::default();
+    for &f in keys {
+        if let Some(&score) = hand_fns.get(&f) {
+            by_file
+                .entry(c.function_file(f))
+                .or_default()
+                .push((f, score));
+        }
+    }
+    let mut out = FxHashMap::default();
+    for scores in by_file.values() {
+        out.extend(ranks(scores, |a, b| {
+            c.function_name(a).cmp(c.function_name(b))
+        }));
+    }
+    out
 }

@@ -76,6 +76,8 @@ pub(crate) struct IssueFacts {
     words: FxHashSet<String>,
     /// The issue names a test file or function.
     mentions_tests: bool,
+    /// The code the issue quotes (fenced blocks, inline code, `>>>` lines), one piece a line.
+    code: String,
 }
 
 impl IssueFacts {
@@ -95,6 +97,7 @@ impl IssueFacts {
         IssueFacts {
             words: pytext::words(&input.issue).into_iter().collect(),
             mentions_tests: paths::mentions_tests(&input.issue),
+            code: pytext::quoted_code(&input.issue),
             text: input.issue.clone(),
             title: input.title.clone(),
             identifiers: input.identifiers.clone(),

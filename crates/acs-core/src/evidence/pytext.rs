@@ -143,6 +143,33 @@ pub(crate) fn pair_repr(a: &str, b: &str) -> String {
     format!("({}, {})", repr(a), repr(b))
 }
 
+/// The code an issue quotes, one piece a line: the lines of fenced blocks (```` ``` ```` or
+/// `~~~`), interactive lines (`>>> `, `... `), and `inline` spans of the other lines.
+pub(crate) fn quoted_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced || trimmed.starts_with(">>> ") || trimmed.starts_with("... ") {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        // Between odd and even backticks: `a` b `c` quotes a and c (not an unclosed `d).
+        let pieces: Vec<&str> = line.split('`').collect();
+        let closed = pieces.len() - usize::from(pieces.len() % 2 == 0);
+        for piece in pieces[..closed].iter().skip(1).step_by(2) {
+            out.push_str(piece);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +214,16 @@ mod tests {
         let runs = word_runs("a_b-c² d\u{345}e");
         assert!(runs.contains("a_b") && runs.contains("c²") && runs.contains("d"));
         assert!(runs.contains("e"));
+    }
+
+    #[test]
+    fn quoted_code_is_fences_interactive_lines_and_closed_inline_spans() {
+        let issue = "Prose names f.\n```py\ng(1)\n```\n>>> h()\nsee `i` and `j`, not `k\n";
+        let code = quoted_code(issue);
+        let words = word_runs(&code);
+        for name in ["g", "h", "i", "j"] {
+            assert!(words.contains(name), "{name} in {code:?}");
+        }
+        assert!(!words.contains("f") && !words.contains("k"), "{code:?}");
     }
 }

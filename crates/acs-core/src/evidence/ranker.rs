@@ -11,6 +11,7 @@ use super::pytext::round4;
 use super::Search;
 use crate::TreeEnsemble;
 use crate::{Error, Result};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A model's calibration at one level: P(edited) = sigmoid(a * s + b * (s - best) + c) of
@@ -23,44 +24,79 @@ pub struct Calibration {
     pub threshold: f64,
 }
 
-/// The shipped ranker: two ensembles over [`FILE_FEATURES`] and [`FUNCTION_FEATURES`] and
-/// their calibrations. Cheap to share.
+/// The shipped ranker: two ensembles, each reading some of [`FILE_FEATURES`] or
+/// [`FUNCTION_FEATURES`] by name, and their calibrations. Cheap to share.
 #[derive(Debug, Clone)]
 pub struct LearnedRanker {
     files: Arc<TreeEnsemble>,
     functions: Arc<TreeEnsemble>,
+    file_columns: Columns,
+    function_columns: Columns,
     file_calibration: Calibration,
     function_calibration: Calibration,
 }
 
-fn check_features(model: &TreeEnsemble, names: &[&str], level: &str) -> Result<()> {
-    if model
-        .feature_names()
-        .iter()
-        .map(String::as_str)
-        .eq(names.iter().copied())
-    {
-        return Ok(());
+/// Which of the engine's columns a model reads, in the model's order: the engine computes
+/// a superset of what any one model reads, so a model trained before a feature was added
+/// keeps working. `None`: all of them, in the engine's order (nothing to copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Columns(Option<Vec<usize>>);
+
+impl Columns {
+    /// The columns of `model`'s features among `names`, or [`Error::InvalidArgument`]
+    /// naming the first feature this engine does not compute (a model is never silently
+    /// misread).
+    fn of(model: &TreeEnsemble, names: &[&str], level: &str) -> Result<Columns> {
+        let wanted = model.feature_names();
+        if wanted.iter().map(String::as_str).eq(names.iter().copied()) {
+            return Ok(Columns(None));
+        }
+        let index: rustc_hash::FxHashMap<&str, usize> =
+            names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+        wanted
+            .iter()
+            .map(|name| {
+                index.get(name.as_str()).copied().ok_or_else(|| {
+                    let short: String = name.chars().take(40).collect();
+                    Error::InvalidArgument(format!(
+                        "ranker model: the {level} model reads the feature {short:?}, which this \
+                         acs does not compute"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<usize>>>()
+            .map(|columns| Columns(Some(columns)))
     }
-    Err(Error::InvalidArgument(format!(
-        "ranker model: the {level} model's feature names differ from this acs"
-    )))
+
+    /// The model's rows, from rows of `width` engine columns.
+    fn select<'a>(&self, rows: &'a [f64], width: usize) -> Cow<'a, [f64]> {
+        let Some(columns) = &self.0 else {
+            return Cow::Borrowed(rows);
+        };
+        let mut out = Vec::with_capacity(rows.len() / width.max(1) * columns.len());
+        for row in rows.chunks_exact(width) {
+            out.extend(columns.iter().map(|&c| row[c]));
+        }
+        Cow::Owned(out)
+    }
 }
 
 impl LearnedRanker {
-    /// A ranker of two ensembles whose features are this engine's, in order (else
-    /// [`Error::InvalidArgument`]: a model is never silently misread).
+    /// A ranker of two ensembles whose features are among this engine's, found by name
+    /// (else [`Error::InvalidArgument`]: a model is never silently misread).
     pub fn new(
         files: Arc<TreeEnsemble>,
         functions: Arc<TreeEnsemble>,
         file_calibration: Calibration,
         function_calibration: Calibration,
     ) -> Result<LearnedRanker> {
-        check_features(&files, &FILE_FEATURES, "file")?;
-        check_features(&functions, &FUNCTION_FEATURES, "function")?;
+        let file_columns = Columns::of(&files, &FILE_FEATURES, "file")?;
+        let function_columns = Columns::of(&functions, &FUNCTION_FEATURES, "function")?;
         Ok(LearnedRanker {
             files,
             functions,
+            file_columns,
+            function_columns,
             file_calibration,
             function_calibration,
         })
@@ -70,6 +106,7 @@ impl LearnedRanker {
     pub(crate) fn rank(&self, s: &Search, top_k: usize, top_k_functions: usize) -> Result<Ranking> {
         let c = &s.cands;
         let (file_keys, rows) = features::file_rows(s);
+        let rows = self.file_columns.select(&rows, FILE_FEATURES.len());
         let raw = self.files.predict(&rows, file_keys.len())?;
         let probs = calibrated(&raw, &self.file_calibration.coefficients);
         let mut order: Vec<usize> = (0..raw.len()).collect();
@@ -95,6 +132,7 @@ impl LearnedRanker {
             .map(|(&f, &score)| (c.path(f), score))
             .collect();
         let (fn_keys, rows) = features::function_rows(s, &file_scores);
+        let rows = self.function_columns.select(&rows, FUNCTION_FEATURES.len());
         let raw = self.functions.predict(&rows, fn_keys.len())?;
         let probs = calibrated(&raw, &self.function_calibration.coefficients);
         let mut order: Vec<usize> = (0..raw.len()).collect();

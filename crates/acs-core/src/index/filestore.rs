@@ -163,56 +163,14 @@ impl FileStore {
         &self.dir
     }
 
-    /// Whether the store's folder may be used: absent (it is created private when first
-    /// written), or a real folder (not a link) that (unix) the current user owns. A folder
-    /// others may write into is made private first. `Err` says why not.
+    /// Whether the store's folder may be used (see [`check_private_folder`]).
     pub(crate) fn check(&self) -> std::result::Result<(), String> {
-        // Absent (or unreachable: then nothing can be read, and writing fails and says so).
-        let Ok(meta) = std::fs::symlink_metadata(&self.dir) else {
-            return Ok(());
-        };
-        let refuse = |why: &str| {
-            Err(format!(
-                "index store {} not used ({why}); the index is kept in memory only",
-                self.dir.display()
-            ))
-        };
-        if meta.file_type().is_symlink() {
-            return refuse("it is a link");
-        }
-        if !meta.is_dir() {
-            return refuse("it is not a folder");
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{MetadataExt, PermissionsExt};
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            if meta.uid() != unsafe { libc::geteuid() } {
-                return refuse("it belongs to another user");
-            }
-            if meta.mode() & 0o022 != 0 {
-                let private = std::fs::Permissions::from_mode(0o700);
-                if std::fs::set_permissions(&self.dir, private).is_err() {
-                    return refuse("others may write into it");
-                }
-            }
-        }
-        Ok(())
+        check_private_folder(&self.dir, "index store")
     }
 
-    /// Create the store's folder if absent (private: mode 0700 on unix), then [`Self::check`].
+    /// Create the store's folder if absent (see [`create_private_folder`]).
     fn create(&self) -> std::io::Result<()> {
-        if let Some(parent) = self.dir.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let mut builder = std::fs::DirBuilder::new();
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        match builder.create(&self.dir) {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
-            _ => {}
-        }
-        self.check().map_err(std::io::Error::other)
+        create_private_folder(&self.dir, "index store")
     }
 
     /// The logs, oldest first, as (generation, path): regular files that start with the
@@ -468,6 +426,60 @@ impl FileStore {
     }
 }
 
+/// Whether a store folder of the cache (`what` names it in the reason) may be used: absent
+/// (it is created private when first written), or a real folder (not a link) that (unix) the
+/// current user owns. A folder others may write into is made private first. `Err` says why
+/// not. This is the defence against forged records: no one else may write into the folder.
+pub(crate) fn check_private_folder(dir: &Path, what: &str) -> std::result::Result<(), String> {
+    // Absent (or unreachable: then nothing can be read, and writing fails and says so).
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return Ok(());
+    };
+    let refuse = |why: &str| {
+        Err(format!(
+            "{what} {} not used ({why}); the index is kept in memory only",
+            dir.display()
+        ))
+    };
+    if meta.file_type().is_symlink() {
+        return refuse("it is a link");
+    }
+    if !meta.is_dir() {
+        return refuse("it is not a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if meta.uid() != unsafe { libc::geteuid() } {
+            return refuse("it belongs to another user");
+        }
+        if meta.mode() & 0o022 != 0 {
+            let private = std::fs::Permissions::from_mode(0o700);
+            if std::fs::set_permissions(dir, private).is_err() {
+                return refuse("others may write into it");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Create a store folder of the cache if absent (private: mode 0700 on unix), then
+/// [`check_private_folder`].
+pub(crate) fn create_private_folder(dir: &Path, what: &str) -> std::io::Result<()> {
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    check_private_folder(dir, what).map_err(std::io::Error::other)
+}
+
 fn encode(out: &mut Vec<u8>, tag: u64, key: u128, payload: &[u8]) {
     let start = out.len();
     out.extend_from_slice(MAGIC);
@@ -572,7 +584,7 @@ fn checksum_holds(record: &[u8]) -> bool {
     checksum(&header[..36], payload) == sum
 }
 
-fn starts_with_magic(path: &Path, magic: &[u8; 8]) -> bool {
+pub(crate) fn starts_with_magic(path: &Path, magic: &[u8; 8]) -> bool {
     use std::io::Read;
     let mut head = [0u8; 8];
     open_regular(std::fs::File::options().read(true), path)
@@ -582,7 +594,10 @@ fn starts_with_magic(path: &Path, magic: &[u8; 8]) -> bool {
 
 /// Open `path` with `options`, never following a link nor blocking (unix: a FIFO someone put
 /// in the folder would hang a plain open), and only if it is a regular file.
-fn open_regular(options: &mut std::fs::OpenOptions, path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_regular(
+    options: &mut std::fs::OpenOptions,
+    path: &Path,
+) -> std::io::Result<std::fs::File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
     let file = options.open(path)?;

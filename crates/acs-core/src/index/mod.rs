@@ -12,12 +12,15 @@
 //!   of a build (`persist.rs`);
 //! - per snapshot, built on first use: the Python import graph (`imports.rs`);
 //! - [`Repo`](crate::Repo) (`repo.rs`): a snapshot with its indexes, built once, the only
-//!   thing the tools read.
+//!   thing the tools read;
+//! - per repository: the history index (`history/`, [`History`](crate::History)): commits'
+//!   message terms and touched paths, read from git objects, seen as of a commit.
 
 pub(crate) mod bm25;
 pub(crate) mod cache;
 #[allow(unsafe_code)] // flock, geteuid, mmap
 pub(crate) mod filestore;
+pub(crate) mod history;
 pub(crate) mod imports;
 pub(crate) mod indexing;
 pub(crate) mod persist;

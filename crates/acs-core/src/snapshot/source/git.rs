@@ -27,7 +27,7 @@ const MAX_ENTRIES: usize = 5_000_000;
 const MAX_PATH: usize = 4096;
 const MAX_PATH_BYTES: usize = 256 << 20;
 
-fn open_repository(git_dir: &Path) -> Result<Repository> {
+pub(crate) fn open_repository(git_dir: &Path) -> Result<Repository> {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         // Read-only use: a mirror owned by another user is fine to read.
@@ -226,7 +226,7 @@ fn header_id(body: &[u8], field: &[u8]) -> Option<Oid> {
     header_ids(body, field).next()
 }
 
-fn header_ids<'b>(body: &'b [u8], field: &'b [u8]) -> impl Iterator<Item = Oid> + 'b {
+pub(crate) fn header_ids<'b>(body: &'b [u8], field: &'b [u8]) -> impl Iterator<Item = Oid> + 'b {
     body.split(|&b| b == b'\n')
         .take_while(|line| !line.is_empty())
         .filter_map(move |line| line.strip_prefix(field))
@@ -241,8 +241,51 @@ fn commit_parents(odb: &mut Odb, id: Oid, at: &At) -> Result<Vec<Oid>> {
     }
 }
 
-/// One tree entry: mode, name, id.
-fn tree_entries(body: &[u8]) -> Option<Vec<(u32, &[u8], Oid)>> {
+/// A repository opened to read its commits and trees one by one (the history index's walk),
+/// as [`load`] reads them: libgit2 for refs and packs, [`Odb`] for every object.
+pub(crate) struct Objects {
+    repo: Repository,
+    git_dir: std::path::PathBuf,
+    loose: Vec<std::path::PathBuf>,
+}
+
+impl Objects {
+    pub(crate) fn open(git_dir: &Path) -> Result<Objects> {
+        let repo = open_repository(git_dir)?;
+        let loose = odb::loose_dirs(&repo);
+        let git_dir = repo.path().to_path_buf();
+        Ok(Objects {
+            repo,
+            git_dir,
+            loose,
+        })
+    }
+
+    /// The repository's common git folder (shared by its linked work trees).
+    pub(crate) fn common_dir(&self) -> &Path {
+        self.repo.commondir()
+    }
+
+    /// The git folder and the folders of loose objects, for readers made on other threads
+    /// (a libgit2 handle must not be shared across threads).
+    pub(crate) fn parts(&self) -> (&Path, &[std::path::PathBuf]) {
+        (&self.git_dir, &self.loose)
+    }
+
+    /// `rev` as a commit id: [`Error::UnknownCommit`], or [`Error::Repository`] for a damaged
+    /// object on the way.
+    pub(crate) fn resolve(&self, rev: &str) -> Result<Oid> {
+        let mut odb = Odb::new(&self.git_dir, &self.loose, None);
+        let at = At {
+            git_dir: &self.git_dir,
+            rev,
+        };
+        resolve(&self.repo, &mut odb, &at)
+    }
+}
+
+/// A tree's entries: mode, name, id.
+pub(crate) fn tree_entries(body: &[u8]) -> Option<Vec<(u32, &[u8], Oid)>> {
     let mut out = Vec::new();
     let mut rest = body;
     while !rest.is_empty() {

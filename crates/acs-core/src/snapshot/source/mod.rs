@@ -7,7 +7,7 @@
 
 pub(crate) mod dir;
 pub(crate) mod git;
-mod odb;
+pub(crate) mod odb;
 
 use crate::error::{Error, Result};
 use crate::lang::Lang;
