@@ -310,7 +310,9 @@ fn parse_statement(logical: &str) -> Vec<Statement> {
     let source = source.trim();
     let level = source.len() - source.trim_start_matches('.').len();
     let module = &source[level..];
-    if !(module.is_empty() && level > 0) && !is_dotted_name(module) {
+    // `from . import x` has no module; otherwise the module must be a dotted name.
+    let bare_relative = module.is_empty() && level > 0;
+    if !(bare_relative || is_dotted_name(module)) {
         return Vec::new();
     }
     let names: Vec<String> = names
