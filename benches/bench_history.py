@@ -40,8 +40,8 @@ def history_repo() -> Path:
         if (found := os.environ.get(name)) and git_ok(Path(found)):
             return Path(found)
     here = Path(__file__).resolve().parent
-    if git_ok(here):
-        return here
+    if git_ok(here):  # acs's own repository: its top folder (History.open takes no subfolder)
+        return Path(git(here, "rev-parse", "--show-toplevel"))
     pytest.skip("no git repository to benchmark (set ACS_BENCH_HISTORY_REPO)")
 
 
