@@ -106,6 +106,7 @@ def suite(repo: acs.Repo) -> list[dict[str, Any]]:
     calls += [("outline", {"path": p}) for p in files]
     calls += _read_calls(files, names)
     calls += _bm25_calls(names)
+    calls += [("imports", {"paths": files[i : i + n]}) for n in (1, 3, 8) for i in range(0, 24, 6)]
     return [{"id": 1, "tool": tool, "args": args} for tool, args in calls]
 
 
@@ -341,6 +342,7 @@ UNITS = {
     "outline": "thousand lines of the file",
     "read": "thousand lines of the file",
     "bm25": "thousand documents x query words",
+    "imports": "files asked about",
 }
 
 

@@ -239,7 +239,7 @@ def test_bash_script_registers_a_completion_for_acs(scripts):
         ("acs data mine --pur", ["--purpose"]),
         (
             "acs tool --repo . ",
-            ["grep", "find_files", "symbols", "outline", "read", "references", "bm25"],
+            ["grep", "find_files", "symbols", "outline", "read", "references", "bm25", "imports"],
         ),
         ("acs completion ", ["bash", "zsh", "fish"]),
         ("acs localize --repo ", []),  # a value: bash falls back to file names

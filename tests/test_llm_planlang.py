@@ -440,7 +440,12 @@ def test_a_turn_of_many_failures_renders_a_bounded_observation():
 
 # --- the prompt's tools, arguments and result fields, against the engine ----------------------
 
-PROMPT_VERSIONS = ("planner-v1", "planner-v2")
+PROMPT_VERSIONS = ("planner-v1", "planner-v2", "planner-v3")
+# The tools each version describes: a released prompt keeps the tools it was written for.
+PROMPT_TOOLS = {
+    "planner-v1": set(pl.TOOLS) - {"imports"},
+    "planner-v2": set(pl.TOOLS) - {"imports"},
+}
 
 FIELD_REPO = {
     "json/decoder.py": "class JSONDecodeError(ValueError):\n    pass\n\n\n"
@@ -461,6 +466,7 @@ FIELD_CALLS = [
     ("references", {"name": "loads"}),
     ("bm25", {"query": "raw decode expecting value", "level": "function"}),
     ("bm25", {"query": "decoder", "level": "file"}),
+    ("imports", {"paths": ["json/cli.py", "json/decoder.py"]}),
 ]
 
 
@@ -558,7 +564,7 @@ def names_not_as_shown(version):
 @pytest.mark.parametrize("version", PROMPT_VERSIONS)
 def test_every_result_field_the_prompt_names_is_in_real_results(version):
     fields = prompt_fields(version)
-    assert set(fields) == set(pl.TOOLS), "a tool without its result fields"
+    assert set(fields) == PROMPT_TOOLS.get(version, set(pl.TOOLS)), "a tool without its fields"
     assert sum(len(p) for p in fields.values()) >= 15  # the parse sees the fields
     assert missing_fields(fields) == set()
 
@@ -575,8 +581,9 @@ def test_a_misnamed_field_is_found():
     ]
 
 
-def test_the_name_fields_of_planner_v2_give_the_names_the_results_show():
-    assert names_not_as_shown("planner-v2") == set()
+@pytest.mark.parametrize("version", ["planner-v2", "planner-v3"])
+def test_the_name_fields_since_planner_v2_give_the_names_the_results_show(version):
+    assert names_not_as_shown(version) == set()
 
 
 def test_planner_v1_describes_bare_names_as_the_names_shown():
@@ -619,12 +626,14 @@ def test_every_argument_the_tool_lines_show_is_the_tools(version):
                 assert set(re.findall(r'"(\w+)"', value)) <= set(specs[name].values), value
 
 
-def test_both_prompt_versions_load_and_v2_is_the_default():
-    assert PROMPT_VERSION == "planner-v2" and load_prompts().version == PROMPT_VERSION
-    old, new = load_prompts("planner-v1"), load_prompts("planner-v2")
-    assert old.version == "planner-v1" and old.system != new.system
-    assert (old.first, old.next, old.final) == (new.first, new.next, new.final)
-    assert (resources.files("acs") / "prompts" / "planner-v2.md").is_file()
+def test_every_prompt_version_loads_and_v3_is_the_default():
+    assert PROMPT_VERSION == "planner-v3" and load_prompts().version == PROMPT_VERSION
+    prompts = [load_prompts(v) for v in PROMPT_VERSIONS]
+    assert [p.version for p in prompts] == list(PROMPT_VERSIONS)
+    assert len({p.system for p in prompts}) == len(prompts)  # each version its own text
+    new = prompts[-1]
+    assert all((p.first, p.next, p.final) == (new.first, new.next, new.final) for p in prompts)
+    assert (resources.files("acs") / "prompts" / "planner-v3.md").is_file()
 
 
 def test_an_unknown_prompt_version_is_a_short_error_naming_the_known_ones():

@@ -59,8 +59,8 @@ def test_plan_answer_and_merge(repo):
     assert functions["Settings.load"]["kind"] == "method"
     assert {"path": "pkg/config.py", "start": 5, "end": 6} in result["lines"]
     transcript = result["trajectory"]["transcript"]
-    assert transcript["prompt_version"] == PROMPT_VERSION == "planner-v2"
-    assert backend.requests[0]["messages"][0]["content"] == load_prompts("planner-v2").system
+    assert transcript["prompt_version"] == PROMPT_VERSION == "planner-v3"
+    assert backend.requests[0]["messages"][0]["content"] == load_prompts("planner-v3").system
     assert transcript["answer"]["files"][0] == "pkg/config.py"
     # The model's second request saw the results of the first turn.
     second = backend.requests[1]["messages"]
@@ -275,7 +275,7 @@ def test_planner_v1_is_kept_to_reproduce_the_runs_made_with_it(repo):
     # The command line's factory takes it too.
     made = make_llm_policy("vllm", model="m", prompt_version="planner-v1")
     assert made.prompts.version == "planner-v1"
-    assert make_llm_policy("vllm", model="m").prompts.version == "planner-v2"
+    assert make_llm_policy("vllm", model="m").prompts.version == "planner-v3"
 
 
 def test_the_model_planner_builds_on_the_learned_ranking(repo):

@@ -25,7 +25,10 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 from mcp.shared._httpx_utils import create_mcp_http_client  # noqa: E402
 
-TOOLS = {"localize", "grep", "find_files", "symbols", "outline", "read", "references", "run_plan"}
+TOOLS = {
+    "localize", "grep", "find_files", "symbols", "outline", "read", "references", "imports",
+    "run_plan",
+}  # fmt: skip
 
 FILES = {
     "pkg/__init__.py": "",
@@ -101,7 +104,7 @@ def repo(make_tree: Callable[[Mapping[str, str]], Path]) -> Path:
     return make_tree(FILES)
 
 
-def test_lists_eight_read_only_tools_with_schemas(repo: Path) -> None:
+def test_lists_nine_read_only_tools_with_schemas(repo: Path) -> None:
     async def main() -> None:
         async with session("--repo", str(repo)) as s:
             listed = [t.model_dump(by_alias=True) for t in (await s.list_tools()).tools]

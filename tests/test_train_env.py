@@ -442,7 +442,7 @@ def test_a_rollout_zeroed_by_rule_reports_every_metric(row):
     )
 
 
-@pytest.mark.parametrize("version", ["planner-v1", "planner-v2", None])
+@pytest.mark.parametrize("version", ["planner-v1", "planner-v2", "planner-v3", None])
 def test_a_rollout_goes_on_in_its_rows_prompt_version_and_records_it(row, version) -> None:
     from acs.llm.prompt import PROMPT_VERSION, Conversation, load_prompts
 

@@ -184,7 +184,7 @@ def test_nothing_to_train_on_is_an_error_and_writes_nothing(dataset, tmp_path, c
 def test_rows_are_written_in_and_record_the_prompt_version(dataset) -> None:
     _, repos, instances = dataset
     inst = instances[0]
-    for asked, version in ((None, "planner-v2"), ("planner-v1", "planner-v1")):
+    for asked, version in ((None, "planner-v3"), ("planner-v1", "planner-v1")):
         options = {"prompt_version": asked} if asked else {}
         (row,) = rl_data.build_rows([inst], repos, **options).rows
         assert row["extra_info"]["prompt_version"] == version

@@ -36,6 +36,7 @@ from .mcp import cli as mcp_cli
 from .policies import REGISTRY, make_policy, policy_spec
 from .policy import Policy
 from .repo import Repo
+from .toolspec import TOOL_SPECS
 from .types import IndexReport, OpenStats, RunReport, TaskOutcome
 from .version import version_text
 
@@ -152,6 +153,8 @@ def _summary_text(task: TaskOutcome) -> str:
             return f"{r['path']}:{r['start_line']}-{r['end_line']} | {r['lines'][0].strip()}"
         case "references":
             return f"{r['total']} uses in {len(r['files'])} files"
+        case "imports":
+            return f"{len(r['files'])} files: " + ", ".join(f["path"] for f in r["files"][:3])
     return ""
 
 
@@ -488,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     repo_args(tool)
     tool.add_argument(
         "tool",
-        choices=["grep", "find_files", "symbols", "outline", "read", "references", "bm25"],
+        choices=list(TOOL_SPECS),
     )
     tool.add_argument("args", help='JSON arguments, e.g. \'{"pattern": "TODO"}\'')
     tool.set_defaults(func=cmd_tool)

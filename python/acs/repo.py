@@ -24,6 +24,7 @@ from .types import (
     CaseMode,
     FindFilesResult,
     GrepResult,
+    ImportsResult,
     IndexReport,
     MatchMode,
     OpenStats,
@@ -359,6 +360,23 @@ class Repo:
         )
 
     # -- plans ---------------------------------------------------------------------------
+
+    def imports(
+        self,
+        paths: Sequence[str],
+        *,
+        direction: Literal["imports", "imported_by", "both"] = "both",
+        limit: int = 100,
+    ) -> ImportsResult:
+        """The repository files that Python files `paths` import, and those that import
+        them (the snapshot's import graph, built on first use and kept with it)."""
+        return cast(
+            ImportsResult,
+            self.call(
+                "imports",
+                {"paths": _strs(paths, "imports: paths"), "direction": direction, "limit": limit},
+            ),
+        )
 
     def run_plan(self, plan: PlanLike) -> RunReport:
         """Validate and run a whole plan (`{"tasks": [...]}` or a list of tasks)."""

@@ -11,7 +11,9 @@ MatchMode = Literal["exact", "prefix", "regex", "fuzzy"]
 SymbolKind = Literal[
     "class", "interface", "struct", "enum", "trait", "impl", "function", "method", "module"
 ]
-ToolName = Literal["grep", "find_files", "symbols", "outline", "read", "references", "bm25"]
+ToolName = Literal[
+    "grep", "find_files", "symbols", "outline", "read", "references", "bm25", "imports"
+]
 
 
 class Definition(TypedDict):
@@ -130,6 +132,20 @@ Bm25Hit = Bm25FileHit | Bm25FunctionHit
 class Bm25Result(TypedDict):
     hits: list[Bm25Hit]
     documents: int
+
+
+class ImportedFile(TypedDict):
+    """`path` is imported by (`direction` "imports") or imports ("imported_by") `via`."""
+
+    path: str
+    via: str
+    direction: Literal["imports", "imported_by"]
+    module: NotRequired[str]  # the module name `via` wrote, for "imports"
+
+
+class ImportsResult(TypedDict):
+    files: list[ImportedFile]
+    truncated: bool
 
 
 class Task(TypedDict):

@@ -41,6 +41,7 @@
 //! | [`read()`] | [`ReadRequest`] | a line range, or a definition's body |
 //! | [`references()`] | [`ReferencesRequest`] | whole-word uses, grouped by enclosing definition |
 //! | [`bm25()`] | [`Bm25Request`] | lexical ranking of files or functions against free text |
+//! | [`imports()`] | [`ImportsRequest`] | files a Python file imports, and files importing it |
 //!
 //! Every result that names a definition names it as a [`Definition`] (`name`,
 //! `qualified_name`, `kind`, `path`, `start_line`, `end_line`): flattened into a result that
@@ -143,6 +144,7 @@ pub use tools::grep::{
     grep, grep_cancellable, grep_fused, grep_fused_cancellable, CaseMode, GrepMatch, GrepRequest,
     GrepResult,
 };
+pub use tools::imports::{imports, ImportDirection, ImportedFile, ImportsRequest, ImportsResult};
 pub use tools::outline::{outline, OutlineNode, OutlineRequest, OutlineResult};
 pub use tools::read::{read, ReadRequest, ReadResult};
 pub use tools::references::{

@@ -77,6 +77,7 @@ POSITIONAL = {
     "read": "path",
     "references": "name",
     "bm25": "query",
+    "imports": "paths",
 }
 END = "end"
 

@@ -25,7 +25,7 @@ from ..types import TaskOutcome
 
 # The model planners' prompt. planner-v1 stays loadable (`load_prompts("planner-v1")`,
 # `LlmPolicy(prompt_version=...)`) to reproduce the runs and trajectories made with it.
-PROMPT_VERSION = "planner-v2"
+PROMPT_VERSION = "planner-v3"
 CHARS_PER_TOKEN = 3.5  # a conservative average for code and prose with Qwen-style BPE
 ISSUE_BUDGET = 1500  # tokens of the issue text shown to the model
 TURN_BUDGET = 3000  # tokens of results per turn, all tasks together
@@ -37,6 +37,7 @@ BUDGETS = {  # tokens per task result
     "read": 500,
     "references": 300,
     "bm25": 250,
+    "imports": 150,
 }
 ERROR_BUDGET = 80
 LINE_CHARS = 160  # a result line longer than this is clipped
@@ -72,7 +73,8 @@ def load_prompts(version: str = PROMPT_VERSION) -> Prompts:
     known = prompt_versions()
     if version not in known:
         raise InvalidArgumentError(
-            f"no prompt version {quoted(version)} in acs/prompts (known: {', '.join(known)})"
+            # A version name is short: 60 characters of an unknown one say enough.
+            f"no prompt version {quoted(version, 60)} in acs/prompts (known: {', '.join(known)})"
         )
     text = (resources.files("acs") / "prompts" / f"{version}.md").read_text("utf-8")
     parts = _SECTION.split(text)
@@ -178,6 +180,13 @@ def render_outcome(outcome: TaskOutcome, budget: int | None = None) -> str:
                 if "qualified_name" in h
                 else f"{h['path']} ({h['score']:.2f})"
                 for h in r["hits"]
+            ]
+        case "imports":
+            header = f"{head}: {len(r['files'])} files"
+            lines = [
+                f"{f['path']} ({'imported by' if f['direction'] == 'imports' else 'imports'} "
+                f"{f['via']})"
+                for f in r["files"]
             ]
         case _:
             header, lines = head, [_line(str(r))]

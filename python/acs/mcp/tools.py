@@ -177,6 +177,13 @@ def run_references(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
     return r
 
 
+def run_imports(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
+    r = dict(repo.imports(**engine_call("imports", a)))
+    if r["truncated"]:
+        r["note"] = "more files exist: ask about fewer paths, one direction, or raise limit"
+    return r
+
+
 def run_plan(repo: Repo, a: dict[str, Any]) -> dict[str, Any]:
     report = repo.run_plan({"tasks": a["tasks"]})
     tasks: list[dict[str, Any]] = [
@@ -353,10 +360,24 @@ TOOLS: tuple[Tool, ...] = (
         run_references,
     ),
     Tool(
+        "imports",
+        "The repository files that Python files import, and the files that import them (the "
+        "import graph, resolved to paths): where a fix one module away from the named file "
+        "may land.",
+        obj(
+            {
+                **engine_arguments("imports", left_out={}, limit=bounds(minimum=1, maximum=500)),
+                "repo": REPO,
+            },
+            ["paths"],
+        ),
+        run_imports,
+    ),
+    Tool(
         "run_plan",
         "Run several searches in one round trip, concurrently: a list of tasks "
         "{id, tool, args}, where tool is grep, find_files, symbols, outline, read, "
-        "references or bm25 and args are that tool's arguments. A string argument may use "
+        "references, bm25 or imports and args are that tool's arguments. A string argument may use "
         "an earlier task's result: '$1.files[0].path', '$2.symbols[*].path' (the task then "
         "waits for it). Returns each task's status and result or error.",
         obj(

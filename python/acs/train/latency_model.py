@@ -20,6 +20,8 @@ independent calls run side by side. docs/reward.md gives the model and its fit.
 * outline, read: thousand lines of the file (counted on each call); definitions, lines
   returned.
 * bm25: thousand documents x distinct query words (a bound of the postings scored); hits.
+* imports: files asked about; files returned (the import graph is built once per snapshot,
+  like the indexes, and not counted).
 
 `regexes` counts the regular expressions with a Unicode word class (`\\w`, `\\W`) a call
 compiles (grep's patterns, symbols' `regex` mode): building that automaton costs as much as
@@ -132,6 +134,7 @@ class LatencyCosts:
     read: ToolCost = ToolCost()
     references: ToolCost = ToolCost()
     bm25: ToolCost = ToolCost()
+    imports: ToolCost = ToolCost()
     reference_repo: RepoStats = RepoStats(files=2000, bytes=32_000_000, definitions=60_000)
 
     def tool(self, name: str) -> ToolCost | None:
@@ -169,7 +172,7 @@ class LatencyCosts:
 
 
 CONSTANTS = tuple(f.name for f in fields(ToolCost))
-TOOL_NAMES = ("grep", "find_files", "symbols", "outline", "read", "references", "bm25")
+TOOL_NAMES = ("grep", "find_files", "symbols", "outline", "read", "references", "bm25", "imports")
 COST_FIELDS = (*TOOL_NAMES, "reference_repo")
 
 
@@ -249,6 +252,8 @@ def work(tool: str, args: Mapping[str, Any], result: Any, repo: RepoStats) -> Wo
     if tool == "bm25":
         postings = _count(result.get("documents")) * query_words(args.get("query"))
         return Work(postings / THOUSAND, _length(result.get("hits")))
+    if tool == "imports":
+        return Work(_length(args.get("paths")), _length(result.get("files")))
     return Work()
 
 

@@ -10,6 +10,7 @@
 //! - per snapshot: the symbol index (`symbols/`), the BM25 indexes (`bm25.rs`), assembled
 //!   from per-file entries (`indexing.rs`), with the cache folder's settings and the report
 //!   of a build (`persist.rs`);
+//! - per snapshot, built on first use: the Python import graph (`imports.rs`);
 //! - [`Repo`](crate::Repo) (`repo.rs`): a snapshot with its indexes, built once, the only
 //!   thing the tools read;
 //! - per repository: the history index (`history/`, [`History`](crate::History)): commits'
@@ -20,6 +21,7 @@ pub(crate) mod cache;
 #[allow(unsafe_code)] // flock, geteuid, mmap
 pub(crate) mod filestore;
 pub(crate) mod history;
+pub(crate) mod imports;
 pub(crate) mod indexing;
 pub(crate) mod persist;
 pub(crate) mod repo;

@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::index::bm25::{Bm25Index, Level};
 use crate::index::cache::Store;
 use crate::index::filestore::FileStore;
+use crate::index::imports::ImportGraph;
 use crate::index::persist::{self, IndexCache, IndexReport, IndexSource};
 use crate::index::symbols::SymbolIndex;
 use crate::snapshot::{Snapshot, SourceOptions};
@@ -25,6 +26,8 @@ pub struct Repo {
     symbols: OnceLock<Arc<SymbolIndex>>,
     bm25_files: OnceLock<Arc<Bm25Index>>,
     bm25_functions: OnceLock<Arc<Bm25Index>>,
+    /// Built on first use by the `imports` tool (not by [`Repo::index`]: few plans ask).
+    imports: OnceLock<Arc<ImportGraph>>,
     /// One builder per index at a time (the others wait, or give up when cancelled); a
     /// cancelled build leaves its `OnceLock` empty for the next caller.
     build_gates: [Mutex<()>; 3],
@@ -104,8 +107,15 @@ impl Repo {
             symbols: OnceLock::new(),
             bm25_files: OnceLock::new(),
             bm25_functions: OnceLock::new(),
+            imports: OnceLock::new(),
             build_gates: Default::default(),
         }
+    }
+
+    /// The Python import graph, built on first call.
+    pub(crate) fn import_graph(&self) -> &Arc<ImportGraph> {
+        self.imports
+            .get_or_init(|| Arc::new(ImportGraph::build(&self.snapshot)))
     }
 
     /// The files, as opened.

@@ -1,12 +1,13 @@
 //! The tools layer: each tool reads a [`Repo`] (and nothing else), takes a typed request and
 //! returns a typed, serialisable result (`grep.rs`, `files.rs`, `symbols.rs`, `outline.rs`,
-//! `read.rs`, `references.rs`, `bm25.rs`); `spec.rs` describes each tool's arguments once.
+//! `read.rs`, `references.rs`, `bm25.rs`, `imports.rs`); `spec.rs` describes each tool's arguments once.
 //! Here, the tool table: names, argument parsing and dispatch, shared by the plan executor
 //! and the bindings so that a tool behaves the same whichever way it is called.
 
 pub(crate) mod bm25;
 pub(crate) mod files;
 pub(crate) mod grep;
+pub(crate) mod imports;
 pub(crate) mod outline;
 pub(crate) mod read;
 pub(crate) mod references;
@@ -21,6 +22,7 @@ use crate::limits::MAX_TASK_RESULT_BYTES;
 use crate::tools::bm25::{bm25, Bm25Request};
 use crate::tools::files::{find_files, FindFilesRequest};
 use crate::tools::grep::{grep_cancellable, GrepRequest};
+use crate::tools::imports::{imports, ImportsRequest};
 use crate::tools::outline::{outline, OutlineRequest};
 use crate::tools::read::{read, ReadRequest};
 use crate::tools::references::{references_cancellable, ReferencesRequest};
@@ -48,11 +50,13 @@ pub enum Tool {
     References,
     /// Lexical ranking against free text ([`crate::bm25()`]).
     Bm25,
+    /// Neighbours in the Python import graph ([`crate::imports()`]).
+    Imports,
 }
 
 impl Tool {
     /// Every tool, in the order documentation lists them.
-    pub const ALL: [Tool; 7] = [
+    pub const ALL: [Tool; 8] = [
         Tool::Grep,
         Tool::FindFiles,
         Tool::Symbols,
@@ -60,6 +64,7 @@ impl Tool {
         Tool::Read,
         Tool::References,
         Tool::Bm25,
+        Tool::Imports,
     ];
 
     /// The name plans and the bindings use (`find_files`, ...).
@@ -72,6 +77,7 @@ impl Tool {
             Tool::Read => "read",
             Tool::References => "references",
             Tool::Bm25 => "bm25",
+            Tool::Imports => "imports",
         }
     }
 
@@ -108,6 +114,7 @@ impl Tool {
             Tool::Read => parse::<ReadRequest>(self, args).map(drop),
             Tool::References => parse::<ReferencesRequest>(self, args).map(drop),
             Tool::Bm25 => parse::<Bm25Request>(self, args).map(drop),
+            Tool::Imports => parse::<ImportsRequest>(self, args).map(drop),
         }
     }
 
@@ -192,6 +199,7 @@ impl Tool {
                 repo.try_bm25_index(req.level, cancel)?;
                 emit.emit(bm25(repo, &req)?)
             }
+            Tool::Imports => emit.emit(imports(repo, &parse(self, args)?)?),
         }
     }
 }

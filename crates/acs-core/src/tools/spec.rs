@@ -14,6 +14,7 @@ use crate::limits::{MAX_CONTEXT_LINES, MAX_GLOBS, MAX_GLOB_BYTES, MAX_GREP_PATTE
 use crate::tools::bm25::Bm25Request;
 use crate::tools::files::FindFilesRequest;
 use crate::tools::grep::GrepRequest;
+use crate::tools::imports::ImportsRequest;
 use crate::tools::outline::OutlineRequest;
 use crate::tools::read::ReadRequest;
 use crate::tools::references::ReferencesRequest;
@@ -108,6 +109,7 @@ impl ArgSpec {
 pub(crate) const CASE_MODES: &[&str] = &["sensitive", "insensitive", "smart"];
 pub(crate) const MATCH_MODES: &[&str] = &["exact", "prefix", "regex", "fuzzy"];
 pub(crate) const BM25_LEVELS: &[&str] = &["file", "function"];
+pub(crate) const IMPORT_DIRECTIONS: &[&str] = &["imports", "imported_by", "both"];
 pub(crate) const SYMBOL_KINDS: &[&str] = &[
     "class",
     "interface",
@@ -284,6 +286,21 @@ const BM25: &[ArgSpec] = &[
     arg("limit", ArgType::Int, "Most hits to return."),
 ];
 
+const IMPORTS: &[ArgSpec] = &[
+    arg(
+        "paths",
+        ArgType::Strs,
+        "The Python files whose import-graph neighbours to list.",
+    )
+    .items(MAX_GLOBS),
+    arg(
+        "direction",
+        ArgType::Enum(IMPORT_DIRECTIONS),
+        "The files they import, the files importing them, or both.",
+    ),
+    arg("limit", ArgType::Int, "Most files to return."),
+];
+
 impl Tool {
     /// The arguments the tool accepts, in the order documentation lists them (the plan
     /// language's grammar lists them in this order too).
@@ -296,6 +313,7 @@ impl Tool {
             Tool::Read => READ,
             Tool::References => REFERENCES,
             Tool::Bm25 => BM25,
+            Tool::Imports => IMPORTS,
         }
     }
 
@@ -325,6 +343,7 @@ impl Tool {
             Tool::Read => request_fields::<ReadRequest>(),
             Tool::References => request_fields::<ReferencesRequest>(),
             Tool::Bm25 => request_fields::<Bm25Request>(),
+            Tool::Imports => request_fields::<ImportsRequest>(),
         }
     }
 
@@ -371,6 +390,7 @@ mod tests {
     use crate::index::bm25::Level;
     use crate::index::symbols::{MatchMode, SymbolKind};
     use crate::tools::grep::CaseMode;
+    use crate::tools::imports::ImportDirection;
     use std::collections::BTreeSet;
 
     /// Every field a request type serialises, with each optional field set so that
@@ -475,6 +495,14 @@ mod tests {
         }
     }
 
+    fn direction_name(d: ImportDirection) -> &'static str {
+        match d {
+            ImportDirection::Imports => "imports",
+            ImportDirection::ImportedBy => "imported_by",
+            ImportDirection::Both => "both",
+        }
+    }
+
     fn level_name(l: Level) -> &'static str {
         match l {
             Level::File => "file",
@@ -498,6 +526,14 @@ mod tests {
         assert_eq!(modes, MATCH_MODES);
         let levels: Vec<_> = [Level::File, Level::Function].map(level_name).to_vec();
         assert_eq!(levels, BM25_LEVELS);
+        let directions: Vec<_> = [
+            ImportDirection::Imports,
+            ImportDirection::ImportedBy,
+            ImportDirection::Both,
+        ]
+        .map(direction_name)
+        .to_vec();
+        assert_eq!(directions, IMPORT_DIRECTIONS);
         let kinds: Vec<_> = SymbolKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(kinds, SYMBOL_KINDS);
         for tool in Tool::ALL {
