@@ -217,6 +217,6 @@ def test_function_candidates_come_from_the_best_function_files_files():
     defs = [definition(f"pkg/m{i:02}.py", f"f{i:02}", "function", 1, 2) for i in range(30)]
     scores = {f"pkg/m{i:02}.py": 100.0 - i for i in range(30)}
     rows = function_rows("anything", defs, scores)
-    assert FUNCTION_FILES == 20
+    assert FUNCTION_FILES == 10
     assert sorted(p for p, _ in rows) == [f"pkg/m{i:02}.py" for i in range(FUNCTION_FILES)]
-    assert {r["file_rank"] for r in rows.values()} == set(map(float, range(1, 21)))
+    assert {r["file_rank"] for r in rows.values()} == set(map(float, range(1, FUNCTION_FILES + 1)))
