@@ -28,15 +28,13 @@ walk there (see `HistoryReport.missing`), never an error.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Literal, TypedDict, cast
 
 import orjson
 
-from . import _core
+from . import _core, arguments
 from .cachedir import default_index_cache, max_cache_bytes
-from .errors import InvalidArgumentError
-from .plan import describe_conversion_error
 
 __all__ = [
     "CoChange",
@@ -126,49 +124,22 @@ class HistoryReport(TypedDict):
     warning: str | None
 
 
-def _invalid(what: str, message: str) -> InvalidArgumentError:
-    return InvalidArgumentError(f"invalid argument: {what}: {message}")
-
-
-def _text(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise _invalid(what, f"expected a string, got {type(value).__name__}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise _invalid(what, describe_conversion_error(e)) from None
-    return value
-
-
 def _paths(value: Any) -> list[str]:
     """A list of repository paths: one string stands for itself."""
-    if isinstance(value, str):
-        value = [value]
-    if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
-        raise _invalid("paths", f"expected a list of strings, got {type(value).__name__}")
     paths = []
-    for item in value:
-        paths.append(_text(item, "paths"))
+    for item in arguments.strings(value, "paths", none=False):
+        paths.append(arguments.text(item, "paths"))
         if len(paths) > MAX_ITEMS:
-            raise _invalid("paths", f"more than {MAX_ITEMS} given")
+            raise arguments.invalid("paths", f"more than {MAX_ITEMS} given")
     return paths
 
 
 def _count(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ITEMS:
-        raise _invalid(what, f"expected a whole number from 0 to {MAX_ITEMS}, got {value!r:.40}")
+        raise arguments.invalid(
+            what, f"expected a whole number from 0 to {MAX_ITEMS}, got {value!r:.40}"
+        )
     return value
-
-
-def _folder(value: Any, what: str) -> str:
-    try:
-        path = os.fsdecode(value)
-        path.encode("utf-8")
-    except TypeError:
-        raise _invalid(what, f"expected a path, got {type(value).__name__}") from None
-    except UnicodeEncodeError as e:
-        raise _invalid(what, describe_conversion_error(e)) from None
-    return path
 
 
 class History:
@@ -189,8 +160,8 @@ class History:
 
         Raises `UnknownCommitError` when `as_of` does not resolve (an empty repository, a
         missing commit object) and `RepositoryError` when `path` is no git repository."""
-        git_dir = _folder(path, "path")
-        as_of = _text(as_of, "as_of")
+        git_dir = arguments.os_path(path, "path", utf8=True)
+        as_of = arguments.text(as_of, "as_of")
         cache: str | None
         if index_cache is True:
             default = default_index_cache()
@@ -198,7 +169,7 @@ class History:
         elif index_cache is False or index_cache is None:
             cache = None
         else:
-            cache = _folder(index_cache, "index_cache")
+            cache = arguments.os_path(index_cache, "index_cache", utf8=True)
         budget = None if cache is None else max_cache_bytes()
         native, report = _core.History.open(git_dir, as_of, cache, budget)
         return cls(native, cast(HistoryReport, orjson.loads(report)))
@@ -222,7 +193,7 @@ class History:
         """The `commits` past commits whose messages are most like `text` (BM25; only the
         first 256 KiB of `text` is read), and the `files` files they touched, each scored
         by the sum of the scores of those that touched it."""
-        text = _text(text, "text")
+        text = arguments.text(text, "text")
         found = self._native.similar_fixes(text, _count(commits, "commits"), _count(files, "files"))
         return cast(SimilarFixes, orjson.loads(found))
 
@@ -238,7 +209,7 @@ class History:
 
     def commit(self, commit: str) -> CommitInfo | None:
         """The visible commit with this full id, or None (not visible, or unknown)."""
-        found = self._native.commit(_text(commit, "commit"))
+        found = self._native.commit(arguments.text(commit, "commit"))
         return None if found is None else cast(CommitInfo, orjson.loads(found))
 
     def __repr__(self) -> str:
@@ -248,4 +219,4 @@ class History:
 def forget(path: StrPath) -> None:
     """Drop the history index of the repository at `path` from this process's memory (the
     next `History.open` reads the store or walks again)."""
-    _core.History.forget(_folder(path, "path"))
+    _core.History.forget(arguments.os_path(path, "path", utf8=True))

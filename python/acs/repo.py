@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
 
 import orjson
 
-from . import _core
+from . import _core, arguments
 from .cachedir import default_index_cache, max_cache_bytes
 from .errors import AcsError, InvalidArgumentError, error_for
 from .history import History
 from .plan import (
     PlanLike,
     PlanRun,
-    describe_conversion_error,
     engine_json,
     plan_bytes,
 )
@@ -38,55 +37,6 @@ from .types import (
 )
 
 StrPath = str | os.PathLike[str]
-
-
-def _invalid(what: str, message: str) -> InvalidArgumentError:
-    return InvalidArgumentError(f"invalid argument: {what}: {message}")
-
-
-def _strs(value: Any, what: str, *, none: bool = True) -> list[Any]:
-    """A list argument: one string stands for itself (not for its characters), None (when
-    `none`) for none; the engine checks the items."""
-    if value is None and none:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
-        raise _invalid(what, f"expected a list of strings, got {type(value).__name__}")
-    return list(value)
-
-
-def _kind(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _text(value: Any, what: str) -> str:
-    """A string argument that must cross into Rust as UTF-8."""
-    if not isinstance(value, str):
-        raise _invalid(what, f"expected a string, got {type(value).__name__}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise _invalid(what, describe_conversion_error(e)) from None
-    return value
-
-
-def _os_path(value: Any, what: str, expected: str = "a path", *, utf8: bool = False) -> str:
-    """A path argument (str, bytes or os.PathLike) as a str the OS can take back: bytes are
-    decoded as the OS does, and a lone surrogate that no file name can hold is refused (so
-    is any undecodable byte when `utf8`: the engine reads that path as text)."""
-    try:
-        path = os.fsdecode(value)
-    except TypeError:
-        raise _invalid(what, f"expected {expected}, got {_kind(value)}") from None
-    try:
-        if utf8:
-            path.encode("utf-8")
-        else:
-            os.fsencode(path)
-    except UnicodeEncodeError as e:
-        raise _invalid(what, describe_conversion_error(e)) from None
-    return path
 
 
 class Repo:
@@ -125,17 +75,21 @@ class Repo:
 
         `index_cache` is where `index()` keeps its per-file store: True for the user's
         cache folder (see `acs.cachedir`), False for memory only, or a folder."""
-        path = _os_path(path, "path")
+        path = arguments.os_path(path, "path")
         if max_file_size is not None and (
             isinstance(max_file_size, bool)
             or not isinstance(max_file_size, int)
             or not 0 <= max_file_size < 2**64
         ):
-            raise _invalid("max_file_size", f"expected a number of bytes, got {max_file_size!r}")
+            raise arguments.invalid(
+                "max_file_size", f"expected a number of bytes, got {max_file_size!r}"
+            )
         opts: dict[str, Any] = {
             "max_file_size": max_file_size,
             "hidden": bool(hidden),
-            "exclude": [_text(g, "exclude") for g in _strs(exclude, "exclude")],
+            "exclude": [
+                arguments.text(g, "exclude") for g in arguments.strings(exclude, "exclude")
+            ],
         }
         cache: StrPath | None
         if index_cache is True:
@@ -143,32 +97,40 @@ class Repo:
         elif index_cache is False or index_cache is None:
             cache = None
         else:
-            cache = _os_path(index_cache, "index_cache", "a folder or a bool", utf8=True)
+            cache = arguments.os_path(index_cache, "index_cache", "a folder or a bool", utf8=True)
         if commit is None:
             return cls(_core.Repo.open_dir(path, **opts), cache)
-        commit = _text(commit, "commit")
+        commit = arguments.text(commit, "commit")
         return cls(_core.Repo.open_git(path, commit, **opts), cache)
 
     @classmethod
     def from_files(cls, files: Mapping[str, str | bytes]) -> Repo:
         """A snapshot of in-memory files (path -> content)."""
         if not isinstance(files, Mapping):
-            raise _invalid("files", f"expected a mapping of path to content, got {_kind(files)}")
+            raise arguments.invalid(
+                "files", f"expected a mapping of path to content, got {arguments.kind(files)}"
+            )
         items = []
         for p, c in files.items():
             if not isinstance(c, str | bytes | bytearray | memoryview):
-                raise _invalid(f"files[{p!r:.80}]", f"expected str or bytes, got {_kind(c)}")
-            content = _text(c, f"files[{p!r:.80}]").encode() if isinstance(c, str) else bytes(c)
-            items.append((_text(p, "a path in files"), content))
+                raise arguments.invalid(
+                    f"files[{p!r:.80}]", f"expected str or bytes, got {arguments.kind(c)}"
+                )
+            content = (
+                arguments.text(c, f"files[{p!r:.80}]").encode() if isinstance(c, str) else bytes(c)
+            )
+            items.append((arguments.text(p, "a path in files"), content))
         return cls(_core.Repo.from_files(items))
 
     # -- tools ---------------------------------------------------------------------------
 
     def call(self, tool: ToolName, args: Mapping[str, Any]) -> Any:
         """Run any tool by name with plan-style arguments."""
-        tool = _text(tool, "tool")  # type: ignore[assignment]
+        tool = arguments.text(tool, "tool")  # type: ignore[assignment]
         if not isinstance(args, Mapping):
-            raise _invalid(tool, f"arguments are an object of names to values, not {_kind(args)}")
+            raise arguments.invalid(
+                tool, f"arguments are an object of names to values, not {arguments.kind(args)}"
+            )
         return orjson.loads(
             self._native.call(
                 tool, engine_json(args, InvalidArgumentError, f"invalid argument: {tool}")
@@ -198,13 +160,13 @@ class Repo:
             self.call(
                 "grep",
                 {
-                    "patterns": _strs(pattern, "grep: pattern", none=False),
+                    "patterns": arguments.strings(pattern, "grep: pattern", none=False),
                     "fixed_strings": fixed_strings,
                     "case": case,
                     "word": word,
-                    "include": _strs(include, "grep: include"),
-                    "exclude": _strs(exclude, "grep: exclude"),
-                    "paths": _strs(paths, "grep: paths"),
+                    "include": arguments.strings(include, "grep: include"),
+                    "exclude": arguments.strings(exclude, "grep: exclude"),
+                    "paths": arguments.strings(paths, "grep: paths"),
                     "context": context,
                     "max_results": max_results,
                     "max_line_chars": max_line_chars,
@@ -217,7 +179,7 @@ class Repo:
         """Run several grep requests (grep's keyword arguments as dicts) in one fused pass.
         A request that fails (bad regex, say) yields its exception in place of a result."""
         payload = engine_json(
-            _strs(requests, "grep_many", none=False),
+            arguments.strings(requests, "grep_many", none=False),
             InvalidArgumentError,
             "invalid argument: grep_many",
         )
@@ -243,7 +205,7 @@ class Repo:
                 {
                     "query": query,
                     "glob": glob,
-                    "exclude": _strs(exclude, "find_files: exclude"),
+                    "exclude": arguments.strings(exclude, "find_files: exclude"),
                     "limit": limit,
                 },
             ),
@@ -270,10 +232,10 @@ class Repo:
                     "name": name,
                     "mode": mode,
                     "ignore_case": ignore_case,
-                    "kinds": None if kinds is None else _strs(kinds, "symbols: kinds"),
-                    "include": _strs(include, "symbols: include"),
-                    "exclude": _strs(exclude, "symbols: exclude"),
-                    "paths": _strs(paths, "symbols: paths"),
+                    "kinds": None if kinds is None else arguments.strings(kinds, "symbols: kinds"),
+                    "include": arguments.strings(include, "symbols: include"),
+                    "exclude": arguments.strings(exclude, "symbols: exclude"),
+                    "paths": arguments.strings(paths, "symbols: paths"),
                     "limit": limit,
                 },
             ),
@@ -325,9 +287,9 @@ class Repo:
                 "references",
                 {
                     "name": name,
-                    "include": _strs(include, "references: include"),
-                    "exclude": _strs(exclude, "references: exclude"),
-                    "paths": _strs(paths, "references: paths"),
+                    "include": arguments.strings(include, "references: include"),
+                    "exclude": arguments.strings(exclude, "references: exclude"),
+                    "paths": arguments.strings(paths, "references: paths"),
                     "max_results": max_results,
                 },
             ),
@@ -352,8 +314,8 @@ class Repo:
                 {
                     "query": query,
                     "level": level,
-                    "include": _strs(include, "bm25: include"),
-                    "exclude": _strs(exclude, "bm25: exclude"),
+                    "include": arguments.strings(include, "bm25: include"),
+                    "exclude": arguments.strings(exclude, "bm25: exclude"),
                     "limit": limit,
                 },
             ),
@@ -374,7 +336,11 @@ class Repo:
             ImportsResult,
             self.call(
                 "imports",
-                {"paths": _strs(paths, "imports: paths"), "direction": direction, "limit": limit},
+                {
+                    "paths": arguments.strings(paths, "imports: paths"),
+                    "direction": direction,
+                    "limit": limit,
+                },
             ),
         )
 
@@ -388,7 +354,9 @@ class Repo:
         if timeout is not None and (
             isinstance(timeout, bool) or not isinstance(timeout, int | float)
         ):
-            raise _invalid("timeout", f"expected a number of seconds, got {_kind(timeout)}")
+            raise arguments.invalid(
+                "timeout", f"expected a number of seconds, got {arguments.kind(timeout)}"
+            )
         return PlanRun(self._native.start(timeout))
 
     # -- facts ---------------------------------------------------------------------------
@@ -438,7 +406,7 @@ class Repo:
         if self._history is None:
             origin = self.origin
             if origin["kind"] != "git":
-                raise _invalid(
+                raise arguments.invalid(
                     "history",
                     "this snapshot is of a folder, not of a git commit: open it with "
                     "Repo.open(path, commit=...), or use acs.history.History.open(path)",
@@ -472,7 +440,7 @@ def set_cache_budgets(content_bytes: int, symbol_bytes: int, term_bytes: int | N
         budgets["term_bytes"] = term_bytes
     for name, value in budgets.items():
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**64:
-            raise _invalid(
+            raise arguments.invalid(
                 name, f"expected a number of bytes from 0 to 2**64 - 1, got {value!r:.40}"
             )
     _core.set_cache_budgets(content_bytes, symbol_bytes, term_bytes)
