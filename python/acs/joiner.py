@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from . import _core
-from .evidence import read_search
+from .evidence import Search, read_search
 from .issue import IssueSignals
 from .policy import Turn
 
@@ -39,12 +39,15 @@ def rank(
     issue: str,
     top_k: int,
     top_k_functions: int | None = None,
+    search: Search | None = None,
 ) -> dict[str, Any]:
     """The best `top_k` files and `top_k_functions` (default `2 * top_k`) functions, best
     first, each with its score normalised to the best of its list and `confident` (see
-    `confident`); line ranges of the confident functions and files; `why` per item."""
+    `confident`); line ranges of the confident functions and files; `why` per item.
+    `search`: these turns as the engine already read them (any reading ranks the same)."""
     top_k_functions = 2 * top_k if top_k_functions is None else top_k_functions
-    search = read_search(signals, turns, issue, features=False)
+    if search is None:
+        search = read_search(signals, turns, issue, features=False)
     ranked: dict[str, Any] = orjson.loads(search.hand_ranking(top_k, top_k_functions))
     return ranked
 

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from itertools import count
 from typing import Any
 
+from .evidence import Search, read_search
 from .issue import IssueSignals, message_fragments, parse_issue
 from .joiner import rank
 from .policy import Turn
-from .rank.features import FUNCTION_FILES, file_features
-from .rank.model import shipped
+from .rank.features import FUNCTION_FILES
+from .rank.model import LearnedRanker, shipped
 from .types import Task
 
 MAX_IDENTIFIERS = 10
@@ -39,6 +40,18 @@ def default_ranking(
     if model is None:
         return rank(signals, turns, issue, top_k, top_k_functions)
     return model.rank(signals, turns, issue, top_k, top_k_functions)
+
+
+def function_files(model: LearnedRanker | None, search: Search) -> list[str]:
+    """The files whose definitions the learned ranker will rank: its best `FUNCTION_FILES`
+    files of `search` so far (none without a model). Files only: the function rows and their
+    predictions would cost more than the whole file ranking."""
+    if model is None:
+        return []
+    keys, rows = search.file_table()
+    scores = model.file_scores(rows)
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], keys[i]))
+    return [keys[i] for i in order[:FUNCTION_FILES]]
 
 
 class DefaultPlanner:
@@ -114,11 +127,14 @@ class DefaultPlanner:
         limited to those files reaches functions the repository-wide ranking left out).
         The files outlined are the joiner's best `OUTLINE_FILES` and the learned ranker's
         best `FUNCTION_FILES`, the files whose definitions it ranks."""
+        # The turns read once: the joiner's ranking and the learned file model's rows.
+        model = shipped()
+        search = read_search(self.signals(issue), history, issue, features=model is not None)
         ranked = rank(
-            self.signals(issue), history, issue, OUTLINE_FILES, top_k_functions=2 * DRILL_FILES
+            self.signals(issue), history, issue, OUTLINE_FILES, 2 * DRILL_FILES, search=search
         )
         files = [f["path"] for f in ranked["files"]]
-        files += [p for p in self.function_files(issue, history) if p not in files]
+        files += [p for p in function_files(model, search) if p not in files]
         drill = {f["path"] for f in ranked["files"][:DRILL_FILES] if f["confident"]}
         with_functions = {f["path"] for f in ranked["functions"] if f["confident"]}
         tasks: list[Task] = []
@@ -135,18 +151,6 @@ class DefaultPlanner:
             tasks.append({"id": next_id, "tool": "outline", "args": {"path": path}})
             next_id += 1
         return tasks
-
-    def function_files(self, issue: str, history: Sequence[Turn]) -> list[str]:
-        """The files whose definitions the learned ranker will rank: its best
-        `FUNCTION_FILES` files so far (none without a model). Files only: the function
-        rows and their predictions would cost more than the whole file ranking."""
-        model = shipped()
-        if model is None:
-            return []
-        table, _ = file_features(self.signals(issue), history, issue)
-        scores = model.file_scores(table.rows)
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], table.keys[i]))
-        return [table.keys[i] for i in order[:FUNCTION_FILES]]
 
     def misspellings_turn(self, history: Sequence[Turn], next_id: int) -> list[Task]:
         """Identifiers that named no definition may be misspelled: look them up fuzzily."""

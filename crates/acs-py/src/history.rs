@@ -3,7 +3,7 @@
 //! return JSON bytes, as the tools do.
 
 use crate::{detached, interruptible, json_bytes};
-use acs_core::{Cancel, History, IndexCache};
+use acs_core::{Cancel, History};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::path::PathBuf;
@@ -32,13 +32,7 @@ impl PyHistory {
         cache_dir: Option<PathBuf>,
         max_bytes: Option<u64>,
     ) -> PyResult<(Self, Py<PyBytes>)> {
-        let cache = cache_dir.map(|dir| {
-            let mut cache = IndexCache::new(dir);
-            if let Some(m) = max_bytes {
-                cache.max_bytes = m;
-            }
-            cache
-        });
+        let cache = crate::index_cache(cache_dir, max_bytes);
         let cancel = Cancel::new();
         let token = cancel.clone();
         let (history, report) = interruptible(py, &cancel, move || {

@@ -125,6 +125,17 @@ fn detached<T: Send>(
     py.detach(|| guarded(f)).map_err(|e| to_py_err(py, e))
 }
 
+/// The cache folder a binding was handed (none: memory only), with its byte budget.
+pub(crate) fn index_cache(dir: Option<PathBuf>, max_bytes: Option<u64>) -> Option<IndexCache> {
+    dir.map(|dir| {
+        let mut cache = IndexCache::new(dir);
+        if let Some(m) = max_bytes {
+            cache.max_bytes = m;
+        }
+        cache
+    })
+}
+
 /// Like [`detached`], for work that may run long and checks `cancel`: it runs on a helper
 /// thread while this one checks for signals every [`SIGNAL_POLL`]. A signal handler that
 /// raises (Ctrl-C) sets `cancel`; once the work has stopped, its exception is raised.
@@ -408,13 +419,7 @@ impl PyRepo {
         max_bytes: Option<u64>,
     ) -> PyResult<Py<PyBytes>> {
         let repo = self.inner.clone();
-        let cache = cache_dir.map(|dir| {
-            let mut cache = IndexCache::new(dir);
-            if let Some(m) = max_bytes {
-                cache.max_bytes = m;
-            }
-            cache
-        });
+        let cache = index_cache(cache_dir, max_bytes);
         let cancel = Cancel::new();
         let token = cancel.clone();
         let report = interruptible(py, &cancel, move || {
