@@ -691,3 +691,77 @@ def test_a_malformed_outcome_is_a_one_line_invalid_argument_for_both_rankers(tur
         with pytest.raises(InvalidArgumentError) as e:
             ranker(signals, [turn], "x", 10, 20)
         assert "\n" not in str(e.value) and len(str(e.value)) < 400
+
+
+# -- this round's new ways in: the imports tool, History, --min-closeness ---------------------
+
+BAD_IMPORTS_ARGS = {
+    "paths not a list": ({"paths": 7}, InvalidArgumentError),
+    "a path outside": ({"paths": ["../../etc/passwd"]}, acs.PathOutsideRepoError),
+    "a 10 MB path": ({"paths": ["p" * 10_000_000]}, AcsError),
+    "a lone surrogate": ({"paths": ["a\udcff.py"]}, InvalidArgumentError),
+    "an unknown direction": ({"paths": ["a.py"], "direction": "sideways"}, InvalidArgumentError),
+    "a negative limit": ({"paths": ["a.py"], "limit": -1}, InvalidArgumentError),
+    "a limit past 2**64": ({"paths": ["a.py"], "limit": 2**70}, InvalidArgumentError),
+}
+
+
+@pytest.mark.parametrize("args,error", BAD_IMPORTS_ARGS.values(), ids=BAD_IMPORTS_ARGS.keys())
+def test_bad_imports_arguments_are_one_line_errors(args, error):
+    repo = Repo.from_files({"a.py": "import b\n", "b.py": ""})
+    with pytest.raises(error) as e:
+        repo.call("imports", args)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 400
+
+
+def test_hostile_python_files_give_the_import_graph_what_they_can_in_bounded_time():
+    """A 4 MB import line, an unclosed name list, 100,000 leading dots, bytes that are not
+    UTF-8 and a docstring that never closes: the graph is built, linear in the input."""
+    files: dict[str, str | bytes] = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "",
+        "huge_line.py": "from pkg import " + "a, " * 1_300_000 + "a\n",
+        "unclosed.py": "from pkg import (\n" + "    a,\n" * 100_000,
+        "dots.py": "from " + "." * 100_000 + " import a\nimport pkg.a\n",
+        "bytes.py": b"import pkg.a\n\xff\xfe from pkg import a\n",
+        "docstring.py": '"""\n' + "import pkg.a\n" * 100_000,  # never closed: all text
+    }
+    repo = Repo.from_files(files)
+    found, cpu = cpu_of(lambda: repo.imports(list(files)[2:], limit=100))
+    assert {(f["via"], f["path"]) for f in found["files"] if f["direction"] == "imports"} == {
+        ("huge_line.py", "pkg/a.py"),
+        ("unclosed.py", "pkg/a.py"),
+        ("dots.py", "pkg/a.py"),
+        ("bytes.py", "pkg/a.py"),
+    }
+    assert cpu < 30  # CPU seconds: about 10 MB of source is scanned once
+
+
+@pytest.mark.parametrize(
+    "args",
+    [{"commits": -1}, {"commits": 10**6}, {"files": True}, {"commits": "5"}],
+    ids=["negative", "huge", "a bool", "a string"],
+)
+def test_bad_history_query_counts_are_one_line_errors(tmp_path, args):
+    from acs.history import History
+    from conftest import repo_with_fix
+
+    repo_with_fix(tmp_path, {"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})
+    history = History.open(tmp_path, index_cache=False)
+    with pytest.raises(InvalidArgumentError) as e:
+        history.similar_fixes("a fix", **args)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 300
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-0.1", "1.5", "x"])
+def test_a_bad_min_closeness_is_a_usage_error(tmp_path, value):
+    mine = ["data", "mine", str(tmp_path), "--out", str(tmp_path / "out.jsonl")]
+    done = subprocess.run(
+        [sys.executable, "-m", "acs", *mine, "--min-closeness", value],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]  # argparse prints its usage above
+    assert "--min-closeness" in last and "Traceback" not in done.stderr

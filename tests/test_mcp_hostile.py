@@ -420,3 +420,16 @@ def test_a_client_that_stops_reading_stops_being_read(make_tree: Callable[..., P
 def test_limits_are_far_above_what_agents_send() -> None:
     assert MAX_MESSAGE_BYTES > 2 * MAX_ISSUE_CHARS
     assert os.cpu_count() is None or WORKERS >= min(4, os.cpu_count() or 4)
+
+
+def test_the_imports_tool_refuses_what_it_cannot_take(repo: Path) -> None:
+    """The tool added this round: too many paths, a path outside, a bad direction or limit
+    are one short refusal each; the server goes on answering."""
+    with wire("--repo", str(repo), "--no-cache") as w:
+        assert "257 items, over the cap of 256" in refusal(w, 1, "imports", paths=["a"] * 257)
+        assert len(refusal(w, 2, "imports", paths=["../../etc/passwd"])) < 300
+        assert len(refusal(w, 3, "imports", paths=["p" * 100_000])) < 2_100
+        assert len(refusal(w, 4, "imports", paths=["x.py"], direction="d" * 500)) < 600
+        assert len(refusal(w, 5, "imports", paths=["x.py"], limit=10**9)) < 300
+        w.send(call(6, "grep", pattern="decode"))
+        assert not w.receive()["result"]["isError"]
