@@ -30,7 +30,7 @@ import orjson
 import acs
 from acs.issue import parse_issue
 from acs.joiner import rank as hand_rank
-from acs.policy import Turn
+from acs.policies.base import Turn
 from acs.rank.model import shipped
 
 STDLIB_ISSUES = [

@@ -1,4 +1,4 @@
-"""The RL reward's tool costs (`acs.train.latency_model`), measured and fitted.
+"""The RL reward's tool costs (`acs.train.planner.latency_model`), measured and fitted.
 
 Every engine tool runs a deterministic suite of calls on snapshots of several sizes (the
 standard library, some of its folders, and `ACS_BENCH_REPO` when set), each call alone in a
@@ -16,7 +16,7 @@ Per tool, non-negative least squares on the work of `latency_model.work` gives `
 error above a millisecond, absolute below); R^2, the median relative error and the mean
 absolute error say how well the line fits.
 
-    python benches/bench_latency_model.py --out python/acs/train/latency_costs.json
+    python benches/bench_latency_model.py --out python/acs/train/planner/latency_costs.json
     python -m pytest benches/bench_latency_model.py     # the fit, figures in extra_info
 
 The first command is how the shipped file was made (it records the machine, the date and
@@ -49,7 +49,7 @@ import numpy as np
 import pytest
 
 import acs
-from acs.train.latency_model import COSTS_PATH, TOOL_NAMES, RepoStats, work
+from acs.train.planner.latency_model import COSTS_PATH, TOOL_NAMES, RepoStats, work
 
 ROUNDS = 5
 EXCLUDE = ["site-packages"]
@@ -57,7 +57,7 @@ EXCLUDE = ["site-packages"]
 # files to many small ones, so that per-file and per-byte costs are told apart.
 STDLIB_PARTS = ("json", "email", "asyncio", "unittest", "encodings", "idlelib", "test")
 HERE = Path(__file__).resolve().parent
-COMMAND = "python benches/bench_latency_model.py --out python/acs/train/latency_costs.json"
+COMMAND = "python benches/bench_latency_model.py --out python/acs/train/planner/latency_costs.json"
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ def costs_file(
 ) -> dict[str, Any]:
     stdlib = corpora[0]
     return {
-        "about": "Tool costs of the RL reward's latency model (acs.train.latency_model, "
+        "about": "Tool costs of the RL reward's latency model (acs.train.planner.latency_model, "
         "docs/reward.md): call_ms = fixed_ms + per_unit_ms * units + per_item_ms * items "
         "+ per_regex_ms * regexes.",
         "command": COMMAND,

@@ -24,7 +24,7 @@ import acs
 from acs.llm import LlmPolicy, ReplayBackend
 from acs.llm.prompt import Conversation, load_prompts
 from acs.llm.scripted import toy_tokenizer
-from acs.train.pg_smoke import QWEN3_0_6B
+from acs.train.planner.pg_smoke import QWEN3_0_6B
 
 torch = pytest.importorskip("torch", reason="pip install 'agentic-code-search[hf]'")
 transformers = pytest.importorskip("transformers", reason="transformers not installed")

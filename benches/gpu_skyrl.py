@@ -2,9 +2,10 @@
 (SkyRL 0.4, vLLM + FSDP, the `1gpu` and `grpo` presets) for a handful of steps on a dataset and
 a model built on the spot, because the GPU machine has no network:
 
-* a git repository with three fix commits (`acs.train.pg_smoke.make_task_set`), each instance
-  listed twice (6 rows: 3 steps of 2 prompts), as `instances.jsonl`: `train.sh` turns it into
-  parquet itself, through `python -m acs.train.rl_data`;
+* a git repository with three fix commits
+  (`acs.train.planner.pg_smoke.make_task_set`), each instance listed twice (6 rows: 3 steps
+  of 2 prompts), as `instances.jsonl`: `train.sh` turns it into parquet itself, through
+  `python -m acs.train.planner.rl_data`;
 * a Qwen3-0.6B-shaped model of random weights (Qwen/Qwen3-0.6B's layer sizes, bfloat16) with a
   byte-level BPE tokenizer (`acs.llm.scripted.toy_tokenizer`). The vocabulary is the
   tokenizer's (2,000 tokens, not Qwen's 151,936): vLLM samples over the model's vocabulary and
@@ -78,7 +79,7 @@ SHAPE_NAMES = ("qwen3-0.6b", "tiny")
 
 
 def shape_of(name: str) -> dict[str, Any]:
-    from acs.train.pg_smoke import QWEN3_0_6B, SHAPES
+    from acs.train.planner.pg_smoke import QWEN3_0_6B, SHAPES
 
     return dict(QWEN3_0_6B) if name == "qwen3-0.6b" else dict(SHAPES[name])
 
@@ -254,7 +255,7 @@ class Work:
 
 def build_dataset(work: Work) -> int:
     """`work.repos` (the git repository) and `work.data/instances.jsonl`; the row count."""
-    from acs.train.pg_smoke import make_task_set
+    from acs.train.planner.pg_smoke import make_task_set
 
     instances = make_task_set(work.repos)
     rows = [
@@ -274,7 +275,7 @@ def build_model(work: Work, shape: str, device: str) -> int:
 
     from acs.llm.prompt import load_prompts
     from acs.llm.scripted import toy_tokenizer
-    from acs.train.pg_smoke import BASE, BUGS, random_qwen3
+    from acs.train.planner.pg_smoke import BASE, BUGS, random_qwen3
 
     texts = [load_prompts().system, *(bug[0] for bug in BUGS), *BASE.values()]
     tokenizer = toy_tokenizer(texts, VOCAB)

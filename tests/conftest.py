@@ -123,7 +123,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     import sys
 
-    from acs.train.skyrl_version import installed_skyrl, skyrl_problem
+    from acs.train.planner.skyrl_version import installed_skyrl, skyrl_problem
 
     problem = skyrl_problem(sys.version_info[:3], installed_skyrl())
     if problem is None:

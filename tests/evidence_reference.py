@@ -20,7 +20,7 @@ from typing import Any
 
 from acs import definitions
 from acs.issue import IssueSignals
-from acs.policy import Turn
+from acs.policies.base import Turn
 
 W_BM25_FILE = 1.0
 W_BM25_FUNCTION = 1.1

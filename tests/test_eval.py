@@ -261,7 +261,7 @@ def test_eval_usage_errors(world, tmp_path, capsys):
 SLOW_POLICY = '''import os
 import time
 
-from acs.planner import DefaultPlanner
+from acs.policies.default import DefaultPlanner
 
 
 class Slow(DefaultPlanner):

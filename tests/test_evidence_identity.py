@@ -4,7 +4,7 @@ joiner's rankings and the learned ranker's answers must be the same to the bit, 
 searches, on generated searches that aim at every tie, path shape and Unicode corner the two
 languages could read differently, and on recorded searches.
 
-`ACS_EVIDENCE_RECORDS=records.jsonl` (from `python -m acs.train.collect`, e.g. on the
+`ACS_EVIDENCE_RECORDS=records.jsonl` (from `python -m acs.train.ranker.collect`, e.g. on the
 development set: its records stay outside the repository) adds a test over every record of
 that file, and prints how many rows and values it compared.
 
@@ -32,7 +32,7 @@ import evidence_reference as ref
 from acs.evidence import read_search
 from acs.issue import parse_issue
 from acs.joiner import rank as hand_rank
-from acs.policy import Turn
+from acs.policies.base import Turn
 from acs.rank.features import (
     FILE_FEATURES,
     FUNCTION_FEATURES,

@@ -84,8 +84,8 @@ def test_the_dry_run_writes_every_figure_the_gpu_run_writes(tmp_path: Path) -> N
     out = done.stdout
     assert f"$ {documented_command()}\n" in out
     assert "dataset: 6 instances; model: tiny" in out
-    assert re.search(r"train\.sh runs: \S+ -m acs\.train\.rl_data \S+/data/instances\.jsonl", out)
-    launch = re.search(r"train\.sh runs: env .* -m acs\.train\.skyrl_main (.*)$", out, re.M)
+    assert re.search(r"train\.sh runs: \S+ -m acs\.train\.planner\.rl_data \S+/data/instances\.jsonl", out)
+    launch = re.search(r"train\.sh runs: env .* -m acs\.train\.planner\.skyrl_main (.*)$", out, re.M)
     assert launch, out[-3000:]
     presets = [f"@{ROOT}/training/configs/{n}.args" for n in ("base", "1gpu", "grpo")]
     assert launch.group(1).split() == [*presets, *gpu_skyrl.OVERRIDES]
@@ -213,7 +213,7 @@ def test_the_dataset_is_one_batch_a_step_through_rl_data(tmp_path: Path) -> None
     assert gpu_skyrl.build_dataset(work) == gpu_skyrl.STEPS * gpu_skyrl.BATCH
     # What train.sh runs on a fresh data folder.
     env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
-    cmd = [sys.executable, "-m", "acs.train.rl_data", str(work.data / "instances.jsonl")]
+    cmd = [sys.executable, "-m", "acs.train.planner.rl_data", str(work.data / "instances.jsonl")]
     cmd += ["--repos", str(work.repos), "--out", str(work.data)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -243,7 +243,7 @@ def test_the_saved_model_loads_with_its_tokenizer(tmp_path: Path) -> None:
     assert model.config.vocab_size == len(tokenizer) and params == model.num_parameters()
     assert model.config.architectures == ["Qwen3ForCausalLM"]
     # The 0.6B shape, counted without its weights.
-    from acs.train.pg_smoke import random_qwen3
+    from acs.train.planner.pg_smoke import random_qwen3
 
     with torch.device("meta"):
         big = random_qwen3(tokenizer, **gpu_skyrl.shape_of("qwen3-0.6b"))

@@ -460,7 +460,7 @@ def run_module(module: str, *args: str) -> subprocess.CompletedProcess[str]:
     "args",
     [["--workers", "0"], ["--workers", "-3"], ["--executor", "dask"]],
 )
-@pytest.mark.parametrize("module", ["acs.train.rl_data", "acs.train.sft"])
+@pytest.mark.parametrize("module", ["acs.train.planner.rl_data", "acs.train.planner.sft"])
 def test_data_builders_refuse_bad_executor_options_and_write_nothing(tree, tmp_path, module, args):
     data = tmp_path / "data.jsonl"
     data.write_text(json.dumps({"instance_id": "a-1", "repo": "acme/a", "base_commit": "0" * 40,
@@ -482,7 +482,7 @@ def test_ordered_map_refuses_a_worker_count_that_is_no_positive_integer():
 
 def test_a_missing_ray_is_one_clear_error_for_the_data_builders(monkeypatch, tmp_path):
     from acs.task.dataset import Instance
-    from acs.train import rl_data
+    from acs.train.planner import rl_data
 
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     inst = Instance("a-1", "acme/a", "0" * 40, "x", "y")
@@ -507,7 +507,7 @@ def test_a_missing_ray_is_one_clear_error_for_the_data_builders(monkeypatch, tmp
     ],
 )
 def test_policy_gradient_settings_out_of_range_are_invalid_arguments(fields):
-    from acs.train.pg import PgSettings
+    from acs.train.planner.pg import PgSettings
 
     with pytest.raises(InvalidArgumentError, match="invalid policy-gradient settings"):
         PgSettings(**fields)
@@ -532,14 +532,14 @@ def test_policy_gradient_settings_out_of_range_are_invalid_arguments(fields):
 )
 def test_the_smoke_command_refuses_bad_settings_before_any_work(tmp_path, args):
     work = tmp_path / "work"
-    done = run_module("acs.train.pg_smoke", "--workdir", str(work), *args)
+    done = run_module("acs.train.planner.pg_smoke", "--workdir", str(work), *args)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert not work.exists()  # refused before the task set is built
 
 
 def test_training_or_evaluating_on_no_rows_is_an_invalid_argument():
     """Checked before the model, the tokenizer or an environment is touched."""
-    from acs.train import pg
+    from acs.train.planner import pg
 
     settings = pg.PgSettings()
     with pytest.raises(InvalidArgumentError, match="no rows to train on"):
@@ -552,7 +552,7 @@ def test_training_or_evaluating_on_no_rows_is_an_invalid_argument():
 
 def test_an_unloadable_env_tokenizer_is_an_invalid_argument(tmp_path):
     pytest.importorskip("transformers", reason="transformers not installed")
-    from acs.train.env import token_counter
+    from acs.train.planner.env import token_counter
 
     with pytest.raises(InvalidArgumentError, match="cannot load tokenizer"):
         token_counter(str(tmp_path / "no-such-tokenizer"))
@@ -593,7 +593,7 @@ def test_a_bad_context_tokens_option_is_an_invalid_argument(value):
     """The env's `context_tokens` (SkyRL's config, or a user's env_config) is refused at
     construction with one line, not turned into a context no prompt fits."""
     pytest.importorskip("skyrl_gym", reason="the RL extra")
-    from acs.train.env import AcsLocalizeEnv
+    from acs.train.planner.env import AcsLocalizeEnv
 
     with pytest.raises(InvalidArgumentError, match="context_tokens must be a positive"):
         AcsLocalizeEnv({"context_tokens": value}, {})
@@ -606,7 +606,7 @@ def test_a_damaged_warm_cache_entry_is_an_invalid_argument(tmp_path, damage):
     pytest.importorskip("torch", reason="torch not installed")
     pytest.importorskip("transformers", reason="transformers not installed")
     from acs.llm.scripted import toy_tokenizer
-    from acs.train.pg_smoke import warm_started
+    from acs.train.planner.pg_smoke import warm_started
 
     cache, work = tmp_path / "cache", tmp_path / "work"
     toy_tokenizer(["a plan line"], 300).save_pretrained(cache / "tokenizer")
@@ -625,7 +625,7 @@ def test_model_output_the_planner_cannot_end_is_left_as_it_came():
 
     pytest.importorskip("transformers", reason="transformers not installed")
     from acs.llm.scripted import toy_tokenizer
-    from acs.train.plan_stop import PlanStopClient
+    from acs.train.planner.plan_stop import PlanStopClient
 
     tokenizer = toy_tokenizer(["end answer grep"], 300)
     texts = ["x" * 1_000_000 + "\nend\n", "1. grep(pattern=" + "(" * 100_000, "\udcff end\n"]
@@ -645,7 +645,7 @@ def test_model_output_the_planner_cannot_end_is_left_as_it_came():
 
 
 def _turn(tool: str, args: dict[str, Any], result: Any) -> Any:
-    from acs.policy import Turn
+    from acs.policies.base import Turn
 
     return Turn([{"id": 1, "tool": tool, "args": args}], [{"status": "ok", "result": result}])  # type: ignore[list-item]
 

@@ -4,9 +4,14 @@ import, function-local ones too), so a cycle hidden inside a function still coun
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 import acs
+from acs._moved import MOVED
 
 PACKAGE = Path(acs.__file__).parent
 
@@ -108,23 +113,76 @@ def test_subcommands_and_the_report_depend_downward():
     assert "acs.eval.runner" not in graph["acs.eval.report"]
 
 
-def test_the_old_eval_paths_of_the_task_modules_still_import(recwarn):
-    """`acs.eval.dataset` and its siblings moved to `acs.task`: scripts that import the old
-    names get the same module, with a DeprecationWarning."""
+def test_every_old_path_of_a_moved_module_imports_the_module_at_its_new_path(recwarn):
+    """Modules that moved (`acs.eval.dataset` to `acs.task`, `acs.plan` to `acs.execution`,
+    the planner's training to `acs.train.planner`, ...): scripts that import an old name get
+    the very same module, with a DeprecationWarning naming where it went."""
     import importlib
     import sys
+    import warnings
 
-    for name in ("dataset", "repos", "patch", "groundtruth", "metrics"):
-        sys.modules.pop(f"acs.eval.{name}", None)
-        old = importlib.import_module(f"acs.eval.{name}")
-        assert old is importlib.import_module(f"acs.task.{name}")
-    moved = [w for w in recwarn if issubclass(w.category, DeprecationWarning)]
-    assert len(moved) == 5
-    assert "acs.eval.metrics moved to acs.task.metrics" in str(moved[-1].message)
+    warnings.simplefilter("always")
+    for old, new in MOVED.items():
+        if new.startswith("acs.train.planner.skyrl_") and sys.version_info < (3, 12):
+            continue  # SkyRL's modules need Python >= 3.12 and its packages; their import fails
+        sys.modules.pop(old, None)
+        moved = importlib.import_module(old)
+        assert moved is importlib.import_module(new), old
+        assert moved.__name__ == new and moved.__spec__.name == new, old  # the real module
+        warned = [str(w.message) for w in recwarn if issubclass(w.category, DeprecationWarning)]
+        assert f"{old} moved to {new}" in warned, old
+    assert "acs.eval.metrics" in MOVED and "acs.planner" in MOVED and "acs.train.env" in MOVED
 
 
-def test_nothing_in_acs_imports_the_old_task_paths():
+def test_the_deprecation_warning_points_at_the_importing_line(tmp_path):
+    script = tmp_path / "old_script.py"
+    script.write_text("import warnings\nwarnings.simplefilter('always')\nimport acs.plan\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert f"{script}:3: DeprecationWarning: acs.plan moved to acs.execution" in out.stderr
+
+
+def test_an_old_module_path_still_runs_with_python_m():
+    out = subprocess.run(
+        [sys.executable, "-m", "acs.train.rl_data", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "usage: python -m acs.train.planner.rl_data" in out.stdout
+    assert "run python -m acs.train.planner.rl_data" in out.stderr
+
+
+def test_names_of_the_ranker_training_module_still_import_from_acs_train_ranker(recwarn):
+    import warnings
+
+    from acs.train.ranker import fit
+
+    warnings.simplefilter("always")
+    from acs.train.ranker import cross_fit
+
+    assert cross_fit is fit.cross_fit
+    assert any("moved to acs.train.ranker.fit.cross_fit" in str(w.message) for w in recwarn)
+    with pytest.raises(ImportError):
+        from acs.train.ranker import no_such_name  # noqa: F401
+
+
+def test_a_moved_path_never_shadows_a_module_that_exists():
+    """The old-path finder is consulted after the real ones: every new path is a real file."""
+    from importlib.util import find_spec
+
+    from acs._moved import MovedFinder
+
+    for old, new in MOVED.items():
+        spec = find_spec(new)
+        assert spec is not None and spec.origin and spec.origin.endswith(".py"), new
+        assert not isinstance(spec.loader, MovedFinder)
+        stale = PACKAGE.parent / (old.replace(".", "/") + ".py")
+        assert not stale.exists(), f"{stale} is left: the old path would shadow the table"
+
+
+def test_nothing_in_acs_imports_an_old_path():
     graph = import_graph()
-    old = {f"acs.eval.{n}" for n in ("dataset", "repos", "patch", "groundtruth", "metrics")}
+    old = set(MOVED)
     users = {m: sorted(graph[m] & old) for m in graph if graph[m] & old and m not in old}
     assert users == {}, users

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from acs.issue import parse_issue
 from acs.joiner import CUT, FN_CUT, confident, rank
-from acs.policy import Turn
+from acs.policies.base import Turn
 
 ISSUE = "Widgets explode\nThey explode on tuesdays when the moon is full."
 

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("httpx", reason="httpx not installed (pip install 'agentic-code-search[llm]')")
 
 import acs
-import acs.plan
+import acs.execution
 from acs.cli import main
 from acs.llm import (
     BadResponseError,
@@ -98,10 +98,10 @@ def test_tasks_run_while_the_plan_is_still_streaming(server, repo, monkeypatch):
     """Each task is submitted, and runs, before the next line is even sent: the server waits
     after each task line until the client has submitted that task and the engine has run it
     (only a client that waits for the end of the plan keeps it waiting, until `HANG_S`)."""
-    runs: list[acs.plan.PlanRun] = []
+    runs: list[acs.execution.PlanRun] = []
     submitted = [threading.Event() for _ in range(3)]
     lines_sent_at_submit: list[int] = []
-    original = acs.plan.PlanRun.submit
+    original = acs.execution.PlanRun.submit
 
     def submit(self, tasks):
         runs.append(self)
@@ -114,7 +114,7 @@ def test_tasks_run_while_the_plan_is_still_streaming(server, repo, monkeypatch):
             runs[0].wait(n, timeout=HANG_S)
 
     server.replies = [Reply(PLAN, chunk=1, after_line=after_line), ANSWER]
-    monkeypatch.setattr(acs.plan.PlanRun, "submit", submit)
+    monkeypatch.setattr(acs.execution.PlanRun, "submit", submit)
     result = acs.localize(repo, ISSUE, policy=LlmPolicy(backend(server)), trajectory=True)
     assert lines_sent_at_submit == [1, 2, 3]  # each task as soon as its line, `end` unsent
     # The engine's own clock: task 1 had run and finished before task 3 was written.

@@ -24,7 +24,7 @@ from acs.llm.prompt import (
     render_outcome,
     render_turn,
 )
-from acs.policy import Turn
+from acs.policies.base import Turn
 from acs.toolspec import TOOL_SPECS
 
 GOOD = """1. symbols(name="JSONDecoder", kinds=["class"])

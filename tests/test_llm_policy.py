@@ -188,7 +188,7 @@ def test_functions_located_through_grep_and_references(repo):
 
 def test_merge_weights():
     from acs.llm.planlang import Answer
-    from acs.policy import Turn
+    from acs.policies.base import Turn
 
     hit = {
         "path": "b.py",
@@ -227,7 +227,7 @@ def test_the_answer_merges_with_the_joiners_confident_set_and_is_all_confident()
     is merged with what the joiner would answer itself), and the merged answer is the
     model planner's chosen set: every item in it is confident."""
     from acs.llm.planlang import Answer
-    from acs.policy import Turn
+    from acs.policies.base import Turn
 
     outcome = {"id": 1, "tool": "find_files", "status": "ok", "result": {"files": []}}
     turns = [Turn([{"id": 1, "tool": "find_files", "args": {}}], [outcome])]
@@ -283,8 +283,8 @@ def test_the_model_planner_builds_on_the_learned_ranking(repo):
     evidence (the shipped learned ranker's calibrated probabilities), not as the joiner."""
     from acs.issue import parse_issue
     from acs.joiner import rank as joiner_rank
-    from acs.planner import default_ranking
-    from acs.policy import Turn
+    from acs.policies.base import Turn
+    from acs.policies.default import default_ranking
 
     result, _ = run(
         repo,

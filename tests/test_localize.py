@@ -11,7 +11,7 @@ import pytest
 
 import acs
 from acs.joiner import rank as joiner_rank
-from acs.planner import DefaultPlanner
+from acs.policies.default import DefaultPlanner
 
 REPO = {
     "shop/cart.py": (
@@ -523,8 +523,8 @@ def test_the_drill_down_outlines_every_file_whose_definitions_the_learned_ranker
     drill-down outlines them all (not only the joiner's best OUTLINE_FILES), so a function
     no search named is still a candidate."""
     from acs.issue import parse_issue
-    from acs.planner import OUTLINE_FILES
-    from acs.policy import Turn
+    from acs.policies.base import Turn
+    from acs.policies.default import OUTLINE_FILES
     from acs.rank.features import FUNCTION_FILES
     from acs.rank.model import shipped
 

@@ -16,7 +16,7 @@ from acs.errors import InvalidArgumentError
 from acs.eval.results import fingerprint
 from acs.eval.worker import Once, worker_factories
 from acs.policies import MODEL_OPTIONS, REGISTRY, PolicySpec, make_policy, policy_spec
-from acs.policy import Turn
+from acs.policies.base import Turn
 from acs.task.dataset import Instance
 
 PACKAGE = Path(acs.__file__).parent
@@ -90,7 +90,7 @@ def test_options_a_policy_does_not_take_are_dropped():
 
 
 def test_an_imported_policy_gets_an_entry_of_its_own():
-    spec = policy_spec("acs.planner:HandPlanner")
+    spec = policy_spec("acs.policies.default:HandPlanner")
     assert spec.options == () and not spec.once_per_worker and spec.identity() == []
     with pytest.raises(InvalidArgumentError, match="unknown policy 'nope'"):
         policy_spec("nope")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from acs.issue import parse_issue
-from acs.policy import Turn
+from acs.policies.base import Turn
 from acs.rank.features import (
     FILE_FEATURES,
     FUNCTION_FEATURES,

@@ -10,7 +10,7 @@ import pytest
 import acs
 from acs.errors import InvalidArgumentError
 from acs.issue import parse_issue
-from acs.policy import Turn
+from acs.policies.base import Turn
 from acs.rank.calibration import calibrated
 from acs.rank.features import FEATURES_VERSION, FILE_FEATURES, FUNCTION_FEATURES
 from acs.rank.model import MODEL_RESOURCE, LearnedRanker, shipped

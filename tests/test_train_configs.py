@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from acs.train import skyrl_main
-from acs.train.skyrl_main import SkyRLMissingError, expand_args, read_preset
+from acs.train.planner import skyrl_main
+from acs.train.planner.skyrl_main import SkyRLMissingError, expand_args, read_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "training" / "configs"
@@ -106,7 +106,7 @@ def test_presets_load_as_an_omegaconf_dotlist():
 @pytest.mark.skyrl
 @pytest.mark.parametrize(("preset", "algo"), PRESETS)
 def test_presets_validate_with_skyrl_config_classes(preset, algo):
-    from acs.train.skyrl_config import AcsTrainConfig, check_config
+    from acs.train.planner.skyrl_config import AcsTrainConfig, check_config
 
     cfg = AcsTrainConfig.from_cli_overrides(_args(preset, algo))
     check_config(cfg)
@@ -168,13 +168,13 @@ def _fake_old_skyrl(site: Path) -> Path:
 @pytest.mark.parametrize(
     "code",
     [
-        "from acs.train import skyrl_main; raise SystemExit(skyrl_main.main(['a.b=1']))",
-        "import acs.train.skyrl_config",
+        "from acs.train.planner import skyrl_main; raise SystemExit(skyrl_main.main(['a.b=1']))",
+        "import acs.train.planner.skyrl_config",
     ],
 )
 def test_python_311_with_pips_fallback_skyrl_is_refused_never_run(tmp_path, code):
     mark = _fake_old_skyrl(tmp_path / "site")
-    python = str(Path(skyrl_main.__file__).resolve().parents[2])
+    python = str(Path(skyrl_main.__file__).resolve().parents[3])
     env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'site'}:{python}"}
     run = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
@@ -183,7 +183,7 @@ def test_python_311_with_pips_fallback_skyrl_is_refused_never_run(tmp_path, code
     err = run.stderr
     assert "SkyRL 0.4 needs Python >= 3.12" in err and "SkyRL 0.3.0 is installed" in err, err
     if "skyrl_config" in code:  # the import itself: an AcsError, not a NameError in old code
-        assert "acs.train.skyrl_version.SkyRLMissingError" in err, err
+        assert "acs.train.planner.skyrl_version.SkyRLMissingError" in err, err
 
 
 def test_the_rl_extra_brings_skyrl_04_on_python_312_only():
@@ -221,9 +221,13 @@ def test_the_rl_extra_brings_skyrl_04_on_python_312_only():
 def test_a_skyrl_entrypoint_handover_exits_nonzero_on_an_error():
     # SkyRL's main_base runs `import_module(...).main()` and drops the return value.
     with pytest.raises(SystemExit) as e:
-        skyrl_main.main(["trainer.override_entrypoint=acs.train.skyrl_main", "a.b=${NOT_SET_X}"])
+        skyrl_main.main(
+            ["trainer.override_entrypoint=acs.train.planner.skyrl_main", "a.b=${NOT_SET_X}"]
+        )
     assert e.value.code == 2
-    assert skyrl_main.main(["trainer.override_entrypoint=acs.train.skyrl_main", "--help"]) == 0
+    assert (
+        skyrl_main.main(["trainer.override_entrypoint=acs.train.planner.skyrl_main", "--help"]) == 0
+    )
 
 
 def _cfg(train: list[str], val: list[str], batch: int = 1) -> SimpleNamespace:
@@ -236,7 +240,7 @@ def _cfg(train: list[str], val: list[str], batch: int = 1) -> SimpleNamespace:
 
 def test_a_validation_file_with_no_row_turns_evaluation_off(tmp_path):
     pytest.importorskip("pyarrow", reason="pyarrow comes with `datasets`")
-    from acs.train.rl_data import write_parquet
+    from acs.train.planner.rl_data import write_parquet
 
     row = {"prompt": [], "env_class": "acs-localize", "reward_spec": None, "extra_info": None}
     empty, full = str(tmp_path / "empty.parquet"), str(tmp_path / "full.parquet")
@@ -281,13 +285,13 @@ def test_train_sh_dry_run_prints_the_exact_command(tmp_path):
     assert out.returncode == 0, out.stderr
     build, launch = out.stdout.strip().splitlines()
     assert build.split() == [
-        sys.executable, "-m", "acs.train.rl_data", f"{data}/instances.jsonl",
+        sys.executable, "-m", "acs.train.planner.rl_data", f"{data}/instances.jsonl",
         "--repos", str(repos), "--out", str(data),
     ]  # fmt: skip
     assert launch.split() == [
         "env", f"ACS_DATA={data}", f"ACS_REPOS={repos}", f"ACS_RUN_DIR={data}/run",
         "ACS_MODEL=Qwen/Qwen3-0.6B",
-        sys.executable, "-m", "acs.train.skyrl_main",
+        sys.executable, "-m", "acs.train.planner.skyrl_main",
         f"@{CONFIGS}/base.args", f"@{CONFIGS}/8gpu.args", f"@{CONFIGS}/gspo.args", "a.b=1",
     ]  # fmt: skip
     for name in ("train", "validation"):  # built already: only the launch
@@ -306,11 +310,11 @@ def test_train_sh_dry_run_prints_the_exact_command(tmp_path):
 
 def shortest_answer_message() -> str:
     """The longest form the shortest answer turn's message can take (results only counted,
-    `acs.train.env`'s last resort), its template's wrapping and the generation prompt's
+    `acs.train.planner.env`'s last resort), its template's wrapping and the generation prompt's
     included, after a turn whose every result failed with the longest message there is, in
     four-byte characters."""
     from acs.llm.prompt import Conversation, load_prompts
-    from acs.policy import Turn
+    from acs.policies.base import Turn
 
     message = "\U0001f600" * 100_000  # each 4 bytes in UTF-8
     tasks = [{"id": i, "tool": "grep", "args": {}} for i in range(1, 257)]
@@ -336,7 +340,7 @@ def test_the_presets_leave_room_for_a_turn_and_the_answer_in_the_context(preset,
     any byte-level BPE, Qwen3's included (every token is at least one byte)."""
     pytest.importorskip("skyrl_gym", reason="the RL extra")
     from acs.llm.policy import TURN_TOKENS, LlmPolicy
-    from acs.train.env import ANSWER_RESERVE
+    from acs.train.planner.env import ANSWER_RESERVE
 
     cfg = _as_dict(_args(preset, algo))
     assert int(cfg["generator.sampling_params.max_generate_length"]) == TURN_TOKENS

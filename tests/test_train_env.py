@@ -17,9 +17,9 @@ skyrl_gym = pytest.importorskip("skyrl_gym", reason="pip install 'agentic-code-s
 import acs  # noqa: E402
 from acs.llm import LlmPolicy, ScriptedBackend  # noqa: E402
 from acs.task.groundtruth import ground_truth  # noqa: E402
-from acs.train import env as acs_env  # noqa: E402
-from acs.train.reward import RewardConfig, score_trajectory  # noqa: E402
-from acs.train.rl_data import reward_spec  # noqa: E402
+from acs.train.planner import env as acs_env  # noqa: E402
+from acs.train.planner.reward import RewardConfig, score_trajectory  # noqa: E402
+from acs.train.planner.rl_data import reward_spec  # noqa: E402
 from conftest import repo_with_fix  # noqa: E402
 
 BEFORE = {
@@ -91,7 +91,7 @@ def test_gold_is_the_fixed_method(row) -> None:
 def test_register_is_idempotent(row) -> None:
     acs_env.register_env()
     acs_env.register_env()
-    assert skyrl_gym.registry["acs-localize"].entry_point == "acs.train.env:AcsLocalizeEnv"
+    assert skyrl_gym.registry["acs-localize"].entry_point == "acs.train.planner.env:AcsLocalizeEnv"
 
 
 def test_perfect_rollout_gets_score_trajectorys_reward(row) -> None:
@@ -352,7 +352,7 @@ def test_an_answer_of_a_million_entries_is_refused_cheaply(row) -> None:
 
 MEMORY_SCRIPT = """
 import json, resource, sys, time
-from acs.train import env as acs_env
+from acs.train.planner import env as acs_env
 root, base, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 extras = {"reward_spec": {"ground_truth": {"files": ["pkg/m0.py"], "functions": []}},
           "extra_info": {"repo": "acme/big", "base_commit": base, "instance_id": "m"}}

@@ -1,5 +1,5 @@
-"""The policy-gradient smoke loop (`acs.train.pg`, `acs.train.pg_smoke`) on the CPU with a tiny
-random Qwen3: rollouts go through `skyrl_gym.make("acs-localize")`, the update moves
+"""The policy-gradient smoke loop (`acs.train.planner.pg`, `acs.train.planner.pg_smoke`) on the
+CPU with a tiny random Qwen3: rollouts go through `skyrl_gym.make("acs-localize")`, the update moves
 probability toward rollouts that scored above their group and away from those below, the warm
 start fits the default planner's conversations, and the whole run records its figures."""
 
@@ -18,9 +18,9 @@ pytest.importorskip("skyrl_gym", reason="pip install 'agentic-code-search[rl]'")
 
 from acs.errors import InvalidArgumentError  # noqa: E402
 from acs.llm.scripted import toy_tokenizer  # noqa: E402
-from acs.train import pg, pg_smoke  # noqa: E402
-from acs.train.rl_data import build_rows  # noqa: E402
-from acs.train.sft import export  # noqa: E402
+from acs.train.planner import pg, pg_smoke  # noqa: E402
+from acs.train.planner.rl_data import build_rows  # noqa: E402
+from acs.train.planner.sft import export  # noqa: E402
 
 SEED = 0
 SETTINGS = pg.PgSettings(steps=1, group=2, max_new_tokens=24, lr=1e-3)
@@ -268,7 +268,7 @@ def test_the_warm_start_fits_the_planners_conversations(task) -> None:
 
 
 def test_the_smoke_run_records_its_figures(tmp_path: Path, capsys) -> None:
-    """`python -m acs.train.pg_smoke`, as small as it goes: a warm start, one GRPO step, the
+    """`python -m acs.train.planner.pg_smoke`, as small as it goes: a warm start, one GRPO step, the
     figures written; the environment counted tokens with the saved tokenizer."""
     out = tmp_path / "pg.json"
     argv = ["--device", "cpu", "--bugs", "1", "--warm-steps", "2", "--steps", "1",

@@ -1,4 +1,4 @@
-"""Training's generations end where serving's do (acs.train.plan_stop): the text the planner
+"""Training's generations end where serving's do (acs.train.planner.plan_stop): the text the planner
 reads, and the fewest tokens that hold it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from acs.train.plan_stop import PlanStopClient, plan_text, token_prefix
+from acs.train.planner.plan_stop import PlanStopClient, plan_text, token_prefix
 
 pytest.importorskip("transformers", reason="the hf extra: pip install 'agentic-code-search[hf]'")
 

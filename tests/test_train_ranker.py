@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from acs.issue import parse_issue
-from acs.policy import Turn
+from acs.policies.base import Turn
 from acs.rank.model import LearnedRanker
-from acs.train.ranker import main, repo_folds, to_query, train_model
+from acs.train.ranker.fit import main, repo_folds, to_query, train_model
 
 pytest.importorskip("lightgbm")
 

@@ -13,7 +13,7 @@ import pytest
 from acs.distributed import ordered_map, ray_session
 from acs.errors import InvalidArgumentError
 from acs.task.dataset import Instance
-from acs.train import rl_data, sft
+from acs.train.planner import rl_data, sft
 from conftest import repo_with_fix
 
 ray = pytest.importorskip("ray", reason="pip install 'agentic-code-search[ray]'")

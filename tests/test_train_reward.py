@@ -1,6 +1,7 @@
 """The RL reward: scripted rollouts (perfect, empty, malformed, slow, duplicate-heavy,
 parallel-wide) get exactly the rewards the formula in docs/reward.md gives; the tools'
-latency is a deterministic cost model of the plan (acs.train.latency_model), never a clock."""
+latency is a deterministic cost model of the plan (acs.train.planner.latency_model), never a
+clock."""
 
 from __future__ import annotations
 
@@ -16,8 +17,14 @@ import acs
 from acs.errors import InvalidArgumentError
 from acs.task.groundtruth import GroundTruth
 from acs.task.metrics import Prediction
-from acs.train.latency_model import COSTS_PATH, LatencyCosts, RepoStats, ToolCost, load_costs
-from acs.train.reward import Reward, RewardConfig, score_trajectory
+from acs.train.planner.latency_model import (
+    COSTS_PATH,
+    LatencyCosts,
+    RepoStats,
+    ToolCost,
+    load_costs,
+)
+from acs.train.planner.reward import Reward, RewardConfig, score_trajectory
 from acs.types import ToolName
 
 GOLD = GroundTruth(

@@ -17,7 +17,7 @@ from acs.errors import InvalidArgumentError
 from acs.llm.prompt import Conversation, load_prompts
 from acs.task.dataset import Instance
 from acs.task.groundtruth import ground_truth
-from acs.train import rl_data
+from acs.train.planner import rl_data
 from conftest import repo_with_fix
 
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow comes with `datasets`")
@@ -57,7 +57,7 @@ def test_cli_writes_skyrl_parquet_with_gold_from_acs_eval(dataset, tmp_path) -> 
     args = [str(data), "--repos", str(repos), "--out", str(out), "--val-fraction", "0.3"]
     env = {**os.environ, "PYTHONPATH": str(Path(acs.__file__).parent.parent)}
     run = subprocess.run(
-        [sys.executable, "-m", "acs.train.rl_data", *args],
+        [sys.executable, "-m", "acs.train.planner.rl_data", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -152,7 +152,7 @@ def test_an_empty_split_still_has_the_column_types(tmp_path) -> None:
 
 
 def test_one_repository_gives_an_empty_validation_split_and_says_so(dataset, tmp_path, capsys):
-    # SkyRL cannot load a parquet file with no row: the launch (acs.train.skyrl_main) leaves
+    # SkyRL cannot load a parquet file with no row: the launch (acs.train.planner.skyrl_main) leaves
     # it out and trains without evaluation, and the builder says so.
     data, repos, _ = dataset
     one = tmp_path / "one.jsonl"

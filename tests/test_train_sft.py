@@ -18,8 +18,8 @@ from acs.llm import LlmPolicy, ScriptedBackend, planlang
 from acs.llm.prompt import Conversation, load_prompts
 from acs.task.dataset import Instance
 from acs.task.groundtruth import ground_truth
-from acs.train import sft
-from acs.train.reward import RewardConfig
+from acs.train.planner import sft
+from acs.train.planner.reward import RewardConfig
 from conftest import repo_with_fix
 
 BEFORE = {

@@ -18,8 +18,8 @@ import acs
 from acs.llm.prompt import Conversation, load_prompts
 from acs.llm.scripted import toy_tokenizer
 from acs.task.dataset import Instance
-from acs.train import rl_data, skyrl_main
-from acs.train.skyrl_main import expand_args
+from acs.train.planner import rl_data, skyrl_main
+from acs.train.planner.skyrl_main import expand_args
 from conftest import repo_with_fix
 
 pytestmark = pytest.mark.skyrl
@@ -164,10 +164,10 @@ def test_train_sh_on_a_fresh_data_folder_stops_at_the_gpus(tmp_path, model_dir):
 
 
 def test_a_config_error_through_skyrl_entrypoint_exits_nonzero(tmp_path):
-    # SkyRL's main_base hands over to acs.train.skyrl_main and drops what `main` returns.
+    # SkyRL's main_base hands over to acs.train.planner.skyrl_main and drops what `main` returns.
     cmd = [
         sys.executable, "-m", "skyrl.train.entrypoints.main_base",
-        "trainer.override_entrypoint=acs.train.skyrl_main", "trainer.no_such_key=1",
+        "trainer.override_entrypoint=acs.train.planner.skyrl_main", "trainer.no_such_key=1",
     ]  # fmt: skip
     run = _run(cmd, _env(), timeout=300)
     assert run.returncode == 2, run.stdout + run.stderr

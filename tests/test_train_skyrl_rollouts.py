@@ -23,11 +23,11 @@ import acs
 from acs.llm.policy import TURN_TOKENS, LlmPolicy
 from acs.llm.prompt import load_prompts
 from acs.llm.scripted import ReplayBackend, _Force, toy_tokenizer
-from acs.train import rl_data, skyrl_main
-from acs.train.env import register_env
-from acs.train.pg_smoke import random_qwen3
-from acs.train.plan_stop import PlanStopClient
-from acs.train.skyrl_cpu_engine import TransformersEngine
+from acs.train.planner import rl_data, skyrl_main
+from acs.train.planner.env import register_env
+from acs.train.planner.pg_smoke import random_qwen3
+from acs.train.planner.plan_stop import PlanStopClient
+from acs.train.planner.skyrl_cpu_engine import TransformersEngine
 from test_train_skyrl import make_instances, preset_args, write_jsonl
 
 pytestmark = pytest.mark.skyrl

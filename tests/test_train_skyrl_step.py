@@ -39,7 +39,7 @@ from typing import Any
 import pytest
 
 from acs.llm.scripted import toy_tokenizer
-from acs.train.pg_smoke import random_qwen3
+from acs.train.planner.pg_smoke import random_qwen3
 
 pytestmark = pytest.mark.skyrl
 

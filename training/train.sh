@@ -5,7 +5,7 @@
 #                     [--dry-run] DATA_DIR REPOS_DIR [key=value ...]
 #
 # DATA_DIR: holds train.parquet and validation.parquet; when they are missing they are built
-#   first with `python -m acs.train.rl_data SRC --repos REPOS_DIR --out DATA_DIR` (SRC:
+#   first with `python -m acs.train.planner.rl_data SRC --repos REPOS_DIR --out DATA_DIR` (SRC:
 #   --dataset, default DATA_DIR/instances.jsonl: a SWE-Gym-style file, a Hub id or
 #   `acs data mine` output). REPOS_DIR: git mirrors of the instances' repositories.
 # --preset: training/configs/{1gpu,8gpu}.args on top of base.args (default 1gpu);
@@ -13,7 +13,7 @@
 #   exports and logs (default DATA_DIR/run). Extra key=value arguments override the presets.
 # ACS_MODEL: the policy to start from (default Qwen/Qwen3-0.6B; e.g. an SFT warm-start export).
 # --dry-run prints the command (and the rl_data command when the data is missing), runs nothing.
-# Needs SkyRL in this Python (training/README.md): python -m acs.train.skyrl_main.
+# Needs SkyRL in this Python (training/README.md): python -m acs.train.planner.skyrl_main.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -42,9 +42,9 @@ run_dir=${run_dir:-$data/run}
 dataset=${dataset:-$data/instances.jsonl}
 configs=$here/configs
 
-build=("$python" -m acs.train.rl_data "$dataset" --repos "$repos" --out "$data")
+build=("$python" -m acs.train.planner.rl_data "$dataset" --repos "$repos" --out "$data")
 cmd=(env "ACS_DATA=$data" "ACS_REPOS=$repos" "ACS_RUN_DIR=$run_dir" "ACS_MODEL=${ACS_MODEL:-Qwen/Qwen3-0.6B}"
-  "$python" -m acs.train.skyrl_main
+  "$python" -m acs.train.planner.skyrl_main
   "@$configs/base.args" "@$configs/$preset.args" "@$configs/$algo.args" "$@")
 
 if [[ ! -f $data/train.parquet || ! -f $data/validation.parquet ]]; then

@@ -15,10 +15,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 mirrors=$1 work=$2 dev=${3:-$here/../../shared/data/swe_gym_dev.jsonl}
 mkdir -p "$work"
 bash "$here/mine.sh" "$mirrors" "$work/mined"
-python -m acs.train.collect "$work/mined/train.jsonl" --repos "$mirrors" --out "$work/train_records.jsonl"
+python -m acs.train.ranker.collect "$work/mined/train.jsonl" --repos "$mirrors" --out "$work/train_records.jsonl"
 eval_args=()
 if [[ -f $dev ]]; then
-  python -m acs.train.collect "$dev" --repos "$mirrors" --out "$work/dev_records.jsonl"
+  python -m acs.train.ranker.collect "$dev" --repos "$mirrors" --out "$work/dev_records.jsonl"
   eval_args=(--eval "$work/dev_records.jsonl")
 fi
 python -m acs.train.ranker --train "$work/train_records.jsonl" "${eval_args[@]}" --ablation \

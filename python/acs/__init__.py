@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from . import _moved
 from ._core import (
     __version__,
     cache_usage,
@@ -28,9 +29,11 @@ from .errors import (
     SymbolNotFoundError,
     UnknownCommitError,
 )
+from .execution import PlanRun
 from .localize import LocalizeResult, localize, localize_async
-from .plan import PlanRun
 from .repo import Repo, set_cache_budgets
+
+_moved.install()  # old module paths: importable, deprecated (see acs._moved)
 
 __all__ = [
     "AcsError",

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import InvalidArgumentError
-from .plan import describe_conversion_error
+from .execution import describe_conversion_error
 
 
 def invalid(what: str, message: str) -> InvalidArgumentError:

@@ -34,7 +34,7 @@ from .eval import cli as eval_cli
 from .localize import LocalizeResult, localize
 from .mcp import cli as mcp_cli
 from .policies import REGISTRY, make_policy, policy_spec
-from .policy import Policy
+from .policies.base import Policy
 from .repo import Repo
 from .toolspec import TOOL_SPECS
 from .types import IndexReport, OpenStats, RunReport, TaskOutcome

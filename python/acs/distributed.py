@@ -1,6 +1,6 @@
 """Where batch work runs: threads of this process, or a Ray cluster (SkyRL's runtime too) when
 one machine is not enough. `acs eval --executor ray` and the training data builders
-(`acs.train.rl_data`, `acs.train.sft`) take their Ray session from here.
+(`acs.train.planner.rl_data`, `acs.train.planner.sft`) take their Ray session from here.
 
     with ray_session(address=None, num_cpus=2) as ray:   # a local instance, shut down after
         ...

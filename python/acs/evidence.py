@@ -17,7 +17,7 @@ import orjson
 from . import _core
 from .errors import InvalidArgumentError
 from .issue import IssueSignals
-from .policy import Turn
+from .types import Turn
 
 Search = _core.Search
 

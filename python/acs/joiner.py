@@ -27,7 +27,7 @@ import orjson
 from . import _core
 from .evidence import Search, read_search
 from .issue import IssueSignals
-from .policy import Turn
+from .types import Turn
 
 CUT: float = _core.CUT  # the confident set: what scores at least this fraction of the best
 FN_CUT: float = _core.FN_CUT  # the same for functions

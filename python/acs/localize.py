@@ -10,14 +10,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, TypedDict
 
 from .errors import AcsError, InvalidArgumentError, kind_of
+from .execution import PlanRun
 from .issue import MAX_ISSUE_CHARS, parse_issue, truncate_issue
 from .joiner import rank
-from .plan import PlanRun
 from .policies import POLICIES as POLICIES  # re-exported: its home before `acs.policies`
 from .policies import make_policy
-from .policy import Policy, Turn
+from .policies.base import Policy
 from .repo import Repo
-from .types import Task, TaskOutcome
+from .types import Task, TaskOutcome, Turn
 
 
 class FileLocation(TypedDict):

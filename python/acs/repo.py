@@ -11,13 +11,13 @@ import orjson
 from . import _core, arguments
 from .cachedir import default_index_cache, max_cache_bytes
 from .errors import AcsError, InvalidArgumentError, error_for
-from .history import History
-from .plan import (
+from .execution import (
     PlanLike,
     PlanRun,
     engine_json,
     plan_bytes,
 )
+from .history import History
 from .types import (
     Bm25Result,
     CaseMode,

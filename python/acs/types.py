@@ -3,6 +3,7 @@ engine's JSON by orjson), typed here for editors and type checkers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, TypedDict
 
 CaseMode = Literal["sensitive", "insensitive", "smart"]
@@ -229,3 +230,15 @@ class IndexReport(TypedDict):
     symbols: int
     elapsed_ms: float
     warning: str | None
+
+
+@dataclass
+class Turn:
+    """One round of the loop: the tasks a policy proposed and what became of them."""
+
+    tasks: list[Task]
+    outcomes: list[TaskOutcome] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tasks": self.tasks, "outcomes": self.outcomes, "elapsed_ms": self.elapsed_ms}

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ..policies import policy_factory, policy_spec
-from ..policy import Policy
+from ..policies.base import Policy
 from ..task.dataset import Instance
 from ..task.metrics import Prediction
 from .results import row_latency_split

@@ -26,9 +26,8 @@ from typing import Any, cast
 from .. import definitions
 from ..issue import IssueSignals
 from ..joiner import function_location, merge_lines
-from ..planner import default_ranking
-from ..policy import Turn
-from ..types import Task
+from ..policies.default import default_ranking
+from ..types import Task, Turn
 from . import planlang
 from .backends import Backend
 from .prompt import PROMPT_VERSION, Conversation, load_prompts

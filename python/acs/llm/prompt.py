@@ -20,8 +20,7 @@ from typing import Any
 
 from ..echo import quoted
 from ..errors import InvalidArgumentError
-from ..policy import Turn
-from ..types import TaskOutcome
+from ..types import TaskOutcome, Turn
 
 # The model planners' prompt. planner-v1 stays loadable (`load_prompts("planner-v1")`,
 # `LlmPolicy(prompt_version=...)`) to reproduce the runs and trajectories made with it.
@@ -203,7 +202,7 @@ def render_turn(turn: Turn, budget: int = TURN_BUDGET) -> str:
     """A turn's results, in the order the tasks were written. Past the turn's budget, the
     remaining results shrink to their first line; past twice the budget they are only
     counted (2,000 error lines made a 2.5 MB observation). A negative budget only counts them
-    (a context nearly full: acs.train.env)."""
+    (a context nearly full: acs.train.planner.env)."""
     if budget < 0:
         return _not_shown(turn.outcomes) if turn.outcomes else "(no results)"
     parts: list[str] = []

@@ -31,7 +31,7 @@ from typing import Any
 from .. import _core, definitions
 from ..evidence import Search, read_search
 from ..issue import IssueSignals
-from ..policy import Turn
+from ..types import Turn
 
 FEATURES_VERSION: int = _core.FEATURES_VERSION
 FUNCTION_FILES: int = _core.FUNCTION_FILES  # function candidates come from this many files

@@ -24,7 +24,7 @@ from .. import _core
 from ..errors import InvalidArgumentError
 from ..evidence import read_search
 from ..issue import IssueSignals
-from ..policy import Turn
+from ..types import Turn
 from . import gbdt
 from .features import FEATURES_VERSION, FILE_FEATURES, FUNCTION_FEATURES
 

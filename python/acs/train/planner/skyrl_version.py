@@ -9,7 +9,7 @@ import importlib.metadata
 import re
 import sys
 
-from ..errors import AcsError
+from ...errors import AcsError
 
 # The SkyRL the presets and config classes are written for (training/configs, skyrl_config).
 SKYRL_VERSIONS = ((0, 4), (0, 5))

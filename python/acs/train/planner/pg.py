@@ -17,10 +17,10 @@ tokens) is exercised where SkyRL cannot be installed.
   `loss_reduction` says. One update per batch, so the samples are on-policy and no ratio
   clipping is needed; an optional KL term to the starting policy (`kl_coef`), and DAPO's
   overlong filtering (`overlong_filter`).
-* The warm start (`warm_start`) fits the model to conversations of `acs.train.sft` (the
+* The warm start (`warm_start`) fits the model to conversations of `acs.train.planner.sft` (the
   default planner's runs in the model's own protocol) with the same segments, advantage 1.
 
-`acs.train.pg_smoke` builds a small memorisable task set and runs the whole thing.
+`acs.train.planner.pg_smoke` builds a small memorisable task set and runs the whole thing.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidArgumentError
+from ...errors import InvalidArgumentError
 
 LOSS_REDUCTIONS = ("token_mean", "sequence_mean")
 

@@ -8,13 +8,12 @@ from collections.abc import Sequence
 from itertools import count
 from typing import Any
 
-from .evidence import Search, read_search
-from .issue import IssueSignals, message_fragments, parse_issue
-from .joiner import rank
-from .policy import Turn
-from .rank.features import FUNCTION_FILES
-from .rank.model import LearnedRanker, shipped
-from .types import Task
+from ..evidence import Search, read_search
+from ..issue import IssueSignals, message_fragments, parse_issue
+from ..joiner import rank
+from ..rank.features import FUNCTION_FILES
+from ..rank.model import LearnedRanker, shipped
+from ..types import Task, Turn
 
 MAX_IDENTIFIERS = 10
 MAX_PATHS = 6

@@ -5,7 +5,7 @@ scores 0. Formula, defaults and their reasons: docs/reward.md.
 
     quality = sum_l w_l * F_beta(l) / sum_l w_l      over the levels l whose gold is non-empty
     latency = tool_s + prompt_tokens * prefill_s + generated_tokens * decode_s + turns * turn_s
-    tool_s  = the plan's modelled tool time (acs.train.latency_model): per turn the critical
+    tool_s  = the plan's modelled tool time (acs.train.planner.latency_model): per turn the critical
               path of its calls, each costing fixed + per unit of work + per result item
               + per Unicode-class regex compiled, measured by benches/bench_latency_model.py
     factor  = exp(-max(0, latency - target_s) / scale_s)
@@ -24,13 +24,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidArgumentError
-from ..task.groundtruth import GroundTruth
-from ..task.metrics import Prediction, set_scores
+from ...errors import InvalidArgumentError
+from ...task.groundtruth import GroundTruth
+from ...task.metrics import Prediction, set_scores
 from .latency_model import LatencyCosts, RepoStats, load_costs, plan_tool_ms
 
 if TYPE_CHECKING:
-    from ..llm.planlang import Answer
+    from ...llm.planlang import Answer
 
 __all__ = [
     "LEVELS",
@@ -68,10 +68,11 @@ class RewardConfig:
     prefill_s_per_token: float = 1 / 20_000
     decode_s_per_token: float = 1 / 250
     turn_s: float = 0.02  # a request's fixed cost (scheduling, first token) per model turn
-    # The tools' cost model (acs.train.latency_model), fitted by benches/bench_latency_model.py
-    # into the shipped latency_costs.json. Also accepted, as the env's `reward` overrides give
-    # them: a mapping of changes (`{"grep": {"per_unit_ms": 0.5}}`) over the shipped costs, or
-    # the path of another costs file (say one measured on the training node).
+    # The tools' cost model (acs.train.planner.latency_model), fitted by
+    # benches/bench_latency_model.py into the shipped latency_costs.json. Also accepted, as
+    # the env's `reward` overrides give them: a mapping of changes
+    # (`{"grep": {"per_unit_ms": 0.5}}`) over the shipped costs, or the path of another costs
+    # file (say one measured on the training node).
     latency_costs: LatencyCosts | Mapping[str, Any] | str = field(default_factory=load_costs)
     target_s: float = 1.0  # the product's budget for a whole localization: no penalty below
     scale_s: float = 2.0  # past the target, the factor falls by e per `scale_s` seconds
@@ -307,7 +308,7 @@ def score_answer(
     with this."""
     if answer_calls is None:
         answer_calls = int(answer is not None)
-    from ..llm.policy import merge_answer
+    from ...llm.policy import merge_answer
 
     empty: dict[str, Any] = {"files": [], "functions": [], "lines": [], "why": {}}
     prediction = (

@@ -16,7 +16,7 @@ from collections.abc import ItemsView
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..llm.policy import TURN_TOKENS
+from ...llm.policy import TURN_TOKENS
 from .rl_data import ENV_CLASS
 from .skyrl_version import require_skyrl
 
@@ -40,7 +40,7 @@ __all__ = [
 
 @dataclass
 class AcsLocalizeEnvConfig(BaseConfig):
-    """`acs.train.env.AcsLocalizeEnv`'s `env_config` (its OPTIONS)."""
+    """`acs.train.planner.env.AcsLocalizeEnv`'s `env_config` (its OPTIONS)."""
 
     repos_dir: str | None = None
     """Folder of git mirrors (as `acs eval --repos`); None: the workers' `$ACS_REPOS`."""
@@ -49,13 +49,13 @@ class AcsLocalizeEnvConfig(BaseConfig):
     turn_timeout_s: float = 30.0
     """A turn's tool-time limit."""
     reward: dict[str, Any] = field(default_factory=dict)
-    """Overrides of `acs.train.reward.RewardConfig` fields (docs/reward.md)."""
+    """Overrides of `acs.train.planner.reward.RewardConfig` fields (docs/reward.md)."""
     tokenizer: str | None = None
     """The policy's tokenizer (a folder or Hub id): exact token counts for the latency term
     and the context."""
     context_tokens: int | None = None
     """The longest prompt a turn may send; None: `generator.max_input_length` (the launch
-    copies it). The environment keeps every rollout within it (acs.train.env)."""
+    copies it). The environment keeps every rollout within it (acs.train.planner.env)."""
 
     def items(self) -> ItemsView[str, Any]:  # the environment reads its config as a mapping
         return {k: v for k, v in asdict(self).items() if v is not None}.items()
@@ -115,7 +115,7 @@ def check_config(cfg: AcsTrainConfig) -> None:
         raise ValueError(
             "generator.inference_engine.enable_return_routed_experts and "
             "enable_return_sample_support_set are not supported: responses are cut at the "
-            "planner's last line (acs.train.plan_stop), and those traces are not"
+            "planner's last line (acs.train.planner.plan_stop), and those traces are not"
         )
     if env.max_turns != cfg.generator.max_turns:
         raise ValueError(

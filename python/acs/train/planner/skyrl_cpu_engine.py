@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..llm.errors import require
+from ...llm.errors import require
 
 __all__ = ["TransformersEngine"]
 

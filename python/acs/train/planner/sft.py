@@ -15,14 +15,15 @@ A conversation is built only from code inference runs, never a second renderer:
   confident), so the example teaches the whole protocol within `max_turns`.
 
 A run is scored as the environment `acs-localize` scores a rollout
-(`acs.train.reward.score_answer`: the answer alone, grounded in the evidence) against the gold
-of `acs.task.groundtruth`, with the conversation's token counts.
+(`acs.train.planner.reward.score_answer`: the answer alone, grounded in the evidence) against
+the gold of `acs.task.groundtruth`, with the conversation's token counts.
 
-    python -m acs.train.sft DATASET --repos MIRRORS --out sft.jsonl [--min-reward 0.5]
-    python -m acs.train.sft --trace run.json [--trace ...] --out sft.jsonl   # acs localize --trace
+    python -m acs.train.planner.sft DATASET --repos MIRRORS --out sft.jsonl [--min-reward 0.5]
+    python -m acs.train.planner.sft --trace run.json [--trace ...] --out sft.jsonl
+        # (traces written by acs localize --trace)
 
 Each line: `{"messages": [...], "reward": ..., "instance_id": ..., ...}`. Held-out
-repositories (`acs.data.heldout`) are refused as by `acs.train.rl_data`; development-set
+repositories (`acs.data.heldout`) are refused as by `acs.train.planner.rl_data`; development-set
 repositories are skipped.
 """
 
@@ -36,18 +37,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..data.heldout import check_allowed
-from ..distributed import add_executor_arguments, ordered_map
-from ..errors import AcsError, InvalidArgumentError
-from ..issue import parse_issue
-from ..joiner import rank as joiner_rank
-from ..llm import planlang
-from ..llm.prompt import Conversation, Prompts, approx_tokens, load_prompts
-from ..localize import localize
-from ..policies import POLICIES
-from ..policy import Turn
-from ..task.dataset import DatasetError, Instance, load_instances
-from ..task.groundtruth import GroundTruth
+from ...data.heldout import check_allowed
+from ...distributed import add_executor_arguments, ordered_map
+from ...errors import AcsError, InvalidArgumentError
+from ...issue import parse_issue
+from ...joiner import rank as joiner_rank
+from ...llm import planlang
+from ...llm.prompt import Conversation, Prompts, approx_tokens, load_prompts
+from ...localize import localize
+from ...policies import POLICIES
+from ...task.dataset import DatasetError, Instance, load_instances
+from ...task.groundtruth import GroundTruth
+from ...types import Turn
 from .reward import TOP_K, TOP_K_FUNCTIONS, Reward, RewardConfig, score_answer
 from .rl_data import check_source, open_instance
 
@@ -170,7 +171,7 @@ def score_example(
     config: RewardConfig | None = None,
 ) -> Reward:
     """The reward the environment gives a rollout that writes this conversation: its answer
-    alone, grounded in the turns shown (`acs.train.reward.score_answer`)."""
+    alone, grounded in the turns shown (`acs.train.planner.reward.score_answer`)."""
     prompt_tokens, generated_tokens = example.tokens()
     return score_answer(
         example.answer,
@@ -283,7 +284,7 @@ def write_jsonl(rows: Iterable[Mapping[str, Any]], path: str | Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m acs.train.sft",
+        prog="python -m acs.train.planner.sft",
         description="SFT/RFT chat jsonl from the default planner's best runs on a dataset "
         "(SWE-bench format), or from `acs localize --trace` files (not scored)",
     )

@@ -41,10 +41,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..errors import InvalidArgumentError
+from ...errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ...repo import Repo
 
 __all__ = [
     "COSTS_PATH",

@@ -4,7 +4,7 @@ reported on a dataset it never trains on (the development set).
 
     python -m acs.train.ranker --train records.jsonl --eval dev_records.jsonl --out model.json
 
-Records come from `python -m acs.train.collect`. Two models: files first; then functions,
+Records come from `python -m acs.train.ranker.collect`. Two models: files first; then functions,
 whose features include their file's score (out-of-fold while training, so the function model
 sees file scores as good as the ones it will see at inference). LightGBM is needed here only
 (`pip install agentic-code-search[train]`); the exported trees are evaluated by the engine.
@@ -22,17 +22,17 @@ from typing import Any
 
 import orjson
 
-from ..evidence import Search
-from ..issue import parse_issue
-from ..policy import Turn
-from ..rank.features import (
+from ...evidence import Search
+from ...issue import parse_issue
+from ...rank.features import (
     FILE_FEATURES,
     FUNCTION_FEATURES,
     FeatureTable,
     file_features,
     function_features,
 )
-from ..task.metrics import acc_at_k
+from ...task.metrics import acc_at_k
+from ...types import Turn
 
 
 @dataclass
@@ -241,7 +241,7 @@ def confident_f05(
 ) -> float:
     """Mean F0.5 of the confident sets (probability at or above `threshold`, and always the
     first item) over the queries that have gold locations."""
-    from ..task.metrics import set_scores
+    from ...task.metrics import set_scores
 
     total, n = 0.0, 0
     for ps, ks, gold in zip(probs, keys, golds, strict=True):
@@ -366,9 +366,9 @@ def train_model(
 ) -> tuple[dict[str, Any], Fitted, list[str]]:
     """The model file's content (both ensembles, calibration, thresholds), the out-of-fold
     scores it was calibrated on, and report lines (markdown) of the folds."""
-    from ..rank.calibration import calibrated
-    from ..rank.export import export_lightgbm
-    from ..rank.features import FEATURES_VERSION
+    from ...rank.calibration import calibrated
+    from ...rank.export import export_lightgbm
+    from ...rank.features import FEATURES_VERSION
 
     ids = [q.instance_id for q in train]
     cv = cross_fit(train, k, rounds)
@@ -427,8 +427,8 @@ def train_model(
 
 def evaluate(model_text: str, dev: Sequence[Query]) -> list[str]:
     """Report lines (markdown) for the shipped-format model on `dev`, beside the joiner."""
-    from ..rank.calibration import calibrated
-    from ..rank.model import LearnedRanker
+    from ...rank.calibration import calibrated
+    from ...rank.model import LearnedRanker
 
     ranker = LearnedRanker(model_text)
     learned_files, tables, fn_scores, probs = [], [], [], []

@@ -5,22 +5,9 @@ agent loop does not care which one runs."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from .types import Task, TaskOutcome
-
-
-@dataclass
-class Turn:
-    """One round of the loop: the tasks a policy proposed and what became of them."""
-
-    tasks: list[Task]
-    outcomes: list[TaskOutcome] = field(default_factory=list)
-    elapsed_ms: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {"tasks": self.tasks, "outcomes": self.outcomes, "elapsed_ms": self.elapsed_ms}
+from ..types import Task, Turn
 
 
 class Policy(Protocol):

@@ -1,11 +1,13 @@
-"""Launch SkyRL on `acs-localize`: `python -m acs.train.skyrl_main [@PRESET ...] [key=value ...]`.
+"""Launch SkyRL on `acs-localize`:
+`python -m acs.train.planner.skyrl_main [@PRESET ...] [key=value ...]`.
 
 SkyRL's own custom-environment pattern (its `examples/train/multiply/main_multiply.py`): parse
 the typed config on the driver, validate it, start Ray, and run the experiment inside one Ray
 task that first registers the environment, because SkyRL's workers make environments from
 their own process's `skyrl_gym` registry. The experiment is SkyRL's `BasePPOExp`
 (`skyrl.train.entrypoints.main_base`) with one change: its generations end where serving's do,
-at the planner's `end` or answer line (`acs.train.skyrl_exp`, `acs.train.plan_stop`).
+at the planner's `end` or answer line (`acs.train.planner.skyrl_exp`,
+`acs.train.planner.plan_stop`).
 
 Arguments are SkyRL's `key=value` overrides. `@FILE` expands to a preset file's lines
 (training/configs/*.args: one `key=value` a line, `#` comments), `${NAME}` to an environment
@@ -51,7 +53,8 @@ __all__ = [
 ENV_ALIAS = ("environment.skyrl_gym.acs-localize.", "environment.skyrl_gym.acs_localize.")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
-# `python -m skyrl.train.entrypoints.main_base trainer.override_entrypoint=acs.train.skyrl_main`
+# `python -m skyrl.train.entrypoints.main_base
+#  trainer.override_entrypoint=acs.train.planner.skyrl_main`
 # hands over to `main` with this key, which the config classes do not declare.
 HANDOVER = "trainer.override_entrypoint="
 
@@ -191,7 +194,7 @@ def launch(argv: Sequence[str]) -> int:
 
     # By its module's real name even under `python -m` (where this module is `__main__`), so
     # that Ray ships a reference the workers import, not a pickled copy.
-    from acs.train.skyrl_main import run_experiment as body
+    from acs.train.planner.skyrl_main import run_experiment as body
 
     initialize_ray(cfg)
     # The training loop runs in a Ray task (not on the driver), as in SkyRL's main_base.

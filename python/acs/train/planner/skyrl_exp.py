@@ -1,9 +1,9 @@
 """SkyRL's experiment for `acs-localize`: `BasePPOExp` with the generator's inference client
 wrapped in `PlanStopClient`, so that every generation ends where serving's would (at the
-planner's `end` or answer line; acs.train.plan_stop). Everything else is SkyRL's own.
+planner's `end` or answer line; acs.train.planner.plan_stop). Everything else is SkyRL's own.
 
-Imports `skyrl` (Python >= 3.12, SkyRL 0.4): `acs.train.skyrl_main` imports this module inside
-the Ray task that runs the experiment.
+Imports `skyrl` (Python >= 3.12, SkyRL 0.4): `acs.train.planner.skyrl_main` imports this module
+inside the Ray task that runs the experiment.
 """
 
 from typing import Any

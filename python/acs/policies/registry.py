@@ -1,5 +1,5 @@
 """Policies by name: the one registry that `acs.localize`, `acs eval`, `acs localize --policy`
-and training resolve a name through (the `Policy` protocol itself is in `acs.policy`).
+and training resolve a name through (the `Policy` protocol itself is in `acs.policies.base`).
 
 Each entry (`PolicySpec`) carries what the rest of acs needs to know about a policy, so
 adding one is one entry here: how to make it, the options it takes (the model planners':
@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from .baseline import Bm25Policy
-from .errors import InvalidArgumentError
-from .planner import DefaultPlanner, HandPlanner
-from .policy import Policy
+from ..errors import InvalidArgumentError
+from .base import Policy
+from .bm25 import Bm25Policy
+from .default import DefaultPlanner, HandPlanner
 
 # The model planners' options (`acs.llm.make_llm_policy`'s keywords; `acs localize` flags).
 MODEL_OPTIONS = ("model", "base_url", "api_key", "timeout", "max_turns", "constrain", "device")
@@ -49,7 +49,7 @@ class PolicySpec:
 
 
 def _shipped_ranker() -> list[str]:
-    from .rank.model import shipped
+    from ..rank.model import shipped
 
     model = shipped()
     return [model.fingerprint if model is not None else "joiner"]
@@ -57,7 +57,7 @@ def _shipped_ranker() -> list[str]:
 
 def _model_planner(name: str) -> Callable[..., Policy]:
     def make(**options: Any) -> Policy:
-        from .llm import make_llm_policy
+        from ..llm import make_llm_policy
 
         return make_llm_policy(name, **options)
 
@@ -65,7 +65,7 @@ def _model_planner(name: str) -> Callable[..., Policy]:
 
 
 def _model_identity() -> list[str]:
-    from .llm.prompt import PROMPT_VERSION
+    from ..llm.prompt import PROMPT_VERSION
 
     return [*(os.environ.get(k, "") for k in ("ACS_LLM_MODEL", "ACS_LLM_BASE_URL")), PROMPT_VERSION]
 

@@ -6,7 +6,7 @@ extractor read them) and the ground truth from `acs.task.groundtruth`. Features 
 from records afterwards (`acs.rank.features`), so a new feature costs a re-read of this file,
 not a new search.
 
-    python -m acs.train.collect DATASET.jsonl --repos MIRRORS --out records.jsonl
+    python -m acs.train.ranker.collect DATASET.jsonl --repos MIRRORS --out records.jsonl
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 
 import orjson
 
-from ..rank.features import flat_symbols
-from ..task.dataset import Instance, load_instances, read_json_rows
-from ..task.repos import RepositoryMissing, commit_order, find_repository
+from ...rank.features import flat_symbols
+from ...task.dataset import Instance, load_instances, read_json_rows
+from ...task.repos import RepositoryMissing, commit_order, find_repository
 
 
 def compact_outcome(outcome: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +49,8 @@ def compact_outcome(outcome: dict[str, Any]) -> dict[str, Any]:
 def search_record(repo: Any, inst: Instance, labels: Sequence[str] = ()) -> dict[str, Any]:
     """The default planner's search on `inst`, and its gold locations. `labels` are the
     mined instance's (`docs-only`, `config-only`: `acs data mine`)."""
-    from ..localize import localize
-    from ..task.groundtruth import ground_truth
+    from ...localize import localize
+    from ...task.groundtruth import ground_truth
 
     gold = ground_truth(repo, inst.patch).to_json()
     t0 = time.perf_counter()
@@ -71,7 +71,7 @@ def search_record(repo: Any, inst: Instance, labels: Sequence[str] = ()) -> dict
 
 
 def _work(args: tuple[str, list[dict[str, Any]]]) -> list[bytes]:
-    from ..repo import Repo
+    from ...repo import Repo
 
     git_dir, rows = args
     out = []
@@ -121,7 +121,7 @@ def dataset_labels(source: str) -> dict[str, list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m acs.train.collect", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m acs.train.ranker.collect", description=__doc__)
     p.add_argument("dataset", help="SWE-bench-format jsonl (acs data mine output, SWE-Gym)")
     p.add_argument("--repos", required=True, help="folder of git mirrors")
     p.add_argument("--out", required=True)

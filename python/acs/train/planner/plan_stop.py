@@ -12,7 +12,7 @@ token ids whose text covers the planner's text (and that prefix's log-probs), it
 becomes exactly `PlanParser.output()`, and its stop reason `"stop"`. A response the parser
 does not finish (no `end` or answer line, a cut-off line) is left as it came.
 
-    client = PlanStopClient(engine_client, tokenizer)   # acs.train.skyrl_exp does this
+    client = PlanStopClient(engine_client, tokenizer)   # acs.train.planner.skyrl_exp does this
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..llm.planlang import PlanParser
+from ...llm.planlang import PlanParser
 
 __all__ = ["PlanStopClient", "plan_text", "token_prefix"]
 

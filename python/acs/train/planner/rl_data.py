@@ -6,7 +6,7 @@ Each row holds what SkyRL reads: `prompt` (the planner's first chat messages, re
 (the gold files, modules and functions, computed by `acs.task.groundtruth` on the repository
 at the base commit) and `extra_info` (repository, commit, instance id, prompt version).
 
-    python -m acs.train.rl_data DATASET --repos MIRRORS --out DIR [--val-fraction 0.1]
+    python -m acs.train.planner.rl_data DATASET --repos MIRRORS --out DIR [--val-fraction 0.1]
 
 Held-out repositories (SWE-bench and the other test sets, `acs.data.heldout`) are refused:
 the input is rejected, not filtered, because such a file is a mistake. Development-set
@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..data.heldout import check_allowed, is_dev_set
-from ..distributed import add_executor_arguments, ordered_map
-from ..errors import AcsError, InvalidArgumentError
-from ..llm.prompt import PROMPT_VERSION, Conversation, load_prompts
-from ..repo import Repo
-from ..task.dataset import DatasetError, Instance, load_instances
-from ..task.groundtruth import GroundTruth, ground_truth
-from ..task.repos import RepositoryMissing, find_repository
+from ...data.heldout import check_allowed, is_dev_set
+from ...distributed import add_executor_arguments, ordered_map
+from ...errors import AcsError, InvalidArgumentError
+from ...llm.prompt import PROMPT_VERSION, Conversation, load_prompts
+from ...repo import Repo
+from ...task.dataset import DatasetError, Instance, load_instances
+from ...task.groundtruth import GroundTruth, ground_truth
+from ...task.repos import RepositoryMissing, find_repository
 
 __all__ = ["ENV_CLASS", "Built", "build_rows", "check_source", "split_by_repo", "write_parquet"]
 
@@ -209,7 +209,7 @@ def write_parquet(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m acs.train.rl_data",
+        prog="python -m acs.train.planner.rl_data",
         description="SkyRL parquet (train and validation, split by repository) from "
         "SWE-bench-format instances: a SWE-Gym-style file or Hub id, or `acs data mine` output",
     )
@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not val:
         print(
             "validation.parquet has no rows (one repository, or --val-fraction 0): "
-            "acs.train.skyrl_main trains without evaluation"
+            "acs.train.planner.skyrl_main trains without evaluation"
         )
     return 0
 

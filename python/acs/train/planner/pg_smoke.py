@@ -6,21 +6,22 @@ about how good a trained model is.
 Everything is the real path, built here because no model or dataset can be downloaded:
 
 1. a git repository `acme/toolkit` with one fix commit per bug (`make_task_set`), turned into
-   SkyRL rows by `acs.train.rl_data.build_rows` (the prompt, gold from `acs.task.groundtruth`);
-2. the default planner's conversations on the same bugs by `acs.train.sft.export`, and the
+   SkyRL rows by `acs.train.planner.rl_data.build_rows` (the prompt, gold from
+   `acs.task.groundtruth`);
+2. the default planner's conversations on the same bugs by `acs.train.planner.sft.export`, and the
    same conversations with the answer turn naming a plausible wrong location instead
    (`BUGS`; `with_wrong_answer`), as many of each: the warm start teaches the protocol and
    both answers, so which one to give must be learnt from the reward;
 3. a byte-level BPE tokenizer trained on those texts (`acs.llm.scripted.toy_tokenizer`), saved
    so the environment counts tokens with it, and a Qwen3 of random weights sized by `--shape`;
-4. a supervised warm start on the conversations (`acs.train.pg.warm_start`), then GRPO steps
-   (`acs.train.pg.train`), every rollout through `skyrl_gym.make("acs-localize")`, with the
+4. a supervised warm start on the conversations (`acs.train.planner.pg.warm_start`), then GRPO steps
+   (`acs.train.planner.pg.train`), every rollout through `skyrl_gym.make("acs-localize")`, with the
    policy evaluated on `--eval-samples` rollouts per bug before the first step and after the
-   last (`acs.train.pg.evaluate`). `--warm-cache DIR` keeps each warm start and reuses it,
+   last (`acs.train.planner.pg.evaluate`). `--warm-cache DIR` keeps each warm start and reuses it,
    so arms that compare GRPO settings (docs/rl-settings.md) start from the same policy.
 
-    python -m acs.train.pg_smoke --device cpu --bugs 1     # ~8 min on 2 cores
-    python -m acs.train.pg_smoke --device cuda --shape small --steps 200
+    python -m acs.train.planner.pg_smoke --device cpu --bugs 1     # ~8 min on 2 cores
+    python -m acs.train.planner.pg_smoke --device cuda --shape small --steps 200
 
 Needs `pip install 'agentic-code-search[hf,rl]'` (torch, transformers, skyrl-gym).
 """
@@ -40,11 +41,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgumentError
-from ..llm import planlang
-from ..llm.errors import require
-from ..llm.scripted import toy_tokenizer
-from ..task.dataset import Instance
+from ...errors import InvalidArgumentError
+from ...llm import planlang
+from ...llm.errors import require
+from ...llm.scripted import toy_tokenizer
+from ...task.dataset import Instance
 from .pg import LOSS_REDUCTIONS, PgSettings, evaluate, train, warm_start
 from .rl_data import build_rows
 from .sft import export
@@ -414,7 +415,9 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m acs.train.pg_smoke", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m acs.train.planner.pg_smoke", description=__doc__
+    )
     parser.add_argument("--device", default="auto", help="cuda, cpu or auto (default)")
     parser.add_argument("--shape", default="tiny", choices=sorted(SHAPES))
     parser.add_argument("--bugs", type=int, default=len(BUGS), help="instances (1-3)")

@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .issue import IssueSignals
-from .policy import Turn
-from .types import Task
+from ..issue import IssueSignals
+from ..types import Task, Turn
 
 LIMIT = 50  # enough for any top_k a report uses; `rank` cuts to top_k
 

@@ -9,13 +9,13 @@ with the very code inference runs, so training and serving cannot drift apart:
   instance's repository at its base commit (opened once per process: `open_repo`);
 * the next user message is `Conversation.results` (the `next` or `final` template around
   `render_turn`), exactly what `LlmPolicy` appends at inference;
-* the answer turn (or the last allowed turn) is scored by `acs.train.reward.score_answer`
+* the answer turn (or the last allowed turn) is scored by `acs.train.planner.reward.score_answer`
   (`merge_answer`, grounded in the evidence, then `score_trajectory`).
 
 `step` never raises: SkyRL fails the whole training step on one exception, so an error
 becomes an error observation or a zero reward, counted in `metadata["errors"]`.
 
-    from acs.train.env import register_env
+    from acs.train.planner.env import register_env
     register_env()  # inside the Ray entrypoint, before SkyRL makes its environments
 """
 
@@ -34,14 +34,13 @@ from typing import Any
 import skyrl_gym
 from skyrl_gym.envs.base_text_env import BaseTextEnv, BaseTextEnvStepOutput
 
-from ..errors import InvalidArgumentError
-from ..llm.policy import TURN_TOKENS, LlmPolicy
-from ..llm.prompt import PROMPT_VERSION, TURN_BUDGET, Conversation, approx_tokens
-from ..localize import dispatch
-from ..policy import Turn
-from ..repo import Repo
-from ..task.repos import find_repository
-from ..types import Task, TaskOutcome
+from ...errors import InvalidArgumentError
+from ...llm.policy import TURN_TOKENS, LlmPolicy
+from ...llm.prompt import PROMPT_VERSION, TURN_BUDGET, Conversation, approx_tokens
+from ...localize import dispatch
+from ...repo import Repo
+from ...task.repos import find_repository
+from ...types import Task, TaskOutcome, Turn
 from .reward import RepoStats, Reward, RewardConfig, score_answer
 from .rl_data import ENV_CLASS
 
@@ -154,7 +153,7 @@ def register_env() -> None:
     SkyRL's workers make environments from their own process's registry."""
     with _lock:
         if ENV_ID not in skyrl_gym.registry:
-            skyrl_gym.register(id=ENV_ID, entry_point="acs.train.env:AcsLocalizeEnv")
+            skyrl_gym.register(id=ENV_ID, entry_point="acs.train.planner.env:AcsLocalizeEnv")
 
 
 # --- the environment ------------------------------------------------------------------------
