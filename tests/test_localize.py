@@ -544,3 +544,45 @@ def test_the_drill_down_outlines_every_file_whose_definitions_the_learned_ranker
     outlined = {t["args"]["path"] for t in second["tasks"] if t["tool"] == "outline"}
     assert len(best) > OUTLINE_FILES
     assert set(best) <= outlined
+
+
+def test_the_import_graph_neighbours_of_the_best_files_become_scored_candidates():
+    """The drill-down asks the import graph around the learned ranker's best files, and a
+    last turn scores those neighbours against the issue: a module that no search surfaced
+    but that the best file imports is a candidate with its own BM25 evidence."""
+    from acs.policies.default import IMPORT_FILES
+
+    files = {
+        "shop/cart.py": "from shop import pricing\n\ndef cart_total(cart):\n"
+        "    return pricing.apply(cart)\n",
+        "shop/pricing.py": "def apply(cart):\n    return sum(item.cost for item in cart)\n",
+        "shop/__init__.py": "",
+        "shop/unrelated.py": "def greet():\n    return 'hello'\n",
+    }
+    repo = acs.Repo.from_files(files)
+    issue = "cart_total gives the wrong total for a cart of discounted items"
+    r = acs.localize(repo, issue, trajectory=True)
+    turns = r["trajectory"]["turns"]
+    asked = [t for t in turns[1]["tasks"] if t["tool"] == "imports"]
+    assert len(asked) == 1 and "shop/cart.py" in asked[0]["args"]["paths"]
+    assert len(asked[0]["args"]["paths"]) <= IMPORT_FILES
+    scored = [t for t in turns[2]["tasks"] if t["tool"] == "bm25"]
+    assert len(scored) == 1 and "shop/pricing.py" in scored[0]["args"]["include"]
+    assert len(turns) == 3
+
+
+def test_the_hand_policy_searches_as_the_default_does():
+    """`hand` is the baseline row of the same search: the import-graph turns included."""
+    repo = acs.Repo.from_files(
+        {"a.py": "import b\n\ndef run():\n    b.go()\n", "b.py": "def go(): pass\n"}
+    )
+    issue = "run fails when go is called"
+    tools = [
+        [
+            t["tool"]
+            for turn in acs.localize(repo, issue, policy=p, trajectory=True)["trajectory"]["turns"]
+            for t in turn["tasks"]
+        ]
+        for p in ("default", "hand")
+    ]
+    assert tools[0] == tools[1]

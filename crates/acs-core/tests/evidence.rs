@@ -190,3 +190,52 @@ fn a_ranker_reads_its_columns_by_name() {
     let paths: Vec<&str> = ranked.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["tests/test_a.py", "pkg/a.py"]);
 }
+
+#[test]
+fn import_graph_neighbours_are_candidates_of_the_learned_ranker_only() {
+    // The imports call asks the best files in the file ranker's order: a.py first, b.py second.
+    let s = search(json!([
+        ["bm25", {"query": "q"}, {"hits": [{"path": "pkg/a.py", "score": 4.0},
+                                           {"path": "pkg/b.py", "score": 2.0}]}],
+        ["imports", {"paths": ["pkg/a.py", "pkg/b.py"], "direction": "both"}, {"files": [
+            {"path": "pkg/util.py", "via": "pkg/a.py", "direction": "imports", "module": "pkg.util"},
+            {"path": "pkg/util.py", "via": "pkg/b.py", "direction": "imports", "module": "pkg.util"},
+            {"path": "pkg/cli.py", "via": "pkg/b.py", "direction": "imported_by", "module": "pkg.b"},
+        ]}],
+        ["bm25", {"query": "q", "level": "file", "include": ["pkg/util.py", "pkg/cli.py"]},
+         {"hits": [{"path": "pkg/cli.py", "score": 1.5}, {"path": "pkg/util.py", "score": 0.5}]}],
+    ]));
+    let table = s.file_table();
+    assert_eq!(
+        table.keys,
+        ["pkg/a.py", "pkg/b.py", "pkg/cli.py", "pkg/util.py"]
+    );
+    assert_eq!(value(&table, "pkg/util.py", "import_hits"), 2.0);
+    assert_eq!(value(&table, "pkg/util.py", "import_best_rank"), 1.0);
+    assert_eq!(value(&table, "pkg/util.py", "imported_by_best"), 2.0);
+    assert!(value(&table, "pkg/util.py", "imports_best").is_nan());
+    assert_eq!(value(&table, "pkg/cli.py", "import_best_rank"), 2.0);
+    assert_eq!(value(&table, "pkg/cli.py", "imports_best"), 1.0);
+    // The neighbours' own BM25 is theirs alone: the repository-wide BM25 columns are untouched.
+    assert_eq!(value(&table, "pkg/cli.py", "neighbour_bm25_raw"), 1.5);
+    assert_eq!(value(&table, "pkg/util.py", "neighbour_bm25_rank"), 2.0);
+    assert!(value(&table, "pkg/cli.py", "bm25_issue_raw").is_nan());
+    assert_eq!(value(&table, "pkg/a.py", "bm25_issue_raw"), 4.0);
+    assert!(value(&table, "pkg/a.py", "import_hits").is_nan());
+    // The hand joiner never read the import graph: its ranking has the BM25 files only.
+    let hand: Vec<String> = s
+        .hand_ranking(10, 20)
+        .files
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(hand, ["pkg/a.py", "pkg/b.py"]);
+}
+
+#[test]
+fn a_malformed_imports_result_is_an_invalid_argument() {
+    let input = json!({"issue": "x", "title": "x", "identifiers": [], "frames": [],
+        "outcomes": [["imports", {"paths": ["a.py"]}, {"files": [{"path": "b.py"}]}]]});
+    let err = Search::from_json(&serde_json::to_vec(&input).unwrap()).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+}

@@ -22,6 +22,8 @@ DRILL_FILES = 3  # candidate files the drill-down turn looks into
 DRILL_FUNCTIONS = 5  # functions ranked per drilled file
 OUTLINE_FILES = 5  # best files outlined: their definitions are candidates
 MAX_CALLERS = 3  # definitions whose uses are looked up, from where a message was found
+IMPORT_FILES = 5  # the learned file model's best files whose import-graph neighbours are asked
+MAX_NEIGHBOURS = 60  # neighbours scored against the issue in the last turn
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w{3,})\s*(?::[^=]*)?=(?!=)")
 
 
@@ -88,7 +90,24 @@ class DefaultPlanner:
             callers = self.callers_turn(history, next_id)
             next_id += len(callers)
             return fuzzy + callers + self.drill_down_turn(issue, history, next_id)
+        if len(history) == 2:
+            next_id = max(t["id"] for t in history[1].tasks) + 1
+            return self.neighbours_turn(issue, history[1], next_id)
         return []
+
+    def neighbours_turn(self, issue: str, drill: Turn, next_id: int) -> list[Task]:
+        """The import-graph neighbours of the best files are candidates (a quarter to a half
+        of the gold files no search surfaced on the development set sit next to the best
+        five); score them against the issue, as the repository-wide BM25 left them out."""
+        paths: list[str] = []
+        for task, outcome in zip(drill.tasks, drill.outcomes, strict=True):
+            if task["tool"] == "imports" and outcome.get("status") == "ok":
+                paths += [f["path"] for f in outcome["result"]["files"] if f["path"] not in paths]
+        paths = paths[:MAX_NEIGHBOURS]
+        if not paths:
+            return []
+        args = {"query": issue, "level": "file", "include": paths, "limit": len(paths)}
+        return [{"id": next_id, "tool": "bm25", "args": args}]
 
     def callers_turn(self, history: Sequence[Turn], next_id: int) -> list[Task]:
         """Where an issue's message or string was found in a few places only, the code that
@@ -133,7 +152,8 @@ class DefaultPlanner:
             self.signals(issue), history, issue, OUTLINE_FILES, 2 * DRILL_FILES, search=search
         )
         files = [f["path"] for f in ranked["files"]]
-        files += [p for p in function_files(model, search) if p not in files]
+        best_files = function_files(model, search)
+        files += [p for p in best_files if p not in files]
         drill = {f["path"] for f in ranked["files"][:DRILL_FILES] if f["confident"]}
         with_functions = {f["path"] for f in ranked["functions"] if f["confident"]}
         tasks: list[Task] = []
@@ -149,6 +169,9 @@ class DefaultPlanner:
                 next_id += 1
             tasks.append({"id": next_id, "tool": "outline", "args": {"path": path}})
             next_id += 1
+        if best_files:  # the learned ranker reads the import graph; the hand joiner does not
+            args = {"paths": best_files[:IMPORT_FILES], "direction": "both", "limit": 100}
+            tasks.append({"id": next_id, "tool": "imports", "args": args})
         return tasks
 
     def misspellings_turn(self, history: Sequence[Turn], next_id: int) -> list[Task]:

@@ -7,15 +7,15 @@
 
 use super::columns::{fc, nc, FILE_FEATURES, FUNCTION_FEATURES};
 use super::input::{
-    arg_is, invalid, required_str, truthy, Bm25Result, Def, FindFilesResult, GrepResult, Input,
-    OutlineNode, ReferencesResult, SymbolsResult, ToolResult,
+    arg_is, invalid, required_str, truthy, Bm25Result, Def, FindFilesResult, GrepResult,
+    ImportsResult, Input, OutlineNode, ReferencesResult, SymbolsResult, ToolResult,
 };
 use super::pytext::pow_half;
 use super::weights::*;
 use super::IssueFacts;
 use crate::Result;
 use indexmap::IndexMap;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use serde_json::{Map, Value};
 
 /// A candidate file: an index into [`Candidates::paths`].
@@ -257,12 +257,14 @@ impl Candidates {
                 ToolResult::Bm25(r) if arg_is(args, "level", "function") => {
                     c.bm25_functions(issue, args, r)?
                 }
+                ToolResult::Bm25(r) if truthy(args.get("include")) => c.bm25_neighbours(r),
                 ToolResult::Bm25(r) => c.bm25_files(issue, args, r),
                 ToolResult::Symbols(r) => c.symbols(issue, args, r)?,
                 ToolResult::FindFiles(r) => c.find_files(issue, args, r)?,
                 ToolResult::References(r) => c.references(args, r)?,
                 ToolResult::Grep(r) => c.grep(args, r)?,
                 ToolResult::Outline(r) => c.outline(&r.symbols),
+                ToolResult::Imports(r) => c.imports(args, r),
                 ToolResult::Other => {}
             }
         }
@@ -551,6 +553,47 @@ impl Candidates {
                 .push((m.line, m.line));
         }
         Ok(())
+    }
+
+    /// The import-graph neighbours of the asked files (the best files, in the file ranker's
+    /// order): how many asked files a file neighbours, the best rank among them, and which
+    /// way the imports go. Evidence for the learned ranker only: the hand joiner never read
+    /// the import graph, and its weights stay as they were tuned.
+    fn imports(&mut self, args: &Map<String, Value>, result: &ImportsResult<'_>) {
+        let asked: Vec<&str> = match args.get("paths") {
+            Some(Value::Array(paths)) => paths.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let mut counted: FxHashSet<(FileId, usize)> = FxHashSet::default();
+        for hit in &result.files {
+            let at = asked
+                .iter()
+                .position(|&p| p == &*hit.via)
+                .unwrap_or(asked.len());
+            let file = self.file_id(&hit.path);
+            let f = self.features.file(file);
+            if counted.insert((file, at)) {
+                add(f, fc!("import_hits"), 1.0);
+            }
+            best_low(f, fc!("import_best_rank"), (at + 1) as f64);
+            let direction = if &*hit.direction == "imports" {
+                fc!("imported_by_best")
+            } else {
+                fc!("imports_best")
+            };
+            add(f, direction, 1.0);
+        }
+    }
+
+    /// A file-level BM25 limited to chosen files (the import-graph neighbours): their
+    /// similarity to the issue, which the repository-wide ranking left out.
+    fn bm25_neighbours(&mut self, result: &Bm25Result) {
+        for (r, hit, _) in normalised(&result.hits, |h| h.score.0) {
+            let file = self.file_id(&hit.path);
+            let f = self.features.file(file);
+            best(f, fc!("neighbour_bm25_raw"), hit.score.0);
+            best_low(f, fc!("neighbour_bm25_rank"), r as f64);
+        }
     }
 
     /// Every definition of an outline (nested ones after their parent) is a candidate.

@@ -15,7 +15,7 @@ pub const FEATURES_VERSION: u32 = 1;
 pub const FUNCTION_FILES: usize = 10;
 
 /// The columns of a file row (a model reads those it was trained on, by name).
-pub const FILE_FEATURES: [&str; 42] = [
+pub const FILE_FEATURES: [&str; 48] = [
     "bm25_issue_norm",
     "bm25_issue_rank",
     "bm25_issue_raw",
@@ -58,6 +58,14 @@ pub const FILE_FEATURES: [&str; 42] = [
     "issue_identifiers",
     "issue_frames",
     "candidates",
+    // Added after the shipped model (which reads the columns above, by name): the import
+    // graph around the best files (the `imports` tool, asked in the file ranker's order).
+    "import_hits",
+    "import_best_rank",
+    "imported_by_best",
+    "imports_best",
+    "neighbour_bm25_raw",
+    "neighbour_bm25_rank",
 ];
 
 /// The columns of a function row. A model reads those it was trained on, by name, so new

@@ -143,6 +143,7 @@ pub(crate) enum ToolResult<'a> {
     References(ReferencesResult<'a>),
     Grep(GrepResult<'a>),
     Outline(OutlineResult<'a>),
+    Imports(ImportsResult<'a>),
     Other,
 }
 
@@ -166,6 +167,7 @@ impl<'de: 'a, 'a> Visitor<'de> for CallVisitor<'a> {
             "references" => seq.next_element()?.map(ToolResult::References),
             "grep" => seq.next_element()?.map(ToolResult::Grep),
             "outline" => seq.next_element()?.map(ToolResult::Outline),
+            "imports" => seq.next_element()?.map(ToolResult::Imports),
             _ => seq.next_element::<IgnoredAny>()?.map(|_| ToolResult::Other),
         }
         .ok_or_else(|| missing("result"))?;
@@ -246,6 +248,24 @@ impl<'a> Bm25Hit<'a> {
 pub(crate) struct Bm25Result<'a> {
     #[serde(borrow)]
     pub(crate) hits: Vec<Bm25Hit<'a>>,
+}
+
+/// A file of the import graph next to an asked file (`via`): `direction` "imports" when
+/// `via` imports it, "imported_by" when it imports `via`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ImportHit<'a> {
+    #[serde(borrow)]
+    pub(crate) path: Text<'a>,
+    #[serde(borrow)]
+    pub(crate) via: Text<'a>,
+    #[serde(borrow)]
+    pub(crate) direction: Text<'a>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ImportsResult<'a> {
+    #[serde(borrow)]
+    pub(crate) files: Vec<ImportHit<'a>>,
 }
 
 #[derive(Debug, Deserialize)]

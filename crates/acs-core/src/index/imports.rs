@@ -35,24 +35,31 @@ impl ImportGraph {
     pub(crate) fn build(snapshot: &Snapshot) -> ImportGraph {
         let files = snapshot.files();
         let modules = ModuleMap::new(snapshot);
-        let mut imports: Vec<Vec<Import>> = vec![Vec::new(); files.len()];
-        let mut imported_by: Vec<Vec<u32>> = vec![Vec::new(); files.len()];
-        for (i, f) in files.iter().enumerate() {
+        // Each file's statements are scanned and resolved on the build pool (the files are
+        // independent); the reverse edges are assembled after, in file order.
+        let imports: Vec<Vec<Import>> = crate::pool::build_map(files, |i, f| {
             if !is_python(&f.path) {
-                continue;
+                return Vec::new();
             }
             let package = modules.package_of(&f.path);
             let text = String::from_utf8_lossy(&f.content);
             let mut seen = FxHashSet::default();
+            let mut found = Vec::new();
             for statement in statements(&text) {
                 for (module, file) in modules.resolve(&statement, &package) {
                     if file as usize != i && seen.insert(file) {
-                        imports[i].push(Import { file, module });
-                        imported_by[file as usize].push(i as u32);
+                        found.push(Import { file, module });
                     }
                 }
             }
-            imports[i].sort_by_key(|imp| imp.file);
+            found.sort_by_key(|imp| imp.file);
+            found
+        });
+        let mut imported_by: Vec<Vec<u32>> = vec![Vec::new(); files.len()];
+        for (i, found) in imports.iter().enumerate() {
+            for imp in found {
+                imported_by[imp.file as usize].push(i as u32);
+            }
         }
         ImportGraph {
             imports,

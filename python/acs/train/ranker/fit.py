@@ -308,8 +308,11 @@ def cross_fit(train: Sequence[Query], k: int, rounds: int = ROUNDS) -> Fitted:
 SKIP_LABELS = ("docs-only", "config-only", "docs-config-only")
 
 # Feature groups for the ablation: what each kind of evidence adds.
+IMPORT_GRAPH = tuple(f for f in FILE_FEATURES if f.startswith(("import", "neighbour_")))
 GROUPS: dict[str, tuple[str, ...]] = {
-    "bm25": tuple(f for f in FILE_FEATURES if "bm25" in f or f == "drill_max"),
+    "bm25": tuple(
+        f for f in FILE_FEATURES if ("bm25" in f or f == "drill_max") and f not in IMPORT_GRAPH
+    ),
     "named": tuple(
         f for f in FILE_FEATURES if f.startswith(("sym_", "path_", "frame", "grep", "caller"))
     ),
@@ -317,6 +320,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "file kind": ("is_test", "is_auxiliary", "is_source", "is_init", "depth"),
     "hand joiner": ("hand_norm", "hand_rank"),
     "issue shape": (*(f for f in FILE_FEATURES if f.startswith("issue_")), "candidates"),
+    "import graph": IMPORT_GRAPH,
 }
 
 
