@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import acs
-from conftest import EXCLUDE
+from corpora import EXCLUDE
 
 ISSUE = (
     "json.decoder raises JSONDecodeError 'Expecting value' when parsing an empty string "

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXCLUDE
+from corpora import EXCLUDE
 
 ISSUE = "json.loads raises JSONDecodeError for an empty string; see json/decoder.py"
 

@@ -52,9 +52,9 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # conftest's helpers, when run as a script
+sys.path.insert(0, str(HERE))  # corpora.py's helpers, when run as a script
 
-from conftest import EXCLUDE, rg_args, run_rg  # noqa: E402
+from corpora import EXCLUDE, rg_args, run_rg  # noqa: E402
 
 DEVSET = HERE.parent.parent / "shared" / "data" / "swe_gym_dev.jsonl"
 DEFAULT_INSTANCE = "Project-MONAI__MONAI-7549"

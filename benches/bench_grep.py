@@ -15,7 +15,7 @@ import re
 import pytest
 
 import acs
-from conftest import EXCLUDE, rg_args, run_rg
+from corpora import EXCLUDE, rg_args, run_rg
 
 ISSUE = [
     "JSONDecodeError",

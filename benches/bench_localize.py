@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import acs
-from conftest import EXCLUDE
+from corpora import EXCLUDE
 
 ISSUE = """json.loads raises JSONDecodeError "Expecting value" for an empty document, but
 JSONDecoder.raw_decode should report the position of the first bad character.

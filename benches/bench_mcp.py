@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 import acs
-from conftest import EXCLUDE
+from corpora import EXCLUDE
 
 pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters

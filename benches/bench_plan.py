@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import acs
-from conftest import EXCLUDE
+from corpora import EXCLUDE
 
 TASKS = [
     {"id": 1, "tool": "grep", "args": {"pattern": "raise ValueError", "max_results": 1000}},

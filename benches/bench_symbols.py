@@ -7,7 +7,7 @@ import ast
 import warnings
 
 import acs
-from conftest import EXCLUDE
+from corpora import EXCLUDE
 
 
 def test_symbol_index_cold(benchmark, corpus):

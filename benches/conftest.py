@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sysconfig
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,17 +22,16 @@ import pytest
 
 import acs
 
+# benches/ on sys.path: the benchmarks import their shared helpers from corpora.py, under
+# pyproject's --import-mode=importlib (which puts no test folder on sys.path) too.
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+from corpora import EXCLUDE, corpora  # noqa: E402
+
 # Index packs written by benchmarks go to a private folder, never the user's cache.
 os.environ["ACS_CACHE_DIR"] = tempfile.mkdtemp(prefix="acs-bench-cache-")
-
-EXCLUDE = ["site-packages"]
-
-
-def corpora() -> list[Path]:
-    found = [Path(sysconfig.get_paths()["stdlib"])]
-    if extra := os.environ.get("ACS_BENCH_REPO"):
-        found.append(Path(extra))
-    return found
 
 
 @pytest.fixture(scope="session", params=corpora(), ids=lambda p: p.name)
@@ -54,14 +52,3 @@ def rg() -> str:
     if path is None:
         pytest.skip("rg not installed (pip install ripgrep)")
     return path
-
-
-def rg_args(rg: str) -> list[str]:
-    # Same rules as acs: gitignore outside git, no config, skip site-packages.
-    return [rg, "--no-config", "--no-require-git", "-g", "!site-packages", "--no-messages"]
-
-
-def run_rg(args: list[str], cwd: Path) -> int:
-    out = subprocess.run(args, cwd=cwd, capture_output=True, check=False)
-    assert out.returncode in (0, 1), out.stderr[:500]
-    return out.stdout.count(b"\n")

@@ -1,65 +1,36 @@
-"""Fixtures: file trees and real git repositories built in temporary folders."""
+"""Fixtures and hooks shared by the whole suite: file trees and real git repositories built in
+temporary folders, the evaluation's small world, and the SkyRL stage's collection rules.
+Helpers that tests call directly live in tests/helpers/, never here."""
 
 from __future__ import annotations
 
 import atexit
 import os
 import shutil
-import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 # Index packs written by tests (and the CLI they start) go to a private folder, never the
 # user's cache, removed when the test process ends (each run wrote ~15 MB to /tmp and left it).
+# Set before the helpers are imported: their GIT_ENV copies the environment.
 os.environ["ACS_CACHE_DIR"] = tempfile.mkdtemp(prefix="acs-test-cache-")
 atexit.register(shutil.rmtree, os.environ["ACS_CACHE_DIR"], ignore_errors=True)
 
-GIT_ENV = {
-    **os.environ,
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-}
+# tests/ on sys.path, so that `from helpers... import ...` works under every import mode and in
+# every stage (pytest runs with --import-mode=importlib, which adds no test folder to sys.path;
+# tests/ has no __init__.py, so its folders named like packages, tests/mcp/ say, never shadow
+# the real ones: a regular package anywhere on sys.path wins over a namespace folder).
+TESTS = str(Path(__file__).resolve().parent)
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
 
-
-def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
-    return root
-
-
-def git(cwd: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip()
-
-
-def repo_with_fix(
-    root: Path, before: Mapping[str, str | bytes], fix: Mapping[str, str | bytes]
-) -> tuple[str, str]:
-    """A git repository at `root` with two commits: `before`, then `fix` written over it.
-    Returns the base commit and the fix's patch (as a dataset row holds it)."""
-    write_tree(root, before)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "base")
-    base = git(root, "rev-parse", "HEAD")
-    write_tree(root, fix)
-    git(root, "commit", "-q", "-am", "fix")
-    return base, git(root, "diff", base, "HEAD") + "\n"
+from helpers.eval_world import make_world  # noqa: E402
+from helpers.repos import git, write_tree  # noqa: E402
 
 
 @pytest.fixture
@@ -94,6 +65,14 @@ def make_git(tmp_path: Path) -> Callable[..., tuple[Path, list[str]]]:
         return root, ids
 
     return make
+
+
+@pytest.fixture
+def world(tmp_path: Path, make_git: Callable[..., tuple[Path, list[str]]]) -> dict[str, Any]:
+    """A repository `acme/widgets` (a bare mirror under repos/), two real instances, one of a
+    repository that is not there and one at a commit that does not exist (helpers/eval_world.py
+    says what each key holds)."""
+    return make_world(tmp_path, make_git)
 
 
 # -- SkyRL's own code (tests marked `skyrl`; scripts/test-skyrl runs them) ---------------------

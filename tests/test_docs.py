@@ -15,8 +15,8 @@ import pytest
 
 from acs.cli import build_parser
 from acs.cli_reference import markdown
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 SOURCE_TREE = (ROOT / "crates").is_dir() and (ROOT / ".git").exists()

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
+
 SOURCES = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "training").glob("*")]
 SOURCES += [p for p in (ROOT / "scripts").glob("*") if p.is_file()]
 NAMED = re.compile(r"python3? -m (acs(?:\.[a-z_]+)*)")

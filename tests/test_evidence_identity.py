@@ -1,6 +1,6 @@
 """The engine's evidence reader (`acs_core::evidence`) against the Python reader it replaced
-(`tests/evidence_reference.py`, frozen): the feature tables the shipped model reads, the hand
-joiner's rankings and the learned ranker's answers must be the same to the bit, on live
+(`tests/helpers/evidence_reference.py`, frozen): the feature tables the shipped model reads, the
+hand joiner's rankings and the learned ranker's answers must be the same to the bit, on live
 searches, on generated searches that aim at every tie, path shape and Unicode corner the two
 languages could read differently, and on recorded searches.
 
@@ -9,7 +9,7 @@ development set: its records stay outside the repository) adds a test over every
 that file, and prints how many rows and values it compared.
 
 Deliberate changes since the move, each pinned by its own tests instead
-(`tests/test_rank_features.py`): function candidates come from the best `FUNCTION_FILES`
+(`tests/rank/test_features.py`): function candidates come from the best `FUNCTION_FILES`
 files (the reference is run with the engine's number), and the engine computes function
 columns the reference never had (compared here: the reference's columns, by name)."""
 
@@ -28,7 +28,7 @@ import orjson
 import pytest
 
 import acs
-import evidence_reference as ref
+import helpers.evidence_reference as ref
 from acs.evidence import read_search
 from acs.issue import parse_issue
 from acs.joiner import rank as hand_rank

@@ -21,11 +21,12 @@ from typing import Any
 
 import pytest
 
+from helpers import ROOT
+
 pytest.importorskip("torch", reason="torch not installed (pip install 'agentic-code-search[hf]')")
 pytest.importorskip("transformers", reason="pip install 'agentic-code-search[hf]'")
 pytest.importorskip("skyrl_gym", reason="the RL extra: pip install 'agentic-code-search[rl]'")
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "gpu-checks"
 HELPER = ROOT / "benches" / "gpu_skyrl.py"
 DEVICE_CALL_S = 600  # the device tool stops a command at 10 minutes
@@ -84,8 +85,12 @@ def test_the_dry_run_writes_every_figure_the_gpu_run_writes(tmp_path: Path) -> N
     out = done.stdout
     assert f"$ {documented_command()}\n" in out
     assert "dataset: 6 instances; model: tiny" in out
-    assert re.search(r"train\.sh runs: \S+ -m acs\.train\.planner\.rl_data \S+/data/instances\.jsonl", out)
-    launch = re.search(r"train\.sh runs: env .* -m acs\.train\.planner\.skyrl_main (.*)$", out, re.M)
+    assert re.search(
+        r"train\.sh runs: \S+ -m acs\.train\.planner\.rl_data \S+/data/instances\.jsonl", out
+    )
+    launch = re.search(
+        r"train\.sh runs: env .* -m acs\.train\.planner\.skyrl_main (.*)$", out, re.M
+    )
     assert launch, out[-3000:]
     presets = [f"@{ROOT}/training/configs/{n}.args" for n in ("base", "1gpu", "grpo")]
     assert launch.group(1).split() == [*presets, *gpu_skyrl.OVERRIDES]

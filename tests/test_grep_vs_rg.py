@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import acs
-from conftest import write_tree
+from helpers.repos import write_tree
 
 RG = shutil.which("rg")
 pytestmark = pytest.mark.skipif(RG is None, reason="rg not installed (pip install ripgrep)")

@@ -12,7 +12,7 @@ import pytest
 import acs
 from acs.errors import InvalidArgumentError, RepositoryError, UnknownCommitError
 from acs.history import History, forget
-from conftest import git, write_tree
+from helpers.repos import git, write_tree
 
 
 def commit(root: Path, message: str, files: dict[str, str | None]) -> str:

@@ -4,7 +4,7 @@ nothing, and Ctrl-C or `PlanRun.cancel()` stop engine work promptly.
 
 The Rust side (`crates/acs-core/tests/hostile_engine.rs`) tests every cap at its edge; here
 the same caps are checked through the Python API and the error classes it raises. Time is
-bounded in CPU time (tests/cpu_clock.py)."""
+bounded in CPU time (tests/helpers/cpu_clock.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 
 import acs
 from acs.errors import AcsError, CancelledError, InvalidArgumentError, error_for
-from cpu_clock import HANG_S, child_cpu, cpu_at, cpu_of, pid_cpu
+from helpers.cpu_clock import HANG_S, child_cpu, cpu_at, cpu_of, pid_cpu
 
 # The caps of `acs_core::limits` (the README's Errors section lists them).
 MAX_GREP_PATTERNS = 10_000

@@ -27,7 +27,7 @@ from acs.llm.planlang import (
     parse_line,
     parse_plan,
 )
-from cpu_clock import HANG_S, cpu_limited, cpu_of
+from helpers.cpu_clock import HANG_S, cpu_limited, cpu_of
 
 FUZZ = settings(
     max_examples=150,

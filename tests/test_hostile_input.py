@@ -2,7 +2,7 @@
 bounded time with an `AcsError` (the CLI: one line on stderr, exit 2 for bad usage and 1 for
 a runtime failure), never a traceback, another exception type, or a hang.
 
-Time bounds, in CPU time (tests/cpu_clock.py), are generous for a linear algorithm and far
+Time bounds, in CPU time (tests/helpers/cpu_clock.py), are generous for a linear algorithm and far
 below what the quadratic code they replace took (tens of seconds on these inputs)."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from acs.errors import AcsError, InvalidArgumentError, PlanError, UnknownCommitE
 from acs.issue import MAX_ISSUE_CHARS, _parse_issue, message_fragments, parse_issue
 from acs.llm import LlmPolicy, ScriptedBackend
 from acs.llm.planlang import Call, End, Invalid, format_task, parse_line, parse_plan
-from cpu_clock import child_cpu, cpu_of
+from helpers.cpu_clock import child_cpu, cpu_of
 
 # A linear parse of 100 KB takes milliseconds; the quadratic one took tens of seconds.
 BOUND_S = 2.0
@@ -744,7 +744,7 @@ def test_hostile_python_files_give_the_import_graph_what_they_can_in_bounded_tim
 )
 def test_bad_history_query_counts_are_one_line_errors(tmp_path, args):
     from acs.history import History
-    from conftest import repo_with_fix
+    from helpers.repos import repo_with_fix
 
     repo_with_fix(tmp_path, {"a.py": "x = 1\n"}, {"a.py": "x = 2\n"})
     history = History.open(tmp_path, index_cache=False)

@@ -8,7 +8,6 @@ import copy
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +16,9 @@ from referencing import Registry, Resource
 
 from acs.cli import main
 from acs.toolspec import arguments_schema
-from test_eval import world  # noqa: F401  (a bare repository and a dataset of its issues)
+from helpers import ROOT
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schema"
+SCHEMAS = ROOT / "docs" / "schema"
 NAMES = ["localize", "tool", "plan", "index", "eval-row", "eval-summary", "tool-arguments"]
 
 
@@ -136,7 +135,7 @@ def test_index_output(schemas, repo, tmp_path):
 
 
 @pytest.fixture
-def eval_files(world, tmp_path):  # noqa: F811  (the imported fixture)
+def eval_files(world, tmp_path):  # world: conftest.py's bare repository and its issues
     out = tmp_path / "run"
     argv = ["eval", str(world["data"]), "--repos", str(world["repos"]), "--out", str(out)]
     assert main([*argv, "--workers", "1", "--no-progress"]) == 0

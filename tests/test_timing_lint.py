@@ -1,4 +1,4 @@
-"""No test bounds the code under test in wall time (tests/cpu_clock.py says why, and what to
+"""No test bounds the code under test in wall time (tests/helpers/cpu_clock.py says why, and what to
 use instead). Seen: an assert on a wall-clock read, a wall-clock duration kept to assert on,
 a Hypothesis deadline; in Rust, a comparison with `.elapsed()` or a duration taken from it.
 A line that is no such bound (a hang guard's limit, a timeout's own time, a printed
@@ -8,11 +8,15 @@ with a wall-clock limit (hang guards) are not seen, and need no comment."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
+
 MARKER = "wall-clock: allowed"
-HELPERS = {"tests/cpu_clock.py", "tests/test_timing_lint.py", "crates/acs-core/tests/common/mod.rs"}
+HELPERS = {
+    "tests/helpers/cpu_clock.py",
+    "tests/test_timing_lint.py",
+    "crates/acs-core/tests/common/mod.rs",
+}
 
 WALL = r"\b(time\.)?(time|perf_counter|monotonic)(_ns)?\("
 PYTHON = re.compile(
@@ -40,7 +44,7 @@ def code_of_tests() -> list[tuple[str, str, re.Pattern[str]]]:
     """(path, test code, pattern) for every test source: Python tests, Rust integration tests,
     and the `#[cfg(test)]` part of each Rust source file."""
     out = []
-    for path in sorted(ROOT.glob("tests/*.py")):
+    for path in sorted(ROOT.glob("tests/**/*.py")):
         out.append((path, path.read_text(), PYTHON))
     for path in sorted(ROOT.glob("crates/*/tests/**/*.rs")):
         if "fixtures" not in path.parts:
@@ -67,7 +71,7 @@ def test_no_test_bounds_wall_time() -> None:
         for number in wall_clock_reads(text, pattern)
     ]
     assert not found, (
-        "wall-clock reads in tests (bound CPU time, see tests/cpu_clock.py and "
+        "wall-clock reads in tests (bound CPU time, see tests/helpers/cpu_clock.py and "
         f"crates/acs-core/tests/common/mod.rs; or mark the line `{MARKER}: why`): {found}"
     )
 

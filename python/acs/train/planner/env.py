@@ -57,8 +57,8 @@ METRICS = ("total", "quality", "f_file", "f_module", "f_function", "latency_s", 
 SHRUNK_BUDGETS = (TURN_BUDGET // 2, TURN_BUDGET // 4, TURN_BUDGET // 8, 0, -1)
 # Room a plan turn's prompt leaves for what may follow it: the model's turn (at most
 # TURN_TOKENS) and then the shortest answer turn's message (the answer template, results only
-# counted: under 2,048 tokens whatever the text; tests/test_train_configs.py bounds it), so a
-# rollout can always still be asked for its answer within the context.
+# counted: under 2,048 tokens whatever the text; tests/train/planner/test_configs.py bounds
+# it), so a rollout can always still be asked for its answer within the context.
 ANSWER_RESERVE = 2048
 
 # --- one open repository per (git dir, commit), shared by every rollout of the process -----

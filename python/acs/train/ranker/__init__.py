@@ -14,7 +14,6 @@ import importlib
 import warnings
 from typing import Any
 
-
 _SUBMODULES = ("collect", "fit")
 
 

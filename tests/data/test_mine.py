@@ -18,7 +18,8 @@ from acs.errors import InvalidArgumentError
 from acs.repo import Repo
 from acs.task.dataset import load_instances
 from acs.task.groundtruth import ground_truth
-from conftest import GIT_ENV
+from helpers import ROOT
+from helpers.repos import GIT_ENV
 
 CORE = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(3))
 HEADER = """def parse_header(text):
@@ -623,7 +624,7 @@ def test_card_tables_sum_the_summaries(
 def test_developers_md_lists_exactly_the_held_out_and_dev_repositories() -> None:
     from acs.data.heldout import DEV_SET, HELD_OUT
 
-    text = (Path(__file__).parent.parent / "DEVELOPERS.md").read_text(encoding="utf-8")
+    text = (ROOT / "DEVELOPERS.md").read_text(encoding="utf-8")
     held, _, dev = text.partition("## Development set")
     held = held.partition("## Held-out repositories")[2]
     dev = dev.partition("\n## ")[0]
@@ -647,7 +648,7 @@ def test_the_training_repositories_may_all_be_mined_for_training() -> None:
     from acs.data.cli import read_domains
     from acs.data.heldout import check_allowed
 
-    text = (Path(__file__).parent.parent / "training" / "repos.txt").read_text(encoding="utf-8")
+    text = (ROOT / "training" / "repos.txt").read_text(encoding="utf-8")
     domains = read_domains(text)
     # issue 23: at least 100 repositories, each once, each with its domain
     assert len(domains) >= 100 and all(domains.values())
@@ -785,7 +786,6 @@ def test_mine_sh_mines_every_listed_repository_and_passes_min_closeness(tmp_path
     import os
     import sys
 
-    root = Path(__file__).parent.parent
     mirrors = tmp_path / "mirrors"
     (mirrors / "acme+widgets").mkdir(parents=True)
     _, c = build(mirrors / "acme+widgets" / "repo")  # a work tree where a mirror goes: git -C
@@ -796,11 +796,11 @@ def test_mine_sh_mines_every_listed_repository_and_passes_min_closeness(tmp_path
         **GIT_ENV,
         "REPOS": str(repos),
         "ACS": f"{sys.executable} -m acs",
-        "PYTHONPATH": os.pathsep.join([str(root / "python"), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")]),
     }
     for extra, commits in (([], 7), (["--min-closeness", "0.5"], 1)):
         subprocess.run(
-            [str(root / "training" / "mine.sh"), str(mirrors), str(out), "--jobs", "1", *extra],
+            [str(ROOT / "training" / "mine.sh"), str(mirrors), str(out), "--jobs", "1", *extra],
             env=env,
             check=True,
             capture_output=True,

@@ -18,7 +18,7 @@ from acs.llm.prompt import Conversation, load_prompts
 from acs.task.dataset import Instance
 from acs.task.groundtruth import ground_truth
 from acs.train.planner import rl_data
-from conftest import repo_with_fix
+from helpers.repos import repo_with_fix
 
 pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow comes with `datasets`")
 

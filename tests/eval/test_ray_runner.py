@@ -12,17 +12,17 @@ import pytest
 from acs.cli import main
 from acs.eval.runner import evaluate
 from acs.task.dataset import Instance
-from test_eval import RUN_TIMEOUT_S, SLOW_POLICY, _lines, world  # noqa: F401  (world: repositories, a dataset)
+from helpers.eval_world import RUN_TIMEOUT_S, SLOW_POLICY, jsonl_rows
 
 # What a row's outcome is, apart from timings and where its index came from.
 SAME = ("status", "error", "prediction", "gold", "metrics", "calibration", "top_k", "fingerprint")
 
 
 def _outcomes(path):
-    return {(r["instance_id"], r["policy"]): {k: r[k] for k in SAME} for r in _lines(path)}
+    return {(r["instance_id"], r["policy"]): {k: r[k] for k in SAME} for r in jsonl_rows(path)}
 
 
-def test_ray_executor_gives_the_local_rows(world, tmp_path, capsys):  # noqa: F811
+def test_ray_executor_gives_the_local_rows(world, tmp_path, capsys):
     pytest.importorskip("ray", reason="pip install 'agentic-code-search[ray]'")
     argv = ["eval", str(world["data"]), "--repos", str(world["repos"]), "--no-progress"]
     local, distributed = tmp_path / "local", tmp_path / "ray"
@@ -32,7 +32,7 @@ def test_ray_executor_gives_the_local_rows(world, tmp_path, capsys):  # noqa: F8
     expected, got = _outcomes(local / "results.jsonl"), _outcomes(distributed / "results.jsonl")
     assert len(got) == 8 and got == expected  # ok rows and both kinds of failure
     assert got[("acme__widgets-1", "default")]["metrics"]["file"]["acc@1"] == 1.0
-    row = next(r for r in _lines(distributed / "results.jsonl") if r["status"] == "ok")
+    row = next(r for r in jsonl_rows(distributed / "results.jsonl") if r["status"] == "ok")
     assert row["latency_ms"] >= 0 and row["open_ms"] > 0 and row["index_source"]
     summary = orjson.loads((distributed / "summary.json").read_bytes())
     assert summary["meta"]["executor"] == "ray"
@@ -43,7 +43,7 @@ def test_ray_executor_gives_the_local_rows(world, tmp_path, capsys):  # noqa: F8
     )
 
 
-def test_executor_usage_errors(world, tmp_path, capsys):  # noqa: F811
+def test_executor_usage_errors(world, tmp_path, capsys):
     argv = ["eval", str(world["data"]), "--repos", str(world["repos"]), "--out", str(tmp_path)]
     with pytest.raises(SystemExit) as e:
         main([*argv, "--executor", "dask"])
@@ -53,7 +53,7 @@ def test_executor_usage_errors(world, tmp_path, capsys):  # noqa: F811
     assert e.value.code == 2 and "--ray-address needs --executor ray" in capsys.readouterr().err
 
 
-def test_ray_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):  # noqa: F811
+def test_ray_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):
     pytest.importorskip("ray", reason="pip install 'agentic-code-search[ray]'")
     (tmp_path / "slowpolicy.py").write_text(SLOW_POLICY)
     # Ray's workers inherit the environment of the local instance, started by the run.
@@ -87,7 +87,7 @@ def test_ray_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):  # no
         evaluate([good], repos_dir=world["repos"], results_path=tmp_path / "x", executor="dask")
 
 
-def test_missing_ray_is_one_clear_line(world, tmp_path, capsys, monkeypatch):  # noqa: F811
+def test_missing_ray_is_one_clear_line(world, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
     argv = ["eval", str(world["data"]), "--repos", str(world["repos"]), "--out", str(tmp_path)]
     with pytest.raises(SystemExit) as e:

@@ -14,7 +14,7 @@ from acs.distributed import ordered_map, ray_session
 from acs.errors import InvalidArgumentError
 from acs.task.dataset import Instance
 from acs.train.planner import rl_data, sft
-from conftest import repo_with_fix
+from helpers.repos import repo_with_fix
 
 ray = pytest.importorskip("ray", reason="pip install 'agentic-code-search[ray]'")
 

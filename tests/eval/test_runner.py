@@ -3,7 +3,6 @@ the report and the comparison, end to end on git repositories made here."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import orjson
@@ -16,119 +15,7 @@ from acs.eval.results import read_rows
 from acs.eval.runner import evaluate
 from acs.task.dataset import DatasetError, Instance, load_instances
 from acs.task.repos import RepositoryMissing, commit_order, find_repository, locate
-from conftest import GIT_ENV
-
-PARSER = '''"""Headers."""
-
-
-def parse_header(text):
-    """The header of a message."""
-    name, _, value = text.partition(":")
-    return name.strip(), value.strip()
-
-
-def parse_body(text):
-    return text.split("\\n\\n", 1)[-1]
-'''
-
-RENDER = '''"""Drawing."""
-
-
-class Renderer:
-    def __init__(self, color="black"):
-        self.color = color
-
-    def draw(self, shape):
-        return f"{shape} in black"
-
-    def clear(self):
-        return ""
-'''
-
-TESTS = """from pkg.parser import parse_header
-
-
-def test_parse_header():
-    assert parse_header("a: b") == ("a", "b")
-"""
-
-ISSUES = {
-    "acme__widgets-1": "parse_header crashes with ValueError on an empty header line",
-    "acme__widgets-2": "Renderer.draw ignores the color given to the renderer and draws black",
-}
-
-
-def _patch(root: Path, a: str, b: str) -> str:
-    out = subprocess.run(
-        ["git", "diff", a, b], cwd=root, env=GIT_ENV, check=True, capture_output=True, text=True
-    )
-    return out.stdout
-
-
-@pytest.fixture
-def world(tmp_path, make_git):
-    """A repository `acme/widgets` (a bare mirror under repos/), two real instances, one of a
-    repository that is not there and one at a commit that does not exist."""
-    root, (c0, c1, c2) = make_git(
-        {
-            "pkg/__init__.py": "",
-            "pkg/parser.py": PARSER,
-            "pkg/render.py": RENDER,
-            "tests/test_parser.py": TESTS,
-            "README.md": "widgets: parse headers and render shapes\n",
-        },
-        {
-            "pkg/parser.py": PARSER.replace(
-                "    name, _,", "    if not text:\n        return '', ''\n    name, _,"
-            )
-        },
-        {"pkg/render.py": RENDER.replace('in black"', 'in {self.color}"')},
-    )
-    repos = tmp_path / "repos"
-    repos.mkdir()
-    subprocess.run(
-        ["git", "clone", "-q", "--bare", str(root), str(repos / "acme__widgets.git")],
-        check=True,
-        env=GIT_ENV,
-    )
-    rows = [
-        {
-            "instance_id": "acme__widgets-2",
-            "repo": "acme/widgets",
-            "base_commit": c1,
-            "problem_statement": ISSUES["acme__widgets-2"],
-            "patch": _patch(root, c1, c2),
-        },
-        {
-            "instance_id": "acme__widgets-1",
-            "repo": "acme/widgets",
-            "base_commit": c0,
-            "problem_statement": ISSUES["acme__widgets-1"],
-            "patch": _patch(root, c0, c1),
-        },
-        {
-            "instance_id": "nobody__missing-1",
-            "repo": "nobody/missing",
-            "base_commit": c0,
-            "problem_statement": "parse_header is broken",
-            "patch": _patch(root, c0, c1),
-        },
-        {
-            "instance_id": "acme__widgets-3",
-            "repo": "acme/widgets",
-            "base_commit": "0123456789abcdef0123456789abcdef01234567",
-            "problem_statement": "parse_header is broken",
-            "patch": _patch(root, c0, c1),
-        },
-    ]
-    data = tmp_path / "dev.jsonl"
-    data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
-    return {"root": root, "repos": repos, "data": data, "rows": rows, "commits": (c0, c1, c2)}
-
-
-def _lines(path: Path) -> list[dict]:
-    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-
+from helpers.eval_world import ISSUES, RUN_TIMEOUT_S, SLOW_POLICY, jsonl_rows
 
 # -- end to end -------------------------------------------------------------------------------
 
@@ -149,7 +36,7 @@ def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
     assert "| precision |" not in ranked_part and "| f0.5 |" in rest
     assert "## Calibration" in rest and "| ECE |" in rest and "Reliability, file level:" in rest
 
-    rows = {(r["instance_id"], r["policy"]): r for r in _lines(out / "results.jsonl")}
+    rows = {(r["instance_id"], r["policy"]): r for r in jsonl_rows(out / "results.jsonl")}
     assert len(rows) == 8  # 4 instances x (default, bm25)
     first = rows[("acme__widgets-1", "default")]
     assert first["status"] == "ok", first["error"]
@@ -214,9 +101,9 @@ def test_eval_end_to_end_resume_and_compare(world, tmp_path, capsys):
     assert set(default["by_repo"]) == {"acme/widgets", "nobody/missing"}
 
     # Resume: the ok rows are kept, the failures run again.
-    before = _lines(out / "results.jsonl")
+    before = jsonl_rows(out / "results.jsonl")
     assert main([*argv, "--workers", "1", "--no-progress"]) == 0
-    after = _lines(out / "results.jsonl")
+    after = jsonl_rows(out / "results.jsonl")
     assert after[: len(before)] == before
     again = {(r["instance_id"], r["policy"]) for r in after[len(before) :]}
     assert again == {
@@ -257,28 +144,6 @@ def test_eval_usage_errors(world, tmp_path, capsys):
 
 
 # -- time limits and crashes ------------------------------------------------------------------
-
-SLOW_POLICY = '''import os
-import time
-
-from acs.policies.default import DefaultPlanner
-
-
-class Slow(DefaultPlanner):
-    """The default planner, except that it sleeps on SLEEP and dies on CRASH."""
-
-    name = "slow"
-
-    def plan(self, issue, history):
-        if "SLEEP" in issue:
-            time.sleep(60)
-        if "CRASH" in issue:
-            os._exit(3)
-        return super().plan(issue, history)
-'''
-# Per run. A good run of this world takes well under a second of CPU; the limit leaves room
-# for a busy machine, since a run that passes it is recorded as timed out.
-RUN_TIMEOUT_S = 10.0
 
 
 def test_timeout_and_crash_are_recorded(world, tmp_path, monkeypatch):
@@ -633,7 +498,7 @@ def test_out_resumes_a_killed_run_and_a_run_from_before_the_marker(world, tmp_pa
     argv = _eval_argv(world, out)
     assert main(argv) == 0
     capsys.readouterr()
-    rows = _lines(out / "results.jsonl")
+    rows = jsonl_rows(out / "results.jsonl")
     assert len(rows) == 1 and rows[0]["status"] == "ok"
     # killed in the middle of its next row: the folder is still the run's
     with (out / "results.jsonl").open("ab") as f:

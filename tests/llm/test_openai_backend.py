@@ -27,8 +27,8 @@ from acs.llm import (
     ServerUnavailableError,
 )
 from acs.llm import planlang as pl
-from cpu_clock import HANG_S
-from fake_openai import FakeOpenAI, Reply
+from helpers.cpu_clock import HANG_S
+from helpers.fake_openai import FakeOpenAI, Reply
 
 FILES = {
     "src/shop/cart.py": (

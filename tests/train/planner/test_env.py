@@ -20,7 +20,7 @@ from acs.task.groundtruth import ground_truth  # noqa: E402
 from acs.train.planner import env as acs_env  # noqa: E402
 from acs.train.planner.reward import RewardConfig, score_trajectory  # noqa: E402
 from acs.train.planner.rl_data import reward_spec  # noqa: E402
-from conftest import repo_with_fix  # noqa: E402
+from helpers.repos import repo_with_fix  # noqa: E402
 
 BEFORE = {
     "pkg/io.py": (

@@ -13,8 +13,8 @@ import pytest
 
 from acs.train.planner import skyrl_main
 from acs.train.planner.skyrl_main import SkyRLMissingError, expand_args, read_preset
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "training" / "configs"
 TRAIN_SH = ROOT / "training" / "train.sh"
 ENVIRON = {

@@ -5,7 +5,6 @@ SkyRL's GPU placement group, and the exit code through SkyRL's own entrypoint.""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -17,35 +16,13 @@ import pytest
 import acs
 from acs.llm.prompt import Conversation, load_prompts
 from acs.llm.scripted import toy_tokenizer
-from acs.task.dataset import Instance
 from acs.train.planner import rl_data, skyrl_main
-from acs.train.planner.skyrl_main import expand_args
-from conftest import repo_with_fix
+from helpers import ROOT
+from helpers.training import SMALL_BATCH, make_instances, preset_args, write_jsonl
 
 pytestmark = pytest.mark.skyrl
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ROOT / "training" / "configs"
 TRAIN_SH = ROOT / "training" / "train.sh"
-# A batch this test's few instances fill (SkyRL needs one full batch of prompts).
-SMALL_BATCH = ["trainer.train_batch_size=1", "trainer.policy_mini_batch_size=1"]
-BEFORE = {"pkg/io.py": "class Reader:\n    def read(self):\n        return 1\n"}
-AFTER = {"pkg/io.py": "class Reader:\n    def read(self):\n        return 2\n"}
-
-
-def make_instances(repos: Path, names: list[str]) -> list[Instance]:
-    """One repository `acme/<name>` (a fix commit) under `repos` per name, and its instance."""
-    out = []
-    for name in names:
-        base, patch = repo_with_fix(repos / f"acme__{name}", BEFORE, AFTER)
-        out.append(Instance(f"acme__{name}-1", f"acme/{name}", base, "Reader.read is 1", patch))
-    return out
-
-
-def write_jsonl(path: Path, instances: list[Instance]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(i.to_json()) + "\n" for i in instances))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +40,6 @@ def _chain(error: BaseException | None) -> list[str]:
         out.append(str(error))
         error = error.__cause__ or error.__context__
     return out
-
-
-def preset_args(data: Path, repos: Path, model: Path) -> list[str]:
-    environ = {"ACS_DATA": str(data), "ACS_REPOS": str(repos), "ACS_RUN_DIR": str(data / "run")}
-    environ["ACS_MODEL"] = str(model)
-    files = [f"@{CONFIGS / n}.args" for n in ("base", "1gpu", "grpo")]
-    return expand_args([*files, *SMALL_BATCH], environ)
 
 
 def test_rl_data_output_reads_with_skyrl_prompt_dataset(tmp_path, model_dir):

@@ -20,7 +20,7 @@ from acs.task.dataset import Instance
 from acs.task.groundtruth import ground_truth
 from acs.train.planner import sft
 from acs.train.planner.reward import RewardConfig
-from conftest import repo_with_fix
+from helpers.repos import repo_with_fix
 
 BEFORE = {
     "pkg/io.py": (

@@ -28,7 +28,7 @@ from acs.train.planner.env import register_env
 from acs.train.planner.pg_smoke import random_qwen3
 from acs.train.planner.plan_stop import PlanStopClient
 from acs.train.planner.skyrl_cpu_engine import TransformersEngine
-from test_train_skyrl import make_instances, preset_args, write_jsonl
+from helpers.training import make_instances, preset_args, write_jsonl
 
 pytestmark = pytest.mark.skyrl
 
