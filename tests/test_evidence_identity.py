@@ -184,12 +184,19 @@ LIVE_ISSUES = [
 ]
 
 
+def known_tools(turn: dict[str, Any]) -> Turn:
+    """A turn without the calls the frozen reader never knew (the import graph, asked in the
+    drill-down and scored in a third turn, came after it): its identity holds for the rest."""
+    kept = [i for i, t in enumerate(turn["tasks"]) if t["tool"] != "imports"]
+    return Turn([turn["tasks"][i] for i in kept], [turn["outcomes"][i] for i in kept])
+
+
 def test_live_searches_read_the_same() -> None:
     repo = acs.Repo.open(Path(acs.__file__).parent)
     tally = Tally()
     for issue in LIVE_ISSUES:
         result = acs.localize(repo, issue, trajectory=True)
-        turns = [Turn(t["tasks"], t["outcomes"]) for t in result["trajectory"]["turns"]]
+        turns = [known_tools(t) for t in result["trajectory"]["turns"][:2]]
         compare(result["trajectory"]["issue"], turns, tally, top_ks=(3, 10))
     assert tally.rows > 100 and tally.max_ulps == 0
 

@@ -102,8 +102,9 @@ def test_a_misspelled_identifier_is_looked_up_fuzzily(repo):
         "tool": "symbols",
         "args": {"name": "apply_discunt", "mode": "fuzzy", "limit": 10},
     }
-    # and the best files are outlined, so that their definitions become candidates
-    assert {t["tool"] for t in second[1:]} == {"outline"}
+    # and the best files are outlined, so that their definitions become candidates (and the
+    # import graph around them is asked)
+    assert {t["tool"] for t in second[1:]} == {"outline", "imports"}
 
 
 def test_a_behaviour_only_issue_ranks_by_words(repo):
@@ -129,9 +130,11 @@ def test_result_shape_and_stats(repo):
     assert len(r["files"]) <= 2
     assert all(0 < f["score"] <= 1 for f in r["files"])
     s = r["stats"]
-    assert s["turns"] == 2 and s["tool_calls"] == sum(s["calls_per_turn"]) > 0
-    # the name was found: the second turn only outlines the best files, it drills into none
-    assert {t["tool"] for t in r["trajectory"]["turns"][1]["tasks"]} == {"outline"}
+    assert s["turns"] == len(s["calls_per_turn"]) == len(r["trajectory"]["turns"])
+    assert s["tool_calls"] == sum(s["calls_per_turn"]) > 0
+    # the name was found: the second turn outlines the best files and asks the import graph
+    # around them, it drills into none
+    assert {t["tool"] for t in r["trajectory"]["turns"][1]["tasks"]} == {"outline", "imports"}
     assert r["trajectory"]["turns"][0]["outcomes"][0]["status"] == "ok"
 
 
@@ -586,3 +589,11 @@ def test_the_hand_policy_searches_as_the_default_does():
         for p in ("default", "hand")
     ]
     assert tools[0] == tools[1]
+
+
+def test_no_third_turn_when_the_best_files_have_no_import_graph_neighbours():
+    repo = acs.Repo.from_files({"a.py": "def run():\n    return 1\n", "b.py": "def go(): pass\n"})
+    r = acs.localize(repo, "run returns the wrong value", trajectory=True)
+    turns = r["trajectory"]["turns"]
+    assert any(t["tool"] == "imports" for t in turns[1]["tasks"])
+    assert len(turns) == 2

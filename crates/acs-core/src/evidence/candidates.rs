@@ -166,6 +166,9 @@ pub(crate) struct Candidates {
     pub(crate) kinds: Vec<String>,
     pub(crate) joiner: JoinerEvidence,
     pub(crate) features: FeatureEvidence,
+    /// Why an import-graph neighbour is a candidate (the best-ranked file it neighbours),
+    /// for files no other evidence explains.
+    pub(crate) neighbours: FxHashMap<FileId, (usize, String)>,
 }
 
 /// Python's `x / max(...)` normalisation of one result: (1-based rank, hit, score / best),
@@ -576,12 +579,23 @@ impl Candidates {
                 add(f, fc!("import_hits"), 1.0);
             }
             best_low(f, fc!("import_best_rank"), (at + 1) as f64);
-            let direction = if &*hit.direction == "imports" {
+            let imported = &*hit.direction == "imports";
+            let direction = if imported {
                 fc!("imported_by_best")
             } else {
                 fc!("imports_best")
             };
             add(f, direction, 1.0);
+            let why = || {
+                let verb = if imported { "imported by" } else { "imports" };
+                format!("{verb} {}, one of the best files", &*hit.via)
+            };
+            match self.neighbours.get(&file) {
+                Some((best, _)) if *best <= at => {}
+                _ => {
+                    self.neighbours.insert(file, (at, why()));
+                }
+            }
         }
     }
 

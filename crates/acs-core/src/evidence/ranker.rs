@@ -170,7 +170,8 @@ impl LearnedRanker {
         let reasons = &s.hand_all().why;
         let mut why = super::candidates::Ordered::<String, String>::default();
         for f in &files {
-            if let Some(reason) = reasons.get(c.path(f.key)) {
+            let neighbour = c.neighbours.get(&f.key).map(|(_, text)| text);
+            if let Some(reason) = reasons.get(c.path(f.key)).or(neighbour) {
                 why.insert(c.path(f.key).to_string(), reason.clone());
             }
         }
