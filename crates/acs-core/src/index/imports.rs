@@ -42,10 +42,9 @@ impl ImportGraph {
                 return Vec::new();
             }
             let package = modules.package_of(&f.path);
-            let text = String::from_utf8_lossy(&f.content);
             let mut seen = FxHashSet::default();
             let mut found = Vec::new();
-            for statement in statements(&text) {
+            for statement in statements(&f.content) {
                 for (module, file) in modules.resolve(&statement, &package) {
                     if file as usize != i && seen.insert(file) {
                         found.push(Import { file, module });
@@ -235,30 +234,34 @@ struct Statement {
 
 /// The import statements of a Python source: lines whose statement starts with `import` or
 /// `from`, at any indentation, outside triple-quoted strings; parenthesised and
-/// backslash-continued name lists followed to their end.
-fn statements(text: &str) -> Vec<Statement> {
+/// backslash-continued name lists followed to their end. Read as bytes (the keywords and
+/// quotes are ASCII): only a statement's own lines are decoded, so a file is never
+/// validated whole, and a line is searched for triple quotes only when it has a quote.
+fn statements(source: &[u8]) -> Vec<Statement> {
     let mut out = Vec::new();
-    let mut in_string: Option<&str> = None;
-    let mut lines = text.lines();
+    let mut in_string: Option<&[u8]> = None;
+    let mut lines = source_lines(source);
     while let Some(line) = lines.next() {
         if let Some(quote) = in_string {
-            if line.matches(quote).count() % 2 == 1 {
+            if count(line, quote) % 2 == 1 {
                 in_string = None;
             }
             continue;
         }
-        let code = line.trim_start();
-        let starts = code.starts_with("import ") || code.starts_with("from ");
+        let code = trim_start(line);
+        let starts = code.starts_with(b"import ") || code.starts_with(b"from ");
         if !starts {
-            for quote in ["\"\"\"", "'''"] {
-                if line.matches(quote).count() % 2 == 1 {
-                    in_string = Some(quote);
-                    break;
+            if memchr::memchr2(b'"', b'\'', line).is_some() {
+                for quote in [&b"\"\"\""[..], &b"'''"[..]] {
+                    if count(line, quote) % 2 == 1 {
+                        in_string = Some(quote);
+                        break;
+                    }
                 }
             }
             continue;
         }
-        let mut logical = strip_comment(code).to_string();
+        let mut logical = strip_comment(&String::from_utf8_lossy(code)).to_string();
         // Follow the statement over `(...)` or `\` continuation lines, boundedly.
         let mut extra = 0;
         while extra < MAX_CONTINUATION_LINES
@@ -268,12 +271,43 @@ fn statements(text: &str) -> Vec<Statement> {
             let Some(next) = lines.next() else { break };
             logical = logical.trim_end().trim_end_matches('\\').to_string();
             logical.push(' ');
-            logical.push_str(strip_comment(next));
+            logical.push_str(strip_comment(&String::from_utf8_lossy(next)));
             extra += 1;
         }
         out.extend(parse_statement(&logical));
     }
     out
+}
+
+/// The lines of `source` as `str::lines` splits them: at `\n`, a `\r` before it dropped.
+fn source_lines(source: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = source;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(at) => (&rest[..at], &rest[at + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
+}
+
+/// Non-overlapping occurrences of `needle` in `line` (`str::matches(..).count()`).
+fn count(line: &[u8], needle: &[u8]) -> usize {
+    memchr::memmem::find_iter(line, needle).count()
+}
+
+/// `line` without its leading whitespace (`str::trim_start` for the ASCII whitespace and the
+/// form feed Python allows there; other Unicode spaces never start an import statement).
+fn trim_start(line: &[u8]) -> &[u8] {
+    let skip = line
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\x0c' | b'\x0b'))
+        .count();
+    &line[skip..]
 }
 
 /// A name list longer than this many lines is not followed further (a malformed file).
@@ -363,7 +397,7 @@ mod tests {
                     from . import sibling\nfrom ..up import thing\n\
                     def f():\n    from pkg.c import \\\n        w\n\
                     \"\"\"\nimport not_code\n\"\"\"\nx = 'import nope'\n";
-        let found: Vec<(usize, String, Vec<String>)> = statements(text)
+        let found: Vec<(usize, String, Vec<String>)> = statements(text.as_bytes())
             .into_iter()
             .map(|s| (s.level, s.module, s.names))
             .collect();
@@ -377,6 +411,25 @@ mod tests {
                 (1, String::new(), s(&["sibling"])),
                 (2, "up".into(), s(&["thing"])),
                 (0, "pkg.c".into(), s(&["w"])),
+            ]
+        );
+    }
+
+    #[test]
+    fn sources_are_read_as_bytes_crlf_and_undecodable_bytes_included() {
+        let mut source =
+            b"import os\r\nx = '\xff\xfe'\r\n\t\x0cfrom pkg import (a,\r\n  b)\r\n".to_vec();
+        source.extend_from_slice(b"s = '''\xff\nimport hidden\n'''\nimport last");
+        let found: Vec<(String, Vec<String>)> = statements(&source)
+            .into_iter()
+            .map(|s| (s.module, s.names))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("os".to_string(), vec![]),
+                ("pkg".to_string(), vec!["a".to_string(), "b".to_string()]),
+                ("last".to_string(), vec![]),
             ]
         );
     }
