@@ -381,12 +381,13 @@ class Repo:
         return self._index_cache
 
     def index(self) -> IndexReport:
-        """Make every index ready now (symbols, BM25 of files and of functions), assembled
-        from per-file entries: each file's definitions and term statistics come from this
-        process's caches, else from the per-file store in `index_cache`, else are computed
-        (and appended there), so only files never seen are processed. A store that cannot
-        be written is reported in `warning`; damaged records are ignored; the index is
-        complete either way. Later calls return the first call's report."""
+        """Make every index ready now (symbols, BM25 of files and of functions, and the import
+        graph the default planner asks). The first three are assembled from per-file
+        entries: each file's definitions and term statistics come from this process's
+        caches, else from the per-file store in `index_cache`, else are computed (and
+        appended there), so only files never seen are processed. A store that cannot be
+        written is reported in `warning`; damaged records are ignored; the index is complete
+        either way. Later calls return the first call's report."""
         if self._index_report is None:
             cache = None if self._index_cache is None else os.fspath(self._index_cache)
             budget = 0 if cache is None else max_cache_bytes()

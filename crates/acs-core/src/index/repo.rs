@@ -152,8 +152,10 @@ impl Repo {
 
     /// Make every index ready now: the symbol index and both BM25 indexes, assembled from
     /// per-file entries taken from the process's caches, else from the on-disk store of
-    /// `cache`, else computed and appended there (see `indexing.rs` and `filestore.rs`).
-    /// Indexes this snapshot already has are kept.
+    /// `cache`, else computed and appended there (see `indexing.rs` and `filestore.rs`); and
+    /// the import graph, which the default planner asks in every search (a scan of the
+    /// Python files' statement starts, not stored). Indexes this snapshot already has are
+    /// kept.
     pub fn index(&self, cache: Option<&IndexCache>) -> IndexReport {
         uncancelled(self.index_cancellable(cache, &Cancel::new()))
     }
@@ -172,6 +174,7 @@ impl Repo {
             self.bm25_files.get(),
             self.bm25_functions.get(),
         ) {
+            self.import_graph();
             return Ok(IndexReport {
                 source: IndexSource::Memory,
                 digest: persist::digest(&self.snapshot),
@@ -184,6 +187,7 @@ impl Repo {
         let disk = cache.map(|c| FileStore::new(&c.dir, c.max_bytes));
         let (indexes, how) =
             crate::index::indexing::build(&self.snapshot, &self.store, disk.as_ref(), cancel)?;
+        self.import_graph();
         let report = IndexReport {
             source: IndexSource::of(how.disk, how.processed),
             digest: persist::digest(&self.snapshot),
