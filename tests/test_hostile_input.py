@@ -765,3 +765,44 @@ def test_a_bad_min_closeness_is_a_usage_error(tmp_path, value):
     assert done.returncode == 2, done.stderr
     last = done.stderr.strip().splitlines()[-1]  # argparse prints its usage above
     assert "--min-closeness" in last and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"files": [{"path": "b.py"}]},  # no `via`, no `direction`
+        {"files": [{"path": 7, "via": "a.py", "direction": "imports"}]},
+        {"files": "b.py"},
+        {},
+    ],
+    ids=["fields missing", "a number for a path", "a string for the list", "no files"],
+)
+def test_a_malformed_imports_outcome_is_a_one_line_error_of_the_evidence(result):
+    """A recorded or hand-written search (training records, `acs.evidence.read_search`) whose
+    `imports` outcome is malformed: refused by the engine's reader, never a panic."""
+    from acs.evidence import read_search
+    from acs.issue import parse_issue
+    from acs.types import Turn
+
+    issue = "run fails"
+    task = {"id": 1, "tool": "imports", "args": {"paths": ["a.py"]}}
+    outcome = {"id": 1, "tool": "imports", "status": "ok", "result": result}
+    with pytest.raises(InvalidArgumentError) as e:
+        read_search(parse_issue(issue), [Turn([task], [outcome])], issue)
+    assert "\n" not in str(e.value) and len(str(e.value)) < 300
+
+
+def test_an_imports_outcome_with_odd_arguments_is_read_without_error():
+    """`paths` that are not a list, unknown directions and a file the best files never named:
+    the reader takes what it can (the rank of an unknown `via` is after every asked file)."""
+    from acs.evidence import read_search
+    from acs.issue import parse_issue
+    from acs.types import Turn
+
+    issue = "run fails"
+    hits = [{"path": "b.py", "via": "elsewhere.py", "direction": "sideways"}] * 3
+    for args in ({"paths": "a.py"}, {"paths": [1, None]}, {}):
+        task = {"id": 1, "tool": "imports", "args": args}
+        outcome = {"id": 1, "tool": "imports", "status": "ok", "result": {"files": hits}}
+        keys, _ = read_search(parse_issue(issue), [Turn([task], [outcome])], issue).file_table()
+        assert list(keys) == ["b.py"]
