@@ -561,9 +561,11 @@ def test_the_import_graph_neighbours_of_the_best_files_become_scored_candidates(
         "shop/pricing.py": "def apply(cart):\n    return sum(item.cost for item in cart)\n",
         "shop/__init__.py": "",
         "shop/unrelated.py": "def greet():\n    return 'hello'\n",
+        "shop/order.py": "from shop import pricing\n\ndef order_total(order):\n"
+        "    return pricing.apply(order)\n",
     }
     repo = acs.Repo.from_files(files)
-    issue = "cart_total gives the wrong total for a cart of discounted items"
+    issue = "cart_total and order_total give the wrong total for discounted items"
     r = acs.localize(repo, issue, trajectory=True)
     turns = r["trajectory"]["turns"]
     asked = [t for t in turns[1]["tasks"] if t["tool"] == "imports"]
@@ -571,6 +573,8 @@ def test_the_import_graph_neighbours_of_the_best_files_become_scored_candidates(
     assert len(asked[0]["args"]["paths"]) <= IMPORT_FILES
     scored = [t for t in turns[2]["tasks"] if t["tool"] == "bm25"]
     assert len(scored) == 1 and "shop/pricing.py" in scored[0]["args"]["include"]
+    include = scored[0]["args"]["include"]
+    assert len(include) == len(set(include))  # a file next to several best files, once
     assert len(turns) == 3
 
 

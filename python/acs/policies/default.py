@@ -99,11 +99,11 @@ class DefaultPlanner:
         """The import-graph neighbours of the best files are candidates (a quarter to a half
         of the gold files no search surfaced on the development set sit next to the best
         five); score them against the issue, as the repository-wide BM25 left them out."""
-        paths: list[str] = []
+        found: dict[str, None] = {}  # in order, each once (a file may neighbour several)
         for task, outcome in zip(drill.tasks, drill.outcomes, strict=True):
             if task["tool"] == "imports" and outcome.get("status") == "ok":
-                paths += [f["path"] for f in outcome["result"]["files"] if f["path"] not in paths]
-        paths = paths[:MAX_NEIGHBOURS]
+                found.update((f["path"], None) for f in outcome["result"]["files"])
+        paths = list(found)[:MAX_NEIGHBOURS]
         if not paths:
             return []
         args = {"query": issue, "level": "file", "include": paths, "limit": len(paths)}
